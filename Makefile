@@ -1,0 +1,55 @@
+# Two commands are all the set-up a new machine needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+ADDRESS ?= 127.0.0.1
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_TEST := $(VENV)/.installed-test
+
+.PHONY: run test lint format bench fuzz load browser clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP_RUN): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(STAMP_TEST): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(STAMP_RUN)
+
+run: $(STAMP_RUN)  ## start the app on http://$(ADDRESS):$(PORT)
+	$(BIN)/streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT) \
+		--browser.gatherUsageStats false
+
+browser:  ## install Debian's Chromium for the browser tests when it is missing
+	@test -x /usr/bin/chromium || { \
+		echo "Installing Debian's chromium for the browser tests"; \
+		SUDO=$$(command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo); \
+		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }
+
+lint: $(STAMP_TEST)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP_TEST)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: $(STAMP_TEST) browser lint  ## the whole suite: lint, unit, app, browser
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP_TEST)  ## time the engine and the app; figures go to docs/benchmarks.md
+	$(BIN)/python -m bench
+
+fuzz: $(STAMP_TEST)  ## at least 10,000 generated scenarios against loader, CLI and engine
+	$(BIN)/python -m bench.fuzz
+
+load: $(STAMP_TEST) browser  ## 30 concurrent sessions against the real server
+	$(BIN)/python -m bench.load
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info

@@ -1,0 +1,254 @@
+"""Simulation results: per-run arrays plus tidy pandas summaries and the report.
+
+``simulate`` is the public entry point. Summaries (mean, p10, p50, p90 per series)
+are computed on first use, so a caller that needs only the whiplash report (the
+optimiser, the benchmark) does not pay for them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .engine import SOURCES, EngineOutput, run_engine
+from .metrics import VERDICTS, RunMetrics, WhiplashReport, assess
+from .models import Scenario, month_label
+
+PERCENTILES = (10, 50, 90)
+SOURCE_LABELS = {
+    "existing": "Existing book",
+    "new": "New contracts",
+    "renewal": "Renewals",
+    "expansion": "Expansion",
+    "one_off": "One-off sales",
+}
+
+
+def quarter_label(month_index: int) -> str:
+    return f"{month_index // 12}Q{(month_index % 12) // 3 + 1}"
+
+
+def full_quarters(start_index: int, months: int) -> tuple[list[str], list[int]]:
+    """Labels and first-month offsets of the calendar quarters wholly inside the horizon."""
+    labels, firsts = [], []
+    for t in range(months - 2):
+        m = start_index + t
+        if m % 3 == 0:
+            labels.append(quarter_label(m))
+            firsts.append(t)
+    return labels, firsts
+
+
+def make_generator(seed: int | np.random.Generator | None, default: int) -> np.random.Generator:
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(default if seed is None else seed)
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """Everything one simulation produced."""
+
+    scenario: Scenario
+    runs: int
+    seed: int | None
+    output: EngineOutput
+    metrics: RunMetrics
+    report: WhiplashReport
+    month_labels: list[str] = field(repr=False)
+    quarter_labels: list[str] = field(repr=False)
+    quarter_first_month: list[int] = field(repr=False)
+
+    # --- Per-run totals.
+    @cached_property
+    def monthly_revenue(self) -> np.ndarray:
+        """(runs, months) total revenue."""
+        return self.output.revenue.sum(axis=(2, 3))
+
+    @cached_property
+    def quarterly_revenue(self) -> np.ndarray:
+        """(runs, quarters) total revenue over the full calendar quarters."""
+        return _to_quarters(self.monthly_revenue, self.quarter_first_month)
+
+    @property
+    def total_revenue(self) -> np.ndarray:
+        return self.monthly_revenue.sum(axis=1)
+
+    @property
+    def total_bookings(self) -> np.ndarray:
+        return self.output.bookings.sum(axis=(1, 2))
+
+    def _series(self) -> dict[str, np.ndarray]:
+        out = self.output
+        series = {
+            "revenue": self.monthly_revenue,
+            "bookings": out.bookings.sum(axis=2),
+        }
+        for i, src in enumerate(SOURCES):
+            series[f"source:{src}"] = out.revenue[:, :, :, i].sum(axis=2)
+        for i, line_id in enumerate(self.scenario.product_lines):
+            series[f"line:{line_id}"] = out.revenue[:, :, i, :].sum(axis=2)
+        return series
+
+    @cached_property
+    def monthly(self) -> pd.DataFrame:
+        """Long table: month, series, mean, p10, p50, p90 (money per month; coverage ratio)."""
+        series = self._series()
+        series["coverage"] = self.output.coverage
+        series["care_index"] = self.output.care_index
+        return _summarise(series, self.month_labels, "month")
+
+    @cached_property
+    def quarterly(self) -> pd.DataFrame:
+        """Long table: quarter, series, mean, p10, p50, p90 (money per quarter)."""
+        series = {k: _to_quarters(v, self.quarter_first_month) for k, v in self._series().items()}
+        return _summarise(series, self.quarter_labels, "quarter")
+
+    @cached_property
+    def quarter_table(self) -> pd.DataFrame:
+        """One row per quarter: revenue percentiles, median QoQ change and its status."""
+        q = self.quarterly_revenue
+        th = self.scenario.thresholds
+        pct = np.percentile(q, PERCENTILES, axis=0) if q.size else np.zeros((3, 0))
+        qoq = self.metrics.qoq
+        med_qoq = np.concatenate([[np.nan], np.median(qoq, axis=0)]) if q.shape[1] else []
+        bust_share = np.concatenate([[0.0], (qoq <= -th.bust_drop).mean(axis=0)]) if q.shape[1] else []
+        boom_share = np.concatenate([[0.0], (qoq >= th.boom_rise).mean(axis=0)]) if q.shape[1] else []
+        status = [
+            "bust" if c <= -th.bust_drop else "boom" if c >= th.boom_rise else "steady"
+            for c in np.nan_to_num(np.asarray(med_qoq, dtype=float))
+        ]
+        return pd.DataFrame(
+            {
+                "quarter": self.quarter_labels,
+                "mean": q.mean(axis=0) if q.size else [],
+                "p10": pct[0],
+                "p50": pct[1],
+                "p90": pct[2],
+                "qoq_change": med_qoq,
+                "bust_share": bust_share,
+                "boom_share": boom_share,
+                "status": status,
+            }
+        )
+
+    @cached_property
+    def verdict_shares(self) -> dict[str, float]:
+        counts = np.bincount(self.metrics.verdict, minlength=3) / self.runs
+        return {name: float(c) for name, c in zip(VERDICTS, counts, strict=True)}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The CLI's --json object (see README)."""
+        rep = self.report
+        q = self.quarter_table
+        return {
+            "scenario": self.scenario.meta.title,
+            "runs": self.runs,
+            "seed": self.seed,
+            "start": self.scenario.simulation.start,
+            "months": self.scenario.simulation.months,
+            "whiplash": {
+                "verdict": rep.verdict,
+                "probability": rep.probability,
+                "severe_probability": rep.severe_probability,
+                "mild_probability": rep.mild_probability,
+                "max_drawdown": rep.max_drawdown,
+                "volatility": rep.volatility,
+                "boom_bust_events": rep.boom_bust_events,
+                "worst_quarter": rep.worst_quarter,
+                "worst_quarter_change": rep.worst_quarter_change,
+                "bust_quarter": rep.bust_quarter,
+                "early_warning_months": rep.early_warning_months,
+                "warning_month": rep.warning_month,
+            },
+            "quarterly": [
+                {
+                    "quarter": row.quarter,
+                    "mean": float(row.mean),
+                    "p10": float(row.p10),
+                    "p50": float(row.p50),
+                    "p90": float(row.p90),
+                }
+                for row in q.itertuples()
+            ],
+            "totals": {
+                "revenue": float(np.median(self.total_revenue)),
+                "bookings": float(np.median(self.total_bookings)),
+            },
+        }
+
+
+def _to_quarters(monthly: np.ndarray, firsts: list[int]) -> np.ndarray:
+    if not firsts:
+        return np.zeros((monthly.shape[0], 0))
+    idx = np.array(firsts)
+    return monthly[:, idx] + monthly[:, idx + 1] + monthly[:, idx + 2]
+
+
+def _summarise(series: dict[str, np.ndarray], labels: list[str], key: str) -> pd.DataFrame:
+    names = list(series)
+    stacked = np.stack([series[n] for n in names], axis=-1)  # (runs, periods, series)
+    n_periods = stacked.shape[1]
+    if n_periods == 0:
+        return pd.DataFrame(columns=[key, "series", "mean", "p10", "p50", "p90"])
+    pct = np.percentile(stacked, PERCENTILES, axis=0)  # (3, periods, series)
+    mean = stacked.mean(axis=0)
+    return pd.DataFrame(
+        {
+            key: np.repeat(labels, len(names)),
+            "series": np.tile(names, n_periods),
+            "mean": mean.ravel(),
+            "p10": pct[0].ravel(),
+            "p50": pct[1].ravel(),
+            "p90": pct[2].ravel(),
+        }
+    )
+
+
+def simulate(
+    scenario: Scenario,
+    *,
+    runs: int | None = None,
+    seed: int | np.random.Generator | None = None,
+) -> SimulationResult:
+    """Project ``scenario`` over its horizon with Monte Carlo uncertainty.
+
+    ``runs`` and ``seed`` default to the scenario's ``[simulation]`` values; ``seed``
+    may also be a ``numpy.random.Generator`` (no global random state is used).
+    """
+    n_runs = scenario.simulation.runs if runs is None else int(runs)
+    if n_runs < 1:
+        raise ValueError("runs must be at least 1")
+    rng = make_generator(seed, scenario.simulation.seed)
+    output = run_engine(scenario, runs=n_runs, rng=rng)
+    start = scenario.start_index
+    months = scenario.simulation.months
+    month_labels = [month_label(start + t) for t in range(months)]
+    q_labels, q_first = full_quarters(start, months)
+    quarterly = _to_quarters(output.revenue.sum(axis=(2, 3)), q_first)
+    metrics, report = assess(
+        quarterly=quarterly,
+        quarter_labels=q_labels,
+        quarter_first_month=q_first,
+        coverage=output.coverage,
+        month_labels=month_labels,
+        thresholds=scenario.thresholds,
+    )
+    used_seed = None if isinstance(seed, np.random.Generator) else (
+        scenario.simulation.seed if seed is None else int(seed)
+    )
+    return SimulationResult(
+        scenario=scenario,
+        runs=n_runs,
+        seed=used_seed,
+        output=output,
+        metrics=metrics,
+        report=report,
+        month_labels=month_labels,
+        quarter_labels=q_labels,
+        quarter_first_month=q_first,
+    )
