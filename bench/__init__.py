@@ -1,0 +1,1 @@
+"""Benchmarks, fuzzing and load tools (``make bench``, ``make fuzz``, ``make load``)."""
