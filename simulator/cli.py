@@ -98,7 +98,9 @@ def summary_lines(result: SimulationResult) -> list[str]:
         f"{rep.volatility:.1%}   boom-bust events per run: {rep.boom_bust_events:.2f}",
     ]
     if rep.worst_quarter is not None and rep.worst_quarter_change is not None:
-        lines.append(f"Worst quarter: {rep.worst_quarter} ({rep.worst_quarter_change:+.0%} median QoQ)")
+        lines.append(
+            f"Worst quarter: {rep.worst_quarter} ({rep.worst_quarter_change:+.0%} median QoQ)"
+        )
     if rep.early_warning_months is not None:
         lines.append(
             f"Early warning: coverage fell below the warning level "

@@ -1,14 +1,16 @@
 """The Monte Carlo engine: a scenario in, revenue paths for every run out.
 
-State is held in arrays shaped (runs, product lines[, ...]) and advanced one month
-at a time; there is no Python loop over runs, deals or contracts. Randomness comes
-only from the ``numpy.random.Generator`` passed in, so the same seed gives the
-same result bit for bit. ``docs/model.md`` states every equation in plain words.
+State is held in arrays shaped (runs, ...) and advanced one month at a time; there
+is no Python loop over runs, deals or contracts. Only what needs the month-to-month
+feedback (pipeline, closing capacity, care, renewals, expansion) is computed in the
+monthly loop; revenue by source and the forward coverage are derived afterwards in
+whole-array operations from the stored histories. Randomness comes only from the
+``numpy.random.Generator`` passed in, so the same seed gives the same result bit for
+bit. ``docs/model.md`` states every equation in plain words.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +20,10 @@ from .models import Scenario
 SOURCES = ("existing", "new", "renewal", "expansion", "one_off")
 """Revenue sources: the starting book, first-term new contracts, renewed contracts,
 expansion (up-sell and cross-sell) and one-off (transactional) sales."""
-SRC_EXISTING, SRC_NEW, SRC_RENEWAL, SRC_EXPANSION, SRC_ONE_OFF = range(5)
+
+COVERAGE_CAP = 10.0
+"""Forward coverage is reported up to this ratio (a plan 10x covered is simply 'covered')."""
+_TINY = 1e-12
 
 
 @dataclass(frozen=True)
@@ -35,7 +40,7 @@ class EngineOutput:
     pipeline_open: np.ndarray  # (runs, months, lines), open opportunities at month end
 
 
-def orphan_probability(contacts: np.ndarray | float, turnover: float, years: np.ndarray | float):
+def orphan_probability(contacts, turnover: float, years):
     """Chance that every buyer contact has left by renewal: (1 - exp(-turnover*years))^contacts."""
     gone_one = 1.0 - np.exp(-turnover * np.asarray(years, dtype=float))
     return gone_one ** np.asarray(contacts, dtype=float)
@@ -55,93 +60,139 @@ def _int_spread(total: float, months: int) -> np.ndarray:
     return np.diff(edges).astype(np.int64)
 
 
-def _take_oldest(counts: np.ndarray, budget: np.ndarray) -> np.ndarray:
-    """Take up to ``budget`` deals per (run, line) from ``counts`` (…, ages), oldest first."""
-    older_or_same = np.cumsum(counts[..., ::-1], axis=-1)[..., ::-1]
-    older = older_or_same - counts
-    return np.clip(budget[..., None] - older, 0, counts)
+@dataclass(frozen=True)
+class _Lines:
+    """Per-product-line parameters as arrays (one entry per line)."""
+
+    focus: np.ndarray
+    deal: np.ndarray
+    cycle: np.ndarray
+    win: np.ndarray
+    term: np.ndarray
+    renew: np.ndarray
+    leads: np.ndarray
+    close_cost: np.ndarray
+    recurring: np.ndarray
+    monthly_value: np.ndarray  # recurring value per month of one contract (0 for one-off)
+
+
+def _lines(scenario: Scenario) -> _Lines:
+    lines = list(scenario.product_lines.values())
+    term = np.array([ln.term_months for ln in lines])
+    deal = np.array([ln.deal_size for ln in lines], dtype=float)
+    recurring = term > 0
+    return _Lines(
+        focus=np.array(list(scenario.focus_shares.values())),
+        deal=deal,
+        cycle=np.array([ln.sales_cycle_months for ln in lines]),
+        win=np.array([ln.win_rate for ln in lines]),
+        term=term,
+        renew=np.array([ln.renewal_rate for ln in lines]),
+        leads=np.array([ln.leads_per_rep_month for ln in lines]),
+        close_cost=np.array([ln.close_effort_per_deal for ln in lines]),
+        recurring=recurring,
+        monthly_value=np.where(recurring, deal / 12.0, 0.0),
+    )
+
+
+@dataclass(frozen=True)
+class _Pipeline:
+    """Layout of the pipeline: one flat axis of (line, age) cells, oldest first per line.
+
+    Line ``l`` owns ``expiry[l]`` cells; a deal at age ``cycle`` is mature and one that
+    reaches its expiry age is lost to "no decision". Keeping each line's cells oldest
+    first makes "decide the oldest deals first" a running sum along the axis.
+    """
+
+    size: int
+    line_of: np.ndarray  # (cells,) line of each cell
+    age: np.ndarray  # (cells,) age in months
+    starts: np.ndarray  # (lines,) first cell of each line
+    youngest: np.ndarray  # (lines,) cell of age 0
+    eligible: np.ndarray  # (cells,) 1.0 where a deal can be decided this month
+    pulled: np.ndarray  # (cells,) True where a decision would be a pull-forward
+    base_idx: np.ndarray  # (cells,) last cell of the previous line (for per-line sums)
+    has_base: np.ndarray  # (cells,) 0.0 for the first line
+    split: np.ndarray  # reduceat indices: [start, first immature] per line
+
+
+def _pipeline(lines: _Lines) -> _Pipeline:
+    expiry = lines.cycle + np.maximum(lines.cycle, 3)
+    starts = np.concatenate([[0], np.cumsum(expiry)[:-1]])
+    line_of = np.repeat(np.arange(len(expiry)), expiry)
+    offset = np.arange(line_of.size) - starts[line_of]
+    age = expiry[line_of] - 1 - offset
+    cycle = lines.cycle[line_of]
+    mature = age >= cycle
+    pulled = (age < cycle) & (age >= np.maximum(1, cycle // 2))
+    n_mature = expiry - lines.cycle
+    return _Pipeline(
+        size=int(line_of.size),
+        line_of=line_of,
+        age=age,
+        starts=starts,
+        youngest=starts + expiry - 1,
+        eligible=(mature | pulled).astype(np.float32),
+        pulled=pulled,
+        base_idx=np.maximum(starts[line_of] - 1, 0),
+        has_base=(line_of > 0).astype(np.float32),
+        split=np.column_stack([starts, starts + n_mature]).ravel(),
+    )
 
 
 def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> EngineOutput:
     """Simulate ``runs`` independent futures of ``scenario`` month by month."""
-    sim = scenario.simulation
-    months = sim.months
-    lines = list(scenario.product_lines.values())
-    n_lines = len(lines)
+    months = scenario.simulation.months
+    n_lines = len(scenario.product_lines)
     reps = scenario.team.reps
     effort = scenario.effort
     eng = scenario.engagement
     rel = scenario.relationships
     look = scenario.thresholds.coverage_lookahead_months
-
-    focus = np.array(list(scenario.focus_shares.values()))
-    prior_focus = np.array(list(scenario.prior_focus_shares.values()))
-    deal = np.array([ln.deal_size for ln in lines])
-    cycle = np.array([ln.sales_cycle_months for ln in lines])
-    win = np.array([ln.win_rate for ln in lines])
-    term = np.array([ln.term_months for ln in lines])
-    renew_base = np.array([ln.renewal_rate for ln in lines])
-    leads = np.array([ln.leads_per_rep_month for ln in lines])
-    close_cost = np.array([ln.close_effort_per_deal for ln in lines])
-    recurring = term > 0
-    monthly_value = np.where(recurring, deal / 12.0, 0.0)
+    ln = _lines(scenario)
+    pl = _pipeline(ln)
+    rec = ln.recurring
+    rec_f = rec.astype(float)
+    deal_rec = ln.deal * rec_f
 
     attract_fte = reps * effort.attract
-    close_fte = reps * effort.close
     engage_fte = reps * effort.engage
     retain_fte = reps * effort.retain
     leverage_fte = reps * effort.leverage
     referral_monthly = eng.referral_rate_annual / 12.0
     expansion_monthly = eng.expansion_rate_annual / 12.0
     lapse = 1.0 - 1.0 / eng.expansion_term_months  # add-ons run for a year, then lapse
+    memory = eng.care_memory_months
 
-    # Relationship factor for pooled (new-business) contracts, per line.
-    pool_years = np.where(recurring, term / 12.0, 1.0)
-    pool_rel = relationship_factor(scenario, rel.contacts_per_account, pool_years)
-
-    # --- Pipeline geometry: ages 0..max_age-1; a deal at age >= cycle is mature and
-    # is dropped (lost to "no decision") once it reaches its expiry age.
-    expiry = cycle + np.maximum(cycle, 3)
-    max_age = int(expiry.max())
-    ages = np.arange(max_age)
-    mature_mask = ages[None, :] >= cycle[:, None]
-    alive_mask = ages[None, :] < expiry[:, None]
-    pull_mask = (ages[None, :] >= np.maximum(1, cycle[:, None] // 2)) & ~mature_mask
+    # Renewal chance of pooled (new-business) contracts before care: base x relationships.
+    pool_years = np.where(rec, ln.term / 12.0, 1.0)
+    pool_base = ln.renew * relationship_factor(scenario, rel.contacts_per_account, pool_years)
 
     # --- Warm start: a team that had prospected steadily at prior_attract.
-    prior_rate = reps * scenario.pipeline.prior_attract * prior_focus * leads
-    prior_wins = prior_rate * win
-    base_p = renew_base * pool_rel
-    lifetime = np.where(recurring, term / np.maximum(1.0 - base_p, 0.05), 0.0)
-    # Referrals from the warm book raise the steady inflow: rate = prior / (1 - loop gain).
-    loop_gain = referral_monthly * win * np.where(recurring, lifetime, 12.0)
-    prior_rate = prior_rate / np.maximum(1.0 - loop_gain, 0.5)
-    prior_wins = prior_rate * win
+    prior_focus = np.array(list(scenario.prior_focus_shares.values()))
+    lifetime = np.where(rec, ln.term / np.maximum(1.0 - pool_base, 0.05), 0.0)
+    loop_gain = referral_monthly * ln.win * np.where(rec, lifetime, 12.0)
+    prior_rate = reps * scenario.pipeline.prior_attract * prior_focus * ln.leads
+    prior_rate = prior_rate / np.maximum(1.0 - loop_gain, 0.5)  # referrals from the warm book
+    prior_wins = prior_rate * ln.win
     warm = scenario.pipeline.warm_start
 
-    pipe = np.zeros((runs, n_lines, max_age), dtype=np.int64)
-    if warm:
-        lam = np.where(ages[None, :] < cycle[:, None], prior_rate[:, None], 0.0)
-        pipe = rng.poisson(np.broadcast_to(lam, (runs, n_lines, max_age)))
-
-    horizon_pad = months + look + 1
-    exist_sched = np.zeros((n_lines, horizon_pad), dtype=np.int64)
-    exist_active = np.zeros(n_lines, dtype=np.int64)
-    one_off_recent = np.zeros(n_lines)
+    padded = months + look + 1
+    exist_sched = np.zeros((padded, n_lines), dtype=np.int64)
+    recent_buyers0 = np.zeros(n_lines)
     expansion0 = np.zeros(n_lines)
+    pipe = np.zeros((runs, pl.size), dtype=np.float32)
     if warm:
-        for i in range(n_lines):
-            if recurring[i]:
-                book = prior_wins[i] * lifetime[i]
-                spread = _int_spread(book, int(term[i]))
-                n = min(len(spread), horizon_pad)
-                exist_sched[i, :n] = spread[:n]
-                exist_active[i] = spread.sum()
-                expansion0[i] = eng.expansion_rate_annual * exist_active[i] * deal[i]
-            else:
-                one_off_recent[i] = prior_wins[i] * 12.0
+        young = pl.age < ln.cycle[pl.line_of]
+        lam = np.where(young, prior_rate[pl.line_of], 0.0)
+        pipe[:] = rng.poisson(np.broadcast_to(lam, (runs, pl.size)))
+        for i in np.flatnonzero(rec):  # a loop over product lines (at most 8)
+            spread = _int_spread(prior_wins[i] * lifetime[i], int(ln.term[i]))[:padded]
+            exist_sched[: len(spread), i] = spread
+            expansion0[i] = eng.expansion_rate_annual * spread.sum() * ln.deal[i]
+        recent_buyers0 = np.where(rec, 0.0, prior_wins * 12.0)
 
-    # --- Explicit contracts: (runs, contracts) state.
+    # --- Explicit contracts: their due months are fixed (end, end + term, ...).
     contracts = scenario.contracts
     n_con = len(contracts)
     line_index = {lid: i for i, lid in enumerate(scenario.product_lines)}
@@ -149,217 +200,335 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
     con_value = np.array([c.annual_value for c in contracts], dtype=float)
     con_term = np.array(
         [
-            c.renewal_term_months or (lines[line_index[c.product_line]].term_months or 12)
+            c.renewal_term_months or (int(ln.term[line_index[c.product_line]]) or 12)
             for c in contracts
         ],
         dtype=np.int64,
     )
+    con_end0 = np.array([scenario.contract_end_offset(c) for c in contracts], dtype=np.int64)
     con_contacts = np.array(
         [c.contacts or rel.contacts_per_account for c in contracts], dtype=float
     )
-    con_rel = relationship_factor(scenario, con_contacts, con_term / 12.0) if n_con else con_value
-    con_renew_base = renew_base[con_line] * con_rel if n_con else con_value
-    con_end = np.broadcast_to(
-        np.array([scenario.contract_end_offset(c) for c in contracts], dtype=np.int64),
-        (runs, n_con),
-    ).copy()
+    con_base = (
+        ln.renew[con_line] * relationship_factor(scenario, con_contacts, con_term / 12.0)
+        if n_con
+        else np.zeros(0)
+    )
+    con_onehot = np.zeros((n_con, n_lines))
+    con_onehot[np.arange(n_con), con_line] = 1.0
+    due_cols: dict[int, list[int]] = {}
+    for c in range(n_con):
+        for month in range(int(con_end0[c]), months, int(con_term[c])):
+            due_cols.setdefault(month, []).append(c)
     con_alive = np.ones((runs, n_con), dtype=bool)
     con_renewed = np.zeros((runs, n_con), dtype=bool)
-    con_onehot = np.zeros((n_con, n_lines))
-    if n_con:
-        con_onehot[np.arange(n_con), con_line] = 1.0
+    con_accounts = np.broadcast_to(con_onehot.sum(axis=0), (runs, n_lines)).copy()
+    con_book = np.broadcast_to(con_value @ con_onehot, (runs, n_lines)).copy()
 
-    # --- Outputs and running state.
-    revenue = np.zeros((runs, months, n_lines, len(SOURCES)))
-    bookings = np.zeros((runs, months, n_lines))
-    wins_hist = np.zeros((runs, months, n_lines), dtype=np.int64)
-    renew_hist = np.zeros((runs, months, n_lines), dtype=np.int64)
-    oneoff_hist = np.zeros((runs, months, n_lines), dtype=np.int64)
-    renewals_due = np.zeros((runs, months), dtype=np.int64)
-    renewals_kept = np.zeros((runs, months), dtype=np.int64)
-    coverage = np.zeros((runs, months))
-    care_hist = np.zeros((runs, months))
-    pipe_open = np.zeros((runs, months, n_lines))
+    # --- Histories (index ``months`` is an all-zero row for look-ups before the start).
+    # Stored month-major, so that writing one month is one contiguous block.
+    wins_tm = np.zeros((months + 1, runs, n_lines), dtype=np.int64)
+    renew_tm = np.zeros((months + 1, runs, n_lines), dtype=np.int64)
+    act_tm = np.zeros((3, months, runs, n_lines))  # existing, new, renewed contracts
+    expansion_tm = np.zeros((months, runs, n_lines))
+    rate_tm = np.zeros((months, runs, n_lines))
+    care_tm = np.zeros((months, runs))
+    factor_tm = np.zeros((months, runs))
+    pipe_tm = np.zeros((months, runs, look + n_lines), dtype=np.float32)  # forecast | open
+    due_tm = np.zeros((months, runs), dtype=np.int64)
+    kept_tm = np.zeros((months, runs), dtype=np.int64)
+    alive_tm = np.zeros((months, runs, n_con), dtype=bool)
+    renewed_tm = np.zeros((months, runs, n_con), dtype=bool)
 
-    active_exist = np.broadcast_to(exist_active, (runs, n_lines)).copy()
-    active_new = np.zeros((runs, n_lines), dtype=np.int64)
-    active_ren = np.zeros((runs, n_lines), dtype=np.int64)
+    line_cells = (pl.line_of[:, None] == np.arange(n_lines)[None, :]).astype(np.float32)
+    pipe_kernel = np.concatenate([_pipeline_kernel(ln, pl, look), line_cells], axis=1).astype(
+        np.float32
+    )
+    line_idx = np.arange(n_lines)
+    act_exist = np.broadcast_to(exist_sched.sum(axis=0), (runs, n_lines)).astype(float)
+    act_new = np.zeros((runs, n_lines))
+    act_ren = np.zeros((runs, n_lines))
     expansion = np.broadcast_to(expansion0, (runs, n_lines)).copy()
-    recent_buyers = np.broadcast_to(one_off_recent, (runs, n_lines)).copy()
+    recent_buyers = np.broadcast_to(recent_buyers0, (runs, n_lines)).copy()
     care_index = np.ones(runs)
     credit = np.zeros((runs, n_lines))
-    cap = close_fte * focus / close_cost
-    win_pulled = win * eng.pull_forward_win_factor
+    capacity = reps * effort.close * ln.focus / ln.close_cost
     # Closers push immature deals only when more than this much capacity would sit idle.
-    slack = np.ceil(cap * eng.pull_forward_slack).astype(np.int64)
-    line_idx = np.arange(n_lines)
-
-    # Forecast kernels for forward coverage (per unit of pipeline or prospecting).
-    hs = np.arange(1, look + 1)
-    decide_in = np.maximum(cycle[:, None] - ages[None, :], 1)  # (lines, ages)
-    pipe_kernel = np.where(
-        recurring[:, None, None],
-        (decide_in[:, :, None] <= hs[None, None, :]) * monthly_value[:, None, None],
-        (decide_in[:, :, None] == hs[None, None, :]) * deal[:, None, None],
-    ) * (win[:, None, None] * alive_mask[:, :, None])
-    pipe_kernel = pipe_kernel.reshape(n_lines * max_age, look)
-    months_earning = np.clip(hs[None, :] - cycle[:, None], 0, None)  # wins from j=1.. by h
-    flow_kernel = np.where(
-        recurring[:, None],
-        months_earning * (months_earning + 1) / 2.0 * monthly_value[:, None],
-        (months_earning >= 1) * deal[:, None],
-    ) * win[:, None]  # (lines, look)
-    target_monthly = (
-        scenario.targets.quarterly_revenue / 3.0 if scenario.targets.quarterly_revenue else None
-    )
+    slack = (np.ceil(capacity * eng.pull_forward_slack)[pl.line_of] * pl.pulled).astype(np.float32)
+    base_rate = attract_fte * ln.focus * ln.leads
+    win_pulled = ln.win * eng.pull_forward_win_factor
 
     for t in range(months):
-        # 1. Age the pipeline; deals past their expiry age are lost to "no decision".
-        pipe[..., 1:] = pipe[..., :-1]
-        pipe[..., 0] = 0
-        pipe *= alive_mask
+        # 1. Age the pipeline one month (oldest cells drop off: lost to "no decision").
+        pipe[:, :-1] = pipe[:, 1:]
 
-        # 2. New opportunities: prospecting on each line plus referrals from clients.
-        accounts = active_exist + active_new + active_ren + con_alive @ con_onehot
-        clients = np.where(recurring, accounts, recent_buyers)
-        total_clients = clients.sum(axis=1)
-        need_lev = eng.leverage_effort_per_account * total_clients
-        lev_cov = np.where(need_lev > 0, np.minimum(1.0, leverage_fte / np.maximum(need_lev, 1e-12)), 1.0)
-        rate = attract_fte * focus * leads + referral_monthly * clients * lev_cov[:, None]
-        pipe[..., 0] = rng.poisson(rate)
+        # 2. New opportunities: prospecting on each line plus referrals from clients,
+        #    which need leverage effort in proportion to the client base.
+        accounts = act_exist + act_new + act_ren + con_accounts
+        clients = accounts * rec_f + recent_buyers * (1.0 - rec_f)
+        need_lev = eng.leverage_effort_per_account * clients.sum(axis=1)
+        lev_cov = np.minimum(1.0, leverage_fte / (need_lev + _TINY))
+        rate = base_rate + referral_monthly * clients * lev_cov[:, None]
+        rate_tm[t] = rate
+        pipe[:, pl.youngest] = rng.poisson(rate)
 
-        # 3. Decisions: closing capacity works mature deals first, spare capacity pulls
-        #    immature deals forward at a lower win rate.
-        credit += cap
-        budget = np.floor(credit + 1e-9).astype(np.int64)
-        mature = pipe * mature_mask
-        take_m = _take_oldest(mature, budget)
-        decided_m = take_m.sum(axis=-1)
-        spare = np.maximum(budget - decided_m - slack, 0)
-        take_p = _take_oldest(pipe * pull_mask, spare)
-        decided_p = take_p.sum(axis=-1)
-        pipe -= take_m + take_p
+        # 3. Decisions, oldest first: closing capacity works mature deals, and capacity
+        #    idle beyond the slack pulls immature deals forward at a lower win rate.
+        credit += capacity
+        budget = np.floor(credit + 1e-9).astype(np.float32)
+        eligible = pipe * pl.eligible
+        running = np.cumsum(eligible, axis=1)
+        older = running - eligible - running[:, pl.base_idx] * pl.has_base
+        allowed = budget[:, pl.line_of] - slack
+        take = np.minimum(np.maximum(allowed - older, 0.0), eligible)
+        pipe -= take
+        decided = np.add.reduceat(take, pl.split, axis=1)
+        decided_m, decided_p = decided[:, 0::2], decided[:, 1::2]
         credit = np.minimum(credit - decided_m - decided_p, 1.0)
-        won = rng.binomial(decided_m, win) + rng.binomial(decided_p, win_pulled)
-        wins_hist[:, t] = won
-        bookings[:, t] = won * deal
-        new_rec = np.where(recurring, won, 0)
-        oneoff_hist[:, t] = won - new_rec
-        recent_buyers = recent_buyers + (won - new_rec)
+        won = rng.binomial(decided_m.astype(np.int64), ln.win) + rng.binomial(
+            decided_p.astype(np.int64), win_pulled
+        )
+        wins_tm[t] = won
+        np.matmul(pipe, pipe_kernel, out=pipe_tm[t])
         if t >= 12:
-            recent_buyers = recent_buyers - oneoff_hist[:, t - 12]
+            recent_buyers -= wins_tm[t - 12] * (1.0 - rec_f)
+        recent_buyers += won * (1.0 - rec_f)
 
-        # 4. Care: onboarding for new clients and account care for the book.
-        need_eng = eng.onboarding_effort_per_client * won.sum(axis=1)
-        need_ret = eng.care_effort_per_account * accounts.sum(axis=1)
-        cov_eng = np.where(need_eng > 0, np.minimum(1.0, engage_fte / np.maximum(need_eng, 1e-12)), 1.0)
-        cov_ret = np.where(need_ret > 0, np.minimum(1.0, retain_fte / np.maximum(need_ret, 1e-12)), 1.0)
-        care_month = 0.4 * cov_eng + 0.6 * cov_ret
-        care_index = care_index + (care_month - care_index) / eng.care_memory_months
-        care_hist[:, t] = care_index
+        # 4. Care: onboarding for new clients and account care for the book, smoothed.
+        cov_eng = np.minimum(
+            1.0, engage_fte / (eng.onboarding_effort_per_client * won.sum(axis=1) + _TINY)
+        )
+        cov_ret = np.minimum(
+            1.0, retain_fte / (eng.care_effort_per_account * accounts.sum(axis=1) + _TINY)
+        )
+        care_index += (0.4 * cov_eng + 0.6 * cov_ret - care_index) / memory
+        care_tm[t] = care_index
         care_factor = 1.0 - eng.care_renewal_penalty * (1.0 - care_index)
+        factor_tm[t] = care_factor
 
-        # 5. Renewals of pooled contracts (starting book, new business, renewed).
-        book_before = accounts * np.where(recurring, deal, 0.0) + (con_alive * con_value) @ con_onehot
-        src_t = t - term
-        has_src = recurring & (src_t >= 0)
-        src_idx = np.where(has_src, src_t, 0)
-        end_new = np.where(has_src, wins_hist[:, src_idx, line_idx], 0)
-        end_new = np.where(recurring, end_new, 0)
-        end_ren = np.where(has_src, renew_hist[:, src_idx, line_idx], 0)
-        end_exist = exist_sched[:, t] if warm else np.zeros(n_lines, dtype=np.int64)
-        ending = end_new + end_ren + end_exist
-        p_pool = np.clip(renew_base * pool_rel * care_factor[:, None], 0.0, 1.0)
-        kept = rng.binomial(ending, p_pool)
-        renew_hist[:, t] = kept
-        active_exist = active_exist - end_exist
-        active_new = active_new - end_new + new_rec
-        active_ren = active_ren - end_ren + kept
-        lost_value = (ending - kept) * np.where(recurring, deal, 0.0)
-        due_total = ending.sum(axis=1)
-        kept_total = kept.sum(axis=1)
+        # 5. Pooled contracts (starting book, new business, renewed) reaching their end.
+        src = np.where(rec & (t - ln.term >= 0), t - ln.term, months)
+        end_new = wins_tm[src, :, line_idx].T * rec_f
+        end_ren = renew_tm[src, :, line_idx].T
+        end_exist = exist_sched[t]
+        ending = (end_new + end_ren + end_exist).astype(np.int64)
+        kept = rng.binomial(ending, np.minimum(pool_base * care_factor[:, None], 1.0))
+        renew_tm[t] = kept
+        book_before = accounts * deal_rec + con_book
+        lost_value = (ending - kept) * deal_rec
+        act_exist -= end_exist
+        act_new += won * rec_f - end_new
+        act_ren += kept - end_ren
+        due_tm[t] = ending.sum(axis=1)
+        kept_tm[t] = kept.sum(axis=1)
 
-        # 6. Renewals of the explicit contracts due this month.
+        # 6. Explicit contracts due this month renew or leave.
+        cols = due_cols.get(t)
+        if cols:
+            p_con = np.minimum(con_base[cols] * care_factor[:, None], 1.0)
+            ok = rng.random((runs, len(cols))) < p_con
+            due = con_alive[:, cols]
+            dropped = due & ~ok
+            con_alive[:, cols] = due & ok
+            con_renewed[:, cols] |= due & ok
+            onehot = con_onehot[cols]
+            lost_value += (dropped * con_value[cols]) @ onehot
+            con_accounts = con_alive @ con_onehot
+            con_book = (con_alive * con_value) @ con_onehot
+            due_tm[t] += due.sum(axis=1)
+            kept_tm[t] += (due & ok).sum(axis=1)
         if n_con:
-            due = con_alive & (con_end == t)
-            cols = np.flatnonzero(due.any(axis=0))
-            if cols.size:
-                p_con = np.clip(con_renew_base[cols] * care_factor[:, None], 0.0, 1.0)
-                ok = rng.random((runs, cols.size)) < p_con
-                d = due[:, cols]
-                renewed_now = d & ok
-                dropped = d & ~ok
-                con_alive[:, cols] &= ~dropped
-                con_end[:, cols] += renewed_now * con_term[cols]
-                con_renewed[:, cols] |= renewed_now
-                lost_value += (dropped * con_value[cols]) @ con_onehot[cols]
-                due_total = due_total + d.sum(axis=1)
-                kept_total = kept_total + renewed_now.sum(axis=1)
-        renewals_due[:, t] = due_total
-        renewals_kept[:, t] = kept_total
+            alive_tm[t] = con_alive
+            renewed_tm[t] = con_renewed
 
-        # 7. Expansion: lost accounts take their expansion with them; active clients
-        #    buy more in proportion to leverage effort (and only if they are cared for).
-        keep_share = np.where(book_before > 0, 1.0 - lost_value / np.maximum(book_before, 1e-12), 0.0)
-        con_value_now = (con_alive * con_value) @ con_onehot if n_con else 0.0
-        book_now = (active_exist + active_new + active_ren) * np.where(recurring, deal, 0.0) + con_value_now
-        expansion = expansion * np.clip(keep_share, 0.0, 1.0) * lapse
-        expansion = expansion + expansion_monthly * (lev_cov * care_index)[:, None] * book_now
+        # 7. Expansion: lost accounts take their add-ons with them, add-ons lapse after
+        #    a year, and cared-for clients buy more in proportion to leverage effort.
+        keep_share = 1.0 - lost_value / np.maximum(book_before, _TINY)
+        book_now = (act_exist + act_new + act_ren) * deal_rec + con_book
+        expansion *= np.clip(keep_share, 0.0, 1.0) * lapse
+        expansion += expansion_monthly * (lev_cov * care_index)[:, None] * book_now
+        expansion_tm[t] = expansion
+        act_tm[0, t] = act_exist
+        act_tm[1, t] = act_new
+        act_tm[2, t] = act_ren
 
-        # 8. Revenue recognised this month, by line and source.
-        revenue[:, t, :, SRC_EXISTING] = active_exist * monthly_value
-        revenue[:, t, :, SRC_NEW] = active_new * monthly_value
-        revenue[:, t, :, SRC_RENEWAL] = active_ren * monthly_value
-        if n_con:
-            fresh = (con_alive & ~con_renewed) * con_value / 12.0
-            again = (con_alive & con_renewed) * con_value / 12.0
-            revenue[:, t, :, SRC_EXISTING] += fresh @ con_onehot
-            revenue[:, t, :, SRC_RENEWAL] += again @ con_onehot
-        revenue[:, t, :, SRC_EXPANSION] = expansion / 12.0
-        revenue[:, t, :, SRC_ONE_OFF] = (won - new_rec) * deal
-        pipe_open[:, t] = pipe.sum(axis=-1)
-
-        # 9. Forward coverage: what we can see coming in each of the next months
-        #    (signed contracts, likely renewals, win-weighted pipeline and prospecting)
-        #    over what those months need; the worst month in the window counts.
-        fut = t + hs  # absolute months in the window
-        src_f = fut[None, :] - term[:, None]  # (lines, look) month the ending contract began
-        valid = recurring[:, None] & (src_f >= 0) & (src_f <= t)
-        sf = np.where(valid, src_f, 0)
-        end_f = np.where(valid[None], wins_hist[:, sf, line_idx[:, None]] * (term[:, None] > 0), 0)
-        end_f = end_f + np.where(valid[None], renew_hist[:, sf, line_idx[:, None]], 0)
-        if warm:
-            end_f = end_f + exist_sched[:, np.minimum(fut, horizon_pad - 1)][None]
-        gone = np.cumsum(end_f, axis=-1)  # (runs, lines, look) ended by each month
-        active_now = (active_exist + active_new + active_ren)[..., None]
-        p_now = p_pool[..., None]
-        pooled = (active_now - gone + gone * p_now) * monthly_value[None, :, None]
-        seen = pooled.sum(axis=1) + expansion.sum(axis=1)[:, None] / 12.0
-        if n_con:
-            in_force = con_alive[:, :, None] & (con_end[:, :, None] > fut[None, None, :])
-            ending_c = con_alive[:, :, None] & ~in_force
-            p_c = np.clip(con_renew_base[None, :] * care_factor[:, None], 0.0, 1.0)
-            seen += np.einsum(
-                "rch,c->rh", in_force + ending_c * p_c[:, :, None], con_value / 12.0
-            )
-        seen += pipe.reshape(runs, -1).astype(float) @ pipe_kernel
-        seen += rate @ flow_kernel
-        if target_monthly is not None:
-            need = np.full(runs, target_monthly)
-        else:
-            lo = max(0, t - 2)
-            need = revenue[:, lo : t + 1].sum(axis=(2, 3)).mean(axis=1)
-        worst = seen.min(axis=1)
-        coverage[:, t] = np.where(need > 0, worst / np.maximum(need, 1e-12), math.inf)
-        coverage[:, t] = np.minimum(coverage[:, t], 10.0)
-
+    # Run-major views for the whole-array steps below.
+    wins_hist = wins_tm.transpose(1, 0, 2)
+    renew_hist = renew_tm.transpose(1, 0, 2)
+    act_hist = act_tm.transpose(0, 2, 1, 3)
+    expansion_hist = expansion_tm.transpose(1, 0, 2)
+    rate_hist = rate_tm.transpose(1, 0, 2)
+    factor_hist = factor_tm.T
+    alive_hist = alive_tm.transpose(1, 0, 2)
+    renewed_hist = renewed_tm.transpose(1, 0, 2)
+    pipe_forecast = pipe_tm[:, :, :look].transpose(1, 0, 2).astype(float)
+    wins = np.ascontiguousarray(wins_hist[:, :months])
+    revenue = _revenue(
+        ln=ln,
+        act_hist=act_hist,
+        expansion_hist=expansion_hist,
+        wins=wins,
+        alive_hist=alive_hist,
+        renewed_hist=renewed_hist,
+        con_value=con_value,
+        con_onehot=con_onehot,
+    )
+    coverage = _coverage(
+        scenario=scenario,
+        ln=ln,
+        revenue_total=revenue.sum(axis=(2, 3)),
+        act_total=act_hist.sum(axis=0),
+        wins_hist=wins_hist,
+        renew_hist=renew_hist,
+        exist_sched=exist_sched,
+        factor_hist=factor_hist,
+        pool_base=pool_base,
+        expansion_total=expansion_hist.sum(axis=2),
+        pipe_forecast=pipe_forecast,
+        rate_hist=rate_hist,
+        alive_hist=alive_hist,
+        contracts=(con_end0, con_term, con_value, con_base),
+    )
     return EngineOutput(
         revenue=revenue,
-        bookings=bookings,
-        wins=wins_hist,
-        renewals_due=renewals_due,
-        renewals_kept=renewals_kept,
+        bookings=wins * ln.deal,
+        wins=wins,
+        renewals_due=np.ascontiguousarray(due_tm.T),
+        renewals_kept=np.ascontiguousarray(kept_tm.T),
         coverage=coverage,
-        care_index=care_hist,
-        pipeline_open=pipe_open,
+        care_index=np.ascontiguousarray(care_tm.T),
+        pipeline_open=np.ascontiguousarray(pipe_tm[:, :, look:].transpose(1, 0, 2), dtype=float),
     )
+
+
+def _pipeline_kernel(ln: _Lines, pl: _Pipeline, look: int) -> np.ndarray:
+    """Expected revenue in each of the next ``look`` months per open deal in each cell."""
+    hs = np.arange(1, look + 1)
+    line = pl.line_of
+    decide_in = np.maximum(ln.cycle[line] - pl.age, 1)[:, None]
+    recurring = np.where(decide_in <= hs, ln.monthly_value[line][:, None], 0.0)
+    one_off = np.where(decide_in == hs, ln.deal[line][:, None], 0.0)
+    per_deal = np.where(ln.recurring[line][:, None], recurring, one_off)
+    return per_deal * ln.win[line][:, None]
+
+
+def _revenue(
+    *,
+    ln: _Lines,
+    act_hist: np.ndarray,
+    expansion_hist: np.ndarray,
+    wins: np.ndarray,
+    alive_hist: np.ndarray,
+    renewed_hist: np.ndarray,
+    con_value: np.ndarray,
+    con_onehot: np.ndarray,
+) -> np.ndarray:
+    """Revenue recognised per month by line and source, (runs, months, lines, sources)."""
+    runs, months, n_lines = wins.shape
+    revenue = np.empty((runs, months, n_lines, len(SOURCES)))
+    mv = ln.monthly_value
+    revenue[..., 0] = act_hist[0] * mv
+    revenue[..., 1] = act_hist[1] * mv
+    revenue[..., 2] = act_hist[2] * mv
+    revenue[..., 3] = expansion_hist / 12.0
+    revenue[..., 4] = wins * (ln.deal * ~ln.recurring)
+    if con_value.size:
+        monthly = con_onehot * (con_value / 12.0)[:, None]  # (contracts, lines)
+        fresh = alive_hist & ~renewed_hist
+        again = alive_hist & renewed_hist
+        revenue[..., 0] += fresh.astype(float) @ monthly
+        revenue[..., 2] += again.astype(float) @ monthly
+    return revenue
+
+
+def _coverage(
+    *,
+    scenario: Scenario,
+    ln: _Lines,
+    revenue_total: np.ndarray,
+    act_total: np.ndarray,
+    wins_hist: np.ndarray,
+    renew_hist: np.ndarray,
+    exist_sched: np.ndarray,
+    factor_hist: np.ndarray,
+    pool_base: np.ndarray,
+    expansion_total: np.ndarray,
+    pipe_forecast: np.ndarray,
+    rate_hist: np.ndarray,
+    alive_hist: np.ndarray,
+    contracts: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+) -> np.ndarray:
+    """Forward coverage at each month end: what the next months can already see coming
+    (signed contracts, likely renewals, win-weighted pipeline, prospecting at the current
+    rate) over what those months need (target or run-rate); the worst month counts."""
+    runs, months = revenue_total.shape
+    n_lines = len(ln.term)
+    look = pipe_forecast.shape[2]
+    line_idx = np.arange(n_lines)
+
+    # Pooled contracts scheduled to end in month u, as known from history: (runs, u, lines).
+    u = np.arange(months + look)
+    src = u[:, None] - ln.term[None, :]
+    known = ln.recurring[None, :] & (src >= 0) & (src < months)
+    src = np.where(known, src, months)  # the all-zero history row
+    ends = (wins_hist[:, src, line_idx] * ln.recurring + renew_hist[:, src, line_idx]).astype(float)
+    ends += exist_sched[np.minimum(u, exist_sched.shape[0] - 1)]
+
+    mv = ln.monthly_value
+    flow = _flow_kernel(ln, look)  # (lines, look)
+    # Contracts known to end by t + h are weighted by their renewal chance, which is
+    # pool_base x care factor (both at most 1), so the sum over lines splits into two
+    # weighted sums of the ending schedule, computed for every h at once.
+    hs = np.arange(1, look + 1)
+    signed = hs[None, :] <= ln.term[:, None]  # (lines, look): ends known at month t
+    weights = np.concatenate([signed * mv[:, None], signed * (mv * pool_base)[:, None]], axis=1)
+    ends_w = ends @ weights  # (runs, months + look, 2 * look)
+    contracted = act_total @ mv  # (runs, months): pooled revenue in force at month t
+    con_end0, con_term, con_value, con_base = contracts
+    t_idx = np.arange(months)
+    if con_value.size:
+        # Next end month after each month t, per contract (due months are fixed).
+        passed = np.maximum(t_idx[None, :] - con_end0[:, None], -1)
+        next_end = np.where(
+            t_idx[None, :] < con_end0[:, None],
+            con_end0[:, None],
+            con_end0[:, None] + con_term[:, None] * (passed // con_term[:, None] + 1),
+        )  # (contracts, months)
+        alive_f = alive_hist.astype(float)
+
+    seen_base = expansion_total / 12.0 + contracted
+    gone_value = np.zeros((runs, months))
+    gone_kept = np.zeros((runs, months))
+    worst = np.full((runs, months), np.inf)
+    for h in range(1, look + 1):  # a loop over the look-ahead months (at most 24)
+        gone_value += ends_w[:, h : h + months, h - 1]
+        gone_kept += ends_w[:, h : h + months, look + h - 1]
+        seen = seen_base - gone_value + factor_hist * gone_kept
+        seen += pipe_forecast[:, :, h - 1] + rate_hist @ flow[:, h - 1]
+        if con_value.size:
+            in_force = (next_end > t_idx[None, :] + h).T  # (months, contracts)
+            sure = in_force * (con_value / 12.0)
+            maybe = ~in_force * (con_value * con_base / 12.0)
+            seen += np.einsum("rtc,tc->rt", alive_f, sure)
+            seen += factor_hist * np.einsum("rtc,tc->rt", alive_f, maybe)
+        np.minimum(worst, seen, out=worst)
+
+    target = scenario.targets.quarterly_revenue
+    if target:
+        need = np.full((runs, months), target / 3.0)
+    else:  # run-rate: average monthly revenue over the last three months
+        csum = np.cumsum(revenue_total, axis=1)
+        lagged = np.concatenate([np.zeros((runs, 3)), csum[:, :-3]], axis=1)[:, :months]
+        need = (csum - lagged) / np.minimum(t_idx + 1, 3)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(need > 0, worst / np.where(need > 0, need, 1.0), COVERAGE_CAP)
+    return np.clip(ratio, 0.0, COVERAGE_CAP)
+
+
+def _flow_kernel(ln: _Lines, look: int) -> np.ndarray:
+    """Expected revenue in month t+h per unit of monthly opportunity rate from month t+1 on."""
+    hs = np.arange(1, look + 1)
+    earning = np.clip(hs[None, :] - ln.cycle[:, None], 0, None)  # months of decided deals
+    recurring = earning * (earning + 1) / 2.0 * ln.monthly_value[:, None]
+    one_off = (earning >= 1) * ln.deal[:, None]
+    return np.where(ln.recurring[:, None], recurring, one_off) * ln.win[:, None]

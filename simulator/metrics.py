@@ -65,9 +65,7 @@ def classify(
     """Verdict code per run: severe, mild or none (see docs/model.md)."""
     severe = (worst_drop >= thresholds.severe_drop) | (drawdown >= thresholds.severe_drawdown)
     mild = (
-        (worst_drop >= thresholds.bust_drop)
-        | (drawdown >= thresholds.mild_drawdown)
-        | (events > 0)
+        (worst_drop >= thresholds.bust_drop) | (drawdown >= thresholds.mild_drawdown) | (events > 0)
     )
     return np.where(severe, SEVERE, np.where(mild, MILD, NONE))
 
@@ -83,7 +81,7 @@ def warning_lead(coverage: np.ndarray, bust_month: np.ndarray, level: float) -> 
 
     0 when the warning was not on in the month before the bust; -1 for runs with no bust.
     """
-    runs, months = coverage.shape
+    months = coverage.shape[1]
     idx = np.arange(months)[None, :]
     before = idx < bust_month[:, None]
     ok_before = (coverage >= level) & before

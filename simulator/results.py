@@ -116,8 +116,12 @@ class SimulationResult:
         pct = np.percentile(q, PERCENTILES, axis=0) if q.size else np.zeros((3, 0))
         qoq = self.metrics.qoq
         med_qoq = np.concatenate([[np.nan], np.median(qoq, axis=0)]) if q.shape[1] else []
-        bust_share = np.concatenate([[0.0], (qoq <= -th.bust_drop).mean(axis=0)]) if q.shape[1] else []
-        boom_share = np.concatenate([[0.0], (qoq >= th.boom_rise).mean(axis=0)]) if q.shape[1] else []
+        bust_share = (
+            np.concatenate([[0.0], (qoq <= -th.bust_drop).mean(axis=0)]) if q.shape[1] else []
+        )
+        boom_share = (
+            np.concatenate([[0.0], (qoq >= th.boom_rise).mean(axis=0)]) if q.shape[1] else []
+        )
         status = [
             "bust" if c <= -th.bust_drop else "boom" if c >= th.boom_rise else "steady"
             for c in np.nan_to_num(np.asarray(med_qoq, dtype=float))
@@ -238,8 +242,10 @@ def simulate(
         month_labels=month_labels,
         thresholds=scenario.thresholds,
     )
-    used_seed = None if isinstance(seed, np.random.Generator) else (
-        scenario.simulation.seed if seed is None else int(seed)
+    used_seed = (
+        None
+        if isinstance(seed, np.random.Generator)
+        else (scenario.simulation.seed if seed is None else int(seed))
     )
     return SimulationResult(
         scenario=scenario,

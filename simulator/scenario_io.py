@@ -113,7 +113,9 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise ScenarioError(f"{path}: the file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
+            raise ScenarioError(
+                f"{path}: the file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}"
+            )
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ScenarioError(f"{path}: no such scenario file") from None

@@ -1,0 +1,35 @@
+"""``python -m bench`` (``make bench``): every benchmark of the project, in order."""
+
+from __future__ import annotations
+
+import importlib
+import platform
+import sys
+
+import numpy as np
+
+SECTIONS = [
+    ("Engine", "bench.engine"),
+    ("App (server side)", "bench.app"),
+    ("Diagnosis and suggest-a-fix", "bench.diagnosis"),
+    ("Browser", "bench.browser"),
+]
+
+
+def main() -> int:
+    print(f"Python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}")
+    for title, module_name in SECTIONS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        print(f"\n## {title}\n")
+        sys.stdout.flush()
+        module.main()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

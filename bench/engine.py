@@ -1,0 +1,149 @@
+"""Engine benchmark: ``simulate`` against the floor of drawing the same random variates.
+
+A Monte Carlo engine cannot be faster than the random numbers it needs. The floor is
+measured exactly: a recording generator logs every draw the engine makes (method and
+arguments), and the same calls are then replayed and timed on a fresh generator.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from simulator import Scenario, load_preset, simulate
+from simulator.engine import run_engine
+from simulator.models import ProductLine
+
+
+class RecordingGenerator:
+    """Delegates to a real Generator and records every call for replay."""
+
+    def __init__(self, seed: int) -> None:
+        self._rng = np.random.default_rng(seed)
+        self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        method = getattr(self._rng, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append((name, tuple(np.copy(a) for a in args), dict(kwargs)))
+            return method(*args, **kwargs)
+
+        return call
+
+
+def large_scenario() -> Scenario:
+    """10,000 runs x 120 months x 4 product lines, with a contract book."""
+    base = load_preset("balanced")
+    lines = {
+        "enterprise": ProductLine(
+            name="Enterprise",
+            deal_size=250_000,
+            sales_cycle_months=9,
+            term_months=36,
+            win_rate=0.2,
+            leads_per_rep_month=0.4,
+            close_effort_per_deal=1.0,
+            focus=0.25,
+        ),
+        "midmarket": ProductLine(
+            name="Mid-market",
+            deal_size=40_000,
+            sales_cycle_months=4,
+            term_months=12,
+            win_rate=0.25,
+            leads_per_rep_month=2.0,
+            focus=0.25,
+        ),
+        "smb": ProductLine(
+            name="SMB",
+            deal_size=6_000,
+            sales_cycle_months=1,
+            term_months=0,
+            win_rate=0.3,
+            leads_per_rep_month=10.0,
+            close_effort_per_deal=0.1,
+            focus=0.25,
+        ),
+        "services": ProductLine(
+            name="Services",
+            deal_size=20_000,
+            sales_cycle_months=2,
+            term_months=0,
+            win_rate=0.3,
+            leads_per_rep_month=3.0,
+            close_effort_per_deal=0.3,
+            focus=0.25,
+        ),
+    }
+    contracts = [c.model_copy(update={"product_line": "midmarket"}) for c in base.contracts]
+    return base.model_copy(
+        update={
+            "product_lines": lines,
+            "contracts": tuple(contracts),
+            "simulation": base.simulation.model_copy(update={"months": 120, "runs": 10_000}),
+        }
+    )
+
+
+@dataclass
+class Timing:
+    case: str
+    shape: str
+    engine_ms: float
+    floor_ms: float
+
+    @property
+    def ratio(self) -> float:
+        return self.engine_ms / self.floor_ms if self.floor_ms else float("inf")
+
+
+def _median_ms(fn: Callable[[], Any], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def time_case(case: str, scenario: Scenario, *, repeats: int) -> Timing:
+    runs = scenario.simulation.runs
+    simulate(scenario, seed=1)  # warm-up (imports, caches)
+    engine_ms = _median_ms(lambda: simulate(scenario, seed=1), repeats)
+    recorder = RecordingGenerator(1)
+    run_engine(scenario, runs=runs, rng=recorder)  # type: ignore[arg-type]
+    calls = recorder.calls
+
+    def replay() -> None:
+        rng = np.random.default_rng(1)
+        for name, args, kwargs in calls:
+            getattr(rng, name)(*args, **kwargs)
+
+    floor_ms = _median_ms(replay, repeats)
+    shape = (
+        f"{runs:,} runs x {scenario.simulation.months} months x {len(scenario.product_lines)} lines"
+    )
+    return Timing(case=case, shape=shape, engine_ms=engine_ms, floor_ms=floor_ms)
+
+
+def main() -> list[Timing]:
+    timings = [
+        time_case("default preset (balanced)", load_preset("balanced"), repeats=15),
+        time_case("team_a_team_b", load_preset("team_a_team_b"), repeats=15),
+        time_case("large", large_scenario(), repeats=3),
+    ]
+    print("| case | size | simulate (ms, median) | random-draw floor (ms) | ratio |")
+    print("|---|---|---:|---:|---:|")
+    for t in timings:
+        print(f"| {t.case} | {t.shape} | {t.engine_ms:,.1f} | {t.floor_ms:,.1f} | {t.ratio:.1f}x |")
+    return timings
+
+
+if __name__ == "__main__":
+    main()
