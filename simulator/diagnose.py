@@ -1,0 +1,594 @@
+"""Cause diagnosis: which of the article's causes drives this scenario's whiplash?
+
+Each cause is neutralised on its own, to the level of the balanced preset (the
+article's target state), and the scenario is simulated again with the same seed
+(common random numbers), so the difference is the cause's effect and not noise.
+The causes are kept independent of each other: *effort balance* re-mixes
+prospecting, closing and growing without touching onboarding and account care,
+and *care* raises onboarding and account care without changing that mix.
+
+Every neutralisation is expressed as ``--set`` style overrides, so the app and
+the CLI can show it and apply it exactly. Pure numpy; no UI imports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from .cli import add_scenario_arguments, load_with_overrides, register_command
+from .models import STAGES, Effort, Scenario, month_index, month_label
+from .results import SimulationResult, quarter_label, simulate
+from .scenario_io import ScenarioError, apply_overrides, load_preset
+
+CAUSES = ("effort", "contacts", "renewal_dates", "focus", "care")
+CAUSE_LABELS = {
+    "effort": "Effort balance",
+    "contacts": "Relationships",
+    "renewal_dates": "Renewal dates",
+    "focus": "Product focus",
+    "care": "Onboarding and account care",
+}
+FRONT_STAGES = ("attract", "close", "leverage")
+CARE_STAGES = ("engage", "retain")
+DIAGNOSIS_MAX_RUNS = 2000
+"""Above this many runs the diagnosis uses this many (and says so): six simulations
+of a 20,000-run scenario would take seconds and change no ranking."""
+MATTERS = 0.05
+"""Score below which a neutralised cause 'makes little difference here'."""
+RENEWAL_WINDOW_MONTHS = 12
+"""The reference renewal calendar spreads the contracts evenly over one year."""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The balanced organisation's levels each cause is neutralised to."""
+
+    effort: dict[str, float]
+    contacts: int
+    first_renewal_month: int
+    """Months after the start of the first renewal in the balanced plan (then one every
+    RENEWAL_WINDOW_MONTHS / number of contracts)."""
+    focus_ratio: float
+    """Largest over smallest product-line focus in the balanced plan: a plan whose lines
+    differ more than this favours one line."""
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario) -> Reference:
+        offsets = [scenario.contract_end_offset(c) for c in scenario.contracts]
+        shares = scenario.focus_shares.values()
+        return cls(
+            effort=scenario.effort.as_dict(),
+            contacts=scenario.relationships.contacts_per_account,
+            first_renewal_month=min(offsets) if offsets else 4,
+            focus_ratio=max(shares) / min(shares) if min(shares) > 0 else 1.0,
+        )
+
+
+@lru_cache(maxsize=1)
+def reference_levels() -> Reference:
+    """Levels of the balanced preset; the model defaults if the preset is missing."""
+    try:
+        return Reference.from_scenario(load_preset("balanced"))
+    except ScenarioError:
+        return Reference(
+            effort=Effort().as_dict(), contacts=3, first_renewal_month=4, focus_ratio=1.5
+        )
+
+
+# --- Levers as overrides -------------------------------------------------------------
+
+
+def round_shares(shares: dict[str, float], *, digits: int = 4) -> dict[str, float]:
+    """Round shares so they still sum to exactly 1 (the largest takes the remainder)."""
+    rounded = {k: round(v, digits) for k, v in shares.items()}
+    largest = max(rounded, key=lambda k: rounded[k])
+    rounded[largest] = round(1.0 - sum(v for k, v in rounded.items() if k != largest), digits)
+    return rounded
+
+
+def effort_overrides(effort: dict[str, float]) -> list[str]:
+    return [f"effort.{stage}={value!r}" for stage, value in round_shares(effort).items()]
+
+
+def balanced_mix(effort: dict[str, float], reference: Reference) -> dict[str, float]:
+    """Prospecting, closing and leverage in the reference ratio; care time unchanged."""
+    care = sum(effort[s] for s in CARE_STAGES)
+    ref_total = sum(reference.effort[s] for s in FRONT_STAGES)
+    out = {s: effort[s] for s in CARE_STAGES}
+    for s in FRONT_STAGES:
+        out[s] = (1.0 - care) * reference.effort[s] / ref_total
+    return {s: out[s] for s in STAGES}
+
+
+def with_care(effort: dict[str, float], reference: Reference) -> dict[str, float]:
+    """Onboarding and account care raised to the reference, time taken proportionally."""
+    target = {s: max(effort[s], reference.effort[s]) for s in CARE_STAGES}
+    needed = sum(target[s] - effort[s] for s in CARE_STAGES)
+    if needed <= 0:
+        return dict(effort)
+    # Donors: the other stages, and a care stage's time above its reference level.
+    floors = {s: (reference.effort[s] if s in CARE_STAGES else 0.0) for s in STAGES}
+    spare = {s: max(effort[s] - floors[s], 0.0) for s in STAGES if effort[s] >= target.get(s, 0)}
+    total_spare = sum(spare.values())
+    out = dict(effort)
+    for s in CARE_STAGES:
+        out[s] = target[s]
+    for s, amount in spare.items():
+        out[s] -= needed * amount / total_spare
+    return out
+
+
+def reference_calendar(scenario: Scenario, reference: Reference) -> list[int]:
+    """End-month offsets that spread the contracts evenly over a year, in their order."""
+    n = len(scenario.contracts)
+    order = sorted(
+        range(n),
+        key=lambda i: (
+            scenario.contract_end_offset(scenario.contracts[i]),
+            -scenario.contracts[i].annual_value,
+        ),
+    )
+    last = scenario.simulation.months - 1
+    offsets = [0] * n
+    for rank, i in enumerate(order):
+        offset = reference.first_renewal_month + round(rank * RENEWAL_WINDOW_MONTHS / n)
+        offsets[i] = min(offset, last)
+    return offsets
+
+
+def date_overrides(scenario: Scenario, offsets: Sequence[int]) -> list[str]:
+    start = scenario.start_index
+    return [
+        f'contracts.{i}.ends="{month_label(start + off)}"'
+        for i, (c, off) in enumerate(zip(scenario.contracts, offsets, strict=True))
+        if scenario.contract_end_offset(c) != off
+    ]
+
+
+def contacts_overrides(scenario: Scenario, minimum: int) -> list[str]:
+    out = []
+    if scenario.relationships.contacts_per_account < minimum:
+        out.append(f"relationships.contacts_per_account={minimum}")
+    for i, c in enumerate(scenario.contracts):
+        if c.contacts is not None and c.contacts < minimum:
+            out.append(f"contracts.{i}.contacts={minimum}")
+    return out
+
+
+def focus_overrides(scenario: Scenario, shares: dict[str, float]) -> list[str]:
+    return [f"product_lines.{k}.focus={v!r}" for k, v in round_shares(shares).items()]
+
+
+def favours_one_line(shares: dict[str, float], reference: Reference) -> bool:
+    """True when the lines' focus differs more than in the balanced plan."""
+    low, high = min(shares.values()), max(shares.values())
+    return low <= 0 or high / low > reference.focus_ratio * 1.01
+
+
+def _differs(a: dict[str, float], b: dict[str, float], tol: float = 0.005) -> bool:
+    return any(abs(a[k] - b[k]) > tol for k in a)
+
+
+def neutralising_overrides(scenario: Scenario, cause: str, reference: Reference) -> list[str]:
+    """The overrides that set one cause to the reference level ([] if it is there already)."""
+    effort = scenario.effort.as_dict()
+    if cause == "effort":
+        mix = balanced_mix(effort, reference)
+        return effort_overrides(mix) if _differs(mix, effort) else []
+    if cause == "care":
+        cared = with_care(effort, reference)
+        return effort_overrides(cared) if _differs(cared, effort) else []
+    if cause == "contacts":
+        return contacts_overrides(scenario, reference.contacts)
+    if cause == "renewal_dates":
+        if len(scenario.contracts) < 2:
+            return []
+        return date_overrides(scenario, reference_calendar(scenario, reference))
+    if cause == "focus":
+        shares = scenario.focus_shares
+        if len(shares) < 2 or not favours_one_line(shares, reference):
+            return []
+        return focus_overrides(scenario, {k: 1.0 / len(shares) for k in shares})
+    raise ValueError(f"unknown cause {cause!r} (known: {', '.join(CAUSES)})")
+
+
+# --- Outcomes ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The whiplash figures a comparison needs, from one simulation."""
+
+    probability: float
+    severe_probability: float
+    max_drawdown: float
+    worst_drop: float
+    revenue: float
+
+    @classmethod
+    def of(cls, result: SimulationResult) -> Outcome:
+        return cls(
+            probability=result.report.probability,
+            severe_probability=result.report.severe_probability,
+            max_drawdown=result.report.max_drawdown,
+            worst_drop=float(np.median(result.metrics.worst_drop)),
+            revenue=float(np.median(result.total_revenue)),
+        )
+
+    def as_dict(self) -> dict[str, float]:
+        return dict(self.__dict__)
+
+
+def _relative_cut(before: float, after: float) -> float:
+    return (before - after) / before if before > 1e-9 else 0.0
+
+
+def improvement(before: Outcome, after: Outcome) -> float:
+    """How much whiplash went away: the mean relative cut in probability, drawdown and
+    worst quarterly drop (1 = all gone; negative = worse)."""
+    return (
+        _relative_cut(before.probability, after.probability)
+        + _relative_cut(before.max_drawdown, after.max_drawdown)
+        + _relative_cut(before.worst_drop, after.worst_drop)
+    ) / 3.0
+
+
+# --- Plain-words facts ---------------------------------------------------------------
+
+
+def format_money(value: float) -> str:
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:,.2f}M"
+    if abs(value) >= 1e3:
+        return f"{value / 1e3:,.0f}k"
+    return f"{value:,.0f}"
+
+
+def _pct(value: float) -> str:
+    return f"{value:.0%}"
+
+
+def _count_of(k: int, n: int, noun: str) -> str:
+    if k == n == 2:
+        return f"both {noun}s"
+    if k == n:
+        return f"all {n} {noun}s" if n > 1 else f"the only {noun}"
+    return f"{k} of {n} {noun}s"
+
+
+def renewal_fact(scenario: Scenario) -> str:
+    """Where the contracted book's renewals pile up: the quarter with the most value."""
+    contracts = scenario.contracts
+    if not contracts:
+        return "there are no contracts in the book"
+    total = sum(c.annual_value for c in contracts)
+    by_quarter: dict[str, list] = {}
+    for c in contracts:
+        by_quarter.setdefault(quarter_label(month_index(c.ends)), []).append(c)
+    quarter, group = max(by_quarter.items(), key=lambda kv: sum(c.annual_value for c in kv[1]))
+    value = sum(c.annual_value for c in group)
+    if len(group) == 1:
+        return (
+            f"renewals are spread out (no quarter holds more than {_pct(value / total)} of the "
+            "contracted book)"
+        )
+    months = {c.ends for c in group}
+    when = next(iter(months)) if len(months) == 1 else quarter
+    big = "big contract" if value >= 0.5 * total else "contract"
+    return (
+        f"{_count_of(len(group), len(contracts), big)} ({format_money(value)} a year, "
+        f"{_pct(value / total)} of the contracted book) end in {when}"
+    )
+
+
+def contacts_fact(scenario: Scenario, minimum: int) -> str:
+    rel = scenario.relationships
+    thin = [c for c in scenario.contracts if (c.contacts or rel.contacts_per_account) < minimum]
+    parts = []
+    if thin:
+        fewest = min(c.contacts or rel.contacts_per_account for c in thin)
+        buyer = "a single buyer" if fewest == 1 else f"{fewest} buyers"
+        value = sum(c.annual_value for c in thin)
+        noun = _count_of(len(thin), len(scenario.contracts), "big account")
+        parts.append(f"{noun} ({format_money(value)} a year) hang on {buyer}")
+    if rel.contacts_per_account < minimum:
+        who = (
+            "one contact"
+            if rel.contacts_per_account == 1
+            else f"{rel.contacts_per_account} contacts"
+        )
+        parts.append(f"new accounts get {who} each")
+    return " and ".join(parts) if parts else f"every account has at least {minimum} contacts"
+
+
+def effort_fact(scenario: Scenario) -> str:
+    e = scenario.effort
+    return f"prospecting gets {_pct(e.attract)} of the team's time and closing {_pct(e.close)}"
+
+
+def care_fact(scenario: Scenario) -> str:
+    e = scenario.effort
+    if e.engage == 0 and e.retain == 0:
+        return "nobody onboards new clients or looks after the book (0% of the team's time)"
+    return f"onboarding gets {_pct(e.engage)} of the team's time and account care {_pct(e.retain)}"
+
+
+def focus_fact(scenario: Scenario) -> str:
+    shares = scenario.focus_shares
+    top = max(shares, key=lambda k: shares[k])
+    name = scenario.product_lines[top].name
+    starved = [scenario.product_lines[k].name for k, v in shares.items() if v == 0]
+    fact = f"{_pct(shares[top])} of new-business effort goes to {name}"
+    if starved:
+        fact += f" and {', '.join(starved)} gets none"
+    return fact
+
+
+def _action(cause: str, scenario: Scenario, reference: Reference) -> str:
+    ref = reference.effort
+    if cause == "effort":
+        mix = balanced_mix(scenario.effort.as_dict(), reference)
+        return (
+            f"the balanced mix (prospecting {_pct(mix['attract'])}, closing "
+            f"{_pct(mix['close'])}, growing accounts {_pct(mix['leverage'])})"
+        )
+    if cause == "care":
+        return (
+            f"raising onboarding to {_pct(max(scenario.effort.engage, ref['engage']))} and "
+            f"account care to {_pct(max(scenario.effort.retain, ref['retain']))}"
+        )
+    if cause == "contacts":
+        return f"at least {reference.contacts} contacts per account"
+    if cause == "renewal_dates":
+        n = len(scenario.contracts)
+        gap = round(RENEWAL_WINDOW_MONTHS / n) if n else 0
+        return f"staggering them (one renewal every {gap} months)"
+    if cause == "focus":
+        return f"splitting it evenly over the {len(scenario.product_lines)} lines"
+    raise ValueError(cause)
+
+
+_FACTS = {
+    "effort": lambda s, r: effort_fact(s),
+    "care": lambda s, r: care_fact(s),
+    "contacts": lambda s, r: contacts_fact(s, r.contacts),
+    "renewal_dates": lambda s, r: renewal_fact(s),
+    "focus": lambda s, r: focus_fact(s),
+}
+
+
+def effect_phrase(before: Outcome, after: Outcome) -> str:
+    """What neutralising did, in words: the figures that moved, or 'little difference'."""
+    score = improvement(before, after)
+    runs = f"whiplash {_pct(before.probability)} → {_pct(after.probability)} of runs"
+    if score < -MATTERS:
+        return f"makes it worse here ({runs})"
+    if score < MATTERS:
+        return f"makes little difference here ({runs})"
+    parts = []
+    if before.probability - after.probability >= 0.02:
+        parts.append(
+            f"cuts whiplash from {_pct(before.probability)} to {_pct(after.probability)} of runs"
+        )
+    cuts = []
+    dd = _relative_cut(before.max_drawdown, after.max_drawdown)
+    wd = _relative_cut(before.worst_drop, after.worst_drop)
+    if dd >= 0.02:
+        cuts.append(f"{_pct(dd)} of the drawdown")
+    if wd >= 0.02:
+        cuts.append(f"{_pct(wd)} of the worst quarterly drop")
+    if cuts:
+        parts.append("removes " + " and ".join(cuts))
+    return " and ".join(parts) if parts else f"helps a little ({runs})"
+
+
+@dataclass(frozen=True)
+class CauseEffect:
+    """One cause: the fact in this plan, what neutralising it changed, and the sentence."""
+
+    cause: str
+    label: str
+    applies: bool
+    fact: str
+    overrides: tuple[str, ...]
+    before: Outcome
+    after: Outcome
+    sentence: str
+
+    @property
+    def score(self) -> float:
+        return improvement(self.before, self.after) if self.applies else 0.0
+
+    @property
+    def probability_cut(self) -> float:
+        """Percentage points of runs that no longer have whiplash."""
+        return self.before.probability - self.after.probability
+
+    @property
+    def drawdown_cut(self) -> float:
+        """Share of the (median) maximum drawdown removed."""
+        return _relative_cut(self.before.max_drawdown, self.after.max_drawdown)
+
+    @property
+    def worst_drop_cut(self) -> float:
+        """Share of the (median) worst quarter-over-quarter fall removed."""
+        return _relative_cut(self.before.worst_drop, self.after.worst_drop)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "cause": self.cause,
+            "label": self.label,
+            "applies": self.applies,
+            "fact": self.fact,
+            "sentence": self.sentence,
+            "score": self.score,
+            "probability_cut": self.probability_cut,
+            "drawdown_cut": self.drawdown_cut,
+            "worst_drop_cut": self.worst_drop_cut,
+            "after": self.after.as_dict(),
+            "overrides": list(self.overrides),
+        }
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """Every cause's effect on one scenario, strongest first."""
+
+    title: str
+    runs: int
+    seed: int
+    baseline: Outcome
+    effects: tuple[CauseEffect, ...]
+    note: str = ""
+    scenario_runs: int = field(default=0, repr=False)
+
+    @property
+    def ranked(self) -> list[CauseEffect]:
+        """Causes that apply, strongest first (the tornado chart's order)."""
+        return [e for e in self.effects if e.applies]
+
+    @property
+    def top_causes(self) -> list[str]:
+        """Ids of the causes that make a real difference, strongest first."""
+        return [e.cause for e in self.ranked if e.score >= MATTERS]
+
+    def effect(self, cause: str) -> CauseEffect:
+        return next(e for e in self.effects if e.cause == cause)
+
+    def lines(self) -> list[str]:
+        """The plain-text report the CLI prints."""
+        b = self.baseline
+        out = [
+            f"Diagnosis: {self.title}",
+            f"Now: whiplash in {_pct(b.probability)} of runs, max drawdown "
+            f"{_pct(b.max_drawdown)}, worst quarterly drop {_pct(b.worst_drop)} "
+            f"(medians of {self.runs} runs, seed {self.seed})",
+        ]
+        if self.note:
+            out.append(self.note)
+        out.append("Causes, strongest first (each neutralised alone to the balanced level):")
+        for rank, e in enumerate(self.effects, start=1):
+            marker = f"{rank}." if e.applies else "-"
+            out.append(f"  {marker} {e.sentence}")
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.title,
+            "runs": self.runs,
+            "seed": self.seed,
+            "note": self.note,
+            "baseline": self.baseline.as_dict(),
+            "top_causes": self.top_causes,
+            "causes": [e.as_dict() for e in self.effects],
+        }
+
+
+def _sentence(cause: str, fact: str, action: str, before: Outcome, after: Outcome) -> str:
+    return f"{CAUSE_LABELS[cause]}: {fact}; {action} {effect_phrase(before, after)}."
+
+
+def diagnosis_runs(scenario: Scenario, runs: int | None) -> tuple[int, str]:
+    """Runs to diagnose with, and a note when fewer than the scenario's are used."""
+    if runs is not None:
+        return int(runs), ""
+    own = scenario.simulation.runs
+    if own > DIAGNOSIS_MAX_RUNS:
+        return DIAGNOSIS_MAX_RUNS, (
+            f"Diagnosed with {DIAGNOSIS_MAX_RUNS:,} runs (the scenario asks for {own:,}) to "
+            "answer within a second; the ranking does not change with more runs."
+        )
+    return own, ""
+
+
+def diagnose(
+    scenario: Scenario,
+    *,
+    runs: int | None = None,
+    seed: int | None = None,
+    reference: Reference | None = None,
+) -> Diagnosis:
+    """Neutralise each cause alone, re-simulate with the same seed and rank the effects."""
+    reference = reference or reference_levels()
+    n_runs, note = diagnosis_runs(scenario, runs)
+    used_seed = scenario.simulation.seed if seed is None else int(seed)
+    before = Outcome.of(simulate(scenario, runs=n_runs, seed=used_seed))
+    effects = []
+    for cause in CAUSES:
+        fact = _FACTS[cause](scenario, reference)
+        overrides = neutralising_overrides(scenario, cause, reference)
+        if not overrides:
+            sentence = f"{CAUSE_LABELS[cause]}: {fact}; already balanced, so not a cause here."
+            effects.append(
+                CauseEffect(cause, CAUSE_LABELS[cause], False, fact, (), before, before, sentence)
+            )
+            continue
+        variant = apply_overrides(scenario, overrides)
+        after = Outcome.of(simulate(variant, runs=n_runs, seed=used_seed))
+        action = _action(cause, scenario, reference)
+        effects.append(
+            CauseEffect(
+                cause=cause,
+                label=CAUSE_LABELS[cause],
+                applies=True,
+                fact=fact,
+                overrides=tuple(overrides),
+                before=before,
+                after=after,
+                sentence=_sentence(cause, fact, action, before, after),
+            )
+        )
+    effects.sort(key=lambda e: (not e.applies, -e.score))
+    return Diagnosis(
+        title=scenario.meta.title,
+        runs=n_runs,
+        seed=used_seed,
+        baseline=before,
+        effects=tuple(effects),
+        note=note,
+        scenario_runs=scenario.simulation.runs,
+    )
+
+
+# --- CLI -----------------------------------------------------------------------------
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _cmd_diagnose(args: argparse.Namespace) -> int:
+    scenario = load_with_overrides(args.scenario, args.overrides, None)
+    result = diagnose(scenario, runs=args.runs, seed=args.seed)
+    if args.json:
+        print(json.dumps(_json_safe(result.to_dict()), indent=2, allow_nan=False))
+    else:
+        print("\n".join(result.lines()))
+    return 0
+
+
+def _add_command(sub: argparse._SubParsersAction) -> None:
+    cmd = sub.add_parser(
+        "diagnose", help="rank the causes of a scenario's whiplash (each neutralised alone)"
+    )
+    cmd.add_argument("scenario", help="scenario TOML file, e.g. scenarios/team_a_team_b.toml")
+    add_scenario_arguments(cmd)
+    cmd.add_argument("--json", action="store_true", help="print one JSON object")
+    cmd.set_defaults(handler=_cmd_diagnose)
+
+
+register_command(_add_command)
