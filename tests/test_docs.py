@@ -1,0 +1,277 @@
+"""The docs must match the code: these tests fail as soon as either drifts.
+
+docs/scenario-format.md lists every field of every scenario section in a table with
+its type, default and allowed range; docs/model.md lists every model default with its
+source, and states equations whose worked numbers are recomputed here from the engine.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+import types
+import typing
+from pathlib import Path
+
+import annotated_types as at
+import pytest
+from pydantic import BaseModel
+
+from simulator import (
+    ScenarioError,
+    apply_overrides,
+    metrics,
+    models,
+    parse_scenario,
+    scenario_io,
+    simulate,
+)
+from simulator.models import Scenario
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+FORMAT = (DOCS / "scenario-format.md").read_text(encoding="utf-8")
+
+NOT_SET = "not set"
+REQUIRED = "required"
+
+
+# --- Parsing the docs' own table format -------------------------------------------------
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def _tables_under_headings(text: str, heading: re.Pattern[str]) -> dict[str, list[dict]]:
+    """The first table after each heading matching ``heading`` (group 1 is the key)."""
+    tables: dict[str, list[dict]] = {}
+    key, header = None, None
+    for line in text.splitlines():
+        match = heading.match(line)
+        if match or line.startswith("#"):
+            key, header = (match.group(1) if match else None), None
+            continue
+        if key is None:
+            continue
+        if not line.startswith("|"):
+            if header is not None:
+                key = None  # the first table has ended
+            continue
+        cells = _cells(line)
+        if header is None:
+            header = cells
+        elif not set("".join(cells)) <= set("-: "):
+            tables.setdefault(key, []).append(dict(zip(header, cells, strict=True)))
+    return tables
+
+
+def _table_after(text: str, marker: str) -> list[dict]:
+    """The first table after the line that starts with ``marker``."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(marker))
+    rows, header = [], None
+    for line in lines[start + 1 :]:
+        if not line.startswith("|"):
+            if header is not None:
+                break
+            continue
+        cells = _cells(line)
+        if header is None:
+            header = cells
+        elif not set("".join(cells)) <= set("-: "):
+            rows.append(dict(zip(header, cells, strict=True)))
+    return rows
+
+
+def _unquote(cell: str) -> str:
+    cell = cell.strip()
+    if cell.startswith("`") and cell.endswith("`"):
+        return cell[1:-1]
+    return cell
+
+
+def _number(text: str) -> float:
+    """A number as the docs print it: 20,000 / 1e12 / 2^63 − 1."""
+    text = text.strip().replace(",", "").replace("_", "").replace("−", "-")
+    power = re.fullmatch(r"(\d+)\^(\d+)\s*-\s*(\d+)", text)
+    if power:
+        base, exp, minus = (int(g) for g in power.groups())
+        return float(base**exp - minus)
+    return float(text)
+
+
+def _plain_type(annotation: typing.Any) -> typing.Any:
+    """The type under ``X | None``."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return args[0]
+    return annotation
+
+
+def _section_models() -> dict[str, type[BaseModel]]:
+    """Section key as the doc writes it -> the model that validates it."""
+    sections = {}
+    for name, field in Scenario.model_fields.items():
+        annotation = field.annotation
+        origin = typing.get_origin(annotation)
+        if origin is dict:
+            sections[f"{name}.<id>"] = typing.get_args(annotation)[1]
+        elif origin is tuple:
+            sections[name] = typing.get_args(annotation)[0]
+        else:
+            sections[name] = annotation
+    return sections
+
+
+SECTION_HEADING = re.compile(r"^## `\[\[?([a-z_]+(?:\.<id>)?)\]\]?`")
+FIELD_TABLES = _tables_under_headings(FORMAT, SECTION_HEADING)
+SECTIONS = _section_models()
+
+
+def _field_rows(section: str) -> dict[str, dict]:
+    return {_unquote(row["Field"]): row for row in FIELD_TABLES.get(section, [])}
+
+
+def _all_fields():
+    for section, model in SECTIONS.items():
+        for name, field in model.model_fields.items():
+            yield pytest.param(section, name, field, id=f"{section}.{name}")
+
+
+# --- docs/scenario-format.md ------------------------------------------------------------
+
+
+def test_every_section_has_a_field_table():
+    assert set(FIELD_TABLES) == set(SECTIONS)
+
+
+@pytest.mark.parametrize("section", sorted(SECTIONS))
+def test_field_tables_list_exactly_the_model_fields(section):
+    documented = set(_field_rows(section))
+    assert documented == set(SECTIONS[section].model_fields), section
+
+
+@pytest.mark.parametrize(("section", "name", "field"), list(_all_fields()))
+def test_documented_default_equals_model_default(section, name, field):
+    cell = _unquote(_field_rows(section)[name]["Default"])
+    if field.is_required():
+        assert cell == REQUIRED
+    elif field.default is None:
+        assert cell == NOT_SET
+    elif isinstance(field.default, bool):
+        assert cell == str(field.default).lower()
+    elif isinstance(field.default, str):
+        assert cell == f'"{field.default}"'
+    else:
+        assert math.isclose(_number(cell), field.default, rel_tol=1e-12), cell
+
+
+@pytest.mark.parametrize(("section", "name", "field"), list(_all_fields()))
+def test_documented_type_matches_model(section, name, field):
+    cell = _field_rows(section)[name]["Type"]
+    kind = _plain_type(field.annotation)
+    expected = {int: "whole number", float: "number", bool: "true/false"}.get(kind)
+    if kind is str:
+        expected = "month" if field.description == "A calendar month, 'YYYY-MM'." else "text"
+    assert cell == expected
+
+
+@pytest.mark.parametrize(("section", "name", "field"), list(_all_fields()))
+def test_documented_range_matches_model_bounds(section, name, field):
+    cell = _unquote(_field_rows(section)[name]["Allowed"])
+    meta = field.metadata
+    kind = _plain_type(field.annotation)
+    if kind is str:
+        longest = next((m.max_length for m in meta if isinstance(m, at.MaxLen)), None)
+        shortest = next((m.min_length for m in meta if isinstance(m, at.MinLen)), 0)
+        if longest is None:
+            return  # months and line ids: checked by the loader's own rules
+        if shortest:
+            assert cell == f"{shortest}–{longest} characters"
+        else:
+            assert cell == f"at most {longest} characters"
+        return
+    if kind is bool:
+        assert cell == "true` or `false"  # `true` or `false` without its outer backticks
+        return
+    match = re.fullmatch(
+        r"(?:(?P<lo>[^<≤]+?)\s*(?P<lop><|≤)\s*)?x(?:\s*(?P<hip><|≤)\s*(?P<hi>.+))?", cell
+    )
+    assert match, f"{section}.{name}: cannot read the range {cell!r}"
+    bounds = {}
+    for m in meta:
+        if isinstance(m, at.Ge):
+            bounds["lo"] = (m.ge, "≤")
+        elif isinstance(m, at.Gt):
+            bounds["lo"] = (m.gt, "<")
+        elif isinstance(m, at.Le):
+            bounds["hi"] = (m.le, "≤")
+        elif isinstance(m, at.Lt):
+            bounds["hi"] = (m.lt, "<")
+    for side, op in (("lo", "lop"), ("hi", "hip")):
+        if side in bounds:
+            value, symbol = bounds[side]
+            assert match[side] is not None, f"{section}.{name}: the doc lacks the {side} bound"
+            assert math.isclose(_number(match[side]), value, rel_tol=1e-12), cell
+            assert match[op] == symbol, cell
+        else:
+            assert match[side] is None, f"{section}.{name}: the doc has a bound the model lacks"
+
+
+def test_named_limits_equal_the_code():
+    rows = {
+        _unquote(r["Limit"]): _number(r["Value"]) for r in _table_after(FORMAT, "## Named limits")
+    }
+    code = {
+        name: getattr(models, name)
+        for name in dir(models)
+        if name.startswith("MAX_") or name == "EFFORT_TOLERANCE"
+    }
+    code["MAX_FILE_BYTES"] = scenario_io.MAX_FILE_BYTES
+    assert rows == pytest.approx(code)
+
+
+def test_limits_are_the_ones_the_models_enforce():
+    fields = Scenario.model_fields
+    assert at.MaxLen(models.MAX_PRODUCT_LINES) in fields["product_lines"].metadata
+    assert at.MaxLen(models.MAX_CONTRACTS) in fields["contracts"].metadata
+    assert at.Le(models.MAX_MONTHS) in models.Simulation.model_fields["months"].metadata
+    assert at.Le(models.MAX_RUNS) in models.Simulation.model_fields["runs"].metadata
+
+
+def _example() -> str:
+    return re.search(r"## A complete small example.*?```toml\n(.*?)```", FORMAT, re.S).group(1)
+
+
+def test_complete_example_loads_and_runs():
+    scenario = parse_scenario(_example())
+    assert len(scenario.product_lines) == 2 and len(scenario.contracts) == 1
+    raw = tomllib.loads(_example())
+    assert scenario.contracts[0].ends == raw["contracts"][0]["ends"]
+    result = simulate(scenario, runs=20, seed=1)
+    assert result.report.verdict in metrics.VERDICTS
+
+
+@pytest.mark.parametrize("row", _table_after(FORMAT, "## Errors"), ids=lambda r: r["Override"])
+def test_documented_errors_are_the_real_errors(row):
+    scenario = parse_scenario(_example())
+    with pytest.raises(ScenarioError) as caught:
+        apply_overrides(scenario, [_unquote(row["Override"])])
+    assert str(caught.value) == _unquote(row["Error"])
+
+
+def test_documented_override_errors_are_the_real_errors():
+    scenario = parse_scenario(_example())
+    rows = _table_after(FORMAT, "## Overriding fields")
+    messages = [re.search(r"error: `(--set (.+?)[:]? .*)`", r["Result"]) for r in rows]
+    checked = 0
+    for found in filter(None, messages):
+        message = found.group(1)
+        path = re.match(r"--set '?([^:']+)'?", message).group(1)
+        override = path if "expected" in message else f"{path}=1"
+        with pytest.raises(ScenarioError) as caught:
+            apply_overrides(scenario, [override])
+        assert str(caught.value) == message
+        checked += 1
+    assert checked == 3
