@@ -1,0 +1,647 @@
+"""Suggest a fix: the smoothest plan the user's limits allow, at (almost) the same revenue.
+
+The levers are the ones the diagnosis tests: the effort split (headcount stays
+fixed), product-line focus, contacts per account and the contracts' renewal
+months (each moved by at most ``max_shift_months``). The search is a batched
+coordinate descent with common random numbers: every candidate is simulated with
+the same seed, first with few runs (screening), starting from the diagnosis'
+neutralisations and their combination, then moving the best lever one step at a
+time. The winner is confirmed at the scenario's full runs; if it does not lower
+the whiplash probability or breaks the revenue floor there, the search walks back
+along its path, and suggests no change rather than a worse plan.
+
+Pure numpy; no UI imports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .cli import add_scenario_arguments, load_with_overrides, register_command
+from .diagnose import (
+    Outcome,
+    Reference,
+    _json_safe,
+    balanced_mix,
+    format_money,
+    reference_calendar,
+    reference_levels,
+    round_shares,
+    with_care,
+)
+from .models import STAGES, Scenario, month_label
+from .results import SimulationResult, simulate
+from .scenario_io import ScenarioError, apply_overrides
+
+LEVERS = ("effort", "focus", "contacts", "renewal_dates")
+LEVER_LABELS = {
+    "effort": "effort split",
+    "focus": "product focus",
+    "contacts": "contacts per account",
+    "renewal_dates": "renewal dates",
+}
+STAGE_LABELS = {
+    "attract": "Prospecting (attract)",
+    "close": "Closing",
+    "engage": "Onboarding (engage)",
+    "retain": "Account care (retain)",
+    "leverage": "Up-sell and referrals (leverage)",
+}
+SCREEN_RUNS = 300
+"""Runs per candidate while searching; the winner is confirmed at the scenario's runs."""
+MAX_EVALUATIONS = 400
+"""Upper bound on screened candidates, so the search ends in seconds on 2 cores."""
+MAX_ROUNDS = 12
+MOVABLE_CONTRACTS = 6
+"""Only the largest contracts' dates are searched (the small ones cannot make a cliff)."""
+EARLIEST_RENEWAL_MONTH = 3
+"""A renewal cannot be moved into the first quarter of the horizon: that quarter is
+already under way, and a loss there would hide in the yardstick quarter."""
+FLOOR_SHARE = 0.5
+"""No stage of the engagement cycle drops below half its balanced level, and no product
+line below half an equal share (unless the plan already has less): the article asks
+for balance, so the suggestion may not starve a stage or a line to smooth revenue."""
+SIMPLIFY_TOLERANCE = 0.02
+"""A change is dropped from the suggestion if the plan without it is at most this much
+worse on the search objective: fewer changes are easier to act on."""
+EFFORT_STEPS = (0.10, 0.05)
+FOCUS_STEPS = (0.2, 0.1)
+
+ProgressCallback = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the suggestion may change; headcount is always fixed."""
+
+    keep_revenue: float = 0.95
+    max_shift_months: int = 6
+    max_contacts: int = 4
+    levers: tuple[str, ...] = LEVERS
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.keep_revenue <= 2.0:
+            raise ScenarioError(f"keep_revenue: {self.keep_revenue} is outside 0..2")
+        if not 0 <= self.max_shift_months <= 36:
+            raise ScenarioError(f"max_shift_months: {self.max_shift_months} is outside 0..36")
+        if not 1 <= self.max_contacts <= 20:
+            raise ScenarioError(f"max_contacts: {self.max_contacts} is outside 1..20")
+        unknown = set(self.levers) - set(LEVERS)
+        if unknown:
+            raise ScenarioError(
+                f"levers: {', '.join(sorted(unknown))} unknown (choose from {', '.join(LEVERS)})"
+            )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One point in the search space: the lever settings, hashable for the cache."""
+
+    effort: tuple[float, ...]
+    focus: tuple[float, ...]
+    contacts: int
+    """The fewest buyer contacts any account has (new accounts and the contracts)."""
+    ends: tuple[int, ...]
+
+    def with_effort(self, effort: dict[str, float]) -> Plan:
+        rounded = round_shares(effort)
+        return Plan(tuple(rounded[s] for s in STAGES), self.focus, self.contacts, self.ends)
+
+    def with_focus(self, shares: Sequence[float]) -> Plan:
+        total = sum(shares)
+        rounded = round_shares({str(i): v / total for i, v in enumerate(shares)})
+        focus = tuple(rounded[str(i)] for i in range(len(shares)))
+        return Plan(self.effort, focus, self.contacts, self.ends)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One setting the suggestion changes, in the user's words."""
+
+    field: str
+    label: str
+    before: str
+    after: str
+
+    def as_dict(self) -> dict[str, str]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """The suggested plan, what changed and the before/after simulations (full runs)."""
+
+    original: Scenario
+    suggested: Scenario
+    overrides: tuple[str, ...]
+    changes: tuple[Change, ...]
+    before: Outcome
+    after: Outcome
+    before_result: SimulationResult = field(repr=False)
+    after_result: SimulationResult = field(repr=False)
+    limits: Limits
+    runs: int
+    seed: int
+    evaluations: int
+    seconds: float
+    message: str
+
+    @property
+    def improved(self) -> bool:
+        return bool(self.changes)
+
+    @property
+    def revenue_ratio(self) -> float:
+        return self.after.revenue / self.before.revenue if self.before.revenue > 0 else 1.0
+
+    def lines(self) -> list[str]:
+        """The plain-text report the CLI prints."""
+        b, a = self.before, self.after
+        out = [
+            f"Suggest a fix: {self.original.meta.title}",
+            f"Limits: revenue at least {self.limits.keep_revenue:.0%} of the current plan's, "
+            f"renewal dates moved by at most {self.limits.max_shift_months} months, at most "
+            f"{self.limits.max_contacts} contacts per account, headcount fixed",
+            self.message,
+        ]
+        if self.changes:
+            out.append("Change:")
+            width = max(len(c.label) for c in self.changes)
+            out += [f"  {c.label:<{width}}  {c.before} → {c.after}" for c in self.changes]
+        out.append(
+            f"Whiplash: {b.probability:.0%} → {a.probability:.0%} of runs; max drawdown "
+            f"{b.max_drawdown:.0%} → {a.max_drawdown:.0%}; median revenue "
+            f"{format_money(b.revenue)} → {format_money(a.revenue)} ({self.revenue_ratio:.0%})"
+        )
+        out.append(
+            f"({self.evaluations} plans screened at {SCREEN_RUNS} runs, confirmed at {self.runs} "
+            f"runs, seed {self.seed}, in {self.seconds:.1f} s)"
+        )
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.original.meta.title,
+            "improved": self.improved,
+            "message": self.message,
+            "limits": {
+                "keep_revenue": self.limits.keep_revenue,
+                "max_shift_months": self.limits.max_shift_months,
+                "max_contacts": self.limits.max_contacts,
+                "levers": list(self.limits.levers),
+            },
+            "changes": [c.as_dict() for c in self.changes],
+            "overrides": list(self.overrides),
+            "before": self.before.as_dict(),
+            "after": self.after.as_dict(),
+            "runs": self.runs,
+            "seed": self.seed,
+            "evaluations": self.evaluations,
+            "seconds": self.seconds,
+        }
+
+
+# --- Search space --------------------------------------------------------------------
+
+
+def _current_plan(scenario: Scenario) -> Plan:
+    return Plan(
+        effort=tuple(scenario.effort.as_dict()[s] for s in STAGES),
+        focus=tuple(scenario.focus_shares.values()),
+        contacts=_fewest_contacts(scenario),
+        ends=tuple(scenario.contract_end_offset(c) for c in scenario.contracts),
+    )
+
+
+def _fewest_contacts(scenario: Scenario) -> int:
+    per_account = scenario.relationships.contacts_per_account
+    return min([per_account, *(c.contacts for c in scenario.contracts if c.contacts is not None)])
+
+
+def plan_overrides(scenario: Scenario, plan: Plan) -> list[str]:
+    """The ``--set`` overrides that turn ``scenario`` into ``plan`` (only what changed)."""
+    now = _current_plan(scenario)
+    out: list[str] = []
+    if plan.effort != now.effort:
+        out += [f"effort.{s}={v!r}" for s, v in zip(STAGES, plan.effort, strict=True)]
+    if plan.focus != now.focus:
+        out += [
+            f"product_lines.{k}.focus={v!r}"
+            for k, v in zip(scenario.product_lines, plan.focus, strict=True)
+        ]
+    if plan.contacts > scenario.relationships.contacts_per_account:
+        out.append(f"relationships.contacts_per_account={plan.contacts}")
+    for i, c in enumerate(scenario.contracts):
+        if c.contacts is not None and c.contacts < plan.contacts:
+            out.append(f"contracts.{i}.contacts={plan.contacts}")
+        if plan.ends[i] != now.ends[i]:
+            out.append(f'contracts.{i}.ends="{month_label(scenario.start_index + plan.ends[i])}"')
+    return out
+
+
+def describe_changes(scenario: Scenario, suggested: Scenario) -> list[Change]:
+    """The settings that differ, as (field, label, before, after) in the user's words."""
+    changes = []
+    before_e, after_e = scenario.effort.as_dict(), suggested.effort.as_dict()
+    for s in STAGES:
+        if abs(before_e[s] - after_e[s]) >= 0.0005:
+            changes.append(
+                Change(f"effort.{s}", STAGE_LABELS[s], f"{before_e[s]:.0%}", f"{after_e[s]:.0%}")
+            )
+    before_f, after_f = scenario.focus_shares, suggested.focus_shares
+    for k, line in scenario.product_lines.items():
+        if abs(before_f[k] - after_f[k]) >= 0.0005:
+            changes.append(
+                Change(
+                    f"product_lines.{k}.focus",
+                    f"Focus on {line.name}",
+                    f"{before_f[k]:.0%}",
+                    f"{after_f[k]:.0%}",
+                )
+            )
+    b_rel, a_rel = scenario.relationships, suggested.relationships
+    if b_rel.contacts_per_account != a_rel.contacts_per_account:
+        changes.append(
+            Change(
+                "relationships.contacts_per_account",
+                "Contacts per new account",
+                str(b_rel.contacts_per_account),
+                str(a_rel.contacts_per_account),
+            )
+        )
+    for i, (b, a) in enumerate(zip(scenario.contracts, suggested.contracts, strict=True)):
+        b_contacts = b.contacts or b_rel.contacts_per_account
+        a_contacts = a.contacts or a_rel.contacts_per_account
+        if b.contacts is not None and b_contacts != a_contacts:
+            changes.append(
+                Change(
+                    f"contracts.{i}.contacts",
+                    f"Contacts at {b.name}",
+                    str(b_contacts),
+                    str(a_contacts),
+                )
+            )
+        if b.ends != a.ends:
+            changes.append(Change(f"contracts.{i}.ends", f"{b.name} renews", b.ends, a.ends))
+    return changes
+
+
+class _Search:
+    """Screens plans with common random numbers and remembers every result."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        limits: Limits,
+        reference: Reference,
+        seed: int,
+        progress: ProgressCallback | None,
+    ) -> None:
+        self.scenario = scenario
+        self.reference = reference
+        self.limits = limits
+        self.seed = seed
+        self.progress = progress
+        self.now = _current_plan(scenario)
+        self.cache: dict[Plan, tuple[float, Outcome] | None] = {}
+        self.floor = 0.0
+        self.evaluations = 0
+        order = sorted(
+            range(len(scenario.contracts)), key=lambda i: -scenario.contracts[i].annual_value
+        )
+        self.movable = sorted(order[:MOVABLE_CONTRACTS])
+
+    def objective(self, out: Outcome) -> float:
+        """Lower is smoother: whiplash probability first, severity to break ties."""
+        return out.probability + 0.5 * out.severe_probability + 0.5 * out.max_drawdown
+
+    def allowed(self, plan: Plan) -> bool:
+        """Within the floors: no stage or product line starved beyond where it already is."""
+        for i, stage in enumerate(STAGES):
+            floor = min(self.now.effort[i], FLOOR_SHARE * self.reference.effort[stage])
+            if plan.effort[i] < floor - 1e-9:
+                return False
+        equal = 1.0 / len(plan.focus)
+        return all(
+            share >= min(now, FLOOR_SHARE * equal) - 1e-9
+            for share, now in zip(plan.focus, self.now.focus, strict=True)
+        )
+
+    def evaluate(self, plan: Plan) -> tuple[float, Outcome] | None:
+        """Screen one plan; None when it is invalid, starves a stage or a line, or falls
+        below the revenue floor."""
+        if plan in self.cache:
+            return self.cache[plan]
+        if not self.allowed(plan):
+            self.cache[plan] = None
+            return None
+        self.evaluations += 1
+        try:
+            variant = apply_overrides(self.scenario, plan_overrides(self.scenario, plan))
+        except ScenarioError:
+            self.cache[plan] = None
+            return None
+        out = Outcome.of(simulate(variant, runs=SCREEN_RUNS, seed=self.seed))
+        value = None if out.revenue < self.floor else (self.objective(out), out)
+        self.cache[plan] = value
+        return value
+
+    def best_of(self, plans: list[Plan], *, stage: str) -> tuple[Plan, float] | None:
+        best: tuple[Plan, float] | None = None
+        for plan in plans:
+            if self.evaluations >= MAX_EVALUATIONS:
+                break
+            value = self.evaluate(plan)
+            if value is not None and (best is None or value[0] < best[1]):
+                best = (plan, value[0])
+            if self.progress:
+                self.progress(min(self.evaluations / MAX_EVALUATIONS, 0.95), stage)
+        return best
+
+    # --- Candidate moves.
+    def clamp_ends(self, ends: Sequence[int]) -> tuple[int, ...]:
+        n = self.limits.max_shift_months
+        out = list(self.now.ends)
+        for i in self.movable:
+            now = self.now.ends[i]
+            earliest = min(now, max(now - n, EARLIEST_RENEWAL_MONTH))
+            out[i] = max(earliest, min(ends[i], now + n))
+        return tuple(out)
+
+    def simplify(self, plan: Plan, value: float) -> Plan:
+        """Undo each change that the plan does not need (within SIMPLIFY_TOLERANCE)."""
+        undo: list[Callable[[Plan], Plan]] = [
+            lambda p: Plan(self.now.effort, p.focus, p.contacts, p.ends),
+            lambda p: Plan(p.effort, self.now.focus, p.contacts, p.ends),
+            lambda p: Plan(p.effort, p.focus, self.now.contacts, p.ends),
+        ]
+        for i in self.movable:
+            undo.append(
+                lambda p, i=i: Plan(
+                    p.effort, p.focus, p.contacts, (*p.ends[:i], self.now.ends[i], *p.ends[i + 1 :])
+                )
+            )
+        for revert in undo:
+            simpler = revert(plan)
+            if simpler == plan:
+                continue
+            found = self.evaluate(simpler)
+            if found is not None and found[0] <= value + SIMPLIFY_TOLERANCE:
+                plan = simpler
+            if self.progress:
+                self.progress(0.95, "Dropping changes the plan does not need")
+        return plan
+
+    def starts(self, reference: Reference) -> list[Plan]:
+        """The current plan, each diagnosis neutralisation alone and all of them together."""
+        levers = self.limits.levers
+        effort = self.scenario.effort.as_dict()
+        singles = []
+        if "effort" in levers:
+            singles.append(self.now.with_effort(balanced_mix(effort, reference)))
+            singles.append(self.now.with_effort(with_care(effort, reference)))
+            both = with_care(balanced_mix(effort, reference), reference)
+            singles.append(self.now.with_effort(both))
+        if "focus" in levers and len(self.now.focus) > 1:
+            singles.append(self.now.with_focus([1.0] * len(self.now.focus)))
+            singles.append(self.now.with_focus(list(self.scenario.prior_focus_shares.values())))
+        contacts = min(max(reference.contacts, self.now.contacts), self.limits.max_contacts)
+        if "contacts" in levers and contacts > self.now.contacts:
+            singles.append(Plan(self.now.effort, self.now.focus, contacts, self.now.ends))
+        if "renewal_dates" in levers and len(self.now.ends) > 1:
+            ends = self.clamp_ends(reference_calendar(self.scenario, reference))
+            singles.append(Plan(self.now.effort, self.now.focus, self.now.contacts, ends))
+        combined = self.now
+        for plan in singles:
+            combined = Plan(
+                plan.effort if plan.effort != self.now.effort else combined.effort,
+                plan.focus if plan.focus != self.now.focus else combined.focus,
+                max(plan.contacts, combined.contacts),
+                plan.ends if plan.ends != self.now.ends else combined.ends,
+            )
+        return [self.now, *singles, combined]
+
+    def neighbours(self, plan: Plan, *, effort_step: float, focus_step: float) -> list[Plan]:
+        levers = self.limits.levers
+        out: list[Plan] = []
+        if "effort" in levers:
+            for i, give in enumerate(STAGES):
+                if plan.effort[i] < effort_step - 1e-9:
+                    continue
+                for j, take in enumerate(STAGES):
+                    if i != j:
+                        e = dict(zip(STAGES, plan.effort, strict=True))
+                        e[give] -= effort_step
+                        e[take] += effort_step
+                        out.append(plan.with_effort(e))
+        if "focus" in levers and len(plan.focus) > 1:
+            for i in range(len(plan.focus)):
+                if plan.focus[i] < focus_step - 1e-9:
+                    continue
+                for j in range(len(plan.focus)):
+                    if i != j:
+                        f = list(plan.focus)
+                        f[i] -= focus_step
+                        f[j] += focus_step
+                        out.append(plan.with_focus(f))
+        if "contacts" in levers and plan.contacts < self.limits.max_contacts:
+            out.append(Plan(plan.effort, plan.focus, plan.contacts + 1, plan.ends))
+        if "renewal_dates" in levers and self.limits.max_shift_months > 0:
+            step = max(1, min(3, self.limits.max_shift_months))
+            for i in self.movable:
+                for delta in (-step, step):
+                    ends = list(plan.ends)
+                    ends[i] += delta
+                    clamped = self.clamp_ends(ends)
+                    if clamped != plan.ends:
+                        out.append(Plan(plan.effort, plan.focus, plan.contacts, clamped))
+        return out
+
+
+def suggest_fix(
+    scenario: Scenario,
+    *,
+    limits: Limits | None = None,
+    runs: int | None = None,
+    seed: int | None = None,
+    progress: ProgressCallback | None = None,
+    reference: Reference | None = None,
+) -> Suggestion:
+    """Search the levers for the plan with the lowest whiplash probability whose median
+    revenue stays at least ``limits.keep_revenue`` of the current plan's."""
+    started = time.perf_counter()
+    limits = limits or Limits()
+    reference = reference or reference_levels()
+    n_runs = scenario.simulation.runs if runs is None else int(runs)
+    used_seed = scenario.simulation.seed if seed is None else int(seed)
+    search = _Search(
+        scenario, limits=limits, reference=reference, seed=used_seed, progress=progress
+    )
+
+    base = Outcome.of(simulate(scenario, runs=SCREEN_RUNS, seed=used_seed))
+    search.floor = limits.keep_revenue * base.revenue
+    path: list[Plan] = []
+    start = search.best_of(search.starts(reference), stage="Trying the balanced levels")
+    current, value = start if start is not None else (search.now, search.objective(base))
+    path.append(current)
+    steps = list(zip(EFFORT_STEPS, FOCUS_STEPS, strict=True))
+    step_index = 0
+    for _ in range(MAX_ROUNDS):
+        if search.evaluations >= MAX_EVALUATIONS:
+            break
+        e_step, f_step = steps[step_index]
+        moves = search.neighbours(current, effort_step=e_step, focus_step=f_step)
+        found = search.best_of(moves, stage="Refining the plan one lever at a time")
+        if found is not None and found[1] < value - 1e-9:
+            current, value = found
+            path.append(current)
+        elif step_index + 1 < len(steps):
+            step_index += 1
+        else:
+            break
+    if current != search.now:
+        simpler = search.simplify(current, value)
+        if simpler != current and simpler != search.now:
+            path.append(simpler)
+
+    if progress:
+        progress(0.96, "Confirming the best plan at full runs")
+    before_result = simulate(scenario, runs=n_runs, seed=used_seed)
+    before = Outcome.of(before_result)
+    floor = limits.keep_revenue * before.revenue
+    chosen: tuple[Scenario, SimulationResult] | None = None
+    for plan in reversed(path):
+        if plan == search.now:
+            break
+        candidate = apply_overrides(scenario, plan_overrides(scenario, plan))
+        result = simulate(candidate, runs=n_runs, seed=used_seed)
+        out = Outcome.of(result)
+        if out.revenue >= floor and out.probability < before.probability:
+            chosen = (candidate, result)
+            break
+    if chosen is None:
+        suggested, after_result = scenario, before_result
+        message = (
+            "No plan within these limits lowers the whiplash probability while keeping "
+            f"{limits.keep_revenue:.0%} of the revenue; the current plan stays."
+        )
+    else:
+        suggested, after_result = chosen
+        message = "A smoother plan within your limits:"
+    after = Outcome.of(after_result)
+    overrides = tuple(plan_overrides(scenario, _current_plan(suggested)))
+    if progress:
+        progress(1.0, "Done")
+    return Suggestion(
+        original=scenario,
+        suggested=suggested,
+        overrides=overrides if chosen else (),
+        changes=tuple(describe_changes(scenario, suggested)) if chosen else (),
+        before=before,
+        after=after,
+        before_result=before_result,
+        after_result=after_result,
+        limits=limits,
+        runs=n_runs,
+        seed=used_seed,
+        evaluations=search.evaluations,
+        seconds=time.perf_counter() - started,
+        message=message,
+    )
+
+
+# --- CLI -----------------------------------------------------------------------------
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--keep-revenue: {text!r} is not a number") from None
+    if not 0.0 <= value <= 2.0:
+        raise argparse.ArgumentTypeError(f"--keep-revenue: {value} is outside 0..2 (0.95 = 95%)")
+    return value
+
+
+def _bounded_int(name: str, low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name}: {text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{name}: {value} is outside {low}..{high}")
+        return value
+
+    return parse
+
+
+def _levers(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in LEVERS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"--levers: {', '.join(unknown) or 'none given'}; choose from {','.join(LEVERS)}"
+        )
+    return names
+
+
+def _cmd_optimize(args: argparse.Namespace) -> int:
+    scenario = load_with_overrides(args.scenario, args.overrides, None)
+    limits = Limits(
+        keep_revenue=args.keep_revenue,
+        max_shift_months=args.max_shift_months,
+        max_contacts=args.max_contacts,
+        levers=args.levers,
+    )
+    result = suggest_fix(scenario, limits=limits, runs=args.runs, seed=args.seed)
+    if args.json:
+        print(json.dumps(_json_safe(result.to_dict()), indent=2, allow_nan=False))
+    else:
+        print("\n".join(result.lines()))
+    return 0
+
+
+def _add_command(sub: argparse._SubParsersAction) -> None:
+    cmd = sub.add_parser("optimize", help="suggest a smoother plan that keeps most of the revenue")
+    cmd.add_argument("scenario", help="scenario TOML file, e.g. scenarios/team_a_team_b.toml")
+    add_scenario_arguments(cmd)
+    cmd.add_argument(
+        "--keep-revenue",
+        type=_share,
+        default=Limits.keep_revenue,
+        metavar="SHARE",
+        help="keep at least this share of the current median revenue (default 0.95)",
+    )
+    cmd.add_argument(
+        "--max-shift-months",
+        type=_bounded_int("--max-shift-months", 0, 36),
+        default=Limits.max_shift_months,
+        metavar="N",
+        help="move each renewal date by at most N months (default 6; 0 = dates fixed)",
+    )
+    cmd.add_argument(
+        "--max-contacts",
+        type=_bounded_int("--max-contacts", 1, 20),
+        default=Limits.max_contacts,
+        metavar="N",
+        help="at most N buyer contacts per account (default 4)",
+    )
+    cmd.add_argument(
+        "--levers",
+        type=_levers,
+        default=LEVERS,
+        metavar="LIST",
+        help=f"comma-separated levers the search may move (default {','.join(LEVERS)})",
+    )
+    cmd.add_argument("--json", action="store_true", help="print one JSON object")
+    cmd.set_defaults(handler=_cmd_optimize)
+
+
+register_command(_add_command)
