@@ -1,0 +1,138 @@
+"""Suggest a fix: smoother plans within the user's limits, never a worse one."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from simulator import apply_overrides, load_preset, simulate
+from simulator.cli import main
+from simulator.models import month_index
+from simulator.optimize import Limits, suggest_fix
+from simulator.scenario_io import PRESET_DIR, ScenarioError
+
+WHIPLASH_PRESETS = [
+    "team_a_team_b",
+    "single_threaded",
+    "close_close_close",
+    "new_product_splash",
+    "hand_off_after_close",
+]
+
+
+@pytest.fixture(scope="module")
+def suggestions():
+    return {name: suggest_fix(load_preset(name)) for name in [*WHIPLASH_PRESETS, "balanced"]}
+
+
+def test_presets_under_test_do_have_whiplash():
+    for name in WHIPLASH_PRESETS:
+        assert simulate(load_preset(name)).report.probability >= 0.5, name
+
+
+@pytest.mark.parametrize("preset", WHIPLASH_PRESETS)
+def test_fix_lowers_whiplash_and_keeps_the_revenue_floor(suggestions, preset):
+    s = suggestions[preset]
+    assert s.improved and s.changes
+    assert s.after.probability < s.before.probability
+    assert s.after.revenue >= 0.95 * s.before.revenue
+    assert s.after.max_drawdown < s.before.max_drawdown
+
+
+def test_fix_does_not_make_balanced_worse(suggestions):
+    s = suggestions["balanced"]
+    assert s.after.probability <= s.before.probability
+    assert s.after.revenue >= 0.95 * s.before.revenue
+
+
+@pytest.mark.parametrize("preset", [*WHIPLASH_PRESETS, "balanced"])
+def test_suggestion_is_reproducible_from_its_overrides(suggestions, preset):
+    s = suggestions[preset]
+    assert apply_overrides(s.original, s.overrides) == s.suggested
+    assert s.suggested.team.reps == s.original.team.reps  # headcount fixed
+    rerun = simulate(s.suggested, runs=s.runs, seed=s.seed).report.probability
+    assert rerun == pytest.approx(s.after.probability)
+
+
+def test_changes_are_described_in_user_words(suggestions):
+    s = suggestions["hand_off_after_close"]
+    labels = {c.label for c in s.changes}
+    assert "Onboarding (engage)" in labels or "Account care (retain)" in labels
+    for change in s.changes:
+        assert change.before != change.after
+    text = "\n".join(s.lines())
+    assert "→" in text and "Whiplash:" in text
+
+
+def test_dates_stay_within_the_shift_limit():
+    scenario = load_preset("single_threaded")
+    s = suggest_fix(scenario, limits=Limits(max_shift_months=2, levers=("renewal_dates",)))
+    for before, after in zip(scenario.contracts, s.suggested.contracts, strict=True):
+        assert abs(month_index(after.ends) - month_index(before.ends)) <= 2
+    assert all(c.field.endswith(".ends") for c in s.changes)
+
+
+def test_only_the_allowed_levers_move():
+    scenario = load_preset("team_a_team_b")
+    s = suggest_fix(scenario, limits=Limits(levers=("contacts",), max_contacts=3))
+    assert s.improved
+    assert s.suggested.effort == scenario.effort
+    assert s.suggested.product_lines == scenario.product_lines
+    assert [c.ends for c in s.suggested.contracts] == [c.ends for c in scenario.contracts]
+    assert max(c.contacts for c in s.suggested.contracts) <= 3
+
+
+def test_an_unreachable_revenue_floor_keeps_the_current_plan():
+    scenario = load_preset("team_a_team_b")
+    s = suggest_fix(scenario, limits=Limits(keep_revenue=2.0, levers=("contacts",)))
+    assert not s.improved
+    assert s.suggested == scenario and s.overrides == ()
+    assert "current plan stays" in s.message
+
+
+def test_progress_is_reported_up_to_done():
+    seen: list[float] = []
+    suggest_fix(
+        load_preset("new_product_splash"),
+        limits=Limits(levers=("focus",)),
+        progress=lambda fraction, _text: seen.append(fraction),
+    )
+    assert seen and seen[-1] == 1.0
+    assert all(0.0 <= f <= 1.0 for f in seen)
+    assert seen == sorted(seen)
+
+
+def test_bad_limits_are_named():
+    with pytest.raises(ScenarioError, match="keep_revenue"):
+        Limits(keep_revenue=-1)
+    with pytest.raises(ScenarioError, match="levers"):
+        Limits(levers=("headcount",))
+
+
+def run_cli(argv: list[str]) -> int:
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return int(exc.code)
+
+
+def test_cli_optimize_json(capsys):
+    path = str(PRESET_DIR / "single_threaded.toml")
+    assert (
+        run_cli(["optimize", path, "--json", "--levers", "contacts", "--keep-revenue", "0.9"]) == 0
+    )
+    data = json.loads(capsys.readouterr().out)
+    assert data["improved"] is True
+    assert data["after"]["probability"] < data["before"]["probability"]
+    assert all("contacts" in o for o in data["overrides"])
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [["--keep-revenue", "lots"], ["--max-shift-months", "-3"], ["--levers", "headcount"]],
+)
+def test_cli_optimize_bad_options_exit_2(capsys, extra):
+    assert run_cli(["optimize", str(PRESET_DIR / "balanced.toml"), *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
