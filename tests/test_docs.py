@@ -15,12 +15,14 @@ import typing
 from pathlib import Path
 
 import annotated_types as at
+import numpy as np
 import pytest
 from pydantic import BaseModel
 
 from simulator import (
     ScenarioError,
     apply_overrides,
+    engine,
     metrics,
     models,
     parse_scenario,
@@ -31,6 +33,7 @@ from simulator.models import Scenario
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 FORMAT = (DOCS / "scenario-format.md").read_text(encoding="utf-8")
+MODEL = (DOCS / "model.md").read_text(encoding="utf-8")
 
 NOT_SET = "not set"
 REQUIRED = "required"
@@ -275,3 +278,160 @@ def test_documented_override_errors_are_the_real_errors():
         assert str(caught.value) == message
         checked += 1
     assert checked == 3
+
+
+# --- docs/model.md ----------------------------------------------------------------------
+
+
+def _model_defaults() -> dict[str, dict]:
+    rows = _table_after(MODEL, "## Defaults and where they come from")
+    return {_unquote(r["Field"]): r for r in rows}
+
+
+def _defaulted_fields():
+    """Every field with a default, except what a scenario only names (meta, contracts)."""
+    for section, model in SECTIONS.items():
+        if section in ("meta", "contracts"):
+            continue
+        for name, field in model.model_fields.items():
+            if not field.is_required():
+                yield pytest.param(f"{section}.{name}", field, id=f"{section}.{name}")
+
+
+@pytest.mark.parametrize(("path", "field"), list(_defaulted_fields()))
+def test_model_doc_gives_every_default_with_its_source(path, field):
+    row = _model_defaults()[path]
+    cell = _unquote(row["Default"])
+    if field.default is None:
+        assert cell == NOT_SET
+    elif isinstance(field.default, bool):
+        assert cell == str(field.default).lower()
+    elif isinstance(field.default, str):
+        assert cell == f'"{field.default}"'
+    else:
+        assert math.isclose(_number(cell), field.default, rel_tol=1e-12), cell
+    assert len(row["Source or judgement"]) > 10
+
+
+def test_model_doc_defaults_table_has_no_stale_rows():
+    expected = {p.values[0] for p in _defaulted_fields()}
+    assert set(_model_defaults()) == expected
+
+
+def _percent(cell: str) -> float:
+    return float(cell.replace("%", "").replace("−", "-").replace("+", "")) / 100.0
+
+
+def test_single_threading_table_is_what_the_engine_computes():
+    rows = _table_after(MODEL, "### Single-threading in numbers")
+    defaults = Scenario()
+    line = models.ProductLine(name="x")
+    assert [int(r["Contacts"]) for r in rows] == [1, 2, 3, 4]
+    for row in rows:
+        contacts = int(row["Contacts"])
+        for years, label in ((1, "1-year term"), (3, "3-year term")):
+            orphan = float(
+                engine.orphan_probability(contacts, defaults.relationships.champion_turnover, years)
+            )
+            renew = line.renewal_rate * float(engine.relationship_factor(defaults, contacts, years))
+            assert abs(_percent(row[f"Orphan chance, {label}"]) - orphan) <= 0.005
+            assert abs(_percent(row[f"Renewal chance, {label}"]) - renew) <= 0.005
+
+
+def test_worked_metrics_example_is_what_the_metrics_compute():
+    rows = _table_after(MODEL, "### A worked example")
+    quarterly = np.array([[float(r["Revenue"]) for r in rows]])
+    qoq = metrics.quarter_over_quarter(quarterly)[0]
+    for row, change in zip(rows[1:], qoq, strict=True):
+        assert abs(_percent(row["QoQ change"]) - change) <= 0.0005
+    peak = np.maximum.accumulate(quarterly[0])
+    for row, top, value in zip(rows, peak, quarterly[0], strict=True):
+        assert float(row["Running peak"]) == top
+        assert abs(_percent(row["Fall from peak"]) - (1 - value / top)) <= 0.005
+    text = MODEL.split("### A worked example", 1)[1].split("##", 1)[0]
+    thresholds = models.Thresholds()
+    vol = metrics.volatility(qoq[None])[0]
+    drawdown = metrics.max_drawdown(quarterly)[0]
+    events = metrics.boom_bust_events(qoq[None], thresholds)[0]
+    verdict = metrics.classify(
+        worst_drop=np.array([-qoq.min()]),
+        drawdown=np.array([drawdown]),
+        events=np.array([events]),
+        thresholds=thresholds,
+    )[0]
+    assert f"Volatility {vol:.1%}" in text
+    assert f"max drawdown {drawdown:.0%}" in text
+    assert f"{events} boom-bust event" in text
+    assert f"the run is `{metrics.VERDICTS[verdict]}`" in text
+
+
+def _care_scenario(*, engage: float, retain: float, onboarding: float, care: float):
+    """One fast-selling recurring line, so that deals are won every month."""
+    return models.Scenario.model_validate(
+        {
+            "simulation": {"months": 12, "runs": 50},
+            "effort": {
+                "attract": 0.4,
+                "close": 0.4,
+                "engage": engage,
+                "retain": retain,
+                "leverage": 0.0,
+            },
+            "product_lines": {
+                "fast": {
+                    "name": "Fast",
+                    "sales_cycle_months": 1,
+                    "win_rate": 0.5,
+                    "leads_per_rep_month": 10.0,
+                    "close_effort_per_deal": 0.1,
+                }
+            },
+            "engagement": {
+                "care_memory_months": 1.0,
+                "onboarding_effort_per_client": onboarding,
+                "care_effort_per_account": care,
+            },
+        }
+    )
+
+
+def test_care_weights_in_the_doc_are_the_engines():
+    found = re.search(
+        r"care this month\s*=\s*([\d.]+) × onboarding coverage \+ ([\d.]+) × account-care",
+        MODEL,
+    )
+    w_onboarding, w_care = float(found.group(1)), float(found.group(2))
+    assert w_onboarding + w_care == pytest.approx(1.0)
+    # No onboarding effort at all, account care fully covered: care = the care weight.
+    only_care = simulate(_care_scenario(engage=0.0, retain=0.2, onboarding=0.3, care=0.0), seed=3)
+    assert np.all(only_care.output.wins.sum(axis=2) > 0)
+    assert only_care.output.care_index == pytest.approx(w_care)
+    # Onboarding fully covered, no account-care effort for a book that needs it.
+    only_onboarding = simulate(
+        _care_scenario(engage=0.2, retain=0.0, onboarding=0.0, care=0.01), seed=3
+    )
+    assert only_onboarding.output.care_index == pytest.approx(w_onboarding)
+
+
+@pytest.mark.parametrize("cycle", [1, 2, 6])
+def test_expiry_window_in_the_doc_is_the_engines(cycle):
+    found = re.search(r"at most max\(`sales_cycle_months`, (\d+)\) months", MODEL)
+    floor = int(found.group(1))
+    expiry = cycle + max(cycle, floor)
+    # Nobody closes, so every opportunity stays open until it expires.
+    scenario = models.Scenario.model_validate(
+        {
+            "simulation": {"months": 30, "runs": 400},
+            "effort": {"attract": 1.0, "close": 0.0, "engage": 0.0, "retain": 0.0, "leverage": 0.0},
+            "product_lines": {"only": {"name": "Only", "sales_cycle_months": cycle}},
+            "pipeline": {"warm_start": False},
+        }
+    )
+    arrivals = scenario.team.reps * 1.0 * scenario.product_lines["only"].leads_per_rep_month
+    open_deals = simulate(scenario, seed=5).output.pipeline_open[:, expiry:, 0].mean()
+    assert open_deals == pytest.approx(expiry * arrivals, rel=0.02)
+
+
+def test_coverage_cap_in_the_doc_is_the_engines():
+    found = re.search(r"Coverage reported range \| 0 … (\d+) \(`COVERAGE_CAP`\)", MODEL)
+    assert float(found.group(1)) == engine.COVERAGE_CAP
