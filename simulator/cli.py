@@ -197,7 +197,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``whiplash`` and ``python -m simulator``."""
     _load_plugins()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help or a usage error: already printed
+        return int(exc.code or 0)
     handler: Handler = args.handler
     try:
         return handler(args)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .models import Scenario
+from .models import Relationships, Scenario
 
 SOURCES = ("existing", "new", "renewal", "expansion", "one_off")
 """Revenue sources: the starting book, first-term new contracts, renewed contracts,
@@ -124,7 +124,7 @@ def _pipeline(lines: _Lines) -> _Pipeline:
     age = expiry[line_of] - 1 - offset
     cycle = lines.cycle[line_of]
     mature = age >= cycle
-    pulled = (age < cycle) & (age >= np.maximum(1, cycle // 2))
+    pulled = (age < cycle) & (age >= 1)
     n_mature = expiry - lines.cycle
     return _Pipeline(
         size=int(line_of.size),
@@ -168,9 +168,18 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
     pool_years = np.where(rec, ln.term / 12.0, 1.0)
     pool_base = ln.renew * relationship_factor(scenario, rel.contacts_per_account, pool_years)
 
-    # --- Warm start: a team that had prospected steadily at prior_attract.
+    # --- Warm start: a team that had prospected steadily at prior_attract. The book
+    # on day one is history, so it is built with typical relationships (the model's
+    # defaults), not with today's levers: moving a slider changes the future only.
     prior_focus = np.array(list(scenario.prior_focus_shares.values()))
-    lifetime = np.where(rec, ln.term / np.maximum(1.0 - pool_base, 0.05), 0.0)
+    typical = Relationships()
+    typical_rel = (
+        1.0
+        - orphan_probability(typical.contacts_per_account, typical.champion_turnover, pool_years)
+    ) + orphan_probability(
+        typical.contacts_per_account, typical.champion_turnover, pool_years
+    ) * eng.orphan_renewal_factor
+    lifetime = np.where(rec, ln.term / np.maximum(1.0 - ln.renew * typical_rel, 0.05), 0.0)
     loop_gain = referral_monthly * ln.win * np.where(rec, lifetime, 12.0)
     prior_rate = reps * scenario.pipeline.prior_attract * prior_focus * ln.leads
     prior_rate = prior_rate / np.maximum(1.0 - loop_gain, 0.5)  # referrals from the warm book

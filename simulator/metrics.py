@@ -72,6 +72,8 @@ def classify(
 
 def first_true(mask: np.ndarray) -> np.ndarray:
     """Index of the first True along axis 1, or -1 where there is none."""
+    if mask.shape[1] == 0:
+        return np.full(mask.shape[0], -1)
     has = mask.any(axis=1)
     return np.where(has, mask.argmax(axis=1), -1)
 
@@ -146,7 +148,10 @@ def assess(
 
     bust_q = first_true(qoq <= -thresholds.bust_drop)  # index into qoq: quarter bust_q + 1
     starts = np.array(quarter_first_month, dtype=np.int64)
-    bust_month = np.where(bust_q >= 0, starts[np.clip(bust_q + 1, 0, len(starts) - 1)], -1)
+    if starts.size:
+        bust_month = np.where(bust_q >= 0, starts[np.clip(bust_q + 1, 0, starts.size - 1)], -1)
+    else:  # no full quarter in the horizon: nothing to judge
+        bust_month = np.full(runs, -1)
     warn_month = first_true(coverage < thresholds.coverage_warning)
     lead = warning_lead(coverage, bust_month, thresholds.coverage_warning)
 
