@@ -1,0 +1,1 @@
+"""Streamlit user interface pieces: charts, formatting and page state."""
