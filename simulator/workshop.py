@@ -1,0 +1,338 @@
+"""Workshop sequences as data: steps, questions, predictions and fixes, validated.
+
+A trainer's session is a TOML file in ``scenarios/workshops/``: a title, an
+introduction and a list of steps. Each step names a preset, the kind of
+prediction the room makes, the fix as ``--set`` style overrides and, optionally,
+its own texts (otherwise the preset's ``[meta]`` texts are used). Loading
+validates everything up front, including that every fix applies to its preset,
+so a typo shows as one line naming the step and field, not mid-session.
+
+This module also scores a prediction against a simulation (pure numpy), so the
+page only lays out what it is given.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from .diagnose import format_money
+from .models import MAX_TEXT, Scenario, _Frozen
+from .results import SimulationResult, full_quarters
+from .scenario_io import (
+    MAX_FILE_BYTES,
+    PRESET_DIR,
+    ScenarioError,
+    apply_overrides,
+    format_validation_error,
+    list_presets,
+    load_preset,
+)
+
+WORKSHOP_DIR = PRESET_DIR / "workshops"
+DEFAULT_WORKSHOP = "four_causes"
+HOLDS = "It holds"
+"""The quarter prediction that says revenue never breaks."""
+MAX_STEPS = 20
+MAX_FIX_OVERRIDES = 60
+
+PredictionKind = Literal["quarter", "level"]
+
+
+class WorkshopStep(_Frozen):
+    """One step of a session: a preset, a question for the room and the fix."""
+
+    preset: str = Field(..., min_length=1, max_length=100)
+    title: str = Field("", max_length=200, description="Default: the preset's meta.title.")
+    story: str = Field("", max_length=MAX_TEXT, description="Default: meta.description.")
+    question: str = Field("", max_length=MAX_TEXT, description="Default: meta.question.")
+    prediction: PredictionKind = "quarter"
+    level_quarter: str = Field(
+        "",
+        max_length=6,
+        description="For a 'level' prediction: the quarter (e.g. 2013Q4) the room predicts; "
+        "default: the last full quarter.",
+    )
+    fix: tuple[str, ...] = Field((), max_length=MAX_FIX_OVERRIDES)
+    fix_title: str = Field("Apply the fix", max_length=200)
+    why: str = Field("", max_length=MAX_TEXT, description="Default: meta.fix.")
+    lesson: str = Field("", max_length=MAX_TEXT, description="Default: meta.lesson.")
+
+    @field_validator("preset")
+    @classmethod
+    def _known_preset(cls, name: str) -> str:
+        presets = list_presets()
+        if name not in presets:
+            raise ValueError(
+                f"{name!r} is not a preset in scenarios/ (available: {', '.join(presets)})"
+            )
+        return name
+
+    @field_validator("fix")
+    @classmethod
+    def _overrides(cls, items: tuple[str, ...]) -> tuple[str, ...]:
+        for item in items:
+            if "=" not in item:
+                raise ValueError(f"{item!r} is not dotted.path=value (e.g. effort.attract=0.25)")
+        return items
+
+
+class Workshop(_Frozen):
+    """A whole session, in the order the trainer runs it."""
+
+    title: str = Field("Sales whiplash workshop", min_length=1, max_length=200)
+    intro: str = Field("", max_length=MAX_TEXT)
+    steps: tuple[WorkshopStep, ...] = Field(..., min_length=1, max_length=MAX_STEPS)
+
+    @model_validator(mode="after")
+    def _fixes_apply(self) -> Workshop:
+        for i, step in enumerate(self.steps):
+            scenario = load_preset(step.preset)
+            if step.fix:
+                try:
+                    apply_overrides(scenario, step.fix)
+                except ScenarioError as exc:
+                    raise ValueError(f"steps.{i}.fix: {exc}") from None
+            if step.prediction == "level" and step.level_quarter:
+                quarters = quarter_labels(scenario)
+                if step.level_quarter not in quarters:
+                    raise ValueError(
+                        f"steps.{i}.level_quarter: {step.level_quarter!r} is not a full quarter "
+                        f"of {step.preset} ({quarters[0]} to {quarters[-1]})"
+                    )
+        return self
+
+
+def quarter_labels(scenario: Scenario) -> list[str]:
+    """The full calendar quarters of the scenario's horizon, e.g. ['2012Q1', ...]."""
+    return full_quarters(scenario.start_index, scenario.simulation.months)[0]
+
+
+@dataclass(frozen=True)
+class StepContent:
+    """A step with its scenario, its fixed scenario and every text resolved."""
+
+    index: int
+    step: WorkshopStep
+    scenario: Scenario
+    fixed: Scenario | None
+    title: str
+    story: str
+    question: str
+    why: str
+    lesson: str
+
+    @property
+    def prediction(self) -> PredictionKind:
+        return self.step.prediction
+
+    @property
+    def quarters(self) -> list[str]:
+        return quarter_labels(self.scenario)
+
+    def quarter_options(self) -> list[str]:
+        """What the room can answer to 'in which quarter does it break?'."""
+        return [HOLDS, *self.quarters[1:]]
+
+    @property
+    def level_quarter(self) -> str:
+        return self.step.level_quarter or self.quarters[-1]
+
+
+def resolve(workshop: Workshop, index: int) -> StepContent:
+    """The step's scenario, fix and texts, falling back to the preset's [meta] texts."""
+    step = workshop.steps[index]
+    scenario = load_preset(step.preset)
+    meta = scenario.meta
+    fixed = apply_overrides(scenario, step.fix) if step.fix else None
+    return StepContent(
+        index=index,
+        step=step,
+        scenario=scenario,
+        fixed=fixed,
+        title=step.title or meta.title,
+        story=(step.story or meta.description).strip(),
+        question=(step.question or meta.question).strip(),
+        why=(step.why or meta.fix).strip(),
+        lesson=(step.lesson or meta.lesson).strip(),
+    )
+
+
+# --- Loading -------------------------------------------------------------------------
+
+
+def workshop_from_dict(data: dict) -> Workshop:
+    """Validate parsed TOML into a Workshop; errors name the step and field."""
+    flat = dict(data.get("workshop", {})) if isinstance(data.get("workshop"), dict) else {}
+    extra = {k: v for k, v in data.items() if k != "workshop"}
+    try:
+        return Workshop.model_validate(flat | extra)
+    except ValidationError as exc:
+        raise ScenarioError(format_validation_error(exc)) from None
+
+
+def parse_workshop(text: str | bytes, *, source: str = "workshop") -> Workshop:
+    if isinstance(text, bytes):
+        if len(text) > MAX_FILE_BYTES:
+            raise ScenarioError(f"{source}: the file is larger than {MAX_FILE_BYTES:,} bytes")
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ScenarioError(f"{source}: the file is not UTF-8 text") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{source}: not valid TOML ({exc})") from None
+    try:
+        return workshop_from_dict(data)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{source}: {exc}") from None
+
+
+def list_workshops() -> dict[str, Path]:
+    """Workshop files by stem, read only from scenarios/workshops/."""
+    if not WORKSHOP_DIR.is_dir():
+        return {}
+    return {p.stem: p for p in sorted(WORKSHOP_DIR.glob("*.toml")) if p.is_file()}
+
+
+def load_workshop(name: str = DEFAULT_WORKSHOP) -> Workshop:
+    """Load a workshop by name; only files in scenarios/workshops/ are accepted."""
+    known = list_workshops()
+    if name not in known:
+        raise ScenarioError(
+            f"workshop {name!r} does not exist (available: {', '.join(known) or 'none'})"
+        )
+    path = known[name]
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot be read ({exc.strerror})") from None
+    return parse_workshop(raw, source=str(path.relative_to(PRESET_DIR.parent)))
+
+
+# --- Predictions against the simulation -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class PredictionCheck:
+    """A room's prediction next to what the simulation says, in plain words."""
+
+    kind: PredictionKind
+    prediction: str
+    """The prediction as shown ('2013Q1', 'It holds', '$1.2M in 2013Q4', or '' if none)."""
+    simulated: str
+    """The simulation's answer in the same terms ('2013Q1', 'It holds', '$0.9M')."""
+    verdict: Literal["right", "close", "wrong", "none"]
+    sentence: str
+    share_in_predicted: float | None = None
+    """Share of runs that first break in the predicted quarter (quarter predictions)."""
+
+
+def first_break_shares(result: SimulationResult) -> dict[str, float]:
+    """Share of runs whose revenue first falls by the bust threshold in each quarter,
+    plus the share where it never does (under HOLDS)."""
+    labels = result.quarter_labels
+    first = result.metrics.bust_quarter  # index into QoQ changes: quarter index + 1
+    counts = Counter(first.tolist())
+    runs = len(first)
+    shares = {HOLDS: counts.get(-1, 0) / runs}
+    for i, label in enumerate(labels[1:]):
+        shares[label] = counts.get(i, 0) / runs
+    return shares
+
+
+def simulated_break(result: SimulationResult) -> str:
+    """Where revenue breaks: the most common first-bust quarter when most runs bust."""
+    shares = first_break_shares(result)
+    if shares[HOLDS] >= 0.5:
+        return HOLDS
+    busts = {k: v for k, v in shares.items() if k != HOLDS}
+    return max(busts, key=lambda k: busts[k])
+
+
+def _money(value: float) -> str:
+    return "$" + format_money(value)
+
+
+def check_quarter(result: SimulationResult, prediction: str | None) -> PredictionCheck:
+    """Score 'in which quarter does it break?' against the runs' first busts."""
+    shares = first_break_shares(result)
+    answer = simulated_break(result)
+    drop = result.scenario.thresholds.bust_drop
+    if answer == HOLDS:
+        said = f"revenue holds: in {shares[HOLDS]:.0%} of runs no quarter falls {drop:.0%} or more"
+    else:
+        said = (
+            f"revenue most often first breaks in {answer} ({shares[answer]:.0%} of runs); "
+            f"{1 - shares[HOLDS]:.0%} of runs break somewhere"
+        )
+    if not prediction:
+        return PredictionCheck(
+            "quarter", "", answer, "none", f"No prediction. The simulation: {said}."
+        )
+    share = shares.get(prediction)
+    if prediction == answer:
+        verdict, lead = "right", "Right"
+    elif share is not None and share >= 0.15:
+        verdict, lead = "close", f"Plausible ({share:.0%} of runs first break there)"
+    else:
+        verdict, lead = "wrong", "Not this time"
+    return PredictionCheck(
+        kind="quarter",
+        prediction=prediction,
+        simulated=answer,
+        verdict=verdict,
+        sentence=f"{lead}: the room said {prediction}; the simulation says {said}.",
+        share_in_predicted=share,
+    )
+
+
+def check_level(
+    result: SimulationResult, prediction: float | None, quarter: str
+) -> PredictionCheck:
+    """Score a predicted quarterly revenue against the runs' p10-p90 band in ``quarter``."""
+    table = result.quarter_table.set_index("quarter")
+    if quarter not in table.index:
+        raise ScenarioError(f"level_quarter: {quarter!r} is not a quarter of this scenario")
+    row = table.loc[quarter]
+    band = f"{_money(row.p10)} to {_money(row.p90)}"
+    said = f"revenue in {quarter} is {_money(row.p50)} in the median run (8 in 10 runs: {band})"
+    simulated = _money(row.p50)
+    if prediction is None:
+        return PredictionCheck(
+            "level", "", simulated, "none", f"No prediction. The simulation: {said}."
+        )
+    shown = f"{_money(prediction)} in {quarter}"
+    if row.p10 <= prediction <= row.p90:
+        inside = abs(prediction - row.p50) <= 0.1 * max(row.p50, 1.0)
+        verdict, lead = ("right", "Right") if inside else ("close", "Inside the band")
+    else:
+        side = "too high" if prediction > row.p90 else "too low"
+        verdict, lead = "wrong", f"Not this time ({side})"
+    return PredictionCheck(
+        kind="level",
+        prediction=shown,
+        simulated=simulated,
+        verdict=verdict,
+        sentence=f"{lead}: the room said {_money(prediction)}; the simulation says {said}.",
+    )
+
+
+def fix_effect(before: SimulationResult, after: SimulationResult) -> str:
+    """One line on what the fix changed: whiplash runs, drawdown and median revenue."""
+    b, a = before.report, after.report
+    rev_b = float(np.median(before.total_revenue))
+    rev_a = float(np.median(after.total_revenue))
+    return (
+        f"Whiplash in {b.probability:.0%} → {a.probability:.0%} of runs (severe: "
+        f"{b.severe_probability:.0%} → {a.severe_probability:.0%}); max drawdown "
+        f"{b.max_drawdown:.0%} → {a.max_drawdown:.0%}; median revenue over the horizon "
+        f"{_money(rev_b)} → {_money(rev_a)}."
+    )
