@@ -190,7 +190,7 @@ class Engagement(_Frozen):
     expansion_rate_annual: float = Field(0.10, ge=0.0, le=2.0)
     referral_rate_annual: float = Field(0.1, ge=0.0, le=10.0)
     pull_forward_win_factor: Share = 0.5
-    pull_forward_slack: Share = 0.3
+    pull_forward_slack: Share = 0.5
     care_memory_months: float = Field(6.0, ge=1.0, le=60.0)
     expansion_term_months: int = Field(12, ge=1, le=60)
 
