@@ -79,28 +79,30 @@ CONTACT_COLOURS = (VERMILLION, ORANGE, BLUE)
 
 # --- Theme: sizes for a projector; colours left to the host (light or dark page).
 FONT = "'Source Sans Pro', 'Source Sans 3', 'Helvetica Neue', Arial, sans-serif"
+FONT_SIZE = 15
+"""Axis, legend and label text in pixels; the page's base font is 18 px."""
 CHART_HEIGHT = 260
 """Height of each chart's plot area in pixels; titles and legends add to it."""
 THEME: dict[str, dict] = {
     "config": {"font": FONT},
     "axis": {
-        "labelFontSize": 14,
-        "titleFontSize": 15,
+        "labelFontSize": FONT_SIZE,
+        "titleFontSize": FONT_SIZE + 1,
         "titleFontWeight": "normal",
         "titlePadding": 10,
         "labelOverlap": "greedy",
     },
     "legend": {
-        "labelFontSize": 14,
-        "titleFontSize": 14,
+        "labelFontSize": FONT_SIZE,
+        "titleFontSize": FONT_SIZE,
         "titleFontWeight": "normal",
         "symbolSize": 180,
         "labelLimit": 320,
         "orient": "top",
     },
     "title": {
-        "fontSize": 19,
-        "subtitleFontSize": 14,
+        "fontSize": FONT_SIZE + 5,
+        "subtitleFontSize": FONT_SIZE,
         "anchor": "start",
         "offset": 10,
     },
@@ -181,6 +183,7 @@ def month_axis(*, months: int, title: str | None = None) -> alt.Axis:
         tickCount={"interval": "month", "step": step},
         labelAngle=0,
         labelFlush=True,
+        labelOverlap=False,  # two-line labels are narrow; dropping some looks erratic
         grid=False,
     )
 
@@ -315,8 +318,8 @@ def revenue_fan_chart(
 # --- 2. Quarterly bars.
 def _status_legend_expr(result: SimulationResult) -> str:
     th = result.scenario.thresholds
-    boom = f"Boom (up {percent(th.boom_rise)} or more)"
-    bust = f"Bust (down {percent(th.bust_drop)} or more)"
+    boom = f"Boom (≥ +{percent(th.boom_rise)})"
+    bust = f"Bust (≤ -{percent(th.bust_drop)})"
     return f"datum.label == 'boom' ? '{boom}' : datum.label == 'bust' ? '{bust}' : 'Steady'"
 
 
@@ -360,7 +363,7 @@ def quarterly_bars(result: SimulationResult) -> alt.LayerChart:
     )
     labels = (
         alt.Chart(frame)
-        .mark_text(dy=-12, fontSize=15, fontWeight="bold")
+        .mark_text(dy=-12, fontSize=FONT_SIZE + 1, fontWeight="bold")
         .encode(x=x, y="p50:Q", text="change_label:N", tooltip=tooltip)
     )
     chart = alt.layer(bars, labels).properties(
@@ -381,12 +384,12 @@ def breakdown_chart(result: SimulationResult, *, by: Literal["source", "line"]) 
     if by == "source":
         keys, labels = list(SOURCES), [SOURCE_LABELS[s] for s in SOURCES]
         colours = [SOURCE_COLOURS[s] for s in SOURCES]
-        title, legend_title = "Revenue by source", None
+        title, legend_columns = "Revenue by source", 3
     elif by == "line":
         lines = result.scenario.product_lines
         keys, labels = list(lines), [line.name for line in lines.values()]
         colours = [PALETTE[i % len(PALETTE)] for i in range(len(keys))]
-        title, legend_title = "Revenue by product line", None
+        title, legend_columns = "Revenue by product line", 2
     else:
         raise ValueError(f"by must be 'source' or 'line', not {by!r}")
 
@@ -427,7 +430,8 @@ def breakdown_chart(result: SimulationResult, *, by: Literal["source", "line"]) 
                 "label:N",
                 sort=shown,
                 scale=alt.Scale(domain=shown, range=shown_colours),
-                legend=alt.Legend(title=legend_title),
+                # Wrap long legends: Vega clips a legend row wider than the chart.
+                legend=alt.Legend(title=None, columns=legend_columns),
             ),
             order=alt.Order("order:Q"),
         )
@@ -480,15 +484,16 @@ def coverage_chart(result: SimulationResult) -> alt.LayerChart:
     warning_text = (
         alt.Chart(rule_frame)
         .mark_text(
-            align="left",
+            align="right",
             baseline="top",
-            dx=4,
+            dx=-4,
             dy=5,
             color=VERMILLION,
-            fontSize=14,
+            fontSize=FONT_SIZE,
             fontWeight="bold",
         )
-        .encode(x=alt.value(0), y="level:Q", text="label:N")
+        # At the right edge: the warning usually fires early, so the left is busy.
+        .encode(x=alt.value(alt.ExprRef("width")), y="level:Q", text="label:N")
     )
     layers = [band, median, warning_rule, warning_text]
 
@@ -503,7 +508,12 @@ def coverage_chart(result: SimulationResult) -> alt.LayerChart:
         layers.append(
             alt.Chart(fire_frame)
             .mark_text(
-                align="left", dx=5, baseline="top", color=VERMILLION, fontSize=14, fontWeight="bold"
+                align="left",
+                dx=5,
+                baseline="top",
+                color=VERMILLION,
+                fontSize=FONT_SIZE,
+                fontWeight="bold",
             )
             .encode(x="date:T", y=alt.value(4), text="label:N")
         )
@@ -519,7 +529,7 @@ def coverage_chart(result: SimulationResult) -> alt.LayerChart:
         height=CHART_HEIGHT,
         title=_title(
             "Forward pipeline coverage",
-            f"Share of the next {lookahead} months' revenue already in sight (worst month counts).",
+            f"How much of the next {lookahead} months' revenue is already in sight.",
         ),
         description="Forward coverage",
     )
@@ -636,7 +646,7 @@ def renewal_calendar(
     )
     labels = (
         alt.Chart(totals)
-        .mark_text(dy=-10, fontSize=14, fontWeight="bold")
+        .mark_text(dy=-10, fontSize=FONT_SIZE, fontWeight="bold")
         .encode(x=x, y="annual_value:Q", text="total_text:N")
     )
     layers = [extent, bars, labels]
@@ -728,7 +738,7 @@ def effort_split_bar(effort: Effort) -> alt.LayerChart:
             # Label a segment only where the text fits: the sidebar is narrow.
             label="datum.share * width >= 34 ? datum.share_text : ''",
         )
-        .mark_text(fontSize=14, fontWeight="bold")
+        .mark_text(fontSize=FONT_SIZE - 1, fontWeight="bold")
         .encode(
             x="middle:Q",
             y=alt.Y("row:N", axis=None),
