@@ -1,12 +1,522 @@
-"""Streamlit entry point (placeholder until the app issue lands)."""
+"""Sales whiplash simulator: move a lever, see whether revenue booms and busts (``make run``).
 
+The page is drawn from the current scenario in ``st.session_state`` (see ``ui/state.py``);
+widgets change it only through validated callbacks. Charts come from ``ui/charts.py``,
+wording from ``ui/verdict.py``; this file only lays them out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+
+import altair as alt
+import numpy as np
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
-from simulator import list_presets, load_preset, simulate
+from simulator import Scenario, SimulationResult, dump_scenario, simulate
+from simulator.engine import EngineOutput
+from simulator.models import Effort, Relationships, Simulation
+from ui import charts, state, verdict
+from ui.state import escape_markdown as md
 
-st.set_page_config(page_title="Sales whiplash simulator", layout="wide")
-st.title("Sales whiplash simulator")
-name = st.selectbox("Scenario", list(list_presets()))
-if name:
-    result = simulate(load_preset(name))
-    st.write(result.report.verdict)
+st.set_page_config(
+    page_title="Sales whiplash simulator",
+    page_icon="📉",
+    layout="wide",
+    initial_sidebar_state="expanded",
+)
+ss = st.session_state
+
+# --- Simulation and charts, cached on the validated scenario.
+KEPT_SUMMARIES = (
+    "monthly_revenue",
+    "quarterly_revenue",
+    "monthly",
+    "quarterly",
+    "quarter_table",
+    "verdict_shares",
+)
+"""What the page reads from a result; the cache keeps these and drops the raw per-run
+arrays (up to hundreds of MB for the largest allowed run)."""
+
+
+def _slim(result: SimulationResult) -> SimulationResult:
+    """The result with its summaries computed and the raw engine arrays emptied."""
+    summaries = {name: getattr(result, name) for name in KEPT_SUMMARIES}
+    empty = {
+        f.name: np.empty((0,) * getattr(result.output, f.name).ndim) for f in fields(EngineOutput)
+    }
+    slim = replace(result, output=EngineOutput(**empty))
+    slim.__dict__.update(summaries)  # cached_property values live in the instance dict
+    return slim
+
+
+@st.cache_data(max_entries=12, show_spinner=False)
+def simulate_cached(scenario_json: str) -> SimulationResult:
+    """Simulate once per distinct scenario, so moving a slider back is instant."""
+    return _slim(simulate(Scenario.model_validate_json(scenario_json)))
+
+
+@st.cache_data(max_entries=12, show_spinner=False)
+def result_chart_specs(scenario_json: str) -> dict[str, dict]:
+    """Vega-Lite specs of the charts that depend on the result alone."""
+    result = simulate_cached(scenario_json)
+    return {
+        "bars": _spec(charts.quarterly_bars(result)),
+        "coverage": _spec(charts.coverage_chart(result)),
+        "source": _spec(charts.breakdown_chart(result, by="source")),
+        "line": _spec(charts.breakdown_chart(result, by="line")),
+    }
+
+
+@st.cache_data(max_entries=12, show_spinner=False)
+def fan_spec(scenario_json: str, baseline_json: str | None) -> dict:
+    result = simulate_cached(scenario_json)
+    baseline = simulate_cached(baseline_json) if baseline_json is not None else None
+    return _spec(charts.revenue_fan_chart(result, baseline=baseline))
+
+
+@st.cache_data(max_entries=12, show_spinner=False)
+def calendar_spec(scenario_json: str, baseline_json: str | None) -> dict:
+    scenario = Scenario.model_validate_json(scenario_json)
+    base = Scenario.model_validate_json(baseline_json) if baseline_json is not None else None
+    return _spec(charts.renewal_calendar(scenario, baseline_scenario=base))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def effort_spec(effort_json: str) -> dict:
+    return _spec(charts.effort_split_bar(Effort.model_validate_json(effort_json)))
+
+
+def _spec(chart: alt.TopLevelMixin) -> dict:
+    """The chart as a Vega-Lite spec (the builders' own tests validate the schema)."""
+    return chart.to_dict(validate=False)
+
+
+def show_chart(spec: dict, where: DeltaGenerator | None = None) -> None:
+    (where or st).vega_lite_chart(spec, width="stretch")
+
+
+def run_simulation(scenario: Scenario) -> SimulationResult | None:
+    """The result, or None after showing an error panel (the rest of the page still works)."""
+    sim = scenario.simulation
+    try:
+        with st.spinner(f"Simulating {sim.runs:,} runs over {sim.months} months…"):
+            return simulate_cached(scenario.model_dump_json())
+    except Exception as exc:  # any engine failure becomes a message, never a traceback
+        st.error(f"The simulation could not run: {exc}")
+        return None
+
+
+# --- Sidebar controls.
+def slider(label: str, key: str, group: str, *, low: float, high: float, **kwargs) -> None:
+    """A slider that re-validates its group of controls when it moves."""
+    st.slider(
+        label,
+        min_value=low,
+        max_value=high,
+        key=key,
+        on_change=state.on_control_change,
+        args=(ss, group),
+        **kwargs,
+    )
+
+
+def scenario_controls(scenario: Scenario) -> None:
+    titles = state.preset_titles()
+    st.selectbox(
+        "Preset scenario",
+        options=list(titles),
+        format_func=lambda name: titles.get(name, name),
+        index=None,
+        placeholder="Choose a preset…",
+        key=state.W_PRESET,
+        on_change=state.on_preset_change,
+        args=(ss,),
+        help="Ready-made plans: one per cause of whiplash in the article, and the balanced fix.",
+    )
+    st.caption(f"Now showing: {md(scenario.meta.title)} ({md(ss[state.SOURCE])})")
+    left, right = st.columns(2)
+    left.button(
+        "Reset to preset",
+        on_click=state.load_preset_into,
+        args=(ss, ss.get(state.PRESET)),
+        disabled=ss.get(state.PRESET) is None,
+        help="Undo every change since the preset was loaded.",
+        width="stretch",
+    )
+    right.download_button(
+        "Save as TOML",
+        data=dump_scenario(scenario),
+        file_name=f"{state.file_stem(scenario)}.toml",
+        mime="application/toml",
+        on_click="ignore",
+        help="The current settings as a scenario file; upload it to come back to them.",
+        width="stretch",
+    )
+    st.file_uploader(
+        "Open a scenario file (.toml)",
+        type=["toml"],
+        key=state.W_UPLOAD,
+        on_change=state.on_upload,
+        args=(ss,),
+        help="A scenario saved from here or written by hand (docs/scenario-format.md).",
+    )
+
+
+def effort_controls(scenario: Scenario) -> None:
+    st.subheader("Effort across the engagement cycle")
+    slider(
+        "Time on new business",
+        state.W_NEW_BUSINESS,
+        "effort",
+        low=0.0,
+        high=100.0,
+        step=1.0,
+        format="%.0f%%",
+        help="Prospecting plus closing; the rest goes to existing clients. "
+        "Cause 1: attending to one stage of client engagement only.",
+    )
+    slider(
+        "…of which closing (the rest prospecting)",
+        state.W_CLOSING,
+        "effort",
+        low=0.0,
+        high=100.0,
+        step=1.0,
+        format="%.0f%%",
+        help="Cause 3: over-focus on closing. 'Close, close, close' empties the pipeline "
+        "for next quarter.",
+    )
+    st.caption("The rest of the time, in proportion:")
+    for key, label, why in (
+        (state.W_ENGAGE, "Onboarding (engage)", "a client handed off after the sale drifts"),
+        (state.W_RETAIN, "Account care (retain)", "unhappy clients do not renew"),
+        (state.W_LEVERAGE, "Up-sell and referrals (leverage)", "no growth from the base"),
+    ):
+        slider(
+            label,
+            key,
+            "effort",
+            low=0.0,
+            high=100.0,
+            step=1.0,
+            format="%.0f",
+            help=f"Relative weight. Cause 1: neglecting a stage means {why}.",
+        )
+    show_chart(effort_spec(scenario.effort.model_dump_json()))
+
+
+def focus_controls(scenario: Scenario) -> None:
+    st.subheader("Product-line focus")
+    lines = scenario.product_lines
+    why = "Cause 4: favouring one product line makes revenue come in waves."
+    if len(lines) == 1:
+        st.caption("One product line: all new-business effort goes to it.")
+    elif len(lines) == 2:
+        first, second = (line.name for line in lines.values())
+        slider(
+            f"New-business effort on {md(first)} (the rest on {md(second)})",
+            state.W_FOCUS_SPLIT,
+            "focus",
+            low=0.0,
+            high=100.0,
+            step=1.0,
+            format="%.0f%%",
+            help=why,
+        )
+    else:
+        st.caption("Relative weight of each line in new-business effort:")
+        for line_id, line in lines.items():
+            slider(
+                md(line.name),
+                state.focus_key(line_id),
+                "focus",
+                low=0.0,
+                high=100.0,
+                step=1.0,
+                format="%.0f",
+                help=why,
+            )
+
+
+def renewal_controls(scenario: Scenario) -> None:
+    st.subheader("Contract renewal dates")
+    if not scenario.contracts:
+        st.caption("No contracts in the book.")
+        return
+    st.button(
+        "Stagger renewals",
+        on_click=state.on_stagger,
+        args=(ss,),
+        help="Spread the end dates over the quarters of a year, largest contracts first, "
+        "so no single month is a renewal cliff (the 2012 client's January).",
+        width="stretch",
+    )
+    shown = state.contracts_with_sliders(scenario)
+    if len(shown) < len(scenario.contracts):
+        st.caption(f"The {len(shown)} largest contracts; edit all of them in the table.")
+    contacts = state.limits(Relationships, "contacts_per_account")
+    for i in shown:
+        contract = scenario.contracts[i]
+        group = f"contract:{i}"
+        st.select_slider(
+            f"{md(contract.name)}: ends",
+            options=state.end_month_options(scenario, contract),
+            key=state.end_key(i),
+            on_change=state.on_control_change,
+            args=(ss, group),
+            help="The month this contract comes up for renewal. Contracts ending together "
+            "are a renewal cliff.",
+        )
+        slider(
+            f"{md(contract.name)}: buyer contacts",
+            state.contacts_key(i),
+            group,
+            low=int(contacts.low),
+            high=int(contacts.high),
+            step=1,
+            help="Cause 2: single-threaded relationships. With one contact the account is "
+            "lost when that person leaves.",
+        )
+
+
+def relationship_controls() -> None:
+    st.subheader("Relationships")
+    contacts = state.limits(Relationships, "contacts_per_account")
+    turnover = state.limits(Relationships, "champion_turnover")
+    slider(
+        "Buyer contacts per account",
+        state.W_CONTACTS,
+        "relationships",
+        low=int(contacts.low),
+        high=int(contacts.high),
+        step=1,
+        help="Cause 2: single-threaded relationships. Applies to every account without its "
+        "own number.",
+    )
+    slider(
+        "Buyer turnover (per year)",
+        state.W_TURNOVER,
+        "relationships",
+        low=float(turnover.low) * 100,
+        high=float(turnover.high) * 100,
+        step=5.0,
+        format="%.0f%%",
+        help="Share of buyer contacts who leave their job each year. Cause 2: a single "
+        "contact who leaves takes the account with them.",
+    )
+
+
+def settings_controls() -> None:
+    runs = state.limits(Simulation, "runs")
+    months = state.limits(Simulation, "months")
+    seed = state.limits(Simulation, "seed")
+    with st.expander("Simulation settings", expanded=False):
+        for label, key, lim, step, why in (
+            ("Runs", state.W_RUNS, runs, 100, "More runs: smoother bands, slower."),
+            ("Horizon (months)", state.W_MONTHS, months, 3, "How far ahead to simulate."),
+            ("Seed", state.W_SEED, seed, 1, "Same seed, same result: for repeatable demos."),
+        ):
+            st.number_input(
+                label,
+                min_value=int(lim.low),
+                max_value=min(int(lim.high), state.MAX_SAFE_INT),
+                step=step,
+                key=key,
+                on_change=state.on_control_change,
+                args=(ss, "simulation"),
+                help=why,
+            )
+
+
+def sidebar(scenario: Scenario) -> None:
+    with st.sidebar:
+        st.header("Your plan")
+        scenario_controls(scenario)
+        effort_controls(scenario)
+        focus_controls(scenario)
+        renewal_controls(scenario)
+        relationship_controls()
+        settings_controls()
+
+
+# --- Main page.
+def messages() -> None:
+    for note in ss.get(state.NOTES) or []:
+        st.warning(note)
+    if ss.get(state.ERROR):
+        st.error(f"Not applied: {ss[state.ERROR]}. Your settings are unchanged.")
+
+
+def headline(result: SimulationResult, baseline: SimulationResult | None) -> None:
+    colour = {"severe": "red", "mild": "orange", "none": "green"}[result.report.verdict]
+    icon = {"severe": "🔴", "mild": "🟠", "none": "🟢"}[result.report.verdict]
+    st.markdown(f"## {icon} :{colour}[{verdict.verdict_sentence(result)}]")
+    st.markdown(f"#### {verdict.early_warning_sentence(result.report)}")
+    for column, figure in zip(
+        st.columns(5), verdict.key_figures(result, baseline=baseline), strict=True
+    ):
+        column.metric(
+            figure.label,
+            figure.value,
+            delta=figure.delta,
+            delta_color=figure.delta_color,
+            help=figure.help,
+        )
+
+
+def baseline_controls(baseline: Scenario | None) -> None:
+    left, middle, right = st.columns([1, 1, 3])
+    left.button(
+        "📌 Pin as baseline",
+        on_click=state.pin_baseline,
+        args=(ss,),
+        help="Keep this result; later changes are drawn against it until you clear it.",
+        width="stretch",
+    )
+    middle.button(
+        "Clear baseline",
+        on_click=state.clear_baseline,
+        args=(ss,),
+        disabled=baseline is None,
+        width="stretch",
+    )
+    if baseline is not None:
+        right.caption(
+            f"Baseline: {md(baseline.meta.title)}. Deltas and dashed lines compare to it."
+        )
+    else:
+        right.caption("Pin a baseline, then change the plan to see before and after.")
+
+
+def chart_section(scenario: Scenario, baseline: Scenario | None) -> None:
+    """The five charts; any failure shows an error panel instead of a traceback."""
+    key = scenario.model_dump_json()
+    base_key = baseline.model_dump_json() if baseline is not None else None
+    try:
+        specs = result_chart_specs(key)
+        show_chart(fan_spec(key, base_key))
+        left, right = st.columns(2)
+        show_chart(specs["bars"], left)
+        show_chart(specs["coverage"], right)
+        left, right = st.columns(2)
+        show_chart(specs["source"], left)
+        show_chart(specs["line"], right)
+        show_chart(calendar_spec(key, base_key))
+    except Exception as exc:  # a chart that cannot be drawn must not take the page down
+        st.error(f"A chart could not be drawn: {exc}")
+
+
+def book_editor(scenario: Scenario) -> None:
+    """The whole contract book as an editable table (validated on every edit)."""
+    with st.expander("Edit the contract book as a table"):
+        st.caption(
+            "Rows are numbered from 0, as in error messages (contracts.0 is the first row). "
+            "Leave contacts blank to use the contacts per account."
+        )
+        key = state.book_key(ss[state.BOOK_VERSION])
+        st.data_editor(
+            state.book_frame(scenario),
+            key=key,
+            num_rows="dynamic",
+            width="stretch",
+            on_change=state.on_book_edit,
+            args=(ss, key),
+            column_config={
+                "name": st.column_config.TextColumn("Contract", required=True, max_chars=100),
+                "product_line": st.column_config.SelectboxColumn(
+                    "Product line", options=scenario.line_ids, required=True
+                ),
+                "annual_value": st.column_config.NumberColumn(
+                    "Annual value ($)", min_value=0, format="compact", required=True
+                ),
+                "ends": st.column_config.TextColumn(
+                    "Ends (YYYY-MM)", validate=r"^\d{4}-(0[1-9]|1[0-2])$", required=True
+                ),
+                "contacts": st.column_config.NumberColumn(
+                    "Buyer contacts", min_value=1, max_value=20, step=1
+                ),
+                "renewal_term_months": st.column_config.NumberColumn(
+                    "Renewal term (months)", min_value=1, max_value=120, step=1
+                ),
+            },
+        )
+
+
+def lesson_section(scenario: Scenario) -> None:
+    """What the scenario teaches, in its own words (plain text, never HTML).
+
+    The workshop's diagnosis (which cause drives the swing) can be added here too.
+    """
+    meta = scenario.meta
+    if not (meta.description or meta.lesson or meta.fix):
+        return
+    with st.expander("About this scenario"):
+        for heading, text in (
+            ("The situation", meta.description),
+            ("What to notice", meta.lesson),
+            ("Why the fix works", meta.fix),
+        ):
+            if text:
+                st.markdown(f"**{heading}**")
+                st.text(text.strip())
+
+
+def share_section(scenario: Scenario, result: SimulationResult) -> None:
+    st.subheader("Share and download")
+    st.caption(
+        "The address bar holds these settings: copy the link to reopen this what-if. "
+        "Downloads are the summaries behind the charts (mean, p10, p50, p90 per series)."
+    )
+    stem = state.file_stem(scenario)
+    cols = st.columns(3)
+    for column, (label, frame, suffix) in zip(
+        cols,
+        (
+            ("Quarterly results (CSV)", result.quarterly, "quarterly"),
+            ("Monthly results (CSV)", result.monthly, "monthly"),
+        ),
+        strict=False,
+    ):
+        column.download_button(
+            label,
+            data=frame.to_csv(index=False),
+            file_name=f"{stem}_{suffix}.csv",
+            mime="text/csv",
+            on_click="ignore",
+            width="stretch",
+        )
+    cols[2].page_link("pages/2_About_the_model.py", label="About the model", icon="📖")
+
+
+def main() -> None:
+    state.start_session(ss, st.query_params.to_dict())
+    scenario: Scenario = ss[state.SCENARIO]
+    sidebar(scenario)
+
+    st.title("Sales whiplash simulator")
+    st.caption("Will this sales plan make revenue boom one quarter and bust the next?")
+    st.markdown(f"### {md(scenario.meta.title)}")
+    messages()
+
+    baseline_scenario: Scenario | None = ss.get(state.BASELINE)
+    result = run_simulation(scenario)
+    baseline = run_simulation(baseline_scenario) if baseline_scenario is not None else None
+    if result is not None:
+        headline(result, baseline)
+    baseline_controls(baseline_scenario)
+    if result is not None:
+        chart_section(scenario, baseline_scenario if baseline is not None else None)
+    book_editor(scenario)
+    lesson_section(scenario)
+    if result is not None:
+        share_section(scenario, result)
+
+    params = state.scenario_to_params(scenario, preset=ss.get(state.PRESET))
+    if st.query_params.to_dict() != params:
+        st.query_params.from_dict(params)
+
+
+main()

@@ -1,0 +1,757 @@
+"""The app's state: widgets <-> scenario values, the shareable URL, files and the book table.
+
+The current scenario (a validated, frozen :class:`Scenario`) lives in the session state
+and is the single source of truth. Widgets show values derived from it and change it only
+through callbacks that re-validate, so a rejected change shows an error naming the field
+and leaves the scenario, the baseline and the URL as they were.
+
+Everything takes the session state as a plain ``MutableMapping`` argument, so the tests can
+drive it with a dict. Every default and range comes from :mod:`simulator.models`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import math
+import re
+import zlib
+from collections.abc import Mapping, MutableMapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel
+
+from simulator import (
+    Scenario,
+    ScenarioError,
+    dump_scenario,
+    list_presets,
+    load_preset,
+    parse_scenario,
+    scenario_from_dict,
+    scenario_to_dict,
+)
+from simulator.models import (
+    STAGES,
+    YEAR_MONTH,
+    Contract,
+    Effort,
+    month_index,
+    month_label,
+)
+from simulator.scenario_io import MAX_FILE_BYTES
+
+DEFAULT_PRESET = "team_a_team_b"
+"""The article's worked example: what a newcomer sees first."""
+
+MAX_CONTRACT_SLIDERS = 12
+"""Contracts with their own sliders (the largest by value); the table edits all of them."""
+
+MAX_SAFE_INT = 2**53 - 1
+"""Largest whole number a browser widget holds exactly."""
+
+MAX_PARAM_CHARS = 12_000
+"""Longest query-parameter value read from a link (a compressed scenario fits easily)."""
+
+# --- Session-state keys that are not widgets.
+SCENARIO = "scenario"
+PRESET = "preset_name"
+SOURCE = "scenario_source"
+BASELINE = "baseline"
+ERROR = "error"
+NOTES = "link_notes"
+BOOK_VERSION = "book_version"
+
+# --- Widget keys.
+W_PRESET = "w_preset"
+W_UPLOAD = "w_upload"
+W_NEW_BUSINESS = "w_new_business"
+W_CLOSING = "w_closing"
+W_ENGAGE = "w_engage"
+W_RETAIN = "w_retain"
+W_LEVERAGE = "w_leverage"
+W_FOCUS_SPLIT = "w_focus_split"
+W_CONTACTS = "w_contacts"
+W_TURNOVER = "w_turnover"
+W_RUNS = "w_runs"
+W_MONTHS = "w_months"
+W_SEED = "w_seed"
+EFFORT_KEYS = (W_NEW_BUSINESS, W_CLOSING, W_ENGAGE, W_RETAIN, W_LEVERAGE)
+REST_STAGES = ("engage", "retain", "leverage")
+
+
+def focus_key(line_id: str) -> str:
+    return f"w_focus_{line_id}"
+
+
+def end_key(index: int) -> str:
+    return f"w_end_{index}"
+
+
+def contacts_key(index: int) -> str:
+    return f"w_cc_{index}"
+
+
+def book_key(version: int) -> str:
+    """The table's key changes with every change to the book, so stale edits never linger."""
+    return f"w_book_{version}"
+
+
+# --- Limits and defaults, read from the models.
+@dataclass(frozen=True)
+class Limits:
+    """A field's allowed range and default, as declared in simulator.models."""
+
+    low: float | None
+    high: float | None
+    default: Any
+
+
+def limits(model: type[BaseModel], name: str) -> Limits:
+    """Read ``ge``/``gt`` and ``le``/``lt`` bounds and the default of a model field."""
+    info = model.model_fields[name]
+    low = high = None
+    for item in info.metadata:
+        for attr in ("ge", "gt"):
+            if getattr(item, attr, None) is not None:
+                low = getattr(item, attr)
+        for attr in ("le", "lt"):
+            if getattr(item, attr, None) is not None:
+                high = getattr(item, attr)
+    return Limits(low=low, high=high, default=info.default)
+
+
+def escape_markdown(text: str) -> str:
+    """User text made literal for places Streamlit reads as Markdown (labels, headers)."""
+    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~:$])", r"\\\1", text.replace("\n", " "))
+
+
+def _round(value: float) -> float:
+    """Six decimals: exact enough for any plan, and files stay readable."""
+    return round(float(value), 6) + 0.0
+
+
+def _as_float(value: Any, default: float) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return default
+    return number if math.isfinite(number) else default
+
+
+# --- Effort: five shares that always sum to 100%.
+@dataclass(frozen=True)
+class EffortControls:
+    """The effort sliders: how a plan's time is set without ever breaking the 100% total."""
+
+    new_business: float
+    """Percent of all time on new business (prospecting + closing)."""
+    closing: float
+    """Percent of the new-business time spent closing (the rest is prospecting)."""
+    engage: float
+    retain: float
+    leverage: float
+    """Relative weights of the remaining time over onboarding, care and up-sell (0-100)."""
+
+
+def _default_effort() -> dict[str, float]:
+    return {stage: limits(Effort, stage).default for stage in STAGES}
+
+
+def effort_controls(effort: Effort) -> EffortControls:
+    """Slider positions that reproduce ``effort`` exactly."""
+    shares = effort.as_dict()
+    defaults = _default_effort()
+    new_business = shares["attract"] + shares["close"]
+    if new_business > 0:
+        closing = shares["close"] / new_business
+    else:
+        closing = defaults["close"] / (defaults["attract"] + defaults["close"])
+    rest = sum(shares[s] for s in REST_STAGES)
+    source = shares if rest > 0 else defaults
+    rest_total = sum(source[s] for s in REST_STAGES)
+    weights = {s: source[s] / rest_total * 100 for s in REST_STAGES}
+    return EffortControls(new_business=new_business * 100, closing=closing * 100, **weights)
+
+
+def effort_from_controls(controls: EffortControls) -> Effort:
+    """The five shares the sliders mean, normalised so they sum to 100%."""
+    new_business = min(max(_as_float(controls.new_business, 0.0) / 100, 0.0), 1.0)
+    closing = min(max(_as_float(controls.closing, 0.0) / 100, 0.0), 1.0)
+    weights = {s: max(_as_float(getattr(controls, s), 0.0), 0.0) for s in REST_STAGES}
+    total = sum(weights.values())
+    if total <= 0:
+        weights = {s: _default_effort()[s] for s in REST_STAGES}
+        total = sum(weights.values())
+    rest = 1.0 - new_business
+    shares = {
+        "attract": new_business * (1.0 - closing),
+        "close": new_business * closing,
+        **{s: rest * weights[s] / total for s in REST_STAGES},
+    }
+    return Effort(**{s: _round(v) for s, v in shares.items()})
+
+
+# --- Widget values derived from a scenario.
+def contracts_with_sliders(scenario: Scenario) -> list[int]:
+    """Indexes of the contracts that get sliders: the largest, in the book's order."""
+    ranked = sorted(
+        range(len(scenario.contracts)), key=lambda i: -scenario.contracts[i].annual_value
+    )
+    return sorted(ranked[:MAX_CONTRACT_SLIDERS])
+
+
+def effective_contacts(scenario: Scenario, contract: Contract) -> int:
+    """A contract's buyer contacts: its own number, else the scenario's per-account figure."""
+    if contract.contacts is not None:
+        return contract.contacts
+    return scenario.relationships.contacts_per_account
+
+
+def end_month_options(scenario: Scenario, contract: Contract) -> list[str]:
+    """The months an end-date slider offers: the horizon, plus the current end if later."""
+    options = scenario.month_labels()
+    if contract.ends not in options:
+        options = sorted({*options, contract.ends}, key=month_index)
+    return options
+
+
+def widget_groups(scenario: Scenario) -> dict[str, list[str]]:
+    """Widget keys by the group a callback re-validates together."""
+    groups: dict[str, list[str]] = {"effort": list(EFFORT_KEYS)}
+    lines = scenario.line_ids
+    if len(lines) == 2:
+        groups["focus"] = [W_FOCUS_SPLIT]
+    elif len(lines) > 2:
+        groups["focus"] = [focus_key(line) for line in lines]
+    groups["relationships"] = [W_CONTACTS, W_TURNOVER]
+    for i in contracts_with_sliders(scenario):
+        groups[f"contract:{i}"] = [end_key(i), contacts_key(i)]
+    groups["simulation"] = [W_RUNS, W_MONTHS, W_SEED]
+    return groups
+
+
+def widget_values(scenario: Scenario) -> dict[str, Any]:
+    """Every widget's value for ``scenario`` (keys as in :func:`widget_groups`)."""
+    controls = effort_controls(scenario.effort)
+    values: dict[str, Any] = {
+        W_NEW_BUSINESS: controls.new_business,
+        W_CLOSING: controls.closing,
+        W_ENGAGE: controls.engage,
+        W_RETAIN: controls.retain,
+        W_LEVERAGE: controls.leverage,
+        W_CONTACTS: scenario.relationships.contacts_per_account,
+        W_TURNOVER: scenario.relationships.champion_turnover * 100,
+        W_RUNS: scenario.simulation.runs,
+        W_MONTHS: scenario.simulation.months,
+        W_SEED: min(scenario.simulation.seed, MAX_SAFE_INT),
+    }
+    shares = scenario.focus_shares
+    lines = scenario.line_ids
+    if len(lines) == 2:
+        values[W_FOCUS_SPLIT] = shares[lines[0]] * 100
+    elif len(lines) > 2:
+        values.update({focus_key(line): shares[line] * 100 for line in lines})
+    for i in contracts_with_sliders(scenario):
+        contract = scenario.contracts[i]
+        values[end_key(i)] = contract.ends
+        values[contacts_key(i)] = effective_contacts(scenario, contract)
+    return values
+
+
+# --- Applying a group of widget values to a scenario (pure; raises ScenarioError).
+def _replace(scenario: Scenario, edit) -> Scenario:
+    data = scenario_to_dict(scenario)
+    data.setdefault("contracts", [])
+    edit(data)
+    return scenario_from_dict(data)
+
+
+def apply_group(scenario: Scenario, group: str, values: Mapping[str, Any]) -> Scenario:
+    """The scenario with one group of widget values applied and re-validated."""
+    if group == "effort":
+        controls = EffortControls(
+            new_business=values[W_NEW_BUSINESS],
+            closing=values[W_CLOSING],
+            engage=values[W_ENGAGE],
+            retain=values[W_RETAIN],
+            leverage=values[W_LEVERAGE],
+        )
+        effort = effort_from_controls(controls).as_dict()
+        return _replace(scenario, lambda d: d.__setitem__("effort", effort))
+    if group == "focus":
+        return _replace(scenario, lambda d: _set_focus(d, scenario, values))
+    if group == "relationships":
+
+        def edit(d: dict) -> None:
+            d["relationships"]["contacts_per_account"] = int(values[W_CONTACTS])
+            d["relationships"]["champion_turnover"] = _round(
+                _as_float(values[W_TURNOVER], math.nan) / 100
+            )
+
+        return _replace(scenario, edit)
+    if group.startswith("contract:"):
+        i = int(group.partition(":")[2])
+
+        contacts = int(values[contacts_key(i)])
+        follows_default = contacts == effective_contacts(scenario, scenario.contracts[i])
+
+        def edit(d: dict) -> None:
+            d["contracts"][i]["ends"] = str(values[end_key(i)])
+            if not follows_default:  # an untouched slider keeps following contacts per account
+                d["contracts"][i]["contacts"] = contacts
+
+        return _replace(scenario, edit)
+    if group == "simulation":
+
+        def edit(d: dict) -> None:
+            d["simulation"]["runs"] = int(values[W_RUNS])
+            d["simulation"]["months"] = int(values[W_MONTHS])
+            seed = int(values[W_SEED])
+            if seed != min(scenario.simulation.seed, MAX_SAFE_INT):
+                d["simulation"]["seed"] = seed
+
+        return _replace(scenario, edit)
+    raise ValueError(f"unknown control group {group!r}")
+
+
+def _set_focus(data: dict, scenario: Scenario, values: Mapping[str, Any]) -> None:
+    lines = scenario.line_ids
+    if len(lines) == 2:
+        first = min(max(_as_float(values[W_FOCUS_SPLIT], 0.0) / 100, 0.0), 1.0)
+        focus = {lines[0]: _round(first), lines[1]: _round(1.0 - first)}
+    else:
+        focus = {
+            line: _round(max(_as_float(values[focus_key(line)], 0.0), 0.0) / 100) for line in lines
+        }
+    for line, value in focus.items():
+        data["product_lines"][line]["focus"] = value
+
+
+# --- One-click fixes.
+def stagger_renewals(scenario: Scenario) -> Scenario:
+    """Spread the contracts' end dates over the quarters of a year, largest first.
+
+    The year starts at the quarter of the earliest current end date (never before the
+    start). Up to four contracts get quarters as far apart as possible (two: January and
+    July); more contracts fill every quarter in turn, then the next month of each.
+    """
+    contracts = scenario.contracts
+    if not contracts:
+        return scenario
+    earliest = min(month_index(c.ends) for c in contracts)
+    window = max(earliest - earliest % 3, scenario.start_index)
+    order = sorted(range(len(contracts)), key=lambda i: -contracts[i].annual_value)
+    n = len(order)
+    ends: dict[int, str] = {}
+    for rank, i in enumerate(order):
+        # Up to four: quarters as far apart as possible; more: each quarter in turn.
+        offset = 3 * (rank * 4 // n) if n <= 4 else 3 * (rank % 4) + (rank // 4) % 3
+        ends[i] = month_label(window + offset)
+
+    def edit(d: dict) -> None:
+        for i, end in ends.items():
+            d["contracts"][i]["ends"] = end
+
+    return _replace(scenario, edit)
+
+
+# --- The contract book as a table.
+BOOK_COLUMNS = ("name", "product_line", "annual_value", "ends", "contacts", "renewal_term_months")
+
+
+def book_frame(scenario: Scenario) -> pd.DataFrame:
+    """The contract book as the editable table shows it (blank contacts = the default)."""
+    rows = [
+        {
+            "name": c.name,
+            "product_line": c.product_line,
+            "annual_value": c.annual_value,
+            "ends": c.ends,
+            "contacts": c.contacts,
+            "renewal_term_months": c.renewal_term_months,
+        }
+        for c in scenario.contracts
+    ]
+    frame = pd.DataFrame(rows, columns=list(BOOK_COLUMNS))
+    frame["name"] = frame["name"].astype("string")
+    frame["product_line"] = frame["product_line"].astype("string")
+    frame["ends"] = frame["ends"].astype("string")
+    frame["annual_value"] = frame["annual_value"].astype("float64")
+    frame["contacts"] = frame["contacts"].astype("Int64")
+    frame["renewal_term_months"] = frame["renewal_term_months"].astype("Int64")
+    return frame
+
+
+def _cell(value: Any) -> Any:
+    """A table cell as scenario data: blanks become 'not set'; whole floats become ints."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if value.is_integer() and abs(value) < MAX_SAFE_INT:
+            return int(value)
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def apply_book_edits(scenario: Scenario, edits: Mapping[str, Any]) -> Scenario:
+    """Apply ``st.data_editor`` edits (edited, added and deleted rows) to the contract book."""
+    data = scenario_to_dict(scenario)
+    rows = [dict(c) for c in data.get("contracts", [])]
+    for key, change in (edits.get("edited_rows") or {}).items():
+        index = int(key)
+        if not 0 <= index < len(rows):
+            continue
+        for column, value in change.items():
+            if column in BOOK_COLUMNS:
+                rows[index][column] = _cell(value)
+    for added in edits.get("added_rows") or []:
+        rows.append({k: _cell(v) for k, v in added.items() if k in BOOK_COLUMNS})
+    deleted = {int(i) for i in edits.get("deleted_rows") or []}
+    rows = [row for i, row in enumerate(rows) if i not in deleted]
+    data["contracts"] = [{k: v for k, v in row.items() if v is not None} for row in rows]
+    if not data["contracts"]:
+        del data["contracts"]
+    for i, row in enumerate(data.get("contracts", [])):
+        ends = row.get("ends")
+        if isinstance(ends, str) and not YEAR_MONTH.match(ends):
+            raise ScenarioError(
+                f"contracts.{i}.ends: {ends!r} is not a month in the form YYYY-MM (e.g. 2013-01)"
+            )
+    return scenario_from_dict(data)
+
+
+# --- Presets.
+@functools.lru_cache(maxsize=32)
+def preset_scenario(name: str) -> Scenario:
+    """A preset by name (read-only repository files, so loaded once per process)."""
+    return load_preset(name)
+
+
+def preset_titles() -> dict[str, str]:
+    """Preset names and their titles, for the picker."""
+    titles = {}
+    for name in list_presets():
+        try:
+            titles[name] = preset_scenario(name).meta.title
+        except ScenarioError:
+            continue
+    return titles
+
+
+# --- The shareable URL.
+_PARAM_ORDER = ("effort", "focus", "contacts", "turnover", "ends", "cc", "months", "runs", "seed")
+
+
+def _fmt(value: float) -> str:
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _group_params(scenario: Scenario) -> dict[str, str]:
+    """Every compact parameter for ``scenario`` (before dropping those equal to the preset)."""
+    return {
+        "effort": ",".join(_fmt(v) for v in scenario.effort.as_dict().values()),
+        "focus": ",".join(_fmt(line.focus) for line in scenario.product_lines.values()),
+        "contacts": str(scenario.relationships.contacts_per_account),
+        "turnover": _fmt(scenario.relationships.champion_turnover),
+        "ends": ",".join(c.ends for c in scenario.contracts),
+        "cc": ",".join("" if c.contacts is None else str(c.contacts) for c in scenario.contracts),
+        "months": str(scenario.simulation.months),
+        "runs": str(scenario.simulation.runs),
+        "seed": str(scenario.simulation.seed),
+    }
+
+
+def encode_scenario(scenario: Scenario) -> str:
+    """A whole scenario as a compact URL-safe string (zlib-compressed TOML)."""
+    packed = zlib.compress(dump_scenario(scenario).encode("utf-8"), 9)
+    return base64.urlsafe_b64encode(packed).decode("ascii").rstrip("=")
+
+
+def decode_scenario(text: str) -> Scenario:
+    """The inverse of :func:`encode_scenario`; any damage becomes a ScenarioError."""
+    if len(text) > MAX_PARAM_CHARS:
+        raise ScenarioError(f"the link's scenario is longer than {MAX_PARAM_CHARS:,} characters")
+    try:
+        packed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        inflater = zlib.decompressobj()
+        raw = inflater.decompress(packed, MAX_FILE_BYTES + 1)
+    except (binascii.Error, ValueError, zlib.error):
+        raise ScenarioError(
+            "the link's scenario is damaged (it is not a shared scenario)"
+        ) from None
+    if len(raw) > MAX_FILE_BYTES or inflater.unconsumed_tail:
+        raise ScenarioError("the link's scenario is too large")
+    if not inflater.eof:
+        raise ScenarioError("the link's scenario is cut short (copy the whole link)")
+    return parse_scenario(raw, source="the link's scenario")
+
+
+def scenario_to_params(scenario: Scenario, *, preset: str | None) -> dict[str, str]:
+    """Query parameters that reopen ``scenario``: the preset plus what differs, when that
+    reproduces it exactly; otherwise the whole scenario, compressed."""
+    if preset is not None and preset in list_presets():
+        base = preset_scenario(preset)
+        mine, theirs = _group_params(scenario), _group_params(base)
+        params = {"preset": preset}
+        params.update({k: v for k, v in mine.items() if v != theirs[k]})
+        try:
+            back, notes = apply_params(base, params)
+        except ScenarioError:
+            back, notes = None, ["failed"]
+        if back == scenario and not notes:
+            return params
+    return {"scenario": encode_scenario(scenario)}
+
+
+def _floats(text: str, count: int | None, name: str) -> list[float]:
+    parts = text.split(",")
+    if count is not None and len(parts) != count:
+        raise ScenarioError(f"{name}: expected {count} comma-separated numbers, got {len(parts)}")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise ScenarioError(f"{name}: {text!r} is not a list of numbers") from None
+    if not all(math.isfinite(v) for v in values):
+        raise ScenarioError(f"{name}: numbers must be finite")
+    return values
+
+
+def _int(text: str, name: str) -> int:
+    if not re.fullmatch(r"\d{1,19}", text.strip()):
+        raise ScenarioError(f"{name}: {text!r} is not a whole number")
+    return int(text)
+
+
+def _apply_param(data: dict, key: str, text: str) -> None:
+    contracts = data.setdefault("contracts", [])
+    if key == "effort":
+        values = _floats(text, len(STAGES), "effort")
+        data["effort"] = dict(zip(STAGES, values, strict=True))
+    elif key == "focus":
+        lines = list(data["product_lines"])
+        for line, value in zip(lines, _floats(text, len(lines), "focus"), strict=True):
+            data["product_lines"][line]["focus"] = value
+    elif key == "contacts":
+        data.setdefault("relationships", {})["contacts_per_account"] = _int(text, "contacts")
+    elif key == "turnover":
+        turnover = _floats(text, 1, "turnover")[0]
+        data.setdefault("relationships", {})["champion_turnover"] = turnover
+    elif key == "ends":
+        parts = text.split(",")
+        if len(parts) != len(contracts):
+            raise ScenarioError(f"ends: expected {len(contracts)} months, got {len(parts)}")
+        for contract, end in zip(contracts, parts, strict=True):
+            contract["ends"] = end.strip()
+    elif key == "cc":
+        parts = text.split(",")
+        if len(parts) != len(contracts):
+            raise ScenarioError(f"cc: expected {len(contracts)} entries, got {len(parts)}")
+        for contract, part in zip(contracts, parts, strict=True):
+            if part.strip():
+                contract["contacts"] = _int(part, "cc")
+            else:
+                contract.pop("contacts", None)
+    elif key in ("months", "runs", "seed"):
+        data.setdefault("simulation", {})[key] = _int(text, key)
+
+
+def _one_value(value: str | Sequence[str]) -> str:
+    if isinstance(value, str):
+        return value
+    return str(value[-1]) if value else ""
+
+
+def apply_params(base: Scenario, params: Mapping[str, Any]) -> tuple[Scenario, list[str]]:
+    """``base`` with the link's compact parameters applied one at a time.
+
+    A parameter that is malformed or makes the scenario invalid is skipped with a note
+    naming it, so a tampered link still opens a valid scenario.
+    """
+    scenario = base
+    notes = []
+    for key in _PARAM_ORDER:
+        if key not in params:
+            continue
+        text = _one_value(params[key])
+        if len(text) > MAX_PARAM_CHARS:
+            notes.append(f"The link's {key} value is too long and was ignored.")
+            continue
+        data = scenario_to_dict(scenario)
+        try:
+            _apply_param(data, key, text)
+            scenario = scenario_from_dict(data)
+        except ScenarioError as exc:
+            notes.append(f"The link's {key}={_short(text)} was ignored: {exc}")
+    return scenario, notes
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+def scenario_from_params(params: Mapping[str, Any]) -> tuple[Scenario, str | None, list[str]]:
+    """The scenario a link opens, its preset (None if it carries a whole scenario) and notes
+    about anything in the link that was invalid and replaced by a valid value."""
+    notes: list[str] = []
+    if "scenario" in params:
+        try:
+            return decode_scenario(_one_value(params["scenario"])), None, notes
+        except ScenarioError as exc:
+            notes.append(f"The link's scenario could not be opened ({exc}); showing a preset.")
+    name = _one_value(params.get("preset", DEFAULT_PRESET))
+    presets = list_presets()
+    if name not in presets:
+        notes.append(
+            f"The link's preset={_short(name)} does not exist; showing "
+            f"{preset_scenario(DEFAULT_PRESET).meta.title!r} instead."
+        )
+        name = DEFAULT_PRESET
+    scenario, more = apply_params(preset_scenario(name), params)
+    return scenario, name, notes + more
+
+
+# --- Session glue (callbacks and loaders). ``session`` is st.session_state or a dict.
+def sync_widgets(
+    session: MutableMapping[str, Any],
+    scenario: Scenario,
+    *,
+    skip: Sequence[str] = (),
+    only_missing: bool = False,
+) -> None:
+    """Set widget values from ``scenario`` (call before the widgets are drawn, or in a
+    callback). ``skip`` leaves the keys the user just moved as they are."""
+    for key, value in widget_values(scenario).items():
+        if key in skip or (only_missing and key in session):
+            continue
+        session[key] = value
+
+
+def set_scenario(
+    session: MutableMapping[str, Any], scenario: Scenario, *, skip: Sequence[str] = ()
+) -> None:
+    """Make ``scenario`` current and move every widget to it."""
+    session[SCENARIO] = scenario
+    session[ERROR] = None
+    session[NOTES] = []
+    session[BOOK_VERSION] = session.get(BOOK_VERSION, 0) + 1
+    sync_widgets(session, scenario, skip=skip)
+
+
+def _set_origin(session: MutableMapping[str, Any], *, preset: str | None, source: str) -> None:
+    """Where the current scenario came from: its preset (None for a file or link) and how."""
+    session[PRESET] = preset
+    session[W_PRESET] = preset
+    session[SOURCE] = source
+
+
+def start_session(session: MutableMapping[str, Any], params: Mapping[str, Any]) -> None:
+    """On a session's first run, open the scenario the URL describes; later runs only put
+    back widget values Streamlit dropped (e.g. after a visit to another page)."""
+    if SCENARIO not in session:
+        scenario, preset, notes = scenario_from_params(params)
+        session[BASELINE] = None
+        _set_origin(session, preset=preset, source="preset" if preset else "shared link")
+        set_scenario(session, scenario)
+        session[NOTES] = notes
+    else:
+        sync_widgets(session, session[SCENARIO], only_missing=True)
+        if W_PRESET not in session:
+            session[W_PRESET] = session.get(PRESET)
+
+
+def on_control_change(session: MutableMapping[str, Any], group: str) -> None:
+    """Callback for a group of sliders: apply, or show the error and move them back."""
+    scenario: Scenario = session[SCENARIO]
+    try:
+        changed = apply_group(scenario, group, session)
+    except (ScenarioError, TypeError, ValueError, KeyError) as exc:
+        session[ERROR] = str(exc)
+        sync_widgets(session, scenario)
+        return
+    keep = widget_groups(scenario).get(group, []) if group in ("effort", "focus") else []
+    set_scenario(session, changed, skip=keep)
+
+
+def on_preset_change(session: MutableMapping[str, Any]) -> None:
+    """Callback for the preset picker: load the chosen preset."""
+    name = session.get(W_PRESET)
+    if name is None:
+        return
+    load_preset_into(session, name)
+
+
+def load_preset_into(session: MutableMapping[str, Any], name: str) -> None:
+    """Replace the current scenario with a preset (the baseline stays pinned)."""
+    try:
+        scenario = preset_scenario(name)
+    except ScenarioError as exc:
+        session[ERROR] = str(exc)
+        session[W_PRESET] = session.get(PRESET)
+        return
+    _set_origin(session, preset=name, source="preset")
+    set_scenario(session, scenario)
+
+
+def load_upload(session: MutableMapping[str, Any], *, name: str, data: bytes) -> bool:
+    """Open an uploaded scenario file; on any problem keep everything and set the error."""
+    try:
+        scenario = parse_scenario(data, source=name)
+    except ScenarioError as exc:
+        session[ERROR] = str(exc)
+        return False
+    _set_origin(session, preset=None, source=f"uploaded file {name}")
+    set_scenario(session, scenario)
+    return True
+
+
+def on_upload(session: MutableMapping[str, Any]) -> None:
+    """Callback for the file uploader (runs once per new file)."""
+    uploaded = session.get(W_UPLOAD)
+    if uploaded is None:
+        return
+    load_upload(session, name=uploaded.name, data=uploaded.getvalue())
+
+
+def on_stagger(session: MutableMapping[str, Any]) -> None:
+    """Callback for "Stagger renewals"."""
+    scenario = session[SCENARIO]
+    try:
+        set_scenario(session, stagger_renewals(scenario))
+    except ScenarioError as exc:
+        session[ERROR] = str(exc)
+
+
+def on_book_edit(session: MutableMapping[str, Any], key: str) -> None:
+    """Callback for the contract table: apply the edits, or name the bad cell and keep
+    the book as it was (the table is redrawn from the kept book)."""
+    scenario = session[SCENARIO]
+    try:
+        changed = apply_book_edits(scenario, session.get(key) or {})
+    except ScenarioError as exc:
+        session[ERROR] = f"Contract table: {exc}"
+        session[BOOK_VERSION] = session.get(BOOK_VERSION, 0) + 1
+        return
+    set_scenario(session, changed)
+
+
+def pin_baseline(session: MutableMapping[str, Any]) -> None:
+    session[BASELINE] = session[SCENARIO]
+
+
+def clear_baseline(session: MutableMapping[str, Any]) -> None:
+    session[BASELINE] = None
+
+
+def file_stem(scenario: Scenario) -> str:
+    """A safe file name stem from the scenario's title."""
+    stem = re.sub(r"[^a-z0-9]+", "_", scenario.meta.title.lower()).strip("_")
+    return stem[:60] or "scenario"
