@@ -435,3 +435,59 @@ def test_expiry_window_in_the_doc_is_the_engines(cycle):
 def test_coverage_cap_in_the_doc_is_the_engines():
     found = re.search(r"Coverage reported range \| 0 … (\d+) \(`COVERAGE_CAP`\)", MODEL)
     assert float(found.group(1)) == engine.COVERAGE_CAP
+
+
+def _constant(name: str) -> str:
+    rows = _table_after(MODEL, "## Fixed modelling constants")
+    return next(r["Value"] for r in rows if r["Constant"] == name)
+
+
+def test_youngest_pullable_age_in_the_doc_is_the_engines():
+    youngest = int(
+        re.fullmatch(r"(\d+) months?", _constant("Youngest age that can be pulled forward"))[1]
+    )
+    # Closers with far more capacity than deals and no slack pull every deal as soon
+    # as it is old enough, so the first wins come in the month deals reach that age.
+    scenario = models.Scenario.model_validate(
+        {
+            "simulation": {"months": 6, "runs": 40},
+            "effort": {"attract": 0.5, "close": 0.5, "engage": 0.0, "retain": 0.0, "leverage": 0.0},
+            "product_lines": {
+                "slow": {
+                    "name": "Slow",
+                    "sales_cycle_months": 6,
+                    "win_rate": 1.0,
+                    "leads_per_rep_month": 10.0,
+                    "close_effort_per_deal": 0.01,
+                }
+            },
+            "pipeline": {"warm_start": False},
+            "engagement": {"pull_forward_slack": 0.0, "pull_forward_win_factor": 1.0},
+        }
+    )
+    wins = simulate(scenario, seed=2).output.wins[:, :, 0]
+    assert np.all(wins[:, :youngest] == 0)
+    assert np.all(wins[:, youngest] > 0)
+
+
+def test_warm_book_relationships_in_the_doc_are_the_engines():
+    found = re.fullmatch(
+        r"(\d+) contacts, turnover ([\d.]+) \(the `\[relationships\]` defaults\)",
+        _constant("Relationships behind the warm book"),
+    )
+    typical = models.Relationships()
+    assert int(found[1]) == typical.contacts_per_account
+    assert float(found[2]) == typical.champion_turnover
+    # The starting book (contracts falling due in the first month) ignores the
+    # scenario's own relationships.
+    due = [
+        simulate(
+            Scenario.model_validate(
+                {"simulation": {"runs": 5}, "relationships": {"contacts_per_account": c}}
+            ),
+            seed=4,
+        ).output.renewals_due[:, 0]
+        for c in (1, typical.contacts_per_account, 8)
+    ]
+    assert np.array_equal(due[0], due[1]) and np.array_equal(due[1], due[2])
+    assert due[1].min() > 0
