@@ -29,6 +29,8 @@ st.set_page_config(
 ss = st.session_state
 
 # --- Simulation and charts, cached on the validated scenario.
+# What the page reads from a result: the cache keeps these and drops the raw per-run
+# arrays (up to hundreds of MB for the largest allowed run).
 KEPT_SUMMARIES = (
     "monthly_revenue",
     "quarterly_revenue",
@@ -37,8 +39,6 @@ KEPT_SUMMARIES = (
     "quarter_table",
     "verdict_shares",
 )
-"""What the page reads from a result; the cache keeps these and drops the raw per-run
-arrays (up to hundreds of MB for the largest allowed run)."""
 
 
 def _slim(result: SimulationResult) -> SimulationResult:
@@ -352,8 +352,8 @@ def messages() -> None:
 
 def headline(result: SimulationResult, baseline: SimulationResult | None) -> None:
     colour = {"severe": "red", "mild": "orange", "none": "green"}[result.report.verdict]
-    icon = {"severe": "🔴", "mild": "🟠", "none": "🟢"}[result.report.verdict]
-    st.markdown(f"## {icon} :{colour}[{verdict.verdict_sentence(result)}]")
+    icon = {"severe": "warning", "mild": "error", "none": "check_circle"}[result.report.verdict]
+    st.markdown(f"## :{colour}[:material/{icon}: {verdict.verdict_sentence(result)}]")
     st.markdown(f"#### {verdict.early_warning_sentence(result.report)}")
     for column, figure in zip(
         st.columns(5), verdict.key_figures(result, baseline=baseline), strict=True
@@ -370,7 +370,8 @@ def headline(result: SimulationResult, baseline: SimulationResult | None) -> Non
 def baseline_controls(baseline: Scenario | None) -> None:
     left, middle, right = st.columns([1, 1, 3])
     left.button(
-        "📌 Pin as baseline",
+        "Pin as baseline",
+        icon=":material/push_pin:",
         on_click=state.pin_baseline,
         args=(ss,),
         help="Keep this result; later changes are drawn against it until you clear it.",
@@ -488,7 +489,9 @@ def share_section(scenario: Scenario, result: SimulationResult) -> None:
             on_click="ignore",
             width="stretch",
         )
-    cols[2].page_link("pages/2_About_the_model.py", label="About the model", icon="📖")
+    cols[2].page_link(
+        "pages/2_About_the_model.py", label="About the model", icon=":material/menu_book:"
+    )
 
 
 def main() -> None:

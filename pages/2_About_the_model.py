@@ -25,4 +25,4 @@ if text is None:
     st.info("The model description (docs/model.md) is not in this copy of the project yet.")
 else:
     st.markdown(text)
-st.page_link("app.py", label="Back to the simulator", icon="📉")
+st.page_link("app.py", label="Back to the simulator", icon=":material/arrow_back:")

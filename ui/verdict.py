@@ -101,9 +101,7 @@ def key_figures(
         revenue_delta = ("+" if diff >= 0 else "") + money(diff)
 
     worst = rep.worst_quarter_change
-    worst_value = (
-        MISSING if worst is None else f"{percent_change(worst) or '0%'} {rep.worst_quarter}"
-    )
+    worst_value = MISSING if worst is None else percent_change(worst) or "0%"
     worst_delta = None
     if base is not None and worst is not None and base.worst_quarter_change is not None:
         worst_delta = _points(worst - base.worst_quarter_change)
@@ -123,11 +121,12 @@ def key_figures(
             help="Median total revenue over the whole horizon, across all runs.",
         ),
         Figure(
-            label="Worst quarter-over-quarter change",
+            label=f"Worst quarter ({rep.worst_quarter})" if rep.worst_quarter else "Worst quarter",
             value=worst_value,
             delta=worst_delta,
             delta_color="normal",
-            help="The quarter with the worst median change on the quarter before.",
+            help="Median change of revenue on the quarter before, in the quarter where it is "
+            "worst.",
         ),
         Figure(
             label="Max drawdown",
