@@ -325,14 +325,41 @@ def check_level(
     )
 
 
+@dataclass(frozen=True)
+class FixComparison:
+    """The original plan against the fixed one: the figures the room sees change."""
+
+    probability: tuple[float, float]
+    severe_probability: tuple[float, float]
+    max_drawdown: tuple[float, float]
+    revenue: tuple[float, float]
+    """Median total revenue over the horizon, before and after."""
+
+    @staticmethod
+    def change_in_points(pair: tuple[float, float]) -> float:
+        """After minus before, in percentage points."""
+        return (pair[1] - pair[0]) * 100.0
+
+    @property
+    def sentence(self) -> str:
+        p, s, d, r = self.probability, self.severe_probability, self.max_drawdown, self.revenue
+        return (
+            f"Whiplash in {p[0]:.0%} → {p[1]:.0%} of runs (severe: {s[0]:.0%} → {s[1]:.0%}); "
+            f"max drawdown {d[0]:.0%} → {d[1]:.0%}; median revenue over the horizon "
+            f"{_money(r[0])} → {_money(r[1])}."
+        )
+
+
+def compare_fix(before: SimulationResult, after: SimulationResult) -> FixComparison:
+    b, a = before.report, after.report
+    return FixComparison(
+        probability=(b.probability, a.probability),
+        severe_probability=(b.severe_probability, a.severe_probability),
+        max_drawdown=(b.max_drawdown, a.max_drawdown),
+        revenue=(float(np.median(before.total_revenue)), float(np.median(after.total_revenue))),
+    )
+
+
 def fix_effect(before: SimulationResult, after: SimulationResult) -> str:
     """One line on what the fix changed: whiplash runs, drawdown and median revenue."""
-    b, a = before.report, after.report
-    rev_b = float(np.median(before.total_revenue))
-    rev_a = float(np.median(after.total_revenue))
-    return (
-        f"Whiplash in {b.probability:.0%} → {a.probability:.0%} of runs (severe: "
-        f"{b.severe_probability:.0%} → {a.severe_probability:.0%}); max drawdown "
-        f"{b.max_drawdown:.0%} → {a.max_drawdown:.0%}; median revenue over the horizon "
-        f"{_money(rev_b)} → {_money(rev_a)}."
-    )
+    return compare_fix(before, after).sentence

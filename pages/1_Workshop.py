@@ -1,0 +1,257 @@
+"""Workshop mode: predict, reveal, fix, for a room in front of a projector.
+
+The sequence and every text come from ``scenarios/workshops/*.toml`` (see
+``docs/workshop-guide.md``); the numbers from the engine; the state from
+``st.session_state`` (``ui/workshop.py``). This page only lays them out.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from simulator.workshop import HOLDS, StepContent, compare_fix, list_workshops
+from ui import charts
+from ui import workshop as ws
+from ui.diagnosis_charts import prediction_chart
+
+st.set_page_config(
+    page_title="Workshop – Sales whiplash simulator",
+    page_icon="🎓",
+    layout="wide",
+    initial_sidebar_state="collapsed",
+)
+ss = st.session_state
+
+# Projector type: the story and the question are read from the back of the room.
+st.markdown(
+    "<style>"
+    ".st-key-ws_story p{font-size:1.35rem;line-height:1.5}"
+    "[data-testid='stMarkdownContainer'] h3{font-size:2rem}"
+    "</style>",
+    unsafe_allow_html=True,
+)
+
+VERDICT_BOXES = {"right": st.success, "close": st.info, "wrong": st.warning, "none": st.info}
+
+
+def escape(text: str) -> str:
+    """Show a trainer's text as written, not as Markdown."""
+    for ch in "\\`*_[]<>#|~$":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def header(workshop, content: StepContent, count: int) -> None:
+    st.title(workshop.title)
+    step = content.index
+    st.progress((step + 1) / count, text=f"Step {step + 1} of {count}: {content.title}")
+    back, forward, reset, _ = st.columns([1, 1, 1, 3])
+    back.button(
+        "◀ Back",
+        key="ws_back",
+        disabled=step == 0,
+        on_click=ws.go,
+        args=(ss,),
+        kwargs={"to": step - 1, "count": count},
+        width="stretch",
+        shortcut="B",
+    )
+    forward.button(
+        "Next ▶",
+        key="ws_next",
+        disabled=step >= count - 1,
+        on_click=ws.go,
+        args=(ss,),
+        kwargs={"to": step + 1, "count": count},
+        width="stretch",
+        type="primary" if step in ss[ws.REVEALED] else "secondary",
+        shortcut="N",
+    )
+    reset.button(
+        "↺ Start over",
+        key="ws_reset",
+        on_click=ws.reset,
+        args=(ss,),
+        width="stretch",
+        help="Back to step 1; clears the predictions, reveals and fixes.",
+    )
+
+
+def prediction_input(content: StepContent, *, locked: bool) -> None:
+    index = content.index
+    ws.restore_prediction(ss, index)
+    key = ws.prediction_key(ss[ws.NAME], index)
+    if content.prediction == "level":
+        st.number_input(
+            f"The room's prediction: revenue in {content.level_quarter} ($ per quarter)",
+            min_value=0.0,
+            max_value=1e13,
+            value=None,
+            step=50_000.0,
+            format="%.0f",
+            key=key,
+            on_change=ws.on_predict,
+            args=(ss, index),
+            disabled=locked,
+            placeholder="e.g. 1500000",
+        )
+    else:
+        st.selectbox(
+            "The room's prediction: the quarter revenue breaks in",
+            content.quarter_options(),
+            index=None,
+            key=key,
+            on_change=ws.on_predict,
+            args=(ss, index),
+            disabled=locked,
+            placeholder=f"Choose a quarter, or “{HOLDS}”",
+        )
+
+
+def reveal_section(content: StepContent) -> None:
+    result = ws.result_for(content.scenario)
+    prediction = ss[ws.PREDICTIONS].get(content.index)
+    checked = ws.check(content, result, prediction)
+    VERDICT_BOXES[checked.verdict](escape(checked.sentence))
+    level = float(prediction) if content.prediction == "level" and prediction is not None else None
+    st.altair_chart(
+        prediction_chart(result, check=checked, quarter=content.level_quarter, level=level),
+        width="stretch",
+    )
+    if content.lesson:
+        st.markdown("**What to notice**")
+        st.markdown(escape(" ".join(content.lesson.split())))
+
+
+def fix_section(content: StepContent) -> None:
+    index = content.index
+    if content.fixed is None:
+        if content.why:
+            st.info(escape(content.why))
+        return
+    applied = index in ss[ws.FIXED]
+    st.button(
+        f"Apply the fix: {content.step.fix_title}",
+        key=f"ws_fix_{index}",
+        on_click=ws.mark,
+        args=(ss, ws.FIXED, index),
+        disabled=applied,
+        type="primary",
+        shortcut="F",
+    )
+    if not applied:
+        return
+    before = ws.result_for(content.scenario)
+    after = ws.result_for(content.fixed)
+    comparison = compare_fix(before, after)
+    for column, (label, pair) in zip(
+        st.columns(3),
+        (
+            ("Runs with whiplash", comparison.probability),
+            ("Severe whiplash", comparison.severe_probability),
+            ("Max drawdown (median)", comparison.max_drawdown),
+        ),
+        strict=True,
+    ):
+        column.metric(
+            label,
+            f"{pair[1]:.0%}",
+            delta=f"{comparison.change_in_points(pair):+.0f} points from {pair[0]:.0%}",
+            delta_color="inverse",
+        )
+    st.altair_chart(
+        charts.revenue_fan_chart(
+            after, baseline=before, title="With the fix (grey: the original plan)"
+        ),
+        width="stretch",
+    )
+    if content.why:
+        st.success(f"Why it works: {escape(content.why)}")
+
+
+def debrief(workshop, count: int) -> None:
+    revealed = sorted(ss[ws.REVEALED])
+    entries = [
+        ws.debrief_entry(ws.step_content(ss[ws.NAME], i), ss[ws.PREDICTIONS].get(i))
+        for i in revealed
+        if i < count
+    ]
+    st.divider()
+    st.markdown(
+        "**Debrief** – each revealed step's prediction, result and lesson, to print or share."
+    )
+    left, right, _ = st.columns([1, 1, 2])
+    left.download_button(
+        "Download debrief (HTML, printable)",
+        data=ws.debrief_html(workshop, entries),
+        file_name="whiplash_workshop_debrief.html",
+        mime="text/html",
+        on_click="ignore",
+        disabled=not entries,
+        width="stretch",
+    )
+    right.download_button(
+        "Download debrief (Markdown)",
+        data=ws.debrief_markdown(workshop, entries),
+        file_name="whiplash_workshop_debrief.md",
+        mime="text/markdown",
+        on_click="ignore",
+        disabled=not entries,
+        width="stretch",
+    )
+
+
+def session_picker() -> None:
+    names = list(list_workshops())
+    if len(names) < 2:
+        return
+    with st.expander("Workshop file"):
+        st.selectbox(
+            "Sequence (from scenarios/workshops/)",
+            names,
+            key=ws.W_NAME,
+            on_change=ws.on_choose_workshop,
+            args=(ss,),
+        )
+
+
+def main() -> None:
+    ws.start(ss)
+    try:
+        workshop = ws.workshop_named(ss[ws.NAME])
+    except Exception as exc:  # a broken trainer file: one line, no traceback
+        st.error(f"The workshop file cannot be used: {exc}")
+        return
+    if ss.get(ws.ERROR):
+        st.error(ss[ws.ERROR])
+        ss[ws.ERROR] = None
+    count = len(workshop.steps)
+    ws.go(ss, to=ss[ws.STEP], count=count)
+    content = ws.step_content(ss[ws.NAME], ss[ws.STEP])
+    header(workshop, content, count)
+    if content.index == 0 and workshop.intro:
+        st.caption(escape(" ".join(workshop.intro.split())))
+
+    st.header(content.title, anchor=False)
+    with st.container(key="ws_story"):
+        st.markdown(escape(" ".join(content.story.split())))
+    st.markdown(f"### {escape(content.question)}")
+    revealed = content.index in ss[ws.REVEALED]
+    prediction_input(content, locked=revealed)
+    st.button(
+        "Reveal the simulation",
+        key=f"ws_reveal_{content.index}",
+        on_click=ws.mark,
+        args=(ss, ws.REVEALED, content.index),
+        disabled=revealed,
+        type="primary",
+        shortcut="V",
+    )
+    if revealed:
+        reveal_section(content)
+        fix_section(content)
+    debrief(workshop, count)
+    session_picker()
+
+
+main()

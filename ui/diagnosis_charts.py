@@ -1,0 +1,217 @@
+"""Charts for the diagnosis and the workshop: pure functions returning ``alt.Chart``.
+
+* :func:`tornado_chart` ranks the causes of a scenario's whiplash.
+* :func:`prediction_chart` shows quarterly revenue with the room's prediction on it.
+
+Numbers come from :mod:`simulator.diagnose`, :mod:`simulator.workshop` and the
+result's ``quarter_table``; this module only reshapes, labels and colours them,
+with the same theme and palette as :mod:`ui.charts`.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from simulator.diagnose import Diagnosis
+from simulator.results import SimulationResult
+from simulator.workshop import HOLDS, PredictionCheck
+
+from .charts import (
+    BLACK,
+    BLUE,
+    CHART_HEIGHT,
+    GREY,
+    ORANGE,
+    QUARTER_NAME_LABEL_EXPR,
+    SKY_BLUE,
+    STATUS_COLOURS,
+    VERMILLION,
+    money_axis,
+    themed,
+)
+from .format import money, percent
+
+TORNADO_MEASURES = (
+    ("drawdown_cut", "Drawdown removed"),
+    ("worst_drop_cut", "Worst quarterly drop removed"),
+    ("probability_cut", "Runs freed of whiplash (points)"),
+)
+TORNADO_COLOURS = (BLUE, SKY_BLUE, ORANGE)
+PREDICTION_COLOUR = BLACK
+
+
+def _message_chart(message: str, *, title: str) -> alt.Chart:
+    chart = (
+        alt.Chart(pd.DataFrame({"message": [message]}))
+        .mark_text(fontSize=18, color=GREY)
+        .encode(text="message:N")
+        .properties(width="container", height=90, title=title, description=title)
+    )
+    return themed(chart)
+
+
+def tornado_frame(diagnosis: Diagnosis) -> pd.DataFrame:
+    """One row per (cause, measure) for the causes that apply, strongest cause first."""
+    rows = []
+    for rank, effect in enumerate(diagnosis.ranked):
+        for field, measure in TORNADO_MEASURES:
+            value = getattr(effect, field)
+            rows.append(
+                {
+                    "rank": rank,
+                    "cause": effect.label,
+                    "measure": measure,
+                    "value": value,
+                    "value_text": f"{value * 100:+.0f}" + ("" if "points" in measure else "%"),
+                    "sentence": effect.sentence,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def tornado_chart(diagnosis: Diagnosis) -> alt.Chart | alt.LayerChart:
+    """Ranked horizontal bars: how much each cause's neutralisation removes."""
+    title = "What drives the whiplash?"
+    frame = tornado_frame(diagnosis)
+    if frame.empty:
+        return _message_chart("Every cause is already at the balanced level.", title=title)
+    order = list(dict.fromkeys(frame["cause"]))
+    measures = [m for _, m in TORNADO_MEASURES]
+    y = alt.Y("cause:N", sort=order, title=None, axis=alt.Axis(labelLimit=260))
+    colour = alt.Color(
+        "measure:N",
+        scale=alt.Scale(domain=measures, range=list(TORNADO_COLOURS)),
+        legend=alt.Legend(title=None),
+    )
+    tooltip = [
+        alt.Tooltip("cause:N", title="Cause"),
+        alt.Tooltip("measure:N", title="Measure"),
+        alt.Tooltip("value_text:N", title="Change"),
+    ]
+    base = alt.Chart(frame).encode(
+        y=y, yOffset=alt.YOffset("measure:N", sort=measures), tooltip=tooltip
+    )
+    bars = base.mark_bar(height={"band": 0.9}).encode(
+        x=alt.X(
+            "value:Q",
+            title="Share removed by neutralising the cause alone",
+            axis=alt.Axis(format="%", tickCount=5),
+        ),
+        color=colour,
+    )
+    labels = base.mark_text(align="left", dx=4, fontSize=13, color=BLACK).encode(
+        x="value:Q", text="value_text:N"
+    )
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color=GREY).encode(x="x:Q")
+    rows = len(order)
+    chart = alt.layer(bars, labels, zero).properties(
+        width="container",
+        height=max(90, 75 * rows),
+        title=alt.TitleParams(
+            text=title,
+            subtitle=(
+                "Each cause set alone to the balanced plan's level and simulated again with "
+                f"the same {diagnosis.runs:,} random futures."
+            ),
+        ),
+        description="Diagnosis tornado chart",
+    )
+    return themed(chart)
+
+
+def prediction_frame(result: SimulationResult) -> pd.DataFrame:
+    table = result.quarter_table
+    frame = table[["quarter", "p10", "p50", "p90", "status"]].copy()
+    frame["median_text"] = [money(v) for v in frame["p50"]]
+    frame["range_text"] = [
+        f"{money(a)} – {money(b)}" for a, b in zip(frame.p10, frame.p90, strict=True)
+    ]
+    frame["bust_text"] = [percent(v) for v in table["bust_share"]]
+    return frame
+
+
+def prediction_chart(
+    result: SimulationResult,
+    *,
+    check: PredictionCheck,
+    quarter: str | None = None,
+    level: float | None = None,
+) -> alt.LayerChart:
+    """Quarterly revenue (median bars, 8-in-10 range) with the room's prediction marked.
+
+    A quarter prediction is a labelled vertical rule at that quarter; a level
+    prediction is a diamond at the predicted revenue in ``quarter``.
+    """
+    frame = prediction_frame(result)
+    quarters = list(frame["quarter"])
+    x = alt.X(
+        "quarter:O",
+        sort=quarters,
+        title=None,
+        axis=alt.Axis(labelExpr=QUARTER_NAME_LABEL_EXPR, labelAngle=0),
+    )
+    statuses = list(STATUS_COLOURS)
+    tooltip = [
+        alt.Tooltip("quarter:N", title="Quarter"),
+        alt.Tooltip("median_text:N", title="Median"),
+        alt.Tooltip("range_text:N", title="8 in 10 runs"),
+        alt.Tooltip("bust_text:N", title="Runs falling 10%+ into it"),
+    ]
+    bars = (
+        alt.Chart(frame)
+        .mark_bar(opacity=0.85)
+        .encode(
+            x=x,
+            y=alt.Y("p50:Q", axis=money_axis("Revenue per quarter")),
+            color=alt.Color(
+                "status:N",
+                scale=alt.Scale(domain=statuses, range=[STATUS_COLOURS[s] for s in statuses]),
+                legend=alt.Legend(title="Median run"),
+            ),
+            tooltip=tooltip,
+        )
+    )
+    spread = (
+        alt.Chart(frame)
+        .mark_rule(color=BLACK, strokeWidth=1.5)
+        .encode(x=x, y="p10:Q", y2="p90:Q", tooltip=tooltip)
+    )
+    layers: list[alt.Chart] = [bars, spread]
+    said = check.prediction or "no prediction"
+    if check.kind == "quarter" and check.prediction and check.prediction != HOLDS:
+        mark = pd.DataFrame({"quarter": [check.prediction], "label": [f"Room: {said}"]})
+        layers.append(
+            alt.Chart(mark)
+            .mark_rule(color=PREDICTION_COLOUR, strokeWidth=3, strokeDash=[8, 5])
+            .encode(x=x)
+        )
+        layers.append(
+            alt.Chart(mark)
+            .mark_text(align="left", dx=6, dy=-6, fontSize=16, fontWeight="bold", color=VERMILLION)
+            .encode(x=x, y=alt.value(12), text="label:N")
+        )
+    if check.kind == "level" and level is not None and quarter in quarters:
+        mark = pd.DataFrame(
+            {"quarter": [quarter], "value": [float(level)], "label": [f"Room: {money(level)}"]}
+        )
+        layers.append(
+            alt.Chart(mark)
+            .mark_point(shape="diamond", size=420, filled=True, color=VERMILLION, stroke=BLACK)
+            .encode(x=x, y="value:Q")
+        )
+        layers.append(
+            alt.Chart(mark)
+            .mark_text(align="right", dx=-14, fontSize=16, fontWeight="bold", color=VERMILLION)
+            .encode(x=x, y="value:Q", text="label:N")
+        )
+    subtitle = (
+        f"Bars: median of {result.runs:,} runs; lines: 8 runs in 10. Room's prediction: {said}."
+    )
+    chart = alt.layer(*layers).properties(
+        width="container",
+        height=CHART_HEIGHT,
+        title=alt.TitleParams(text="Prediction against the simulation", subtitle=subtitle),
+        description="Prediction chart",
+    )
+    return themed(chart)
