@@ -7,6 +7,7 @@ wording from ``ui/verdict.py``; this file only lays them out.
 
 from __future__ import annotations
 
+import json
 from dataclasses import fields, replace
 
 import altair as alt
@@ -18,6 +19,7 @@ from simulator import Scenario, SimulationResult, dump_scenario, simulate
 from simulator.engine import EngineOutput
 from simulator.models import Effort, Relationships, Simulation
 from ui import charts, state, verdict
+from ui.diagnosis import render_diagnosis
 from ui.state import escape_markdown as md
 
 st.set_page_config(
@@ -77,11 +79,27 @@ def fan_spec(scenario_json: str, baseline_json: str | None) -> dict:
     return _spec(charts.revenue_fan_chart(result, baseline=baseline))
 
 
+# What the renewal calendar draws: its cache key, so other levers do not redraw it.
+CALENDAR_FIELDS = {
+    "simulation": {"start", "months"},
+    "relationships": {"contacts_per_account"},
+    "product_lines": {"__all__": {"name"}},
+    "contracts": True,
+}
+
+
+def calendar_key(scenario: Scenario | None) -> str | None:
+    if scenario is None:
+        return None
+    return json.dumps(scenario.model_dump(mode="json", include=CALENDAR_FIELDS), sort_keys=True)
+
+
 @st.cache_data(max_entries=12, show_spinner=False)
-def calendar_spec(scenario_json: str, baseline_json: str | None) -> dict:
-    scenario = Scenario.model_validate_json(scenario_json)
-    base = Scenario.model_validate_json(baseline_json) if baseline_json is not None else None
-    return _spec(charts.renewal_calendar(scenario, baseline_scenario=base))
+def calendar_spec(
+    key: str, base_key: str | None, _scenario: Scenario, _baseline: Scenario | None
+) -> dict:
+    """Keyed on the calendar's own inputs (``_``-arguments are not part of the key)."""
+    return _spec(charts.renewal_calendar(_scenario, baseline_scenario=_baseline))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -405,7 +423,9 @@ def chart_section(scenario: Scenario, baseline: Scenario | None) -> None:
         left, right = st.columns(2)
         show_chart(specs["source"], left)
         show_chart(specs["line"], right)
-        show_chart(calendar_spec(key, base_key))
+        show_chart(
+            calendar_spec(calendar_key(scenario), calendar_key(baseline), scenario, baseline)
+        )
     except Exception as exc:  # a chart that cannot be drawn must not take the page down
         st.error(f"A chart could not be drawn: {exc}")
 
@@ -515,6 +535,7 @@ def main() -> None:
     book_editor(scenario)
     lesson_section(scenario)
     if result is not None:
+        render_diagnosis(scenario)  # issue 4: which cause drives the swing, and a suggested fix
         share_section(scenario, result)
 
     params = state.scenario_to_params(scenario, preset=ss.get(state.PRESET))

@@ -1,0 +1,101 @@
+"""App benchmark (server side): how long the page takes to rerun after a slider move.
+
+Drives ``app.py`` with Streamlit's AppTest on the default preset (all its runs), the way a
+user moves the "closing" effort slider: every chart depends on effort, so this is the
+heaviest single move. *Cold* moves go to a setting not seen before (simulation and
+charts computed); *warm* moves go back to settings already seen (served from
+``st.cache_data``). Times are wall-clock for ``AppTest.run()``: the whole script plus
+AppTest's own message handling, so slightly above what the server spends.
+
+Run: ``python -m bench.app`` (part of ``make bench``). Target: under 300 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+TARGET_MS = 300.0
+
+
+def _quiet() -> None:
+    """AppTest runs without a server; silence its 'no runtime' notices."""
+    from streamlit.logger import set_log_level
+
+    set_log_level(logging.ERROR)
+    warnings.simplefilter("ignore")
+
+
+def _timed(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return (time.perf_counter() - start) * 1000
+
+
+def measure(*, reps: int) -> dict[str, list[float]]:
+    """Milliseconds per rerun for each case, ``reps`` times."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from ui import state
+
+    times: dict[str, list[float]] = {
+        "First load (new session, empty cache)": [],
+        "Slider move, cold cache (new setting)": [],
+        "Slider move, warm cache (setting seen before)": [],
+        "Slider move, cold cache, baseline pinned": [],
+    }
+    for rep in range(reps):
+        st.cache_data.clear()
+        at = AppTest.from_file(APP, default_timeout=120)
+        times["First load (new session, empty cache)"].append(_timed(at.run))
+        assert not at.exception, [e.value for e in at.exception]
+        closing = at.slider(key=state.W_CLOSING)
+        cold_value = 20.0 + rep  # distinct per rep, never the preset's own value
+        closing.set_value(cold_value)
+        times["Slider move, cold cache (new setting)"].append(_timed(at.run))
+        at.slider(key=state.W_CLOSING).set_value(cold_value + 30.0).run()
+        at.slider(key=state.W_CLOSING).set_value(cold_value)
+        times["Slider move, warm cache (setting seen before)"].append(_timed(at.run))
+        [pin] = [b for b in at.button if b.label == "Pin as baseline"]
+        pin.click().run()
+        at.slider(key=state.W_CLOSING).set_value(cold_value + 40.0)
+        times["Slider move, cold cache, baseline pinned"].append(_timed(at.run))
+        assert not at.exception and not at.error
+    return times
+
+
+def table(times: dict[str, list[float]]) -> str:
+    lines = [
+        "| Case | Median (ms) | Min (ms) | Max (ms) | Reps |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for case, values in times.items():
+        lines.append(
+            f"| {case} | {statistics.median(values):.0f} | {min(values):.0f} | "
+            f"{max(values):.0f} | {len(values)} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.app", description=__doc__)
+    parser.add_argument("--reps", type=int, default=7, help="repetitions per case (default 7)")
+    args = parser.parse_args(argv if argv is not None else [])
+    _quiet()
+    times = measure(reps=max(1, args.reps))
+    print("Rerun of app.py after a move of the 'closing' slider, default preset, AppTest.")
+    print(f"Target: under {TARGET_MS:.0f} ms server-side.\n")
+    print(table(times))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
