@@ -1,0 +1,218 @@
+"""The main page's diagnosis and suggest-a-fix section: ``render_diagnosis(scenario)``.
+
+Which cause drives this plan's whiplash (a ranked tornado chart and one sentence per
+cause), and the smoothest plan within the user's limits, with a button that makes it
+the current scenario (the plan it replaces is pinned as the baseline, so the charts
+above show before and after). The numbers come from :mod:`simulator.diagnose` and
+:mod:`simulator.optimize`; this module only lays them out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from simulator import Scenario, ScenarioError
+from simulator.diagnose import Diagnosis, diagnose
+from simulator.optimize import LEVER_LABELS, LEVERS, Limits, Suggestion, suggest_fix
+from simulator.workshop import compare_fix
+
+from . import charts
+from .diagnosis_charts import tornado_chart
+
+W_ON = "dx_w_on"
+W_KEEP = "dx_w_keep"
+W_SHIFT = "dx_w_shift"
+W_CONTACTS = "dx_w_contacts"
+W_LEVERS = "dx_w_levers"
+SUGGESTION = "dx_suggestion"
+"""(scenario JSON, Suggestion) of the last search, shown while that scenario is current."""
+DEFAULTS = Limits()
+
+
+def _escape(text: str) -> str:
+    for ch in "\\`*_[]<>#|~$":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+@st.cache_data(max_entries=16, show_spinner="Diagnosing…")
+def cached_diagnosis(scenario_json: str) -> Diagnosis:
+    """Diagnose once per distinct scenario (six simulations with the same seed)."""
+    return diagnose(Scenario.model_validate_json(scenario_json))
+
+
+def apply_suggestion(session: MutableMapping[str, Any]) -> None:
+    """Callback: pin the current plan as the baseline and make the suggestion current."""
+    from . import state  # the app's session glue; imported here so tests can use a dict
+
+    stored = session.get(SUGGESTION)
+    if not stored:
+        return
+    suggestion: Suggestion = stored[1]
+    state.pin_baseline(session)
+    state.set_scenario(session, suggestion.suggested)
+    session[SUGGESTION] = None
+
+
+def _diagnosis(scenario: Scenario) -> None:
+    result = cached_diagnosis(scenario.model_dump_json())
+    if result.note:
+        st.caption(result.note)
+    st.altair_chart(tornado_chart(result), width="stretch")
+    lines = []
+    for rank, effect in enumerate(result.effects, start=1):
+        marker = f"{rank}." if effect.applies else "-"
+        lines.append(f"{marker} {_escape(effect.sentence)}")
+    st.markdown("\n".join(lines))
+
+
+def _changes_table(suggestion: Suggestion) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Setting": [c.label for c in suggestion.changes],
+            "Now": [c.before for c in suggestion.changes],
+            "Suggested": [c.after for c in suggestion.changes],
+        }
+    )
+
+
+def _limits_form() -> Limits | None:
+    with st.form("dx_fix_form", border=True):
+        st.markdown("**Suggest a fix**: the smoothest plan within these limits (headcount fixed).")
+        left, right = st.columns(2)
+        left.slider(
+            "Keep at least this share of the revenue (%)",
+            min_value=50,
+            max_value=100,
+            value=round(DEFAULTS.keep_revenue * 100),
+            key=W_KEEP,
+        )
+        left.slider(
+            "Move renewal dates by at most (months)",
+            min_value=0,
+            max_value=12,
+            value=DEFAULTS.max_shift_months,
+            key=W_SHIFT,
+        )
+        right.slider(
+            "At most this many buyer contacts per account",
+            min_value=1,
+            max_value=8,
+            value=DEFAULTS.max_contacts,
+            key=W_CONTACTS,
+        )
+        right.multiselect(
+            "Levers the search may move",
+            list(LEVERS),
+            default=list(LEVERS),
+            format_func=lambda lever: LEVER_LABELS[lever],
+            key=W_LEVERS,
+        )
+        if not st.form_submit_button("Suggest a fix", type="primary"):
+            return None
+    levers = tuple(st.session_state.get(W_LEVERS) or ())
+    if not levers:
+        st.error("Levers: choose at least one lever the search may move.")
+        return None
+    try:
+        return Limits(
+            keep_revenue=st.session_state[W_KEEP] / 100,
+            max_shift_months=int(st.session_state[W_SHIFT]),
+            max_contacts=int(st.session_state[W_CONTACTS]),
+            levers=levers,
+        )
+    except ScenarioError as exc:
+        st.error(str(exc))
+        return None
+
+
+def _search(scenario: Scenario, limits: Limits) -> Suggestion:
+    bar = st.progress(0.0, text="Searching the levers…")
+    last = [-1.0]
+
+    def progress(fraction: float, text: str) -> None:
+        if fraction - last[0] >= 0.02 or fraction >= 1.0:
+            last[0] = fraction
+            bar.progress(min(max(fraction, 0.0), 1.0), text=text)
+
+    try:
+        return suggest_fix(scenario, limits=limits, progress=progress)
+    finally:
+        bar.empty()
+
+
+def _suggestion(scenario_json: str, session: MutableMapping[str, Any]) -> None:
+    stored = session.get(SUGGESTION)
+    if not stored or stored[0] != scenario_json:
+        return
+    suggestion: Suggestion = stored[1]
+    if not suggestion.improved:
+        st.info(_escape(suggestion.message))
+        return
+    st.markdown(_escape(suggestion.message))
+    st.dataframe(_changes_table(suggestion), hide_index=True, width="stretch")
+    comparison = compare_fix(suggestion.before_result, suggestion.after_result)
+    for column, (label, pair) in zip(
+        st.columns(3),
+        (
+            ("Runs with whiplash", comparison.probability),
+            ("Severe whiplash", comparison.severe_probability),
+            ("Max drawdown (median)", comparison.max_drawdown),
+        ),
+        strict=True,
+    ):
+        column.metric(
+            label,
+            f"{pair[1]:.0%}",
+            delta=f"{comparison.change_in_points(pair):+.0f} points from {pair[0]:.0%}",
+            delta_color="inverse",
+        )
+    st.caption(_escape(comparison.sentence))
+    st.altair_chart(
+        charts.revenue_fan_chart(
+            suggestion.after_result,
+            baseline=suggestion.before_result,
+            title="Suggested plan (grey: the current plan)",
+        ),
+        width="stretch",
+    )
+    st.button(
+        "Apply the suggested plan",
+        key="dx_apply",
+        type="primary",
+        on_click=apply_suggestion,
+        args=(session,),
+        help="Makes the suggestion the current plan and pins the current one as the baseline.",
+    )
+
+
+def render_diagnosis(scenario: Scenario, *, workshop_link: bool = True) -> None:
+    """The main page's 'What drives the whiplash?' section (diagnosis + suggest a fix).
+
+    ``workshop_link`` adds a link to the workshop page (needs the multipage app).
+    """
+    session = st.session_state
+    st.subheader("What drives the whiplash?")
+    if workshop_link:
+        st.page_link(
+            "pages/1_Workshop.py",
+            label="Workshop mode: predict, reveal and fix the four causes with a room",
+            icon=":material/school:",
+        )
+    st.caption(
+        "Each cause (effort balance, relationships, renewal dates, product focus, onboarding "
+        "and account care) is set alone to the balanced plan's level and simulated again with "
+        "the same random futures; the biggest change is the biggest cause."
+    )
+    if not st.toggle("Diagnose this plan", key=W_ON):
+        return
+    _diagnosis(scenario)
+    scenario_json = scenario.model_dump_json()
+    limits = _limits_form()
+    if limits is not None:
+        session[SUGGESTION] = (scenario_json, _search(scenario, limits))
+    _suggestion(scenario_json, session)
