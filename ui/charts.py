@@ -183,7 +183,7 @@ def month_axis(*, months: int, title: str | None = None) -> alt.Axis:
         tickCount={"interval": "month", "step": step},
         labelAngle=0,
         labelFlush=True,
-        labelOverlap=False,  # two-line labels are narrow; dropping some looks erratic
+        labelOverlap="parity",  # when crowded, every other quarter: Q1 (with its year), Q3
         grid=False,
     )
 
@@ -338,7 +338,7 @@ def quarterly_bars(result: SimulationResult) -> alt.LayerChart:
         "quarter:N",
         sort=order,
         title=None,
-        axis=alt.Axis(labelAngle=0, labelExpr=QUARTER_NAME_LABEL_EXPR, labelOverlap=False),
+        axis=alt.Axis(labelAngle=0, labelExpr=QUARTER_NAME_LABEL_EXPR, labelOverlap="parity"),
     )
     tooltip = [
         alt.Tooltip("quarter:N", title="Quarter"),
@@ -363,8 +363,22 @@ def quarterly_bars(result: SimulationResult) -> alt.LayerChart:
     )
     labels = (
         alt.Chart(frame)
-        .mark_text(dy=-12, fontSize=FONT_SIZE + 1, fontWeight="bold")
-        .encode(x=x, y="p50:Q", text="change_label:N", tooltip=tooltip)
+        .mark_text(
+            dy=-12,
+            fontSize=alt.ExprRef(f"bandwidth('x') >= 40 ? {FONT_SIZE + 1} : {FONT_SIZE - 2}"),
+            fontWeight="bold",
+        )
+        .encode(
+            x=x,
+            y="p50:Q",
+            # Where bars are too narrow for every label, only booms and busts keep theirs.
+            text=alt.value(
+                alt.ExprRef(
+                    "bandwidth('x') >= 34 || datum.status != 'steady' ? datum.change_label : ''"
+                )
+            ),
+            tooltip=tooltip,
+        )
     )
     chart = alt.layer(bars, labels).properties(
         width="container",
@@ -389,7 +403,8 @@ def breakdown_chart(result: SimulationResult, *, by: Literal["source", "line"]) 
         lines = result.scenario.product_lines
         keys, labels = list(lines), [line.name for line in lines.values()]
         colours = [PALETTE[i % len(PALETTE)] for i in range(len(keys))]
-        title, legend_columns = "Revenue by product line", 2
+        title = "Revenue by product line"
+        legend_columns = 1 if max(len(name) for name in labels) > 20 else 2
     else:
         raise ValueError(f"by must be 'source' or 'line', not {by!r}")
 
