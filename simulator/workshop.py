@@ -24,7 +24,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .diagnose import format_money
 from .models import MAX_TEXT, Scenario, _Frozen
-from .results import SimulationResult, full_quarters
+from .results import SimulationResult, full_quarters, simulate
 from .scenario_io import (
     MAX_FILE_BYTES,
     PRESET_DIR,
@@ -363,3 +363,44 @@ def compare_fix(before: SimulationResult, after: SimulationResult) -> FixCompari
 def fix_effect(before: SimulationResult, after: SimulationResult) -> str:
     """One line on what the fix changed: whiplash runs, drawdown and median revenue."""
     return compare_fix(before, after).sentence
+
+
+# --- The trainer's answer sheet: ``python -m simulator.workshop [NAME]`` -------------
+
+
+def answer_sheet(workshop: Workshop) -> list[str]:
+    """Each step's answer and the fix's effect, for a trainer preparing a session."""
+    lines = [workshop.title, ""]
+    for i in range(len(workshop.steps)):
+        content = resolve(workshop, i)
+        result = simulate(content.scenario)
+        lines.append(f"{i + 1}. {content.title} ({content.step.preset})")
+        lines.append(f"   Q: {content.question}")
+        if content.prediction == "level":
+            answer = check_level(result, None, content.level_quarter).sentence
+        else:
+            answer = check_quarter(result, None).sentence
+        lines.append(f"   A: {answer.removeprefix('No prediction. The simulation: ')}")
+        if content.fixed is not None:
+            lines.append(
+                f"   Fix ({content.step.fix_title}): {fix_effect(result, simulate(content.fixed))}"
+            )
+        lines.append("")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        workshop = load_workshop(args[0] if args else DEFAULT_WORKSHOP)
+    except ScenarioError as exc:
+        print(f"workshop: error: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(answer_sheet(workshop)).rstrip())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
