@@ -485,6 +485,14 @@ def lesson_section(scenario: Scenario) -> None:
                 st.text(text.strip())
 
 
+def diagnosis_section(scenario: Scenario) -> None:
+    """Which cause drives the swing, and a suggested fix (ui/diagnosis.py, issue 4)."""
+    try:
+        render_diagnosis(scenario)
+    except Exception as exc:  # an optional section must not take the page down
+        st.error(f"The diagnosis could not run: {exc}")
+
+
 def share_section(scenario: Scenario, result: SimulationResult) -> None:
     st.subheader("Share and download")
     st.caption(
@@ -535,7 +543,7 @@ def main() -> None:
     book_editor(scenario)
     lesson_section(scenario)
     if result is not None:
-        render_diagnosis(scenario)  # issue 4: which cause drives the swing, and a suggested fix
+        diagnosis_section(scenario)
         share_section(scenario, result)
 
     params = state.scenario_to_params(scenario, preset=ss.get(state.PRESET))
