@@ -52,6 +52,13 @@ def relationship_factor(scenario: Scenario, contacts, years):
     return (1.0 - orphan) + orphan * scenario.engagement.orphan_renewal_factor
 
 
+def _stage_coverage(effort: float, need: np.ndarray) -> np.ndarray:
+    """Share of a stage's need its effort covers, 0..1; nothing to do counts as covered."""
+    if effort <= 0:
+        return (need <= 0).astype(float)
+    return np.minimum(1.0, effort / np.maximum(need, _TINY))
+
+
 def _int_spread(total: float, months: int) -> np.ndarray:
     """Spread ``total`` contracts evenly over ``months`` as whole numbers."""
     if months <= 0:
@@ -198,7 +205,9 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
         for i in np.flatnonzero(rec):  # a loop over product lines (at most 8)
             spread = _int_spread(prior_wins[i] * lifetime[i], int(ln.term[i]))[:padded]
             exist_sched[: len(spread), i] = spread
-            expansion0[i] = eng.expansion_rate_annual * spread.sum() * ln.deal[i]
+            expansion0[i] = (
+                expansion_monthly * eng.expansion_term_months * spread.sum() * ln.deal[i]
+            )
         recent_buyers0 = np.where(rec, 0.0, prior_wins * 12.0)
 
     # --- Explicit contracts: their due months are fixed (end, end + term, ...).
@@ -276,7 +285,7 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
         accounts = act_exist + act_new + act_ren + con_accounts
         clients = accounts * rec_f + recent_buyers * (1.0 - rec_f)
         need_lev = eng.leverage_effort_per_account * clients.sum(axis=1)
-        lev_cov = np.minimum(1.0, leverage_fte / (need_lev + _TINY))
+        lev_cov = _stage_coverage(leverage_fte, need_lev)
         rate = base_rate + referral_monthly * clients * lev_cov[:, None]
         rate_tm[t] = rate
         pipe[:, pl.youngest] = rng.poisson(rate)
@@ -304,12 +313,9 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
         recent_buyers += won * (1.0 - rec_f)
 
         # 4. Care: onboarding for new clients and account care for the book, smoothed.
-        cov_eng = np.minimum(
-            1.0, engage_fte / (eng.onboarding_effort_per_client * won.sum(axis=1) + _TINY)
-        )
-        cov_ret = np.minimum(
-            1.0, retain_fte / (eng.care_effort_per_account * accounts.sum(axis=1) + _TINY)
-        )
+        #    A stage with nothing to do is fully covered, even with no one on it.
+        cov_eng = _stage_coverage(engage_fte, eng.onboarding_effort_per_client * won.sum(axis=1))
+        cov_ret = _stage_coverage(retain_fte, eng.care_effort_per_account * accounts.sum(axis=1))
         care_index += (0.4 * cov_eng + 0.6 * cov_ret - care_index) / memory
         care_tm[t] = care_index
         care_factor = 1.0 - eng.care_renewal_penalty * (1.0 - care_index)

