@@ -64,8 +64,9 @@ EARLIEST_RENEWAL_MONTH = 3
 already under way, and a loss there would hide in the yardstick quarter."""
 FLOOR_SHARE = 0.5
 """No stage of the engagement cycle drops below half its balanced level, and no product
-line below half an equal share (unless the plan already has less): the article asks
-for balance, so the suggestion may not starve a stage or a line to smooth revenue."""
+line below half an equal share (unless the plan already has less), nor may the lines'
+focus differ more than in the plan or the balanced preset: the article asks for
+balance, so the suggestion may not starve a stage or favour a line to smooth revenue."""
 SIMPLIFY_TOLERANCE = 0.02
 """A change is dropped from the suggestion if the plan without it is at most this much
 worse on the search objective: fewer changes are easier to act on."""
@@ -218,6 +219,12 @@ def _current_plan(scenario: Scenario) -> Plan:
     )
 
 
+def _focus_ratio(shares: Sequence[float]) -> float:
+    """Largest over smallest focus share (infinite when a line gets none)."""
+    low = min(shares)
+    return max(shares) / low if low > 0 else float("inf")
+
+
 def _fewest_contacts(scenario: Scenario) -> int:
     per_account = scenario.relationships.contacts_per_account
     return min([per_account, *(c.contacts for c in scenario.contracts if c.contacts is not None)])
@@ -328,9 +335,15 @@ class _Search:
             if plan.effort[i] < floor - 1e-9:
                 return False
         equal = 1.0 / len(plan.focus)
-        return all(
+        if not all(
             share >= min(now, FLOOR_SHARE * equal) - 1e-9
             for share, now in zip(plan.focus, self.now.focus, strict=True)
+        ):
+            return False
+        # No more favouritism than the plan already has or the balanced plan allows, so
+        # the diagnosis never blames the suggestion for favouring one line.
+        return _focus_ratio(plan.focus) <= max(
+            _focus_ratio(self.now.focus), self.reference.focus_ratio * 1.01
         )
 
     def evaluate(self, plan: Plan) -> tuple[float, Outcome] | None:

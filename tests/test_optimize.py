@@ -8,6 +8,7 @@ import pytest
 
 from simulator import apply_overrides, load_preset, simulate
 from simulator.cli import main
+from simulator.diagnose import reference_levels
 from simulator.models import month_index
 from simulator.optimize import Limits, suggest_fix
 from simulator.scenario_io import PRESET_DIR, ScenarioError
@@ -136,3 +137,52 @@ def test_cli_optimize_bad_options_exit_2(capsys, extra):
     assert run_cli(["optimize", str(PRESET_DIR / "balanced.toml"), *extra]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("preset", [*WHIPLASH_PRESETS, "balanced"])
+def test_suggestion_keeps_every_stage_and_line_alive(suggestions, preset):
+    s = suggestions[preset]
+    ref = reference_levels()
+    before, after = s.original.effort.as_dict(), s.suggested.effort.as_dict()
+    for stage, share in after.items():
+        assert share >= min(before[stage], 0.5 * ref.effort[stage]) - 1e-9, stage
+    shares = list(s.suggested.focus_shares.values())
+    now = list(s.original.focus_shares.values())
+    ratio = max(shares) / min(shares) if min(shares) > 0 else float("inf")
+    now_ratio = max(now) / min(now) if min(now) > 0 else float("inf")
+    assert ratio <= max(now_ratio, ref.focus_ratio * 1.01)
+
+
+# --- The main page's section (ui/diagnosis.py), driven through AppTest.
+def _diagnosis_page():
+    import streamlit as st
+
+    from simulator import load_preset
+    from ui import state
+    from ui.diagnosis import render_diagnosis
+
+    if state.SCENARIO not in st.session_state:
+        st.session_state[state.SCENARIO] = load_preset("single_threaded")
+    render_diagnosis(st.session_state[state.SCENARIO], workshop_link=False)
+
+
+def test_app_section_diagnoses_suggests_and_applies():
+    from streamlit.testing.v1 import AppTest
+
+    from ui import state
+
+    at = AppTest.from_function(_diagnosis_page, default_timeout=60).run()
+    assert not at.exception and not at.get("vega_lite_chart")  # nothing until asked
+    at.toggle(key="dx_w_on").set_value(True).run()
+    assert not at.exception
+    assert at.get("vega_lite_chart"), "the tornado chart"
+    assert any(m.value.startswith("1. Relationships") for m in at.markdown)
+    next(b for b in at.button if b.label == "Suggest a fix").click().run()
+    assert not at.exception
+    assert at.metric[0].label == "Runs with whiplash"
+    before = at.session_state[state.SCENARIO]
+    at.button(key="dx_apply").click().run()
+    assert not at.exception
+    assert at.session_state[state.BASELINE] == before
+    applied = at.session_state[state.SCENARIO]
+    assert applied != before and applied.relationships.contacts_per_account > 1
