@@ -17,7 +17,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from simulator import Scenario, SimulationResult, dump_scenario, simulate
 from simulator.engine import EngineOutput
-from simulator.models import Effort, Relationships, Simulation
+from simulator.models import YEAR_MONTH, Contract, Effort, Relationships, Simulation
 from ui import charts, state, verdict
 from ui.diagnosis import render_diagnosis
 from ui.state import escape_markdown as md
@@ -127,7 +127,11 @@ def run_simulation(scenario: Scenario) -> SimulationResult | None:
         return None
 
 
-# --- Sidebar controls.
+# --- Sidebar controls. Shares are shown in percent; their range is the model's.
+_SHARE = state.limits(Effort, "attract")
+PERCENT_LOW, PERCENT_HIGH = _SHARE.low * 100, _SHARE.high * 100
+
+
 def slider(label: str, key: str, group: str, *, low: float, high: float, **kwargs) -> None:
     """A slider that re-validates its group of controls when it moves."""
     st.slider(
@@ -189,8 +193,8 @@ def effort_controls(scenario: Scenario) -> None:
         "Time on new business",
         state.W_NEW_BUSINESS,
         "effort",
-        low=0.0,
-        high=100.0,
+        low=PERCENT_LOW,
+        high=PERCENT_HIGH,
         step=1.0,
         format="%.0f%%",
         help="Prospecting plus closing; the rest goes to existing clients. "
@@ -200,8 +204,8 @@ def effort_controls(scenario: Scenario) -> None:
         "…of which closing (the rest prospecting)",
         state.W_CLOSING,
         "effort",
-        low=0.0,
-        high=100.0,
+        low=PERCENT_LOW,
+        high=PERCENT_HIGH,
         step=1.0,
         format="%.0f%%",
         help="Cause 3: over-focus on closing. 'Close, close, close' empties the pipeline "
@@ -217,8 +221,8 @@ def effort_controls(scenario: Scenario) -> None:
             label,
             key,
             "effort",
-            low=0.0,
-            high=100.0,
+            low=PERCENT_LOW,
+            high=PERCENT_HIGH,
             step=1.0,
             format="%.0f",
             help=f"Relative weight. Cause 1: neglecting a stage means {why}.",
@@ -238,8 +242,8 @@ def focus_controls(scenario: Scenario) -> None:
             f"New-business effort on {md(first)} (the rest on {md(second)})",
             state.W_FOCUS_SPLIT,
             "focus",
-            low=0.0,
-            high=100.0,
+            low=PERCENT_LOW,
+            high=PERCENT_HIGH,
             step=1.0,
             format="%.0f%%",
             help=why,
@@ -251,8 +255,8 @@ def focus_controls(scenario: Scenario) -> None:
                 md(line.name),
                 state.focus_key(line_id),
                 "focus",
-                low=0.0,
-                high=100.0,
+                low=PERCENT_LOW,
+                high=PERCENT_HIGH,
                 step=1.0,
                 format="%.0f",
                 help=why,
@@ -275,7 +279,7 @@ def renewal_controls(scenario: Scenario) -> None:
     shown = state.contracts_with_sliders(scenario)
     if len(shown) < len(scenario.contracts):
         st.caption(f"The {len(shown)} largest contracts; edit all of them in the table.")
-    contacts = state.limits(Relationships, "contacts_per_account")
+    contacts = state.limits(Contract, "contacts")
     for i in shown:
         contract = scenario.contracts[i]
         group = f"contract:{i}"
@@ -438,6 +442,9 @@ def book_editor(scenario: Scenario) -> None:
             "Leave contacts blank to use the contacts per account."
         )
         key = state.book_key(ss[state.BOOK_VERSION])
+        name = state.limits(Contract, "name")
+        contacts = state.limits(Contract, "contacts")
+        term = state.limits(Contract, "renewal_term_months")
         st.data_editor(
             state.book_frame(scenario),
             key=key,
@@ -446,7 +453,9 @@ def book_editor(scenario: Scenario) -> None:
             on_change=state.on_book_edit,
             args=(ss, key),
             column_config={
-                "name": st.column_config.TextColumn("Contract", required=True, max_chars=100),
+                "name": st.column_config.TextColumn(
+                    "Contract", required=True, max_chars=name.max_length
+                ),
                 "product_line": st.column_config.SelectboxColumn(
                     "Product line", options=scenario.line_ids, required=True
                 ),
@@ -454,13 +463,13 @@ def book_editor(scenario: Scenario) -> None:
                     "Annual value ($)", min_value=0, format="compact", required=True
                 ),
                 "ends": st.column_config.TextColumn(
-                    "Ends (YYYY-MM)", validate=r"^\d{4}-(0[1-9]|1[0-2])$", required=True
+                    "Ends (YYYY-MM)", validate=YEAR_MONTH.pattern, required=True
                 ),
                 "contacts": st.column_config.NumberColumn(
-                    "Buyer contacts", min_value=1, max_value=20, step=1
+                    "Buyer contacts", min_value=contacts.low, max_value=contacts.high, step=1
                 ),
                 "renewal_term_months": st.column_config.NumberColumn(
-                    "Renewal term (months)", min_value=1, max_value=120, step=1
+                    "Renewal term (months)", min_value=term.low, max_value=term.high, step=1
                 ),
             },
         )

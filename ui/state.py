@@ -108,20 +108,23 @@ class Limits:
     low: float | None
     high: float | None
     default: Any
+    max_length: int | None = None
 
 
 def limits(model: type[BaseModel], name: str) -> Limits:
-    """Read ``ge``/``gt`` and ``le``/``lt`` bounds and the default of a model field."""
+    """Read ``ge``/``gt`` and ``le``/``lt`` bounds, text length and default of a model field."""
     info = model.model_fields[name]
-    low = high = None
+    low = high = max_length = None
     for item in info.metadata:
+        if getattr(item, "max_length", None) is not None:
+            max_length = item.max_length
         for attr in ("ge", "gt"):
             if getattr(item, attr, None) is not None:
                 low = getattr(item, attr)
         for attr in ("le", "lt"):
             if getattr(item, attr, None) is not None:
                 high = getattr(item, attr)
-    return Limits(low=low, high=high, default=info.default)
+    return Limits(low=low, high=high, default=info.default, max_length=max_length)
 
 
 def escape_markdown(text: str) -> str:
