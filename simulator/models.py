@@ -143,7 +143,10 @@ class ProductLine(_Frozen):
         2.0, ge=0.0, le=1e4, description="New opportunities per rep-month of prospecting."
     )
     close_effort_per_deal: float = Field(
-        0.35, gt=0.0, le=100.0, description="Rep-months of closing work per decided deal."
+        0.35,
+        ge=0.001,  # ~10 minutes; far smaller values overflow the closing capacity
+        le=100.0,
+        description="Rep-months of closing work per decided deal.",
     )
     prior_focus: float | None = Field(
         None,

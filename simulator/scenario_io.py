@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -29,8 +30,18 @@ class ScenarioError(ValueError):
     """A scenario that cannot be used, with a message fit to show a user."""
 
 
+MAX_DEPTH = 16
+"""Deepest nesting of tables and lists accepted (a real scenario needs 3)."""
+
+
+def _key(part: Any) -> str:
+    """A key as it appears in a field path; odd keys (newlines, huge) are quoted and cut."""
+    text = str(part)
+    return text if re.fullmatch(r"[\w-]{1,40}", text) else _short(text, 40)
+
+
 def _describe_location(loc: Iterable[Any]) -> str:
-    parts = [str(p) for p in loc if p not in ("function-after", "function-before")]
+    parts = [_key(p) for p in loc if p not in ("function-after", "function-before")]
     return ".".join(parts) if parts else "scenario"
 
 
@@ -61,15 +72,19 @@ def format_validation_error(error: ValidationError) -> str:
     return "; ".join(lines)
 
 
-def _reject_non_finite(data: Any, path: str = "") -> None:
-    if isinstance(data, float) and not math.isfinite(data):
-        raise ScenarioError(f"{path or 'value'}: {data!r} is not a finite number")
-    if isinstance(data, dict):
-        for key, value in data.items():
-            _reject_non_finite(value, f"{path}.{key}" if path else str(key))
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            _reject_non_finite(value, f"{path}.{i}" if path else str(i))
+def _reject_non_finite(data: Any) -> None:
+    """NaN and infinity anywhere, and nesting deeper than MAX_DEPTH (without recursion)."""
+    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ScenarioError(f"{path or 'value'}: {value!r} is not a finite number")
+        if isinstance(value, dict | list | tuple):
+            if depth >= MAX_DEPTH:
+                raise ScenarioError(f"{path}: nested more than {MAX_DEPTH} levels deep")
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            children = [(v, f"{path}.{_key(k)}" if path else _key(k), depth + 1) for k, v in items]
+            stack.extend(reversed(children))  # report the first problem in document order
 
 
 def scenario_from_dict(data: Mapping[str, Any]) -> Scenario:
