@@ -1,0 +1,140 @@
+"""Browser benchmark: from a key press on a slider to the updated chart on screen.
+
+Starts the real app (``streamlit run`` on a free loopback port), opens it in Debian's
+Chromium, focuses the "closing" effort slider of the default preset and presses an
+arrow key. The clock runs in the page (``performance.now()``): from the ``keydown``
+event to the moment the revenue chart's median line has a new path (Vega has
+redrawn it), and to the moment the script run ends (every element updated).
+
+*Cold* presses go to a setting not seen before (simulation and charts computed);
+*warm* presses walk back over settings already seen (served from ``st.cache_data``).
+The first press is a warm-up and is not counted.
+
+Run: ``python -m bench.browser`` (part of ``make bench``). Target: under 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import sys
+from pathlib import Path
+
+from bench.server import CHROMIUM, CHROMIUM_ARGS, streamlit_server
+
+TARGET_MS = 1000.0
+SLIDER = "…of which closing (the rest prospecting)"
+"""The app's closing-share slider: effort feeds every result chart."""
+
+PROBE_JS = """() => {
+  const medianPath = () => {
+    for (const svg of document.querySelectorAll(".vega-embed svg")) {
+      const title = svg.querySelector("g.role-title text");
+      if (title && title.textContent === "Revenue per month") {
+        const line = svg.querySelector("g.mark-line path");
+        return line ? line.getAttribute("d") : null;
+      }
+    }
+    return null;
+  };
+  const probe = {t0: null, chart: null, idle: null, before: null};
+  window.__probe = probe;
+  document.addEventListener("keydown", () => {
+    probe.t0 = performance.now();
+    probe.chart = null;
+    probe.idle = null;
+    probe.before = medianPath();
+  }, true);
+  new MutationObserver(records => {
+    if (probe.t0 === null) return;
+    const now = performance.now();
+    if (probe.chart === null) {
+      const path = medianPath();
+      if (path !== null && path !== probe.before) probe.chart = now - probe.t0;
+    }
+    for (const r of records) {
+      if (r.attributeName === "data-test-script-state" && r.oldValue === "running"
+          && r.target.getAttribute("data-test-script-state") === "notRunning"
+          && probe.idle === null) {
+        probe.idle = now - probe.t0;
+      }
+    }
+  }).observe(document.body, {subtree: true, childList: true, attributes: true,
+                             attributeOldValue: true, characterData: true});
+}"""
+
+
+def measure(*, presses: int) -> dict[str, list[float]]:
+    """Milliseconds per key press for each case, ``presses`` times."""
+    from playwright.sync_api import sync_playwright
+
+    times: dict[str, list[float]] = {
+        "Key press → revenue chart redrawn, cold cache": [],
+        "Key press → script run finished, cold cache": [],
+        "Key press → revenue chart redrawn, warm cache": [],
+        "Key press → script run finished, warm cache": [],
+    }
+    with streamlit_server() as server, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page.set_default_timeout(60_000)
+        page.goto(server.url)
+        page.get_by_test_id("stMetric").first.wait_for()
+        page.wait_for_selector("[data-test-script-state='notRunning']", state="attached")
+        page.wait_for_function("() => document.querySelectorAll('.vega-embed svg').length >= 7")
+        page.evaluate(PROBE_JS)
+        slider = page.get_by_role("slider", name=re.compile(re.escape(SLIDER.lstrip("…"))))
+        slider.focus()
+
+        def press(key: str) -> tuple[float, float]:
+            slider.press(key)
+            page.wait_for_function(
+                "() => window.__probe.chart !== null && window.__probe.idle !== null"
+            )
+            probe = page.evaluate("() => window.__probe")
+            page.wait_for_timeout(150)  # a user does not press again within a frame
+            return probe["chart"], probe["idle"]
+
+        press("ArrowRight")  # warm-up: not counted
+        for _ in range(presses):
+            chart, idle = press("ArrowRight")
+            times["Key press → revenue chart redrawn, cold cache"].append(chart)
+            times["Key press → script run finished, cold cache"].append(idle)
+        for _ in range(presses):
+            chart, idle = press("ArrowLeft")
+            times["Key press → revenue chart redrawn, warm cache"].append(chart)
+            times["Key press → script run finished, warm cache"].append(idle)
+        browser.close()
+    return times
+
+
+def table(times: dict[str, list[float]]) -> str:
+    lines = [
+        "| Case | Median (ms) | Min (ms) | Max (ms) | Presses |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for case, values in times.items():
+        lines.append(
+            f"| {case} | {statistics.median(values):.0f} | {min(values):.0f} | "
+            f"{max(values):.0f} | {len(values)} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.browser", description=__doc__)
+    parser.add_argument("--presses", type=int, default=10, help="presses per case (default 10)")
+    args = parser.parse_args(argv if argv is not None else [])
+    if not Path(CHROMIUM).exists():
+        print(f"Skipped: {CHROMIUM} is missing (`make browser` installs it).")
+        return 0
+    times = measure(presses=max(1, args.presses))
+    print(f"Key press on the '{SLIDER}' slider, default preset, headless Chromium.")
+    print(f"Target: under {TARGET_MS:.0f} ms in the browser.\n")
+    print(table(times))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
