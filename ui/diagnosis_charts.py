@@ -72,7 +72,7 @@ def tornado_frame(diagnosis: Diagnosis) -> pd.DataFrame:
 
 def tornado_chart(diagnosis: Diagnosis) -> alt.Chart | alt.LayerChart:
     """Ranked horizontal bars: how much each cause's neutralisation removes."""
-    title = "What drives the whiplash?"
+    title = "What neutralising each cause removes"
     frame = tornado_frame(diagnosis)
     if frame.empty:
         return _message_chart("Every cause is already at the balanced level.", title=title)
