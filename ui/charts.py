@@ -77,9 +77,10 @@ STAGE_MEANINGS = {
 CONTACT_GROUPS = ("1 (single-threaded)", "2", "3 or more")
 CONTACT_COLOURS = (VERMILLION, ORANGE, BLUE)
 
-# --- Theme: sizes for a projector; colours left to the host (light or dark page).
-FONT = "'Source Sans Pro', 'Source Sans 3', 'Helvetica Neue', Arial, sans-serif"
-FONT_SIZE = 15
+# --- Theme: sizes for a projector, the page's own font (Streamlit serves "Source Sans");
+# colours are left to the host (light or dark page).
+FONT = "'Source Sans', 'Source Sans Pro', 'Source Sans 3', 'Helvetica Neue', Arial, sans-serif"
+FONT_SIZE = 16
 """Axis, legend and label text in pixels; the page's base font is 18 px."""
 CHART_HEIGHT = 260
 """Height of each chart's plot area in pixels; titles and legends add to it."""
@@ -323,6 +324,10 @@ def _status_legend_expr(result: SimulationResult) -> str:
     return f"datum.label == 'boom' ? '{boom}' : datum.label == 'bust' ? '{bust}' : 'Steady'"
 
 
+LABEL_MIN_BAND = 40
+"""Bar width in pixels below which the change labels are drawn upright."""
+
+
 def quarterly_bars(result: SimulationResult) -> alt.LayerChart:
     """Median revenue per calendar quarter, coloured boom / steady / bust, with the QoQ change."""
     table = result.quarter_table
@@ -361,24 +366,19 @@ def quarterly_bars(result: SimulationResult) -> alt.LayerChart:
             tooltip=tooltip,
         )
     )
+    # Labels read across where bars are wide, and turn upright where they are narrow.
+    wide = f"bandwidth('x') >= {LABEL_MIN_BAND}"
     labels = (
         alt.Chart(frame)
         .mark_text(
-            dy=-12,
-            fontSize=alt.ExprRef(f"bandwidth('x') >= 40 ? {FONT_SIZE + 1} : {FONT_SIZE - 2}"),
+            dy=-6,
+            fontSize=FONT_SIZE,
             fontWeight="bold",
+            angle=alt.ExprRef(f"{wide} ? 0 : 270"),
+            align=alt.ExprRef(f"{wide} ? 'center' : 'left'"),
+            baseline=alt.ExprRef(f"{wide} ? 'bottom' : 'middle'"),
         )
-        .encode(
-            x=x,
-            y="p50:Q",
-            # Where bars are too narrow for every label, only booms and busts keep theirs.
-            text=alt.value(
-                alt.ExprRef(
-                    "bandwidth('x') >= 34 || datum.status != 'steady' ? datum.change_label : ''"
-                )
-            ),
-            tooltip=tooltip,
-        )
+        .encode(x=x, y="p50:Q", text="change_label:N", tooltip=tooltip)
     )
     chart = alt.layer(bars, labels).properties(
         width="container",
