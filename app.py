@@ -449,6 +449,7 @@ def book_editor(scenario: Scenario) -> None:
             state.book_frame(scenario),
             key=key,
             num_rows="dynamic",
+            hide_index=False,
             width="stretch",
             on_change=state.on_book_edit,
             args=(ss, key),
