@@ -532,11 +532,8 @@ def share_section(scenario: Scenario, result: SimulationResult) -> None:
     )
 
 
-def main() -> None:
-    state.start_session(ss, st.query_params.to_dict())
-    scenario: Scenario = ss[state.SCENARIO]
-    sidebar(scenario)
-
+def page(scenario: Scenario) -> None:
+    """The main column: verdict, figures, charts, table, diagnosis, downloads."""
     st.title("Sales whiplash simulator")
     st.caption("Will this sales plan make revenue boom one quarter and bust the next?")
     st.markdown(f"### {md(scenario.meta.title)}")
@@ -556,6 +553,16 @@ def main() -> None:
         diagnosis_section(scenario)
         share_section(scenario, result)
 
+
+def main() -> None:
+    state.start_session(ss, st.query_params.to_dict())
+    scenario: Scenario = ss[state.SCENARIO]
+    # The main column first, so the verdict and charts reach the browser sooner; the
+    # callbacks have already applied the move, so nothing here reads the sidebar.
+    try:
+        page(scenario)
+    finally:
+        sidebar(scenario)
     params = state.scenario_to_params(scenario, preset=ss.get(state.PRESET))
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)
