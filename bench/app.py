@@ -29,9 +29,7 @@ TARGET_MS = 300.0
 
 def _quiet() -> None:
     """AppTest runs without a server; silence its 'no runtime' notices."""
-    from streamlit.logger import set_log_level
-
-    set_log_level(logging.ERROR)
+    logging.disable(logging.WARNING)
     warnings.simplefilter("ignore")
 
 

@@ -120,14 +120,18 @@ def themed(chart: ChartLike) -> ChartLike:
     Width follows the container; the height is the plot's own, so a chart with a
     two-line title or a legend is not squashed (Streamlit's default "fit" would).
     """
-    return (
-        chart.configure(**THEME["config"])
-        .configure_axis(**THEME["axis"])
-        .configure_legend(**THEME["legend"])
-        .configure_title(**THEME["title"])
-        .configure_view(**THEME["view"])
-        .properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+    # One shallow copy with the whole config, not a deep copy per configure_* call: the
+    # same spec, about 50 ms less per page of charts (bench.app).
+    out = chart.copy(deep=False)
+    out.config = alt.Config(
+        **THEME["config"],
+        axis=alt.AxisConfig(**THEME["axis"]),
+        legend=alt.LegendConfig(**THEME["legend"]),
+        title=alt.TitleConfig(**THEME["title"]),
+        view=alt.ViewConfig(**THEME["view"]),
     )
+    out.autosize = alt.AutoSizeParams(type="fit-x", contains="padding")
+    return out
 
 
 def verdict_colour(verdict: str) -> str:
