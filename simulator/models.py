@@ -133,7 +133,10 @@ class ProductLine(_Frozen):
     name: str = Field(..., min_length=1, max_length=100)
     focus: float = Field(1.0, ge=0.0, le=1e6, description="Relative share of new-business effort.")
     deal_size: float = Field(
-        50_000.0, gt=0.0, le=1e12, description="Annual value (or one-off value if term is 0)."
+        50_000.0,
+        ge=1.0,  # money amounts below 1 make quarter-over-quarter ratios overflow
+        le=1e12,
+        description="Annual value (or one-off value if term is 0).",
     )
     sales_cycle_months: int = Field(3, ge=1, le=36)
     win_rate: float = Field(0.25, gt=0.0, le=1.0)
@@ -165,7 +168,7 @@ class Contract(_Frozen):
 
     name: str = Field(..., min_length=1, max_length=100)
     product_line: str
-    annual_value: float = Field(..., gt=0.0, le=1e12)
+    annual_value: float = Field(..., ge=1.0, le=1e12)
     ends: YearMonth
     contacts: int | None = Field(None, ge=1, le=20)
     renewal_term_months: int | None = Field(None, ge=1, le=120)
