@@ -7,7 +7,7 @@ ADDRESS ?= 127.0.0.1
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: run test lint format bench fuzz load browser clean
+.PHONY: run test lint format bench fuzz load browser screenshot clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,9 @@ fuzz: $(STAMP_TEST)  ## at least 10,000 generated scenarios against loader, CLI 
 
 load: $(STAMP_TEST) browser  ## 30 concurrent sessions against the real server
 	$(BIN)/python -m bench.load
+
+screenshot: $(STAMP_TEST) browser  ## refresh docs/screenshot.png from the real app in Chromium
+	UPDATE_SCREENSHOT=1 $(BIN)/python -m pytest -q tests/e2e/test_browser.py -k screenshot
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info

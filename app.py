@@ -18,7 +18,7 @@ from streamlit.delta_generator import DeltaGenerator
 from simulator import Scenario, SimulationResult, dump_scenario, simulate
 from simulator.engine import EngineOutput
 from simulator.models import YEAR_MONTH, Contract, Effort, Relationships, Simulation
-from ui import charts, state, verdict
+from ui import charts, nav, state, verdict
 from ui.diagnosis import render_diagnosis
 from ui.state import escape_markdown as md
 
@@ -354,6 +354,7 @@ def settings_controls() -> None:
 
 
 def sidebar(scenario: Scenario) -> None:
+    nav.page_menu()
     with st.sidebar:
         st.header("Your plan")
         scenario_controls(scenario)

@@ -13,6 +13,7 @@ from simulator.workshop import HOLDS, StepContent, compare_fix, list_workshops
 from ui import charts
 from ui import workshop as ws
 from ui.diagnosis_charts import prediction_chart
+from ui.nav import page_menu
 
 st.set_page_config(
     page_title="Workshop – Sales whiplash simulator",
@@ -21,6 +22,7 @@ st.set_page_config(
     initial_sidebar_state="collapsed",
 )
 ss = st.session_state
+page_menu()
 
 # Projector type: the story and the question are read from the back of the room.
 st.markdown(

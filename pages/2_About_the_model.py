@@ -6,9 +6,12 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.nav import page_menu
+
 MODEL_DOC = Path(__file__).resolve().parent.parent / "docs" / "model.md"
 
 st.set_page_config(page_title="About the model", page_icon="📖", layout="wide")
+page_menu()
 
 
 def model_text() -> str | None:

@@ -105,7 +105,7 @@ def test_default_page_shows_the_2013q1_cliff_with_early_warning() -> None:
     text = verdict_text(at)
     assert "Severe whiplash" in text and "2013Q1" in text
     assert any("months before the first bust in 2013Q1" in m.value for m in at.markdown)
-    assert metric(at, "Worst quarter").label == "Worst quarter (2013Q1)"
+    assert metric(at, "Worst qtr").label == "Worst qtr 2013Q1"
     assert at.query_params == {"preset": state.DEFAULT_PRESET}
     assert at.get("page_link"), "the page links to About the model"
 
@@ -152,14 +152,14 @@ def test_moving_a_renewal_date_splits_the_cliff() -> None:
     at = open_app()
     _, before = chart(at, "Renewal calendar")
     assert set(rows_with(before, "ends")["ends"]) == {"2013-01"}
-    worst = pct(metric(at, "Worst quarter").value)
+    worst = pct(metric(at, "Worst qtr").value)
 
     at.select_slider(key=state.end_key(1)).set_value("2013-07").run()
     assert_page_ok(at)
     assert current(at).contracts[1].ends == "2013-07"
     _, after = chart(at, "Renewal calendar")
     assert set(rows_with(after, "ends")["ends"]) == {"2013-01", "2013-07"}
-    assert pct(metric(at, "Worst quarter").value) > worst
+    assert pct(metric(at, "Worst qtr").value) > worst
 
 
 def test_more_buyer_contacts_lower_whiplash_probability() -> None:
@@ -214,7 +214,7 @@ def test_stagger_and_contacts_improve_against_the_pinned_baseline() -> None:
     probability = metric(at, "Whiplash probability")
     assert probability.delta.startswith("-"), probability.delta
     assert metric(at, "Max drawdown").delta.startswith("-")
-    assert metric(at, "Revenue over the horizon").delta.startswith("+")
+    assert metric(at, "Revenue, 36 months").delta.startswith("+")
     calendar_spec, calendar = chart(at, "Renewal calendar")
     assert "Baseline end month" in json.dumps(calendar_spec)  # dashed outline of old dates
     assert set(rows_with(calendar, "ends")["ends"]) == {"2013-01", "2013-07"}

@@ -60,9 +60,8 @@ def early_warning_sentence(report: WhiplashReport) -> str:
             f"before the first bust in {report.bust_quarter}."
         )
     unit = "month" if months == 1 else "months"
-    when = f" in {month_name(report.warning_month)}" if report.warning_month else ""
     return (
-        f"Early warning: forward coverage fell below the warning level{when}, "
+        f"Early warning: forward coverage had been below the warning level for "
         f"{months} {unit} before the first bust in {report.bust_quarter}."
     )
 
@@ -114,19 +113,19 @@ def key_figures(
 
     return [
         Figure(
-            label="Revenue over the horizon",
+            label=f"Revenue, {len(result.month_labels)} months",
             value=money(revenue),
             delta=revenue_delta,
             delta_color="normal",
             help="Median total revenue over the whole horizon, across all runs.",
         ),
         Figure(
-            label=f"Worst quarter ({rep.worst_quarter})" if rep.worst_quarter else "Worst quarter",
+            label=f"Worst qtr {rep.worst_quarter}" if rep.worst_quarter else "Worst quarter",
             value=worst_value,
             delta=worst_delta,
             delta_color="normal",
             help="Median change of revenue on the quarter before, in the quarter where it is "
-            "worst.",
+            "worst (the worst quarter's name is in the label).",
         ),
         Figure(
             label="Max drawdown",
@@ -146,7 +145,7 @@ def key_figures(
             ),
         ),
         Figure(
-            label="Early-warning months",
+            label="Warning lead",
             value=early_value,
             delta=early_delta,
             delta_color="normal",

@@ -1,0 +1,31 @@
+"""The sidebar's page menu, with names a workshop audience understands.
+
+Streamlit would name the main page after its file ("app"); the built-in menu is
+turned off in .streamlit/config.toml and every page calls :func:`page_menu` instead.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
+
+PAGES = (
+    ("app.py", "Simulator", ":material/monitoring:"),
+    ("pages/1_Workshop.py", "Workshop", ":material/school:"),
+    ("pages/2_About_the_model.py", "About the model", ":material/menu_book:"),
+)
+
+
+def page_menu() -> None:
+    """Links to every page at the top of the sidebar.
+
+    A page run on its own (a test, or ``streamlit run pages/1_Workshop.py``) has no
+    other pages to link to, and shows no menu.
+    """
+    with st.sidebar:
+        try:
+            for path, label, icon in PAGES:
+                st.page_link(path, label=label, icon=icon)
+        except StreamlitPageNotFoundError:
+            return
+        st.divider()
