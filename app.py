@@ -8,15 +8,12 @@ wording from ``ui/verdict.py``; this file only lays them out.
 from __future__ import annotations
 
 import json
-from dataclasses import fields, replace
 
 import altair as alt
-import numpy as np
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from simulator import Scenario, SimulationResult, dump_scenario, simulate
-from simulator.engine import EngineOutput
 from simulator.models import YEAR_MONTH, Contract, Effort, Relationships, Simulation
 from ui import charts, nav, state, verdict
 from ui.diagnosis import render_diagnosis
@@ -31,33 +28,12 @@ st.set_page_config(
 ss = st.session_state
 
 # --- Simulation and charts, cached on the validated scenario.
-# What the page reads from a result: the cache keeps these and drops the raw per-run
-# arrays (up to hundreds of MB for the largest allowed run).
-KEPT_SUMMARIES = (
-    "monthly_revenue",
-    "quarterly_revenue",
-    "monthly",
-    "quarterly",
-    "quarter_table",
-    "verdict_shares",
-)
-
-
-def _slim(result: SimulationResult) -> SimulationResult:
-    """The result with its summaries computed and the raw engine arrays emptied."""
-    summaries = {name: getattr(result, name) for name in KEPT_SUMMARIES}
-    empty = {
-        f.name: np.empty((0,) * getattr(result.output, f.name).ndim) for f in fields(EngineOutput)
-    }
-    slim = replace(result, output=EngineOutput(**empty))
-    slim.__dict__.update(summaries)  # cached_property values live in the instance dict
-    return slim
 
 
 @st.cache_data(max_entries=12, show_spinner=False)
 def simulate_cached(scenario_json: str) -> SimulationResult:
     """Simulate once per distinct scenario, so moving a slider back is instant."""
-    return _slim(simulate(Scenario.model_validate_json(scenario_json)))
+    return simulate(Scenario.model_validate_json(scenario_json)).summary_only()
 
 
 @st.cache_data(max_entries=12, show_spinner=False)

@@ -7,7 +7,7 @@ optimiser, the benchmark) does not pay for them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from typing import Any
 
@@ -144,6 +144,30 @@ class SimulationResult:
     def verdict_shares(self) -> dict[str, float]:
         counts = np.bincount(self.metrics.verdict, minlength=3) / self.runs
         return {name: float(c) for name, c in zip(VERDICTS, counts, strict=True)}
+
+    SUMMARIES = (
+        "monthly_revenue",
+        "quarterly_revenue",
+        "monthly",
+        "quarterly",
+        "quarter_table",
+        "verdict_shares",
+    )
+    """What :meth:`summary_only` keeps: everything the app and the CLI read."""
+
+    def summary_only(self) -> SimulationResult:
+        """A copy with every summary computed and the raw per-run engine arrays dropped.
+
+        For caches: the raw arrays are (runs x months x lines x sources), up to hundreds
+        of MB for the largest allowed run; the summaries are a small fraction of that.
+        """
+        summaries = {name: getattr(self, name) for name in self.SUMMARIES}
+        empty = {
+            f.name: np.empty((0,) * getattr(self.output, f.name).ndim) for f in fields(EngineOutput)
+        }
+        slim = replace(self, output=EngineOutput(**empty))
+        slim.__dict__.update(summaries)  # cached_property values live in the instance dict
+        return slim
 
     def to_dict(self) -> dict[str, Any]:
         """The CLI's --json object (see README)."""

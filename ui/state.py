@@ -186,14 +186,14 @@ def effort_from_controls(controls: EffortControls) -> Effort:
     closing = min(max(_as_float(controls.closing, 0.0) / 100, 0.0), 1.0)
     weights = {s: max(_as_float(getattr(controls, s), 0.0), 0.0) for s in REST_STAGES}
     total = sum(weights.values())
-    if total <= 0:
+    if total <= 1e-9:  # all at zero (or vanishingly small): fall back to the default mix
         weights = {s: _default_effort()[s] for s in REST_STAGES}
         total = sum(weights.values())
     rest = 1.0 - new_business
     shares = {
         "attract": new_business * (1.0 - closing),
         "close": new_business * closing,
-        **{s: rest * weights[s] / total for s in REST_STAGES},
+        **{s: rest * (weights[s] / total) for s in REST_STAGES},
     }
     return Effort(**{s: _round(v) for s, v in shares.items()})
 
