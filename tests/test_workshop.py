@@ -109,9 +109,10 @@ def test_balanced_holds():
 
 def test_quarter_predictions_are_scored(team_a):
     assert check_quarter(team_a, "2013Q1").verdict == "right"
-    wrong = check_quarter(team_a, "2014Q3")
+    wrong = check_quarter(team_a, "2012Q2")
     assert wrong.verdict == "wrong" and "2013Q1" in wrong.sentence
-    assert check_quarter(team_a, HOLDS).verdict == "wrong"
+    holds = check_quarter(team_a, HOLDS)  # about a fifth of runs hold: plausible, not right
+    assert holds.verdict in ("close", "wrong") and "2013Q1" in holds.sentence
     assert check_quarter(team_a, None).verdict == "none"
 
 
