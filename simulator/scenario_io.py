@@ -117,6 +117,9 @@ def parse_scenario(text: str | bytes, *, source: str = "scenario") -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{source}: not valid TOML ({exc})") from None
+    except ValueError as exc:  # e.g. a whole number with more than 4,300 digits
+        reason = str(exc).split(";")[0]
+        raise ScenarioError(f"{source}: a value cannot be read ({reason})") from None
     except RecursionError:
         raise ScenarioError(f"{source}: the TOML is nested too deeply") from None
     return scenario_from_dict(data)
@@ -159,7 +162,7 @@ def _coerce(text: str) -> Any:
     """Read an override's value as TOML (numbers, booleans, quoted text), else a string."""
     try:
         return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
+    except (ValueError, RecursionError):  # not TOML, or a number too long to read
         return text
 
 
