@@ -22,8 +22,9 @@ $(STAMP_TEST): pyproject.toml | $(BIN)/python
 	touch $@ $(STAMP_RUN)
 
 run: $(STAMP_RUN)  ## start the app on http://$(ADDRESS):$(PORT)
+	@echo "Open http://$(ADDRESS):$(PORT) in your browser (Ctrl+C stops the app)."
 	$(BIN)/streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT) \
-		--browser.gatherUsageStats false
+		--server.headless true --browser.gatherUsageStats false
 
 browser:  ## install Debian's Chromium for the browser tests when it is missing
 	@test -x /usr/bin/chromium || { \
