@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .budget import SIMULATION_BUDGET
 from .engine import SOURCES, EngineOutput, run_engine
 from .metrics import VERDICTS, RunMetrics, WhiplashReport, assess
 from .models import Scenario, month_label
@@ -252,7 +253,9 @@ def simulate(
     if n_runs < 1:
         raise ValueError("runs must be at least 1")
     rng = make_generator(seed, scenario.simulation.seed)
-    output = run_engine(scenario, runs=n_runs, rng=rng)
+    cells = n_runs * scenario.simulation.months * len(scenario.product_lines)
+    with SIMULATION_BUDGET.hold(cells):  # concurrent sessions share memory (budget.py)
+        output = run_engine(scenario, runs=n_runs, rng=rng)
     start = scenario.start_index
     months = scenario.simulation.months
     month_labels = [month_label(start + t) for t in range(months)]
