@@ -250,9 +250,15 @@ def main() -> None:
         shortcut="V",
     )
     if revealed:
-        reveal_section(content)
-        fix_section(content)
-    debrief(workshop, count)
+        try:
+            reveal_section(content)
+            fix_section(content)
+        except Exception as exc:  # a failed simulation must not take the workshop down
+            st.error(f"The simulation could not run: {exc}")
+    try:
+        debrief(workshop, count)
+    except Exception as exc:  # the debrief re-reads the revealed results
+        st.error(f"The debrief could not be built: {exc}")
     session_picker()
 
 
