@@ -1,0 +1,448 @@
+"""Load test: a workshop room of concurrent sessions on the real server (``make load``).
+
+Starts ``streamlit run app.py`` on a free loopback port (``bench.server``) and drives N
+sessions (default 30) through Streamlit's own websocket protocol, the one the browser
+speaks: ``/_stcore/stream`` carrying protobuf ``BackMsg`` (client to server) and
+``ForwardMsg`` (server to client). Each session opens the page, then for a fixed time
+moves a slider the way the browser reports it (a ``rerun_script`` BackMsg with the
+slider's new widget state), waits for ``script_finished`` and pauses to read the page.
+
+Reported: sessions, reruns, errors (a script exception, an error panel, a rerun that
+did not finish, a lost connection), p50/p95/max rerun latency (send to
+``script_finished``) and the server's peak resident memory (psutil, sampled every
+100 ms). Loopback only; every loop ends by itself (a deadline and per-message timeouts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import statistics
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+
+import psutil
+import websocket
+from streamlit.proto.Alert_pb2 import Alert
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.Slider_pb2 import Slider
+
+from bench.server import Server, streamlit_server
+from ui import state
+
+FINISHED_OK = (
+    ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY,
+    ForwardMsg.ScriptFinishedStatus.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
+)
+THINK = 5.0
+"""Mean pause between a participant's moves: move a slider, read the verdict and charts."""
+SLIDERS = (state.W_CLOSING, state.W_NEW_BUSINESS, state.W_TURNOVER, state.W_FOCUS_SPLIT)
+"""The sliders a participant moves: effort, turnover and focus (each re-simulates)."""
+
+
+class ProtocolError(RuntimeError):
+    """The server closed the connection or did not answer in time."""
+
+
+@dataclass
+class Rerun:
+    """What one script run sent back."""
+
+    seconds: float
+    status: int
+    widgets: dict[str, tuple[str, object]] = field(default_factory=dict)
+    """User key -> (widget id, widget proto) of every keyed widget drawn."""
+    exceptions: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    """Error panels (st.error) the page showed."""
+
+    @property
+    def ok(self) -> bool:
+        return self.status in FINISHED_OK and not self.exceptions and not self.errors
+
+
+class StreamlitSession:
+    """One browser tab, speaking Streamlit's websocket protocol.
+
+    Like the browser, it remembers the value of every widget on the page and reports
+    them all with each rerun (a widget the client does not report loses its value).
+    """
+
+    def __init__(self, server: Server, *, timeout: float = 60.0) -> None:
+        url = f"ws://127.0.0.1:{server.port}/_stcore/stream"
+        self.ws = websocket.create_connection(url, subprotocols=["streamlit"], timeout=timeout)
+        self.page_script_hash = ""
+        self.values: dict[str, tuple[str, object]] = {}
+        """Widget id -> (WidgetState value field, value), as the browser holds them."""
+
+    def close(self) -> None:
+        self.ws.close()
+
+    def send_rerun(
+        self, *, query_string: str = "", moves: dict[str, object] | None = None
+    ) -> float:
+        """Ask for a rerun as the browser does after a widget moves; returns the time sent.
+
+        ``moves``: widget id -> new value (in the widget's value field).
+        """
+        for widget_id, value in (moves or {}).items():
+            self.values[widget_id] = (self.values[widget_id][0], value)
+        msg = BackMsg()
+        client = msg.rerun_script
+        client.query_string = query_string
+        client.page_script_hash = self.page_script_hash
+        for widget_id, (kind, value) in self.values.items():
+            widget = client.widget_states.widgets.add()
+            widget.id = widget_id
+            if kind == "double_array_value":
+                widget.double_array_value.data.extend(value)  # type: ignore[arg-type]
+            else:
+                setattr(widget, kind, value)
+        started = time.perf_counter()
+        self.ws.send_binary(msg.SerializeToString())
+        return started
+
+    def wait_finished(self, started: float) -> Rerun:
+        """Read ForwardMsgs until the script run ends; collect widgets and errors."""
+        rerun = Rerun(seconds=0.0, status=-1)
+        while True:
+            try:
+                raw = self.ws.recv()
+            except (websocket.WebSocketException, OSError) as exc:
+                raise ProtocolError(f"connection lost: {exc}") from exc
+            if not raw:
+                raise ProtocolError("the server closed the connection")
+            msg = ForwardMsg()
+            msg.ParseFromString(raw)
+            kind = msg.WhichOneof("type")
+            if kind == "new_session":
+                self.page_script_hash = msg.new_session.page_script_hash
+            elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                _collect(msg.delta.new_element, rerun)
+            elif kind == "script_finished":
+                rerun.status = msg.script_finished
+                if msg.script_finished != ForwardMsg.ScriptFinishedStatus.FINISHED_EARLY_FOR_RERUN:
+                    rerun.seconds = time.perf_counter() - started
+                    self._remember(rerun)
+                    return rerun
+
+    def _remember(self, rerun: Rerun) -> None:
+        """Keep the values of the widgets on the page (new ones at their initial value)."""
+        drawn = {}
+        for widget_id, proto in rerun.widgets.values():
+            known = self.values.get(widget_id)
+            initial = _initial_value(proto)
+            if initial is None:
+                continue
+            drawn[widget_id] = initial if known is None or proto.set_value else known
+        self.values = drawn
+
+    def rerun(self, *, query_string: str = "", moves: dict[str, object] | None = None) -> Rerun:
+        return self.wait_finished(self.send_rerun(query_string=query_string, moves=moves))
+
+
+def _initial_value(proto) -> tuple[str, object] | None:
+    """The value the browser shows for a freshly drawn widget (kinds the app's levers use)."""
+    name = proto.DESCRIPTOR.name
+    if name == "Slider" and proto.type != Slider.Type.SELECT_SLIDER:
+        return "double_array_value", list(proto.value if proto.set_value else proto.default)
+    if name == "NumberInput":
+        return "double_value", float(proto.value if proto.set_value else proto.default)
+    if name == "Checkbox":
+        return "bool_value", bool(proto.value if proto.set_value else proto.default)
+    return None
+
+
+def _collect(element, rerun: Rerun) -> None:
+    kind = element.WhichOneof("type")
+    if kind == "exception":
+        rerun.exceptions.append(f"{element.exception.type}: {element.exception.message}")
+        return
+    if kind == "alert" and element.alert.format == Alert.Format.ERROR:
+        rerun.errors.append(element.alert.body)
+        return
+    proto = getattr(element, kind, None)
+    widget_id = getattr(proto, "id", "")
+    if widget_id.startswith("$$ID-") and not widget_id.endswith("-None"):
+        rerun.widgets[widget_id.split("-", 2)[2]] = (widget_id, proto)
+
+
+# --- The load run.
+@dataclass
+class Outcome:
+    opens: list[float] = field(default_factory=list)
+    """Latency of each session's first page (all sessions open at once)."""
+    moves: list[float] = field(default_factory=list)
+    """Latency of each slider move."""
+    errors: list[str] = field(default_factory=list)
+    sessions_opened: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, rerun: Rerun, *, first: bool = False) -> None:
+        with self.lock:
+            (self.opens if first else self.moves).append(rerun.seconds)
+            if not rerun.ok:
+                self.errors.append(
+                    "; ".join(rerun.exceptions + rerun.errors) or f"status {rerun.status}"
+                )
+
+    def fail(self, message: str) -> None:
+        with self.lock:
+            self.errors.append(message)
+
+
+def participant(
+    server: Server,
+    *,
+    number: int,
+    deadline: float,
+    think: float,
+    together: bool,
+    outcome: Outcome,
+    start_gate: threading.Barrier,
+) -> None:
+    """One workshop participant: open the page, then move sliders until the deadline.
+
+    ``together``: every participant makes the same moves in the same order (the trainer
+    calls them out), each at their own pace; otherwise each explores on their own.
+    """
+    pace = random.Random(number)
+    moves = random.Random(0 if together else number)
+    try:
+        start_gate.wait(timeout=120)
+        session = StreamlitSession(server)
+    except (threading.BrokenBarrierError, OSError, websocket.WebSocketException) as exc:
+        outcome.fail(f"session {number}: could not connect: {exc}")
+        return
+    try:
+        first = session.rerun()
+        outcome.add(first, first=True)
+        with outcome.lock:
+            outcome.sessions_opened += 1
+        widgets = first.widgets
+        while time.monotonic() < deadline:
+            time.sleep(pace.uniform(0.5, 1.5) * think)  # reading the page, then the next move
+            if time.monotonic() >= deadline:
+                break
+            key = moves.choice([k for k in SLIDERS if k in widgets])
+            widget_id, proto = widgets[key]
+            rerun = session.rerun(moves={widget_id: [_new_value(proto, moves)]})
+            outcome.add(rerun)
+            widgets = rerun.widgets or widgets
+    except ProtocolError as exc:
+        outcome.fail(f"session {number}: {exc}")
+    finally:
+        session.close()
+
+
+def _new_value(proto, rng: random.Random) -> float:
+    """A slider position a person would pick: on the slider's step, not its current value."""
+    steps = round((proto.max - proto.min) / proto.step)
+    current = proto.value[0] if proto.value else proto.default[0]
+    while True:
+        value = proto.min + rng.randint(0, steps) * proto.step
+        if value != current:
+            return round(value, 6)
+
+
+class MemoryWatch:
+    """Peak resident memory of the server process (and any children), sampled."""
+
+    def __init__(self, pid: int, *, every: float = 0.1) -> None:
+        self.process = psutil.Process(pid)
+        self.every = every
+        self.peak = 0
+        self.start = self.rss()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def rss(self) -> int:
+        try:
+            procs = [self.process, *self.process.children(recursive=True)]
+            return sum(p.memory_info().rss for p in procs)
+        except psutil.Error:
+            return 0
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.rss())
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> MemoryWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+@dataclass
+class LoadReport:
+    sessions: int
+    sessions_opened: int
+    seconds: float
+    think: float
+    together: bool
+    reruns: int
+    errors: list[str]
+    open_p50: float
+    open_worst: float
+    p50: float
+    p95: float
+    worst: float
+    server_cpu: float
+    """Server CPU seconds per wall-clock second during the run (2.0 = both cores busy)."""
+    rss_start_mb: float
+    rss_peak_mb: float
+    rss_end_mb: float
+
+    @property
+    def met(self) -> bool:
+        return not self.errors and self.p95 < TARGET_P95
+
+    def lines(self) -> list[str]:
+        how = "the same moves (called out)" if self.together else "each their own moves"
+        return [
+            f"sessions: {self.sessions_opened} of {self.sessions} opened; {how} for "
+            f"{self.seconds:.0f} s, pause between moves {self.think / 2:g}-{self.think * 1.5:g} s",
+            f"reruns: {self.reruns} slider moves ({self.reruns / self.seconds:.1f} a second) "
+            f"and {self.sessions_opened} page opens",
+            f"errors: {len(self.errors)}",
+            f"slider move latency: p50 {self.p50 * 1000:.0f} ms, p95 {self.p95 * 1000:.0f} ms, "
+            f"max {self.worst * 1000:.0f} ms",
+            f"page open latency (all at once): p50 {self.open_p50 * 1000:.0f} ms, "
+            f"max {self.open_worst * 1000:.0f} ms",
+            f"server CPU: {self.server_cpu:.2f} cores busy on average",
+            f"server memory (RSS): {self.rss_start_mb:.0f} MB after the first page, "
+            f"peak {self.rss_peak_mb:.0f} MB, {self.rss_end_mb:.0f} MB at the end",
+        ]
+
+
+TARGET_P95 = 2.0
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
+
+
+def _cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+def run_load(
+    server: Server, *, sessions: int, seconds: float, think: float, together: bool
+) -> LoadReport:
+    """Drive ``sessions`` participants for ``seconds`` against a running server."""
+    warm = StreamlitSession(server)  # first page: imports and the default preset's cache
+    warm.rerun()
+    warm.close()
+    outcome = Outcome()
+    gate = threading.Barrier(sessions)
+    process = psutil.Process(server.process.pid)
+    with MemoryWatch(server.process.pid) as memory:
+        cpu_start, wall_start = _cpu_seconds(process), time.monotonic()
+        deadline = wall_start + seconds
+        threads = [
+            threading.Thread(
+                target=participant,
+                kwargs={
+                    "server": server,
+                    "number": i,
+                    "deadline": deadline,
+                    "think": think,
+                    "together": together,
+                    "outcome": outcome,
+                    "start_gate": gate,
+                },
+                daemon=True,
+            )
+            for i in range(sessions)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=seconds + 180)
+        if any(t.is_alive() for t in threads):
+            outcome.fail("a session did not finish within its time")
+        cpu = (_cpu_seconds(process) - cpu_start) / (time.monotonic() - wall_start)
+        rss_end = memory.rss()
+    mb = 1024 * 1024
+    return LoadReport(
+        sessions=sessions,
+        sessions_opened=outcome.sessions_opened,
+        seconds=seconds,
+        think=think,
+        together=together,
+        reruns=len(outcome.moves),
+        errors=outcome.errors,
+        open_p50=statistics.median(outcome.opens) if outcome.opens else math.nan,
+        open_worst=max(outcome.opens, default=math.nan),
+        p50=statistics.median(outcome.moves) if outcome.moves else math.nan,
+        p95=percentile(outcome.moves, 0.95),
+        worst=max(outcome.moves, default=math.nan),
+        server_cpu=cpu,
+        rss_start_mb=memory.start / mb,
+        rss_peak_mb=memory.peak / mb,
+        rss_end_mb=rss_end / mb,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__)
+    parser.add_argument("--sessions", type=int, default=30, help="concurrent sessions")
+    parser.add_argument("--seconds", type=float, default=60.0, help="time each moves sliders")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=THINK,
+        help="mean pause between a participant's moves, seconds (drawn from 0.5x-1.5x)",
+    )
+    parser.add_argument(
+        "--pattern",
+        choices=("together", "explore", "both"),
+        default="both",
+        help="together: everyone makes the moves the trainer calls out; explore: each "
+        "participant their own; both: one run of each (default)",
+    )
+    args = parser.parse_args(argv)
+    if not (1 <= args.sessions <= 200 and 1 <= args.seconds <= 3600 and args.think >= 0):
+        parser.error("--sessions 1..200, --seconds 1..3600, --think >= 0")
+    patterns = ["together", "explore"] if args.pattern == "both" else [args.pattern]
+    failed = False
+    for pattern in patterns:
+        print(
+            f"\nLoad ({pattern}): {args.sessions} sessions on the default preset for "
+            f"{args.seconds:g} s through Streamlit's websocket protocol (loopback); "
+            f"load average before: {os.getloadavg()[0]:.1f}"
+        )
+        sys.stdout.flush()
+        with streamlit_server("app.py") as server:
+            report = run_load(
+                server,
+                sessions=args.sessions,
+                seconds=args.seconds,
+                think=args.think,
+                together=pattern == "together",
+            )
+        print("\n".join(report.lines()))
+        for error in report.errors[:10]:
+            print(f"  error: {error}")
+        verdict = "met" if report.met else "NOT met"
+        print(f"target (zero errors, slider-move p95 < {TARGET_P95:g} s): {verdict}")
+        failed |= bool(report.errors)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
