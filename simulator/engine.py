@@ -107,43 +107,54 @@ class _Pipeline:
     """Layout of the pipeline: one flat axis of (line, age) cells, oldest first per line.
 
     Line ``l`` owns ``expiry[l]`` cells; a deal at age ``cycle`` is mature and one that
-    reaches its expiry age is lost to "no decision". Keeping each line's cells oldest
-    first makes "decide the oldest deals first" a running sum along the axis.
+    reaches its expiry age is lost to "no decision". The monthly decision step works on
+    one float32 matrix per run, ``[cells | closing budget per line | 1]``, so that "how
+    much budget is left for this cell once the older deals of its line are decided"
+    and "deals decided per line" are each a single matrix product. All entries are
+    whole numbers below 2**24, so float32 sums are exact in any order.
     """
 
     size: int
     line_of: np.ndarray  # (cells,) line of each cell
     age: np.ndarray  # (cells,) age in months
-    starts: np.ndarray  # (lines,) first cell of each line
     youngest: np.ndarray  # (lines,) cell of age 0
-    eligible: np.ndarray  # (cells,) 1.0 where a deal can be decided this month
-    pulled: np.ndarray  # (cells,) True where a decision would be a pull-forward
-    base_idx: np.ndarray  # (cells,) last cell of the previous line (for per-line sums)
-    has_base: np.ndarray  # (cells,) 0.0 for the first line
-    split: np.ndarray  # reduceat indices: [start, first immature] per line
+    budget_left: np.ndarray  # (cells + lines + 1, cells): budget - slack - older eligible deals
+    decided: np.ndarray  # (cells, 2 * lines): deals taken per line, mature | pulled forward
 
 
-def _pipeline(lines: _Lines) -> _Pipeline:
+def _pipeline(lines: _Lines, slack: np.ndarray) -> _Pipeline:
+    """``slack``: idle capacity per line above which closers pull immature deals forward."""
+    n_lines = len(lines.cycle)
     expiry = lines.cycle + np.maximum(lines.cycle, 3)
     starts = np.concatenate([[0], np.cumsum(expiry)[:-1]])
-    line_of = np.repeat(np.arange(len(expiry)), expiry)
-    offset = np.arange(line_of.size) - starts[line_of]
+    line_of = np.repeat(np.arange(n_lines), expiry)
+    size = int(line_of.size)
+    offset = np.arange(size) - starts[line_of]
     age = expiry[line_of] - 1 - offset
     cycle = lines.cycle[line_of]
     mature = age >= cycle
     pulled = (age < cycle) & (age >= 1)
-    n_mature = expiry - lines.cycle
+    eligible = mature | pulled
+    same_line = line_of[:, None] == line_of[None, :]
+    cells = np.arange(size)
+    # Rows: pipeline cells (minus the eligible deals older than the column's cell on
+    # its line), budget per line, constant 1 (minus the slack). A cell that cannot be
+    # decided gets -1, so nothing is taken from it.
+    budget_left = np.zeros((size + n_lines + 1, size))
+    budget_left[:size] = -1.0 * (eligible[:, None] & same_line & (cells[:, None] < cells[None, :]))
+    budget_left[size + line_of, cells] = 1.0
+    budget_left[-1] = -np.ceil(slack)[line_of] * pulled
+    budget_left[:, ~eligible] = 0.0
+    budget_left[-1, ~eligible] = -1.0
+    decided = np.zeros((size, 2 * n_lines))
+    decided[cells, line_of + n_lines * pulled] = eligible
     return _Pipeline(
-        size=int(line_of.size),
+        size=size,
         line_of=line_of,
         age=age,
-        starts=starts,
         youngest=starts + expiry - 1,
-        eligible=(mature | pulled).astype(np.float32),
-        pulled=pulled,
-        base_idx=np.maximum(starts[line_of] - 1, 0),
-        has_base=(line_of > 0).astype(np.float32),
-        split=np.column_stack([starts, starts + n_mature]).ravel(),
+        budget_left=budget_left.astype(np.float32),
+        decided=decided.astype(np.float32),
     )
 
 
@@ -157,7 +168,8 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
     rel = scenario.relationships
     look = scenario.thresholds.coverage_lookahead_months
     ln = _lines(scenario)
-    pl = _pipeline(ln)
+    capacity = reps * effort.close * ln.focus / ln.close_cost
+    pl = _pipeline(ln, capacity * eng.pull_forward_slack)
     rec = ln.recurring
     rec_f = rec.astype(float)
     deal_rec = ln.deal * rec_f
@@ -197,7 +209,11 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
     exist_sched = np.zeros((padded, n_lines), dtype=np.int64)
     recent_buyers0 = np.zeros(n_lines)
     expansion0 = np.zeros(n_lines)
-    pipe = np.zeros((runs, pl.size), dtype=np.float32)
+    # [pipeline cells | closing budget per line | 1], see _Pipeline.
+    decide = np.zeros((runs, pl.size + n_lines + 1), dtype=np.float32)
+    decide[:, -1] = 1.0
+    pipe = decide[:, : pl.size]
+    budget = decide[:, pl.size : -1]
     if warm:
         young = pl.age < ln.cycle[pl.line_of]
         lam = np.where(young, prior_rate[pl.line_of], 0.0)
@@ -243,38 +259,50 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
     con_accounts = np.broadcast_to(con_onehot.sum(axis=0), (runs, n_lines)).copy()
     con_book = np.broadcast_to(con_value @ con_onehot, (runs, n_lines)).copy()
 
-    # --- Histories (index ``months`` is an all-zero row for look-ups before the start).
-    # Stored month-major, so that writing one month is one contiguous block.
-    wins_tm = np.zeros((months + 1, runs, n_lines), dtype=np.int64)
-    renew_tm = np.zeros((months + 1, runs, n_lines), dtype=np.int64)
-    act_tm = np.zeros((3, months, runs, n_lines))  # existing, new, renewed contracts
-    expansion_tm = np.zeros((months, runs, n_lines))
-    rate_tm = np.zeros((months, runs, n_lines))
-    care_tm = np.zeros((months, runs))
-    factor_tm = np.zeros((months, runs))
-    pipe_tm = np.zeros((months, runs, look + n_lines), dtype=np.float32)  # forecast | open
-    due_tm = np.zeros((months, runs), dtype=np.int64)
-    kept_tm = np.zeros((months, runs), dtype=np.int64)
-    alive_tm = np.zeros((months, runs, n_con), dtype=bool)
-    renewed_tm = np.zeros((months, runs, n_con), dtype=bool)
+    # --- Month-by-month state and histories. Histories are month-major, so that
+    # writing one month is one contiguous block; outputs that are (runs, months, ...)
+    # are written in place. Integer counts are exact in any order of additions, so
+    # they are kept as running totals and per-month counts, and the per-source
+    # contract counts are rebuilt after the loop (see _Summary).
+    horizon = months + look
+    due_sched = np.zeros((horizon + 1, runs, n_lines), dtype=np.int32)  # pooled ends by month
+    due_row = np.where(rec, ln.term, horizon)  # months from start to end; one-off: never read
+    wins = np.empty((runs, months, n_lines), dtype=np.int64)
+    kept_hist = np.empty((runs, months, n_lines), dtype=np.int32)
+    rate_tm = np.empty((months, runs, n_lines))
+    expansion_tm = np.empty((months, runs, n_lines))
+    care_tm = np.empty((months, runs))
+    factor_tm = np.empty((months, runs))
+    pipe_tm = np.empty((months, runs, look + n_lines), dtype=np.float32)  # forecast | open
+    due_tm = np.empty((months, runs), dtype=np.int64)
+    kept_tm = np.empty((months, runs), dtype=np.int64)
+    alive_tm = np.zeros((months, n_con, runs), dtype=bool)  # runs last: see _coverage
+    renewed_tm = np.zeros((months, n_con, runs), dtype=bool)
 
     line_cells = (pl.line_of[:, None] == np.arange(n_lines)[None, :]).astype(np.float32)
     pipe_kernel = np.concatenate([_pipeline_kernel(ln, pl, look), line_cells], axis=1).astype(
         np.float32
     )
     line_idx = np.arange(n_lines)
-    act_exist = np.broadcast_to(exist_sched.sum(axis=0), (runs, n_lines)).astype(float)
-    act_new = np.zeros((runs, n_lines))
-    act_ren = np.zeros((runs, n_lines))
+    rec_i = rec.astype(np.int64)
+    # Sums over lines as products with ones, much cheaper than a reduction along a short
+    # axis and the same result whenever the order of additions cannot matter: counts
+    # (whole numbers), or two lines. Recent one-off buyers start from a fractional warm
+    # book, so with more lines their sum keeps numpy's own order.
+    ones = np.ones(n_lines)
+    ones_i = np.ones(n_lines, dtype=np.int64)
+    exact_clients = n_lines <= 2 or bool(np.all(recent_buyers0 == np.floor(recent_buyers0)))
+    one_off = 1.0 - rec_f
+    has_one_off = bool(one_off.any())
+    buyers_year = np.empty((12 if has_one_off else 0, runs, n_lines))  # one-off buyers by month
+    # Pooled contracts in force (starting book + new + renewed); whole numbers.
+    pooled = np.broadcast_to(exist_sched.sum(axis=0), (runs, n_lines)).astype(float)
     expansion = np.broadcast_to(expansion0, (runs, n_lines)).copy()
     recent_buyers = np.broadcast_to(recent_buyers0, (runs, n_lines)).copy()
     care_index = np.ones(runs)
     credit = np.zeros((runs, n_lines))
-    capacity = reps * effort.close * ln.focus / ln.close_cost
-    # Closers push immature deals only when more than this much capacity would sit idle.
-    slack = (np.ceil(capacity * eng.pull_forward_slack)[pl.line_of] * pl.pulled).astype(np.float32)
     base_rate = attract_fte * ln.focus * ln.leads
-    win_pulled = ln.win * eng.pull_forward_win_factor
+    win_p = np.stack([ln.win, ln.win * eng.pull_forward_win_factor])[:, None, :]
 
     for t in range(months):
         # 1. Age the pipeline one month (oldest cells drop off: lost to "no decision").
@@ -282,60 +310,59 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
 
         # 2. New opportunities: prospecting on each line plus referrals from clients,
         #    which need leverage effort in proportion to the client base.
-        accounts = act_exist + act_new + act_ren + con_accounts
-        clients = accounts * rec_f + recent_buyers * (1.0 - rec_f)
-        need_lev = eng.leverage_effort_per_account * clients.sum(axis=1)
-        lev_cov = _stage_coverage(leverage_fte, need_lev)
-        rate = base_rate + referral_monthly * clients * lev_cov[:, None]
-        rate_tm[t] = rate
+        accounts = pooled + con_accounts
+        clients = accounts * rec_f + recent_buyers * one_off
+        n_clients = clients @ ones if exact_clients else clients.sum(axis=1)
+        lev_cov = _stage_coverage(leverage_fte, eng.leverage_effort_per_account * n_clients)
+        rate = np.multiply(referral_monthly, clients, out=rate_tm[t])
+        rate *= lev_cov[:, None]
+        np.add(base_rate, rate, out=rate)
         pipe[:, pl.youngest] = rng.poisson(rate)
 
         # 3. Decisions, oldest first: closing capacity works mature deals, and capacity
         #    idle beyond the slack pulls immature deals forward at a lower win rate.
         credit += capacity
-        budget = np.floor(credit + 1e-9).astype(np.float32)
-        eligible = pipe * pl.eligible
-        running = np.cumsum(eligible, axis=1)
-        older = running - eligible - running[:, pl.base_idx] * pl.has_base
-        allowed = budget[:, pl.line_of] - slack
-        take = np.minimum(np.maximum(allowed - older, 0.0), eligible)
+        np.floor(credit + 1e-9, out=budget)
+        take = decide @ pl.budget_left
+        np.maximum(take, 0.0, out=take)
+        np.minimum(take, pipe, out=take)
         pipe -= take
-        decided = np.add.reduceat(take, pl.split, axis=1)
-        decided_m, decided_p = decided[:, 0::2], decided[:, 1::2]
-        credit = np.minimum(credit - decided_m - decided_p, 1.0)
-        won = rng.binomial(decided_m.astype(np.int64), ln.win) + rng.binomial(
-            decided_p.astype(np.int64), win_pulled
-        )
-        wins_tm[t] = won
+        decided = take @ pl.decided  # (runs, 2 * lines): mature | pulled forward
+        credit = np.minimum(credit - decided[:, :n_lines] - decided[:, n_lines:], 1.0)
+        # Both win draws in one call: all mature decisions, then all pulled ones.
+        n_decided = decided.astype(np.int64).reshape(runs, 2, n_lines).transpose(1, 0, 2)
+        won_mp = rng.binomial(n_decided, win_p)
+        won = won_mp[0] + won_mp[1]
+        wins[:, t] = won
         np.matmul(pipe, pipe_kernel, out=pipe_tm[t])
-        if t >= 12:
-            recent_buyers -= wins_tm[t - 12] * (1.0 - rec_f)
-        recent_buyers += won * (1.0 - rec_f)
+        if has_one_off:  # one-off buyers count as clients for a year
+            if t >= 12:
+                recent_buyers -= buyers_year[t % 12]
+            np.multiply(won, one_off, out=buyers_year[t % 12])
+            recent_buyers += buyers_year[t % 12]
 
         # 4. Care: onboarding for new clients and account care for the book, smoothed.
         #    A stage with nothing to do is fully covered, even with no one on it.
-        cov_eng = _stage_coverage(engage_fte, eng.onboarding_effort_per_client * won.sum(axis=1))
-        cov_ret = _stage_coverage(retain_fte, eng.care_effort_per_account * accounts.sum(axis=1))
+        cov_eng = _stage_coverage(engage_fte, eng.onboarding_effort_per_client * (won @ ones))
+        cov_ret = _stage_coverage(retain_fte, eng.care_effort_per_account * (accounts @ ones))
         care_index += (0.4 * cov_eng + 0.6 * cov_ret - care_index) / memory
         care_tm[t] = care_index
-        care_factor = 1.0 - eng.care_renewal_penalty * (1.0 - care_index)
-        factor_tm[t] = care_factor
+        care_factor = np.subtract(1.0, care_index, out=factor_tm[t])
+        care_factor *= eng.care_renewal_penalty
+        np.subtract(1.0, care_factor, out=care_factor)
 
         # 5. Pooled contracts (starting book, new business, renewed) reaching their end.
-        src = np.where(rec & (t - ln.term >= 0), t - ln.term, months)
-        end_new = wins_tm[src, :, line_idx].T * rec_f
-        end_ren = renew_tm[src, :, line_idx].T
-        end_exist = exist_sched[t]
-        ending = (end_new + end_ren + end_exist).astype(np.int64)
+        #    Contracts that start now are booked into the month they will end.
+        ending = due_sched[t] + exist_sched[t]
         kept = rng.binomial(ending, np.minimum(pool_base * care_factor[:, None], 1.0))
-        renew_tm[t] = kept
+        kept_hist[:, t] = kept
+        starts = won * rec_i + kept
+        due_sched[np.minimum(t + due_row, horizon), :, line_idx] = starts.T
         book_before = accounts * deal_rec + con_book
         lost_value = (ending - kept) * deal_rec
-        act_exist -= end_exist
-        act_new += won * rec_f - end_new
-        act_ren += kept - end_ren
-        due_tm[t] = ending.sum(axis=1)
-        kept_tm[t] = kept.sum(axis=1)
+        pooled += starts - ending
+        np.matmul(ending, ones_i, out=due_tm[t])
+        np.matmul(kept, ones_i, out=kept_tm[t])
 
         # 6. Explicit contracts due this month renew or leave.
         cols = due_cols.get(t)
@@ -353,56 +380,35 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
             due_tm[t] += due.sum(axis=1)
             kept_tm[t] += (due & ok).sum(axis=1)
         if n_con:
-            alive_tm[t] = con_alive
-            renewed_tm[t] = con_renewed
+            alive_tm[t] = con_alive.T
+            renewed_tm[t] = con_renewed.T
 
         # 7. Expansion: lost accounts take their add-ons with them, add-ons lapse after
         #    a year, and cared-for clients buy more in proportion to leverage effort.
         keep_share = 1.0 - lost_value / np.maximum(book_before, _TINY)
-        book_now = (act_exist + act_new + act_ren) * deal_rec + con_book
+        book_now = pooled * deal_rec + con_book
         expansion *= np.clip(keep_share, 0.0, 1.0) * lapse
-        expansion += expansion_monthly * (lev_cov * care_index)[:, None] * book_now
+        expansion += (expansion_monthly * (lev_cov * care_index))[:, None] * book_now
         expansion_tm[t] = expansion
-        act_tm[0, t] = act_exist
-        act_tm[1, t] = act_new
-        act_tm[2, t] = act_ren
 
-    # Run-major views for the whole-array steps below.
-    wins_hist = wins_tm.transpose(1, 0, 2)
-    renew_hist = renew_tm.transpose(1, 0, 2)
-    act_hist = act_tm.transpose(0, 2, 1, 3)
-    expansion_hist = expansion_tm.transpose(1, 0, 2)
-    rate_hist = rate_tm.transpose(1, 0, 2)
-    factor_hist = factor_tm.T
-    alive_hist = alive_tm.transpose(1, 0, 2)
-    renewed_hist = renewed_tm.transpose(1, 0, 2)
-    pipe_forecast = pipe_tm[:, :, :look].transpose(1, 0, 2).astype(float)
-    wins = np.ascontiguousarray(wins_hist[:, :months])
-    revenue = _revenue(
-        ln=ln,
-        act_hist=act_hist,
-        expansion_hist=expansion_hist,
+    history = _History(
         wins=wins,
-        alive_hist=alive_hist,
-        renewed_hist=renewed_hist,
-        con_value=con_value,
-        con_onehot=con_onehot,
+        kept=kept_hist,
+        due_sched=due_sched,
+        exist_sched=exist_sched,
+        rate=rate_tm,
+        expansion=expansion_tm,
+        factor=factor_tm,
+        pipe=pipe_tm,
+        alive=alive_tm,
+        renewed=renewed_tm,
     )
-    coverage = _coverage(
+    revenue, coverage, pipeline_open = _summarise(
         scenario=scenario,
         ln=ln,
-        revenue_total=revenue.sum(axis=(2, 3)),
-        act_total=act_hist.sum(axis=0),
-        wins_hist=wins_hist,
-        renew_hist=renew_hist,
-        exist_sched=exist_sched,
-        factor_hist=factor_hist,
+        history=history,
         pool_base=pool_base,
-        expansion_total=expansion_hist.sum(axis=2),
-        pipe_forecast=pipe_forecast,
-        rate_hist=rate_hist,
-        alive_hist=alive_hist,
-        contracts=(con_end0, con_term, con_value, con_base),
+        contracts=(con_end0, con_term, con_value, con_base, con_onehot),
     )
     return EngineOutput(
         revenue=revenue,
@@ -412,8 +418,109 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
         renewals_kept=np.ascontiguousarray(kept_tm.T),
         coverage=coverage,
         care_index=np.ascontiguousarray(care_tm.T),
-        pipeline_open=np.ascontiguousarray(pipe_tm[:, :, look:].transpose(1, 0, 2), dtype=float),
+        pipeline_open=pipeline_open,
     )
+
+
+@dataclass(frozen=True)
+class _History:
+    """What the monthly loop keeps for the whole-array steps after it."""
+
+    wins: np.ndarray  # (runs, months, lines) deals won
+    kept: np.ndarray  # (runs, months, lines) pooled contracts renewed
+    due_sched: np.ndarray  # (months + look + 1, runs, lines) new/renewed pooled contracts ending
+    exist_sched: np.ndarray  # (months + look + 1, lines) starting-book contracts ending
+    rate: np.ndarray  # (months, runs, lines) opportunity rate
+    expansion: np.ndarray  # (months, runs, lines) add-on value per year
+    factor: np.ndarray  # (months, runs) care factor on renewal chances
+    pipe: np.ndarray  # (months, runs, look + lines) float32: win-weighted forecast | open deals
+    alive: np.ndarray  # (months, contracts, runs) explicit contract in force
+    renewed: np.ndarray  # (months, contracts, runs) explicit contract renewed at least once
+
+
+_BLOCK = 1 << 16
+"""Elements per run block in the whole-array steps: small enough to stay in cache."""
+
+
+def _summarise(
+    *,
+    scenario: Scenario,
+    ln: _Lines,
+    history: _History,
+    pool_base: np.ndarray,
+    contracts: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Revenue by line and source, forward coverage and open pipeline per run and month.
+
+    Runs are independent here, so this works through them a block at a time: the
+    block's temporaries stay in cache instead of streaming through memory.
+    """
+    hist = history
+    runs, months, n_lines = hist.wins.shape
+    look = hist.pipe.shape[2] - n_lines
+    con_value, con_onehot = contracts[2], contracts[4]
+    revenue = np.empty((runs, months, n_lines, len(SOURCES)))
+    coverage = np.empty((runs, months))
+    pipeline_open = np.empty((runs, months, n_lines))
+    terms = _coverage_terms(scenario=scenario, ln=ln, pool_base=pool_base, contracts=contracts)
+    # A contract signed in month s is in force from s to s + term - 1: a running sum of
+    # contracts signed, minus the same sum ``term`` months earlier (one-off: none).
+    lag = np.maximum(np.arange(1, months + 1)[:, None] - np.where(ln.recurring, ln.term, 0), 0)
+    exist_left = hist.exist_sched.sum(axis=0) - np.cumsum(hist.exist_sched[:months], axis=0)
+    exist_revenue = exist_left * ln.monthly_value
+    one_off_value = ln.deal * ~ln.recurring
+    monthly_con = con_onehot * (con_value / 12.0)[:, None]  # (contracts, lines)
+    block = max(1, _BLOCK // ((months + look) * (2 * look + n_lines)))
+    for first in range(0, runs, block):  # blocks of runs, each vectorised over its runs
+        sl = slice(first, min(first + block, runs))
+        n_new = _in_force(hist.wins[sl], lag)
+        n_ren = _in_force(hist.kept[sl], lag)
+        expansion = hist.expansion[:, sl].transpose(1, 0, 2)
+        rev = revenue[sl]
+        rev[..., 0] = exist_revenue
+        np.multiply(n_new, ln.monthly_value, out=rev[..., 1])
+        np.multiply(n_ren, ln.monthly_value, out=rev[..., 2])
+        np.divide(expansion, 12.0, out=rev[..., 3])
+        np.multiply(hist.wins[sl], one_off_value, out=rev[..., 4])
+        alive = hist.alive[:, :, sl]
+        if con_value.size:
+            renewed = hist.renewed[:, :, sl]
+            # One (months, contracts) @ (contracts, lines) product per run, each matrix
+            # contiguous by contract as BLAS wants it.
+            fresh = _per_run(alive & ~renewed)
+            again = _per_run(alive & renewed)
+            rev[..., 0] += fresh @ monthly_con
+            rev[..., 2] += again @ monthly_con
+        act_total = np.empty((months, rev.shape[0], n_lines)).transpose(1, 0, 2)
+        np.add(n_new, n_ren, out=act_total)
+        act_total += exist_left
+        coverage[sl] = _coverage(
+            terms=terms,
+            revenue_total=rev.sum(axis=(2, 3)),
+            act_total=act_total,
+            ends_sched=hist.due_sched[: months + look, sl].transpose(1, 0, 2),
+            exist_sched=hist.exist_sched[: months + look],
+            factor=hist.factor[:, sl].T,
+            expansion_total=expansion.sum(axis=2),
+            pipe_forecast=hist.pipe[:, sl, :look],
+            rate=hist.rate[:, sl].transpose(1, 0, 2),
+            alive=alive,
+        )
+        pipeline_open[sl] = hist.pipe[:, sl, look:].transpose(1, 0, 2)
+    return revenue, coverage, pipeline_open
+
+
+def _per_run(flags: np.ndarray) -> np.ndarray:
+    """(months, contracts, runs) flags as float (runs, months, contracts), contract-contiguous."""
+    return np.ascontiguousarray(flags.transpose(0, 2, 1), dtype=float).transpose(1, 0, 2)
+
+
+def _in_force(started: np.ndarray, lag: np.ndarray) -> np.ndarray:
+    """Contracts in force at each month end, (runs, months, lines), from those started."""
+    runs, months, n_lines = started.shape
+    signed = np.zeros((runs, months + 1, n_lines), dtype=np.int64)  # signed before month i
+    np.cumsum(started, axis=1, out=signed[:, 1:])
+    return signed[:, 1:] - signed[:, lag, np.arange(n_lines)]
 
 
 def _pipeline_kernel(ln: _Lines, pl: _Pipeline, look: int) -> np.ndarray:
@@ -427,114 +534,104 @@ def _pipeline_kernel(ln: _Lines, pl: _Pipeline, look: int) -> np.ndarray:
     return per_deal * ln.win[line][:, None]
 
 
-def _revenue(
-    *,
-    ln: _Lines,
-    act_hist: np.ndarray,
-    expansion_hist: np.ndarray,
-    wins: np.ndarray,
-    alive_hist: np.ndarray,
-    renewed_hist: np.ndarray,
-    con_value: np.ndarray,
-    con_onehot: np.ndarray,
-) -> np.ndarray:
-    """Revenue recognised per month by line and source, (runs, months, lines, sources)."""
-    runs, months, n_lines = wins.shape
-    revenue = np.empty((runs, months, n_lines, len(SOURCES)))
-    mv = ln.monthly_value
-    revenue[..., 0] = act_hist[0] * mv
-    revenue[..., 1] = act_hist[1] * mv
-    revenue[..., 2] = act_hist[2] * mv
-    revenue[..., 3] = expansion_hist / 12.0
-    revenue[..., 4] = wins * (ln.deal * ~ln.recurring)
-    if con_value.size:
-        monthly = con_onehot * (con_value / 12.0)[:, None]  # (contracts, lines)
-        fresh = alive_hist & ~renewed_hist
-        again = alive_hist & renewed_hist
-        revenue[..., 0] += fresh.astype(float) @ monthly
-        revenue[..., 2] += again.astype(float) @ monthly
-    return revenue
+@dataclass(frozen=True)
+class _CoverageTerms:
+    """Per-scenario constants of the forward coverage, shared by every block of runs."""
+
+    weights: np.ndarray  # (lines, 2 * look): value | likely-renewed value of contracts ending
+    mv: np.ndarray  # (lines,) monthly value of one pooled contract
+    flow: np.ndarray  # (lines, look) revenue per unit of opportunity rate
+    contract_values: np.ndarray  # (months, contracts, 2 * look): in force | up for renewal
+    target: float | None
 
 
-def _coverage(
+def _coverage_terms(
     *,
     scenario: Scenario,
     ln: _Lines,
-    revenue_total: np.ndarray,
-    act_total: np.ndarray,
-    wins_hist: np.ndarray,
-    renew_hist: np.ndarray,
-    exist_sched: np.ndarray,
-    factor_hist: np.ndarray,
     pool_base: np.ndarray,
-    expansion_total: np.ndarray,
-    pipe_forecast: np.ndarray,
-    rate_hist: np.ndarray,
-    alive_hist: np.ndarray,
-    contracts: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-) -> np.ndarray:
-    """Forward coverage at each month end: what the next months can already see coming
-    (signed contracts, likely renewals, win-weighted pipeline, prospecting at the current
-    rate) over what those months need (target or run-rate); the worst month counts."""
-    runs, months = revenue_total.shape
-    n_lines = len(ln.term)
-    look = pipe_forecast.shape[2]
-    line_idx = np.arange(n_lines)
-
-    # Pooled contracts scheduled to end in month u, as known from history: (runs, u, lines).
-    u = np.arange(months + look)
-    src = u[:, None] - ln.term[None, :]
-    known = ln.recurring[None, :] & (src >= 0) & (src < months)
-    src = np.where(known, src, months)  # the all-zero history row
-    ends = (wins_hist[:, src, line_idx] * ln.recurring + renew_hist[:, src, line_idx]).astype(float)
-    ends += exist_sched[np.minimum(u, exist_sched.shape[0] - 1)]
-
+    contracts: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+) -> _CoverageTerms:
+    months = scenario.simulation.months
+    look = scenario.thresholds.coverage_lookahead_months
     mv = ln.monthly_value
-    flow = _flow_kernel(ln, look)  # (lines, look)
     # Contracts known to end by t + h are weighted by their renewal chance, which is
     # pool_base x care factor (both at most 1), so the sum over lines splits into two
     # weighted sums of the ending schedule, computed for every h at once.
     hs = np.arange(1, look + 1)
     signed = hs[None, :] <= ln.term[:, None]  # (lines, look): ends known at month t
     weights = np.concatenate([signed * mv[:, None], signed * (mv * pool_base)[:, None]], axis=1)
-    ends_w = ends @ weights  # (runs, months + look, 2 * look)
-    contracted = act_total @ mv  # (runs, months): pooled revenue in force at month t
-    con_end0, con_term, con_value, con_base = contracts
+    con_end0, con_term, con_value, con_base, _ = contracts
     t_idx = np.arange(months)
-    if con_value.size:
-        # Next end month after each month t, per contract (due months are fixed).
-        passed = np.maximum(t_idx[None, :] - con_end0[:, None], -1)
-        next_end = np.where(
-            t_idx[None, :] < con_end0[:, None],
-            con_end0[:, None],
-            con_end0[:, None] + con_term[:, None] * (passed // con_term[:, None] + 1),
-        )  # (contracts, months)
-        alive_f = alive_hist.astype(float)
+    # Next end month after each month t, per contract (due months are fixed).
+    passed = np.maximum(t_idx[None, :] - con_end0[:, None], -1)
+    next_end = np.where(
+        t_idx[None, :] < con_end0[:, None],
+        con_end0[:, None],
+        con_end0[:, None] + con_term[:, None] * (passed // con_term[:, None] + 1),
+    )  # (contracts, months)
+    in_force = next_end.T[:, :, None] > t_idx[:, None, None] + hs  # (months, contracts, look)
+    # Value of each explicit contract at month t + h: certain while in force, else its
+    # renewal chance before care (the care factor multiplies it per run).
+    sure = in_force * (con_value / 12.0)[:, None]
+    maybe = ~in_force * (con_value * con_base / 12.0)[:, None]
+    return _CoverageTerms(
+        weights=weights,
+        mv=mv,
+        flow=_flow_kernel(ln, look),
+        contract_values=np.concatenate([sure, maybe], axis=2),
+        target=scenario.targets.quarterly_revenue,
+    )
 
+
+def _coverage(
+    *,
+    terms: _CoverageTerms,
+    revenue_total: np.ndarray,
+    act_total: np.ndarray,
+    ends_sched: np.ndarray,
+    exist_sched: np.ndarray,
+    factor: np.ndarray,
+    expansion_total: np.ndarray,
+    pipe_forecast: np.ndarray,
+    rate: np.ndarray,
+    alive: np.ndarray,
+) -> np.ndarray:
+    """Forward coverage at each month end: what the next months can already see coming
+    (signed contracts, likely renewals, win-weighted pipeline, prospecting at the current
+    rate) over what those months need (target or run-rate); the worst month counts."""
+    runs, months = revenue_total.shape
+    look = terms.flow.shape[1]
+    # Pooled contracts scheduled to end in month u, as known from history: (runs, u, lines).
+    ends = np.empty(ends_sched.shape)
+    np.add(ends_sched, exist_sched, out=ends)
+    ends_w = ends @ terms.weights  # (runs, months + look, 2 * look)
+    contracted = act_total @ terms.mv  # (runs, months): pooled revenue in force at month t
     seen_base = expansion_total / 12.0 + contracted
+    if alive.shape[1]:
+        # Value of explicit contracts per run, month and h, summed over contracts in
+        # contract order: (months, 2 * look, runs). Runs are the fastest axis, so the
+        # sum over contracts is a plain running sum (the order fixes the rounding).
+        con_seen = np.einsum("tcr,tck->tkr", alive.astype(float), terms.contract_values)
     gone_value = np.zeros((runs, months))
     gone_kept = np.zeros((runs, months))
     worst = np.full((runs, months), np.inf)
     for h in range(1, look + 1):  # a loop over the look-ahead months (at most 24)
         gone_value += ends_w[:, h : h + months, h - 1]
         gone_kept += ends_w[:, h : h + months, look + h - 1]
-        seen = seen_base - gone_value + factor_hist * gone_kept
-        seen += pipe_forecast[:, :, h - 1] + rate_hist @ flow[:, h - 1]
-        if con_value.size:
-            in_force = (next_end > t_idx[None, :] + h).T  # (months, contracts)
-            sure = in_force * (con_value / 12.0)
-            maybe = ~in_force * (con_value * con_base / 12.0)
-            seen += np.einsum("rtc,tc->rt", alive_f, sure)
-            seen += factor_hist * np.einsum("rtc,tc->rt", alive_f, maybe)
+        seen = seen_base - gone_value + factor * gone_kept
+        seen += pipe_forecast[:, :, h - 1].T + rate @ terms.flow[:, h - 1]
+        if alive.shape[1]:
+            seen += con_seen[:, h - 1].T
+            seen += factor * con_seen[:, look + h - 1].T
         np.minimum(worst, seen, out=worst)
 
-    target = scenario.targets.quarterly_revenue
-    if target:
-        need = np.full((runs, months), target / 3.0)
+    if terms.target:
+        need = np.full((runs, months), terms.target / 3.0)
     else:  # run-rate: average monthly revenue over the last three months
         csum = np.cumsum(revenue_total, axis=1)
         lagged = np.concatenate([np.zeros((runs, 3)), csum[:, :-3]], axis=1)[:, :months]
-        need = (csum - lagged) / np.minimum(t_idx + 1, 3)
+        need = (csum - lagged) / np.minimum(np.arange(1, months + 1), 3)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(need > 0, worst / np.where(need > 0, need, 1.0), COVERAGE_CAP)
     return np.clip(ratio, 0.0, COVERAGE_CAP)
