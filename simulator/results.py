@@ -17,7 +17,7 @@ import pandas as pd
 from .budget import SIMULATION_BUDGET
 from .engine import SOURCES, EngineOutput, run_engine
 from .metrics import VERDICTS, RunMetrics, WhiplashReport, assess
-from .models import Scenario, month_label
+from .models import MAX_CELLS, MAX_RUNS, Scenario, month_label
 
 PERCENTILES = (10, 50, 90)
 SOURCE_LABELS = {
@@ -250,10 +250,14 @@ def simulate(
     may also be a ``numpy.random.Generator`` (no global random state is used).
     """
     n_runs = scenario.simulation.runs if runs is None else int(runs)
-    if n_runs < 1:
-        raise ValueError("runs must be at least 1")
-    rng = make_generator(seed, scenario.simulation.seed)
+    if not 1 <= n_runs <= MAX_RUNS:
+        raise ValueError(f"runs: {n_runs} is outside 1..{MAX_RUNS:,}")
     cells = n_runs * scenario.simulation.months * len(scenario.product_lines)
+    if cells > MAX_CELLS:
+        raise ValueError(
+            f"runs x months x product lines = {cells:,} is above the limit of {MAX_CELLS:,}"
+        )
+    rng = make_generator(seed, scenario.simulation.seed)
     with SIMULATION_BUDGET.hold(cells):  # concurrent sessions share memory (budget.py)
         output = run_engine(scenario, runs=n_runs, rng=rng)
     start = scenario.start_index

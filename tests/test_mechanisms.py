@@ -182,3 +182,17 @@ def test_coverage_sees_a_renewal_coming():
     coverage = simulate(s, seed=1).output.coverage
     np.testing.assert_allclose(coverage[:, :4], 1.0)
     np.testing.assert_allclose(coverage[:, 4:10], 0.5)
+
+
+def test_simulate_refuses_runs_beyond_the_limits():
+    from simulator.models import MAX_RUNS
+
+    s = bare()
+    with pytest.raises(ValueError, match="runs"):
+        simulate(s, runs=0)
+    with pytest.raises(ValueError, match="runs"):
+        simulate(s, runs=MAX_RUNS + 1)
+    long = apply_overrides(s, ["simulation.months=120"])
+    long = apply_overrides(long, ["product_lines.b.name=B", "product_lines.c.name=C"])
+    with pytest.raises(ValueError, match="above the limit"):
+        simulate(long, runs=MAX_RUNS)
