@@ -107,10 +107,12 @@ class _Pipeline:
     """Layout of the pipeline: one flat axis of (line, age) cells, oldest first per line.
 
     Line ``l`` owns ``expiry[l]`` cells; a deal at age ``cycle`` is mature and one that
-    reaches its expiry age is lost to "no decision". The monthly decision step works on
-    one float32 matrix per run, ``[cells | closing budget per line | 1]``, so that "how
-    much budget is left for this cell once the older deals of its line are decided"
-    and "deals decided per line" are each a single matrix product. All entries are
+    reaches its expiry age is lost to "no decision". The state is stored cells x runs,
+    as rows ``[cells | closing budget per line | 1]`` of a float32 window that slides
+    down a taller buffer one row a month: sliding is the ageing (each line's oldest
+    cell moves into the previous line's youngest, which is then refilled), and "budget
+    left for this cell once the older deals of its line are decided" and "deals
+    decided per line" are each one matrix product with the window. All entries are
     whole numbers below 2**24, so float32 sums are exact in any order.
     """
 
@@ -118,8 +120,8 @@ class _Pipeline:
     line_of: np.ndarray  # (cells,) line of each cell
     age: np.ndarray  # (cells,) age in months
     youngest: np.ndarray  # (lines,) cell of age 0
-    budget_left: np.ndarray  # (cells + lines + 1, cells): budget - slack - older eligible deals
-    decided: np.ndarray  # (cells, 2 * lines): deals taken per line, mature | pulled forward
+    budget_left: np.ndarray  # (cells, cells + lines + 1): budget - slack - older eligible deals
+    decided: np.ndarray  # (2 * lines, cells): deals taken per line, mature | pulled forward
 
 
 def _pipeline(lines: _Lines, slack: np.ndarray) -> _Pipeline:
@@ -153,8 +155,8 @@ def _pipeline(lines: _Lines, slack: np.ndarray) -> _Pipeline:
         line_of=line_of,
         age=age,
         youngest=starts + expiry - 1,
-        budget_left=budget_left.astype(np.float32),
-        decided=decided.astype(np.float32),
+        budget_left=np.ascontiguousarray(budget_left.T, dtype=np.float32),
+        decided=np.ascontiguousarray(decided.T, dtype=np.float32),
     )
 
 
@@ -209,15 +211,13 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
     exist_sched = np.zeros((padded, n_lines), dtype=np.int64)
     recent_buyers0 = np.zeros(n_lines)
     expansion0 = np.zeros(n_lines)
-    # [pipeline cells | closing budget per line | 1], see _Pipeline.
-    decide = np.zeros((runs, pl.size + n_lines + 1), dtype=np.float32)
-    decide[:, -1] = 1.0
-    pipe = decide[:, : pl.size]
-    budget = decide[:, pl.size : -1]
+    # Pipeline window rows [cells | budget | 1] start at row t + 1 in month t; see _Pipeline.
+    window = pl.size + n_lines + 1
+    pipe_buf = np.zeros((months + window, runs), dtype=np.float32)
     if warm:
         young = pl.age < ln.cycle[pl.line_of]
         lam = np.where(young, prior_rate[pl.line_of], 0.0)
-        pipe[:] = rng.poisson(np.broadcast_to(lam, (runs, pl.size)))
+        pipe_buf[: pl.size] = rng.poisson(np.broadcast_to(lam, (runs, pl.size))).T
         for i in np.flatnonzero(rec):  # a loop over product lines (at most 8)
             spread = _int_spread(prior_wins[i] * lifetime[i], int(ln.term[i]))[:padded]
             exist_sched[: len(spread), i] = spread
@@ -265,7 +265,7 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
     # they are kept as running totals and per-month counts, and the per-source
     # contract counts are rebuilt after the loop (see _Summary).
     horizon = months + look
-    due_sched = np.zeros((horizon + 1, runs, n_lines), dtype=np.int32)  # pooled ends by month
+    due_sched = np.zeros((horizon + 1, n_lines, runs), dtype=np.int32)  # pooled ends by month
     due_row = np.where(rec, ln.term, horizon)  # months from start to end; one-off: never read
     wins = np.empty((runs, months, n_lines), dtype=np.int64)
     kept_hist = np.empty((runs, months, n_lines), dtype=np.int32)
@@ -283,58 +283,72 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
     pipe_kernel = np.concatenate([_pipeline_kernel(ln, pl, look), line_cells], axis=1).astype(
         np.float32
     )
+    # Per-line state is held lines x runs: per-line constants (columns) and per-run
+    # factors (rows) then both broadcast along contiguous rows. Random draws are given
+    # the (runs, lines) view, which keeps the order of the draws.
     line_idx = np.arange(n_lines)
-    rec_i = rec.astype(np.int64)
-    # Sums over lines as products with ones, much cheaper than a reduction along a short
-    # axis and the same result whenever the order of additions cannot matter: counts
-    # (whole numbers), or two lines. Recent one-off buyers start from a fractional warm
-    # book, so with more lines their sum keeps numpy's own order.
-    ones = np.ones(n_lines)
-    ones_i = np.ones(n_lines, dtype=np.int64)
-    exact_clients = n_lines <= 2 or bool(np.all(recent_buyers0 == np.floor(recent_buyers0)))
-    one_off = 1.0 - rec_f
+    rec_col = rec_f[:, None]
+    rec_i = rec.astype(np.int64)[:, None]
+    one_off = (1.0 - rec_f)[:, None]
+    deal_rec_col = deal_rec[:, None]
+    pool_base_col = pool_base[:, None]
+    base_rate = (attract_fte * ln.focus * ln.leads)[:, None]
     has_one_off = bool(one_off.any())
-    buyers_year = np.empty((12 if has_one_off else 0, runs, n_lines))  # one-off buyers by month
+    buyers_year = np.empty((12 if has_one_off else 0, n_lines, runs))  # one-off buyers by month
+    # Sums over lines add whole rows. Numpy's own sum of a (runs, lines) row adds in
+    # another order, which only matters for fractions over three lines or more: recent
+    # one-off buyers start from a fractional warm book, so then their sum uses it.
+    exact_clients = n_lines <= 2 or bool(np.all(recent_buyers0 == np.floor(recent_buyers0)))
     # Pooled contracts in force (starting book + new + renewed); whole numbers.
-    pooled = np.broadcast_to(exist_sched.sum(axis=0), (runs, n_lines)).astype(float)
-    expansion = np.broadcast_to(expansion0, (runs, n_lines)).copy()
-    recent_buyers = np.broadcast_to(recent_buyers0, (runs, n_lines)).copy()
+    pooled = np.repeat(exist_sched.sum(axis=0)[:, None], runs, axis=1).astype(float)
+    expansion = np.repeat(expansion0[:, None], runs, axis=1)
+    recent_buyers = np.repeat(recent_buyers0[:, None], runs, axis=1)
+    con_accounts = np.ascontiguousarray(con_accounts.T)
+    con_book = np.ascontiguousarray(con_book.T)
     care_index = np.ones(runs)
-    credit = np.zeros((runs, n_lines))
-    base_rate = attract_fte * ln.focus * ln.leads
+    credit = np.zeros((n_lines, runs))  # closing capacity carried over
+    capacity_col = capacity[:, None]
     win_p = np.stack([ln.win, ln.win * eng.pull_forward_win_factor])[:, None, :]
+    rate = np.empty((n_lines, runs))
 
     for t in range(months):
         # 1. Age the pipeline one month (oldest cells drop off: lost to "no decision").
-        pipe[:, :-1] = pipe[:, 1:]
+        state = pipe_buf[t + 1 : t + 1 + window]
+        pipe = state[: pl.size]  # (cells, runs)
 
         # 2. New opportunities: prospecting on each line plus referrals from clients,
         #    which need leverage effort in proportion to the client base.
         accounts = pooled + con_accounts
-        clients = accounts * rec_f + recent_buyers * one_off
-        n_clients = clients @ ones if exact_clients else clients.sum(axis=1)
+        clients = accounts * rec_col + recent_buyers * one_off
+        if exact_clients:
+            n_clients = np.add.reduce(clients, axis=0)
+        else:
+            n_clients = np.ascontiguousarray(clients.T).sum(axis=1)
         lev_cov = _stage_coverage(leverage_fte, eng.leverage_effort_per_account * n_clients)
-        rate = np.multiply(referral_monthly, clients, out=rate_tm[t])
-        rate *= lev_cov[:, None]
-        np.add(base_rate, rate, out=rate)
-        pipe[:, pl.youngest] = rng.poisson(rate)
+        np.multiply(referral_monthly, clients, out=rate)
+        rate *= lev_cov
+        rate += base_rate
+        rate_tm[t] = rate.T
+        pipe[pl.youngest] = rng.poisson(rate.T).T
 
         # 3. Decisions, oldest first: closing capacity works mature deals, and capacity
         #    idle beyond the slack pulls immature deals forward at a lower win rate.
-        credit += capacity
-        np.floor(credit + 1e-9, out=budget)
-        take = decide @ pl.budget_left
+        credit += capacity_col
+        np.floor(credit + 1e-9, out=state[pl.size : -1])
+        state[-1] = 1.0
+        take = pl.budget_left @ state
         np.maximum(take, 0.0, out=take)
         np.minimum(take, pipe, out=take)
         pipe -= take
-        decided = take @ pl.decided  # (runs, 2 * lines): mature | pulled forward
-        credit = np.minimum(credit - decided[:, :n_lines] - decided[:, n_lines:], 1.0)
-        # Both win draws in one call: all mature decisions, then all pulled ones.
-        n_decided = decided.astype(np.int64).reshape(runs, 2, n_lines).transpose(1, 0, 2)
+        decided = pl.decided @ take  # (2 * lines, runs): mature | pulled forward
+        credit = np.minimum(credit - decided[:n_lines] - decided[n_lines:], 1.0)
+        # Both win draws in one call, in (runs, lines) order: all mature, then all pulled.
+        n_decided = decided.astype(np.int64).reshape(2, n_lines, runs).transpose(0, 2, 1)
         won_mp = rng.binomial(n_decided, win_p)
-        won = won_mp[0] + won_mp[1]
-        wins[:, t] = won
-        np.matmul(pipe, pipe_kernel, out=pipe_tm[t])
+        won_rl = won_mp[0] + won_mp[1]
+        wins[:, t] = won_rl
+        won = np.ascontiguousarray(won_rl.T)
+        np.matmul(pipe.T, pipe_kernel, out=pipe_tm[t])
         if has_one_off:  # one-off buyers count as clients for a year
             if t >= 12:
                 recent_buyers -= buyers_year[t % 12]
@@ -343,8 +357,10 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
 
         # 4. Care: onboarding for new clients and account care for the book, smoothed.
         #    A stage with nothing to do is fully covered, even with no one on it.
-        cov_eng = _stage_coverage(engage_fte, eng.onboarding_effort_per_client * (won @ ones))
-        cov_ret = _stage_coverage(retain_fte, eng.care_effort_per_account * (accounts @ ones))
+        n_won = np.add.reduce(won, axis=0)
+        cov_eng = _stage_coverage(engage_fte, eng.onboarding_effort_per_client * n_won)
+        n_accounts = np.add.reduce(accounts, axis=0)
+        cov_ret = _stage_coverage(retain_fte, eng.care_effort_per_account * n_accounts)
         care_index += (0.4 * cov_eng + 0.6 * cov_ret - care_index) / memory
         care_tm[t] = care_index
         care_factor = np.subtract(1.0, care_index, out=factor_tm[t])
@@ -353,18 +369,20 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
 
         # 5. Pooled contracts (starting book, new business, renewed) reaching their end.
         #    Contracts that start now are booked into the month they will end.
-        ending = due_sched[t] + exist_sched[t]
-        kept = rng.binomial(ending, np.minimum(pool_base * care_factor[:, None], 1.0))
-        kept_hist[:, t] = kept
+        ending = due_sched[t] + exist_sched[t][:, None]
+        p_keep = np.minimum(pool_base_col * care_factor, 1.0)
+        kept_rl = rng.binomial(ending.T, p_keep.T)
+        kept_hist[:, t] = kept_rl
+        kept = np.ascontiguousarray(kept_rl.T)
         starts = won * rec_i + kept
-        due_sched[np.minimum(t + due_row, horizon), :, line_idx] = starts.T
-        book_before = accounts * deal_rec + con_book
-        lost_value = (ending - kept) * deal_rec
+        due_sched[np.minimum(t + due_row, horizon), line_idx] = starts
+        book_before = accounts * deal_rec_col + con_book
+        lost_value = (ending - kept) * deal_rec_col
         pooled += starts - ending
-        np.matmul(ending, ones_i, out=due_tm[t])
-        np.matmul(kept, ones_i, out=kept_tm[t])
+        np.add.reduce(ending, axis=0, out=due_tm[t])
+        np.add.reduce(kept, axis=0, out=kept_tm[t])
 
-        # 6. Explicit contracts due this month renew or leave.
+        # 6. Explicit contracts due this month renew or leave (computed runs x contracts).
         cols = due_cols.get(t)
         if cols:
             p_con = np.minimum(con_base[cols] * care_factor[:, None], 1.0)
@@ -374,9 +392,9 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
             con_alive[:, cols] = due & ok
             con_renewed[:, cols] |= due & ok
             onehot = con_onehot[cols]
-            lost_value += (dropped * con_value[cols]) @ onehot
-            con_accounts = con_alive @ con_onehot
-            con_book = (con_alive * con_value) @ con_onehot
+            lost_value += ((dropped * con_value[cols]) @ onehot).T
+            con_accounts = np.ascontiguousarray((con_alive @ con_onehot).T)
+            con_book = np.ascontiguousarray(((con_alive * con_value) @ con_onehot).T)
             due_tm[t] += due.sum(axis=1)
             kept_tm[t] += (due & ok).sum(axis=1)
         if n_con:
@@ -386,10 +404,10 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
         # 7. Expansion: lost accounts take their add-ons with them, add-ons lapse after
         #    a year, and cared-for clients buy more in proportion to leverage effort.
         keep_share = 1.0 - lost_value / np.maximum(book_before, _TINY)
-        book_now = pooled * deal_rec + con_book
+        book_now = pooled * deal_rec_col + con_book
         expansion *= np.clip(keep_share, 0.0, 1.0) * lapse
-        expansion += (expansion_monthly * (lev_cov * care_index))[:, None] * book_now
-        expansion_tm[t] = expansion
+        expansion += expansion_monthly * (lev_cov * care_index) * book_now
+        expansion_tm[t] = expansion.T
 
     history = _History(
         wins=wins,
@@ -428,7 +446,7 @@ class _History:
 
     wins: np.ndarray  # (runs, months, lines) deals won
     kept: np.ndarray  # (runs, months, lines) pooled contracts renewed
-    due_sched: np.ndarray  # (months + look + 1, runs, lines) new/renewed pooled contracts ending
+    due_sched: np.ndarray  # (months + look + 1, lines, runs) new/renewed pooled contracts ending
     exist_sched: np.ndarray  # (months + look + 1, lines) starting-book contracts ending
     rate: np.ndarray  # (months, runs, lines) opportunity rate
     expansion: np.ndarray  # (months, runs, lines) add-on value per year
@@ -498,7 +516,7 @@ def _summarise(
             terms=terms,
             revenue_total=rev.sum(axis=(2, 3)),
             act_total=act_total,
-            ends_sched=hist.due_sched[: months + look, sl].transpose(1, 0, 2),
+            ends_sched=hist.due_sched[: months + look, :, sl].transpose(2, 0, 1),
             exist_sched=hist.exist_sched[: months + look],
             factor=hist.factor[:, sl].T,
             expansion_total=expansion.sum(axis=2),
