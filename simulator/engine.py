@@ -295,10 +295,10 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
     base_rate = (attract_fte * ln.focus * ln.leads)[:, None]
     has_one_off = bool(one_off.any())
     buyers_year = np.empty((12 if has_one_off else 0, n_lines, runs))  # one-off buyers by month
-    # Sums over lines add whole rows. Numpy's own sum of a (runs, lines) row adds in
-    # another order, which only matters for fractions over three lines or more: recent
-    # one-off buyers start from a fractional warm book, so then their sum uses it.
-    exact_clients = n_lines <= 2 or bool(np.all(recent_buyers0 == np.floor(recent_buyers0)))
+    # Sums over lines add whole rows, in line order, as numpy sums fewer than eight
+    # numbers. Eight fractional numbers (recent one-off buyers start from a fractional
+    # warm book) are summed pairwise by numpy, so that case keeps numpy's sum.
+    exact_clients = n_lines < 8 or bool(np.all(recent_buyers0 == np.floor(recent_buyers0)))
     # Pooled contracts in force (starting book + new + renewed); whole numbers.
     pooled = np.repeat(exist_sched.sum(axis=0)[:, None], runs, axis=1).astype(float)
     expansion = np.repeat(expansion0[:, None], runs, axis=1)
