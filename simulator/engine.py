@@ -52,6 +52,18 @@ def relationship_factor(scenario: Scenario, contacts, years):
     return (1.0 - orphan) + orphan * scenario.engagement.orphan_renewal_factor
 
 
+def _sum_lines(x: np.ndarray) -> np.ndarray:
+    """Sum of a (lines, runs) array over lines, as numpy sums each run's (lines,) row.
+
+    Numpy adds fewer than eight numbers in order, which adding whole rows reproduces;
+    eight are summed pairwise, so then numpy's own sum is used (the order of additions
+    decides the rounding of fractions).
+    """
+    if len(x) < 8:
+        return np.add.reduce(x, axis=0)
+    return np.ascontiguousarray(x.T).sum(axis=1)
+
+
 def _stage_coverage(effort: float, need: np.ndarray) -> np.ndarray:
     """Share of a stage's need its effort covers, 0..1; nothing to do counts as covered."""
     if effort <= 0:
@@ -271,11 +283,12 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
     kept_hist = np.empty((runs, months, n_lines), dtype=np.int32)
     rate_tm = np.empty((months, runs, n_lines))
     expansion_tm = np.empty((months, runs, n_lines))
-    care_tm = np.empty((months, runs))
-    factor_tm = np.empty((months, runs))
+    care_hist = np.empty((runs, months))
+    factor_hist = np.empty((runs, months))
+    expansion_total = np.empty((runs, months))
     pipe_tm = np.empty((months, runs, look + n_lines), dtype=np.float32)  # forecast | open
-    due_tm = np.empty((months, runs), dtype=np.int64)
-    kept_tm = np.empty((months, runs), dtype=np.int64)
+    due_hist = np.empty((runs, months), dtype=np.int64)
+    kept_sum_hist = np.empty((runs, months), dtype=np.int64)
     alive_tm = np.zeros((months, n_con, runs), dtype=bool)  # runs last: see _coverage
     renewed_tm = np.zeros((months, n_con, runs), dtype=bool)
 
@@ -295,10 +308,6 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
     base_rate = (attract_fte * ln.focus * ln.leads)[:, None]
     has_one_off = bool(one_off.any())
     buyers_year = np.empty((12 if has_one_off else 0, n_lines, runs))  # one-off buyers by month
-    # Sums over lines add whole rows, in line order, as numpy sums fewer than eight
-    # numbers. Eight fractional numbers (recent one-off buyers start from a fractional
-    # warm book) are summed pairwise by numpy, so that case keeps numpy's sum.
-    exact_clients = n_lines < 8 or bool(np.all(recent_buyers0 == np.floor(recent_buyers0)))
     # Pooled contracts in force (starting book + new + renewed); whole numbers.
     pooled = np.repeat(exist_sched.sum(axis=0)[:, None], runs, axis=1).astype(float)
     expansion = np.repeat(expansion0[:, None], runs, axis=1)
@@ -320,11 +329,9 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
         #    which need leverage effort in proportion to the client base.
         accounts = pooled + con_accounts
         clients = accounts * rec_col + recent_buyers * one_off
-        if exact_clients:
-            n_clients = np.add.reduce(clients, axis=0)
-        else:
-            n_clients = np.ascontiguousarray(clients.T).sum(axis=1)
-        lev_cov = _stage_coverage(leverage_fte, eng.leverage_effort_per_account * n_clients)
+        lev_cov = _stage_coverage(
+            leverage_fte, eng.leverage_effort_per_account * _sum_lines(clients)
+        )
         np.multiply(referral_monthly, clients, out=rate)
         rate *= lev_cov
         rate += base_rate
@@ -357,15 +364,14 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
 
         # 4. Care: onboarding for new clients and account care for the book, smoothed.
         #    A stage with nothing to do is fully covered, even with no one on it.
-        n_won = np.add.reduce(won, axis=0)
+        n_won = _sum_lines(won)
         cov_eng = _stage_coverage(engage_fte, eng.onboarding_effort_per_client * n_won)
-        n_accounts = np.add.reduce(accounts, axis=0)
+        n_accounts = _sum_lines(accounts)
         cov_ret = _stage_coverage(retain_fte, eng.care_effort_per_account * n_accounts)
         care_index += (0.4 * cov_eng + 0.6 * cov_ret - care_index) / memory
-        care_tm[t] = care_index
-        care_factor = np.subtract(1.0, care_index, out=factor_tm[t])
-        care_factor *= eng.care_renewal_penalty
-        np.subtract(1.0, care_factor, out=care_factor)
+        care_hist[:, t] = care_index
+        care_factor = 1.0 - eng.care_renewal_penalty * (1.0 - care_index)
+        factor_hist[:, t] = care_factor
 
         # 5. Pooled contracts (starting book, new business, renewed) reaching their end.
         #    Contracts that start now are booked into the month they will end.
@@ -379,8 +385,8 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
         book_before = accounts * deal_rec_col + con_book
         lost_value = (ending - kept) * deal_rec_col
         pooled += starts - ending
-        np.add.reduce(ending, axis=0, out=due_tm[t])
-        np.add.reduce(kept, axis=0, out=kept_tm[t])
+        np.add.reduce(ending, axis=0, out=due_hist[:, t])
+        np.add.reduce(kept, axis=0, out=kept_sum_hist[:, t])
 
         # 6. Explicit contracts due this month renew or leave (computed runs x contracts).
         cols = due_cols.get(t)
@@ -395,8 +401,8 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
             lost_value += ((dropped * con_value[cols]) @ onehot).T
             con_accounts = np.ascontiguousarray((con_alive @ con_onehot).T)
             con_book = np.ascontiguousarray(((con_alive * con_value) @ con_onehot).T)
-            due_tm[t] += due.sum(axis=1)
-            kept_tm[t] += (due & ok).sum(axis=1)
+            due_hist[:, t] += due.sum(axis=1)
+            kept_sum_hist[:, t] += (due & ok).sum(axis=1)
         if n_con:
             alive_tm[t] = con_alive.T
             renewed_tm[t] = con_renewed.T
@@ -408,6 +414,7 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
         expansion *= np.clip(keep_share, 0.0, 1.0) * lapse
         expansion += expansion_monthly * (lev_cov * care_index) * book_now
         expansion_tm[t] = expansion.T
+        expansion_total[:, t] = _sum_lines(expansion)
 
     history = _History(
         wins=wins,
@@ -416,7 +423,8 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
         exist_sched=exist_sched,
         rate=rate_tm,
         expansion=expansion_tm,
-        factor=factor_tm,
+        expansion_total=expansion_total,
+        factor=factor_hist,
         pipe=pipe_tm,
         alive=alive_tm,
         renewed=renewed_tm,
@@ -432,10 +440,10 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
         revenue=revenue,
         bookings=wins * ln.deal,
         wins=wins,
-        renewals_due=np.ascontiguousarray(due_tm.T),
-        renewals_kept=np.ascontiguousarray(kept_tm.T),
+        renewals_due=due_hist,
+        renewals_kept=kept_sum_hist,
         coverage=coverage,
-        care_index=np.ascontiguousarray(care_tm.T),
+        care_index=care_hist,
         pipeline_open=pipeline_open,
     )
 
@@ -450,7 +458,8 @@ class _History:
     exist_sched: np.ndarray  # (months + look + 1, lines) starting-book contracts ending
     rate: np.ndarray  # (months, runs, lines) opportunity rate
     expansion: np.ndarray  # (months, runs, lines) add-on value per year
-    factor: np.ndarray  # (months, runs) care factor on renewal chances
+    expansion_total: np.ndarray  # (runs, months) the same summed over lines
+    factor: np.ndarray  # (runs, months) care factor on renewal chances
     pipe: np.ndarray  # (months, runs, look + lines) float32: win-weighted forecast | open deals
     alive: np.ndarray  # (months, contracts, runs) explicit contract in force
     renewed: np.ndarray  # (months, contracts, runs) explicit contract renewed at least once
@@ -518,8 +527,8 @@ def _summarise(
             act_total=act_total,
             ends_sched=hist.due_sched[: months + look, :, sl].transpose(2, 0, 1),
             exist_sched=hist.exist_sched[: months + look],
-            factor=hist.factor[:, sl].T,
-            expansion_total=expansion.sum(axis=2),
+            factor=hist.factor[sl],
+            expansion_total=hist.expansion_total[sl],
             pipe_forecast=hist.pipe[:, sl, :look],
             rate=hist.rate[:, sl].transpose(1, 0, 2),
             alive=alive,
