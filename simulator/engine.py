@@ -1,12 +1,20 @@
 """The Monte Carlo engine: a scenario in, revenue paths for every run out.
 
-State is held in arrays shaped (runs, ...) and advanced one month at a time; there
-is no Python loop over runs, deals or contracts. Only what needs the month-to-month
+State is held in arrays over all runs and advanced one month at a time; there is no
+Python loop over runs, deals or contracts. Only what needs the month-to-month
 feedback (pipeline, closing capacity, care, renewals, expansion) is computed in the
 monthly loop; revenue by source and the forward coverage are derived afterwards in
-whole-array operations from the stored histories. Randomness comes only from the
-``numpy.random.Generator`` passed in, so the same seed gives the same result bit for
-bit. ``docs/model.md`` states every equation in plain words.
+whole-array operations from the stored histories, a cache-sized block of runs at a
+time. Randomness comes only from the ``numpy.random.Generator`` passed in, so the
+same seed gives the same result bit for bit. ``docs/model.md`` states every equation
+in plain words.
+
+Speed notes (``python -m bench.engine``; figures in ``docs/benchmarks.md``): per-line
+state is stored lines x runs and the pipeline cells x runs, so that numpy works along
+long contiguous rows; random draws are given the (runs, lines) view, which fixes the
+order of the draws. Whole-number counts are summed in whatever order is fastest (the
+sums are exact); sums of money keep one fixed order of additions, because that order
+decides the rounding and results must not move when the code is rearranged.
 """
 
 from __future__ import annotations
@@ -268,14 +276,13 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
             due_cols.setdefault(month, []).append(c)
     con_alive = np.ones((runs, n_con), dtype=bool)
     con_renewed = np.zeros((runs, n_con), dtype=bool)
-    con_accounts = np.broadcast_to(con_onehot.sum(axis=0), (runs, n_lines)).copy()
-    con_book = np.broadcast_to(con_value @ con_onehot, (runs, n_lines)).copy()
+    con_accounts = np.repeat(con_onehot.sum(axis=0)[:, None], runs, axis=1)  # lines x runs
+    con_book = np.repeat((con_value @ con_onehot)[:, None], runs, axis=1)
 
-    # --- Month-by-month state and histories. Histories are month-major, so that
-    # writing one month is one contiguous block; outputs that are (runs, months, ...)
-    # are written in place. Integer counts are exact in any order of additions, so
-    # they are kept as running totals and per-month counts, and the per-source
-    # contract counts are rebuilt after the loop (see _Summary).
+    # --- Histories for the whole-array steps after the loop (see _History) and the
+    # outputs written month by month. Counts are whole numbers, exact in any order of
+    # additions, so the loop keeps running totals and per-month counts, and contracts
+    # in force by source are rebuilt after the loop (_in_force).
     horizon = months + look
     due_sched = np.zeros((horizon + 1, n_lines, runs), dtype=np.int32)  # pooled ends by month
     due_row = np.where(rec, ln.term, horizon)  # months from start to end; one-off: never read
@@ -312,8 +319,6 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
     pooled = np.repeat(exist_sched.sum(axis=0)[:, None], runs, axis=1).astype(float)
     expansion = np.repeat(expansion0[:, None], runs, axis=1)
     recent_buyers = np.repeat(recent_buyers0[:, None], runs, axis=1)
-    con_accounts = np.ascontiguousarray(con_accounts.T)
-    con_book = np.ascontiguousarray(con_book.T)
     care_index = np.ones(runs)
     credit = np.zeros((n_lines, runs))  # closing capacity carried over
     capacity_col = capacity[:, None]
@@ -504,20 +509,24 @@ def _summarise(
         n_ren = _in_force(hist.kept[sl], lag)
         expansion = hist.expansion[:, sl].transpose(1, 0, 2)
         rev = revenue[sl]
-        rev[..., 0] = exist_revenue
-        np.multiply(n_new, ln.monthly_value, out=rev[..., 1])
-        np.multiply(n_ren, ln.monthly_value, out=rev[..., 2])
-        np.divide(expansion, 12.0, out=rev[..., 3])
-        np.multiply(hist.wins[sl], one_off_value, out=rev[..., 4])
         alive = hist.alive[:, :, sl]
         if con_value.size:
             renewed = hist.renewed[:, :, sl]
             # One (months, contracts) @ (contracts, lines) product per run, each matrix
             # contiguous by contract as BLAS wants it.
-            fresh = _per_run(alive & ~renewed)
-            again = _per_run(alive & renewed)
-            rev[..., 0] += fresh @ monthly_con
-            rev[..., 2] += again @ monthly_con
+            con_fresh = _per_run(alive & ~renewed) @ monthly_con
+            con_again = _per_run(alive & renewed) @ monthly_con
+        for i in range(n_lines):  # a loop over product lines (at most 8): long inner loops
+            out = rev[:, :, i]
+            mv = ln.monthly_value[i]
+            out[..., 0] = exist_revenue[:, i]
+            np.multiply(n_new[:, :, i], mv, out=out[..., 1])
+            np.multiply(n_ren[:, :, i], mv, out=out[..., 2])
+            np.divide(expansion[:, :, i], 12.0, out=out[..., 3])
+            np.multiply(hist.wins[sl, :, i], one_off_value[i], out=out[..., 4])
+            if con_value.size:
+                out[..., 0] += con_fresh[:, :, i]
+                out[..., 2] += con_again[:, :, i]
         act_total = np.empty((months, rev.shape[0], n_lines)).transpose(1, 0, 2)
         np.add(n_new, n_ren, out=act_total)
         act_total += exist_left
@@ -579,6 +588,7 @@ def _coverage_terms(
     pool_base: np.ndarray,
     contracts: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
 ) -> _CoverageTerms:
+    """The parts of the forward coverage that do not depend on the run."""
     months = scenario.simulation.months
     look = scenario.thresholds.coverage_lookahead_months
     mv = ln.monthly_value
@@ -647,6 +657,8 @@ def _coverage(
         gone_value += ends_w[:, h : h + months, h - 1]
         gone_kept += ends_w[:, h : h + months, look + h - 1]
         seen = seen_base - gone_value + factor * gone_kept
+        # Win-weighted pipeline, plus prospecting at the current rate (one matrix-vector
+        # product per run, each rounded by BLAS the same way whatever the block).
         seen += pipe_forecast[:, :, h - 1].T + rate @ terms.flow[:, h - 1]
         if alive.shape[1]:
             seen += con_seen[:, h - 1].T
