@@ -33,6 +33,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.Slider_pb2 import Slider
 
 from bench.server import Server, streamlit_server
+from simulator.models import MAX_MONTHS, MAX_RUNS
 from ui import state
 
 FINISHED_OK = (
@@ -41,6 +42,11 @@ FINISHED_OK = (
 )
 THINK = 5.0
 """Mean pause between a participant's moves: move a slider, read the verdict and charts."""
+PATTERNS = {
+    "together": "everyone makes the moves the trainer calls out, each at their own pace",
+    "explore": "each participant makes their own moves",
+    "largest": "each participant asks once for the largest allowed run (memory check)",
+}
 SLIDERS = (state.W_CLOSING, state.W_NEW_BUSINESS, state.W_TURNOVER, state.W_FOCUS_SPLIT)
 """The sliders a participant moves: effort, turnover and focus (each re-simulates)."""
 
@@ -202,17 +208,16 @@ def participant(
     number: int,
     deadline: float,
     think: float,
-    together: bool,
+    pattern: str,
     outcome: Outcome,
     start_gate: threading.Barrier,
 ) -> None:
     """One workshop participant: open the page, then move sliders until the deadline.
 
-    ``together``: every participant makes the same moves in the same order (the trainer
-    calls them out), each at their own pace; otherwise each explores on their own.
+    ``pattern``: see :data:`PATTERNS`.
     """
     pace = random.Random(number)
-    moves = random.Random(0 if together else number)
+    moves = random.Random(0 if pattern == "together" else number)
     try:
         start_gate.wait(timeout=120)
         session = StreamlitSession(server)
@@ -225,6 +230,14 @@ def participant(
         with outcome.lock:
             outcome.sessions_opened += 1
         widgets = first.widgets
+        if pattern == "largest":  # the largest allowed run, a different one per session
+            largest = {
+                widgets[state.W_RUNS][0]: float(MAX_RUNS),
+                widgets[state.W_MONTHS][0]: float(MAX_MONTHS),
+                widgets[state.W_SEED][0]: float(number),
+            }
+            outcome.add(session.rerun(moves=largest))
+            return
         while time.monotonic() < deadline:
             time.sleep(pace.uniform(0.5, 1.5) * think)  # reading the page, then the next move
             if time.monotonic() >= deadline:
@@ -288,7 +301,7 @@ class LoadReport:
     sessions_opened: int
     seconds: float
     think: float
-    together: bool
+    pattern: str
     reruns: int
     errors: list[str]
     open_p50: float
@@ -307,12 +320,16 @@ class LoadReport:
         return not self.errors and self.p95 < TARGET_P95
 
     def lines(self) -> list[str]:
-        how = "the same moves (called out)" if self.together else "each their own moves"
+        if self.pattern == "largest":
+            how = "one move each to the largest allowed run"
+        else:
+            how = f"{PATTERNS[self.pattern]} for {self.seconds:.0f} s, pause between moves "
+            how += f"{self.think / 2:g}-{self.think * 1.5:g} s"
         return [
-            f"sessions: {self.sessions_opened} of {self.sessions} opened; {how} for "
-            f"{self.seconds:.0f} s, pause between moves {self.think / 2:g}-{self.think * 1.5:g} s",
-            f"reruns: {self.reruns} slider moves ({self.reruns / self.seconds:.1f} a second) "
-            f"and {self.sessions_opened} page opens",
+            f"sessions: {self.sessions_opened} of {self.sessions} opened; {how}",
+            f"reruns: {self.reruns} slider moves"
+            + ("" if self.pattern == "largest" else f" ({self.reruns / self.seconds:.1f} a second)")
+            + f" and {self.sessions_opened} page opens",
             f"errors: {len(self.errors)}",
             f"slider move latency: p50 {self.p50 * 1000:.0f} ms, p95 {self.p95 * 1000:.0f} ms, "
             f"max {self.worst * 1000:.0f} ms",
@@ -341,7 +358,7 @@ def _cpu_seconds(process: psutil.Process) -> float:
 
 
 def run_load(
-    server: Server, *, sessions: int, seconds: float, think: float, together: bool
+    server: Server, *, sessions: int, seconds: float, think: float, pattern: str
 ) -> LoadReport:
     """Drive ``sessions`` participants for ``seconds`` against a running server."""
     warm = StreamlitSession(server)  # first page: imports and the default preset's cache
@@ -361,7 +378,7 @@ def run_load(
                     "number": i,
                     "deadline": deadline,
                     "think": think,
-                    "together": together,
+                    "pattern": pattern,
                     "outcome": outcome,
                     "start_gate": gate,
                 },
@@ -372,7 +389,7 @@ def run_load(
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join(timeout=seconds + 180)
+            thread.join(timeout=seconds + 180 + (20 * sessions if pattern == "largest" else 0))
         if any(t.is_alive() for t in threads):
             outcome.fail("a session did not finish within its time")
         cpu = (_cpu_seconds(process) - cpu_start) / (time.monotonic() - wall_start)
@@ -383,7 +400,7 @@ def run_load(
         sessions_opened=outcome.sessions_opened,
         seconds=seconds,
         think=think,
-        together=together,
+        pattern=pattern,
         reruns=len(outcome.moves),
         errors=outcome.errors,
         open_p50=statistics.median(outcome.opens) if outcome.opens else math.nan,
@@ -410,10 +427,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--pattern",
-        choices=("together", "explore", "both"),
+        choices=(*PATTERNS, "both"),
         default="both",
-        help="together: everyone makes the moves the trainer calls out; explore: each "
-        "participant their own; both: one run of each (default)",
+        help="; ".join(f"{k}: {v}" for k, v in PATTERNS.items())
+        + "; both: together, then explore (default)",
     )
     args = parser.parse_args(argv)
     if not (1 <= args.sessions <= 200 and 1 <= args.seconds <= 3600 and args.think >= 0):
@@ -433,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
                 sessions=args.sessions,
                 seconds=args.seconds,
                 think=args.think,
-                together=pattern == "together",
+                pattern=pattern,
             )
         print("\n".join(report.lines()))
         for error in report.errors[:10]:
