@@ -7,6 +7,8 @@ arguments), and the same calls are then replayed and timed on a fresh generator.
 
 from __future__ import annotations
 
+import os
+import platform
 import statistics
 import time
 from collections.abc import Callable
@@ -95,27 +97,21 @@ def large_scenario() -> Scenario:
 class Timing:
     case: str
     shape: str
-    engine_ms: float
-    floor_ms: float
+    engine_ms: float  # median
+    floor_ms: float  # median
+    engine_min_ms: float
+    floor_min_ms: float
 
     @property
     def ratio(self) -> float:
         return self.engine_ms / self.floor_ms if self.floor_ms else float("inf")
 
 
-def _median_ms(fn: Callable[[], Any], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
-
-
 def time_case(case: str, scenario: Scenario, *, repeats: int) -> Timing:
+    """Median and best of ``repeats``; each repeat times ``simulate`` and then the floor,
+    so that a burst of load from other processes hits both alike."""
     runs = scenario.simulation.runs
     simulate(scenario, seed=1)  # warm-up (imports, caches)
-    engine_ms = _median_ms(lambda: simulate(scenario, seed=1), repeats)
     recorder = RecordingGenerator(1)
     run_engine(scenario, runs=runs, rng=recorder)  # type: ignore[arg-type]
     calls = recorder.calls
@@ -125,23 +121,67 @@ def time_case(case: str, scenario: Scenario, *, repeats: int) -> Timing:
         for name, args, kwargs in calls:
             getattr(rng, name)(*args, **kwargs)
 
-    floor_ms = _median_ms(replay, repeats)
+    engine, floor = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        simulate(scenario, seed=1)
+        engine.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        replay()
+        floor.append((time.perf_counter() - start) * 1000)
     shape = (
         f"{runs:,} runs x {scenario.simulation.months} months x {len(scenario.product_lines)} lines"
     )
-    return Timing(case=case, shape=shape, engine_ms=engine_ms, floor_ms=floor_ms)
+    return Timing(
+        case=case,
+        shape=shape,
+        engine_ms=statistics.median(engine),
+        floor_ms=statistics.median(floor),
+        engine_min_ms=min(engine),
+        floor_min_ms=min(floor),
+    )
+
+
+def machine() -> str:
+    """CPU, cores, Python and numpy versions, for the record next to the figures."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:
+            model = next(ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return (
+        f"{model}, {os.cpu_count()} cores; Python {platform.python_version()}, "
+        f"numpy {np.__version__}"
+    )
+
+
+def load_average() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
 
 
 def main() -> list[Timing]:
+    print(f"Machine: {machine()}; load average before: {load_average()}")
     timings = [
         time_case("default preset (balanced)", load_preset("balanced"), repeats=15),
         time_case("team_a_team_b", load_preset("team_a_team_b"), repeats=15),
-        time_case("large", large_scenario(), repeats=3),
+        time_case("large", large_scenario(), repeats=5),
     ]
-    print("| case | size | simulate (ms, median) | random-draw floor (ms) | ratio |")
+    print()
+    print(
+        "| case | size | simulate (ms, median / best) | random-draw floor (ms, median / best)"
+        " | ratio (medians) |"
+    )
     print("|---|---|---:|---:|---:|")
     for t in timings:
-        print(f"| {t.case} | {t.shape} | {t.engine_ms:,.1f} | {t.floor_ms:,.1f} | {t.ratio:.1f}x |")
+        print(
+            f"| {t.case} | {t.shape} | {t.engine_ms:,.1f} / {t.engine_min_ms:,.1f} "
+            f"| {t.floor_ms:,.1f} / {t.floor_min_ms:,.1f} | {t.ratio:.1f}x |"
+        )
+    print(f"\nLoad average after: {load_average()}")
     return timings
 
 
