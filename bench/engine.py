@@ -11,13 +11,15 @@ import os
 import platform
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from simulator import Scenario, load_preset, simulate
+import simulator.engine as engine_module
+from simulator import Scenario, load_preset, results, simulate
 from simulator.engine import run_engine
 from simulator.models import ProductLine
 
@@ -97,10 +99,12 @@ def large_scenario() -> Scenario:
 class Timing:
     case: str
     shape: str
-    engine_ms: float  # median
+    engine_ms: float  # median of simulate
     floor_ms: float  # median
     engine_min_ms: float
     floor_min_ms: float
+    run_engine_ms: float = 0.0  # median, run_engine inside simulate
+    whole_array_ms: float = 0.0  # median, the engine's steps after the monthly loop
 
     @property
     def ratio(self) -> float:
@@ -121,14 +125,15 @@ def time_case(case: str, scenario: Scenario, *, repeats: int) -> Timing:
         for name, args, kwargs in calls:
             getattr(rng, name)(*args, **kwargs)
 
-    engine, floor = [], []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        simulate(scenario, seed=1)
-        engine.append((time.perf_counter() - start) * 1000)
-        start = time.perf_counter()
-        replay()
-        floor.append((time.perf_counter() - start) * 1000)
+    engine, floor, inner, whole = [], [], [], []
+    with _timing(results, "run_engine", inner), _timing(engine_module, "_summarise", whole):
+        for _ in range(repeats):
+            start = time.perf_counter()
+            simulate(scenario, seed=1)
+            engine.append((time.perf_counter() - start) * 1000)
+            start = time.perf_counter()
+            replay()
+            floor.append((time.perf_counter() - start) * 1000)
     shape = (
         f"{runs:,} runs x {scenario.simulation.months} months x {len(scenario.product_lines)} lines"
     )
@@ -139,7 +144,28 @@ def time_case(case: str, scenario: Scenario, *, repeats: int) -> Timing:
         floor_ms=statistics.median(floor),
         engine_min_ms=min(engine),
         floor_min_ms=min(floor),
+        run_engine_ms=statistics.median(inner),
+        whole_array_ms=statistics.median(whole),
     )
+
+
+@contextmanager
+def _timing(module: Any, name: str, sink: list[float]) -> Iterator[None]:
+    """Time every call of ``module.name`` (ms, appended to ``sink``) while inside."""
+    original = getattr(module, name)
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            sink.append((time.perf_counter() - start) * 1000)
+
+    setattr(module, name, timed)
+    try:
+        yield
+    finally:
+        setattr(module, name, original)
 
 
 def machine() -> str:
@@ -180,6 +206,20 @@ def main() -> list[Timing]:
         print(
             f"| {t.case} | {t.shape} | {t.engine_ms:,.1f} / {t.engine_min_ms:,.1f} "
             f"| {t.floor_ms:,.1f} / {t.floor_min_ms:,.1f} | {t.ratio:.1f}x |"
+        )
+    print()
+    print("Where the time of simulate goes (medians, ms):")
+    print()
+    print(
+        "| case | random draws (floor) | rest of the monthly loop and set-up"
+        " | revenue and coverage (after the loop) | summaries (simulator.results) |"
+    )
+    print("|---|---:|---:|---:|---:|")
+    for t in timings:
+        loop = t.run_engine_ms - t.whole_array_ms - t.floor_ms
+        print(
+            f"| {t.case} | {t.floor_ms:,.1f} | {loop:,.1f} | {t.whole_array_ms:,.1f} "
+            f"| {t.engine_ms - t.run_engine_ms:,.1f} |"
         )
     print(f"\nLoad average after: {load_average()}")
     return timings
