@@ -8,6 +8,8 @@ wording from ``ui/verdict.py``; this file only lays them out.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import altair as alt
 import streamlit as st
@@ -41,10 +43,10 @@ def result_chart_specs(scenario_json: str) -> dict[str, dict]:
     """Vega-Lite specs of the charts that depend on the result alone."""
     result = simulate_cached(scenario_json)
     return {
-        "bars": _spec(charts.quarterly_bars(result)),
-        "coverage": _spec(charts.coverage_chart(result)),
-        "source": _spec(charts.breakdown_chart(result, by="source")),
-        "line": _spec(charts.breakdown_chart(result, by="line")),
+        "bars": _spec(charts.quarterly_bars, result),
+        "coverage": _spec(charts.coverage_chart, result),
+        "source": _spec(charts.breakdown_chart, result, by="source"),
+        "line": _spec(charts.breakdown_chart, result, by="line"),
     }
 
 
@@ -52,7 +54,7 @@ def result_chart_specs(scenario_json: str) -> dict[str, dict]:
 def fan_spec(scenario_json: str, baseline_json: str | None) -> dict:
     result = simulate_cached(scenario_json)
     baseline = simulate_cached(baseline_json) if baseline_json is not None else None
-    return _spec(charts.revenue_fan_chart(result, baseline=baseline))
+    return _spec(charts.revenue_fan_chart, result, baseline=baseline)
 
 
 # What the renewal calendar draws: its cache key, so other levers do not redraw it.
@@ -75,17 +77,17 @@ def calendar_spec(
     key: str, base_key: str | None, _scenario: Scenario, _baseline: Scenario | None
 ) -> dict:
     """Keyed on the calendar's own inputs (``_``-arguments are not part of the key)."""
-    return _spec(charts.renewal_calendar(_scenario, baseline_scenario=_baseline))
+    return _spec(charts.renewal_calendar, _scenario, baseline_scenario=_baseline)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def effort_spec(effort_json: str) -> dict:
-    return _spec(charts.effort_split_bar(Effort.model_validate_json(effort_json)))
+    return _spec(charts.effort_split_bar, Effort.model_validate_json(effort_json))
 
 
-def _spec(chart: alt.TopLevelMixin) -> dict:
-    """The chart as a Vega-Lite spec (the builders' own tests validate the schema)."""
-    return chart.to_dict(validate=False)
+def _spec(build: Callable[..., alt.TopLevelMixin], /, *args: Any, **kwargs: Any) -> dict:
+    """Build a chart and return its Vega-Lite spec (the builders' own tests validate it)."""
+    return build(*args, **kwargs).to_dict(validate=False)
 
 
 def show_chart(spec: dict, where: DeltaGenerator | None = None) -> None:

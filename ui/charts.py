@@ -114,6 +114,13 @@ THEME: dict[str, dict] = {
 ChartLike = alt.Chart | alt.LayerChart | alt.VConcatChart
 
 
+# Altair re-validates every object against the Vega-Lite schema as it is created
+# ("debug mode"): a third of a cold rerun of the app. The finished specs are validated
+# by tests/test_charts.py (``to_dict()`` validates whatever this flag says), so the
+# builders run without it.
+alt.utils.schemapi.disable_debug_mode()
+
+
 def themed(chart: ChartLike) -> ChartLike:
     """Apply :data:`THEME` so every chart in the app reads the same on a projector.
 
@@ -226,7 +233,7 @@ def _hover(frame: pd.DataFrame, *, tooltip: list[alt.Tooltip], name: str = "hove
         alt.Chart(frame)
         .mark_rule(color=GREY, strokeWidth=1.5)
         .encode(
-            x="date:T",
+            x=alt.X("date:T"),
             opacity=alt.condition(pick, alt.value(0.8), alt.value(0.0)),
             tooltip=tooltip,
         )
@@ -284,7 +291,7 @@ def revenue_fan_chart(
     band = (
         alt.Chart(frame)
         .mark_area(color=SKY_BLUE, opacity=0.3)
-        .encode(x=x, y=alt.Y("p10:Q", axis=money_axis("Revenue per month")), y2="p90:Q")
+        .encode(x=x, y=alt.Y("p10:Q", axis=money_axis("Revenue per month")), y2=alt.Y2("p90:Q"))
     )
     legend = alt.Legend(title=None, symbolStrokeWidth=3, symbolSize=400)
     line = (
@@ -382,7 +389,7 @@ def quarterly_bars(result: SimulationResult) -> alt.LayerChart:
             align=alt.ExprRef(f"{wide} ? 'center' : 'left'"),
             baseline=alt.ExprRef(f"{wide} ? 'bottom' : 'middle'"),
         )
-        .encode(x=x, y="p50:Q", text="change_label:N", tooltip=tooltip)
+        .encode(x=x, y=alt.Y("p50:Q"), text=alt.Text("change_label:N"), tooltip=tooltip)
     )
     chart = alt.layer(bars, labels).properties(
         width="container",
@@ -493,13 +500,13 @@ def coverage_chart(result: SimulationResult) -> alt.LayerChart:
                 scale=y_scale,
                 axis=alt.Axis(title="Forward coverage", format=".0%", tickCount=5),
             ),
-            y2="p90:Q",
+            y2=alt.Y2("p90:Q"),
         )
     )
-    median = alt.Chart(frame).mark_line(color=BLUE, strokeWidth=3).encode(x=x, y="p50:Q")
+    median = alt.Chart(frame).mark_line(color=BLUE, strokeWidth=3).encode(x=x, y=alt.Y("p50:Q"))
     rule_frame = pd.DataFrame({"level": [level], "label": [f"Warning level {percent(level)}"]})
     warning = alt.Chart(rule_frame).mark_rule(color=VERMILLION, strokeWidth=2, strokeDash=[6, 4])
-    warning_rule = warning.encode(y="level:Q")
+    warning_rule = warning.encode(y=alt.Y("level:Q"))
     warning_text = (
         alt.Chart(rule_frame)
         .mark_text(
@@ -512,7 +519,7 @@ def coverage_chart(result: SimulationResult) -> alt.LayerChart:
             fontWeight="bold",
         )
         # At the right edge: the warning usually fires early, so the left is busy.
-        .encode(x=alt.value(alt.ExprRef("width")), y="level:Q", text="label:N")
+        .encode(x=alt.value(alt.ExprRef("width")), y=alt.Y("level:Q"), text=alt.Text("label:N"))
     )
     layers = [band, median, warning_rule, warning_text]
 
@@ -522,7 +529,9 @@ def coverage_chart(result: SimulationResult) -> alt.LayerChart:
             {"date": [month_start(fired)], "label": [f"Warning fires {month_name(fired)}"]}
         )
         layers.append(
-            alt.Chart(fire_frame).mark_rule(color=VERMILLION, strokeWidth=2).encode(x="date:T")
+            alt.Chart(fire_frame)
+            .mark_rule(color=VERMILLION, strokeWidth=2)
+            .encode(x=alt.X("date:T"))
         )
         layers.append(
             alt.Chart(fire_frame)
@@ -534,7 +543,7 @@ def coverage_chart(result: SimulationResult) -> alt.LayerChart:
                 fontSize=FONT_SIZE,
                 fontWeight="bold",
             )
-            .encode(x="date:T", y=alt.value(4), text="label:N")
+            .encode(x=alt.X("date:T"), y=alt.value(4), text=alt.Text("label:N"))
         )
     tooltip = [
         alt.Tooltip("month_name:N", title="Month"),
@@ -652,9 +661,9 @@ def renewal_calendar(
         .mark_bar(stroke="white", strokeWidth=1)
         .encode(
             x=x,
-            x2="date_end:T",
+            x2=alt.X2("date_end:T"),
             y=alt.Y("bottom:Q", axis=money_axis("Annual value ending")),
-            y2="top:Q",
+            y2=alt.Y2("top:Q"),
             color=alt.Color(
                 "contact_group:N",
                 scale=alt.Scale(domain=list(CONTACT_GROUPS), range=list(CONTACT_COLOURS)),
@@ -666,7 +675,7 @@ def renewal_calendar(
     labels = (
         alt.Chart(totals)
         .mark_text(dy=-10, fontSize=FONT_SIZE, fontWeight="bold")
-        .encode(x=x, y="annual_value:Q", text="total_text:N")
+        .encode(x=x, y=alt.Y("annual_value:Q"), text=alt.Text("total_text:N"))
     )
     layers = [extent, bars, labels]
     subtitle = "Bar height: annual value of the contracts ending that month. A tall bar is a cliff."
@@ -676,9 +685,9 @@ def renewal_calendar(
             .mark_bar(fillOpacity=0, stroke=GREY, strokeWidth=2, strokeDash=[5, 3])
             .encode(
                 x=x,
-                x2="date_end:T",
-                y="zero:Q",
-                y2="annual_value:Q",
+                x2=alt.X2("date_end:T"),
+                y=alt.Y("zero:Q"),
+                y2=alt.Y2("annual_value:Q"),
                 tooltip=[
                     alt.Tooltip("ends_name:N", title="Baseline end month"),
                     alt.Tooltip("total_text:N", title="Baseline value ending"),
@@ -701,7 +710,7 @@ def _message_chart(message: str, *, title: str) -> alt.Chart:
     chart = (
         alt.Chart(pd.DataFrame({"message": [message]}))
         .mark_text(fontSize=18, color=GREY)
-        .encode(text="message:N")
+        .encode(text=alt.Text("message:N"))
         .properties(width="container", height=90, title=_title(title), description=title)
     )
     return themed(chart)
@@ -733,7 +742,7 @@ def effort_split_bar(effort: Effort) -> alt.LayerChart:
     )
     bars = stacked.mark_bar(stroke="white", strokeWidth=1).encode(
         x=alt.X("start:Q", axis=None, scale=alt.Scale(domain=[0, 1], nice=False)),
-        x2="end:Q",
+        x2=alt.X2("end:Q"),
         y=alt.Y("row:N", axis=None),
         color=alt.Color(
             "name:N",
@@ -759,9 +768,9 @@ def effort_split_bar(effort: Effort) -> alt.LayerChart:
         )
         .mark_text(fontSize=FONT_SIZE - 1, fontWeight="bold")
         .encode(
-            x="middle:Q",
+            x=alt.X("middle:Q"),
             y=alt.Y("row:N", axis=None),
-            text="label:N",
+            text=alt.Text("label:N"),
             color=alt.Color(
                 "stage:N",
                 scale=alt.Scale(domain=list(STAGES), range=[STAGE_TEXT_COLOURS[s] for s in STAGES]),
