@@ -15,7 +15,7 @@ import altair as alt
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from simulator import Scenario, SimulationResult, dump_scenario, simulate
+from simulator import Scenario, ScenarioError, SimulationResult, dump_scenario, simulate
 from simulator.models import YEAR_MONTH, Contract, Effort, Relationships, Simulation
 from ui import charts, nav, state, verdict
 from ui.diagnosis import render_diagnosis
@@ -542,7 +542,14 @@ def main() -> None:
         page(scenario)
     finally:
         sidebar(scenario)
-    params = state.scenario_to_params(scenario, preset=ss.get(state.PRESET))
+    try:
+        params = state.scenario_to_params(scenario, preset=ss.get(state.PRESET))
+    except ScenarioError:  # too big for a link: the file is the way to share it
+        params = {}
+        st.info(
+            "This scenario is too large to fit in a link, so the address bar does not "
+            "carry it: use **Save as TOML** in the sidebar to share it as a file."
+        )
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)
 

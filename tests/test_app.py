@@ -18,7 +18,15 @@ from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 import simulator
-from simulator import ScenarioError, dump_scenario, list_presets, load_preset, parse_scenario
+from simulator import (
+    ScenarioError,
+    dump_scenario,
+    list_presets,
+    load_preset,
+    parse_scenario,
+    scenario_from_dict,
+    scenario_to_dict,
+)
 from simulator.models import STAGES
 from ui import state
 from ui.verdict import early_warning_sentence, key_figures, verdict_sentence
@@ -537,3 +545,29 @@ def test_verdict_wording() -> None:
     figures = key_figures(severe, baseline=result)
     assert [f.delta is not None for f in figures][:4] == [True, True, True, True]
     assert figures[3].delta.startswith("+")  # more whiplash than the balanced baseline
+
+
+def test_a_scenario_too_big_for_a_link_says_save_as_file() -> None:
+    import random
+    import string
+
+    rnd = random.Random(1)
+    data = scenario_to_dict(load_preset("balanced"))
+    data["contracts"] = [
+        {
+            "name": "".join(rnd.choices(string.ascii_letters, k=90)),
+            "product_line": "subscriptions",
+            "annual_value": 1000 + i,
+            "ends": "2013-01",
+        }
+        for i in range(200)
+    ]
+    big = scenario_from_dict(data)
+    with pytest.raises(ScenarioError, match="characters in a link"):
+        state.scenario_to_params(big, preset=None)
+    at = open_app()
+    state.set_scenario(at.session_state, big)
+    at.run()
+    assert not at.exception
+    assert any("too large to fit in a link" in i.value for i in at.info)
+    assert "scenario" not in at.query_params

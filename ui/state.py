@@ -512,7 +512,13 @@ def scenario_to_params(scenario: Scenario, *, preset: str | None) -> dict[str, s
             back, notes = None, ["failed"]
         if back == scenario and not notes:
             return params
-    return {"scenario": encode_scenario(scenario)}
+    encoded = encode_scenario(scenario)
+    if len(encoded) > MAX_PARAM_CHARS:  # a link this long would not open again
+        raise ScenarioError(
+            f"the scenario needs {len(encoded):,} characters in a link; the limit is "
+            f"{MAX_PARAM_CHARS:,}"
+        )
+    return {"scenario": encoded}
 
 
 def _floats(text: str, count: int | None, name: str) -> list[float]:
@@ -674,14 +680,29 @@ def start_session(session: MutableMapping[str, Any], params: Mapping[str, Any]) 
 def on_control_change(session: MutableMapping[str, Any], group: str) -> None:
     """Callback for a group of sliders: apply, or show the error and move them back."""
     scenario: Scenario = session[SCENARIO]
+    # A widget the client did not report keeps the scenario's own value, so a partial
+    # update never surfaces as a missing-key error.
+    values = {**widget_values(scenario), **{k: session[k] for k in _present(session)}}
     try:
-        changed = apply_group(scenario, group, session)
+        changed = apply_group(scenario, group, values)
     except (ScenarioError, TypeError, ValueError, KeyError) as exc:
         session[ERROR] = str(exc)
         sync_widgets(session, scenario)
         return
     keep = widget_groups(scenario).get(group, []) if group in ("effort", "focus") else []
     set_scenario(session, changed, skip=keep)
+
+
+def _present(session: MutableMapping[str, Any]) -> list[str]:
+    """The widget keys the session holds a value for."""
+    keys = []
+    for key in list(session.keys()):
+        try:
+            session[key]
+        except (KeyError, AttributeError):
+            continue
+        keys.append(key)
+    return keys
 
 
 def on_preset_change(session: MutableMapping[str, Any]) -> None:
