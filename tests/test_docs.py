@@ -232,6 +232,7 @@ def test_named_limits_equal_the_code():
         if name.startswith("MAX_") or name == "EFFORT_TOLERANCE"
     }
     code["MAX_FILE_BYTES"] = scenario_io.MAX_FILE_BYTES
+    code["MAX_DEPTH"] = scenario_io.MAX_DEPTH
     assert rows == pytest.approx(code)
 
 
