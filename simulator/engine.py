@@ -303,11 +303,13 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
     wins = np.empty((runs, months, n_lines), dtype=np.int64)
     kept_hist = np.empty((runs, months, n_lines), dtype=np.int32)
     rate_tm = np.empty((months, runs, n_lines))
-    expansion_tm = np.empty((months, runs, n_lines))
+    revenue = np.empty((runs, months, n_lines, len(SOURCES)))  # expansion, one-off: here
     care_hist = np.empty((runs, months))
     factor_hist = np.empty((runs, months))
     expansion_total = np.empty((runs, months))
-    pipe_tm = np.empty((months, runs, look + n_lines), dtype=np.float32)  # forecast | open
+    forecast_tm = np.empty((months, runs, look), dtype=np.float32)
+    pipeline_open = np.empty((runs, months, n_lines))
+    pipe_month = np.empty((runs, look + n_lines), dtype=np.float32)  # forecast | open deals
     due_hist = np.empty((runs, months), dtype=np.int64)
     kept_sum_hist = np.empty((runs, months), dtype=np.int64)
     alive_tm = np.zeros((months, n_con, runs), dtype=bool)  # runs last: see _coverage
@@ -328,6 +330,7 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
     pool_base_col = pool_base[:, None]
     base_rate = (attract_fte * ln.focus * ln.leads)[:, None]
     has_one_off = bool(one_off.any())
+    one_off_value = ln.deal * ~rec
     buyers_year = np.empty((12 if has_one_off else 0, n_lines, runs))  # one-off buyers by month
     # Pooled contracts in force (starting book + new + renewed); whole numbers.
     pooled = np.repeat(exist_sched.sum(axis=0)[:, None], runs, axis=1).astype(float)
@@ -378,7 +381,10 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
         won = np.ascontiguousarray(won_rl.T)
         # Win-weighted forecast and open deals: one product over all runs, as before
         # (fractions, so splitting it differently would move the last digits).
-        np.matmul(pipe.T, pipe_kernel, out=pipe_tm[t])
+        np.matmul(pipe.T, pipe_kernel, out=pipe_month)
+        forecast_tm[t] = pipe_month[:, :look]
+        pipeline_open[:, t] = pipe_month[:, look:]
+        np.multiply(won_rl, one_off_value, out=revenue[:, t, :, 4])
         if has_one_off:  # one-off buyers count as clients for a year
             if t >= 12:
                 recent_buyers -= buyers_year[t % 12]
@@ -436,7 +442,7 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
         book_now = pooled * deal_rec_col + con_book
         expansion *= np.clip(keep_share, 0.0, 1.0) * lapse
         expansion += expansion_monthly * (lev_cov * care_index) * book_now
-        expansion_tm[t] = expansion.T
+        np.divide(expansion.T, 12.0, out=revenue[:, t, :, 3])
         expansion_total[:, t] = _sum_lines(expansion)
 
     history = _History(
@@ -445,15 +451,15 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
         due_sched=due_sched,
         exist_sched=exist_sched,
         rate=rate_tm,
-        expansion=expansion_tm,
         expansion_total=expansion_total,
         factor=factor_hist,
-        pipe=pipe_tm,
+        forecast=forecast_tm,
         alive=alive_tm,
         renewed=renewed_tm,
     )
-    revenue, coverage, pipeline_open = _summarise(
+    coverage = _summarise(
         scenario=scenario,
+        revenue=revenue,
         ln=ln,
         history=history,
         pool_base=pool_base,
@@ -480,10 +486,9 @@ class _History:
     due_sched: np.ndarray  # (months + look + 1, lines, runs) new/renewed pooled contracts ending
     exist_sched: np.ndarray  # (months + look + 1, lines) starting-book contracts ending
     rate: np.ndarray  # (months, runs, lines) opportunity rate
-    expansion: np.ndarray  # (months, runs, lines) add-on value per year
-    expansion_total: np.ndarray  # (runs, months) the same summed over lines
+    expansion_total: np.ndarray  # (runs, months) add-on value per year, all lines
     factor: np.ndarray  # (runs, months) care factor on renewal chances
-    pipe: np.ndarray  # (months, runs, look + lines) float32: win-weighted forecast | open deals
+    forecast: np.ndarray  # (months, runs, look) float32: win-weighted pipeline revenue ahead
     alive: np.ndarray  # (months, contracts, runs) explicit contract in force
     renewed: np.ndarray  # (months, contracts, runs) explicit contract renewed at least once
 
@@ -495,37 +500,35 @@ _BLOCK = 1 << 16
 def _summarise(
     *,
     scenario: Scenario,
+    revenue: np.ndarray,
     ln: _Lines,
     history: _History,
     pool_base: np.ndarray,
     contracts: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Revenue by line and source, forward coverage and open pipeline per run and month.
+) -> np.ndarray:
+    """Fill in revenue from contracts in force (the loop wrote expansion and one-off
+    sales) and return the forward coverage per run and month.
 
     Runs are independent here, so this works through them a block at a time: the
     block's temporaries stay in cache instead of streaming through memory.
     """
     hist = history
     runs, months, n_lines = hist.wins.shape
-    look = hist.pipe.shape[2] - n_lines
+    look = hist.forecast.shape[2]
     con_value, con_onehot = contracts[2], contracts[4]
-    revenue = np.empty((runs, months, n_lines, len(SOURCES)))
     coverage = np.empty((runs, months))
-    pipeline_open = np.empty((runs, months, n_lines))
     terms = _coverage_terms(scenario=scenario, ln=ln, pool_base=pool_base, contracts=contracts)
     # A contract signed in month s is in force from s to s + term - 1: a running sum of
     # contracts signed, minus the same sum ``term`` months earlier (one-off: none).
     lag = np.maximum(np.arange(1, months + 1)[:, None] - np.where(ln.recurring, ln.term, 0), 0)
     exist_left = hist.exist_sched.sum(axis=0) - np.cumsum(hist.exist_sched[:months], axis=0)
     exist_revenue = exist_left * ln.monthly_value
-    one_off_value = ln.deal * ~ln.recurring
     monthly_con = con_onehot * (con_value / 12.0)[:, None]  # (contracts, lines)
     block = max(1, _BLOCK // ((months + look) * (2 * look + n_lines)))
     for first in range(0, runs, block):  # blocks of runs, each vectorised over its runs
         sl = slice(first, min(first + block, runs))
         n_new = _in_force(hist.wins[sl], lag)
         n_ren = _in_force(hist.kept[sl], lag)
-        expansion = hist.expansion[:, sl].transpose(1, 0, 2)
         rev = revenue[sl]
         alive = hist.alive[:, :, sl]
         if con_value.size:
@@ -540,8 +543,6 @@ def _summarise(
             out[..., 0] = exist_revenue[:, i]
             np.multiply(n_new[:, :, i], mv, out=out[..., 1])
             np.multiply(n_ren[:, :, i], mv, out=out[..., 2])
-            np.divide(expansion[:, :, i], 12.0, out=out[..., 3])
-            np.multiply(hist.wins[sl, :, i], one_off_value[i], out=out[..., 4])
             if con_value.size:
                 out[..., 0] += con_fresh[:, :, i]
                 out[..., 2] += con_again[:, :, i]
@@ -556,12 +557,11 @@ def _summarise(
             exist_sched=hist.exist_sched[: months + look],
             factor=hist.factor[sl],
             expansion_total=hist.expansion_total[sl],
-            pipe_forecast=hist.pipe[:, sl, :look],
+            pipe_forecast=hist.forecast[:, sl],
             rate=hist.rate[:, sl].transpose(1, 0, 2),
             alive=alive,
         )
-        pipeline_open[sl] = hist.pipe[:, sl, look:].transpose(1, 0, 2)
-    return revenue, coverage, pipeline_open
+    return coverage
 
 
 def _per_run(flags: np.ndarray) -> np.ndarray:
