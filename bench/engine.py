@@ -145,14 +145,18 @@ def time_case(case: str, scenario: Scenario, *, repeats: int) -> Timing:
         engine_min_ms=min(engine),
         floor_min_ms=min(floor),
         run_engine_ms=statistics.median(inner),
-        whole_array_ms=statistics.median(whole),
+        whole_array_ms=statistics.median(whole) if whole else float("nan"),
     )
 
 
 @contextmanager
 def _timing(module: Any, name: str, sink: list[float]) -> Iterator[None]:
-    """Time every call of ``module.name`` (ms, appended to ``sink``) while inside."""
-    original = getattr(module, name)
+    """Time every call of ``module.name`` (ms, appended to ``sink``) while inside; nothing
+    if there is no such function (an engine without separate whole-array steps)."""
+    original = getattr(module, name, None)
+    if original is None:
+        yield
+        return
 
     def timed(*args: Any, **kwargs: Any) -> Any:
         start = time.perf_counter()
@@ -166,6 +170,10 @@ def _timing(module: Any, name: str, sink: list[float]) -> Iterator[None]:
         yield
     finally:
         setattr(module, name, original)
+
+
+def _ms(value: float) -> str:
+    return "n/a" if value != value else f"{value:,.1f}"  # NaN: not measured
 
 
 def machine() -> str:
@@ -218,7 +226,7 @@ def main() -> list[Timing]:
     for t in timings:
         loop = t.run_engine_ms - t.whole_array_ms - t.floor_ms
         print(
-            f"| {t.case} | {t.floor_ms:,.1f} | {loop:,.1f} | {t.whole_array_ms:,.1f} "
+            f"| {t.case} | {t.floor_ms:,.1f} | {_ms(loop)} | {_ms(t.whole_array_ms)} "
             f"| {t.engine_ms - t.run_engine_ms:,.1f} |"
         )
     print(f"\nLoad average after: {load_average()}")
