@@ -493,7 +493,7 @@ class _History:
     renewed: np.ndarray  # (months, contracts, runs) explicit contract renewed at least once
 
 
-_BLOCK = 1 << 16
+_BLOCK = 1 << 17
 """Elements per run block in the whole-array steps: small enough to stay in cache."""
 
 
