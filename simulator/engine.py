@@ -689,7 +689,7 @@ def _coverage(
         csum = np.cumsum(revenue_total, axis=1)
         lagged = np.concatenate([np.zeros((runs, 3)), csum[:, :-3]], axis=1)[:, :months]
         need = (csum - lagged) / np.minimum(np.arange(1, months + 1), 3)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = np.where(need > 0, worst / np.where(need > 0, need, 1.0), COVERAGE_CAP)
     return np.clip(ratio, 0.0, COVERAGE_CAP)
 
