@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import statistics
 import sys
 import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 
+from bench.report import timing_table
 from ui import charts
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -104,16 +104,7 @@ def components(*, reps: int) -> dict[str, list[float]]:
 
 
 def table(times: dict[str, list[float]], *, case: str = "Case") -> str:
-    lines = [
-        f"| {case} | Median (ms) | Min (ms) | Max (ms) | Reps |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for case, values in times.items():
-        lines.append(
-            f"| {case} | {statistics.median(values):.0f} | {min(values):.0f} | "
-            f"{max(values):.0f} | {len(values)} |"
-        )
-    return "\n".join(lines)
+    return timing_table(times, case=case)
 
 
 def main(argv: list[str] | None = None) -> int:

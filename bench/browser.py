@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import argparse
 import re
-import statistics
 import sys
 from pathlib import Path
 
+from bench.report import timing_table
 from bench.server import CHROMIUM, CHROMIUM_ARGS, streamlit_server
 
 TARGET_MS = 1000.0
@@ -110,16 +110,7 @@ def measure(*, presses: int) -> dict[str, list[float]]:
 
 
 def table(times: dict[str, list[float]]) -> str:
-    lines = [
-        "| Case | Median (ms) | Min (ms) | Max (ms) | Presses |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for case, values in times.items():
-        lines.append(
-            f"| {case} | {statistics.median(values):.0f} | {min(values):.0f} | "
-            f"{max(values):.0f} | {len(values)} |"
-        )
-    return "\n".join(lines)
+    return timing_table(times, count="Presses")
 
 
 def main(argv: list[str] | None = None) -> int:

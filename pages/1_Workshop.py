@@ -12,6 +12,7 @@ import streamlit as st
 from simulator.workshop import HOLDS, StepContent, compare_fix, list_workshops
 from ui import charts
 from ui import workshop as ws
+from ui.diagnosis import before_after_metrics
 from ui.diagnosis_charts import prediction_chart
 from ui.nav import page_menu
 
@@ -146,21 +147,7 @@ def fix_section(content: StepContent) -> None:
     before = ws.result_for(content.scenario)
     after = ws.result_for(content.fixed)
     comparison = compare_fix(before, after)
-    for column, (label, pair) in zip(
-        st.columns(3),
-        (
-            ("Runs with whiplash", comparison.probability),
-            ("Severe whiplash", comparison.severe_probability),
-            ("Max drawdown (median)", comparison.max_drawdown),
-        ),
-        strict=True,
-    ):
-        column.metric(
-            label,
-            f"{pair[1]:.0%}",
-            delta=f"{comparison.change_in_points(pair):+.0f} points from {pair[0]:.0%}",
-            delta_color="inverse",
-        )
+    before_after_metrics(comparison)
     st.altair_chart(
         charts.revenue_fan_chart(
             after, baseline=before, title="With the fix (grey: the original plan)"

@@ -18,7 +18,7 @@ import streamlit as st
 from simulator import Scenario, ScenarioError
 from simulator.diagnose import Diagnosis, diagnose
 from simulator.optimize import LEVER_LABELS, LEVERS, Limits, Suggestion, suggest_fix
-from simulator.workshop import compare_fix
+from simulator.workshop import FixComparison, compare_fix
 
 from . import charts
 from .diagnosis_charts import tornado_chart
@@ -156,21 +156,7 @@ def _suggestion(scenario_json: str, session: MutableMapping[str, Any]) -> None:
     st.markdown(_escape(suggestion.message))
     st.dataframe(_changes_table(suggestion), hide_index=True, width="stretch")
     comparison = compare_fix(suggestion.before_result, suggestion.after_result)
-    for column, (label, pair) in zip(
-        st.columns(3),
-        (
-            ("Runs with whiplash", comparison.probability),
-            ("Severe whiplash", comparison.severe_probability),
-            ("Max drawdown (median)", comparison.max_drawdown),
-        ),
-        strict=True,
-    ):
-        column.metric(
-            label,
-            f"{pair[1]:.0%}",
-            delta=f"{comparison.change_in_points(pair):+.0f} points from {pair[0]:.0%}",
-            delta_color="inverse",
-        )
+    before_after_metrics(comparison)
     st.caption(_escape(comparison.sentence))
     st.altair_chart(
         charts.revenue_fan_chart(
@@ -216,3 +202,22 @@ def render_diagnosis(scenario: Scenario, *, workshop_link: bool = True) -> None:
     if limits is not None:
         session[SUGGESTION] = (scenario_json, _search(scenario, limits))
     _suggestion(scenario_json, session)
+
+
+def before_after_metrics(comparison: FixComparison) -> None:
+    """Three figures of a fix against the original plan, with their change in points."""
+    for column, (label, pair) in zip(
+        st.columns(3),
+        (
+            ("Runs with whiplash", comparison.probability),
+            ("Severe whiplash", comparison.severe_probability),
+            ("Max drawdown (median)", comparison.max_drawdown),
+        ),
+        strict=True,
+    ):
+        column.metric(
+            label,
+            f"{pair[1]:.0%}",
+            delta=f"{comparison.change_in_points(pair):+.0f} points from {pair[0]:.0%}",
+            delta_color="inverse",
+        )
