@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -77,7 +78,8 @@ def load_with_overrides(path: str, overrides: Sequence[str], runs: int | None) -
     return scenario
 
 
-def _money(value: float) -> str:
+def format_money(value: float) -> str:
+    """Money in a few characters: 1.25M, 340k, 900."""
     if abs(value) >= 1e6:
         return f"{value / 1e6:,.2f}M"
     if abs(value) >= 1e3:
@@ -110,8 +112,8 @@ def summary_lines(result: SimulationResult) -> list[str]:
         lines.append(f"Coverage warning from {rep.warning_month}")
     totals = result.to_dict()["totals"]
     lines.append(
-        f"Totals (median): revenue {_money(totals['revenue'])}, "
-        f"new bookings {_money(totals['bookings'])}"
+        f"Totals (median): revenue {format_money(totals['revenue'])}, "
+        f"new bookings {format_money(totals['bookings'])}"
     )
     return lines
 
@@ -130,7 +132,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.csv:
         _write_csv(result, args.csv)
     if args.json:
-        print(json.dumps(result.to_dict(), indent=2, allow_nan=False, default=_json_default))
+        print_json(result.to_dict())
     else:
         print("\n".join(summary_lines(result)))
     return 0
@@ -142,7 +144,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         for path in (args.first, args.second)
     ]
     if args.json:
-        print(json.dumps([r.to_dict() for r in results], indent=2, default=_json_default))
+        print_json([r.to_dict() for r in results])
         return 0
     left, right = (summary_lines(r) for r in results)
     width = max(len(line) for line in left) + 4
@@ -158,10 +160,22 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "item"):
-        return value.item()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+def _json_ready(value: Any) -> Any:
+    """Plain JSON values: numpy scalars as Python numbers, NaN and infinity as null."""
+    if hasattr(value, "item") and not isinstance(value, dict | list | tuple):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    return value
+
+
+def print_json(data: Any) -> None:
+    """Print one JSON document (every subcommand's --json)."""
+    print(json.dumps(_json_ready(data), indent=2, allow_nan=False))
 
 
 def build_parser() -> argparse.ArgumentParser:

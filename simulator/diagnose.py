@@ -14,8 +14,6 @@ the CLI can show it and apply it exactly. Pure numpy; no UI imports.
 from __future__ import annotations
 
 import argparse
-import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -23,7 +21,13 @@ from typing import Any
 
 import numpy as np
 
-from .cli import add_scenario_arguments, load_with_overrides, register_command
+from .cli import (
+    add_scenario_arguments,
+    format_money,
+    load_with_overrides,
+    print_json,
+    register_command,
+)
 from .models import STAGES, Effort, Scenario, month_index, month_label
 from .results import SimulationResult, quarter_label, simulate
 from .scenario_io import ScenarioError, apply_overrides, load_preset
@@ -242,14 +246,6 @@ def improvement(before: Outcome, after: Outcome) -> float:
 
 
 # --- Plain-words facts ---------------------------------------------------------------
-
-
-def format_money(value: float) -> str:
-    if abs(value) >= 1e6:
-        return f"{value / 1e6:,.2f}M"
-    if abs(value) >= 1e3:
-        return f"{value / 1e3:,.0f}k"
-    return f"{value:,.0f}"
 
 
 def _pct(value: float) -> str:
@@ -561,21 +557,11 @@ def diagnose(
 # --- CLI -----------------------------------------------------------------------------
 
 
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    return value
-
-
 def _cmd_diagnose(args: argparse.Namespace) -> int:
     scenario = load_with_overrides(args.scenario, args.overrides, None)
     result = diagnose(scenario, runs=args.runs, seed=args.seed)
     if args.json:
-        print(json.dumps(_json_safe(result.to_dict()), indent=2, allow_nan=False))
+        print_json(result.to_dict())
     else:
         print("\n".join(result.lines()))
     return 0

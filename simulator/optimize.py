@@ -16,19 +16,22 @@ Pure numpy; no UI imports.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .cli import add_scenario_arguments, load_with_overrides, register_command
+from .cli import (
+    add_scenario_arguments,
+    format_money,
+    load_with_overrides,
+    print_json,
+    register_command,
+)
 from .diagnose import (
     Outcome,
     Reference,
-    _json_safe,
     balanced_mix,
-    format_money,
     reference_calendar,
     reference_levels,
     round_shares,
@@ -615,7 +618,7 @@ def _cmd_optimize(args: argparse.Namespace) -> int:
     )
     result = suggest_fix(scenario, limits=limits, runs=args.runs, seed=args.seed)
     if args.json:
-        print(json.dumps(_json_safe(result.to_dict()), indent=2, allow_nan=False))
+        print_json(result.to_dict())
     else:
         print("\n".join(result.lines()))
     return 0

@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from .diagnose import format_money
+from .cli import format_money
 from .models import MAX_TEXT, Scenario, _Frozen
 from .results import SimulationResult, full_quarters, simulate
 from .scenario_io import (

@@ -682,7 +682,8 @@ def on_control_change(session: MutableMapping[str, Any], group: str) -> None:
     scenario: Scenario = session[SCENARIO]
     # A widget the client did not report keeps the scenario's own value, so a partial
     # update never surfaces as a missing-key error.
-    values = {**widget_values(scenario), **{k: session[k] for k in _present(session)}}
+    values = widget_values(scenario)
+    values.update({key: session[key] for key in values if key in session})
     try:
         changed = apply_group(scenario, group, values)
     except (ScenarioError, TypeError, ValueError, KeyError) as exc:
@@ -691,18 +692,6 @@ def on_control_change(session: MutableMapping[str, Any], group: str) -> None:
         return
     keep = widget_groups(scenario).get(group, []) if group in ("effort", "focus") else []
     set_scenario(session, changed, skip=keep)
-
-
-def _present(session: MutableMapping[str, Any]) -> list[str]:
-    """The widget keys the session holds a value for."""
-    keys = []
-    for key in list(session.keys()):
-        try:
-            session[key]
-        except (KeyError, AttributeError):
-            continue
-        keys.append(key)
-    return keys
 
 
 def on_preset_change(session: MutableMapping[str, Any]) -> None:
