@@ -147,7 +147,8 @@ class _Pipeline:
     cell moves into the previous line's youngest, which is then refilled), and "budget
     left for this cell once the older deals of its line are decided" and "deals
     decided per line" are each one matrix product with the window. All entries are
-    whole numbers below 2**24, so float32 sums are exact in any order.
+    whole numbers, exact in float32 below 2**24 in any order (float64 beyond: see
+    _pipeline_dtype).
     """
 
     size: int
@@ -192,6 +193,38 @@ def _pipeline(lines: _Lines, slack: np.ndarray) -> _Pipeline:
         budget_left=np.ascontiguousarray(budget_left.T, dtype=np.float32),
         decided=np.ascontiguousarray(decided.T, dtype=np.float32),
     )
+
+
+_FLOAT32_EXACT = 2**24
+"""Whole numbers up to here are exact in float32, and so are sums that stay below it."""
+
+
+def _pipeline_dtype(
+    scenario: Scenario,
+    ln: _Lines,
+    *,
+    capacity: np.ndarray,
+    prior_rate: np.ndarray,
+    prior_clients: np.ndarray,
+) -> type[np.floating]:
+    """float32 for the pipeline window (fast) while no line's open deals plus its
+    closing budget and slack can reach 2**24; float64 (exact to 2**53) otherwise.
+
+    A cell holds at most one month's arrivals; the most a month can bring is the
+    prospecting rate plus referrals from every client the warm book, the contracts and
+    a win at every decision could make, plus 12 standard deviations of the draw.
+    """
+    months = scenario.simulation.months
+    ids = list(scenario.product_lines)
+    on_line = [ids.index(c.product_line) for c in scenario.contracts]
+    contracts = np.bincount(on_line, minlength=len(ids))
+    clients = prior_clients * scenario.pipeline.warm_start + contracts + months * (capacity + 1)
+    rate = scenario.team.reps * scenario.effort.attract * ln.focus * ln.leads
+    rate = rate + scenario.engagement.referral_rate_annual / 12.0 * clients
+    rate = np.maximum(rate, prior_rate)
+    most = rate + 12.0 * np.sqrt(rate) + 100.0
+    largest = (ln.cycle + np.maximum(ln.cycle, 3)) * most + 2.0 * (capacity + 1.0)
+    return np.float32 if (largest < _FLOAT32_EXACT).all() else np.float64
 
 
 def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> EngineOutput:
@@ -240,6 +273,13 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
     prior_rate = prior_rate / np.maximum(1.0 - loop_gain, 0.5)  # referrals from the warm book
     prior_wins = prior_rate * ln.win
     warm = scenario.pipeline.warm_start
+    pipe_dtype = _pipeline_dtype(
+        scenario,
+        ln,
+        capacity=capacity,
+        prior_rate=prior_rate,
+        prior_clients=np.where(rec, prior_wins * lifetime, 12.0 * prior_wins),
+    )
 
     padded = months + look + 1
     exist_sched = np.zeros((padded, n_lines), dtype=np.int64)
@@ -247,7 +287,7 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
     expansion0 = np.zeros(n_lines)
     # Pipeline window rows [cells | budget | 1] start at row t + 1 in month t; see _Pipeline.
     window = pl.size + n_lines + 1
-    pipe_buf = np.zeros((months + window, runs), dtype=np.float32)
+    pipe_buf = np.zeros((months + window, runs), dtype=pipe_dtype)
     if warm:
         young = pl.age < ln.cycle[pl.line_of]
         lam = np.where(young, prior_rate[pl.line_of], 0.0)
@@ -309,7 +349,7 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
     expansion_total = np.empty((runs, months))
     forecast_tm = np.empty((months, runs, look), dtype=np.float32)
     pipeline_open = np.empty((runs, months, n_lines))
-    pipe_month = np.empty((runs, look + n_lines), dtype=np.float32)  # forecast | open deals
+    pipe_month = np.empty((runs, look + n_lines), dtype=pipe_dtype)  # forecast | open deals
     due_hist = np.empty((runs, months), dtype=np.int64)
     kept_sum_hist = np.empty((runs, months), dtype=np.int64)
     alive_tm = np.zeros((months, n_con, runs), dtype=bool)  # runs last: see _coverage
@@ -341,8 +381,9 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
     capacity_col = capacity[:, None]
     win_p = np.stack([ln.win, ln.win * eng.pull_forward_win_factor])[:, None, :]
     rate = np.empty((n_lines, runs))
-    take = np.empty((pl.size, runs), dtype=np.float32)
-    decided = np.empty((2 * n_lines, runs), dtype=np.float32)  # (2 * lines, runs)
+    # float32 matrices times a float64 window multiply in float64 (numpy upcasts).
+    take = np.empty((pl.size, runs), dtype=pipe_dtype)
+    decided = np.empty((2 * n_lines, runs), dtype=pipe_dtype)  # (2 * lines, runs)
 
     for t in range(months):
         # 1. Age the pipeline one month (oldest cells drop off: lost to "no decision").
