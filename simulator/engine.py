@@ -293,8 +293,9 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
         lam = np.where(young, prior_rate[pl.line_of], 0.0)
         pipe_buf[: pl.size] = rng.poisson(np.broadcast_to(lam, (runs, pl.size))).T
         for i in np.flatnonzero(rec):  # a loop over product lines (at most 8)
-            spread = _int_spread(prior_wins[i] * lifetime[i], int(ln.term[i]))[:padded]
-            exist_sched[: len(spread), i] = spread
+            spread = _int_spread(prior_wins[i] * lifetime[i], int(ln.term[i]))
+            exist_sched[: min(len(spread), padded), i] = spread[:padded]
+            exist_sched[-1, i] += spread[padded:].sum()  # due after the horizon: in force
             expansion0[i] = (
                 expansion_monthly * eng.expansion_term_months * spread.sum() * ln.deal[i]
             )
