@@ -19,7 +19,7 @@ from simulator import Scenario, ScenarioError, SimulationResult, dump_scenario, 
 from simulator.models import YEAR_MONTH, Contract, Effort, Relationships, Simulation
 from ui import charts, nav, state, verdict
 from ui.diagnosis import render_diagnosis
-from ui.state import escape_markdown as md
+from ui.text import hidden_label, markdown_text
 
 st.set_page_config(
     page_title="Sales whiplash simulator",
@@ -101,7 +101,7 @@ def run_simulation(scenario: Scenario) -> SimulationResult | None:
         with st.spinner(f"Simulating {sim.runs:,} runs over {sim.months} months…"):
             return simulate_cached(scenario.model_dump_json())
     except Exception as exc:  # any engine failure becomes a message, never a traceback
-        st.error(f"The simulation could not run: {exc}")
+        st.error(f"The simulation could not run: {markdown_text(str(exc))}")
         return None
 
 
@@ -123,6 +123,18 @@ def slider(label: str, key: str, group: str, *, low: float, high: float, **kwarg
     )
 
 
+def user_label(label: str, *, help: str) -> str:
+    """Show a label made of user text above its widget; return the widget's own label.
+
+    Streamlit renders a widget's label as Markdown but also sends it verbatim as the
+    widget's aria-label, where escapes would be read out. So the widget's label is
+    the plain text (collapsed, see :func:`ui.text.hidden_label`) and the visible one
+    is escaped Markdown, at the size of a widget label.
+    """
+    st.markdown(f":small[{markdown_text(label)}]", help=help)
+    return hidden_label(label)
+
+
 def scenario_controls(scenario: Scenario) -> None:
     titles = state.preset_titles()
     st.selectbox(
@@ -136,7 +148,9 @@ def scenario_controls(scenario: Scenario) -> None:
         args=(ss,),
         help="Ready-made plans: one per cause of whiplash in the article, and the balanced fix.",
     )
-    st.caption(f"Now showing: {md(scenario.meta.title)} ({md(ss[state.SOURCE])})")
+    st.caption(
+        f"Now showing: {markdown_text(scenario.meta.title)} ({markdown_text(ss[state.SOURCE])})"
+    )
     left, right = st.columns(2)
     left.button(
         "Reset to preset",
@@ -217,27 +231,27 @@ def focus_controls(scenario: Scenario) -> None:
     elif len(lines) == 2:
         first, second = (line.name for line in lines.values())
         slider(
-            f"New-business effort on {md(first)} (the rest on {md(second)})",
+            user_label(f"New-business effort on {first} (the rest on {second})", help=why),
             state.W_FOCUS_SPLIT,
             "focus",
             low=PERCENT_LOW,
             high=PERCENT_HIGH,
             step=1.0,
             format="%.0f%%",
-            help=why,
+            label_visibility="collapsed",
         )
     else:
         st.caption("Relative weight of each line in new-business effort:")
         for line_id, line in lines.items():
             slider(
-                md(line.name),
+                user_label(line.name, help=why),
                 state.focus_key(line_id),
                 "focus",
                 low=PERCENT_LOW,
                 high=PERCENT_HIGH,
                 step=1.0,
                 format="%.0f",
-                help=why,
+                label_visibility="collapsed",
             )
 
 
@@ -262,23 +276,29 @@ def renewal_controls(scenario: Scenario) -> None:
         contract = scenario.contracts[i]
         group = f"contract:{i}"
         st.select_slider(
-            f"{md(contract.name)}: ends",
+            user_label(
+                f"{contract.name}: ends",
+                help="The month this contract comes up for renewal. Contracts ending "
+                "together are a renewal cliff.",
+            ),
             options=state.end_month_options(scenario, contract),
             key=state.end_key(i),
             on_change=state.on_control_change,
             args=(ss, group),
-            help="The month this contract comes up for renewal. Contracts ending together "
-            "are a renewal cliff.",
+            label_visibility="collapsed",
         )
         slider(
-            f"{md(contract.name)}: buyer contacts",
+            user_label(
+                f"{contract.name}: buyer contacts",
+                help="Cause 2: single-threaded relationships. With one contact the account "
+                "is lost when that person leaves.",
+            ),
             state.contacts_key(i),
             group,
             low=int(contacts.low),
             high=int(contacts.high),
             step=1,
-            help="Cause 2: single-threaded relationships. With one contact the account is "
-            "lost when that person leaves.",
+            label_visibility="collapsed",
         )
 
 
@@ -346,16 +366,17 @@ def sidebar(scenario: Scenario) -> None:
 # --- Main page.
 def messages() -> None:
     for note in ss.get(state.NOTES) or []:
-        st.warning(note)
+        st.warning(markdown_text(note))
     if ss.get(state.ERROR):
-        st.error(f"Not applied: {ss[state.ERROR]}. Your settings are unchanged.")
+        st.error(f"Not applied: {markdown_text(ss[state.ERROR])}. Your settings are unchanged.")
 
 
 def headline(result: SimulationResult, baseline: SimulationResult | None) -> None:
     colour = {"severe": "red", "mild": "orange", "none": "green"}[result.report.verdict]
     icon = {"severe": "warning", "mild": "error", "none": "check_circle"}[result.report.verdict]
-    st.markdown(f"## :{colour}[:material/{icon}: {verdict.verdict_sentence(result)}]")
-    st.markdown(f"#### {verdict.early_warning_sentence(result.report)}")
+    sentence = markdown_text(verdict.verdict_sentence(result))
+    st.markdown(f"## :{colour}[:material/{icon}: {sentence}]")
+    st.markdown(f"#### {markdown_text(verdict.early_warning_sentence(result.report))}")
     for column, figure in zip(
         st.columns(5), verdict.key_figures(result, baseline=baseline), strict=True
     ):
@@ -387,7 +408,8 @@ def baseline_controls(baseline: Scenario | None) -> None:
     )
     if baseline is not None:
         right.caption(
-            f"Baseline: {md(baseline.meta.title)}. Deltas and dashed lines compare to it."
+            f"Baseline: {markdown_text(baseline.meta.title)}. "
+            "Deltas and dashed lines compare to it."
         )
     else:
         right.caption("Pin a baseline, then change the plan to see before and after.")
@@ -410,7 +432,7 @@ def chart_section(scenario: Scenario, baseline: Scenario | None) -> None:
             calendar_spec(calendar_key(scenario), calendar_key(baseline), scenario, baseline)
         )
     except Exception as exc:  # a chart that cannot be drawn must not take the page down
-        st.error(f"A chart could not be drawn: {exc}")
+        st.error(f"A chart could not be drawn: {markdown_text(str(exc))}")
 
 
 def book_editor(scenario: Scenario) -> None:
@@ -479,7 +501,7 @@ def diagnosis_section(scenario: Scenario) -> None:
     try:
         render_diagnosis(scenario)
     except Exception as exc:  # an optional section must not take the page down
-        st.error(f"The diagnosis could not run: {exc}")
+        st.error(f"The diagnosis could not run: {markdown_text(str(exc))}")
 
 
 def share_section(scenario: Scenario, result: SimulationResult) -> None:
@@ -515,7 +537,7 @@ def page(scenario: Scenario) -> None:
     """The main column: verdict, figures, charts, table, diagnosis, downloads."""
     st.title("Sales whiplash simulator")
     st.caption("Will this sales plan make revenue boom one quarter and bust the next?")
-    st.markdown(f"### {md(scenario.meta.title)}")
+    st.markdown(f"### {markdown_text(scenario.meta.title)}")
     messages()
 
     baseline_scenario: Scenario | None = ss.get(state.BASELINE)

@@ -15,6 +15,7 @@ from ui import workshop as ws
 from ui.diagnosis import before_after_metrics
 from ui.diagnosis_charts import prediction_chart
 from ui.nav import page_menu
+from ui.text import markdown_text
 
 st.set_page_config(
     page_title="Workshop – Sales whiplash simulator",
@@ -37,17 +38,13 @@ st.markdown(
 VERDICT_BOXES = {"right": st.success, "close": st.info, "wrong": st.warning, "none": st.info}
 
 
-def escape(text: str) -> str:
-    """Show a trainer's text as written, not as Markdown."""
-    for ch in "\\`*_[]<>#|~$":
-        text = text.replace(ch, "\\" + ch)
-    return text
-
-
 def header(workshop, content: StepContent, count: int) -> None:
-    st.title(workshop.title)
+    st.title(markdown_text(workshop.title))
     step = content.index
-    st.progress((step + 1) / count, text=f"Step {step + 1} of {count}: {content.title}")
+    st.progress(
+        (step + 1) / count,
+        text=markdown_text(f"Step {step + 1} of {count}: {content.title}"),
+    )
     back, forward, reset, _ = st.columns([1, 1, 1, 3])
     back.button(
         "◀ Back",
@@ -115,7 +112,7 @@ def reveal_section(content: StepContent) -> None:
     result = ws.result_for(content.scenario)
     prediction = ss[ws.PREDICTIONS].get(content.index)
     checked = ws.check(content, result, prediction)
-    VERDICT_BOXES[checked.verdict](escape(checked.sentence))
+    VERDICT_BOXES[checked.verdict](markdown_text(checked.sentence))
     level = float(prediction) if content.prediction == "level" and prediction is not None else None
     st.altair_chart(
         prediction_chart(result, check=checked, quarter=content.level_quarter, level=level),
@@ -123,18 +120,18 @@ def reveal_section(content: StepContent) -> None:
     )
     if content.lesson:
         st.markdown("**What to notice**")
-        st.markdown(escape(" ".join(content.lesson.split())))
+        st.markdown(markdown_text(" ".join(content.lesson.split())))
 
 
 def fix_section(content: StepContent) -> None:
     index = content.index
     if content.fixed is None:
         if content.why:
-            st.info(escape(content.why))
+            st.info(markdown_text(content.why))
         return
     applied = index in ss[ws.FIXED]
     st.button(
-        f"Apply the fix: {content.step.fix_title}",
+        markdown_text(f"Apply the fix: {content.step.fix_title}"),
         key=f"ws_fix_{index}",
         on_click=ws.mark,
         args=(ss, ws.FIXED, index),
@@ -155,7 +152,7 @@ def fix_section(content: StepContent) -> None:
         width="stretch",
     )
     if content.why:
-        st.success(f"Why it works: {escape(content.why)}")
+        st.success(f"Why it works: {markdown_text(content.why)}")
 
 
 def debrief(workshop, count: int) -> None:
@@ -209,22 +206,22 @@ def main() -> None:
     try:
         workshop = ws.workshop_named(ss[ws.NAME])
     except Exception as exc:  # a broken trainer file: one line, no traceback
-        st.error(f"The workshop file cannot be used: {exc}")
+        st.error(f"The workshop file cannot be used: {markdown_text(str(exc))}")
         return
     if ss.get(ws.ERROR):
-        st.error(ss[ws.ERROR])
+        st.error(markdown_text(ss[ws.ERROR]))
         ss[ws.ERROR] = None
     count = len(workshop.steps)
     ws.go(ss, to=ss[ws.STEP], count=count)
     content = ws.step_content(ss[ws.NAME], ss[ws.STEP])
     header(workshop, content, count)
     if content.index == 0 and workshop.intro:
-        st.caption(escape(" ".join(workshop.intro.split())))
+        st.caption(markdown_text(" ".join(workshop.intro.split())))
 
-    st.header(content.title, anchor=False)
+    st.header(markdown_text(content.title), anchor=False)
     with st.container(key="ws_story"):
-        st.markdown(escape(" ".join(content.story.split())))
-    st.markdown(f"### {escape(content.question)}")
+        st.markdown(markdown_text(" ".join(content.story.split())))
+    st.markdown(f"### {markdown_text(content.question)}")
     revealed = content.index in ss[ws.REVEALED]
     prediction_input(content, locked=revealed)
     st.button(
@@ -241,11 +238,11 @@ def main() -> None:
             reveal_section(content)
             fix_section(content)
         except Exception as exc:  # a failed simulation must not take the workshop down
-            st.error(f"The simulation could not run: {exc}")
+            st.error(f"The simulation could not run: {markdown_text(str(exc))}")
     try:
         debrief(workshop, count)
     except Exception as exc:  # the debrief re-reads the revealed results
-        st.error(f"The debrief could not be built: {exc}")
+        st.error(f"The debrief could not be built: {markdown_text(str(exc))}")
     session_picker()
 
 

@@ -29,6 +29,7 @@ from simulator import (
 )
 from simulator.models import STAGES
 from ui import state
+from ui.text import shown_text
 from ui.verdict import early_warning_sentence, key_figures, verdict_sentence
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -270,7 +271,7 @@ def test_bad_upload_shows_the_error_and_keeps_everything() -> None:
     at.file_uploader(key=state.W_UPLOAD).upload("mine.toml", bad.encode(), "application/toml").run()
     assert not at.exception
     [error] = at.error
-    assert "relationships.contacts_per_account" in error.value
+    assert "relationships.contacts_per_account" in shown_text(error.value)
     assert current(at) == before
     assert at.session_state[state.BASELINE] == before
     assert dict(at.query_params) == params
@@ -350,7 +351,7 @@ def test_tampered_query_parameters_warn_and_fall_back() -> None:
         }
     )
     assert_page_ok(at)
-    notes = " ".join(w.value for w in at.warning)
+    notes = " ".join(shown_text(w.value) for w in at.warning)
     for name in ("effort", "contacts", "ends", "months", "seed"):
         assert f"link's {name}=" in notes
     base = load_preset("team_a_team_b")
@@ -362,7 +363,7 @@ def test_tampered_query_parameters_warn_and_fall_back() -> None:
 
     at = open_app({"preset": "no_such_preset", "scenario": "garbage!"}, runs=None)
     assert_page_ok(at)
-    notes = " ".join(w.value for w in at.warning)
+    notes = " ".join(shown_text(w.value) for w in at.warning)
     assert "no_such_preset" in notes and "scenario could not be opened" in notes
     assert current(at) == load_preset(state.DEFAULT_PRESET)
 
@@ -402,7 +403,7 @@ def test_limits_rejected_by_the_engine_show_an_error_and_keep_the_settings() -> 
     at.number_input(key=state.W_RUNS).set_value(20_000).run()  # x 120 months x 3 lines
     assert not at.exception
     [error] = at.error
-    assert "simulation.runs x simulation.months" in error.value
+    assert "simulation.runs x simulation.months" in shown_text(error.value)
     assert current(at) == before
     assert at.number_input(key=state.W_RUNS).value == before.simulation.runs
 

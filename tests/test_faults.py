@@ -28,6 +28,7 @@ from simulator import budget, dump_scenario, load_preset, simulate
 from simulator.models import MAX_CELLS
 from ui import state
 from ui import workshop as ws
+from ui.text import shown_text
 
 APP = str(ROOT / "app.py")
 WORKSHOP = "pages/1_Workshop.py"
@@ -51,7 +52,7 @@ def page_ok(at: AppTest) -> None:
 
 
 def notes(at: AppTest) -> str:
-    return " ".join(w.value for w in at.warning)
+    return " ".join(shown_text(w.value) for w in at.warning)
 
 
 # --- Tampered links: every bad value is named, a valid one is used instead.

@@ -22,6 +22,7 @@ from simulator.workshop import FixComparison, compare_fix
 
 from . import charts
 from .diagnosis_charts import tornado_chart
+from .text import markdown_text
 
 W_ON = "dx_w_on"
 W_KEEP = "dx_w_keep"
@@ -31,12 +32,6 @@ W_LEVERS = "dx_w_levers"
 SUGGESTION = "dx_suggestion"
 """(scenario JSON, Suggestion) of the last search, shown while that scenario is current."""
 DEFAULTS = Limits()
-
-
-def _escape(text: str) -> str:
-    for ch in "\\`*_[]<>#|~$":
-        text = text.replace(ch, "\\" + ch)
-    return text
 
 
 @st.cache_data(max_entries=16, show_spinner="Diagnosing…")
@@ -61,12 +56,12 @@ def apply_suggestion(session: MutableMapping[str, Any]) -> None:
 def _diagnosis(scenario: Scenario) -> None:
     result = cached_diagnosis(scenario.model_dump_json())
     if result.note:
-        st.caption(result.note)
+        st.caption(markdown_text(result.note))
     st.altair_chart(tornado_chart(result), width="stretch")
     lines = []
     for rank, effect in enumerate(result.effects, start=1):
         marker = f"{rank}." if effect.applies else "-"
-        lines.append(f"{marker} {_escape(effect.sentence)}")
+        lines.append(f"{marker} {markdown_text(effect.sentence)}")
     st.markdown("\n".join(lines))
 
 
@@ -126,7 +121,7 @@ def _limits_form() -> Limits | None:
             levers=levers,
         )
     except ScenarioError as exc:
-        st.error(str(exc))
+        st.error(markdown_text(str(exc)))
         return None
 
 
@@ -151,13 +146,13 @@ def _suggestion(scenario_json: str, session: MutableMapping[str, Any]) -> None:
         return
     suggestion: Suggestion = stored[1]
     if not suggestion.improved:
-        st.info(_escape(suggestion.message))
+        st.info(markdown_text(suggestion.message))
         return
-    st.markdown(_escape(suggestion.message))
+    st.markdown(markdown_text(suggestion.message))
     st.dataframe(_changes_table(suggestion), hide_index=True, width="stretch")
     comparison = compare_fix(suggestion.before_result, suggestion.after_result)
     before_after_metrics(comparison)
-    st.caption(_escape(comparison.sentence))
+    st.caption(markdown_text(comparison.sentence))
     st.altair_chart(
         charts.revenue_fan_chart(
             suggestion.after_result,

@@ -127,11 +127,6 @@ def limits(model: type[BaseModel], name: str) -> Limits:
     return Limits(low=low, high=high, default=info.default, max_length=max_length)
 
 
-def escape_markdown(text: str) -> str:
-    """User text made literal for places Streamlit reads as Markdown (labels, headers)."""
-    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~:$])", r"\\\1", text.replace("\n", " "))
-
-
 def _round(value: float) -> float:
     """Six decimals: exact enough for any plan, and files stay readable."""
     return round(float(value), 6) + 0.0

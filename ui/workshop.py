@@ -28,6 +28,8 @@ from simulator.workshop import (
     resolve,
 )
 
+from .text import markdown_text
+
 NAME = "ws_name"
 STEP = "ws_step"
 PREDICTIONS = "ws_predictions"
@@ -165,26 +167,20 @@ def debrief_entry(content: StepContent, prediction: Any) -> DebriefEntry:
     )
 
 
-def _md(text: str) -> str:
-    """Escape Markdown so a trainer's text shows as written."""
-    specials = "\\`*_[]<>"
-    return "".join("\\" + ch if ch in specials else ch for ch in text)
-
-
 def debrief_markdown(workshop: Workshop, entries: Sequence[DebriefEntry]) -> str:
     """One printable page: every revealed step's prediction, result, fix and lesson."""
-    lines = [f"# {_md(workshop.title)}", "", "Debrief", ""]
+    lines = [f"# {markdown_text(workshop.title)}", "", "Debrief", ""]
     if not entries:
         lines.append("No step has been revealed yet.")
     for e in entries:
-        lines += [f"## {e.number}. {_md(e.title)}", ""]
-        lines += [f"**Question:** {_md(e.question)}", ""]
-        lines += [f"**The room's prediction:** {_md(e.prediction)}", ""]
-        lines += [f"**The simulation:** {_md(e.result)}", ""]
+        lines += [f"## {e.number}. {markdown_text(e.title)}", ""]
+        lines += [f"**Question:** {markdown_text(e.question)}", ""]
+        lines += [f"**The room's prediction:** {markdown_text(e.prediction)}", ""]
+        lines += [f"**The simulation:** {markdown_text(e.result)}", ""]
         if e.fix:
-            lines += [f"**The fix:** {_md(e.fix)}", ""]
+            lines += [f"**The fix:** {markdown_text(e.fix)}", ""]
         if e.lesson:
-            lines += [f"**Lesson:** {_md(' '.join(e.lesson.split()))}", ""]
+            lines += [f"**Lesson:** {markdown_text(' '.join(e.lesson.split()))}", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
