@@ -22,10 +22,10 @@ from streamlit.testing.v1 import AppTest
 import simulator
 import ui.charts
 import ui.diagnosis
-from bench.load import StreamlitSession
-from bench.server import ROOT, streamlit_server
 from simulator import budget, dump_scenario, load_preset, simulate
 from simulator.models import MAX_CELLS
+from tests.support.server import ROOT, streamlit_server
+from tests.support.session import StreamlitSession
 from ui import state
 from ui import workshop as ws
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.server import CHROMIUM, CHROMIUM_ARGS, ROOT, Server, streamlit_server
+from tests.support.server import CHROMIUM, CHROMIUM_ARGS, ROOT, Server, streamlit_server
 
 pytestmark = pytest.mark.e2e
 
