@@ -7,7 +7,7 @@ ADDRESS ?= 127.0.0.1
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: run test lint format bench fuzz load browser screenshot clean
+.PHONY: run test test-fast lint format bench fuzz load browser screenshot clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,8 +40,11 @@ format: $(STAMP_TEST)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: $(STAMP_TEST) browser lint  ## the whole suite: lint, unit, app, browser
+test: $(STAMP_TEST) browser lint  ## the whole suite: lint, unit, app, browser (what CI runs)
 	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP_TEST)  ## unit and AppTest only: no browser, no slow tests (under a minute)
+	$(BIN)/python -m pytest -q -m "not e2e and not slow"
 
 bench: $(STAMP_TEST)  ## time the engine and the app; figures go to docs/benchmarks.md
 	$(BIN)/python -m bench

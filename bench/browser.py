@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 from bench.report import timing_table
-from bench.server import CHROMIUM, CHROMIUM_ARGS, streamlit_server
+from tests.support.server import CHROMIUM, CHROMIUM_ARGS, streamlit_server
 
 TARGET_MS = 1000.0
 SLIDER = "…of which closing (the rest prospecting)"

@@ -1,8 +1,8 @@
 """Load test: a workshop room of concurrent sessions on the real server (``make load``).
 
-Starts ``streamlit run app.py`` on a free loopback port (``bench.server``) and drives N
-sessions (default 30) through Streamlit's own websocket protocol, the one the browser
-speaks: ``/_stcore/stream`` carrying protobuf ``BackMsg`` (client to server) and
+Starts ``streamlit run app.py`` on a free loopback port and drives N sessions (default
+30) through Streamlit's own websocket protocol (``tests/support/session.py``), the one
+the browser speaks: ``/_stcore/stream`` carrying protobuf ``BackMsg`` (client to server) and
 ``ForwardMsg`` (server to client). Each session opens the page, then for a fixed time
 moves a slider the way the browser reports it (a ``rerun_script`` BackMsg with the
 slider's new widget state), waits for ``script_finished`` and pauses to read the page.
@@ -27,19 +27,12 @@ from dataclasses import dataclass, field
 
 import psutil
 import websocket
-from streamlit.proto.Alert_pb2 import Alert
-from streamlit.proto.BackMsg_pb2 import BackMsg
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-from streamlit.proto.Slider_pb2 import Slider
 
-from bench.server import Server, streamlit_server
 from simulator.models import MAX_MONTHS, MAX_RUNS
+from tests.support.server import Server, streamlit_server
+from tests.support.session import ProtocolError, Rerun, StreamlitSession
 from ui import state
 
-FINISHED_OK = (
-    ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY,
-    ForwardMsg.ScriptFinishedStatus.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
-)
 THINK = 5.0
 """Mean pause between a participant's moves: move a slider, read the verdict and charts."""
 PATTERNS = {
@@ -49,133 +42,6 @@ PATTERNS = {
 }
 SLIDERS = (state.W_CLOSING, state.W_NEW_BUSINESS, state.W_TURNOVER, state.W_FOCUS_SPLIT)
 """The sliders a participant moves: effort, turnover and focus (each re-simulates)."""
-
-
-class ProtocolError(RuntimeError):
-    """The server closed the connection or did not answer in time."""
-
-
-@dataclass
-class Rerun:
-    """What one script run sent back."""
-
-    seconds: float
-    status: int
-    widgets: dict[str, tuple[str, object]] = field(default_factory=dict)
-    """User key -> (widget id, widget proto) of every keyed widget drawn."""
-    exceptions: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    """Error panels (st.error) the page showed."""
-
-    @property
-    def ok(self) -> bool:
-        return self.status in FINISHED_OK and not self.exceptions and not self.errors
-
-
-class StreamlitSession:
-    """One browser tab, speaking Streamlit's websocket protocol.
-
-    Like the browser, it remembers the value of every widget on the page and reports
-    them all with each rerun (a widget the client does not report loses its value).
-    """
-
-    def __init__(self, server: Server, *, timeout: float = 60.0) -> None:
-        url = f"ws://127.0.0.1:{server.port}/_stcore/stream"
-        self.ws = websocket.create_connection(url, subprotocols=["streamlit"], timeout=timeout)
-        self.page_script_hash = ""
-        self.values: dict[str, tuple[str, object]] = {}
-        """Widget id -> (WidgetState value field, value), as the browser holds them."""
-
-    def close(self) -> None:
-        self.ws.close()
-
-    def send_rerun(
-        self, *, query_string: str = "", moves: dict[str, object] | None = None
-    ) -> float:
-        """Ask for a rerun as the browser does after a widget moves; returns the time sent.
-
-        ``moves``: widget id -> new value (in the widget's value field).
-        """
-        for widget_id, value in (moves or {}).items():
-            self.values[widget_id] = (self.values[widget_id][0], value)
-        msg = BackMsg()
-        client = msg.rerun_script
-        client.query_string = query_string
-        client.page_script_hash = self.page_script_hash
-        for widget_id, (kind, value) in self.values.items():
-            widget = client.widget_states.widgets.add()
-            widget.id = widget_id
-            if kind == "double_array_value":
-                widget.double_array_value.data.extend(value)  # type: ignore[arg-type]
-            else:
-                setattr(widget, kind, value)
-        started = time.perf_counter()
-        self.ws.send_binary(msg.SerializeToString())
-        return started
-
-    def wait_finished(self, started: float) -> Rerun:
-        """Read ForwardMsgs until the script run ends; collect widgets and errors."""
-        rerun = Rerun(seconds=0.0, status=-1)
-        while True:
-            try:
-                raw = self.ws.recv()
-            except (websocket.WebSocketException, OSError) as exc:
-                raise ProtocolError(f"connection lost: {exc}") from exc
-            if not raw:
-                raise ProtocolError("the server closed the connection")
-            msg = ForwardMsg()
-            msg.ParseFromString(raw)
-            kind = msg.WhichOneof("type")
-            if kind == "new_session":
-                self.page_script_hash = msg.new_session.page_script_hash
-            elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
-                _collect(msg.delta.new_element, rerun)
-            elif kind == "script_finished":
-                rerun.status = msg.script_finished
-                if msg.script_finished != ForwardMsg.ScriptFinishedStatus.FINISHED_EARLY_FOR_RERUN:
-                    rerun.seconds = time.perf_counter() - started
-                    self._remember(rerun)
-                    return rerun
-
-    def _remember(self, rerun: Rerun) -> None:
-        """Keep the values of the widgets on the page (new ones at their initial value)."""
-        drawn = {}
-        for widget_id, proto in rerun.widgets.values():
-            known = self.values.get(widget_id)
-            initial = _initial_value(proto)
-            if initial is None:
-                continue
-            drawn[widget_id] = initial if known is None or proto.set_value else known
-        self.values = drawn
-
-    def rerun(self, *, query_string: str = "", moves: dict[str, object] | None = None) -> Rerun:
-        return self.wait_finished(self.send_rerun(query_string=query_string, moves=moves))
-
-
-def _initial_value(proto) -> tuple[str, object] | None:
-    """The value the browser shows for a freshly drawn widget (kinds the app's levers use)."""
-    name = proto.DESCRIPTOR.name
-    if name == "Slider" and proto.type != Slider.Type.SELECT_SLIDER:
-        return "double_array_value", list(proto.value if proto.set_value else proto.default)
-    if name == "NumberInput":
-        return "double_value", float(proto.value if proto.set_value else proto.default)
-    if name == "Checkbox":
-        return "bool_value", bool(proto.value if proto.set_value else proto.default)
-    return None
-
-
-def _collect(element, rerun: Rerun) -> None:
-    kind = element.WhichOneof("type")
-    if kind == "exception":
-        rerun.exceptions.append(f"{element.exception.type}: {element.exception.message}")
-        return
-    if kind == "alert" and element.alert.format == Alert.Format.ERROR:
-        rerun.errors.append(element.alert.body)
-        return
-    proto = getattr(element, kind, None)
-    widget_id = getattr(proto, "id", "")
-    if widget_id.startswith("$$ID-") and not widget_id.endswith("-None"):
-        rerun.widgets[widget_id.split("-", 2)[2]] = (widget_id, proto)
 
 
 # --- The load run.

@@ -1,7 +1,18 @@
-"""Shared test settings."""
+"""Shared test settings: the hypothesis profile for CI and the ``slow`` marker.
+
+``make test-fast`` runs ``pytest -m "not e2e and not slow"``. The browser tests get
+``e2e`` from tests/e2e/conftest.py; the slowest of the rest get ``slow`` here, in one
+list, so the lanes can be tuned without touching the test files. The figures are
+seconds measured once with ``pytest --durations=30 -m "not e2e"`` (on a busy two-core
+machine, load 11: roughly twice what a quiet one takes); the lane without them took
+68 s of CPU time, so the last five entries (about 10 s) aim it under a minute.
+"""
+
+from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import settings
 
 # On CI the generated examples are the same every run (no example database there),
@@ -9,3 +20,38 @@ from hypothesis import settings
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+SLOW_FIXTURES = {
+    "suggestions": "suggest_fix on six presets for test_optimize.py (25 s)",
+    "server": "a real streamlit server and clients on its websocket (18 s)",
+}
+"""Every test that uses one of these fixtures is slow."""
+SLOW_TESTS = {
+    "test_faults.py::test_a_diagnosis_that_fails_shows_an_error_panel": 24.2,
+    "test_roundtrip.py::test_generated_scenarios_round_trip_through_a_link": 13.5,
+    "test_roundtrip.py::test_setting_every_field_to_its_own_value_changes_nothing": 9.3,
+    "test_roundtrip.py::test_generated_scenarios_round_trip_through_toml": 9.2,
+    "test_roundtrip.py::test_generated_scenarios_round_trip_through_plain_data": 7.3,
+    "test_faults.py::test_a_chart_that_fails_leaves_the_verdict_and_figures": 7.1,
+    "test_fuzz.py::test_damaged_documents_validate_or_name_the_field": 6.4,
+    "test_cli.py::test_console_script_and_module_are_the_same_cli": 5.9,
+    "test_fuzz.py::test_extreme_valid_scenarios_simulate_finite_and_non_negative": 5.8,
+    "test_fuzz.py::test_damaged_toml_texts_validate_or_name_the_field": 5.3,
+    "test_app.py::test_limits_rejected_by_the_engine_show_an_error_and_keep_the_settings": 5.2,
+    "test_faults.py::test_a_rejected_upload_keeps_the_scenario_baseline_and_workshop_position": 5.1,
+    "test_optimize.py::test_app_section_diagnoses_suggests_and_applies": 5.1,
+    "test_app.py::test_three_lines_get_one_focus_slider_each": 4.4,
+    "test_app.py::test_stagger_and_contacts_improve_against_the_pinned_baseline": 3.9,
+    "test_app.py::test_query_parameters_round_trip": 3.8,
+    "test_app.py::test_a_scenario_too_big_for_a_link_says_save_as_file": 3.7,
+    "test_app.py::test_saved_toml_uploads_back_to_the_same_state": 3.0,
+}
+"""``file::test`` -> seconds it took (every parametrised case of it is slow)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        name = f"{item.path.name}::{getattr(item, 'originalname', item.name)}"
+        fixtures = getattr(item, "fixturenames", ())
+        if name in SLOW_TESTS or any(f in SLOW_FIXTURES for f in fixtures):
+            item.add_marker(pytest.mark.slow)

@@ -17,7 +17,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench import fuzz
 from simulator import (
     ScenarioError,
     apply_overrides,
@@ -38,6 +37,7 @@ from simulator.models import (
     Team,
     Thresholds,
 )
+from tests.support import fuzz
 
 
 def budget(examples: int) -> settings:

@@ -11,7 +11,6 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from bench.fuzz import valid_scenarios
 from simulator import (
     Scenario,
     apply_overrides,
@@ -24,6 +23,7 @@ from simulator import (
     scenario_to_dict,
     simulate,
 )
+from tests.support.fuzz import valid_scenarios
 from ui import state
 
 PRESETS = sorted(list_presets())

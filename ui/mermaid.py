@@ -19,6 +19,9 @@ SHAPES = (
     ('{"', '"}', 'shape=diamond, style="filled", fillcolor="#FFF3D6"'),
     ('["', '"]', 'shape=box, style="rounded"'),
 )
+NODE_FONT_PT = 14
+EDGE_FONT_PT = 12
+"""Label sizes at the diagram's natural size (points; the page draws it unscaled)."""
 _NODE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)")
 _EDGE = re.compile(r'\s*(-\.->|-->)\s*(?:\|"([^"]*)"\|)?')
 
@@ -48,12 +51,18 @@ def _node(line: str, pos: int, nodes: dict[str, str]) -> tuple[str, int]:
     return name, pos
 
 
-def mermaid_to_dot(source: str) -> str:
-    """DOT for a Mermaid ``flowchart LR`` of the subset described above."""
+def mermaid_to_dot(source: str, *, direction: str | None = None) -> str:
+    """DOT for a Mermaid ``flowchart LR`` of the subset described above.
+
+    ``direction`` ("LR" or "TB") overrides the flowchart's own: a wide left-to-right
+    chart shrunk into a page column draws its labels too small to read.
+    """
     lines = [ln.strip() for ln in source.strip().splitlines() if ln.strip()]
     if not lines or not re.fullmatch(r"flowchart\s+(LR|TD|TB)", lines[0]):
         raise MermaidError("only 'flowchart LR' (or TD) diagrams are converted")
-    rankdir = "LR" if lines[0].endswith("LR") else "TB"
+    rankdir = direction or ("LR" if lines[0].endswith("LR") else "TB")
+    if rankdir not in ("LR", "TB"):
+        raise MermaidError(f"direction must be LR or TB, not {rankdir!r}")
     nodes: dict[str, str] = {}
     edges: list[str] = []
     for line in lines[1:]:
@@ -75,8 +84,8 @@ def mermaid_to_dot(source: str) -> str:
         [
             "digraph {",
             f"  rankdir={rankdir};",
-            '  node [fontname="Source Sans Pro", fontsize=12];',
-            '  edge [fontname="Source Sans Pro", fontsize=10, color="#555555"];',
+            f'  node [fontname="Source Sans Pro", fontsize={NODE_FONT_PT}];',
+            f'  edge [fontname="Source Sans Pro", fontsize={EDGE_FONT_PT}, color="#555555"];',
             *(f"  {n}" for n in nodes.values()),
             *(f"  {e}" for e in edges),
             "}",

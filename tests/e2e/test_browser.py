@@ -14,7 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from bench.server import CHROMIUM, CHROMIUM_ARGS, ROOT, Server, streamlit_server
+from tests.support.server import (
+    BROWSER_TIMEOUT_MS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ROOT,
+    Server,
+    streamlit_server,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -43,7 +50,6 @@ REQUIRED_CHARTS = (  # the charts' descriptions (ui/charts.py), shown as their a
 NORDIC_CONTACTS = re.compile(r"Nordic Telecom.*buyer contacts")
 BALTIC_ENDS = re.compile(r"Baltic Energy.*ends")
 BALTIC_CONTACTS = re.compile(r"Baltic Energy.*buyer contacts")
-TIMEOUT_MS = 30_000
 
 # Every Streamlit chart has drawn an SVG with visible data marks (not just axes).
 CHARTS_DRAWN_JS = """() => {
@@ -54,6 +60,13 @@ CHARTS_DRAWN_JS = """() => {
     return [...marks].some(m => { const b = m.getBBox(); return b.width > 0 || b.height > 0; });
   });
 }"""
+
+# Every chart is as wide as its column (Vega re-fits a chart after the window resizes).
+CHARTS_FIT_JS = """() => [...document.querySelectorAll("[data-testid='stVegaLiteChart']")]
+.every(chart => {
+  const svg = chart.querySelector(".vega-embed svg");
+  return svg && Math.abs(svg.getBoundingClientRect().width - chart.clientWidth) <= 1;
+})"""
 
 CHART_REPORT_JS = """() => [...document.querySelectorAll("[data-testid='stVegaLiteChart']")]
 .map(chart => {
@@ -100,7 +113,7 @@ def server() -> Iterator[Server]:
 def page(browser: Browser, server: Server) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     tab = context.new_page()
-    tab.set_default_timeout(TIMEOUT_MS)
+    tab.set_default_timeout(BROWSER_TIMEOUT_MS)
     errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
     tab.js_errors = errors  # type: ignore[attr-defined]
@@ -199,7 +212,7 @@ def test_shared_url_reopens_the_same_settings(page: Page, browser: Browser, serv
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     try:
         other = context.new_page()
-        other.set_default_timeout(TIMEOUT_MS)
+        other.set_default_timeout(BROWSER_TIMEOUT_MS)
         other.goto(link)
         other.get_by_test_id("stMetric").first.wait_for()
         wait_until_idle(other)
@@ -235,7 +248,7 @@ def test_full_page_screenshot_for_the_readme(page: Page, server: Server) -> None
     height = page.get_by_test_id("stMain").evaluate("el => el.scrollHeight")
     page.set_viewport_size({"width": 1440, "height": int(height) + 20})
     wait_until_idle(page)
-    page.wait_for_timeout(500)  # let the charts re-fit the resized window
+    page.wait_for_function(CHARTS_FIT_JS)  # the charts have re-fitted the resized window
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=SCREENSHOT, full_page=True)
     data = SCREENSHOT.read_bytes()

@@ -11,14 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from bench.server import CHROMIUM, CHROMIUM_ARGS, Server, streamlit_server
+from tests.support.server import (
+    BROWSER_TIMEOUT_MS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Server,
+    streamlit_server,
+)
 
 pytestmark = pytest.mark.e2e
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-TIMEOUT_MS = 30_000
 DRAWN_CHARTS_JS = """() => [...document.querySelectorAll("[data-testid='stVegaLiteChart']")]
 .filter(chart => [...chart.querySelectorAll("svg g.role-mark path, svg g.role-mark text")]
   .some(m => { const b = m.getBBox(); return b.width > 0 && b.height > 0; })).length"""
@@ -40,7 +45,7 @@ def page(server: Server):
             viewport={"width": 1400, "height": 1000}, accept_downloads=True
         )
         tab = context.new_page()
-        tab.set_default_timeout(TIMEOUT_MS)
+        tab.set_default_timeout(BROWSER_TIMEOUT_MS)
         tab.goto(server.url)
         yield tab
         browser.close()

@@ -1,20 +1,21 @@
-"""Start the real app with ``streamlit run`` on a free loopback port, for tests and tools."""
+"""Start the real app with ``streamlit run`` on a free loopback port, for tests and tools
+(``bench.browser`` and ``bench.load`` use it too), and how Chromium is launched."""
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -26,6 +27,10 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+BROWSER_TIMEOUT_MS = 30_000
+"""Playwright's wait for any page state or expectation: generous, for a busy machine."""
+HEALTH_POLL_SECONDS = 0.2
+"""Pause between health checks, spent waiting for the server process to exit."""
 
 
 def free_port() -> int:
@@ -75,19 +80,7 @@ def streamlit_server(
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
     server = Server(url=f"http://127.0.0.1:{port}", port=port, process=proc, log_path=log)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited early:\n{server.log()}")
-            try:
-                with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not become healthy:\n{server.log()}")
-            time.sleep(0.2)
+        _wait_until_healthy(server, tries=max(1, math.ceil(timeout / HEALTH_POLL_SECONDS)))
         yield server
     finally:
         proc.terminate()
@@ -96,3 +89,25 @@ def streamlit_server(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def _wait_until_healthy(server: Server, *, tries: int) -> None:
+    """Ask ``/_stcore/health`` up to ``tries`` times; between tries, wait for the process
+    to exit (it only does if it failed to start), so no time is slept."""
+    for _ in range(tries):
+        if _healthy(server.url):
+            return
+        try:
+            server.process.wait(timeout=HEALTH_POLL_SECONDS)
+        except subprocess.TimeoutExpired:
+            continue
+        raise RuntimeError(f"streamlit exited early:\n{server.log()}")
+    raise RuntimeError(f"streamlit did not become healthy:\n{server.log()}")

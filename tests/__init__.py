@@ -1,0 +1,1 @@
+"""The sales-whiplash tests; ``tests.support`` holds what they (and ``bench``) share."""

@@ -1,0 +1,1 @@
+"""Browser tests: the real app served on loopback, driven by Chromium."""

@@ -1,0 +1,1 @@
+"""What the tests share: the real-server fixture, a websocket session, fuzz strategies."""
