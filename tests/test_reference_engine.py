@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from bench import fuzz
+from tests.support import fuzz
 from simulator import (
     engine,
     list_presets,

@@ -15,7 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from bench.server import CHROMIUM, CHROMIUM_ARGS, Server, streamlit_server
+from tests.support.server import (
+    BROWSER_TIMEOUT_MS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Server,
+    streamlit_server,
+)
 from simulator import load_preset, scenario_from_dict, scenario_to_dict
 from ui.state import encode_scenario
 
@@ -25,7 +31,6 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 Page = playwright_api.Page
 expect = playwright_api.expect
 
-TIMEOUT_MS = 60_000
 TITLE = "[x](http://evil.example) <b>x</b> https://evil.example :smile: :red[x]"
 LINES = {
     "enterprise": "www.evil.example :material/lock: *x*",
@@ -75,7 +80,7 @@ def page(server: Server) -> Iterator[Page]:
     with playwright_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         tab = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
-        tab.set_default_timeout(TIMEOUT_MS)
+        tab.set_default_timeout(BROWSER_TIMEOUT_MS)
         errors: list[str] = []
         tab.on("pageerror", lambda exc: errors.append(str(exc)))
         tab.goto(f"{server.url}/?scenario={hostile_link()}")
