@@ -18,7 +18,6 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tests.support import fuzz
 from simulator import (
     engine,
     list_presets,
@@ -30,6 +29,7 @@ from simulator import (
 from simulator.engine import EngineOutput, run_engine
 from simulator.models import Scenario
 from tests.reference_engine import ENGINE_DEVIATIONS, make_plan, run_reference, warm_start
+from tests.support import fuzz
 
 COUNTS = ("wins", "renewals_due", "renewals_kept", "pipeline_open", "bookings")
 MONEY = ("revenue", "care_index")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from simulator import load_preset, scenario_from_dict, scenario_to_dict
 from tests.support.server import (
     BROWSER_TIMEOUT_MS,
     CHROMIUM,
@@ -22,7 +23,6 @@ from tests.support.server import (
     Server,
     streamlit_server,
 )
-from simulator import load_preset, scenario_from_dict, scenario_to_dict
 from ui.state import encode_scenario
 
 pytestmark = pytest.mark.e2e
