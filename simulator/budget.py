@@ -58,12 +58,12 @@ _MARGIN = 1.12
 """Headroom on the counted arrays for numpy temporaries the count does not name."""
 _BLOCK = 1 << 17
 """The engine's run-block size in elements (engine._BLOCK), for the whole-array steps."""
-_SECONDS_FIXED = 0.02
+_SECONDS_FIXED = 0.01
 # Seconds per run-month for each kind of work (see :func:`_time_terms`).
 _SECONDS_PER = {
     "months": 1.7e-6,
     "lines": 0.1e-6,
-    "look-ahead": 0.01e-6,
+    "look-ahead": 0.12e-6,
     "lines x look-ahead": 0.09e-6,
     "pipeline": 0.9e-9,
     "contracts": 0.045e-6,

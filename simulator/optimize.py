@@ -61,15 +61,16 @@ SCREEN_RUNS = 300
 MAX_EVALUATIONS = 400
 """Upper bound on screened candidates, so the search ends in seconds on 2 cores."""
 SEARCH_SECONDS = 10.0
-"""The whole search's time budget, in the cost model's expected seconds
-(:func:`simulator.budget.estimate`): screening gets :data:`SCREEN_SECONDS`, the
-confirmation at full runs the rest. A scenario too big for it is screened and
-confirmed with fewer runs (and fewer candidates), and the report says so. Counting
-estimated rather than wall-clock seconds keeps a suggestion reproducible under load."""
+"""A typical search's time budget, in the cost model's expected seconds
+(:func:`simulator.budget.estimate`): screening :data:`TYPICAL_EVALUATIONS` plans gets
+:data:`SCREEN_SECONDS`, the confirmation at full runs the rest. A scenario too big for
+it is screened and confirmed with fewer runs, and the report says so. The longest
+search (:data:`MAX_EVALUATIONS` plans) is then at most about 30 s. Counting estimated
+rather than wall-clock seconds keeps a suggestion reproducible under load."""
 SCREEN_SECONDS = 8.0
 TYPICAL_EVALUATIONS = 120
-"""Candidates a search usually screens (the presets need about 110): the screening
-runs are chosen so that this many fit in :data:`SCREEN_SECONDS`."""
+"""Plans a search usually screens (the presets 87 to 169): the screening runs are
+chosen so that this many fit in :data:`SCREEN_SECONDS`."""
 MIN_SCREEN_RUNS = 50
 CONFIRMATIONS = 4
 """Simulations at full runs the confirmation budgets for (the plan, then the winner and
@@ -529,11 +530,12 @@ def search_plan(scenario: Scenario, runs: int) -> SearchPlan:
     screen = max(MIN_SCREEN_RUNS, _most_runs_within(scenario, per_screen, most=SCREEN_RUNS))
     screen = min(screen, SCREEN_RUNS)
     one = estimate(scenario, screen).seconds
-    max_evals = max(1, min(MAX_EVALUATIONS, int(SCREEN_SECONDS / one)))
+    longest = SCREEN_SECONDS * MAX_EVALUATIONS / TYPICAL_EVALUATIONS
+    max_evals = max(1, min(MAX_EVALUATIONS, int(longest / one)))
     per_confirm = (SEARCH_SECONDS - SCREEN_SECONDS) / CONFIRMATIONS
     confirm = _most_runs_within(scenario, per_confirm, most=runs)
     notes = []
-    if screen < SCREEN_RUNS or max_evals < TYPICAL_EVALUATIONS:
+    if screen < SCREEN_RUNS or max_evals < MAX_EVALUATIONS:
         notes.append(f"screened at most {max_evals} plans at {screen:,} runs")
     if confirm < runs:
         notes.append(f"confirmed at {confirm:,} runs instead of the scenario's {runs:,}")
