@@ -16,6 +16,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from simulator import Scenario, ScenarioError, SimulationResult, dump_scenario, simulate
+from simulator.budget import SimulationCancelled
 from simulator.models import YEAR_MONTH, Contract, Effort, Relationships, Simulation
 from ui import charts, nav, state, verdict
 from ui.diagnosis import render_diagnosis
@@ -32,10 +33,37 @@ ss = st.session_state
 # --- Simulation and charts, cached on the validated scenario.
 
 
-@st.cache_data(max_entries=12, show_spinner=False)
-def simulate_cached(scenario_json: str) -> SimulationResult:
-    """Simulate once per distinct scenario, so moving a slider back is instant."""
-    return simulate(Scenario.model_validate_json(scenario_json)).summary_only()
+RESULT_ENTRIES = 12
+"""Results kept by :func:`simulate_cached` (summaries only, shared by every session).
+Each is at most ``budget.summary_bytes`` of a scenario at the per-request bound
+(about 40 MB at 20,000 runs x 120 months), so this cache holds at most about 0.5 GB;
+SECURITY.md, "Memory and time per request and per session", gives the sum."""
+
+
+def session_gone() -> Callable[[], bool]:
+    """A check that turns True once the browser session that asked for a run has gone
+    (closed tab, lost connection), so its simulation stops instead of running on."""
+    from streamlit import runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None or not runtime.exists():
+        return lambda: False
+    session_id, instance = ctx.session_id, runtime.get_instance()
+    return lambda: not instance.is_active_session(session_id)
+
+
+@st.cache_data(max_entries=RESULT_ENTRIES, show_spinner=False)
+def simulate_cached(
+    scenario_json: str, _should_stop: Callable[[], bool] | None = None
+) -> SimulationResult:
+    """Simulate once per distinct scenario, so moving a slider back is instant.
+
+    ``_should_stop`` (not part of the cache key) cancels a run whose session went away;
+    a cancelled run raises, so nothing is cached for it.
+    """
+    scenario = Scenario.model_validate_json(scenario_json)
+    return simulate(scenario, should_stop=_should_stop).summary_only()
 
 
 @st.cache_data(max_entries=12, show_spinner=False)
@@ -99,7 +127,9 @@ def run_simulation(scenario: Scenario) -> SimulationResult | None:
     sim = scenario.simulation
     try:
         with st.spinner(f"Simulating {sim.runs:,} runs over {sim.months} months…"):
-            return simulate_cached(scenario.model_dump_json())
+            return simulate_cached(scenario.model_dump_json(), session_gone())
+    except SimulationCancelled:  # the session has gone: nobody is left to see a message
+        return None
     except Exception as exc:  # any engine failure becomes a message, never a traceback
         st.error(f"The simulation could not run: {markdown_text(str(exc))}")
         return None

@@ -19,10 +19,12 @@ decides the rounding and results must not move when the code is rearranged.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from .budget import SimulationCancelled
 from .models import Relationships, Scenario
 
 SOURCES = ("existing", "new", "renewal", "expansion", "one_off")
@@ -227,8 +229,27 @@ def _pipeline_dtype(
     return np.float32 if (largest < _FLOAT32_EXACT).all() else np.float64
 
 
-def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> EngineOutput:
-    """Simulate ``runs`` independent futures of ``scenario`` month by month."""
+StopCheck = Callable[[], bool] | None
+"""Asked once a month (and once per block of runs after the loop): True cancels the run."""
+
+
+def _stop_if_asked(should_stop: StopCheck) -> None:
+    if should_stop is not None and should_stop():
+        raise SimulationCancelled("the simulation was cancelled: its caller went away")
+
+
+def run_engine(
+    scenario: Scenario,
+    *,
+    runs: int,
+    rng: np.random.Generator,
+    should_stop: StopCheck = None,
+) -> EngineOutput:
+    """Simulate ``runs`` independent futures of ``scenario`` month by month.
+
+    ``should_stop`` is asked every month; when it returns True the run ends with
+    :class:`~simulator.budget.SimulationCancelled` (nothing is returned or kept).
+    """
     months = scenario.simulation.months
     n_lines = len(scenario.product_lines)
     reps = scenario.team.reps
@@ -339,10 +360,10 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
     # additions, so the loop keeps running totals and per-month counts, and contracts
     # in force by source are rebuilt after the loop (_in_force).
     horizon = months + look
-    due_sched = np.zeros((horizon + 1, n_lines, runs), dtype=np.int32)  # pooled ends by month
+    due_sched = np.zeros((horizon + 1, n_lines, runs), dtype=np.int64)  # pooled ends by month
     due_row = np.where(rec, ln.term, horizon)  # months from start to end; one-off: never read
     wins = np.empty((runs, months, n_lines), dtype=np.int64)
-    kept_hist = np.empty((runs, months, n_lines), dtype=np.int32)
+    kept_hist = np.empty((runs, months, n_lines), dtype=np.int64)
     rate_tm = np.empty((months, runs, n_lines))
     revenue = np.empty((runs, months, n_lines, len(SOURCES)))  # expansion, one-off: here
     care_hist = np.empty((runs, months))
@@ -387,6 +408,7 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
     decided = np.empty((2 * n_lines, runs), dtype=pipe_dtype)  # (2 * lines, runs)
 
     for t in range(months):
+        _stop_if_asked(should_stop)
         # 1. Age the pipeline one month (oldest cells drop off: lost to "no decision").
         state = pipe_buf[t + 1 : t + 1 + window]
         pipe = state[: pl.size]  # (cells, runs)
@@ -506,6 +528,7 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
         history=history,
         pool_base=pool_base,
         contracts=(con_end0, con_term, con_value, con_base, con_onehot),
+        should_stop=should_stop,
     )
     return EngineOutput(
         revenue=revenue,
@@ -547,6 +570,7 @@ def _summarise(
     history: _History,
     pool_base: np.ndarray,
     contracts: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    should_stop: StopCheck = None,
 ) -> np.ndarray:
     """Fill in revenue from contracts in force (the loop wrote expansion and one-off
     sales) and return the forward coverage per run and month.
@@ -568,6 +592,7 @@ def _summarise(
     monthly_con = con_onehot * (con_value / 12.0)[:, None]  # (contracts, lines)
     block = max(1, _BLOCK // ((months + look) * (2 * look + n_lines)))
     for first in range(0, runs, block):  # blocks of runs, each vectorised over its runs
+        _stop_if_asked(should_stop)
         sl = slice(first, min(first + block, runs))
         n_new = _in_force(hist.wins[sl], lag)
         n_ren = _in_force(hist.kept[sl], lag)
