@@ -163,7 +163,7 @@ def _suggestion(scenario_json: str, session: MutableMapping[str, Any]) -> None:
         return
     suggestion: Suggestion = stored[1]
     if suggestion.fewer_runs:
-        st.caption(_escape(suggestion.fewer_runs))
+        st.caption(markdown_text(suggestion.fewer_runs))
     if not suggestion.improved:
         st.info(markdown_text(suggestion.message))
         return
