@@ -26,8 +26,10 @@ expect = playwright_api.expect
 TIMEOUT_MS = 30_000
 COLUMNS = ("name", "product_line", "annual_value", "ends")
 GRID_HAS_ROWS_JS = """rows => {
-  const grid = document.querySelector(".st-key-book_expander [data-testid='stDataFrameResizable']");
-  const height = grid && grid.getBoundingClientRect().height / (rows + 1);
+  const grids = document.querySelectorAll(
+    ".st-key-book_expander [data-testid='stDataFrameResizable']");
+  if (grids.length !== 1) return false;  // a redrawn table replaces the old one
+  const height = grids[0].getBoundingClientRect().height / (rows + 1);
   return height > 30 && height < 50;
 }"""
 TYPING_DELAY_MS = 60  # a quick typist; the keys go one by one, as from a keyboard
@@ -86,12 +88,34 @@ def select_cell(page: Page, row: int, column: str, *, rows: int) -> None:
         page.keyboard.press("ArrowRight")
 
 
+SHOWN = {  # what a cell of each column holds before it is typed over
+    "name": re.compile(r"^(Team .*|)$"),
+    "annual_value": re.compile(r"^([0-9.,]+[kMBT]?|)$"),
+    "ends": re.compile(r"^([0-9]{4}-[0-9]{2}|)$"),
+}
+
+
 def type_into(page: Page, row: int, column: str, text: str, *, rows: int = 2) -> None:
-    """Open the cell's editor, replace its text as a person types, and commit with Enter."""
-    select_cell(page, row, column, rows=rows)
-    page.keyboard.press("Enter")
+    """Open the cell's editor, replace its text as a person types, and commit with Enter.
+
+    The grid is redrawn after a refused edit; a click that reaches the old grid leaves
+    the wrong cell selected, so the editor's current text is checked before typing.
+    """
     editor = page.locator("textarea.gdg-input")
-    editor.wait_for()
+    for _attempt in range(3):
+        idle(page)
+        select_cell(page, row, column, rows=rows)
+        page.keyboard.press("Enter")
+        try:
+            editor.wait_for(timeout=5_000)
+        except playwright_api.TimeoutError:
+            continue  # the click went to a grid being replaced
+        if SHOWN[column].match(editor.input_value()):
+            break
+        page.keyboard.press("Escape")
+        expect(editor).to_have_count(0)
+    else:
+        pytest.fail(f"could not reach row {row}'s {column} cell")
     page.keyboard.press("ControlOrMeta+a")
     page.keyboard.type(text, delay=TYPING_DELAY_MS)
     page.keyboard.press("Enter")
