@@ -14,7 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from bench.server import CHROMIUM, CHROMIUM_ARGS, Server, streamlit_server
+from tests.support.server import (
+    BROWSER_TIMEOUT_MS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Server,
+    streamlit_server,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +29,6 @@ Browser = playwright_api.Browser
 Page = playwright_api.Page
 expect = playwright_api.expect
 
-TIMEOUT_MS = 30_000
 COLUMNS = ("name", "product_line", "annual_value", "ends")
 GRID_HAS_ROWS_JS = """rows => {
   const grids = document.querySelectorAll(
@@ -55,7 +60,7 @@ def server() -> Iterator[Server]:
 def page(browser: Browser, server: Server) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     tab = context.new_page()
-    tab.set_default_timeout(TIMEOUT_MS)
+    tab.set_default_timeout(BROWSER_TIMEOUT_MS)
     tab.goto(f"{server.url}/?runs=300")
     tab.get_by_test_id("stMetric").first.wait_for()
     idle(tab)
