@@ -402,8 +402,9 @@ def sidebar(scenario: Scenario) -> None:
 def messages() -> None:
     for note in ss.get(state.NOTES) or []:
         st.warning(markdown_text(note))
-    if ss.get(state.ERROR):
-        st.error(f"Not applied: {markdown_text(ss[state.ERROR])}. Your settings are unchanged.")
+    error = ss.get(state.ERROR)
+    if error and not error.startswith(state.BOOK_ERROR):  # shown by the table instead
+        st.error(f"Not applied: {markdown_text(error)}. Your settings are unchanged.")
 
 
 def headline(result: SimulationResult, baseline: SimulationResult | None) -> None:
@@ -532,10 +533,10 @@ def book_editor(scenario: Scenario) -> None:
             f"{markdown_text(money(total))} a year in all."
         )
         with notes:
-            if (ss.get(state.ERROR) or "").startswith("Contract table:"):
-                st.error(f"Not applied: {ss[state.ERROR]}. The book is unchanged.")
+            if (ss.get(state.ERROR) or "").startswith(state.BOOK_ERROR):
+                st.error(f"Not applied: {markdown_text(ss[state.ERROR])}. The book is unchanged.")
             for note in state.book_notes(ss):
-                st.info(note, icon=":material/edit_note:")
+                st.info(markdown_text(note), icon=":material/edit_note:")
 
 
 def lesson_section(scenario: Scenario) -> None:

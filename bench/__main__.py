@@ -10,6 +10,7 @@ import numpy as np
 
 SECTIONS = [
     ("Engine", "bench.engine"),
+    ("Cost model", "bench.cost"),
     ("App (server side)", "bench.app"),
     ("Diagnosis and suggest-a-fix", "bench.diagnosis"),
     ("Browser", "bench.browser"),

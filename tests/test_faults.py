@@ -23,7 +23,6 @@ import simulator
 import ui.charts
 import ui.diagnosis
 from simulator import budget, dump_scenario, load_preset, simulate
-from simulator.models import MAX_CELLS
 from tests.support.server import ROOT, streamlit_server
 from tests.support.session import StreamlitSession
 from ui import state
@@ -356,26 +355,26 @@ def test_the_server_survives_a_client_speaking_garbage(server, label: str, frame
     assert server.process.poll() is None
 
 
-# --- Memory: concurrent simulations share a budget of cells.
-def test_concurrent_simulations_stay_within_the_cell_budget(
+# --- Memory: concurrent simulations share a budget of (estimated) bytes.
+def test_concurrent_simulations_stay_within_the_memory_budget(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Thirty sessions each asking for the largest run hold at most the budget at once
     (the engine is replaced by a stand-in that holds the largest runs until the budget is full)."""
-    pool = budget.CellBudget(budget.MAX_CELLS_IN_FLIGHT)
+    pool = budget.MemoryBudget(budget.MAX_BYTES_IN_FLIGHT)
     monkeypatch.setattr(simulator.results, "SIMULATION_BUDGET", pool)
     real_engine = simulator.results.run_engine
-    largest = simulator.apply_overrides(
-        load_preset("team_a_team_b"), ["simulation.runs=20000", "simulation.months=120"]
-    )
+    tall = simulator.apply_overrides(load_preset("team_a_team_b"), ["simulation.months=120"])
+    most = budget.estimate(tall, runs=1).max_runs()
+    largest = simulator.apply_overrides(tall, [f"simulation.runs={most}"])
+    largest_bytes = budget.estimate(largest).bytes
     ordinary = load_preset("team_a_team_b")
-    largest_cells = 20_000 * 120 * 2
     release = threading.Event()
     entered = threading.Condition()
 
-    def held_engine(scenario, *, runs, rng):
+    def held_engine(scenario, *, runs, rng, should_stop=None):
         """The largest runs stay in the engine until the test releases them."""
-        if runs == 20_000:
+        if runs == most:
             with entered:
                 entered.notify_all()
             release.wait(timeout=60)
@@ -389,18 +388,18 @@ def test_concurrent_simulations_stay_within_the_cell_budget(
         thread.start()
     try:
         with entered:  # the budget fills with the largest runs while the rest queue
-            assert entered.wait_for(lambda: pool.in_flight >= 2 * largest_cells, timeout=60)
+            assert entered.wait_for(lambda: pool.in_flight >= 2 * largest_bytes, timeout=60)
     finally:
         release.set()
     for thread in threads:
         thread.join(timeout=60)
     assert not any(t.is_alive() for t in threads)
     assert pool.in_flight == 0
-    assert 2 * 20_000 * 120 * 2 <= pool.peak <= budget.MAX_CELLS_IN_FLIGHT
+    assert 2 * largest_bytes <= pool.peak <= budget.MAX_BYTES_IN_FLIGHT
 
 
 def test_the_budget_lets_small_runs_pass_and_never_deadlocks() -> None:
-    pool = budget.CellBudget(10)
+    pool = budget.MemoryBudget(10)
     with pool.hold(8):
         done = threading.Event()
 
@@ -413,4 +412,4 @@ def test_the_budget_lets_small_runs_pass_and_never_deadlocks() -> None:
     with pool.hold(10**9):  # larger than the whole budget: runs alone
         assert pool.in_flight == 10
     assert pool.in_flight == 0
-    assert MAX_CELLS <= budget.MAX_CELLS_IN_FLIGHT
+    assert budget.MAX_REQUEST_BYTES <= budget.MAX_BYTES_IN_FLIGHT

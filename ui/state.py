@@ -68,6 +68,8 @@ SOURCE = "scenario_source"
 BASELINE = "baseline"
 ERROR = "error"
 NOTES = "link_notes"
+BOOK_ERROR = "Contract table:"
+"""How an error from the contract table starts: it is shown by the table, not at the top."""
 BOOK_VERSION = "book_version"
 BOOK_TABLE = "book_table"
 BOOK_PENDING = "book_pending"
@@ -1008,7 +1010,7 @@ def on_book_add_row(session: MutableMapping[str, Any]) -> None:
     apply_unread_book_edits(session, key)  # keep what was typed before the click
     table = session[BOOK_TABLE]
     if len(table.rows) >= MAX_CONTRACTS:
-        session[ERROR] = f"Contract table: contracts: the book holds at most {MAX_CONTRACTS}"
+        session[ERROR] = f"{BOOK_ERROR} contracts: the book holds at most {MAX_CONTRACTS}"
         return
     pending = list(session.get(BOOK_PENDING) or ())
     label = len(session[SCENARIO].contracts) + len(pending)
@@ -1062,7 +1064,7 @@ def on_book_edit(session: MutableMapping[str, Any], key: str) -> None:
     try:
         read = read_book(scenario, edits, table=table)
     except ScenarioError as exc:
-        session[ERROR] = f"Contract table: {exc}"
+        session[ERROR] = f"{BOOK_ERROR} {exc}"
         redraw_book_table(session)
         return
     session[BOOK_PENDING] = read.pending
