@@ -39,7 +39,8 @@ def bounded_message(text: str) -> str:
     """``text`` cut to MAX_MESSAGE_CHARS, saying that it was cut."""
     if len(text) <= MAX_MESSAGE_CHARS:
         return text
-    return text[: MAX_MESSAGE_CHARS - 15].rstrip() + " ... (cut short)"
+    suffix = " ... (cut short)"
+    return text[: MAX_MESSAGE_CHARS - len(suffix)] + suffix
 
 
 class ScenarioError(ValueError):
@@ -356,6 +357,7 @@ def apply_overrides(scenario: Scenario, overrides: Iterable[str]) -> Scenario:
         if "=" not in item:
             raise ScenarioError(f"--set {item!r}: expected dotted.path=value")
         path, _, raw = item.partition("=")
+        shown = path if len(path) <= 60 else path[:57] + "..."
         keys = [k.strip() for k in path.strip().split(".", MAX_KEY_PARTS) if k.strip()]
         if not keys:
             raise ScenarioError(f"--set {item!r}: the field path is empty")
@@ -367,26 +369,27 @@ def apply_overrides(scenario: Scenario, overrides: Iterable[str]) -> Scenario:
         node: Any = data
         for depth, key in enumerate(keys[:-1]):
             where = ".".join(keys[: depth + 1])
+            where = where if len(where) <= 60 else where[:57] + "..."
             if isinstance(node, list):
                 if not _INDEX.fullmatch(key) or int(key) >= len(node):
-                    raise ScenarioError(f"--set {path}: {where} is not an existing list entry")
+                    raise ScenarioError(f"--set {shown}: {where} is not an existing list entry")
                 node = node[int(key)]
             elif isinstance(node, dict):
                 if key not in node:
                     node[key] = {}
                 node = node[key]
             else:
-                raise ScenarioError(f"--set {path}: {where} is a value, not a section")
+                raise ScenarioError(f"--set {shown}: {where} is a value, not a section")
         last = keys[-1]
-        value = _coerce(raw.strip(), source=f"--set {path}")
+        value = _coerce(raw.strip(), source=f"--set {shown}")
         if isinstance(node, list):
             if not _INDEX.fullmatch(last) or int(last) >= len(node):
-                raise ScenarioError(f"--set {path}: {last!r} is not an existing list entry")
+                raise ScenarioError(f"--set {shown}: {_short(last)} is not an existing list entry")
             node[int(last)] = value
         elif isinstance(node, dict):
             node[last] = value
         else:
-            raise ScenarioError(f"--set {path}: cannot set a field inside a value")
+            raise ScenarioError(f"--set {shown}: cannot set a field inside a value")
     return scenario_from_dict(data)
 
 
