@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -492,3 +493,13 @@ def test_a_link_with_a_huge_number_of_parameters_gives_one_short_note():
     assert scenario.simulation.runs == 500
     assert len(notes) == 1 and len(notes[0]) < 200
     assert "The link has 100,000 unknown parameters" in notes[0]
+
+
+def test_security_md_lists_every_new_limit_with_its_value():
+    text = (ROOT / "SECURITY.md").read_text()
+    limits = {n: getattr(sio, n) for n in dir(sio) if n.startswith("MAX_")}
+    limits["MAX_LINK_BYTES"] = state.MAX_LINK_BYTES
+    for name, value in limits.items():
+        row = re.search(rf"`{name}` \| ([\d,]+) \|", text)
+        assert row, f"SECURITY.md does not list {name}"
+        assert int(row.group(1).replace(",", "")) == value, name
