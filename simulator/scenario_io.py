@@ -120,8 +120,10 @@ def check_toml_shape(text: str, *, source: str) -> None:
 
     def check_key_length() -> None:
         if parts and key_end - key_start > MAX_KEY_CHARS:
+            key = _short(text[key_start:key_end], 40)
             raise refuse(
-                f"a key is {key_end - key_start:,} characters long; the limit is {MAX_KEY_CHARS}"
+                f"the key {key} is {key_end - key_start:,} characters long; "
+                f"the limit is {MAX_KEY_CHARS}"
             )
 
     for token in _TOKEN.finditer(text):
@@ -139,7 +141,11 @@ def check_toml_shape(text: str, *, source: str) -> None:
                 parts, key_start = 1, token.start()
             key_end, after_dot, line_start = token.end(), False, False
             if parts > MAX_KEY_PARTS:
-                raise refuse(f"a key has more than {MAX_KEY_PARTS} dotted parts")
+                key = _short(text[key_start : token.end()], 40)
+                raise refuse(
+                    f"the key {key} has more than {MAX_KEY_PARTS} dotted parts "
+                    "(the most a scenario key may have)"
+                )
             continue
         if kind == "dot" and parts and not after_dot:
             after_dot = True
@@ -156,7 +162,7 @@ def check_toml_shape(text: str, *, source: str) -> None:
                     raise refuse(f"too many [tables] (a scenario may have at most {MAX_TABLES:,})")
             depth += 1
             if depth > MAX_DEPTH:
-                raise refuse(f"brackets are nested more than {MAX_DEPTH} levels deep")
+                raise refuse(f"the TOML is nested more than {MAX_DEPTH} levels deep")
         elif kind == "close":
             if header:
                 check_key_length()
@@ -267,7 +273,7 @@ def parse_scenario(text: str | bytes, *, source: str = "scenario") -> Scenario:
         raise ScenarioError(f"{source}: not valid TOML ({exc})") from None
     except ValueError as exc:  # e.g. a whole number with more than 4,300 digits
         reason = str(exc).split(";")[0]
-        raise ScenarioError(f"{source}: a value cannot be read ({reason})") from None
+        raise ScenarioError(f"{source}: a value cannot be read as TOML ({reason})") from None
     except RecursionError:
         raise ScenarioError(f"{source}: the TOML is nested too deeply") from None
     except MemoryError:
