@@ -9,18 +9,43 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
 
-from .models import MAX_RUNS, Scenario
+from .models import Scenario, Simulation
 from .results import SimulationResult, simulate
-from .scenario_io import ScenarioError, apply_overrides, load_scenario
+from .scenario_io import ScenarioError, apply_overrides, bounded_message, load_scenario
 
 EXIT_USAGE = 2
 
 Handler = Callable[[argparse.Namespace], int]
 _EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""Characters a terminal obeys instead of showing: C0 and C1 controls (ESC starts ANSI
+and OSC sequences, CR overwrites a line, LF fakes one), DEL and bidi overrides."""
+
+
+def _visible(char: str) -> str:
+    code = ord(char)
+    if code < 0x20 or code == 0x7F:
+        return "^" + chr(code ^ 0x40)  # caret notation: ESC is ^[, LF is ^J
+    return f"<U+{code:04X}>"
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on a terminal: every control character and bidi override
+    shown as a visible placeholder, so user text (a title, a name, a value quoted in an
+    error) can neither fake a line nor send escape sequences."""
+    return _UNSAFE.sub(lambda m: _visible(m.group()), text)
+
+
+def print_lines(lines: Iterable[str], *, file: TextIO | None = None) -> None:
+    """Print each line made :func:`printable` (every subcommand's text output)."""
+    print("\n".join(printable(line) for line in lines), file=file or sys.stdout)
 
 
 def register_command(add: Callable[[argparse._SubParsersAction], None]) -> None:
@@ -29,29 +54,46 @@ def register_command(add: Callable[[argparse._SubParsersAction], None]) -> None:
         _EXTRA_COMMANDS.append(add)
 
 
+def _error(message: str) -> None:
+    """One short, printable line on stderr."""
+    print_lines([f"whiplash: error: {bounded_message(message)}"], file=sys.stderr)
+
+
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, status 2, no usage dump
-        self.exit(EXIT_USAGE, f"whiplash: error: {message}\n")
+    def error(self, message: str) -> NoReturn:  # one line, status 2, no usage dump
+        _error(message)
+        self.exit(EXIT_USAGE)
 
 
-def _runs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--runs: {text!r} is not a whole number") from None
-    if not 1 <= value <= MAX_RUNS:
-        raise argparse.ArgumentTypeError(f"--runs: {value} is outside 1..{MAX_RUNS}")
-    return value
+def _field_range(name: str) -> tuple[int, int]:
+    """The bounds ``Simulation.<name>`` declares, so an option accepts what a file does."""
+    low = high = None
+    for item in Simulation.model_fields[name].metadata:
+        low = getattr(item, "ge", None) if getattr(item, "ge", None) is not None else low
+        high = getattr(item, "le", None) if getattr(item, "le", None) is not None else high
+    assert low is not None and high is not None, name
+    return low, high
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--seed: {text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"--seed: {value} must be 0 or more")
-    return value
+def _whole_number(option: str, field: str) -> Callable[[str], int]:
+    """An option's parser: ASCII digits only (``int`` also reads '١٢' and '1_0'), within
+    the range of the model's field."""
+    low, high = _field_range(field)
+
+    def parse(text: str) -> int:
+        if not re.fullmatch(r"[0-9]{1,20}", text.strip()):
+            shown = text if len(text) <= 30 else text[:27] + "..."
+            raise argparse.ArgumentTypeError(f"{option}: {shown!r} is not a whole number")
+        value = int(text.strip())
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{option}: {value} is outside {low}..{high}")
+        return value
+
+    return parse
+
+
+_runs = _whole_number("--runs", "runs")
+_seed = _whole_number("--seed", "seed")
 
 
 def add_scenario_arguments(parser: argparse.ArgumentParser) -> None:
@@ -119,11 +161,21 @@ def summary_lines(result: SimulationResult) -> list[str]:
 
 
 def _write_csv(result: SimulationResult, path: str) -> None:
-    frame = result.quarterly
+    """Write the quarterly CSV; a failure names --csv, the path and why in plain words."""
+    target = Path(path)
     try:
-        frame.to_csv(path, index=False)
+        with open(target, "w", encoding="utf-8", newline="") as out:
+            result.quarterly.to_csv(out, index=False)
+    except FileNotFoundError:
+        reason = f"the folder {str(target.parent)!r} does not exist"
+        raise ScenarioError(f"--csv {path}: cannot write the file ({reason})") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"--csv {path}: is a folder; give a file name") from None
+    except PermissionError:
+        raise ScenarioError(f"--csv {path}: cannot write the file (permission denied)") from None
     except OSError as exc:
-        raise ScenarioError(f"--csv {path}: cannot write ({exc.strerror})") from None
+        reason = exc.strerror or type(exc).__name__
+        raise ScenarioError(f"--csv {path}: cannot write the file ({reason})") from None
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -134,7 +186,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.to_dict())
     else:
-        print("\n".join(summary_lines(result)))
+        print_lines(summary_lines(result))
     return 0
 
 
@@ -146,12 +198,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if args.json:
         print_json([r.to_dict() for r in results])
         return 0
-    left, right = (summary_lines(r) for r in results)
+    left, right = ([printable(line) for line in summary_lines(r)] for r in results)
     width = max(len(line) for line in left) + 4
+    rows = []
     for i in range(max(len(left), len(right))):
         a = left[i] if i < len(left) else ""
         b = right[i] if i < len(right) else ""
-        print(f"{a:<{width}}{b}")
+        rows.append(f"{a:<{width}}{b}")
+    print_lines(rows)
     return 0
 
 
@@ -174,8 +228,10 @@ def _json_ready(value: Any) -> Any:
 
 
 def print_json(data: Any) -> None:
-    """Print one JSON document (every subcommand's --json)."""
-    print(json.dumps(_json_ready(data), indent=2, allow_nan=False))
+    """Print one JSON document (every subcommand's --json). ``ensure_ascii`` (the
+    default, kept on purpose) writes every control and non-ASCII character as ``\\uXXXX``,
+    so user text in it is terminal-safe too."""
+    print(json.dumps(_json_ready(data), indent=2, allow_nan=False, ensure_ascii=True))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -219,7 +275,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except ScenarioError as exc:
-        print(f"whiplash: error: {exc}", file=sys.stderr)
+        _error(str(exc))
+        return EXIT_USAGE
+    except (MemoryError, RecursionError):
+        _error("the scenario needs more memory than this machine has; lower the runs")
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("whiplash: interrupted", file=sys.stderr)
@@ -244,4 +303,11 @@ if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
 
 
-__all__ = ["add_scenario_arguments", "load_with_overrides", "main", "register_command"]
+__all__ = [
+    "add_scenario_arguments",
+    "load_with_overrides",
+    "main",
+    "print_lines",
+    "printable",
+    "register_command",
+]

@@ -26,9 +26,10 @@ from .cli import (
     format_money,
     load_with_overrides,
     print_json,
+    print_lines,
     register_command,
 )
-from .models import STAGES, Effort, Scenario, month_index, month_label
+from .models import LAST_YEAR, STAGES, Effort, Scenario, month_index, month_label
 from .results import SimulationResult, quarter_label, simulate
 from .scenario_io import ScenarioError, apply_overrides, load_preset
 
@@ -145,7 +146,11 @@ def reference_calendar(scenario: Scenario, reference: Reference) -> list[int]:
     for rank, i in enumerate(order):
         offset = reference.first_renewal_month + round(rank * RENEWAL_WINDOW_MONTHS / n)
         offsets[i] = min(offset, last)
-    return offsets
+    # Near the calendar's end (a start in 2200), move the year back so every end is a
+    # month a scenario may use; what still does not fit ends in the last allowed month.
+    allowed = month_index(f"{LAST_YEAR}-12") - scenario.start_index
+    shift = max(max(offsets, default=0) - allowed, 0)
+    return [min(max(offset - shift, 0), allowed) for offset in offsets]
 
 
 def date_overrides(scenario: Scenario, offsets: Sequence[int]) -> list[str]:
@@ -563,7 +568,7 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.to_dict())
     else:
-        print("\n".join(result.lines()))
+        print_lines(result.lines())
     return 0
 
 

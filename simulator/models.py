@@ -28,21 +28,30 @@ MAX_TEXT = 2_000
 EFFORT_TOLERANCE = 0.001
 """How far the five effort shares may be from summing to 1 (rounding in hand-written files)."""
 
-YEAR_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+YEAR_MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
+"""A 'YYYY-MM' month in ASCII digits. Use ``fullmatch`` (``$`` alone also matches before
+a trailing newline); the pattern stays valid JavaScript for the app's table editor."""
 LINE_ID = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+"""A product line id (ASCII); use ``fullmatch``, as for YEAR_MONTH."""
+FIRST_YEAR = 1900
+LAST_YEAR = 2200
+"""The calendar a scenario may use: months from FIRST_YEAR-01 to LAST_YEAR-12."""
 STAGES = ("attract", "close", "engage", "retain", "leverage")
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    """Strict: a file's ``months = "36"`` or ``runs = true`` is an error, not a guess (a
+    whole number is still accepted where a decimal is expected, e.g. ``reps = 12``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, strict=True)
 
 
 def _check_year_month(value: str) -> str:
-    if not isinstance(value, str) or not YEAR_MONTH.match(value):
+    if not isinstance(value, str) or not YEAR_MONTH.fullmatch(value):
         raise ValueError(f"{value!r} is not a month in the form YYYY-MM (e.g. 2013-01)")
     year = int(value[:4])
-    if not 1900 <= year <= 2200:
-        raise ValueError(f"{value!r}: the year must be between 1900 and 2200")
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"{value!r}: the year must be between {FIRST_YEAR} and {LAST_YEAR}")
     return value
 
 
@@ -240,7 +249,11 @@ class Scenario(_Frozen):
     product_lines: dict[str, ProductLine] = Field(
         default_factory=_default_lines, min_length=1, max_length=MAX_PRODUCT_LINES
     )
-    contracts: tuple[Contract, ...] = Field((), max_length=MAX_CONTRACTS)
+    contracts: tuple[Contract, ...] = Field(
+        (),
+        max_length=MAX_CONTRACTS,
+        strict=False,  # a file's list; each contract is strict
+    )
     pipeline: Pipeline = Pipeline()
     engagement: Engagement = Engagement()
     thresholds: Thresholds = Thresholds()
@@ -249,7 +262,7 @@ class Scenario(_Frozen):
     @classmethod
     def _line_ids(cls, lines: dict[str, ProductLine]) -> dict[str, ProductLine]:
         for line_id in lines:
-            if not LINE_ID.match(line_id):
+            if not LINE_ID.fullmatch(line_id):
                 raise ValueError(
                     f"product line id {line_id!r} must start with a lower-case letter and use "
                     "only a-z, 0-9 and _ (at most 32 characters)"

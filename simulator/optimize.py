@@ -27,6 +27,7 @@ from .cli import (
     format_money,
     load_with_overrides,
     print_json,
+    print_lines,
     register_command,
 )
 from .diagnose import (
@@ -698,7 +699,7 @@ def _cmd_optimize(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.to_dict())
     else:
-        print("\n".join(result.lines()))
+        print_lines(result.lines())
     return 0
 
 

@@ -59,7 +59,7 @@ class WorkshopStep(_Frozen):
         description="For a 'level' prediction: the quarter (e.g. 2013Q4) the room predicts; "
         "default: the last full quarter.",
     )
-    fix: tuple[str, ...] = Field((), max_length=MAX_FIX_OVERRIDES)
+    fix: tuple[str, ...] = Field((), max_length=MAX_FIX_OVERRIDES, strict=False)
     fix_title: str = Field("Apply the fix", max_length=200)
     why: str = Field("", max_length=MAX_TEXT, description="Default: meta.fix.")
     lesson: str = Field("", max_length=MAX_TEXT, description="Default: meta.lesson.")
@@ -88,7 +88,7 @@ class Workshop(_Frozen):
 
     title: str = Field("Sales whiplash workshop", min_length=1, max_length=200)
     intro: str = Field("", max_length=MAX_TEXT)
-    steps: tuple[WorkshopStep, ...] = Field(..., min_length=1, max_length=MAX_STEPS)
+    steps: tuple[WorkshopStep, ...] = Field(..., min_length=1, max_length=MAX_STEPS, strict=False)
 
     @model_validator(mode="after")
     def _fixes_apply(self) -> Workshop:

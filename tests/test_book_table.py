@@ -302,7 +302,9 @@ def test_app_add_a_contract_waits_for_the_row_then_adds_it() -> None:
     at.session_state[table_key(at)] = edits({"2": {"name": "New big deal"}})
     at.run()
     assert not at.error
-    assert any("Row 2 ('New big deal') is not in the plan yet" in shown_text(i.value) for i in at.info)
+    assert any(
+        "Row 2 ('New big deal') is not in the plan yet" in shown_text(i.value) for i in at.info
+    )
     done = {"name": "New big deal", "product_line": "enterprise", "annual_value": "250k"}
     at.session_state[table_key(at)] = edits({"2": done | {"ends": "2014-03"}})
     at.run()

@@ -232,8 +232,9 @@ def test_named_limits_equal_the_code():
         for name in dir(models)
         if name.startswith("MAX_") or name == "EFFORT_TOLERANCE"
     }
-    code["MAX_FILE_BYTES"] = scenario_io.MAX_FILE_BYTES
-    code["MAX_DEPTH"] = scenario_io.MAX_DEPTH
+    code.update(
+        {name: getattr(scenario_io, name) for name in dir(scenario_io) if name.startswith("MAX_")}
+    )
     code["MAX_REQUEST_BYTES"] = budget.MAX_REQUEST_BYTES
     code["MAX_REQUEST_SECONDS"] = budget.MAX_REQUEST_SECONDS
     assert rows == pytest.approx(code)

@@ -380,7 +380,9 @@ def test_max_reps_and_max_text() -> None:
 
 def test_max_file_bytes(tmp_path: Path) -> None:
     text = dump_scenario(load_preset("balanced"))
-    exactly = text + "#" * (scenario_io.MAX_FILE_BYTES - len(text.encode()) - 1) + "\n"
+    pad = scenario_io.MAX_FILE_BYTES - len(text.encode()) - 1  # in lines within MAX_LINE_CHARS
+    lines = ["#" * 99] * (pad // 100) + ["#" * (pad % 100)]
+    exactly = text + "\n".join(lines) + "\n"
     assert len(exactly.encode()) == scenario_io.MAX_FILE_BYTES
     assert parse_scenario(exactly.encode()) == load_preset("balanced")
     too_big = exactly + "\n"

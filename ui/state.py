@@ -15,6 +15,7 @@ import base64
 import binascii
 import contextlib
 import functools
+import itertools
 import json
 import math
 import re
@@ -38,6 +39,7 @@ from simulator import (
     scenario_to_dict,
 )
 from simulator.models import (
+    LAST_YEAR,
     MAX_CONTRACTS,
     STAGES,
     YEAR_MONTH,
@@ -60,6 +62,10 @@ MAX_SAFE_INT = 2**53 - 1
 
 MAX_PARAM_CHARS = 12_000
 """Longest query-parameter value read from a link (a compressed scenario fits easily)."""
+
+MAX_LINK_BYTES = 64 * 1024
+"""Largest scenario a link may inflate to (a real one is a few KB of TOML): 12,000
+characters of zlib can otherwise inflate to many megabytes of hostile TOML."""
 
 # --- Session-state keys that are not widgets.
 SCENARIO = "scenario"
@@ -362,11 +368,15 @@ def stagger_renewals(scenario: Scenario) -> Scenario:
     window = max(earliest - earliest % 3, scenario.start_index)
     order = sorted(range(len(contracts)), key=lambda i: -contracts[i].annual_value)
     n = len(order)
-    ends: dict[int, str] = {}
+    offsets: dict[int, int] = {}
     for rank, i in enumerate(order):
         # Up to four: quarters as far apart as possible; more: each quarter in turn.
-        offset = 3 * (rank * 4 // n) if n <= 4 else 3 * (rank % 4) + (rank // 4) % 3
-        ends[i] = month_label(window + offset)
+        offsets[i] = 3 * (rank * 4 // n) if n <= 4 else 3 * (rank % 4) + (rank // 4) % 3
+    # Near the end of the calendar, the year moves back so every end stays a valid month
+    # (never before the start; what does not fit ends in the last month).
+    last = month_index(f"{LAST_YEAR}-12")
+    window = max(min(window, last - max(offsets.values())), scenario.start_index)
+    ends = {i: month_label(min(window + offset, last)) for i, offset in offsets.items()}
 
     def edit(d: dict) -> None:
         for i, end in ends.items():
@@ -668,16 +678,23 @@ def decode_scenario(text: str) -> Scenario:
     try:
         packed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         inflater = zlib.decompressobj()
-        raw = inflater.decompress(packed, MAX_FILE_BYTES + 1)
+        raw = inflater.decompress(packed, MAX_LINK_BYTES + 1)
     except (binascii.Error, ValueError, zlib.error):
         raise ScenarioError(
             "the link's scenario is damaged (it is not a shared scenario)"
         ) from None
-    if len(raw) > MAX_FILE_BYTES or inflater.unconsumed_tail:
-        raise ScenarioError("the link's scenario is too large")
+    except MemoryError:
+        raise ScenarioError("the link's scenario is too large") from None
+    if len(raw) > MAX_LINK_BYTES or inflater.unconsumed_tail:
+        raise ScenarioError(
+            f"the link's scenario is too large (more than {MAX_LINK_BYTES:,} bytes of TOML)"
+        )
     if not inflater.eof:
         raise ScenarioError("the link's scenario is cut short (copy the whole link)")
-    return parse_scenario(raw, source="the link's scenario")
+    try:
+        return parse_scenario(raw, source="the link's scenario")
+    except (MemoryError, RecursionError):
+        raise ScenarioError("the link's scenario cannot be read (it is too complex)") from None
 
 
 def scenario_to_params(scenario: Scenario, *, preset: str | None) -> dict[str, str]:
@@ -703,23 +720,29 @@ def scenario_to_params(scenario: Scenario, *, preset: str | None) -> dict[str, s
     return {"scenario": encoded}
 
 
+_NUMBER = re.compile(
+    r"[+-]?(?:[0-9]{1,20}(?:\.[0-9]{0,20})?|\.[0-9]{1,20})(?:[eE][+-]?[0-9]{1,3})?"
+)
+"""A decimal number as links write it (``repr`` of a float), in ASCII digits."""
+
+
 def _floats(text: str, count: int | None, name: str) -> list[float]:
     parts = text.split(",")
     if count is not None and len(parts) != count:
         raise ScenarioError(f"{name}: expected {count} comma-separated numbers, got {len(parts)}")
-    try:
-        values = [float(p) for p in parts]
-    except ValueError:
-        raise ScenarioError(f"{name}: {text!r} is not a list of numbers") from None
+    if not all(_NUMBER.fullmatch(p.strip()) for p in parts):  # ASCII only: no '١.٥'
+        raise ScenarioError(f"{name}: {_short(text)} is not a list of numbers")
+    values = [float(p) for p in parts]
     if not all(math.isfinite(v) for v in values):
         raise ScenarioError(f"{name}: numbers must be finite")
     return values
 
 
 def _int(text: str, name: str) -> int:
-    if not re.fullmatch(r"\d{1,19}", text.strip()):
-        raise ScenarioError(f"{name}: {text!r} is not a whole number")
-    return int(text)
+    """A whole number of at most 19 ASCII digits (``int`` would also read '١٢' or '1_0')."""
+    if not re.fullmatch(r"[0-9]{1,19}", text.strip()):
+        raise ScenarioError(f"{name}: {_short(text)} is not a whole number")
+    return int(text.strip())
 
 
 def _apply_param(data: dict, key: str, text: str) -> None:
@@ -789,10 +812,24 @@ def _short(text: str, limit: int = 40) -> str:
     return repr(text if len(text) <= limit else text[: limit - 3] + "...")
 
 
+def _unknown_params_note(params: Mapping[str, Any]) -> list[str]:
+    """One note naming a few of the link's unknown parameters and counting the rest,
+    in time bounded by the number of known ones (a link may carry thousands)."""
+    known = sum(1 for key in ("scenario", "preset", *_PARAM_ORDER) if key in params)
+    count = len(params) - known
+    if count <= 0:
+        return []
+    unknown = (k for k in params if k not in ("scenario", "preset", *_PARAM_ORDER))
+    names = [_short(str(k), 20) for k in itertools.islice(unknown, 3)]
+    listed = ", ".join(names) + (", ..." if count > len(names) else "")
+    noun = "parameter that was" if count == 1 else "parameters that were"
+    return [f"The link has {count:,} unknown {noun} ignored ({listed})."]
+
+
 def scenario_from_params(params: Mapping[str, Any]) -> tuple[Scenario, str | None, list[str]]:
     """The scenario a link opens, its preset (None if it carries a whole scenario) and notes
     about anything in the link that was invalid and replaced by a valid value."""
-    notes: list[str] = []
+    notes: list[str] = _unknown_params_note(params)
     if "scenario" in params:
         try:
             return decode_scenario(_one_value(params["scenario"])), None, notes
