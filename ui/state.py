@@ -508,7 +508,7 @@ def _read_cell(column: str, value: str | int | float) -> Any:
             raise ValueError("is not an amount above $0")
         return float(value)
     if column == "ends":
-        if not isinstance(value, str) or not YEAR_MONTH.match(value):
+        if not isinstance(value, str) or not YEAR_MONTH.fullmatch(value):
             raise ValueError("is not a month in the form YYYY-MM (e.g. 2013-01)")
         return value
     # Buyer contacts and renewal term: whole numbers, the model checks the range.
