@@ -7,16 +7,15 @@ The causes are kept independent of each other: *effort balance* re-mixes
 prospecting, closing and growing without touching onboarding and account care,
 and *care* raises onboarding and account care without changing that mix.
 
-Every neutralisation is expressed as ``--set`` style overrides, so the app and
+Each cause is a lever of :mod:`simulator.levers`, neutralised to its balanced value
+there; the neutralisation is also shown as ``--set`` style overrides, so the app and
 the CLI can show it and apply it exactly. Pure numpy; no UI imports.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -29,184 +28,36 @@ from .cli import (
     print_lines,
     register_command,
 )
-from .models import LAST_YEAR, STAGES, Effort, Scenario, month_index, month_label
+from .levers import CAUSES, Reference, balanced_mix, lever, reference_levels
+from .levers import overrides as edit_overrides
+from .models import Scenario, month_index
 from .results import SimulationResult, quarter_label, simulate
-from .scenario_io import ScenarioError, apply_overrides, load_preset
 
-CAUSES = ("effort", "contacts", "renewal_dates", "focus", "care")
-CAUSE_LABELS = {
-    "effort": "Effort balance",
-    "contacts": "Relationships",
-    "renewal_dates": "Renewal dates",
-    "focus": "Product focus",
-    "care": "Onboarding and account care",
-}
-FRONT_STAGES = ("attract", "close", "leverage")
-CARE_STAGES = ("engage", "retain")
+CAUSE_LABELS = {cause: lever(cause).cause for cause in CAUSES}
 DIAGNOSIS_MAX_RUNS = 2000
 """Above this many runs the diagnosis uses this many (and says so): six simulations
 of a 20,000-run scenario would take seconds and change no ranking."""
 MATTERS = 0.05
 """Score below which a neutralised cause 'makes little difference here'."""
-RENEWAL_WINDOW_MONTHS = 12
-"""The reference renewal calendar spreads the contracts evenly over one year."""
 
 
-@dataclass(frozen=True)
-class Reference:
-    """The balanced organisation's levels each cause is neutralised to."""
+def neutralised(scenario: Scenario, cause: str, reference: Reference) -> Scenario | None:
+    """The scenario with one cause set to its balanced level (None if it is there already).
 
-    effort: dict[str, float]
-    contacts: int
-    first_renewal_month: int
-    """Months after the start of the first renewal in the balanced plan (then one every
-    RENEWAL_WINDOW_MONTHS / number of contracts)."""
-    focus_ratio: float
-    """Largest over smallest product-line focus in the balanced plan: a plan whose lines
-    differ more than this favours one line."""
-
-    @classmethod
-    def from_scenario(cls, scenario: Scenario) -> Reference:
-        offsets = [scenario.contract_end_offset(c) for c in scenario.contracts]
-        shares = scenario.focus_shares.values()
-        return cls(
-            effort=scenario.effort.as_dict(),
-            contacts=scenario.relationships.contacts_per_account,
-            first_renewal_month=min(offsets) if offsets else 4,
-            focus_ratio=max(shares) / min(shares) if min(shares) > 0 else 1.0,
-        )
-
-
-@lru_cache(maxsize=1)
-def reference_levels() -> Reference:
-    """Levels of the balanced preset; the model defaults if the preset is missing."""
-    try:
-        return Reference.from_scenario(load_preset("balanced"))
-    except ScenarioError:
-        return Reference(
-            effort=Effort().as_dict(), contacts=3, first_renewal_month=4, focus_ratio=1.5
-        )
-
-
-# --- Levers as overrides -------------------------------------------------------------
-
-
-def round_shares(shares: dict[str, float], *, digits: int = 4) -> dict[str, float]:
-    """Round shares so they still sum to exactly 1 (the largest takes the remainder)."""
-    rounded = {k: round(v, digits) for k, v in shares.items()}
-    largest = max(rounded, key=lambda k: rounded[k])
-    rounded[largest] = round(1.0 - sum(v for k, v in rounded.items() if k != largest), digits)
-    return rounded
-
-
-def effort_overrides(effort: dict[str, float]) -> list[str]:
-    return [f"effort.{stage}={value!r}" for stage, value in round_shares(effort).items()]
-
-
-def balanced_mix(effort: dict[str, float], reference: Reference) -> dict[str, float]:
-    """Prospecting, closing and leverage in the reference ratio; care time unchanged."""
-    care = sum(effort[s] for s in CARE_STAGES)
-    ref_total = sum(reference.effort[s] for s in FRONT_STAGES)
-    out = {s: effort[s] for s in CARE_STAGES}
-    for s in FRONT_STAGES:
-        out[s] = (1.0 - care) * reference.effort[s] / ref_total
-    return {s: out[s] for s in STAGES}
-
-
-def with_care(effort: dict[str, float], reference: Reference) -> dict[str, float]:
-    """Onboarding and account care raised to the reference, time taken proportionally."""
-    target = {s: max(effort[s], reference.effort[s]) for s in CARE_STAGES}
-    needed = sum(target[s] - effort[s] for s in CARE_STAGES)
-    if needed <= 0:
-        return dict(effort)
-    # Donors: the other stages, and a care stage's time above its reference level.
-    floors = {s: (reference.effort[s] if s in CARE_STAGES else 0.0) for s in STAGES}
-    spare = {s: max(effort[s] - floors[s], 0.0) for s in STAGES if effort[s] >= target.get(s, 0)}
-    total_spare = sum(spare.values())
-    out = dict(effort)
-    for s in CARE_STAGES:
-        out[s] = target[s]
-    for s, amount in spare.items():
-        out[s] -= needed * amount / total_spare
-    return out
-
-
-def reference_calendar(scenario: Scenario, reference: Reference) -> list[int]:
-    """End-month offsets that spread the contracts evenly over a year, in their order."""
-    n = len(scenario.contracts)
-    order = sorted(
-        range(n),
-        key=lambda i: (
-            scenario.contract_end_offset(scenario.contracts[i]),
-            -scenario.contracts[i].annual_value,
-        ),
-    )
-    last = scenario.simulation.months - 1
-    offsets = [0] * n
-    for rank, i in enumerate(order):
-        offset = reference.first_renewal_month + round(rank * RENEWAL_WINDOW_MONTHS / n)
-        offsets[i] = min(offset, last)
-    # Near the calendar's end (a start in 2200), move the year back so every end is a
-    # month a scenario may use; what still does not fit ends in the last allowed month.
-    allowed = month_index(f"{LAST_YEAR}-12") - scenario.start_index
-    shift = max(max(offsets, default=0) - allowed, 0)
-    return [min(max(offset - shift, 0), allowed) for offset in offsets]
-
-
-def date_overrides(scenario: Scenario, offsets: Sequence[int]) -> list[str]:
-    start = scenario.start_index
-    return [
-        f'contracts.{i}.ends="{month_label(start + off)}"'
-        for i, (c, off) in enumerate(zip(scenario.contracts, offsets, strict=True))
-        if scenario.contract_end_offset(c) != off
-    ]
-
-
-def contacts_overrides(scenario: Scenario, minimum: int) -> list[str]:
-    out = []
-    if scenario.relationships.contacts_per_account < minimum:
-        out.append(f"relationships.contacts_per_account={minimum}")
-    for i, c in enumerate(scenario.contracts):
-        if c.contacts is not None and c.contacts < minimum:
-            out.append(f"contracts.{i}.contacts={minimum}")
-    return out
-
-
-def focus_overrides(scenario: Scenario, shares: dict[str, float]) -> list[str]:
-    return [f"product_lines.{k}.focus={v!r}" for k, v in round_shares(shares).items()]
-
-
-def favours_one_line(shares: dict[str, float], reference: Reference) -> bool:
-    """True when the lines' focus differs more than in the balanced plan."""
-    low, high = min(shares.values()), max(shares.values())
-    return low <= 0 or high / low > reference.focus_ratio * 1.01
-
-
-def _differs(a: dict[str, float], b: dict[str, float], tol: float = 0.005) -> bool:
-    return any(abs(a[k] - b[k]) > tol for k in a)
+    Each cause is a lever of :mod:`simulator.levers`; its balanced value comes from there.
+    """
+    if cause not in CAUSES:
+        raise ValueError(f"unknown cause {cause!r} (known: {', '.join(CAUSES)})")
+    chosen = lever(cause)
+    value = chosen.balanced(scenario, reference)
+    return None if value is None else chosen.write(scenario, value)
 
 
 def neutralising_overrides(scenario: Scenario, cause: str, reference: Reference) -> list[str]:
-    """The overrides that set one cause to the reference level ([] if it is there already)."""
-    effort = scenario.effort.as_dict()
-    if cause == "effort":
-        mix = balanced_mix(effort, reference)
-        return effort_overrides(mix) if _differs(mix, effort) else []
-    if cause == "care":
-        cared = with_care(effort, reference)
-        return effort_overrides(cared) if _differs(cared, effort) else []
-    if cause == "contacts":
-        return contacts_overrides(scenario, reference.contacts)
-    if cause == "renewal_dates":
-        if len(scenario.contracts) < 2:
-            return []
-        return date_overrides(scenario, reference_calendar(scenario, reference))
-    if cause == "focus":
-        shares = scenario.focus_shares
-        if len(shares) < 2 or not favours_one_line(shares, reference):
-            return []
-        return focus_overrides(scenario, {k: 1.0 / len(shares) for k in shares})
-    raise ValueError(f"unknown cause {cause!r} (known: {', '.join(CAUSES)})")
+    """The ``--set`` overrides that set one cause to the reference level ([] if it is there
+    already), so the app and the CLI can show the neutralisation and apply it exactly."""
+    fixed = neutralised(scenario, cause, reference)
+    return [] if fixed is None else edit_overrides(scenario, fixed)
 
 
 # --- Outcomes ------------------------------------------------------------------------
@@ -292,10 +143,10 @@ def renewal_fact(scenario: Scenario) -> str:
 
 def contacts_fact(scenario: Scenario, minimum: int) -> str:
     rel = scenario.relationships
-    thin = [c for c in scenario.contracts if (c.contacts or rel.contacts_per_account) < minimum]
+    thin = [c for c in scenario.contracts if scenario.contacts_of(c) < minimum]
     parts = []
     if thin:
-        fewest = min(c.contacts or rel.contacts_per_account for c in thin)
+        fewest = min(scenario.contacts_of(c) for c in thin)
         buyer = "a single buyer" if fewest == 1 else f"{fewest} buyers"
         value = sum(c.annual_value for c in thin)
         noun = _count_of(len(thin), len(scenario.contracts), "big account")
@@ -349,9 +200,7 @@ def _action(cause: str, scenario: Scenario, reference: Reference) -> str:
     if cause == "contacts":
         return f"at least {reference.contacts} contacts per account"
     if cause == "renewal_dates":
-        n = len(scenario.contracts)
-        gap = round(RENEWAL_WINDOW_MONTHS / n) if n else 0
-        return f"staggering them (one renewal every {gap} months)"
+        return "staggering them over the quarters of a year (largest first)"
     if cause == "focus":
         return f"splitting it evenly over the {len(scenario.product_lines)} lines"
     raise ValueError(cause)
@@ -525,14 +374,13 @@ def diagnose(
     effects = []
     for cause in CAUSES:
         fact = _FACTS[cause](scenario, reference)
-        overrides = neutralising_overrides(scenario, cause, reference)
-        if not overrides:
+        variant = neutralised(scenario, cause, reference)
+        if variant is None:
             sentence = f"{CAUSE_LABELS[cause]}: {fact}; already balanced, so not a cause here."
             effects.append(
                 CauseEffect(cause, CAUSE_LABELS[cause], False, fact, (), before, before, sentence)
             )
             continue
-        variant = apply_overrides(scenario, overrides)
         after = Outcome.of(simulate(variant, runs=n_runs, seed=used_seed))
         action = _action(cause, scenario, reference)
         effects.append(
@@ -541,7 +389,7 @@ def diagnose(
                 label=CAUSE_LABELS[cause],
                 applies=True,
                 fact=fact,
-                overrides=tuple(overrides),
+                overrides=tuple(edit_overrides(scenario, variant)),
                 before=before,
                 after=after,
                 sentence=_sentence(cause, fact, action, before, after),

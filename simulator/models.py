@@ -325,5 +325,11 @@ class Scenario(_Frozen):
         """Months from the start to the contract's end month (0 = the first month)."""
         return month_index(contract.ends) - self.start_index
 
+    def contacts_of(self, contract: Contract) -> int:
+        """A contract's buyer contacts: its own number, else the per-account figure."""
+        if contract.contacts is not None:
+            return contract.contacts
+        return self.relationships.contacts_per_account
+
     def month_labels(self) -> list[str]:
         return [month_label(self.start_index + t) for t in range(self.simulation.months)]

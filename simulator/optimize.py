@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .budget import estimate
@@ -30,26 +30,27 @@ from .cli import (
     print_lines,
     register_command,
 )
-from .diagnose import (
-    Outcome,
+from .diagnose import Outcome
+from .levers import (
+    SEARCHED,
+    BuyerContacts,
     Reference,
+    apply,
     balanced_mix,
-    reference_calendar,
+    lever,
     reference_levels,
     round_shares,
+    staggered_ends,
     with_care,
 )
-from .models import STAGES, Scenario, month_label
+from .levers import overrides as edit_overrides
+from .models import STAGES, Scenario
 from .results import SimulationResult, simulate
-from .scenario_io import ScenarioError, apply_overrides
+from .scenario_io import ScenarioError
 
-LEVERS = ("effort", "focus", "contacts", "renewal_dates")
-LEVER_LABELS = {
-    "effort": "effort split",
-    "focus": "product focus",
-    "contacts": "contacts per account",
-    "renewal_dates": "renewal dates",
-}
+LEVERS = SEARCHED
+"""The levers the search may move (``--levers``), declared in simulator/levers.py."""
+LEVER_LABELS = {name: lever(name).label.lower() for name in LEVERS}
 STAGE_LABELS = {
     "attract": "Prospecting (attract)",
     "close": "Closing",
@@ -90,8 +91,9 @@ balance, so the suggestion may not starve a stage or favour a line to smooth rev
 SIMPLIFY_TOLERANCE = 0.02
 """A change is dropped from the suggestion if the plan without it is at most this much
 worse on the search objective: fewer changes are easier to act on."""
-EFFORT_STEPS = (0.10, 0.05)
-FOCUS_STEPS = (0.2, 0.1)
+STEP_SIZES = max(len(lever(name).steps) for name in LEVERS)
+"""Rounds of step sizes: each lever moves by its first step, then (when no move helps) by
+its next one (simulator/levers.py declares each lever's steps)."""
 
 ProgressCallback = Callable[[float, str], None]
 
@@ -121,23 +123,27 @@ class Limits:
 
 @dataclass(frozen=True)
 class Plan:
-    """One point in the search space: the lever settings, hashable for the cache."""
+    """One point in the search space: each searched lever's value (named as in
+    simulator/levers.py), hashable for the cache."""
 
     effort: tuple[float, ...]
     focus: tuple[float, ...]
-    contacts: int
-    """The fewest buyer contacts any account has (new accounts and the contracts)."""
-    ends: tuple[int, ...]
+    """Focus shares of the product lines (sum to 1)."""
+    contacts: BuyerContacts
+    renewal_dates: tuple[int, ...]
+    """Each contract's end month, counted from the start."""
 
     def with_effort(self, effort: dict[str, float]) -> Plan:
         rounded = round_shares(effort)
-        return Plan(tuple(rounded[s] for s in STAGES), self.focus, self.contacts, self.ends)
+        return replace(self, effort=tuple(rounded[s] for s in STAGES))
 
     def with_focus(self, shares: Sequence[float]) -> Plan:
         total = sum(shares)
         rounded = round_shares({str(i): v / total for i, v in enumerate(shares)})
-        focus = tuple(rounded[str(i)] for i in range(len(shares)))
-        return Plan(self.effort, focus, self.contacts, self.ends)
+        return replace(self, focus=tuple(rounded[str(i)] for i in range(len(shares))))
+
+    def with_lever(self, name: str, value: object) -> Plan:
+        return replace(self, **{name: value})
 
 
 @dataclass(frozen=True)
@@ -239,10 +245,10 @@ class Suggestion:
 
 def _current_plan(scenario: Scenario) -> Plan:
     return Plan(
-        effort=tuple(scenario.effort.as_dict()[s] for s in STAGES),
+        effort=lever("effort").read(scenario),
         focus=tuple(scenario.focus_shares.values()),
-        contacts=_fewest_contacts(scenario),
-        ends=tuple(scenario.contract_end_offset(c) for c in scenario.contracts),
+        contacts=lever("contacts").read(scenario),
+        renewal_dates=lever("renewal_dates").read(scenario),
     )
 
 
@@ -252,30 +258,18 @@ def _focus_ratio(shares: Sequence[float]) -> float:
     return max(shares) / low if low > 0 else float("inf")
 
 
-def _fewest_contacts(scenario: Scenario) -> int:
-    per_account = scenario.relationships.contacts_per_account
-    return min([per_account, *(c.contacts for c in scenario.contracts if c.contacts is not None)])
+def plan_scenario(scenario: Scenario, plan: Plan) -> Scenario:
+    """``scenario`` with the plan's levers set (only those that changed), re-validated."""
+    now = _current_plan(scenario)
+    changed = {
+        name: getattr(plan, name) for name in LEVERS if getattr(plan, name) != getattr(now, name)
+    }
+    return apply(scenario, changed)
 
 
 def plan_overrides(scenario: Scenario, plan: Plan) -> list[str]:
     """The ``--set`` overrides that turn ``scenario`` into ``plan`` (only what changed)."""
-    now = _current_plan(scenario)
-    out: list[str] = []
-    if plan.effort != now.effort:
-        out += [f"effort.{s}={v!r}" for s, v in zip(STAGES, plan.effort, strict=True)]
-    if plan.focus != now.focus:
-        out += [
-            f"product_lines.{k}.focus={v!r}"
-            for k, v in zip(scenario.product_lines, plan.focus, strict=True)
-        ]
-    if plan.contacts > scenario.relationships.contacts_per_account:
-        out.append(f"relationships.contacts_per_account={plan.contacts}")
-    for i, c in enumerate(scenario.contracts):
-        if c.contacts is not None and c.contacts < plan.contacts:
-            out.append(f"contracts.{i}.contacts={plan.contacts}")
-        if plan.ends[i] != now.ends[i]:
-            out.append(f'contracts.{i}.ends="{month_label(scenario.start_index + plan.ends[i])}"')
-    return out
+    return edit_overrides(scenario, plan_scenario(scenario, plan))
 
 
 def describe_changes(scenario: Scenario, suggested: Scenario) -> list[Change]:
@@ -309,8 +303,8 @@ def describe_changes(scenario: Scenario, suggested: Scenario) -> list[Change]:
             )
         )
     for i, (b, a) in enumerate(zip(scenario.contracts, suggested.contracts, strict=True)):
-        b_contacts = b.contacts or b_rel.contacts_per_account
-        a_contacts = a.contacts or a_rel.contacts_per_account
+        b_contacts = scenario.contacts_of(b)
+        a_contacts = suggested.contacts_of(a)
         if b.contacts is not None and b_contacts != a_contacts:
             changes.append(
                 Change(
@@ -387,7 +381,7 @@ class _Search:
             return None
         self.evaluations += 1
         try:
-            variant = apply_overrides(self.scenario, plan_overrides(self.scenario, plan))
+            variant = plan_scenario(self.scenario, plan)
         except ScenarioError:
             self.cache[plan] = None
             return None
@@ -411,24 +405,30 @@ class _Search:
     # --- Candidate moves.
     def clamp_ends(self, ends: Sequence[int]) -> tuple[int, ...]:
         n = self.limits.max_shift_months
-        out = list(self.now.ends)
+        out = list(self.now.renewal_dates)
         for i in self.movable:
-            now = self.now.ends[i]
+            now = self.now.renewal_dates[i]
             earliest = min(now, max(now - n, EARLIEST_RENEWAL_MONTH))
             out[i] = max(earliest, min(ends[i], now + n))
         return tuple(out)
 
     def simplify(self, plan: Plan, value: float) -> Plan:
         """Undo each change that the plan does not need (within SIMPLIFY_TOLERANCE)."""
+        now = self.now
         undo: list[Callable[[Plan], Plan]] = [
-            lambda p: Plan(self.now.effort, p.focus, p.contacts, p.ends),
-            lambda p: Plan(p.effort, self.now.focus, p.contacts, p.ends),
-            lambda p: Plan(p.effort, p.focus, self.now.contacts, p.ends),
+            lambda p: replace(p, effort=now.effort),
+            lambda p: replace(p, focus=now.focus),
+            lambda p: replace(p, contacts=now.contacts),
         ]
         for i in self.movable:
             undo.append(
-                lambda p, i=i: Plan(
-                    p.effort, p.focus, p.contacts, (*p.ends[:i], self.now.ends[i], *p.ends[i + 1 :])
+                lambda p, i=i: replace(
+                    p,
+                    renewal_dates=(
+                        *p.renewal_dates[:i],
+                        now.renewal_dates[i],
+                        *p.renewal_dates[i + 1 :],
+                    ),
                 )
             )
         for revert in undo:
@@ -455,56 +455,47 @@ class _Search:
         if "focus" in levers and len(self.now.focus) > 1:
             singles.append(self.now.with_focus([1.0] * len(self.now.focus)))
             singles.append(self.now.with_focus(list(self.scenario.prior_focus_shares.values())))
-        contacts = min(max(reference.contacts, self.now.contacts), self.limits.max_contacts)
-        if "contacts" in levers and contacts > self.now.contacts:
-            singles.append(Plan(self.now.effort, self.now.focus, contacts, self.now.ends))
-        if "renewal_dates" in levers and len(self.now.ends) > 1:
-            ends = self.clamp_ends(reference_calendar(self.scenario, reference))
-            singles.append(Plan(self.now.effort, self.now.focus, self.now.contacts, ends))
+        fewest = self.now.contacts.fewest
+        contacts = min(max(reference.contacts, fewest), self.limits.max_contacts)
+        if "contacts" in levers and contacts > fewest:
+            singles.append(replace(self.now, contacts=self.now.contacts.at_least(contacts)))
+        if "renewal_dates" in levers and len(self.now.renewal_dates) > 1:
+            ends = self.clamp_ends(staggered_ends(self.scenario))  # "Stagger renewals"
+            singles.append(replace(self.now, renewal_dates=ends))
         combined = self.now
         for plan in singles:
-            combined = Plan(
-                plan.effort if plan.effort != self.now.effort else combined.effort,
-                plan.focus if plan.focus != self.now.focus else combined.focus,
-                max(plan.contacts, combined.contacts),
-                plan.ends if plan.ends != self.now.ends else combined.ends,
+            combined = replace(
+                combined,
+                **{
+                    name: getattr(plan, name)
+                    for name in ("effort", "focus", "renewal_dates")
+                    if getattr(plan, name) != getattr(self.now, name)
+                },
             )
+            if plan.contacts.fewest > combined.contacts.fewest:
+                combined = replace(combined, contacts=plan.contacts)
         return [self.now, *singles, combined]
 
-    def neighbours(self, plan: Plan, *, effort_step: float, focus_step: float) -> list[Plan]:
-        levers = self.limits.levers
+    def neighbours(self, plan: Plan, *, step_index: int) -> list[Plan]:
+        """Every searched lever moved one step (simulator/levers.py), within the limits."""
         out: list[Plan] = []
-        if "effort" in levers:
-            for i, give in enumerate(STAGES):
-                if plan.effort[i] < effort_step - 1e-9:
+        for name in LEVERS:
+            if name not in self.limits.levers:
+                continue
+            moved = lever(name)
+            step = moved.steps[min(step_index, len(moved.steps) - 1)]
+            if name == "renewal_dates":
+                if self.limits.max_shift_months <= 0:
                     continue
-                for j, take in enumerate(STAGES):
-                    if i != j:
-                        e = dict(zip(STAGES, plan.effort, strict=True))
-                        e[give] -= effort_step
-                        e[take] += effort_step
-                        out.append(plan.with_effort(e))
-        if "focus" in levers and len(plan.focus) > 1:
-            for i in range(len(plan.focus)):
-                if plan.focus[i] < focus_step - 1e-9:
+                step = max(1, min(int(step), self.limits.max_shift_months))
+            for value in moved.moves(getattr(plan, name), step):
+                if name == "contacts" and value.fewest > self.limits.max_contacts:
                     continue
-                for j in range(len(plan.focus)):
-                    if i != j:
-                        f = list(plan.focus)
-                        f[i] -= focus_step
-                        f[j] += focus_step
-                        out.append(plan.with_focus(f))
-        if "contacts" in levers and plan.contacts < self.limits.max_contacts:
-            out.append(Plan(plan.effort, plan.focus, plan.contacts + 1, plan.ends))
-        if "renewal_dates" in levers and self.limits.max_shift_months > 0:
-            step = max(1, min(3, self.limits.max_shift_months))
-            for i in self.movable:
-                for delta in (-step, step):
-                    ends = list(plan.ends)
-                    ends[i] += delta
-                    clamped = self.clamp_ends(ends)
-                    if clamped != plan.ends:
-                        out.append(Plan(plan.effort, plan.focus, plan.contacts, clamped))
+                if name == "renewal_dates":
+                    value = self.clamp_ends(value)
+                    if value == plan.renewal_dates:
+                        continue
+                out.append(plan.with_lever(name, value))
         return out
 
 
@@ -583,18 +574,16 @@ def suggest_fix(
     start = search.best_of(search.starts(reference), stage="Trying the balanced levels")
     current, value = start if start is not None else (search.now, search.objective(base))
     path.append(current)
-    steps = list(zip(EFFORT_STEPS, FOCUS_STEPS, strict=True))
     step_index = 0
     for _ in range(MAX_ROUNDS):
         if search.evaluations >= search.max_evaluations:
             break
-        e_step, f_step = steps[step_index]
-        moves = search.neighbours(current, effort_step=e_step, focus_step=f_step)
+        moves = search.neighbours(current, step_index=step_index)
         found = search.best_of(moves, stage="Refining the plan one lever at a time")
         if found is not None and found[1] < value - 1e-9:
             current, value = found
             path.append(current)
-        elif step_index + 1 < len(steps):
+        elif step_index + 1 < STEP_SIZES:
             step_index += 1
         else:
             break
@@ -612,7 +601,7 @@ def suggest_fix(
     for plan in reversed(path):
         if plan == search.now:
             break
-        candidate = apply_overrides(scenario, plan_overrides(scenario, plan))
+        candidate = plan_scenario(scenario, plan)
         result = simulate(candidate, runs=n_runs, seed=used_seed)
         out = Outcome.of(result)
         if out.revenue >= floor and out.probability < before.probability:
@@ -628,7 +617,7 @@ def suggest_fix(
         suggested, after_result = chosen
         message = "A smoother plan within your limits:"
     after = Outcome.of(after_result)
-    overrides = tuple(plan_overrides(scenario, _current_plan(suggested)))
+    overrides = tuple(edit_overrides(scenario, suggested))
     if progress:
         progress(1.0, "Done")
     return Suggestion(

@@ -1,0 +1,634 @@
+"""The plan's levers, each declared once: what it reads and writes, how it travels in a link,
+its balanced value for the diagnosis and its moves for suggest-a-fix.
+
+A lever is a group of scenario fields a sales leader changes together (the effort split,
+the renewal dates, ...). The app's controls (``ui/controls.py``), the shareable link
+(``ui/links.py``), the diagnosis (:mod:`simulator.diagnose`) and the search
+(:mod:`simulator.optimize`) all read this registry, so adding a lever is one entry here
+plus its mechanism in the engine and its docs. Every write goes back through the
+scenario model, so an edit is either valid or a :class:`ScenarioError` naming the field.
+
+Pure Python; the app's widgets for each lever live in the UI.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Any
+
+from .models import (
+    LAST_YEAR,
+    STAGES,
+    YEAR_MONTH,
+    Effort,
+    Scenario,
+    month_index,
+    month_label,
+)
+from .scenario_io import ScenarioError, load_preset, scenario_from_dict
+
+FRONT_STAGES = ("attract", "close", "leverage")
+CARE_STAGES = ("engage", "retain")
+
+
+# --- Editing a scenario ---------------------------------------------------------------
+
+
+def revalidate(scenario: Scenario) -> Scenario:
+    """Check an edited scenario (made with ``model_copy``) through the model again."""
+    return scenario_from_dict(scenario.model_dump(warnings=False))
+
+
+def _with(scenario: Scenario, **sections: Any) -> Scenario:
+    return scenario.model_copy(update=sections)
+
+
+def contacts_of(scenario: Scenario, index: int) -> int:
+    """Buyer contacts of the scenario's ``index``-th contract (see Scenario.contacts_of)."""
+    return scenario.contacts_of(scenario.contracts[index])
+
+
+# --- The balanced organisation ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The balanced organisation's levels each cause is neutralised to."""
+
+    effort: dict[str, float]
+    contacts: int
+    focus_ratio: float
+    """Largest over smallest product-line focus in the balanced plan: a plan whose lines
+    differ more than this favours one line."""
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario) -> Reference:
+        shares = scenario.focus_shares.values()
+        return cls(
+            effort=scenario.effort.as_dict(),
+            contacts=scenario.relationships.contacts_per_account,
+            focus_ratio=max(shares) / min(shares) if min(shares) > 0 else 1.0,
+        )
+
+
+@lru_cache(maxsize=1)
+def reference_levels() -> Reference:
+    """Levels of the balanced preset; the model defaults if the preset is missing."""
+    try:
+        return Reference.from_scenario(load_preset("balanced"))
+    except ScenarioError:
+        return Reference(effort=Effort().as_dict(), contacts=3, focus_ratio=1.5)
+
+
+def round_shares(shares: Mapping[str, float], *, digits: int = 4) -> dict[str, float]:
+    """Round shares so they still sum to exactly 1 (the largest takes the remainder)."""
+    rounded = {k: round(v, digits) for k, v in shares.items()}
+    largest = max(rounded, key=lambda k: rounded[k])
+    rounded[largest] = round(1.0 - sum(v for k, v in rounded.items() if k != largest), digits)
+    return rounded
+
+
+def _rounded(values: Sequence[float]) -> tuple[float, ...]:
+    """Shares normalised to sum to 1 and rounded (see :func:`round_shares`)."""
+    total = sum(values)
+    rounded = round_shares({str(i): v / total for i, v in enumerate(values)})
+    return tuple(rounded[str(i)] for i in range(len(values)))
+
+
+def balanced_mix(effort: Mapping[str, float], reference: Reference) -> dict[str, float]:
+    """Prospecting, closing and leverage in the reference ratio; care time unchanged."""
+    care = sum(effort[s] for s in CARE_STAGES)
+    ref_total = sum(reference.effort[s] for s in FRONT_STAGES)
+    out = {s: effort[s] for s in CARE_STAGES}
+    for s in FRONT_STAGES:
+        out[s] = (1.0 - care) * reference.effort[s] / ref_total
+    return {s: out[s] for s in STAGES}
+
+
+def with_care(effort: Mapping[str, float], reference: Reference) -> dict[str, float]:
+    """Onboarding and account care raised to the reference, time taken proportionally."""
+    target = {s: max(effort[s], reference.effort[s]) for s in CARE_STAGES}
+    needed = sum(target[s] - effort[s] for s in CARE_STAGES)
+    if needed <= 0:
+        return dict(effort)
+    # Donors: the other stages, and a care stage's time above its reference level.
+    floors = {s: (reference.effort[s] if s in CARE_STAGES else 0.0) for s in STAGES}
+    spare = {s: max(effort[s] - floors[s], 0.0) for s in STAGES if effort[s] >= target.get(s, 0)}
+    total_spare = sum(spare.values())
+    out = dict(effort)
+    for s in CARE_STAGES:
+        out[s] = target[s]
+    for s, amount in spare.items():
+        out[s] -= needed * amount / total_spare
+    return out
+
+
+def favours_one_line(shares: Mapping[str, float], reference: Reference) -> bool:
+    """True when the lines' focus differs more than in the balanced plan."""
+    low, high = min(shares.values()), max(shares.values())
+    return low <= 0 or high / low > reference.focus_ratio * 1.01
+
+
+def _differs(a: Sequence[float], b: Sequence[float], tol: float = 0.005) -> bool:
+    return any(abs(x - y) > tol for x, y in zip(a, b, strict=True))
+
+
+# --- The one renewal calendar -------------------------------------------------------------
+
+
+QUARTER_ORDER = (0, 2, 1, 3)
+"""The quarter each contract takes, largest first: the two largest six months apart, the
+next in the quarters between (two contracts: the 1st and 3rd quarter of the year)."""
+MONTH_IN_QUARTER = (1, 0, 2)
+"""Months into the quarter: the middle month first (as the balanced preset renews), then
+the first and the last month for the fifth contract onwards."""
+
+
+def staggered_ends(scenario: Scenario) -> tuple[int, ...]:
+    """End months (after the start) that spread the contracts over the quarters of a year,
+    largest first: the app's "Stagger renewals" and the diagnosis' balanced renewal dates.
+
+    The year starts at the first quarter after the one under way at the start, as in the
+    balanced preset (start 2012-01: renewals in 2012-05, 2012-08, 2012-11 and 2013-02).
+    Up to four contracts take one quarter each (see QUARTER_ORDER); more fill every
+    quarter in turn, then another month of each. Near the end of the calendar the year
+    moves back, so no end is after LAST_YEAR-12 or before the start.
+    """
+    contracts = scenario.contracts
+    if not contracts:
+        return ()
+    start = scenario.start_index
+    window = start - start % 3 + 3
+    order = sorted(range(len(contracts)), key=lambda i: -contracts[i].annual_value)
+    offsets: dict[int, int] = {}
+    for rank, i in enumerate(order):
+        offsets[i] = 3 * QUARTER_ORDER[rank % 4] + MONTH_IN_QUARTER[(rank // 4) % 3]
+    last = month_index(f"{LAST_YEAR}-12")
+    window = max(min(window, last - max(offsets.values())), start)
+    return tuple(min(window + offsets[i], last) - start for i in range(len(contracts)))
+
+
+# --- Link text: plain strings, each error naming the parameter -----------------------------
+
+_NUMBER = re.compile(
+    r"[+-]?(?:[0-9]{1,20}(?:\.[0-9]{0,20})?|\.[0-9]{1,20})(?:[eE][+-]?[0-9]{1,3})?"
+)
+"""A decimal number as links write it (``repr`` of a float), in ASCII digits."""
+
+
+def shorten(text: str, limit: int = 40) -> str:
+    """``text`` quoted and cut to ``limit`` characters, for a message."""
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+def format_number(value: float) -> str:
+    """A float as a link writes it: exact (``repr``), without a trailing '.0'."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def parse_numbers(text: str, count: int | None, name: str) -> list[float]:
+    """Comma-separated ASCII numbers, ``count`` of them; ScenarioError naming ``name``."""
+    parts = text.split(",")
+    if count is not None and len(parts) != count:
+        raise ScenarioError(f"{name}: expected {count} comma-separated numbers, got {len(parts)}")
+    if not all(_NUMBER.fullmatch(p.strip()) for p in parts):  # ASCII only: no '١.٥'
+        raise ScenarioError(f"{name}: {shorten(text)} is not a list of numbers")
+    values = [float(p) for p in parts]
+    if not all(math.isfinite(v) for v in values):
+        raise ScenarioError(f"{name}: numbers must be finite")
+    return values
+
+
+def parse_whole(text: str, name: str) -> int:
+    """A whole number of at most 19 ASCII digits (``int`` would also read '١٢' or '1_0')."""
+    if not re.fullmatch(r"[0-9]{1,19}", text.strip()):
+        raise ScenarioError(f"{name}: {shorten(text)} is not a whole number")
+    return int(text.strip())
+
+
+def _parts(text: str, count: int, name: str, what: str) -> list[str]:
+    parts = text.split(",")
+    if len(parts) != count:
+        raise ScenarioError(f"{name}: expected {count} {what}, got {len(parts)}")
+    return parts
+
+
+@dataclass(frozen=True)
+class LinkParam:
+    """How (part of) a lever travels in the shareable link's query string."""
+
+    name: str
+    encode: Callable[[Scenario, Any], str]
+    """The lever's value as the parameter's text."""
+    decode: Callable[[Scenario, str, Any], Any]
+    """The lever's value with the parameter's text read into it (ScenarioError naming
+    the parameter when the text is not what the link writes)."""
+
+
+# --- Buyer contacts: per account and per contract -------------------------------------------
+
+
+@dataclass(frozen=True)
+class BuyerContacts:
+    """Contacts per new account, and each contract's own number (None: the per-account one)."""
+
+    per_account: int
+    contracts: tuple[int | None, ...]
+
+    @property
+    def fewest(self) -> int:
+        """The fewest buyer contacts any account has."""
+        return min([self.per_account, *(c for c in self.contracts if c is not None)])
+
+    def at_least(self, minimum: int) -> BuyerContacts:
+        """Every account with at least ``minimum`` contacts (none lowered)."""
+        return BuyerContacts(
+            per_account=max(self.per_account, minimum),
+            contracts=tuple(None if c is None else max(c, minimum) for c in self.contracts),
+        )
+
+
+def _read_contacts(scenario: Scenario) -> BuyerContacts:
+    return BuyerContacts(
+        per_account=scenario.relationships.contacts_per_account,
+        contracts=tuple(c.contacts for c in scenario.contracts),
+    )
+
+
+def _put_contacts(scenario: Scenario, value: BuyerContacts) -> Scenario:
+    if len(value.contracts) != len(scenario.contracts):
+        raise ScenarioError(
+            f"contracts: {len(value.contracts)} contact counts for {len(scenario.contracts)} "
+            "contracts"
+        )
+    relationships = scenario.relationships.model_copy(
+        update={"contacts_per_account": value.per_account}
+    )
+    contracts = tuple(
+        c.model_copy(update={"contacts": n})
+        for c, n in zip(scenario.contracts, value.contracts, strict=True)
+    )
+    return _with(scenario, relationships=relationships, contracts=contracts)
+
+
+def _neutral_contacts(scenario: Scenario, reference: Reference) -> BuyerContacts | None:
+    now = _read_contacts(scenario)
+    raised = now.at_least(reference.contacts)
+    return raised if raised != now else None
+
+
+def _decode_cc(scenario: Scenario, text: str, value: BuyerContacts) -> BuyerContacts:
+    parts = _parts(text, len(value.contracts), "cc", "entries")
+    counts = tuple(parse_whole(p, "cc") if p.strip() else None for p in parts)
+    return replace(value, contracts=counts)
+
+
+# --- Renewal dates: each contract's end month, counted from the start ----------------------
+
+
+def _read_ends(scenario: Scenario) -> tuple[int, ...]:
+    return tuple(scenario.contract_end_offset(c) for c in scenario.contracts)
+
+
+def _put_ends(scenario: Scenario, offsets: Sequence[int]) -> Scenario:
+    if len(offsets) != len(scenario.contracts):
+        raise ScenarioError(
+            f"contracts: {len(offsets)} end months for {len(scenario.contracts)} contracts"
+        )
+    start = scenario.start_index
+    contracts = tuple(
+        c.model_copy(update={"ends": month_label(start + int(off))})
+        for c, off in zip(scenario.contracts, offsets, strict=True)
+    )
+    return _with(scenario, contracts=contracts)
+
+
+def end_offset(scenario: Scenario, text: str, *, name: str) -> int:
+    """A 'YYYY-MM' month as months after the scenario's start (ScenarioError naming
+    ``name`` when it is not such a month)."""
+    text = text.strip()
+    if not YEAR_MONTH.fullmatch(text):
+        raise ScenarioError(f"{name}: {shorten(text)} is not a month in the form YYYY-MM")
+    return month_index(text) - scenario.start_index
+
+
+def end_months(scenario: Scenario, offsets: Sequence[int]) -> tuple[str, ...]:
+    """The 'YYYY-MM' labels of end months counted from the start."""
+    return tuple(month_label(scenario.start_index + off) for off in offsets)
+
+
+def _decode_ends(scenario: Scenario, text: str, value: tuple[int, ...]) -> tuple[int, ...]:
+    parts = _parts(text, len(value), "ends", "months")
+    return tuple(end_offset(scenario, p, name="ends") for p in parts)
+
+
+def _neutral_ends(scenario: Scenario, reference: Reference) -> tuple[int, ...] | None:
+    if len(scenario.contracts) < 2:
+        return None
+    spread = staggered_ends(scenario)
+    return spread if spread != _read_ends(scenario) else None
+
+
+def _end_moves(value: tuple[int, ...], step: float) -> list[tuple[int, ...]]:
+    """Each contract's end one step earlier or later."""
+    months = int(step)
+    return [
+        (*value[:i], value[i] + delta, *value[i + 1 :])
+        for i in range(len(value))
+        for delta in (-months, months)
+    ]
+
+
+# --- Effort and product focus ----------------------------------------------------------------
+
+
+def _read_effort(scenario: Scenario) -> tuple[float, ...]:
+    return tuple(getattr(scenario.effort, s) for s in STAGES)
+
+
+def _put_effort(scenario: Scenario, shares: Sequence[float]) -> Scenario:
+    values = dict(zip(STAGES, (float(v) for v in shares), strict=True))
+    return _with(scenario, effort=Effort.model_construct(**values))
+
+
+def _neutral_effort(scenario: Scenario, reference: Reference) -> tuple[float, ...] | None:
+    now = scenario.effort.as_dict()
+    mix = _rounded(list(balanced_mix(now, reference).values()))
+    return mix if _differs(mix, _read_effort(scenario)) else None
+
+
+def _neutral_care(scenario: Scenario, reference: Reference) -> tuple[float, ...] | None:
+    now = scenario.effort.as_dict()
+    cared = _rounded(list(with_care(now, reference).values()))
+    return cared if _differs(cared, _read_effort(scenario)) else None
+
+
+def _share_moves(value: tuple[float, ...], step: float) -> list[tuple[float, ...]]:
+    """``step`` of the total moved from one share to another, for every ordered pair."""
+    out = []
+    for i in range(len(value)):
+        if value[i] < step - 1e-9:
+            continue
+        for j in range(len(value)):
+            if i != j:
+                moved = list(value)
+                moved[i] -= step
+                moved[j] += step
+                out.append(_rounded(moved))
+    return out
+
+
+def _decode_effort(scenario: Scenario, text: str, value: Any) -> tuple[float, ...]:
+    return tuple(parse_numbers(text, len(STAGES), "effort"))
+
+
+def _read_focus(scenario: Scenario) -> tuple[float, ...]:
+    return tuple(line.focus for line in scenario.product_lines.values())
+
+
+def _put_focus(scenario: Scenario, focus: Sequence[float]) -> Scenario:
+    if len(focus) != len(scenario.product_lines):
+        raise ScenarioError(
+            f"product_lines: {len(focus)} focus values for {len(scenario.product_lines)} lines"
+        )
+    lines = {
+        k: line.model_copy(update={"focus": float(f)})
+        for (k, line), f in zip(scenario.product_lines.items(), focus, strict=True)
+    }
+    return _with(scenario, product_lines=lines)
+
+
+def _neutral_focus(scenario: Scenario, reference: Reference) -> tuple[float, ...] | None:
+    shares = scenario.focus_shares
+    if len(shares) < 2 or not favours_one_line(shares, reference):
+        return None
+    return _rounded([1.0] * len(shares))
+
+
+def _decode_focus(scenario: Scenario, text: str, value: tuple[float, ...]) -> tuple[float, ...]:
+    return tuple(parse_numbers(text, len(value), "focus"))
+
+
+def _numbers(scenario: Scenario, value: Sequence[float]) -> str:
+    return ",".join(format_number(v) for v in value)
+
+
+# --- The registry -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lever:
+    """One lever: its fields, link parameters, balanced value and search moves.
+
+    ``read`` and ``put`` are exact inverses; ``put`` does not validate (use :meth:`write`
+    or :func:`apply`, which re-validate through the model).
+    """
+
+    name: str
+    label: str
+    """The lever in the user's words."""
+    fields: tuple[str, ...]
+    """The scenario fields it reads and writes (``N`` stands for a contract's row)."""
+    groups: tuple[str, ...]
+    """The app's control groups whose widgets set it (``ui/controls.py``)."""
+    read: Callable[[Scenario], Any]
+    put: Callable[[Scenario, Any], Scenario]
+    links: tuple[LinkParam, ...] = ()
+    cause: str = ""
+    """The diagnosis' heading when this lever is one of its causes ("" if it is not)."""
+    neutral: Callable[[Scenario, Reference], Any] | None = None
+    """The balanced value the diagnosis neutralises to; None from it means the scenario
+    is balanced on this lever already (or the lever does not apply)."""
+    moves: Callable[[Any, float], list[Any]] | None = None
+    """Suggest-a-fix's moves from a value: one step of ``steps`` each."""
+    steps: tuple[float, ...] = ()
+
+    def write(self, scenario: Scenario, value: Any) -> Scenario:
+        """The scenario with this lever set to ``value``, re-validated."""
+        return apply(scenario, {self.name: value})
+
+    def balanced(self, scenario: Scenario, reference: Reference | None = None) -> Any:
+        """The lever's balanced value for ``scenario`` (None: already balanced)."""
+        if self.neutral is None:
+            return None
+        return self.neutral(scenario, reference or reference_levels())
+
+
+def _simulation(field: str) -> Lever:
+    def put(scenario: Scenario, value: int) -> Scenario:
+        return _with(scenario, simulation=scenario.simulation.model_copy(update={field: value}))
+
+    return Lever(
+        name=field,
+        label={"months": "Horizon (months)", "runs": "Runs", "seed": "Seed"}[field],
+        fields=(f"simulation.{field}",),
+        groups=("simulation",),
+        read=lambda s: getattr(s.simulation, field),
+        put=put,
+        links=(LinkParam(field, lambda s, v: str(v), lambda s, text, v: parse_whole(text, field)),),
+    )
+
+
+def _put_turnover(scenario: Scenario, value: float) -> Scenario:
+    relationships = scenario.relationships.model_copy(update={"champion_turnover": value})
+    return _with(scenario, relationships=relationships)
+
+
+LEVERS: tuple[Lever, ...] = (
+    Lever(
+        name="effort",
+        label="Effort split",
+        fields=tuple(f"effort.{s}" for s in STAGES),
+        groups=("effort",),
+        read=_read_effort,
+        put=_put_effort,
+        links=(LinkParam("effort", _numbers, _decode_effort),),
+        cause="Effort balance",
+        neutral=_neutral_effort,
+        moves=_share_moves,
+        steps=(0.10, 0.05),
+    ),
+    Lever(
+        name="care",
+        label="Onboarding and account care",
+        fields=tuple(f"effort.{s}" for s in STAGES),  # care time is taken from the others
+        groups=("effort",),
+        read=_read_effort,
+        put=_put_effort,
+        cause="Onboarding and account care",
+        neutral=_neutral_care,
+    ),
+    Lever(
+        name="focus",
+        label="Product focus",
+        fields=("product_lines.*.focus",),
+        groups=("focus",),
+        read=_read_focus,
+        put=_put_focus,
+        links=(LinkParam("focus", _numbers, _decode_focus),),
+        cause="Product focus",
+        neutral=_neutral_focus,
+        moves=_share_moves,
+        steps=(0.2, 0.1),
+    ),
+    Lever(
+        name="contacts",
+        label="Buyer contacts",
+        fields=("relationships.contacts_per_account", "contracts.N.contacts"),
+        groups=("relationships", "contract"),
+        read=_read_contacts,
+        put=_put_contacts,
+        links=(
+            LinkParam(
+                "contacts",
+                lambda s, v: str(v.per_account),
+                lambda s, text, v: replace(v, per_account=parse_whole(text, "contacts")),
+            ),
+            LinkParam(
+                "cc",
+                lambda s, v: ",".join("" if n is None else str(n) for n in v.contracts),
+                _decode_cc,
+            ),
+        ),
+        cause="Relationships",
+        neutral=_neutral_contacts,
+        moves=lambda v, step: [v.at_least(v.fewest + int(step))],
+        steps=(1,),
+    ),
+    Lever(
+        name="turnover",
+        label="Buyer turnover",
+        fields=("relationships.champion_turnover",),
+        groups=("relationships",),
+        read=lambda s: s.relationships.champion_turnover,
+        put=_put_turnover,
+        links=(
+            LinkParam(
+                "turnover",
+                lambda s, v: format_number(v),
+                lambda s, text, v: parse_numbers(text, 1, "turnover")[0],
+            ),
+        ),
+    ),
+    Lever(
+        name="renewal_dates",
+        label="Renewal dates",
+        fields=("contracts.N.ends",),
+        groups=("contract",),
+        read=_read_ends,
+        put=_put_ends,
+        links=(LinkParam("ends", lambda s, v: ",".join(end_months(s, v)), _decode_ends),),
+        cause="Renewal dates",
+        neutral=_neutral_ends,
+        moves=_end_moves,
+        steps=(3,),
+    ),
+    _simulation("months"),
+    _simulation("runs"),
+    _simulation("seed"),
+)
+"""Every lever, in the order a link's parameters are applied (months before runs, so a
+longer horizon with fewer runs stays within the size limit one step at a time)."""
+
+BY_NAME: dict[str, Lever] = {lever.name: lever for lever in LEVERS}
+CAUSES: tuple[str, ...] = ("effort", "contacts", "renewal_dates", "focus", "care")
+"""The diagnosis' causes (levers with a balanced value), in the order it reports them."""
+SEARCHED: tuple[str, ...] = tuple(lever.name for lever in LEVERS if lever.moves is not None)
+"""The levers suggest-a-fix may move."""
+LINK_PARAMS: tuple[tuple[Lever, LinkParam], ...] = tuple(
+    (lever, param) for lever in LEVERS for param in lever.links
+)
+
+
+def lever(name: str) -> Lever:
+    """A lever by name; ValueError listing the known ones."""
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise ValueError(f"unknown lever {name!r} (known: {', '.join(BY_NAME)})") from None
+
+
+def apply(scenario: Scenario, values: Mapping[str, Any]) -> Scenario:
+    """``scenario`` with several levers set at once, validated once (so two settings that
+    only fit together, such as more runs over fewer months, can change in one step)."""
+    edited = scenario
+    for name, value in values.items():
+        edited = lever(name).put(edited, value)
+    return revalidate(edited) if edited is not scenario else scenario
+
+
+# --- The edit as ``--set`` overrides (what the CLI and the app show) -----------------------
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(value)
+
+
+def _leaves(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, Mapping):
+        items = data.items()
+    elif isinstance(data, list | tuple):
+        items = ((str(i), v) for i, v in enumerate(data))
+    else:
+        return {prefix: data}
+    out: dict[str, Any] = {}
+    for key, value in items:
+        out.update(_leaves(value, f"{prefix}.{key}" if prefix else str(key)))
+    return out
+
+
+def overrides(before: Scenario, after: Scenario) -> list[str]:
+    """The ``--set`` overrides that turn ``before`` into ``after`` (only what changed), for
+    edits that set values (a lever edit never clears one)."""
+    old = _leaves(before.model_dump(mode="json", exclude_none=True))
+    new = _leaves(after.model_dump(mode="json", exclude_none=True))
+    return [f"{path}={_toml_value(value)}" for path, value in new.items() if old.get(path) != value]
