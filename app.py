@@ -1,6 +1,6 @@
 """Sales whiplash simulator: move a lever, see whether revenue booms and busts (``make run``).
 
-The page is drawn from the current scenario in ``st.session_state`` (see ``ui/state.py``);
+The page is drawn from the current scenario in ``st.session_state`` (see ``ui/session.py``);
 widgets change it only through validated callbacks. Charts come from ``ui/charts.py``,
 wording from ``ui/verdict.py``; this file only lays them out.
 """
@@ -19,7 +19,7 @@ from streamlit.delta_generator import DeltaGenerator
 from simulator import Scenario, ScenarioError, SimulationResult, dump_scenario, simulate
 from simulator.budget import SimulationCancelled
 from simulator.models import Contract, Effort, Relationships, Simulation
-from ui import charts, nav, state, verdict
+from ui import book, charts, controls, links, nav, presets, session, verdict
 from ui.diagnosis import render_diagnosis
 from ui.format import money
 from ui.text import hidden_label, markdown_text
@@ -138,7 +138,7 @@ def run_simulation(scenario: Scenario) -> SimulationResult | None:
 
 
 # --- Sidebar controls. Shares are shown in percent; their range is the model's.
-_SHARE = state.limits(Effort, "attract")
+_SHARE = controls.limits(Effort, "attract")
 PERCENT_LOW, PERCENT_HIGH = _SHARE.low * 100, _SHARE.high * 100
 
 
@@ -149,7 +149,7 @@ def slider(label: str, key: str, group: str, *, low: float, high: float, **kwarg
         min_value=low,
         max_value=high,
         key=key,
-        on_change=state.on_control_change,
+        on_change=session.on_control_change,
         args=(ss, group),
         **kwargs,
     )
@@ -168,45 +168,45 @@ def user_label(label: str, *, help: str) -> str:
 
 
 def scenario_controls(scenario: Scenario) -> None:
-    titles = state.preset_titles()
+    titles = presets.preset_titles()
     st.selectbox(
         "Preset scenario",
         options=list(titles),
         format_func=lambda name: titles.get(name, name),
         index=None,
         placeholder="Choose a preset…",
-        key=state.W_PRESET,
-        on_change=state.on_preset_change,
+        key=session.W_PRESET,
+        on_change=session.on_preset_change,
         args=(ss,),
         help="Ready-made plans: one per cause of whiplash in the article, and the balanced fix.",
     )
     st.caption(
-        f"Now showing: {markdown_text(scenario.meta.title)} ({markdown_text(ss[state.SOURCE])})"
+        f"Now showing: {markdown_text(scenario.meta.title)} ({markdown_text(ss[session.SOURCE])})"
     )
     left, right = st.columns(2)
     left.button(
         "Reset to preset",
-        on_click=state.load_preset_into,
-        args=(ss, ss.get(state.PRESET)),
-        disabled=ss.get(state.PRESET) is None,
+        on_click=session.load_preset_into,
+        args=(ss, ss.get(session.PRESET)),
+        disabled=ss.get(session.PRESET) is None,
         help="Undo every change since the preset was loaded.",
         width="stretch",
     )
     right.download_button(
         "Save as TOML",
         data=dump_scenario(scenario),
-        file_name=f"{state.file_stem(scenario)}.toml",
+        file_name=f"{session.file_stem(scenario)}.toml",
         mime="application/toml",
         on_click="ignore",
         help="The current settings as a scenario file; upload it to come back to them.",
         width="stretch",
     )
-    limit = state.upload_limit()
+    limit = session.upload_limit()
     st.file_uploader(
         f"Open a scenario file (.toml, up to {limit})",
         type=["toml"],
-        key=state.upload_key(ss.get(state.UPLOAD_VERSION, 0)),
-        on_change=state.on_upload,
+        key=session.upload_key(ss.get(session.UPLOAD_VERSION, 0)),
+        on_change=session.on_upload,
         args=(ss,),
         help=f"A scenario saved from here or written by hand (docs/scenario-format.md). "
         f"Files up to {limit} are read (the box's own figure is Streamlit's transfer cap, "
@@ -218,7 +218,7 @@ def effort_controls(scenario: Scenario) -> None:
     st.subheader("Effort across the engagement cycle")
     slider(
         "Time on new business",
-        state.W_NEW_BUSINESS,
+        controls.W_NEW_BUSINESS,
         "effort",
         low=PERCENT_LOW,
         high=PERCENT_HIGH,
@@ -229,7 +229,7 @@ def effort_controls(scenario: Scenario) -> None:
     )
     slider(
         "…of which closing (the rest prospecting)",
-        state.W_CLOSING,
+        controls.W_CLOSING,
         "effort",
         low=PERCENT_LOW,
         high=PERCENT_HIGH,
@@ -240,9 +240,9 @@ def effort_controls(scenario: Scenario) -> None:
     )
     st.caption("The rest of the time, in proportion:")
     for key, label, why in (
-        (state.W_ENGAGE, "Onboarding (engage)", "a client handed off after the sale drifts"),
-        (state.W_RETAIN, "Account care (retain)", "unhappy clients do not renew"),
-        (state.W_LEVERAGE, "Up-sell and referrals (leverage)", "no growth from the base"),
+        (controls.W_ENGAGE, "Onboarding (engage)", "a client handed off after the sale drifts"),
+        (controls.W_RETAIN, "Account care (retain)", "unhappy clients do not renew"),
+        (controls.W_LEVERAGE, "Up-sell and referrals (leverage)", "no growth from the base"),
     ):
         slider(
             label,
@@ -267,7 +267,7 @@ def focus_controls(scenario: Scenario) -> None:
         first, second = (line.name for line in lines.values())
         slider(
             user_label(f"New-business effort on {first} (the rest on {second})", help=why),
-            state.W_FOCUS_SPLIT,
+            controls.W_FOCUS_SPLIT,
             "focus",
             low=PERCENT_LOW,
             high=PERCENT_HIGH,
@@ -280,7 +280,7 @@ def focus_controls(scenario: Scenario) -> None:
         for line_id, line in lines.items():
             slider(
                 user_label(line.name, help=why),
-                state.focus_key(line_id),
+                controls.focus_key(line_id),
                 "focus",
                 low=PERCENT_LOW,
                 high=PERCENT_HIGH,
@@ -297,16 +297,16 @@ def renewal_controls(scenario: Scenario) -> None:
         return
     st.button(
         "Stagger renewals",
-        on_click=state.on_stagger,
+        on_click=session.on_stagger,
         args=(ss,),
         help="Spread the end dates over the quarters of a year, largest contracts first, "
         "so no single month is a renewal cliff (the 2012 client's January).",
         width="stretch",
     )
-    shown = state.contracts_with_sliders(scenario)
+    shown = controls.contracts_with_sliders(scenario)
     if len(shown) < len(scenario.contracts):
         st.caption(f"The {len(shown)} largest contracts; edit all of them in the table.")
-    contacts = state.limits(Contract, "contacts")
+    contacts = controls.limits(Contract, "contacts")
     for i in shown:
         contract = scenario.contracts[i]
         group = f"contract:{i}"
@@ -316,9 +316,9 @@ def renewal_controls(scenario: Scenario) -> None:
                 help="The month this contract comes up for renewal. Contracts ending "
                 "together are a renewal cliff.",
             ),
-            options=state.end_month_options(scenario, contract),
-            key=state.end_key(i),
-            on_change=state.on_control_change,
+            options=controls.end_month_options(scenario, contract),
+            key=controls.end_key(i),
+            on_change=session.on_control_change,
             args=(ss, group),
             label_visibility="collapsed",
         )
@@ -328,7 +328,7 @@ def renewal_controls(scenario: Scenario) -> None:
                 help="Cause 2: single-threaded relationships. With one contact the account "
                 "is lost when that person leaves.",
             ),
-            state.contacts_key(i),
+            controls.contacts_key(i),
             group,
             low=int(contacts.low),
             high=int(contacts.high),
@@ -339,11 +339,11 @@ def renewal_controls(scenario: Scenario) -> None:
 
 def relationship_controls() -> None:
     st.subheader("Relationships")
-    contacts = state.limits(Relationships, "contacts_per_account")
-    turnover = state.limits(Relationships, "champion_turnover")
+    contacts = controls.limits(Relationships, "contacts_per_account")
+    turnover = controls.limits(Relationships, "champion_turnover")
     slider(
         "Buyer contacts per account",
-        state.W_CONTACTS,
+        controls.W_CONTACTS,
         "relationships",
         low=int(contacts.low),
         high=int(contacts.high),
@@ -353,7 +353,7 @@ def relationship_controls() -> None:
     )
     slider(
         "Buyer turnover (per year)",
-        state.W_TURNOVER,
+        controls.W_TURNOVER,
         "relationships",
         low=float(turnover.low) * 100,
         high=float(turnover.high) * 100,
@@ -365,22 +365,22 @@ def relationship_controls() -> None:
 
 
 def settings_controls() -> None:
-    runs = state.limits(Simulation, "runs")
-    months = state.limits(Simulation, "months")
-    seed = state.limits(Simulation, "seed")
+    runs = controls.limits(Simulation, "runs")
+    months = controls.limits(Simulation, "months")
+    seed = controls.limits(Simulation, "seed")
     with st.expander("Simulation settings", expanded=False):
         for label, key, lim, step, why in (
-            ("Runs", state.W_RUNS, runs, 100, "More runs: smoother bands, slower."),
-            ("Horizon (months)", state.W_MONTHS, months, 3, "How far ahead to simulate."),
-            ("Seed", state.W_SEED, seed, 1, "Same seed, same result: for repeatable demos."),
+            ("Runs", controls.W_RUNS, runs, 100, "More runs: smoother bands, slower."),
+            ("Horizon (months)", controls.W_MONTHS, months, 3, "How far ahead to simulate."),
+            ("Seed", controls.W_SEED, seed, 1, "Same seed, same result: for repeatable demos."),
         ):
             st.number_input(
                 label,
                 min_value=int(lim.low),
-                max_value=min(int(lim.high), state.MAX_SAFE_INT),
+                max_value=min(int(lim.high), controls.MAX_SAFE_INT),
                 step=step,
                 key=key,
-                on_change=state.on_control_change,
+                on_change=session.on_control_change,
                 args=(ss, "simulation"),
                 help=why,
             )
@@ -400,10 +400,10 @@ def sidebar(scenario: Scenario) -> None:
 
 # --- Main page.
 def messages() -> None:
-    for note in ss.get(state.NOTES) or []:
+    for note in ss.get(session.NOTES) or []:
         st.warning(markdown_text(note))
-    error = ss.get(state.ERROR)
-    if error and not error.startswith(state.BOOK_ERROR):  # shown by the table instead
+    error = ss.get(session.ERROR)
+    if error and not error.startswith(session.BOOK_ERROR):  # shown by the table instead
         st.error(f"Not applied: {markdown_text(error)}. Your settings are unchanged.")
 
 
@@ -430,14 +430,14 @@ def baseline_controls(baseline: Scenario | None) -> None:
     left.button(
         "Pin as baseline",
         icon=":material/push_pin:",
-        on_click=state.pin_baseline,
+        on_click=session.pin_baseline,
         args=(ss,),
         help="Keep this result; later changes are drawn against it until you clear it.",
         width="stretch",
     )
     middle.button(
         "Clear baseline",
-        on_click=state.clear_baseline,
+        on_click=session.clear_baseline,
         args=(ss,),
         disabled=baseline is None,
         width="stretch",
@@ -480,23 +480,23 @@ def book_editor(scenario: Scenario) -> None:
             "Type amounts as 250k, 1.2M or 1,200,000 and months as 2013-01. Leave contacts "
             "blank to use the contacts per account; tick a row's box to delete it."
         )
-        table = state.current_book_table(ss)
-        key = state.book_key(table.version)
-        if state.apply_unread_book_edits(ss, key):
+        table = session.current_book_table(ss)
+        key = book.book_key(table.version)
+        if session.apply_unread_book_edits(ss, key):
             st.rerun()  # draw the whole page from the book the edits made
         notes = st.container()  # always there, so a message never moves the table
-        contacts = state.limits(Contract, "contacts")
-        term = state.limits(Contract, "renewal_term_months")
-        # Every column is text the app reads itself (ui/state.py read_book): a typed value
+        contacts = controls.limits(Contract, "contacts")
+        term = controls.limits(Contract, "renewal_term_months")
+        # Every column is text the app reads itself (ui/book.py read_book): a typed value
         # is stored exactly as meant or refused with a message, never silently changed.
         text = functools.partial(st.column_config.TextColumn, default="")
         st.data_editor(
-            state.book_frame(table),
+            book.book_frame(table),
             key=key,
             num_rows="delete",  # new rows come from the button below (see on_book_add_row)
             hide_index=False,
             width="stretch",
-            on_change=state.on_book_edit,
+            on_change=session.on_book_edit,
             args=(ss, key),
             column_config={
                 "name": text("Contract", help="The client or deal, as you call it."),
@@ -521,7 +521,7 @@ def book_editor(scenario: Scenario) -> None:
         left.button(
             "Add a contract",
             icon=":material/add:",
-            on_click=state.on_book_add_row,
+            on_click=session.on_book_add_row,
             args=(ss,),
             help="A blank row at the end of the table; it joins the plan once its name, "
             "product line, annual value and end month are filled in.",
@@ -533,9 +533,9 @@ def book_editor(scenario: Scenario) -> None:
             f"{markdown_text(money(total))} a year in all."
         )
         with notes:
-            if (ss.get(state.ERROR) or "").startswith(state.BOOK_ERROR):
-                st.error(f"Not applied: {markdown_text(ss[state.ERROR])}. The book is unchanged.")
-            for note in state.book_notes(ss):
+            if (ss.get(session.ERROR) or "").startswith(session.BOOK_ERROR):
+                st.error(f"Not applied: {markdown_text(ss[session.ERROR])}. The book is unchanged.")
+            for note in session.book_notes(ss):
                 st.info(markdown_text(note), icon=":material/edit_note:")
 
 
@@ -572,7 +572,7 @@ def share_section(scenario: Scenario, result: SimulationResult) -> None:
         "The address bar holds these settings: copy the link to reopen this what-if. "
         "Downloads are the summaries behind the charts (mean, p10, p50, p90 per series)."
     )
-    stem = state.file_stem(scenario)
+    stem = session.file_stem(scenario)
     cols = st.columns(3)
     for column, (label, frame, suffix) in zip(
         cols,
@@ -602,7 +602,7 @@ def page(scenario: Scenario) -> None:
     st.markdown(f"### {markdown_text(scenario.meta.title)}")
     messages()
 
-    baseline_scenario: Scenario | None = ss.get(state.BASELINE)
+    baseline_scenario: Scenario | None = ss.get(session.BASELINE)
     result = run_simulation(scenario)
     baseline = run_simulation(baseline_scenario) if baseline_scenario is not None else None
     if result is not None:
@@ -618,8 +618,8 @@ def page(scenario: Scenario) -> None:
 
 
 def main() -> None:
-    state.start_session(ss, st.query_params.to_dict())
-    scenario: Scenario = ss[state.SCENARIO]
+    session.start_session(ss, st.query_params.to_dict())
+    scenario: Scenario = ss[session.SCENARIO]
     # The main column first, so the verdict and charts reach the browser sooner; the
     # callbacks have already applied the move, so nothing here reads the sidebar.
     try:
@@ -627,7 +627,7 @@ def main() -> None:
     finally:
         sidebar(scenario)
     try:
-        params = state.scenario_to_params(scenario, preset=ss.get(state.PRESET))
+        params = links.scenario_to_params(scenario, preset=ss.get(session.PRESET))
     except ScenarioError:  # too big for a link: the file is the way to share it
         params = {}
         st.info(

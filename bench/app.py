@@ -44,7 +44,7 @@ def measure(*, reps: int) -> dict[str, list[float]]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from ui import state
+    from ui import controls
 
     times: dict[str, list[float]] = {
         "First load (new session, empty cache)": [],
@@ -57,16 +57,16 @@ def measure(*, reps: int) -> dict[str, list[float]]:
         at = AppTest.from_file(APP, default_timeout=120)
         times["First load (new session, empty cache)"].append(_timed(at.run))
         assert not at.exception, [e.value for e in at.exception]
-        closing = at.slider(key=state.W_CLOSING)
+        closing = at.slider(key=controls.W_CLOSING)
         cold_value = 20.0 + rep  # distinct per rep, never the preset's own value
         closing.set_value(cold_value)
         times["Slider move, cold cache (new setting)"].append(_timed(at.run))
-        at.slider(key=state.W_CLOSING).set_value(cold_value + 30.0).run()
-        at.slider(key=state.W_CLOSING).set_value(cold_value)
+        at.slider(key=controls.W_CLOSING).set_value(cold_value + 30.0).run()
+        at.slider(key=controls.W_CLOSING).set_value(cold_value)
         times["Slider move, warm cache (setting seen before)"].append(_timed(at.run))
         [pin] = [b for b in at.button if b.label == "Pin as baseline"]
         pin.click().run()
-        at.slider(key=state.W_CLOSING).set_value(cold_value + 40.0)
+        at.slider(key=controls.W_CLOSING).set_value(cold_value + 40.0)
         times["Slider move, cold cache, baseline pinned"].append(_timed(at.run))
         assert not at.exception and not at.error
     return times
@@ -86,9 +86,9 @@ CHART_BUILDERS = {
 def components(*, reps: int) -> dict[str, list[float]]:
     """Where a cold rerun's time goes: the simulation and each chart, built as the app does."""
     from simulator import load_preset, simulate
-    from ui import state
+    from ui import presets
 
-    scenario = load_preset(state.DEFAULT_PRESET)
+    scenario = load_preset(presets.DEFAULT_PRESET)
     times: dict[str, list[float]] = {"Simulation + summaries (1,000 runs)": []}
     for _ in range(reps):
         start = time.perf_counter()

@@ -31,7 +31,7 @@ import websocket
 from simulator.models import MAX_MONTHS, MAX_RUNS
 from tests.support.server import Server, streamlit_server
 from tests.support.session import ProtocolError, Rerun, StreamlitSession
-from ui import state
+from ui import controls
 
 THINK = 5.0
 """Mean pause between a participant's moves: move a slider, read the verdict and charts."""
@@ -40,7 +40,7 @@ PATTERNS = {
     "explore": "each participant makes their own moves",
     "largest": "each participant asks once for the largest allowed run (memory check)",
 }
-SLIDERS = (state.W_CLOSING, state.W_NEW_BUSINESS, state.W_TURNOVER, state.W_FOCUS_SPLIT)
+SLIDERS = (controls.W_CLOSING, controls.W_NEW_BUSINESS, controls.W_TURNOVER, controls.W_FOCUS_SPLIT)
 """The sliders a participant moves: effort, turnover and focus (each re-simulates)."""
 
 
@@ -98,9 +98,9 @@ def participant(
         widgets = first.widgets
         if pattern == "largest":  # the largest allowed run, a different one per session
             largest = {
-                widgets[state.W_RUNS][0]: float(MAX_RUNS),
-                widgets[state.W_MONTHS][0]: float(MAX_MONTHS),
-                widgets[state.W_SEED][0]: float(number),
+                widgets[controls.W_RUNS][0]: float(MAX_RUNS),
+                widgets[controls.W_MONTHS][0]: float(MAX_MONTHS),
+                widgets[controls.W_SEED][0]: float(number),
             }
             outcome.add(session.rerun(moves=largest))
             return

@@ -152,17 +152,18 @@ def staggered_ends(scenario: Scenario) -> tuple[int, ...]:
     """End months (after the start) that spread the contracts over the quarters of a year,
     largest first: the app's "Stagger renewals" and the diagnosis' balanced renewal dates.
 
-    The year starts at the first quarter after the one under way at the start, as in the
-    balanced preset (start 2012-01: renewals in 2012-05, 2012-08, 2012-11 and 2013-02).
-    Up to four contracts take one quarter each (see QUARTER_ORDER); more fill every
-    quarter in turn, then another month of each. Near the end of the calendar the year
-    moves back, so no end is after LAST_YEAR-12 or before the start.
+    The year starts at the quarter of the earliest current end date (never before the
+    start), so renewals stay about where they are. Up to four contracts take one quarter
+    each, in its middle month as the balanced preset renews (see QUARTER_ORDER); more fill
+    every quarter in turn, then another month of each. Near the end of the calendar the
+    year moves back, so no end is after LAST_YEAR-12 or before the start.
     """
     contracts = scenario.contracts
     if not contracts:
         return ()
     start = scenario.start_index
-    window = start - start % 3 + 3
+    earliest = min(month_index(c.ends) for c in contracts)
+    window = max(earliest - earliest % 3, start)
     order = sorted(range(len(contracts)), key=lambda i: -contracts[i].annual_value)
     offsets: dict[int, int] = {}
     for rank, i in enumerate(order):
@@ -572,16 +573,22 @@ LEVERS: tuple[Lever, ...] = (
     _simulation("runs"),
     _simulation("seed"),
 )
-"""Every lever, in the order a link's parameters are applied (months before runs, so a
-longer horizon with fewer runs stays within the size limit one step at a time)."""
+"""Every lever: the plan's, then the simulation settings (which a link also carries)."""
 
 BY_NAME: dict[str, Lever] = {lever.name: lever for lever in LEVERS}
 CAUSES: tuple[str, ...] = ("effort", "contacts", "renewal_dates", "focus", "care")
 """The diagnosis' causes (levers with a balanced value), in the order it reports them."""
 SEARCHED: tuple[str, ...] = tuple(lever.name for lever in LEVERS if lever.moves is not None)
 """The levers suggest-a-fix may move."""
+LINK_ORDER = ("effort", "focus", "contacts", "turnover", "ends", "cc", "months", "runs", "seed")
+"""The order a link writes and applies its parameters (as links always have): months
+before runs, so a longer horizon with fewer runs stays within the size limit one step
+at a time. Every lever's link parameters are listed (tests/test_levers.py checks)."""
 LINK_PARAMS: tuple[tuple[Lever, LinkParam], ...] = tuple(
-    (lever, param) for lever in LEVERS for param in lever.links
+    sorted(
+        ((lever, param) for lever in LEVERS for param in lever.links),
+        key=lambda pair: LINK_ORDER.index(pair[1].name),
+    )
 )
 
 

@@ -6,7 +6,9 @@ fast; the default preset is also run once exactly as ``make run`` opens it.
 
 from __future__ import annotations
 
+import base64
 import json
+import zlib
 from pathlib import Path
 
 import pandas as pd
@@ -28,7 +30,8 @@ from simulator import (
     scenario_to_dict,
 )
 from simulator.models import STAGES
-from ui import state
+from ui import book, controls, links, presets
+from ui import session as app_session
 from ui.text import shown_text
 from ui.verdict import early_warning_sentence, key_figures, verdict_sentence
 
@@ -89,7 +92,7 @@ def rows_with(frames: list[pd.DataFrame], column: str) -> pd.DataFrame:
 
 
 def current(at: AppTest) -> simulator.Scenario:
-    return at.session_state[state.SCENARIO]
+    return at.session_state[app_session.SCENARIO]
 
 
 # --- The page runs.
@@ -110,24 +113,24 @@ def test_every_preset_runs_without_exception(preset: str) -> None:
 def test_default_page_shows_the_2013q1_cliff_with_early_warning() -> None:
     at = open_app(runs=None)  # exactly what `make run` opens: the default preset, all runs
     assert_page_ok(at)
-    assert current(at) == load_preset(state.DEFAULT_PRESET)
+    assert current(at) == load_preset(presets.DEFAULT_PRESET)
     text = verdict_text(at)
     assert "Severe whiplash" in text and "2013Q1" in text
     assert any("months before the first bust in 2013Q1" in m.value for m in at.markdown)
     assert metric(at, "Worst qtr").label == "Worst qtr 2013Q1"
-    assert at.query_params == {"preset": state.DEFAULT_PRESET}
+    assert at.query_params == {"preset": presets.DEFAULT_PRESET}
     assert at.get("page_link"), "the page links to About the model"
 
 
 # --- Each lever moves the result in the expected direction.
 def test_more_prospecting_raises_coverage_and_lowers_drawdown() -> None:
     at = open_app()
-    assert at.slider(key=state.W_CLOSING).value > 70  # the preset closes almost 80%
+    assert at.slider(key=controls.W_CLOSING).value > 70  # the preset closes almost 80%
     _, before = chart(at, "Forward coverage")
     drawdown = pct(metric(at, "Max drawdown").value)
     revenue_before = current(at)
 
-    at.slider(key=state.W_CLOSING).set_value(35.0).run()
+    at.slider(key=controls.W_CLOSING).set_value(35.0).run()
     assert_page_ok(at)
     effort = current(at).effort
     assert effort.attract > revenue_before.effort.attract
@@ -144,7 +147,7 @@ def test_more_prospecting_raises_coverage_and_lowers_drawdown() -> None:
 def test_focus_on_enterprise_shrinks_transactional_revenue() -> None:
     at = open_app()
     _, before = chart(at, "Revenue by line")
-    at.slider(key=state.W_FOCUS_SPLIT).set_value(90.0).run()
+    at.slider(key=controls.W_FOCUS_SPLIT).set_value(90.0).run()
     assert_page_ok(at)
     shares = current(at).focus_shares
     assert shares["enterprise"] == pytest.approx(0.9)
@@ -163,7 +166,7 @@ def test_moving_a_renewal_date_splits_the_cliff() -> None:
     assert set(rows_with(before, "ends")["ends"]) == {"2013-01"}
     worst = pct(metric(at, "Worst qtr").value)
 
-    at.select_slider(key=state.end_key(1)).set_value("2013-07").run()
+    at.select_slider(key=controls.end_key(1)).set_value("2013-07").run()
     assert_page_ok(at)
     assert current(at).contracts[1].ends == "2013-07"
     _, after = chart(at, "Renewal calendar")
@@ -176,8 +179,8 @@ def test_more_buyer_contacts_lower_whiplash_probability() -> None:
     probability = pct(metric(at, "Whiplash probability").value)
     _, before = chart(at, "Quarterly revenue bars")
     for i in (0, 1):
-        assert at.slider(key=state.contacts_key(i)).value == 1
-        at.slider(key=state.contacts_key(i)).set_value(5).run()
+        assert at.slider(key=controls.contacts_key(i)).value == 1
+        at.slider(key=controls.contacts_key(i)).set_value(5).run()
     assert_page_ok(at)
     assert [c.contacts for c in current(at).contracts] == [5, 5]
     assert pct(metric(at, "Whiplash probability").value) < probability
@@ -193,8 +196,8 @@ def test_more_buyer_contacts_lower_whiplash_probability() -> None:
 def test_contacts_per_account_and_turnover_controls() -> None:
     at = open_app({"preset": "balanced"})
     probability = pct(metric(at, "Whiplash probability").value)
-    at.slider(key=state.W_CONTACTS).set_value(1).run()
-    at.slider(key=state.W_TURNOVER).set_value(100.0).run()
+    at.slider(key=controls.W_CONTACTS).set_value(1).run()
+    at.slider(key=controls.W_TURNOVER).set_value(100.0).run()
     assert_page_ok(at)
     rel = current(at).relationships
     assert (rel.contacts_per_account, rel.champion_turnover) == (1, 1.0)
@@ -210,12 +213,12 @@ def test_stagger_and_contacts_improve_against_the_pinned_baseline() -> None:
 
     [pin] = [b for b in at.button if "Pin as baseline" in b.label]
     pin.click().run()
-    assert at.session_state[state.BASELINE] == current(at)
+    assert at.session_state[app_session.BASELINE] == current(at)
     [stagger] = [b for b in at.button if b.label == "Stagger renewals"]
     stagger.click().run()
-    assert [c.ends for c in current(at).contracts] == ["2013-01", "2013-07"]
+    assert [c.ends for c in current(at).contracts] == ["2013-02", "2013-08"]
     for i in (0, 1):
-        at.slider(key=state.contacts_key(i)).set_value(4).run()
+        at.slider(key=controls.contacts_key(i)).set_value(4).run()
     assert_page_ok(at)
 
     _, fan = chart(at, "Revenue fan chart")
@@ -226,7 +229,11 @@ def test_stagger_and_contacts_improve_against_the_pinned_baseline() -> None:
     assert metric(at, "Revenue, 36 months").delta.startswith("+")
     calendar_spec, calendar = chart(at, "Renewal calendar")
     assert "Baseline end month" in json.dumps(calendar_spec)  # dashed outline of old dates
-    assert set(rows_with(calendar, "ends")["ends"]) == {"2013-01", "2013-07"}
+    assert set(rows_with(calendar, "ends")["ends"]) == {
+        "2013-01",
+        "2013-02",
+        "2013-08",
+    }  # with the baseline
 
     [clear] = [b for b in at.button if b.label == "Clear baseline"]
     clear.click().run()
@@ -239,43 +246,45 @@ def test_reset_to_preset_undoes_changes_but_keeps_the_baseline() -> None:
     at = open_app()
     [pin] = [b for b in at.button if "Pin as baseline" in b.label]
     pin.click().run()
-    at.slider(key=state.W_NEW_BUSINESS).set_value(40.0).run()
+    at.slider(key=controls.W_NEW_BUSINESS).set_value(40.0).run()
     assert current(at).effort != load_preset("team_a_team_b").effort
     [reset] = [b for b in at.button if b.label == "Reset to preset"]
     reset.click().run()
     assert current(at).effort == load_preset("team_a_team_b").effort
-    assert at.slider(key=state.W_NEW_BUSINESS).value == pytest.approx(70.0)
-    assert at.session_state[state.BASELINE] is not None
+    assert at.slider(key=controls.W_NEW_BUSINESS).value == pytest.approx(70.0)
+    assert at.session_state[app_session.BASELINE] is not None
 
 
 def test_picking_a_preset_loads_it() -> None:
     at = open_app()
-    at.selectbox(key=state.W_PRESET).set_value("new_product_splash").run()
+    at.selectbox(key=app_session.W_PRESET).set_value("new_product_splash").run()
     assert_page_ok(at)
     assert current(at).meta.title == load_preset("new_product_splash").meta.title
     assert at.query_params["preset"] == "new_product_splash"
     lines = current(at).line_ids
     if len(lines) > 2:
-        assert all(at.slider(key=state.focus_key(line)) for line in lines)
+        assert all(at.slider(key=controls.focus_key(line)) for line in lines)
 
 
 # --- Files.
 def test_bad_upload_shows_the_error_and_keeps_everything() -> None:
     at = open_app()
-    at.slider(key=state.W_CLOSING).set_value(50.0).run()
+    at.slider(key=controls.W_CLOSING).set_value(50.0).run()
     [pin] = [b for b in at.button if "Pin as baseline" in b.label]
     pin.click().run()
     before, params = current(at), dict(at.query_params)
 
     bad = dump_scenario(before).replace("contacts_per_account = 2", "contacts_per_account = 0")
-    at.file_uploader(key=state.W_UPLOAD).upload("mine.toml", bad.encode(), "application/toml").run()
+    at.file_uploader(key=app_session.W_UPLOAD).upload(
+        "mine.toml", bad.encode(), "application/toml"
+    ).run()
     assert not at.exception
     [error] = at.error
     assert "relationships.contacts_per_account" in shown_text(error.value)
     assert current(at) == before
-    assert at.session_state[state.BASELINE] == before
+    assert at.session_state[app_session.BASELINE] == before
     assert dict(at.query_params) == params
-    assert at.slider(key=state.W_CLOSING).value == pytest.approx(50.0)
+    assert at.slider(key=controls.W_CLOSING).value == pytest.approx(50.0)
 
     # A refused file is taken out of the uploader: the next one goes to a fresh uploader.
     at.file_uploader[0].upload("junk.toml", b"[effort\nx=", "text/plain").run()
@@ -285,15 +294,15 @@ def test_bad_upload_shows_the_error_and_keeps_everything() -> None:
 
 def test_saved_toml_uploads_back_to_the_same_state() -> None:
     at = open_app()
-    at.slider(key=state.W_CLOSING).set_value(45.0).run()
-    at.select_slider(key=state.end_key(0)).set_value("2013-04").run()
-    at.slider(key=state.W_TURNOVER).set_value(15.0).run()
-    saved, widgets = current(at), state.widget_values(current(at))
+    at.slider(key=controls.W_CLOSING).set_value(45.0).run()
+    at.select_slider(key=controls.end_key(0)).set_value("2013-04").run()
+    at.slider(key=controls.W_TURNOVER).set_value(15.0).run()
+    saved, widgets = current(at), controls.widget_values(current(at))
     text = dump_scenario(saved)
     assert parse_scenario(text) == saved
 
     other = open_app({"preset": "balanced"})
-    other.file_uploader(key=state.W_UPLOAD).upload("saved.toml", text.encode()).run()
+    other.file_uploader(key=app_session.W_UPLOAD).upload("saved.toml", text.encode()).run()
     assert_page_ok(other)
     assert current(other) == saved
     for key, value in widgets.items():
@@ -308,7 +317,7 @@ def test_user_text_from_a_file_is_shown_as_plain_text() -> None:
     data["meta"]["description"] = "<script>alert(1)</script> *not italic*"
     text = dump_scenario(simulator.scenario_from_dict(data))
     at = open_app({"preset": "balanced"})
-    at.file_uploader(key=state.W_UPLOAD).upload("x.toml", text.encode()).run()
+    at.file_uploader(key=app_session.W_UPLOAD).upload("x.toml", text.encode()).run()
     assert_page_ok(at)
     assert any(t.value == data["meta"]["description"] for t in at.text)
     for element in at.markdown:
@@ -320,11 +329,11 @@ def test_user_text_from_a_file_is_shown_as_plain_text() -> None:
 # --- The shareable URL.
 def test_query_parameters_round_trip() -> None:
     at = open_app()
-    at.slider(key=state.W_CLOSING).set_value(40.0).run()
-    at.slider(key=state.W_FOCUS_SPLIT).set_value(55.0).run()
-    at.slider(key=state.contacts_key(1)).set_value(3).run()
-    at.select_slider(key=state.end_key(1)).set_value("2013-10").run()
-    at.number_input(key=state.W_SEED).set_value(7).run()
+    at.slider(key=controls.W_CLOSING).set_value(40.0).run()
+    at.slider(key=controls.W_FOCUS_SPLIT).set_value(55.0).run()
+    at.slider(key=controls.contacts_key(1)).set_value(3).run()
+    at.select_slider(key=controls.end_key(1)).set_value("2013-10").run()
+    at.number_input(key=controls.W_SEED).set_value(7).run()
     params = dict(at.query_params)
     assert params["preset"] == "team_a_team_b"
     assert {"effort", "focus", "ends", "cc", "seed"} <= set(params)
@@ -334,9 +343,9 @@ def test_query_parameters_round_trip() -> None:
     assert_page_ok(again)
     assert not again.warning
     assert current(again) == current(at)
-    for key in (state.W_CLOSING, state.W_FOCUS_SPLIT, state.contacts_key(1)):
+    for key in (controls.W_CLOSING, controls.W_FOCUS_SPLIT, controls.contacts_key(1)):
         assert again.slider(key=key).value == pytest.approx(at.slider(key=key).value)
-    assert again.select_slider(key=state.end_key(1)).value == "2013-10"
+    assert again.select_slider(key=controls.end_key(1)).value == "2013-10"
     assert verdict_text(again) == verdict_text(at)
 
 
@@ -358,7 +367,7 @@ def test_tampered_query_parameters_warn_and_fall_back() -> None:
     base = load_preset("team_a_team_b")
     assert current(at).effort == base.effort
     assert current(at).simulation.months == base.simulation.months
-    assert at.slider(key=state.W_CONTACTS).value == base.relationships.contacts_per_account
+    assert at.slider(key=controls.W_CONTACTS).value == base.relationships.contacts_per_account
     assert at.query_params["preset"] == "team_a_team_b"
     assert "effort" not in at.query_params  # the bad values are not carried on
 
@@ -366,7 +375,7 @@ def test_tampered_query_parameters_warn_and_fall_back() -> None:
     assert_page_ok(at)
     notes = " ".join(shown_text(w.value) for w in at.warning)
     assert "no_such_preset" in notes and "scenario could not be opened" in notes
-    assert current(at) == load_preset(state.DEFAULT_PRESET)
+    assert current(at) == load_preset(presets.DEFAULT_PRESET)
 
 
 def three_line_scenario() -> str:
@@ -379,34 +388,38 @@ def three_line_scenario() -> str:
 
 def test_three_lines_get_one_focus_slider_each() -> None:
     at = open_app()
-    at.file_uploader(key=state.W_UPLOAD).upload("three.toml", three_line_scenario().encode()).run()
+    at.file_uploader(key=app_session.W_UPLOAD).upload(
+        "three.toml", three_line_scenario().encode()
+    ).run()
     assert_page_ok(at)
-    sliders = {line: at.slider(key=state.focus_key(line)) for line in current(at).line_ids}
+    sliders = {line: at.slider(key=controls.focus_key(line)) for line in current(at).line_ids}
     assert sliders["services"].value == pytest.approx(20 / 1.2)
     sliders["services"].set_value(0.0).run()
     assert current(at).focus_shares["services"] == 0.0
     _, lines = chart(at, "Revenue by line")
     assert "services" not in set(rows_with(lines, "key")["key"])  # no new services revenue
     for line in ("enterprise", "transactional"):
-        at.slider(key=state.focus_key(line)).set_value(0.0).run()
+        at.slider(key=controls.focus_key(line)).set_value(0.0).run()
     [error] = at.error  # all focus at zero is impossible: refused, named, settings kept
     assert "focus" in error.value
     assert current(at).focus_shares["transactional"] > 0
-    assert at.slider(key=state.focus_key("transactional")).value > 0
+    assert at.slider(key=controls.focus_key("transactional")).value > 0
 
 
 def test_limits_rejected_by_the_engine_show_an_error_and_keep_the_settings() -> None:
     at = open_app()
-    at.file_uploader(key=state.W_UPLOAD).upload("three.toml", three_line_scenario().encode()).run()
-    at.number_input(key=state.W_MONTHS).set_value(120).run()
+    at.file_uploader(key=app_session.W_UPLOAD).upload(
+        "three.toml", three_line_scenario().encode()
+    ).run()
+    at.number_input(key=controls.W_MONTHS).set_value(120).run()
     assert_page_ok(at)
     before = current(at)
-    at.number_input(key=state.W_RUNS).set_value(20_000).run()  # x 120 months x 3 lines
+    at.number_input(key=controls.W_RUNS).set_value(20_000).run()  # x 120 months x 3 lines
     assert not at.exception
     [error] = at.error
     assert "simulation.runs x simulation.months" in shown_text(error.value)
     assert current(at) == before
-    assert at.number_input(key=state.W_RUNS).value == before.simulation.runs
+    assert at.number_input(key=controls.W_RUNS).value == before.simulation.runs
 
 
 def test_a_failing_simulation_shows_an_error_panel(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -417,13 +430,13 @@ def test_a_failing_simulation_shows_an_error_panel(monkeypatch: pytest.MonkeyPat
     at = open_app()
     assert not at.exception
     assert any("engine exploded" in e.value for e in at.error)
-    assert at.slider(key=state.W_CLOSING)  # the controls still work
+    assert at.slider(key=controls.W_CLOSING)  # the controls still work
     assert not at.metric
 
 
 def test_about_page_renders_and_the_scenario_survives_the_visit() -> None:
     at = open_app()
-    at.slider(key=state.W_CLOSING).set_value(40.0).run()
+    at.slider(key=controls.W_CLOSING).set_value(40.0).run()
     changed = current(at)
     at.switch_page("pages/2_About_the_model.py").run()
     assert not at.exception
@@ -432,14 +445,14 @@ def test_about_page_renders_and_the_scenario_survives_the_visit() -> None:
     at.switch_page("app.py").run()
     assert_page_ok(at)
     assert current(at) == changed
-    assert at.slider(key=state.W_CLOSING).value == pytest.approx(40.0)
+    assert at.slider(key=controls.W_CLOSING).value == pytest.approx(40.0)
 
 
 # --- Pure state functions.
 def test_effort_controls_reproduce_every_preset_exactly() -> None:
     for name in list_presets():
         effort = load_preset(name).effort
-        assert state.effort_from_controls(state.effort_controls(effort)) == effort
+        assert controls.effort_from_controls(controls.effort_controls(effort)) == effort
 
 
 @settings(max_examples=200, deadline=None)
@@ -451,29 +464,29 @@ def test_effort_controls_reproduce_every_preset_exactly() -> None:
 def test_effort_controls_never_make_an_impossible_plan(
     new_business: float, closing: float, weights: list[float]
 ) -> None:
-    controls = state.EffortControls(new_business, closing, *weights)
-    effort = state.effort_from_controls(controls)  # validated: sums to 1 within tolerance
+    sliders = controls.EffortControls(new_business, closing, *weights)
+    effort = controls.effort_from_controls(sliders)  # validated: sums to 1 within tolerance
     shares = effort.as_dict()
     assert all(0 <= shares[s] <= 1 for s in STAGES)
     assert shares["attract"] + shares["close"] == pytest.approx(new_business / 100, abs=1e-5)
 
 
 def test_stagger_spreads_the_largest_contracts_furthest_apart() -> None:
-    staggered = state.stagger_renewals(load_preset("team_a_team_b"))
-    assert [c.ends for c in staggered.contracts] == ["2013-01", "2013-07"]
-    assert state.stagger_renewals(staggered) == staggered  # a second click changes nothing
+    staggered = controls.stagger_renewals(load_preset("team_a_team_b"))
+    assert [c.ends for c in staggered.contracts] == ["2013-02", "2013-08"]
+    assert controls.stagger_renewals(staggered) == staggered  # a second click changes nothing
 
     data = simulator.scenario_to_dict(load_preset("team_a_team_b"))
     base = data["contracts"][0]
     data["contracts"] = [dict(base, name=f"c{i}", annual_value=1000 * (i + 1)) for i in range(8)]
-    many = state.stagger_renewals(simulator.scenario_from_dict(data))
+    many = controls.stagger_renewals(simulator.scenario_from_dict(data))
     quarters = [(simulator.models.month_index(c.ends) // 3) for c in many.contracts]
     assert len(set(quarters)) == 4 and all(quarters.count(q) == 2 for q in set(quarters))
 
 
 def test_book_edits_apply_and_bad_cells_name_the_field() -> None:
     scenario = load_preset("team_a_team_b")
-    edited = state.apply_book_edits(
+    edited = book.apply_book_edits(
         scenario,
         {
             "edited_rows": {"0": {"ends": "2013-04", "contacts": 3.0}},
@@ -493,48 +506,48 @@ def test_book_edits_apply_and_bad_cells_name_the_field() -> None:
         ("New deal", "2014-02", None),
     ]
     with pytest.raises(ScenarioError, match=r"contracts\.0\.annual_value"):
-        state.apply_book_edits(scenario, {"edited_rows": {0: {"annual_value": -5.0}}})
+        book.apply_book_edits(scenario, {"edited_rows": {0: {"annual_value": -5.0}}})
     with pytest.raises(ScenarioError, match=r"contracts\.2\.name"):
-        state.apply_book_edits(scenario, {"added_rows": [{"product_line": "enterprise"}]})
+        book.apply_book_edits(scenario, {"added_rows": [{"product_line": "enterprise"}]})
     with pytest.raises(ScenarioError, match=r"contracts\.1\.ends"):
-        state.apply_book_edits(scenario, {"edited_rows": {1: {"ends": "Jan 2013"}}})
+        book.apply_book_edits(scenario, {"edited_rows": {1: {"ends": "Jan 2013"}}})
 
 
 def test_book_edit_callback_keeps_the_book_on_error() -> None:
     session: dict = {}
-    state.start_session(session, {})
-    before, version = session[state.SCENARIO], session[state.BOOK_VERSION]
-    key = state.book_key(version)
+    app_session.start_session(session, {})
+    before, version = session[app_session.SCENARIO], session[app_session.BOOK_VERSION]
+    key = book.book_key(version)
     session[key] = {"edited_rows": {0: {"product_line": "nope"}}}
-    state.on_book_edit(session, key)
-    assert "contracts.0.product_line" in session[state.ERROR]
-    assert session[state.SCENARIO] == before
-    assert session[state.BOOK_VERSION] == version + 1  # the table is redrawn from the book
-    session[state.book_key(version + 1)] = {"edited_rows": {1: {"ends": "2014-01"}}}
-    state.on_book_edit(session, state.book_key(version + 1))
-    assert session[state.ERROR] is None
-    assert session[state.SCENARIO].contracts[1].ends == "2014-01"
-    assert session[state.end_key(1)] == "2014-01"  # the slider follows the table
+    app_session.on_book_edit(session, key)
+    assert "contracts.0.product_line" in session[app_session.ERROR]
+    assert session[app_session.SCENARIO] == before
+    assert session[app_session.BOOK_VERSION] == version + 1  # the table is redrawn from the book
+    session[book.book_key(version + 1)] = {"edited_rows": {1: {"ends": "2014-01"}}}
+    app_session.on_book_edit(session, book.book_key(version + 1))
+    assert session[app_session.ERROR] is None
+    assert session[app_session.SCENARIO].contracts[1].ends == "2014-01"
+    assert session[controls.end_key(1)] == "2014-01"  # the slider follows the table
 
 
 def test_links_for_edited_books_carry_the_whole_scenario() -> None:
-    scenario = state.apply_book_edits(
+    scenario = book.apply_book_edits(
         load_preset("team_a_team_b"), {"edited_rows": {0: {"annual_value": 123.0}}}
     )
-    params = state.scenario_to_params(scenario, preset="team_a_team_b")
+    params = links.scenario_to_params(scenario, preset="team_a_team_b")
     assert set(params) == {"scenario"}
-    opened, preset, notes = state.scenario_from_params(params)
+    opened, preset, notes = links.scenario_from_params(params)
     assert (opened, preset, notes) == (scenario, None, [])
 
 
 def test_damaged_scenario_links_are_rejected_cleanly() -> None:
-    good = state.encode_scenario(load_preset("balanced"))
-    for text in ("", "!!!", good[:-10], "A" * (state.MAX_PARAM_CHARS + 1)):
+    good = links.encode_scenario(load_preset("balanced"))
+    for text in ("", "!!!", good[:-10], "A" * (links.MAX_PARAM_CHARS + 1)):
         with pytest.raises(ScenarioError):
-            state.decode_scenario(text)
-    bomb = state.base64.urlsafe_b64encode(state.zlib.compress(b"#" * 2_000_000)).decode()
+            links.decode_scenario(text)
+    bomb = base64.urlsafe_b64encode(zlib.compress(b"#" * 2_000_000)).decode()
     with pytest.raises(ScenarioError, match="too large"):
-        state.decode_scenario(bomb)
+        links.decode_scenario(bomb)
 
 
 def test_verdict_wording() -> None:
@@ -566,9 +579,9 @@ def test_a_scenario_too_big_for_a_link_says_save_as_file() -> None:
     ]
     big = scenario_from_dict(data)
     with pytest.raises(ScenarioError, match="characters in a link"):
-        state.scenario_to_params(big, preset=None)
+        links.scenario_to_params(big, preset=None)
     at = open_app()
-    state.set_scenario(at.session_state, big)
+    app_session.set_scenario(at.session_state, big)
     at.run()
     assert not at.exception
     assert any("too large to fit in a link" in i.value for i in at.info)

@@ -25,7 +25,8 @@ import ui.diagnosis
 from simulator import budget, dump_scenario, load_preset, simulate
 from tests.support.server import ROOT, streamlit_server
 from tests.support.session import StreamlitSession
-from ui import state
+from ui import book, controls, links, presets
+from ui import session as app_session
 from ui import workshop as ws
 from ui.text import shown_text
 
@@ -47,7 +48,7 @@ def page_ok(at: AppTest) -> None:
     """No exception element, the verdict and the sidebar levers are on the page."""
     assert not at.exception, [e.value for e in at.exception]
     assert [m for m in at.markdown if m.value.startswith("## ")], "no verdict"
-    assert at.slider(key=state.W_CLOSING) is not None
+    assert at.slider(key=controls.W_CLOSING) is not None
 
 
 def notes(at: AppTest) -> str:
@@ -91,10 +92,10 @@ SCENARIO_LINKS = {
     ("key", "value"), [(k, v) for k, values in TAMPERED.items() for v in values]
 )
 def test_a_tampered_link_parameter_is_named_and_replaced(key: str, value: str) -> None:
-    base = load_preset(state.DEFAULT_PRESET)
-    params = {key: value} if key == "preset" else {"preset": state.DEFAULT_PRESET, key: value}
-    scenario, preset, found = state.scenario_from_params(params)
-    assert preset == state.DEFAULT_PRESET
+    base = load_preset(presets.DEFAULT_PRESET)
+    params = {key: value} if key == "preset" else {"preset": presets.DEFAULT_PRESET, key: value}
+    scenario, preset, found = links.scenario_from_params(params)
+    assert preset == presets.DEFAULT_PRESET
     assert len(found) == 1, found
     assert f"link's {key}" in found[0]
     assert len(found[0]) < 400  # a short note, whatever the link held
@@ -105,12 +106,12 @@ def test_a_tampered_link_parameter_is_named_and_replaced(key: str, value: str) -
 def test_a_damaged_scenario_link_opens_the_default_with_a_note(label: str) -> None:
     tracemalloc.start()
     try:
-        scenario, preset, found = state.scenario_from_params({"scenario": SCENARIO_LINKS[label]})
+        scenario, preset, found = links.scenario_from_params({"scenario": SCENARIO_LINKS[label]})
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
     assert peak < 10_000_000, f"{peak:,} bytes"  # refused early: the bomb's 50 MB never inflate
-    assert (scenario, preset) == (load_preset(state.DEFAULT_PRESET), state.DEFAULT_PRESET)
+    assert (scenario, preset) == (load_preset(presets.DEFAULT_PRESET), presets.DEFAULT_PRESET)
     assert len(found) == 1 and "link's scenario could not be opened" in found[0]
 
 
@@ -134,12 +135,12 @@ def test_the_page_survives_a_link_with_every_parameter_tampered() -> None:
     shown = notes(at)
     for key in ("preset", "effort", "focus", "contacts", "turnover", "ends", "cc", "months"):
         assert f"link's {key}=" in shown, key
-    scenario = at.session_state[state.SCENARIO]
-    base = load_preset(state.DEFAULT_PRESET)
+    scenario = at.session_state[app_session.SCENARIO]
+    base = load_preset(presets.DEFAULT_PRESET)
     assert scenario.effort == base.effort and scenario.simulation.months == 36
     assert scenario.simulation.runs == int(RUNS)  # the good parameter is still applied
     assert "<script>" not in " ".join(m.value for m in at.markdown)
-    assert at.query_params["preset"] == state.DEFAULT_PRESET  # the URL is repaired
+    assert at.query_params["preset"] == presets.DEFAULT_PRESET  # the URL is repaired
 
 
 def test_the_page_survives_repeated_and_damaged_scenario_links() -> None:
@@ -154,10 +155,10 @@ def test_the_page_survives_repeated_and_damaged_scenario_links() -> None:
 # --- Nothing lost: a rejected upload or table edit keeps scenario, baseline, workshop.
 def test_a_rejected_upload_keeps_the_scenario_baseline_and_workshop_position() -> None:
     at = open_app({"runs": RUNS})
-    at.slider(key=state.W_CLOSING).set_value(40.0).run()
+    at.slider(key=controls.W_CLOSING).set_value(40.0).run()
     [pin] = [b for b in at.button if "Pin as baseline" in b.label]
     pin.click().run()
-    at.slider(key=state.W_CLOSING).set_value(30.0).run()
+    at.slider(key=controls.W_CLOSING).set_value(30.0).run()
     at.switch_page(WORKSHOP).run()
     assert not at.exception
     at.button(key="ws_next").click().run()
@@ -165,8 +166,8 @@ def test_a_rejected_upload_keeps_the_scenario_baseline_and_workshop_position() -
     position = at.session_state[ws.STEP]
     assert position == 2
     at.switch_page(MAIN).run()
-    before = at.session_state[state.SCENARIO]
-    baseline = at.session_state[state.BASELINE]
+    before = at.session_state[app_session.SCENARIO]
+    baseline = at.session_state[app_session.BASELINE]
     assert baseline is not None and baseline != before
 
     for name, data in (
@@ -179,10 +180,10 @@ def test_a_rejected_upload_keeps_the_scenario_baseline_and_workshop_position() -
         assert not at.exception, name
         [error] = at.error
         assert "Your settings are unchanged" in error.value, name
-        assert at.session_state[state.SCENARIO] == before
-        assert at.session_state[state.BASELINE] == baseline
+        assert at.session_state[app_session.SCENARIO] == before
+        assert at.session_state[app_session.BASELINE] == baseline
         assert at.session_state[ws.STEP] == position
-        assert at.slider(key=state.W_CLOSING).value == pytest.approx(30.0)
+        assert at.slider(key=controls.W_CLOSING).value == pytest.approx(30.0)
 
     at.switch_page(WORKSHOP).run()
     assert not at.exception
@@ -192,12 +193,12 @@ def test_a_rejected_upload_keeps_the_scenario_baseline_and_workshop_position() -
 
 def test_a_rejected_table_edit_keeps_the_scenario_baseline_and_workshop_position() -> None:
     session: dict = {}
-    state.start_session(session, {"preset": "team_a_team_b"})
+    app_session.start_session(session, {"preset": "team_a_team_b"})
     ws.start(session)
     ws.go(session, to=3, count=6)
-    state.pin_baseline(session)
-    before, baseline = session[state.SCENARIO], session[state.BASELINE]
-    key = state.book_key(session[state.BOOK_VERSION])
+    app_session.pin_baseline(session)
+    before, baseline = session[app_session.SCENARIO], session[app_session.BASELINE]
+    key = book.book_key(session[app_session.BOOK_VERSION])
     for edits in (
         {"edited_rows": {"0": {"ends": "2013-13"}}},
         {"edited_rows": {"1": {"annual_value": -5}}},
@@ -207,12 +208,12 @@ def test_a_rejected_table_edit_keeps_the_scenario_baseline_and_workshop_position
         {"edited_rows": {"0": {"annual_value": float("nan")}}, "deleted_rows": [1]},
     ):
         session[key] = edits
-        state.on_book_edit(session, key)
-        assert session[state.ERROR].startswith("Contract table: contracts")
-        assert session[state.SCENARIO] == before
-        assert session[state.BASELINE] == baseline
+        app_session.on_book_edit(session, key)
+        assert session[app_session.ERROR].startswith("Contract table: contracts")
+        assert session[app_session.SCENARIO] == before
+        assert session[app_session.BASELINE] == baseline
         assert session[ws.STEP] == 3
-        key = state.book_key(session[state.BOOK_VERSION])  # the table is redrawn from the book
+        key = book.book_key(session[app_session.BOOK_VERSION])  # the table is redrawn from the book
 
 
 # --- Injected faults: an error panel, and the rest of the page keeps working.
@@ -227,19 +228,19 @@ def test_a_simulation_that_fails_once_recovers_on_the_next_move(
         raise MemoryError("injected: out of memory")
 
     monkeypatch.setattr(simulator, "simulate", flaky)
-    at.slider(key=state.W_CLOSING).set_value(35.0).run()
+    at.slider(key=controls.W_CLOSING).set_value(35.0).run()
     assert not at.exception
     assert any("simulation could not run" in e.value for e in at.error)
-    effort = at.session_state[state.SCENARIO].effort
+    effort = at.session_state[app_session.SCENARIO].effort
     assert effort.close == pytest.approx((effort.attract + effort.close) * 0.35)
-    assert at.slider(key=state.W_CLOSING).value == pytest.approx(35.0)  # the move is kept
+    assert at.slider(key=controls.W_CLOSING).value == pytest.approx(35.0)  # the move is kept
     assert [b for b in at.button if "Pin as baseline" in b.label]
 
     monkeypatch.setattr(simulator, "simulate", real)
-    at.slider(key=state.W_CLOSING).set_value(36.0).run()
+    at.slider(key=controls.W_CLOSING).set_value(36.0).run()
     page_ok(at)
     assert not at.error
-    at.slider(key=state.W_CLOSING).set_value(35.0).run()  # the failure was not cached
+    at.slider(key=controls.W_CLOSING).set_value(35.0).run()  # the failure was not cached
     page_ok(at)
     assert not at.error
 
@@ -255,9 +256,9 @@ def test_a_chart_that_fails_leaves_the_verdict_and_figures(
     page_ok(at)
     assert any("chart could not be drawn" in e.value for e in at.error)
     assert len(at.metric) == 5
-    at.slider(key=state.W_CLOSING).set_value(40.0).run()  # the levers still work
+    at.slider(key=controls.W_CLOSING).set_value(40.0).run()  # the levers still work
     assert not at.exception
-    assert at.session_state[state.SCENARIO].effort.close < 0.55
+    assert at.session_state[app_session.SCENARIO].effort.close < 0.55
 
 
 def test_a_diagnosis_that_fails_shows_an_error_panel(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -309,8 +310,8 @@ def test_the_server_recovers_from_a_client_that_disconnects_mid_run(server) -> N
     first = StreamlitSession(server)
     page = first.rerun()
     assert page.ok
-    runs_id = page.widgets[state.W_RUNS][0]
-    months_id = page.widgets[state.W_MONTHS][0]
+    runs_id = page.widgets[controls.W_RUNS][0]
+    months_id = page.widgets[controls.W_MONTHS][0]
     # A slow run (the largest allowed) is asked for, then the client vanishes.
     first.send_rerun(moves={runs_id: 20_000.0, months_id: 120.0})
     first.wait_running()  # the server is busy with this session's run
@@ -319,7 +320,7 @@ def test_the_server_recovers_from_a_client_that_disconnects_mid_run(server) -> N
     other = StreamlitSession(server)
     again = other.rerun()
     assert again.ok, again.exceptions + again.errors
-    closing = again.widgets[state.W_CLOSING][0]
+    closing = again.widgets[controls.W_CLOSING][0]
     moved = other.rerun(moves={closing: [35.0]})
     assert moved.ok
     other.close()

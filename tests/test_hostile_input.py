@@ -23,7 +23,7 @@ from simulator import ScenarioError, apply_overrides, load_preset, load_scenario
 from simulator import scenario_io as sio
 from simulator.cli import main, printable
 from simulator.models import YEAR_MONTH, Simulation
-from ui import state
+from ui import controls, links, presets
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -47,7 +47,7 @@ def _peak_mb(statement: str) -> tuple[float, str]:
         resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
         import simulator
         from simulator import ScenarioError, parse_scenario
-        from ui import state
+        from ui import book, controls, links, presets
         tracemalloc.start()
         try:
             {statement}
@@ -87,8 +87,8 @@ def _usage_error(capsys, *args: str) -> str:
 @pytest.mark.parametrize(
     ("statement", "refusal"),
     [
-        (f"state.decode_scenario({_link(KEY_BOMB)!r})", "more than 65,536 bytes of TOML"),
-        (f"state.decode_scenario({_link('a' + '.a' * 16_000 + '=1')!r})", "8 dotted parts"),
+        (f"links.decode_scenario({_link(KEY_BOMB)!r})", "more than 65,536 bytes of TOML"),
+        (f"links.decode_scenario({_link('a' + '.a' * 16_000 + '=1')!r})", "8 dotted parts"),
         ("parse_scenario(('a' + '.a' * 20_000 + ' = 1').encode(), source='up')", "32,768"),
         ("parse_scenario(('a' + '.a' * 16_000 + ' = 1').encode(), source='up')", "8 dotted parts"),
         ("parse_scenario('a' + '.a' * 60_000 + ' = 1')", "the limit is 32,768"),
@@ -158,7 +158,7 @@ def test_a_full_book_round_trips_through_a_link():
     contract = data["contracts"][0]
     data["contracts"] = [dict(contract, name=f"Client {i}") for i in range(200)]
     big = sio.scenario_from_dict(data)
-    assert state.decode_scenario(state.encode_scenario(big)) == big
+    assert links.decode_scenario(links.encode_scenario(big)) == big
 
 
 def test_memory_and_recursion_errors_become_scenario_errors(monkeypatch):
@@ -169,7 +169,7 @@ def test_memory_and_recursion_errors_become_scenario_errors(monkeypatch):
     with pytest.raises(ScenarioError, match=r"up.toml: cannot be read \(it needs more memory"):
         parse_scenario("a = 1", source="up.toml")
     with pytest.raises(ScenarioError, match="more memory"):
-        state.decode_scenario(state.encode_scenario(load_preset("balanced")))
+        links.decode_scenario(links.encode_scenario(load_preset("balanced")))
     monkeypatch.undo()
     monkeypatch.setattr(sio.Scenario, "model_validate", exhausted)
     with pytest.raises(ScenarioError, match="scenario: cannot be checked"):
@@ -259,7 +259,7 @@ def test_a_set_path_is_bounded(capsys, path):
 
 @pytest.mark.parametrize("text", ["١٢", "1_000", "²", "9" * 5_000])
 def test_link_numbers_are_ascii_digits(text):
-    scenario, notes = state.apply_params(load_preset("balanced"), {"runs": text, "turnover": text})
+    scenario, notes = links.apply_params(load_preset("balanced"), {"runs": text, "turnover": text})
     assert scenario == load_preset("balanced")
     assert len(notes) == 2 and all(len(note) < 200 for note in notes)
 
@@ -337,8 +337,8 @@ def test_a_link_with_thousands_of_bad_contracts_gives_a_short_note():
     text = "".join("[[contracts]]\nname = 1\n" for _ in range(900))
     link = _link(text)
     assert len(link) < 1_000
-    _, preset, notes = state.scenario_from_params({"scenario": link})
-    assert preset == state.DEFAULT_PRESET
+    _, preset, notes = links.scenario_from_params({"scenario": link})
+    assert preset == presets.DEFAULT_PRESET
     assert len(notes) == 1 and len(notes[0]) <= sio.MAX_MESSAGE_CHARS + 100
     assert "more problems" in notes[0]
 
@@ -399,8 +399,8 @@ def test_diagnose_works_for_a_scenario_starting_in_2200(tmp_path, capsys):
 
 def test_stagger_renewals_keeps_ends_within_the_calendar(tmp_path):
     scenario = load_scenario(_late_scenario(tmp_path))
-    staggered = state.stagger_renewals(scenario)
-    assert [c.ends for c in staggered.contracts] == ["2200-10", "2200-12"]
+    staggered = controls.stagger_renewals(scenario)
+    assert [c.ends for c in staggered.contracts] == ["2200-11", "2200-12"]
 
 
 # --- 8. Strict types ---------------------------------------------------------------------
@@ -481,7 +481,7 @@ def test_csv_to_a_full_device_says_why(capsys):
 
 def test_unknown_link_parameters_get_one_note():
     params = {"preset": "balanced", "foo": "1", "bar": "2", "baz": "3", "qux": "4"}
-    scenario, preset, notes = state.scenario_from_params(params)
+    scenario, preset, notes = links.scenario_from_params(params)
     assert preset == "balanced" and scenario == load_preset("balanced")
     assert notes == [
         "The link has 4 unknown parameters that were ignored ('foo', 'bar', 'baz', ...)."
@@ -491,7 +491,7 @@ def test_unknown_link_parameters_get_one_note():
 def test_a_link_with_a_huge_number_of_parameters_gives_one_short_note():
     params = {f"p{i}\x1b" * 10: "x" for i in range(100_000)}
     params["runs"] = "500"
-    scenario, _, notes = state.scenario_from_params(params)
+    scenario, _, notes = links.scenario_from_params(params)
     assert scenario.simulation.runs == 500
     assert len(notes) == 1 and len(notes[0]) < 200
     assert "The link has 100,000 unknown parameters" in notes[0]
@@ -500,7 +500,7 @@ def test_a_link_with_a_huge_number_of_parameters_gives_one_short_note():
 def test_security_md_lists_every_new_limit_with_its_value():
     text = (ROOT / "SECURITY.md").read_text()
     limits = {n: getattr(sio, n) for n in dir(sio) if n.startswith("MAX_")}
-    limits["MAX_LINK_BYTES"] = state.MAX_LINK_BYTES
+    limits["MAX_LINK_BYTES"] = links.MAX_LINK_BYTES
     for name, value in limits.items():
         row = re.search(rf"`{name}` \| ([\d,]+) \|", text)
         assert row, f"SECURITY.md does not list {name}"

@@ -158,18 +158,18 @@ def _diagnosis_page():
     import streamlit as st
 
     from simulator import load_preset
-    from ui import state
+    from ui import session
     from ui.diagnosis import render_diagnosis
 
-    if state.SCENARIO not in st.session_state:
-        st.session_state[state.SCENARIO] = load_preset("single_threaded")
-    render_diagnosis(st.session_state[state.SCENARIO], workshop_link=False)
+    if session.SCENARIO not in st.session_state:
+        st.session_state[session.SCENARIO] = load_preset("single_threaded")
+    render_diagnosis(st.session_state[session.SCENARIO], workshop_link=False)
 
 
 def test_app_section_diagnoses_suggests_and_applies():
     from streamlit.testing.v1 import AppTest
 
-    from ui import state
+    from ui import session
 
     at = AppTest.from_function(_diagnosis_page, default_timeout=60).run()
     assert not at.exception and not at.get("vega_lite_chart")  # nothing until asked
@@ -180,9 +180,9 @@ def test_app_section_diagnoses_suggests_and_applies():
     next(b for b in at.button if b.label == "Suggest a fix").click().run()
     assert not at.exception
     assert at.metric[0].label == "Runs with whiplash"
-    before = at.session_state[state.SCENARIO]
+    before = at.session_state[session.SCENARIO]
     at.button(key="dx_apply").click().run()
     assert not at.exception
-    assert at.session_state[state.BASELINE] == before
-    applied = at.session_state[state.SCENARIO]
+    assert at.session_state[session.BASELINE] == before
+    applied = at.session_state[session.SCENARIO]
     assert applied != before and applied.relationships.contacts_per_account > 1

@@ -24,7 +24,7 @@ from simulator import (
     simulate,
 )
 from tests.support.fuzz import valid_scenarios
-from ui import state
+from ui import links
 
 PRESETS = sorted(list_presets())
 GENERATED = settings(
@@ -58,10 +58,10 @@ def test_every_preset_round_trips_through_a_file(name: str, tmp_path) -> None:
 @pytest.mark.parametrize("name", PRESETS)
 def test_every_preset_round_trips_through_a_link(name: str) -> None:
     scenario = load_preset(name)
-    assert state.decode_scenario(state.encode_scenario(scenario)) == scenario
-    params = state.scenario_to_params(scenario, preset=name)
+    assert links.decode_scenario(links.encode_scenario(scenario)) == scenario
+    params = links.scenario_to_params(scenario, preset=name)
     assert params == {"preset": name}  # an unchanged preset is a short link
-    back, preset, notes = state.scenario_from_params(params)
+    back, preset, notes = links.scenario_from_params(params)
     assert (back, preset, notes) == (scenario, name, [])
 
 
@@ -89,8 +89,8 @@ def test_generated_scenarios_round_trip_through_plain_data(scenario: Scenario) -
 @GENERATED
 @given(valid_scenarios())
 def test_generated_scenarios_round_trip_through_a_link(scenario: Scenario) -> None:
-    params = state.scenario_to_params(scenario, preset=None)
-    back, preset, notes = state.scenario_from_params(params)
+    params = links.scenario_to_params(scenario, preset=None)
+    back, preset, notes = links.scenario_from_params(params)
     assert notes == []
     assert preset is None
     assert back == scenario
@@ -137,7 +137,7 @@ def test_changed_presets_round_trip_through_a_link(name: str) -> None:
     )
     if moved.contracts:
         moved = apply_overrides(moved, ["contracts.0.ends=2014-02", "contracts.0.contacts=6"])
-    params = state.scenario_to_params(moved, preset=name)
-    back, _, notes = state.scenario_from_params(params)
+    params = links.scenario_to_params(moved, preset=name)
+    back, _, notes = links.scenario_from_params(params)
     assert notes == []
     assert back == moved

@@ -29,7 +29,8 @@ from simulator import (
     scenario_to_dict,
 )
 from simulator.cli import main as cli_main
-from ui import state
+from ui import controls, links, presets
+from ui import session as app_session
 from ui.text import shown_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -205,19 +206,19 @@ def test_presets_are_exactly_the_files_in_scenarios() -> None:
 
 @pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", "..\\pyproject"])
 def test_a_link_with_a_path_for_a_preset_opens_the_default_with_a_note(name: str) -> None:
-    scenario, preset, notes = state.scenario_from_params({"preset": name})
-    assert preset == state.DEFAULT_PRESET
-    assert scenario == load_preset(state.DEFAULT_PRESET)
+    scenario, preset, notes = links.scenario_from_params({"preset": name})
+    assert preset == presets.DEFAULT_PRESET
+    assert scenario == load_preset(presets.DEFAULT_PRESET)
     assert len(notes) == 1 and "does not exist" in notes[0]
 
 
 def test_choosing_a_path_as_preset_keeps_the_scenario() -> None:
     session: dict = {}
-    state.start_session(session, {"preset": "balanced"})
-    before = session[state.SCENARIO]
-    state.load_preset_into(session, "../../etc/passwd")
-    assert session[state.SCENARIO] == before
-    assert "does not exist" in session[state.ERROR]
+    app_session.start_session(session, {"preset": "balanced"})
+    before = session[app_session.SCENARIO]
+    app_session.load_preset_into(session, "../../etc/passwd")
+    assert session[app_session.SCENARIO] == before
+    assert "does not exist" in session[app_session.ERROR]
 
 
 # --- Server configuration.
@@ -264,10 +265,10 @@ def test_hostile_text_in_an_uploaded_file_is_shown_as_text() -> None:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["runs"] = "200"
     at.run()
-    at.file_uploader(key=state.W_UPLOAD).upload("hostile.toml", upload, "application/toml")
+    at.file_uploader(key=app_session.W_UPLOAD).upload("hostile.toml", upload, "application/toml")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    assert at.session_state[state.SCENARIO].meta.title == HOSTILE
+    assert at.session_state[app_session.SCENARIO].meta.title == HOSTILE
 
     assert not any(m.proto.allow_html for m in at.markdown)
     assert not at.get("html")
@@ -361,12 +362,12 @@ def test_max_cells_through_overrides_and_the_app_controls() -> None:
     with pytest.raises(ScenarioError, match="above the limit of 5,000,000"):
         apply_overrides(scenario, ["simulation.runs=20000", "simulation.months=120"])
     session: dict = {}
-    state.start_session(session, {})
-    state.set_scenario(session, scenario)
-    session.update({state.W_RUNS: models.MAX_RUNS, state.W_MONTHS: models.MAX_MONTHS})
-    state.on_control_change(session, "simulation")
-    assert session[state.SCENARIO] == scenario
-    assert "5,000,000" in session[state.ERROR]
+    app_session.start_session(session, {})
+    app_session.set_scenario(session, scenario)
+    session.update({controls.W_RUNS: models.MAX_RUNS, controls.W_MONTHS: models.MAX_MONTHS})
+    app_session.on_control_change(session, "simulation")
+    assert session[app_session.SCENARIO] == scenario
+    assert "5,000,000" in session[app_session.ERROR]
 
 
 def test_max_reps_and_max_text() -> None:
@@ -405,14 +406,14 @@ def test_max_depth() -> None:
 
 def test_an_upload_above_the_limit_keeps_everything_in_the_app() -> None:
     session: dict = {}
-    state.start_session(session, {"preset": "balanced"})
-    state.pin_baseline(session)
+    app_session.start_session(session, {"preset": "balanced"})
+    app_session.pin_baseline(session)
     before = dict(session)
     big = b"# " + b"x" * scenario_io.MAX_FILE_BYTES
-    assert not state.load_upload(session, name="big.toml", data=big)
-    assert "the limit is 262,144" in session[state.ERROR]
-    assert session[state.SCENARIO] == before[state.SCENARIO]
-    assert session[state.BASELINE] == before[state.BASELINE]
+    assert not app_session.load_upload(session, name="big.toml", data=big)
+    assert "the limit is 262,144" in session[app_session.ERROR]
+    assert session[app_session.SCENARIO] == before[app_session.SCENARIO]
+    assert session[app_session.BASELINE] == before[app_session.BASELINE]
 
 
 def test_documented_limits_match_the_code() -> None:

@@ -23,7 +23,7 @@ from streamlit.testing.v1 import AppTest
 
 from simulator import load_preset, scenario_from_dict, scenario_to_dict
 from simulator.workshop import parse_workshop, resolve
-from ui import state
+from ui import controls, links
 from ui import workshop as ws
 from ui.text import INVISIBLE, hidden_label, markdown_text
 
@@ -173,7 +173,7 @@ def open_hostile_app() -> tuple[AppTest, dict]:
     data = hostile_scenario()
     st.cache_data.clear()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.query_params["scenario"] = state.encode_scenario(scenario_from_dict(data))
+    at.query_params["scenario"] = links.encode_scenario(scenario_from_dict(data))
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at, data
@@ -201,14 +201,14 @@ def test_sliders_named_after_user_text_read_as_plain_text() -> None:
     at, data = open_hostile_app()
     shown = bodies(at)
     expected = {
-        state.end_key(i): f"{contract['name']}: ends"
+        controls.end_key(i): f"{contract['name']}: ends"
         for i, contract in enumerate(data["contracts"])
     }
     expected |= {
-        state.contacts_key(i): f"{contract['name']}: buyer contacts"
+        controls.contacts_key(i): f"{contract['name']}: buyer contacts"
         for i, contract in enumerate(data["contracts"])
     }
-    expected |= {state.focus_key(k): line["name"] for k, line in data["product_lines"].items()}
+    expected |= {controls.focus_key(k): line["name"] for k, line in data["product_lines"].items()}
     widgets = {w.key: w for w in (*at.slider, *at.select_slider)}
     for key, text in expected.items():
         widget = widgets[key]
@@ -222,11 +222,11 @@ def test_two_line_focus_slider_names_both_lines_as_text() -> None:
     del data["product_lines"]["services"]
     st.cache_data.clear()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.query_params["scenario"] = state.encode_scenario(scenario_from_dict(data))
+    at.query_params["scenario"] = links.encode_scenario(scenario_from_dict(data))
     at.run()
     first, second = (line["name"] for line in data["product_lines"].values())
     text = f"New-business effort on {first} (the rest on {second})"
-    assert at.slider(key=state.W_FOCUS_SPLIT).label.replace(INVISIBLE, "") == text
+    assert at.slider(key=controls.W_FOCUS_SPLIT).label.replace(INVISIBLE, "") == text
     assert f":small[{markdown_text(text)}]" in bodies(at)
 
 

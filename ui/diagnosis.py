@@ -59,14 +59,16 @@ def cached_diagnosis(scenario_json: str) -> Diagnosis:
 
 def apply_suggestion(session: MutableMapping[str, Any]) -> None:
     """Callback: pin the current plan as the baseline and make the suggestion current."""
-    from . import state  # the app's session glue; imported here so tests can use a dict
+    from . import (
+        session as app_session,
+    )  # the app's session glue; imported here so tests can use a dict
 
     stored = session.get(SUGGESTION)
     if not stored:
         return
     suggestion: Suggestion = stored[1]
-    state.pin_baseline(session)
-    state.set_scenario(session, suggestion.suggested)
+    app_session.pin_baseline(session)
+    app_session.set_scenario(session, suggestion.suggested)
     session[SUGGESTION] = None
 
 

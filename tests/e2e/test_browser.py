@@ -196,7 +196,7 @@ def test_shared_url_reopens_the_same_settings(page: Page, browser: Browser, serv
     open_app(page, server)
     press(page, BALTIC_ENDS, "ArrowRight", times=3)
     press(page, NORDIC_CONTACTS, "ArrowRight")
-    # The link's parameter names are ui/state.py's: ends= per contract, cc= contacts per contract.
+    # The link's parameter names (simulator/levers.py): ends= per contract, cc= contacts.
     page.wait_for_url(re.compile(r"ends=[^&]*2013-04.*cc=2"))
     link = page.url
     expected = {

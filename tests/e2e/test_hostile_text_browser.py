@@ -1,6 +1,6 @@
 """Hostile names in Chromium: Streamlit's real frontend shows them as text.
 
-A shared link (``?scenario=``, ui/state.py's encode_scenario) opens a plan whose title,
+A shared link (``?scenario=``, ui/links.py's encode_scenario) opens a plan whose title,
 product lines and contracts are named with Markdown, HTML, bare links and shortcodes.
 The DOM must hold none of the links, emoji, icons or formatting they spell, show every
 character the user typed, and give each slider the plain name as its accessible name
@@ -23,7 +23,7 @@ from tests.support.server import (
     Server,
     streamlit_server,
 )
-from ui.state import encode_scenario
+from ui.links import encode_scenario
 
 pytestmark = pytest.mark.e2e
 

@@ -1,0 +1,371 @@
+"""The sidebar's controls: widget keys, ranges, and widgets <-> the levers of a scenario.
+
+Each control group is the widgets one callback re-validates together; it sets levers of
+:mod:`simulator.levers` (the registry says which group sets which lever), so a rejected
+move names the field and changes nothing. Pure functions of a scenario and a mapping of
+widget values: the tests drive them with dicts. Ranges and defaults come from
+:mod:`simulator.models`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from pydantic import BaseModel
+
+from simulator import Scenario, levers
+from simulator.models import STAGES, Contract, Effort, month_index
+
+MAX_CONTRACT_SLIDERS = 12
+"""Contracts with their own sliders (the largest by value); the table edits all of them."""
+
+MAX_SAFE_INT = 2**53 - 1
+"""Largest whole number a browser widget holds exactly."""
+
+# --- Widget keys.
+W_NEW_BUSINESS = "w_new_business"
+W_CLOSING = "w_closing"
+W_ENGAGE = "w_engage"
+W_RETAIN = "w_retain"
+W_LEVERAGE = "w_leverage"
+W_FOCUS_SPLIT = "w_focus_split"
+W_CONTACTS = "w_contacts"
+W_TURNOVER = "w_turnover"
+W_RUNS = "w_runs"
+W_MONTHS = "w_months"
+W_SEED = "w_seed"
+EFFORT_KEYS = (W_NEW_BUSINESS, W_CLOSING, W_ENGAGE, W_RETAIN, W_LEVERAGE)
+REST_STAGES = ("engage", "retain", "leverage")
+
+
+def focus_key(line_id: str) -> str:
+    return f"w_focus_{line_id}"
+
+
+def end_key(index: int) -> str:
+    return f"w_end_{index}"
+
+
+def contacts_key(index: int) -> str:
+    return f"w_cc_{index}"
+
+
+# --- Limits and defaults, read from the models.
+@dataclass(frozen=True)
+class Limits:
+    """A field's allowed range and default, as declared in simulator.models."""
+
+    low: float | None
+    high: float | None
+    default: Any
+    max_length: int | None = None
+
+
+def limits(model: type[BaseModel], name: str) -> Limits:
+    """Read ``ge``/``gt`` and ``le``/``lt`` bounds, text length and default of a model field."""
+    info = model.model_fields[name]
+    low = high = max_length = None
+    for item in info.metadata:
+        if getattr(item, "max_length", None) is not None:
+            max_length = item.max_length
+        for attr in ("ge", "gt"):
+            if getattr(item, attr, None) is not None:
+                low = getattr(item, attr)
+        for attr in ("le", "lt"):
+            if getattr(item, attr, None) is not None:
+                high = getattr(item, attr)
+    return Limits(low=low, high=high, default=info.default, max_length=max_length)
+
+
+def _round(value: float) -> float:
+    """Six decimals: exact enough for any plan, and files stay readable."""
+    return round(float(value), 6) + 0.0
+
+
+def _as_float(value: Any, default: float) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return default
+    return number if math.isfinite(number) else default
+
+
+# --- Effort: five shares that always sum to 100%.
+@dataclass(frozen=True)
+class EffortControls:
+    """The effort sliders: how a plan's time is set without ever breaking the 100% total."""
+
+    new_business: float
+    """Percent of all time on new business (prospecting + closing)."""
+    closing: float
+    """Percent of the new-business time spent closing (the rest is prospecting)."""
+    engage: float
+    retain: float
+    leverage: float
+    """Relative weights of the remaining time over onboarding, care and up-sell (0-100)."""
+
+
+def _default_effort() -> dict[str, float]:
+    return {stage: limits(Effort, stage).default for stage in STAGES}
+
+
+def effort_controls(effort: Effort) -> EffortControls:
+    """Slider positions that reproduce ``effort`` exactly."""
+    shares = effort.as_dict()
+    defaults = _default_effort()
+    new_business = shares["attract"] + shares["close"]
+    if new_business > 0:
+        closing = shares["close"] / new_business
+    else:
+        closing = defaults["close"] / (defaults["attract"] + defaults["close"])
+    rest = sum(shares[s] for s in REST_STAGES)
+    source = shares if rest > 0 else defaults
+    rest_total = sum(source[s] for s in REST_STAGES)
+    weights = {s: source[s] / rest_total * 100 for s in REST_STAGES}
+    return EffortControls(new_business=new_business * 100, closing=closing * 100, **weights)
+
+
+def effort_from_controls(controls: EffortControls) -> Effort:
+    """The five shares the sliders mean, normalised so they sum to 100%."""
+    new_business = min(max(_as_float(controls.new_business, 0.0) / 100, 0.0), 1.0)
+    closing = min(max(_as_float(controls.closing, 0.0) / 100, 0.0), 1.0)
+    weights = {s: max(_as_float(getattr(controls, s), 0.0), 0.0) for s in REST_STAGES}
+    total = sum(weights.values())
+    if total <= 1e-9:  # all at zero (or vanishingly small): fall back to the default mix
+        weights = {s: _default_effort()[s] for s in REST_STAGES}
+        total = sum(weights.values())
+    rest = 1.0 - new_business
+    shares = {
+        "attract": new_business * (1.0 - closing),
+        "close": new_business * closing,
+        **{s: rest * (weights[s] / total) for s in REST_STAGES},
+    }
+    return Effort(**{s: _round(v) for s, v in shares.items()})
+
+
+# --- Which contracts get sliders.
+def contracts_with_sliders(scenario: Scenario) -> list[int]:
+    """Indexes of the contracts that get sliders: the largest, in the book's order."""
+    ranked = sorted(
+        range(len(scenario.contracts)), key=lambda i: -scenario.contracts[i].annual_value
+    )
+    return sorted(ranked[:MAX_CONTRACT_SLIDERS])
+
+
+def end_month_options(scenario: Scenario, contract: Contract) -> list[str]:
+    """The months an end-date slider offers: the horizon, plus the current end if later."""
+    options = scenario.month_labels()
+    if contract.ends not in options:
+        options = sorted({*options, contract.ends}, key=month_index)
+    return options
+
+
+# --- Control groups: widgets -> levers. --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ControlGroup:
+    """The widgets of one group and how their values become lever values."""
+
+    keys: Callable[[Scenario, int | None], list[str]]
+    """The group's widget keys (``index``: the contract, for the per-contract groups)."""
+    show: Callable[[Scenario, int | None], dict[str, Any]]
+    """Every widget's value for the scenario."""
+    read: Callable[[Scenario, int | None, Mapping[str, Any]], dict[str, Any]]
+    """Lever values (by lever name) from the widgets' values."""
+    per_contract: bool = False
+    keep_while_moving: bool = False
+    """Leave the moved widgets as the user set them (no snapping while dragging)."""
+
+
+def _effort_read(scenario: Scenario, _: int | None, values: Mapping[str, Any]) -> dict:
+    controls = EffortControls(
+        new_business=values[W_NEW_BUSINESS],
+        closing=values[W_CLOSING],
+        engage=values[W_ENGAGE],
+        retain=values[W_RETAIN],
+        leverage=values[W_LEVERAGE],
+    )
+    effort = effort_from_controls(controls)
+    return {"effort": tuple(getattr(effort, s) for s in STAGES)}
+
+
+def _effort_show(scenario: Scenario, _: int | None) -> dict[str, Any]:
+    controls = effort_controls(scenario.effort)
+    return {
+        W_NEW_BUSINESS: controls.new_business,
+        W_CLOSING: controls.closing,
+        W_ENGAGE: controls.engage,
+        W_RETAIN: controls.retain,
+        W_LEVERAGE: controls.leverage,
+    }
+
+
+def _focus_keys(scenario: Scenario, _: int | None) -> list[str]:
+    lines = scenario.line_ids
+    if len(lines) == 2:
+        return [W_FOCUS_SPLIT]
+    return [focus_key(line) for line in lines] if len(lines) > 2 else []
+
+
+def _focus_show(scenario: Scenario, _: int | None) -> dict[str, Any]:
+    shares = scenario.focus_shares
+    lines = scenario.line_ids
+    if len(lines) == 2:
+        return {W_FOCUS_SPLIT: shares[lines[0]] * 100}
+    if len(lines) > 2:
+        return {focus_key(line): shares[line] * 100 for line in lines}
+    return {}
+
+
+def _focus_read(scenario: Scenario, _: int | None, values: Mapping[str, Any]) -> dict:
+    lines = scenario.line_ids
+    if len(lines) == 2:
+        first = min(max(_as_float(values[W_FOCUS_SPLIT], 0.0) / 100, 0.0), 1.0)
+        focus = (_round(first), _round(1.0 - first))
+    else:
+        focus = tuple(
+            _round(max(_as_float(values[focus_key(line)], 0.0), 0.0) / 100) for line in lines
+        )
+    return {"focus": focus}
+
+
+def _relationships_read(scenario: Scenario, _: int | None, values: Mapping[str, Any]) -> dict:
+    contacts = levers.lever("contacts").read(scenario)
+    return {
+        "contacts": replace(contacts, per_account=int(values[W_CONTACTS])),
+        "turnover": _round(_as_float(values[W_TURNOVER], math.nan) / 100),
+    }
+
+
+def _contract_show(scenario: Scenario, i: int | None) -> dict[str, Any]:
+    assert i is not None
+    contract = scenario.contracts[i]
+    return {end_key(i): contract.ends, contacts_key(i): scenario.contacts_of(contract)}
+
+
+def _contract_read(scenario: Scenario, i: int | None, values: Mapping[str, Any]) -> dict:
+    assert i is not None
+    ends = list(levers.lever("renewal_dates").read(scenario))
+    ends[i] = levers.end_offset(scenario, str(values[end_key(i)]), name=f"contracts.{i}.ends")
+    out: dict[str, Any] = {"renewal_dates": tuple(ends)}
+    count = int(values[contacts_key(i)])
+    if count != scenario.contacts_of(scenario.contracts[i]):
+        # An untouched slider keeps following the contacts per account.
+        contacts = levers.lever("contacts").read(scenario)
+        own = (*contacts.contracts[:i], count, *contacts.contracts[i + 1 :])
+        out["contacts"] = replace(contacts, contracts=own)
+    return out
+
+
+def _simulation_read(scenario: Scenario, _: int | None, values: Mapping[str, Any]) -> dict:
+    out = {"months": int(values[W_MONTHS]), "runs": int(values[W_RUNS])}
+    seed = int(values[W_SEED])
+    if seed != min(scenario.simulation.seed, MAX_SAFE_INT):  # a huge seed is shown capped
+        out["seed"] = seed
+    return out
+
+
+CONTROL_GROUPS: dict[str, ControlGroup] = {
+    "effort": ControlGroup(
+        keys=lambda s, _: list(EFFORT_KEYS),
+        show=_effort_show,
+        read=_effort_read,
+        keep_while_moving=True,
+    ),
+    "focus": ControlGroup(
+        keys=_focus_keys, show=_focus_show, read=_focus_read, keep_while_moving=True
+    ),
+    "relationships": ControlGroup(
+        keys=lambda s, _: [W_CONTACTS, W_TURNOVER],
+        show=lambda s, _: {
+            W_CONTACTS: s.relationships.contacts_per_account,
+            W_TURNOVER: s.relationships.champion_turnover * 100,
+        },
+        read=_relationships_read,
+    ),
+    "contract": ControlGroup(
+        keys=lambda s, i: [end_key(i), contacts_key(i)],
+        show=_contract_show,
+        read=_contract_read,
+        per_contract=True,
+    ),
+    "simulation": ControlGroup(
+        keys=lambda s, _: [W_RUNS, W_MONTHS, W_SEED],
+        show=lambda s, _: {
+            W_RUNS: s.simulation.runs,
+            W_MONTHS: s.simulation.months,
+            W_SEED: min(s.simulation.seed, MAX_SAFE_INT),
+        },
+        read=_simulation_read,
+    ),
+}
+"""The app's control groups by name; simulator/levers.py names the group of each lever."""
+
+
+def group_levers(group: str) -> list[str]:
+    """The levers a control group sets (as the registry declares them)."""
+    return [lever.name for lever in levers.LEVERS if group in lever.groups]
+
+
+def _instances(scenario: Scenario) -> list[tuple[str, str, int | None]]:
+    """(widget group name, control group, contract index) for every group on the page."""
+    out: list[tuple[str, str, int | None]] = []
+    for name, group in CONTROL_GROUPS.items():
+        if group.per_contract:
+            out += [(f"{name}:{i}", name, i) for i in contracts_with_sliders(scenario)]
+        elif group.keys(scenario, None):
+            out.append((name, name, None))
+    return out
+
+
+def _parse_group(scenario: Scenario, group: str) -> tuple[ControlGroup, int | None]:
+    name, _, index = group.partition(":")
+    control = CONTROL_GROUPS.get(name)
+    if control is None or control.per_contract != bool(index):
+        raise ValueError(f"unknown control group {group!r}")
+    if not index:
+        return control, None
+    i = int(index)
+    if not 0 <= i < len(scenario.contracts):
+        raise ValueError(f"unknown control group {group!r}")
+    return control, i
+
+
+def widget_groups(scenario: Scenario) -> dict[str, list[str]]:
+    """Widget keys by the group a callback re-validates together."""
+    return {
+        name: CONTROL_GROUPS[control].keys(scenario, i) for name, control, i in _instances(scenario)
+    }
+
+
+def widget_values(scenario: Scenario) -> dict[str, Any]:
+    """Every widget's value for ``scenario`` (keys as in :func:`widget_groups`)."""
+    values: dict[str, Any] = {}
+    for _, control, i in _instances(scenario):
+        values.update(CONTROL_GROUPS[control].show(scenario, i))
+    return values
+
+
+def keeps_while_moving(group: str) -> bool:
+    """True for groups whose moved widgets stay where the user put them."""
+    control = CONTROL_GROUPS.get(group.partition(":")[0])
+    return control is not None and control.keep_while_moving
+
+
+def apply_group(scenario: Scenario, group: str, values: Mapping[str, Any]) -> Scenario:
+    """The scenario with one group of widget values applied and re-validated."""
+    control, index = _parse_group(scenario, group)
+    return levers.apply(scenario, control.read(scenario, index, values))
+
+
+# --- One-click fixes.
+def stagger_renewals(scenario: Scenario) -> Scenario:
+    """Spread the contracts' end dates over the quarters of a year, largest first: the
+    same calendar the diagnosis neutralises renewal dates to (simulator/levers.py)."""
+    if not scenario.contracts:
+        return scenario
+    return levers.lever("renewal_dates").write(scenario, levers.staggered_ends(scenario))
