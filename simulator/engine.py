@@ -7,9 +7,10 @@ section of docs/model.md that states its equations:
 1. ``_age_pipeline``        5. ``_pooled_renewals``
 2. ``_arrivals``            6. ``_explicit_renewals``
 3. ``_decisions``           7. ``_expansion``
-4. ``_care``                8. ``_revenue`` (expansion and one-off sales each month,
-                               contracts in force after the last month)
-9. ``_forward_coverage``, after the last month, from the stored histories.
+4. ``_care``                8. ``_revenue_of_the_month`` (add-ons, one-off sales)
+
+and after the last month, from the stored histories, ``_revenue`` (step 8 for the
+contracts in force) and ``_forward_coverage`` (step 9).
 
 The steps act on a ``_State``, the stocks of "Stocks and flows" for every run at once,
 with the constants of a ``_Plan``; what the months leave behind is a ``_History``. There
@@ -428,6 +429,7 @@ def _plan(scenario: Scenario) -> _Plan:
         prior_clients=np.where(recurring, warm.wins * warm.client_life, 12.0 * warm.wins),
     )
     attract = reps * effort.attract
+    win_chance = np.stack([lines.win_rate, lines.win_rate * engagement.pull_forward_win_factor])
     return _Plan(
         scenario=scenario,
         months=months,
@@ -449,9 +451,7 @@ def _plan(scenario: Scenario) -> _Plan:
         contract_value=(lines.deal_size * recurring.astype(float))[:, None],
         months_to_end=np.where(recurring, lines.term, months + look),
         one_off_value=lines.deal_size * ~recurring,
-        win_chance=np.stack([lines.win_rate, lines.win_rate * engagement.pull_forward_win_factor])[
-            :, None, :
-        ],
+        win_chance=win_chance[:, None, :],
         referral_monthly=engagement.referral_rate_annual / 12.0,
         expansion_monthly=engagement.expansion_rate_annual / 12.0,
         lapse=1.0 - 1.0 / engagement.expansion_term_months,  # add-ons run a term, then lapse
@@ -510,12 +510,12 @@ def _decide_oldest_first(pipeline: _PipelineWindow, budget: np.ndarray) -> np.nd
     the products are exact in any order of additions.
     """
     layout, window, take = pipeline.layout, pipeline.window, pipeline.take
+    cells = pipeline.cells
     window[layout.size : -1] = budget
     window[-1] = 1.0
-    _product_on_one_thread(layout.budget_left, window, out=take)
+    _product_on_one_thread(layout.budget_left, window, out=take)  # budget left per cell
     np.maximum(take, 0.0, out=take)
-    np.minimum(take, pipeline.cells, out=take)
-    cells = pipeline.cells
+    np.minimum(take, cells, out=take)
     cells -= take
     return _product_on_one_thread(layout.decided, take, out=pipeline.decided)
 
@@ -706,7 +706,10 @@ def _decisions(
     won = won_by_kind[0] + won_by_kind[1]  # (runs, lines)
     history.wins[:, t] = won
     wins = np.ascontiguousarray(won.T)
-    if len(state.one_off_buyers_by_month):  # one-off buyers count as clients for a year
+    # One-off buyers count as clients for a year. The engine's deviation
+    # "warm_one_off_buyers_stay" (tests/reference_engine.py): the warm start's buyers
+    # are not in the ring of the last 12 months, so they never drop out.
+    if len(state.one_off_buyers_by_month):
         this_month = state.one_off_buyers_by_month[t % 12]
         if t >= 12:
             state.one_off_buyers -= this_month
