@@ -7,6 +7,7 @@ wording from ``ui/verdict.py``; this file only lays them out.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -16,9 +17,11 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from simulator import Scenario, ScenarioError, SimulationResult, dump_scenario, simulate
-from simulator.models import YEAR_MONTH, Contract, Effort, Relationships, Simulation
+from simulator.budget import SimulationCancelled
+from simulator.models import Contract, Effort, Relationships, Simulation
 from ui import charts, nav, state, verdict
 from ui.diagnosis import render_diagnosis
+from ui.format import money
 from ui.text import hidden_label, markdown_text
 
 st.set_page_config(
@@ -32,10 +35,37 @@ ss = st.session_state
 # --- Simulation and charts, cached on the validated scenario.
 
 
-@st.cache_data(max_entries=12, show_spinner=False)
-def simulate_cached(scenario_json: str) -> SimulationResult:
-    """Simulate once per distinct scenario, so moving a slider back is instant."""
-    return simulate(Scenario.model_validate_json(scenario_json)).summary_only()
+RESULT_ENTRIES = 12
+"""Results kept by :func:`simulate_cached` (summaries only, shared by every session).
+Each is at most ``budget.summary_bytes`` of a scenario at the per-request bound
+(about 40 MB at 20,000 runs x 120 months), so this cache holds at most about 0.5 GB;
+SECURITY.md, "Memory and time per request and per session", gives the sum."""
+
+
+def session_gone() -> Callable[[], bool]:
+    """A check that turns True once the browser session that asked for a run has gone
+    (closed tab, lost connection), so its simulation stops instead of running on."""
+    from streamlit import runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None or not runtime.exists():
+        return lambda: False
+    session_id, instance = ctx.session_id, runtime.get_instance()
+    return lambda: not instance.is_active_session(session_id)
+
+
+@st.cache_data(max_entries=RESULT_ENTRIES, show_spinner=False)
+def simulate_cached(
+    scenario_json: str, _should_stop: Callable[[], bool] | None = None
+) -> SimulationResult:
+    """Simulate once per distinct scenario, so moving a slider back is instant.
+
+    ``_should_stop`` (not part of the cache key) cancels a run whose session went away;
+    a cancelled run raises, so nothing is cached for it.
+    """
+    scenario = Scenario.model_validate_json(scenario_json)
+    return simulate(scenario, should_stop=_should_stop).summary_only()
 
 
 @st.cache_data(max_entries=12, show_spinner=False)
@@ -99,7 +129,9 @@ def run_simulation(scenario: Scenario) -> SimulationResult | None:
     sim = scenario.simulation
     try:
         with st.spinner(f"Simulating {sim.runs:,} runs over {sim.months} months…"):
-            return simulate_cached(scenario.model_dump_json())
+            return simulate_cached(scenario.model_dump_json(), session_gone())
+    except SimulationCancelled:  # the session has gone: nobody is left to see a message
+        return None
     except Exception as exc:  # any engine failure becomes a message, never a traceback
         st.error(f"The simulation could not run: {markdown_text(str(exc))}")
         return None
@@ -169,13 +201,16 @@ def scenario_controls(scenario: Scenario) -> None:
         help="The current settings as a scenario file; upload it to come back to them.",
         width="stretch",
     )
+    limit = state.upload_limit()
     st.file_uploader(
-        "Open a scenario file (.toml)",
+        f"Open a scenario file (.toml, up to {limit})",
         type=["toml"],
-        key=state.W_UPLOAD,
+        key=state.upload_key(ss.get(state.UPLOAD_VERSION, 0)),
         on_change=state.on_upload,
         args=(ss,),
-        help="A scenario saved from here or written by hand (docs/scenario-format.md).",
+        help=f"A scenario saved from here or written by hand (docs/scenario-format.md). "
+        f"Files up to {limit} are read (the box's own figure is Streamlit's transfer cap, "
+        "which it counts in whole megabytes).",
     )
 
 
@@ -437,44 +472,70 @@ def chart_section(scenario: Scenario, baseline: Scenario | None) -> None:
 
 def book_editor(scenario: Scenario) -> None:
     """The whole contract book as an editable table (validated on every edit)."""
-    with st.expander("Edit the contract book as a table"):
+    # Keyed and tracked, so it stays open when a message above it comes or goes.
+    with st.expander("Edit the contract book as a table", key="book_expander", on_change="rerun"):
         st.caption(
             "Rows are numbered from 0, as in error messages (contracts.0 is the first row). "
-            "Leave contacts blank to use the contacts per account."
+            "Type amounts as 250k, 1.2M or 1,200,000 and months as 2013-01. Leave contacts "
+            "blank to use the contacts per account; tick a row's box to delete it."
         )
-        key = state.book_key(ss[state.BOOK_VERSION])
-        name = state.limits(Contract, "name")
+        table = state.current_book_table(ss)
+        key = state.book_key(table.version)
+        if state.apply_unread_book_edits(ss, key):
+            st.rerun()  # draw the whole page from the book the edits made
+        notes = st.container()  # always there, so a message never moves the table
         contacts = state.limits(Contract, "contacts")
         term = state.limits(Contract, "renewal_term_months")
+        # Every column is text the app reads itself (ui/state.py read_book): a typed value
+        # is stored exactly as meant or refused with a message, never silently changed.
+        text = functools.partial(st.column_config.TextColumn, default="")
         st.data_editor(
-            state.book_frame(scenario),
+            state.book_frame(table),
             key=key,
-            num_rows="dynamic",
+            num_rows="delete",  # new rows come from the button below (see on_book_add_row)
             hide_index=False,
             width="stretch",
             on_change=state.on_book_edit,
             args=(ss, key),
             column_config={
-                "name": st.column_config.TextColumn(
-                    "Contract", required=True, max_chars=name.max_length
-                ),
+                "name": text("Contract", help="The client or deal, as you call it."),
                 "product_line": st.column_config.SelectboxColumn(
-                    "Product line", options=scenario.line_ids, required=True
+                    "Product line", options=scenario.line_ids
                 ),
-                "annual_value": st.column_config.NumberColumn(
-                    "Annual value ($)", min_value=0, format="compact", required=True
+                "annual_value": text(
+                    "Annual value ($)", help="E.g. 250k, 1.2M, 1,200,000 or 1.2e6."
                 ),
-                "ends": st.column_config.TextColumn(
-                    "Ends (YYYY-MM)", validate=YEAR_MONTH.pattern, required=True
+                "ends": text("Ends (YYYY-MM)", help="The month it comes up for renewal."),
+                "contacts": text(
+                    "Buyer contacts",
+                    help=f"{contacts.low:g} to {contacts.high:g}; blank = contacts per account.",
                 ),
-                "contacts": st.column_config.NumberColumn(
-                    "Buyer contacts", min_value=contacts.low, max_value=contacts.high, step=1
-                ),
-                "renewal_term_months": st.column_config.NumberColumn(
-                    "Renewal term (months)", min_value=term.low, max_value=term.high, step=1
+                "renewal_term_months": text(
+                    "Renewal term (months)",
+                    help=f"{term.low:g} to {term.high:g}; blank = the product line's term.",
                 ),
             },
         )
+        left, right = st.columns([1, 3], vertical_alignment="center")
+        left.button(
+            "Add a contract",
+            icon=":material/add:",
+            on_click=state.on_book_add_row,
+            args=(ss,),
+            help="A blank row at the end of the table; it joins the plan once its name, "
+            "product line, annual value and end month are filled in.",
+        )
+        total = sum(c.annual_value for c in scenario.contracts)
+        count = len(scenario.contracts)
+        right.caption(
+            f"In the plan: {count} contract{'s' if count != 1 else ''}, "
+            f"{markdown_text(money(total))} a year in all."
+        )
+        with notes:
+            if (ss.get(state.ERROR) or "").startswith("Contract table:"):
+                st.error(f"Not applied: {ss[state.ERROR]}. The book is unchanged.")
+            for note in state.book_notes(ss):
+                st.info(note, icon=":material/edit_note:")
 
 
 def lesson_section(scenario: Scenario) -> None:

@@ -30,11 +30,12 @@ and ``_sum_lines``. Figures: ``python -m bench.engine``, ``docs/benchmarks.md``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
+from .budget import SimulationCancelled
 from .models import Relationships, Scenario
 
 SOURCES = ("existing", "new", "renewal", "expansion", "one_off")
@@ -78,6 +79,15 @@ def _stage_coverage(effort: float, need: np.ndarray) -> np.ndarray:
     if effort <= 0:
         return (need <= 0).astype(float)
     return np.minimum(1.0, effort / np.maximum(need, _TINY))
+
+
+StopCheck = Callable[[], bool] | None
+"""Asked once a month (and once per block of runs after the loop): True cancels the run."""
+
+
+def _stop_if_asked(should_stop: StopCheck) -> None:
+    if should_stop is not None and should_stop():
+        raise SimulationCancelled("the simulation was cancelled: its caller went away")
 
 
 # --- Speed helpers: each computes something plain, stated first in its docstring.
@@ -557,7 +567,7 @@ def _start(plan: _Plan, *, runs: int, rng: np.random.Generator) -> _State:
         pipeline=pipeline,
         credit=np.zeros((n_lines, runs)),
         pooled=np.repeat(warm.book_ends.sum(axis=0)[:, None], runs, axis=1).astype(float),
-        pooled_ends=np.zeros((plan.months + plan.look + 1, n_lines, runs), dtype=np.int32),
+        pooled_ends=np.zeros((plan.months + plan.look + 1, n_lines, runs), dtype=np.int64),
         contract_alive=np.ones((runs, contracts.count), dtype=bool),
         contract_renewed=np.zeros((runs, contracts.count), dtype=bool),
         contract_accounts=np.repeat(contracts.on_line.sum(axis=0)[:, None], runs, axis=1),
@@ -596,7 +606,7 @@ def _empty_history(plan: _Plan, *, runs: int) -> _History:
     contracts = plan.contracts.count
     return _History(
         wins=np.empty((runs, months, n_lines), dtype=np.int64),
-        pooled_kept=np.empty((runs, months, n_lines), dtype=np.int32),
+        pooled_kept=np.empty((runs, months, n_lines), dtype=np.int64),
         renewals_due=np.empty((runs, months), dtype=np.int64),
         renewals_kept=np.empty((runs, months), dtype=np.int64),
         revenue=np.empty((runs, months, n_lines, len(SOURCES))),
@@ -612,14 +622,25 @@ def _empty_history(plan: _Plan, *, runs: int) -> _History:
 
 
 # --- The simulation.
-def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> EngineOutput:
+def run_engine(
+    scenario: Scenario,
+    *,
+    runs: int,
+    rng: np.random.Generator,
+    should_stop: StopCheck = None,
+) -> EngineOutput:
     """Simulate ``runs`` independent futures of ``scenario`` month by month, in the order
-    of docs/model.md, "One month, step by step"."""
+    of docs/model.md, "One month, step by step".
+
+    ``should_stop`` is asked every month; when it returns True the run ends with
+    :class:`~simulator.budget.SimulationCancelled` (nothing is returned or kept).
+    """
     plan = _plan(scenario)
     state = _start(plan, runs=runs, rng=rng)
     history = _empty_history(plan, runs=runs)
     pipeline_ahead = _PipelineAhead(plan, runs=runs)
     for t in range(plan.months):
+        _stop_if_asked(should_stop)
         _age_pipeline(state, t=t)
         accounts, leverage_coverage = _arrivals(plan, state, history, t=t, rng=rng)
         wins = _decisions(plan, state, history, t=t, rng=rng)
@@ -646,7 +667,7 @@ def run_engine(scenario: Scenario, *, runs: int, rng: np.random.Generator) -> En
             book_before=book_before,
         )
         _revenue_of_the_month(plan, state, history, t=t, wins=wins)
-    coverage = _summarise(plan, state=state, history=history)
+    coverage = _summarise(plan, state=state, history=history, should_stop=should_stop)
     return EngineOutput(
         revenue=history.revenue,
         bookings=history.wins * plan.lines.deal_size,
@@ -886,7 +907,9 @@ def _pipeline_kernel(lines: _Lines, layout: _Pipeline, look: int) -> np.ndarray:
 
 
 # --- After the last month: steps 8 (contracts in force) and 9 (forward coverage).
-def _summarise(plan: _Plan, *, state: _State, history: _History) -> np.ndarray:
+def _summarise(
+    plan: _Plan, *, state: _State, history: _History, should_stop: StopCheck = None
+) -> np.ndarray:
     """Fill in the revenue from contracts in force and return the forward coverage per
     run and month (runs are independent here: see ``_blocks_of_runs``)."""
     runs = history.wins.shape[0]
@@ -896,6 +919,7 @@ def _summarise(plan: _Plan, *, state: _State, history: _History) -> np.ndarray:
     coverage = np.empty((runs, months))
     ahead = months + look
     for block in _blocks_of_runs(runs, elements_per_run=ahead * (2 * look + n_lines)):
+        _stop_if_asked(should_stop)
         pooled_in_force = _revenue(plan, history, terms=revenue_terms, runs=block)
         coverage[block] = _forward_coverage(
             coverage_terms,

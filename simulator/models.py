@@ -13,6 +13,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from . import budget
+
 # --- Limits: no setting may exhaust memory or stall the server (docs/scenario-format.md).
 MAX_MONTHS = 120
 MAX_RUNS = 20_000
@@ -277,6 +279,7 @@ class Scenario(_Frozen):
                 f"simulation.runs x simulation.months x product lines = {cells:,} is above the "
                 f"limit of {MAX_CELLS:,}; lower the runs or the months"
             )
+        budget.check(self)  # peak memory and time of one simulation (simulator/budget.py)
         return self
 
     # --- Derived values the engine and the UI share (no arithmetic in the UI).

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .budget import estimate
 from .cli import (
     add_scenario_arguments,
     format_money,
@@ -59,6 +60,21 @@ SCREEN_RUNS = 300
 """Runs per candidate while searching; the winner is confirmed at the scenario's runs."""
 MAX_EVALUATIONS = 400
 """Upper bound on screened candidates, so the search ends in seconds on 2 cores."""
+SEARCH_SECONDS = 10.0
+"""A typical search's time budget, in the cost model's expected seconds
+(:func:`simulator.budget.estimate`): screening :data:`TYPICAL_EVALUATIONS` plans gets
+:data:`SCREEN_SECONDS`, the confirmation at full runs the rest. A scenario too big for
+it is screened and confirmed with fewer runs, and the report says so. The longest
+search (:data:`MAX_EVALUATIONS` plans) is then at most about 30 s. Counting estimated
+rather than wall-clock seconds keeps a suggestion reproducible under load."""
+SCREEN_SECONDS = 8.0
+TYPICAL_EVALUATIONS = 120
+"""Plans a search usually screens (the presets 87 to 169): the screening runs are
+chosen so that this many fit in :data:`SCREEN_SECONDS`."""
+MIN_SCREEN_RUNS = 50
+CONFIRMATIONS = 4
+"""Simulations at full runs the confirmation budgets for (the plan, then the winner and
+the walk back along the path, which usually stops at the first)."""
 MAX_ROUNDS = 12
 MOVABLE_CONTRACTS = 6
 """Only the largest contracts' dates are searched (the small ones cannot make a cliff)."""
@@ -154,6 +170,9 @@ class Suggestion:
     evaluations: int
     seconds: float
     message: str
+    screen_runs: int = SCREEN_RUNS
+    fewer_runs: str = ""
+    """Why the search used fewer runs than usual (empty when it did not)."""
 
     @property
     def improved(self) -> bool:
@@ -183,9 +202,11 @@ class Suggestion:
             f"{format_money(b.revenue)} → {format_money(a.revenue)} ({self.revenue_ratio:.0%})"
         )
         out.append(
-            f"({self.evaluations} plans screened at {SCREEN_RUNS} runs, confirmed at {self.runs} "
-            f"runs, seed {self.seed}, in {self.seconds:.1f} s)"
+            f"({self.evaluations} plans screened at {self.screen_runs} runs, confirmed at "
+            f"{self.runs} runs, seed {self.seed}, in {self.seconds:.1f} s)"
         )
+        if self.fewer_runs:
+            out.append(self.fewer_runs)
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -206,7 +227,9 @@ class Suggestion:
             "runs": self.runs,
             "seed": self.seed,
             "evaluations": self.evaluations,
+            "screen_runs": self.screen_runs,
             "seconds": self.seconds,
+            "fewer_runs": self.fewer_runs,
         }
 
 
@@ -312,8 +335,12 @@ class _Search:
         reference: Reference,
         seed: int,
         progress: ProgressCallback | None,
+        screen_runs: int = SCREEN_RUNS,
+        max_evaluations: int = MAX_EVALUATIONS,
     ) -> None:
         self.scenario = scenario
+        self.screen_runs = screen_runs
+        self.max_evaluations = max_evaluations
         self.reference = reference
         self.limits = limits
         self.seed = seed
@@ -363,7 +390,7 @@ class _Search:
         except ScenarioError:
             self.cache[plan] = None
             return None
-        out = Outcome.of(simulate(variant, runs=SCREEN_RUNS, seed=self.seed))
+        out = Outcome.of(simulate(variant, runs=self.screen_runs, seed=self.seed))
         value = None if out.revenue < self.floor else (self.objective(out), out)
         self.cache[plan] = value
         return value
@@ -371,13 +398,13 @@ class _Search:
     def best_of(self, plans: list[Plan], *, stage: str) -> tuple[Plan, float] | None:
         best: tuple[Plan, float] | None = None
         for plan in plans:
-            if self.evaluations >= MAX_EVALUATIONS:
+            if self.evaluations >= self.max_evaluations:
                 break
             value = self.evaluate(plan)
             if value is not None and (best is None or value[0] < best[1]):
                 best = (plan, value[0])
             if self.progress:
-                self.progress(min(self.evaluations / MAX_EVALUATIONS, 0.95), stage)
+                self.progress(min(self.evaluations / self.max_evaluations, 0.95), stage)
         return best
 
     # --- Candidate moves.
@@ -480,6 +507,47 @@ class _Search:
         return out
 
 
+def _most_runs_within(scenario: Scenario, seconds: float, *, most: int) -> int:
+    """The most runs (at most ``most``, at least 1) whose expected seconds fit."""
+    cost = estimate(scenario, 1)
+    fitting = (seconds - cost.fixed_seconds) / cost.seconds_per_run
+    return max(1, min(most, int(fitting)))
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """Runs and candidates a search can afford within :data:`SEARCH_SECONDS`."""
+
+    screen_runs: int
+    confirm_runs: int
+    max_evaluations: int
+    note: str
+
+
+def search_plan(scenario: Scenario, runs: int) -> SearchPlan:
+    """Pick the screening and confirmation runs from the cost model (see SEARCH_SECONDS)."""
+    per_screen = SCREEN_SECONDS / TYPICAL_EVALUATIONS
+    screen = max(MIN_SCREEN_RUNS, _most_runs_within(scenario, per_screen, most=SCREEN_RUNS))
+    screen = min(screen, SCREEN_RUNS)
+    one = estimate(scenario, screen).seconds
+    longest = SCREEN_SECONDS * MAX_EVALUATIONS / TYPICAL_EVALUATIONS
+    max_evals = max(1, min(MAX_EVALUATIONS, int(longest / one)))
+    per_confirm = (SEARCH_SECONDS - SCREEN_SECONDS) / CONFIRMATIONS
+    confirm = _most_runs_within(scenario, per_confirm, most=runs)
+    notes = []
+    if screen < SCREEN_RUNS or max_evals < MAX_EVALUATIONS:
+        notes.append(f"screened at most {max_evals} plans at {screen:,} runs")
+    if confirm < runs:
+        notes.append(f"confirmed at {confirm:,} runs instead of the scenario's {runs:,}")
+    note = ""
+    if notes:
+        note = (
+            f"This scenario is large, so the search {' and '.join(notes)} to finish in "
+            f"about {SEARCH_SECONDS:.0f} s; the suggestion is less certain than usual."
+        )
+    return SearchPlan(screen, confirm, max_evals, note)
+
+
 def suggest_fix(
     scenario: Scenario,
     *,
@@ -494,13 +562,21 @@ def suggest_fix(
     started = time.perf_counter()
     limits = limits or Limits()
     reference = reference or reference_levels()
-    n_runs = scenario.simulation.runs if runs is None else int(runs)
+    asked = scenario.simulation.runs if runs is None else int(runs)
+    budget = search_plan(scenario, asked)
+    n_runs = budget.confirm_runs
     used_seed = scenario.simulation.seed if seed is None else int(seed)
     search = _Search(
-        scenario, limits=limits, reference=reference, seed=used_seed, progress=progress
+        scenario,
+        limits=limits,
+        reference=reference,
+        seed=used_seed,
+        progress=progress,
+        screen_runs=budget.screen_runs,
+        max_evaluations=budget.max_evaluations,
     )
 
-    base = Outcome.of(simulate(scenario, runs=SCREEN_RUNS, seed=used_seed))
+    base = Outcome.of(simulate(scenario, runs=budget.screen_runs, seed=used_seed))
     search.floor = limits.keep_revenue * base.revenue
     path: list[Plan] = []
     start = search.best_of(search.starts(reference), stage="Trying the balanced levels")
@@ -509,7 +585,7 @@ def suggest_fix(
     steps = list(zip(EFFORT_STEPS, FOCUS_STEPS, strict=True))
     step_index = 0
     for _ in range(MAX_ROUNDS):
-        if search.evaluations >= MAX_EVALUATIONS:
+        if search.evaluations >= search.max_evaluations:
             break
         e_step, f_step = steps[step_index]
         moves = search.neighbours(current, effort_step=e_step, focus_step=f_step)
@@ -561,14 +637,16 @@ def suggest_fix(
         changes=tuple(describe_changes(scenario, suggested)) if chosen else (),
         before=before,
         after=after,
-        before_result=before_result,
-        after_result=after_result,
+        before_result=before_result.summary_only(),  # kept in session state: summaries only
+        after_result=after_result.summary_only(),
         limits=limits,
         runs=n_runs,
         seed=used_seed,
         evaluations=search.evaluations,
         seconds=time.perf_counter() - started,
         message=message,
+        screen_runs=budget.screen_runs,
+        fewer_runs=budget.note,
     )
 
 

@@ -7,6 +7,7 @@ optimiser, the benchmark) does not pay for them.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from typing import Any
@@ -14,10 +15,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .budget import SIMULATION_BUDGET
+from .budget import SIMULATION_BUDGET, SimulationCancelled, check, estimate
 from .engine import SOURCES, EngineOutput, run_engine
 from .metrics import VERDICTS, RunMetrics, WhiplashReport, assess
 from .models import MAX_CELLS, MAX_RUNS, Scenario, month_label
+
+__all__ = ["SimulationCancelled", "SimulationResult", "simulate"]
 
 PERCENTILES = (10, 50, 90)
 SOURCE_LABELS = {
@@ -83,30 +86,27 @@ class SimulationResult:
     def total_bookings(self) -> np.ndarray:
         return self.output.bookings.sum(axis=(1, 2))
 
-    def _series(self) -> dict[str, np.ndarray]:
+    def _series(self) -> Iterator[tuple[str, np.ndarray]]:
+        """(name, runs x months) per series, one at a time: summarising them one by one
+        keeps the memory of the summaries at a few runs x months arrays."""
         out = self.output
-        series = {
-            "revenue": self.monthly_revenue,
-            "bookings": out.bookings.sum(axis=2),
-        }
+        yield "revenue", self.monthly_revenue
+        yield "bookings", out.bookings.sum(axis=2)
         for i, src in enumerate(SOURCES):
-            series[f"source:{src}"] = out.revenue[:, :, :, i].sum(axis=2)
+            yield f"source:{src}", out.revenue[:, :, :, i].sum(axis=2)
         for i, line_id in enumerate(self.scenario.product_lines):
-            series[f"line:{line_id}"] = out.revenue[:, :, i, :].sum(axis=2)
-        return series
+            yield f"line:{line_id}", out.revenue[:, :, i, :].sum(axis=2)
 
     @cached_property
     def monthly(self) -> pd.DataFrame:
         """Long table: month, series, mean, p10, p50, p90 (money per month; coverage ratio)."""
-        series = self._series()
-        series["coverage"] = self.output.coverage
-        series["care_index"] = self.output.care_index
-        return _summarise(series, self.month_labels, "month")
+        extra = [("coverage", self.output.coverage), ("care_index", self.output.care_index)]
+        return _summarise([*self._series(), *extra], self.month_labels, "month")
 
     @cached_property
     def quarterly(self) -> pd.DataFrame:
         """Long table: quarter, series, mean, p10, p50, p90 (money per quarter)."""
-        series = {k: _to_quarters(v, self.quarter_first_month) for k, v in self._series().items()}
+        series = ((k, _to_quarters(v, self.quarter_first_month)) for k, v in self._series())
         return _summarise(series, self.quarter_labels, "quarter")
 
     @cached_property
@@ -218,14 +218,24 @@ def _to_quarters(monthly: np.ndarray, firsts: list[int]) -> np.ndarray:
     return monthly[:, idx] + monthly[:, idx + 1] + monthly[:, idx + 2]
 
 
-def _summarise(series: dict[str, np.ndarray], labels: list[str], key: str) -> pd.DataFrame:
-    names = list(series)
-    stacked = np.stack([series[n] for n in names], axis=-1)  # (runs, periods, series)
-    n_periods = stacked.shape[1]
-    if n_periods == 0:
+def _summarise(
+    series: Iterable[tuple[str, np.ndarray]], labels: list[str], key: str
+) -> pd.DataFrame:
+    """Mean and percentiles per period of each (runs, periods) series, one series at a
+    time (each is consumed before the next is made)."""
+    names, means, pcts = [], [], []
+    for name, values in series:
+        names.append(name)
+        # Row by row, as the mean over a stack of all series adds (it fixes the rounding).
+        values = np.ascontiguousarray(values)
+        if values.shape[1]:
+            means.append(values.mean(axis=0))
+            pcts.append(np.percentile(values, PERCENTILES, axis=0))  # (3, periods)
+    n_periods = len(labels)
+    if n_periods == 0 or not means:
         return pd.DataFrame(columns=[key, "series", "mean", "p10", "p50", "p90"])
-    pct = np.percentile(stacked, PERCENTILES, axis=0)  # (3, periods, series)
-    mean = stacked.mean(axis=0)
+    pct = np.stack(pcts, axis=-1)  # (3, periods, series)
+    mean = np.stack(means, axis=-1)
     return pd.DataFrame(
         {
             key: np.repeat(labels, len(names)),
@@ -243,11 +253,16 @@ def simulate(
     *,
     runs: int | None = None,
     seed: int | np.random.Generator | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> SimulationResult:
     """Project ``scenario`` over its horizon with Monte Carlo uncertainty.
 
     ``runs`` and ``seed`` default to the scenario's ``[simulation]`` values; ``seed``
-    may also be a ``numpy.random.Generator`` (no global random state is used).
+    may also be a ``numpy.random.Generator`` (no global random state is used). A
+    ``runs`` override above the per-request bound (:mod:`simulator.budget`) is refused
+    with the same message as the scenario's own. ``should_stop`` is asked while the
+    run waits for memory and every month of it; True ends it with
+    :class:`SimulationCancelled`.
     """
     n_runs = scenario.simulation.runs if runs is None else int(runs)
     if not 1 <= n_runs <= MAX_RUNS:
@@ -257,9 +272,11 @@ def simulate(
         raise ValueError(
             f"runs x months x product lines = {cells:,} is above the limit of {MAX_CELLS:,}"
         )
+    check(scenario, n_runs)  # the scenario's own runs passed it on load; an override may not
     rng = make_generator(seed, scenario.simulation.seed)
-    with SIMULATION_BUDGET.hold(cells):  # concurrent sessions share memory (budget.py)
-        output = run_engine(scenario, runs=n_runs, rng=rng)
+    need = estimate(scenario, n_runs).bytes
+    with SIMULATION_BUDGET.hold(need, should_stop=should_stop):  # shared memory (budget.py)
+        output = run_engine(scenario, runs=n_runs, rng=rng, should_stop=should_stop)
     start = scenario.start_index
     months = scenario.simulation.months
     month_labels = [month_label(start + t) for t in range(months)]

@@ -277,7 +277,8 @@ def test_bad_upload_shows_the_error_and_keeps_everything() -> None:
     assert dict(at.query_params) == params
     assert at.slider(key=state.W_CLOSING).value == pytest.approx(50.0)
 
-    at.file_uploader(key=state.W_UPLOAD).upload("junk.toml", b"[effort\nx=", "text/plain").run()
+    # A refused file is taken out of the uploader: the next one goes to a fresh uploader.
+    at.file_uploader[0].upload("junk.toml", b"[effort\nx=", "text/plain").run()
     assert "not valid TOML" in at.error[0].value
     assert current(at) == before
 

@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from simulator import (
     ScenarioError,
     apply_overrides,
+    budget,
     engine,
     metrics,
     models,
@@ -233,6 +234,8 @@ def test_named_limits_equal_the_code():
     }
     code["MAX_FILE_BYTES"] = scenario_io.MAX_FILE_BYTES
     code["MAX_DEPTH"] = scenario_io.MAX_DEPTH
+    code["MAX_REQUEST_BYTES"] = budget.MAX_REQUEST_BYTES
+    code["MAX_REQUEST_SECONDS"] = budget.MAX_REQUEST_SECONDS
     assert rows == pytest.approx(code)
 
 

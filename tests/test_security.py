@@ -345,12 +345,13 @@ def _lines(count: int) -> dict:
 
 
 def test_max_cells() -> None:
-    """runs x months x lines: exactly at the limit is allowed, one run more is not."""
-    data = _lines(4)
-    months = 100
-    runs = models.MAX_CELLS // (months * 4)
+    """runs x months x lines: the most runs within the limit are allowed, one more is not
+    (8 lines, so the per-request cost bound of simulator/budget.py is not the one hit)."""
+    data = _lines(8)
+    months = models.MAX_MONTHS
+    runs = models.MAX_CELLS // (months * 8)
     data["simulation"].update(months=months, runs=runs)
-    assert scenario_from_dict(data).simulation.runs * months * 4 == models.MAX_CELLS
+    assert scenario_from_dict(data).simulation.runs == runs
     data["simulation"]["runs"] = runs + 1
     _rejects(data, "simulation.runs x simulation.months x product lines", "5,000,000")
 

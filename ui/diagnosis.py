@@ -10,13 +10,15 @@ above show before and after). The numbers come from :mod:`simulator.diagnose` an
 from __future__ import annotations
 
 from collections.abc import MutableMapping
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from simulator import Scenario, ScenarioError
-from simulator.diagnose import Diagnosis, diagnose
+from simulator.budget import estimate
+from simulator.diagnose import Diagnosis, diagnose, diagnosis_runs
 from simulator.optimize import LEVER_LABELS, LEVERS, Limits, Suggestion, suggest_fix
 from simulator.workshop import FixComparison, compare_fix
 
@@ -30,14 +32,29 @@ W_SHIFT = "dx_w_shift"
 W_CONTACTS = "dx_w_contacts"
 W_LEVERS = "dx_w_levers"
 SUGGESTION = "dx_suggestion"
-"""(scenario JSON, Suggestion) of the last search, shown while that scenario is current."""
+"""(scenario JSON, Suggestion) of the last search, shown while that scenario is current.
+The suggestion keeps its before/after results as summaries only (``summary_only``), so
+a session holds at most two summaries here (SECURITY.md gives the bound)."""
+DIAGNOSIS_SECONDS = 6.0
+"""Expected seconds (simulator.budget) the six simulations of a diagnosis may take."""
 DEFAULTS = Limits()
 
 
 @st.cache_data(max_entries=16, show_spinner="Diagnosing…")
 def cached_diagnosis(scenario_json: str) -> Diagnosis:
-    """Diagnose once per distinct scenario (six simulations with the same seed)."""
-    return diagnose(Scenario.model_validate_json(scenario_json))
+    """Diagnose once per distinct scenario (six simulations with the same seed), with
+    no more runs than fit in DIAGNOSIS_SECONDS (the diagnosis notes fewer runs)."""
+    scenario = Scenario.model_validate_json(scenario_json)
+    own, _ = diagnosis_runs(scenario, None)
+    cost = estimate(scenario, 1)
+    fitting = max(1, int((DIAGNOSIS_SECONDS / 6 - cost.fixed_seconds) / cost.seconds_per_run))
+    if fitting >= own:
+        return diagnose(scenario)
+    note = (
+        f"Diagnosed with {fitting:,} runs (the scenario asks for {scenario.simulation.runs:,}) "
+        f"to answer within about {DIAGNOSIS_SECONDS:.0f} s; the ranking is less certain."
+    )
+    return replace(diagnose(scenario, runs=fitting), note=note)
 
 
 def apply_suggestion(session: MutableMapping[str, Any]) -> None:
@@ -145,6 +162,8 @@ def _suggestion(scenario_json: str, session: MutableMapping[str, Any]) -> None:
     if not stored or stored[0] != scenario_json:
         return
     suggestion: Suggestion = stored[1]
+    if suggestion.fewer_runs:
+        st.caption(markdown_text(suggestion.fewer_runs))
     if not suggestion.improved:
         st.info(markdown_text(suggestion.message))
         return

@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import functools
+import json
 import math
 import re
+import tomllib
 import zlib
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from simulator import (
     Scenario,
@@ -35,6 +38,7 @@ from simulator import (
     scenario_to_dict,
 )
 from simulator.models import (
+    MAX_CONTRACTS,
     STAGES,
     YEAR_MONTH,
     Contract,
@@ -42,6 +46,7 @@ from simulator.models import (
     month_index,
     month_label,
 )
+from simulator.money import format_money, parse_money
 from simulator.scenario_io import MAX_FILE_BYTES
 
 DEFAULT_PRESET = "team_a_team_b"
@@ -64,6 +69,11 @@ BASELINE = "baseline"
 ERROR = "error"
 NOTES = "link_notes"
 BOOK_VERSION = "book_version"
+BOOK_TABLE = "book_table"
+BOOK_PENDING = "book_pending"
+BOOK_SEEN = "book_seen"
+BOOK_DRAWN = "book_drawn"
+UPLOAD_VERSION = "upload_version"
 
 # --- Widget keys.
 W_PRESET = "w_preset"
@@ -96,8 +106,14 @@ def contacts_key(index: int) -> str:
 
 
 def book_key(version: int) -> str:
-    """The table's key changes with every change to the book, so stale edits never linger."""
+    """The table's key changes when the book changes other than through the table (a
+    preset, an upload, a slider, a refused edit), so the table is redrawn from the book."""
     return f"w_book_{version}"
+
+
+def upload_key(version: int) -> str:
+    """The uploader's key changes after a refused file, so it no longer lists the file."""
+    return W_UPLOAD if version == 0 else f"{W_UPLOAD}_{version}"
 
 
 # --- Limits and defaults, read from the models.
@@ -359,71 +375,240 @@ def stagger_renewals(scenario: Scenario) -> Scenario:
 
 # --- The contract book as a table.
 BOOK_COLUMNS = ("name", "product_line", "annual_value", "ends", "contacts", "renewal_term_months")
+REQUIRED_COLUMNS = ("name", "product_line", "annual_value", "ends")
+COLUMN_WORDS = {
+    "name": "name",
+    "product_line": "product line",
+    "annual_value": "annual value",
+    "ends": "ends",
+    "contacts": "buyer contacts",
+    "renewal_term_months": "renewal term",
+}
+"""Each column as the note about an unfinished row names it."""
 
 
-def book_frame(scenario: Scenario) -> pd.DataFrame:
-    """The contract book as the editable table shows it (blank contacts = the default)."""
-    rows = [
-        {
-            "name": c.name,
-            "product_line": c.product_line,
-            "annual_value": c.annual_value,
-            "ends": c.ends,
-            "contacts": c.contacts,
-            "renewal_term_months": c.renewal_term_months,
-        }
-        for c in scenario.contracts
-    ]
-    frame = pd.DataFrame(rows, columns=list(BOOK_COLUMNS))
-    frame["name"] = frame["name"].astype("string")
-    frame["product_line"] = frame["product_line"].astype("string")
-    frame["ends"] = frame["ends"].astype("string")
-    frame["annual_value"] = frame["annual_value"].astype("float64")
-    frame["contacts"] = frame["contacts"].astype("Int64")
-    frame["renewal_term_months"] = frame["renewal_term_months"].astype("Int64")
-    return frame
+@dataclass(frozen=True)
+class BookTable:
+    """The rows the contract table was drawn from, as the text its cells show.
+
+    ``st.data_editor`` reports every edit since it was drawn, relative to these rows, so
+    they stay fixed while the user types (a table redrawn mid-edit drops the keystrokes).
+    The first ``contract_rows`` rows are the book's contracts; any after them are new rows
+    still being filled in.
+    """
+
+    rows: tuple[dict[str, str], ...]
+    contract_rows: int
+    version: int = 0
+
+    @classmethod
+    def of(
+        cls, scenario: Scenario, *, pending: Sequence[Mapping[str, str]] = (), version: int = 0
+    ) -> BookTable:
+        rows = tuple(_contract_row(c) for c in scenario.contracts)
+        extra = tuple({c: str(row.get(c, "")) for c in BOOK_COLUMNS} for row in pending)
+        return cls(rows=rows + extra, contract_rows=len(rows), version=version)
 
 
-def _cell(value: Any) -> Any:
-    """A table cell as scenario data: blanks become 'not set'; whole floats become ints."""
+@dataclass(frozen=True)
+class PendingRow:
+    """A new row that is not in the book yet because required cells are still blank."""
+
+    label: int
+    """The row's number as the table shows it."""
+    cells: dict[str, str]
+    missing: tuple[str, ...]
+
+    @property
+    def note(self) -> str:
+        blanks = ", ".join(COLUMN_WORDS[c] for c in self.missing)
+        name = self.cells.get("name")
+        named = f" ({_short(name)})" if name else ""
+        return f"Row {self.label}{named} is not in the plan yet: fill in {blanks}."
+
+
+@dataclass(frozen=True)
+class BookRead:
+    """The scenario a table's edits describe, and the new rows still being filled in."""
+
+    scenario: Scenario
+    pending: tuple[PendingRow, ...] = ()
+
+
+def _contract_row(contract: Contract) -> dict[str, str]:
+    return {
+        "name": contract.name,
+        "product_line": contract.product_line,
+        "annual_value": format_money(contract.annual_value),
+        "ends": contract.ends,
+        "contacts": "" if contract.contacts is None else str(contract.contacts),
+        "renewal_term_months": (
+            "" if contract.renewal_term_months is None else str(contract.renewal_term_months)
+        ),
+    }
+
+
+def book_frame(table: BookTable | Scenario) -> pd.DataFrame:
+    """The table as ``st.data_editor`` shows it: every cell text, blanks empty (not "None")."""
+    if isinstance(table, Scenario):
+        table = BookTable.of(table)
+    frame = pd.DataFrame(list(table.rows), columns=list(BOOK_COLUMNS)).fillna("")
+    return frame.astype("string")
+
+
+def _cell(value: Any) -> str | int | float | None:
+    """A cell as the table sent it: text trimmed, blanks (None, NaN, "") as None.
+
+    Numbers stay numbers (an older client or a test may send them); their column's reader
+    checks them like typed text.
+    """
     if value is None or value is pd.NA:
         return None
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        if value.is_integer() and abs(value) < MAX_SAFE_INT:
-            return int(value)
+    if isinstance(value, float) and math.isnan(value):
+        return None
     if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    return value
+        return value.strip() or None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return str(value).strip() or None
 
 
-def apply_book_edits(scenario: Scenario, edits: Mapping[str, Any]) -> Scenario:
-    """Apply ``st.data_editor`` edits (edited, added and deleted rows) to the contract book."""
-    data = scenario_to_dict(scenario)
-    rows = [dict(c) for c in data.get("contracts", [])]
+def _cell_text(value: Any) -> str:
+    """A cell kept for a row still being filled in, as text the table shows again."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer() and abs(value) < MAX_SAFE_INT:
+        return str(int(value))
+    return str(value)
+
+
+_WHOLE = re.compile(r"\+?[0-9]{1,9}")
+
+
+def _read_cell(column: str, value: str | int | float) -> Any:
+    """A non-blank cell as scenario data; ValueError saying why it cannot be."""
+    if column in ("name", "product_line"):
+        return str(value)
+    if column == "annual_value":
+        if isinstance(value, str):
+            return parse_money(value)
+        if not math.isfinite(value) or value <= 0:
+            raise ValueError("is not an amount above $0")
+        return float(value)
+    if column == "ends":
+        if not isinstance(value, str) or not YEAR_MONTH.match(value):
+            raise ValueError("is not a month in the form YYYY-MM (e.g. 2013-01)")
+        return value
+    # Buyer contacts and renewal term: whole numbers, the model checks the range.
+    bounds = limits(Contract, column)
+    allowed = f"a whole number from {bounds.low:g} to {bounds.high:g}"
+    if isinstance(value, str):
+        if not _WHOLE.fullmatch(value):
+            raise ValueError(f"is not {allowed}")
+        return int(value)
+    if not math.isfinite(value) or not float(value).is_integer():
+        raise ValueError(f"is not {allowed}")
+    return int(value)
+
+
+def _refuse(label: int, column: str, typed: Any, reason: str) -> ScenarioError:
+    return ScenarioError(f"contracts.{label}.{column}: {_short(str(typed))} {reason}")
+
+
+def read_book(
+    scenario: Scenario, edits: Mapping[str, Any], *, table: BookTable | None = None
+) -> BookRead:
+    """The scenario with the table's edits applied; new rows with blank required cells wait.
+
+    ``edits`` is ``st.data_editor``'s state (edited, added and deleted rows) relative to
+    ``table``. Every cell is either read exactly as typed or refused: the ScenarioError
+    names ``contracts.N.field`` (N as the table numbers the row) and the text typed.
+    """
+    table = table or BookTable.of(scenario)
+    rows = [dict(row) for row in table.rows]
+    added = list(edits.get("added_rows") or [])
+    if len(rows) + len(added) > 2 * MAX_CONTRACTS:  # bounded work on a forged message
+        raise ScenarioError(f"contracts: the book holds at most {MAX_CONTRACTS} contracts")
+    cells: list[dict[str, Any]] = [{c: _cell(row.get(c)) for c in BOOK_COLUMNS} for row in rows]
     for key, change in (edits.get("edited_rows") or {}).items():
-        index = int(key)
-        if not 0 <= index < len(rows):
+        try:
+            index = int(key)
+        except (TypeError, ValueError):
             continue
-        for column, value in change.items():
-            if column in BOOK_COLUMNS:
-                rows[index][column] = _cell(value)
-    for added in edits.get("added_rows") or []:
-        rows.append({k: _cell(v) for k, v in added.items() if k in BOOK_COLUMNS})
-    deleted = {int(i) for i in edits.get("deleted_rows") or []}
-    rows = [row for i, row in enumerate(rows) if i not in deleted]
-    data["contracts"] = [{k: v for k, v in row.items() if v is not None} for row in rows]
-    if not data["contracts"]:
-        del data["contracts"]
-    for i, row in enumerate(data.get("contracts", [])):
-        ends = row.get("ends")
-        if isinstance(ends, str) and not YEAR_MONTH.match(ends):
+        if 0 <= index < len(cells) and isinstance(change, Mapping):
+            for column, value in change.items():
+                if column in BOOK_COLUMNS:
+                    cells[index][column] = _cell(value)
+    for row in added:
+        if isinstance(row, Mapping):
+            cells.append({c: _cell(row.get(c)) for c in BOOK_COLUMNS})
+    deleted = set()
+    for index in edits.get("deleted_rows") or []:
+        with contextlib.suppress(TypeError, ValueError):
+            deleted.add(int(index))
+    kept = [(label, row) for label, row in enumerate(cells) if label not in deleted]
+    if len(kept) > MAX_CONTRACTS:
+        raise ScenarioError(
+            f"contracts: the book holds at most {MAX_CONTRACTS} contracts; the table has "
+            f"{len(kept)} rows"
+        )
+    contracts: list[dict[str, Any]] = []
+    labels: list[int] = []
+    pending: list[PendingRow] = []
+    for label, row in kept:
+        values = {}
+        for column, value in row.items():
+            if value is None:
+                continue
+            try:
+                values[column] = _read_cell(column, value)
+            except ValueError as exc:
+                raise _refuse(label, column, value, str(exc)) from None
+        missing = tuple(c for c in REQUIRED_COLUMNS if row[c] is None)
+        if missing and label >= table.contract_rows:
+            text = {c: _cell_text(v) for c, v in row.items()}
+            pending.append(PendingRow(label=label, cells=text, missing=missing))
+            continue
+        if missing:
             raise ScenarioError(
-                f"contracts.{i}.ends: {ends!r} is not a month in the form YYYY-MM (e.g. 2013-01)"
+                f"contracts.{label}.{missing[0]}: is required (the cell was left empty)"
             )
-    return scenario_from_dict(data)
+        try:  # the model's own range checks, reported with the text as typed
+            Contract.model_validate(values)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            column = str(first["loc"][0]) if first.get("loc") else "name"
+            reason = first.get("msg", "is not allowed").removeprefix("Value error, ")
+            typed = row.get(column, "")
+            why = f"is refused: {reason[:1].lower()}{reason[1:]}"
+            raise _refuse(label, column, typed, why) from None
+        contracts.append(values)
+        labels.append(label)
+    data = scenario_to_dict(scenario)
+    data["contracts"] = contracts
+    if not contracts:
+        del data["contracts"]
+    try:
+        changed = scenario_from_dict(data)
+    except ScenarioError as exc:  # name the row as the table shows it
+        text = re.sub(
+            r"\bcontracts\.(\d+)\b",
+            lambda m: f"contracts.{labels[int(m[1])] if int(m[1]) < len(labels) else m[1]}",
+            str(exc),
+        )
+        raise ScenarioError(text) from None
+    return BookRead(scenario=changed, pending=tuple(pending))
+
+
+def apply_book_edits(
+    scenario: Scenario, edits: Mapping[str, Any], *, table: BookTable | None = None
+) -> Scenario:
+    """Like :func:`read_book`, but a new row with a blank required cell is an error."""
+    read = read_book(scenario, edits, table=table)
+    if read.pending:
+        first = read.pending[0]
+        raise ScenarioError(f"contracts.{first.label}.{first.missing[0]}: is required")
+    return read.scenario
 
 
 # --- Presets.
@@ -640,13 +825,29 @@ def sync_widgets(
 
 
 def set_scenario(
-    session: MutableMapping[str, Any], scenario: Scenario, *, skip: Sequence[str] = ()
+    session: MutableMapping[str, Any],
+    scenario: Scenario,
+    *,
+    skip: Sequence[str] = (),
+    redraw_book: bool = True,
 ) -> None:
-    """Make ``scenario`` current and move every widget to it."""
+    """Make ``scenario`` current and move every widget to it (the contract table too,
+    unless the change came from the table, which already shows it)."""
+    before: Scenario | None = session.get(SCENARIO)
     session[SCENARIO] = scenario
     session[ERROR] = None
     session[NOTES] = []
-    session[BOOK_VERSION] = session.get(BOOK_VERSION, 0) + 1
+    book_changed = before is None or (before.contracts, before.line_ids) != (
+        scenario.contracts,
+        scenario.line_ids,
+    )
+    if before is not None and (len(before.contracts), before.line_ids) != (
+        len(scenario.contracts),
+        scenario.line_ids,
+    ):
+        session[BOOK_PENDING] = ()  # another book: half-typed rows belonged to the old one
+    if (redraw_book and book_changed) or BOOK_TABLE not in session:
+        redraw_book_table(session)
     sync_widgets(session, scenario, skip=skip)
 
 
@@ -709,10 +910,34 @@ def load_preset_into(session: MutableMapping[str, Any], name: str) -> None:
     set_scenario(session, scenario)
 
 
+def upload_limit() -> str:
+    """The largest scenario file accepted, as people write it: '256 KiB'."""
+    if MAX_FILE_BYTES % 1024**2 == 0:
+        return f"{MAX_FILE_BYTES // 1024**2:,} MiB"
+    if MAX_FILE_BYTES % 1024 == 0:
+        return f"{MAX_FILE_BYTES // 1024:,} KiB"
+    return f"{MAX_FILE_BYTES:,} bytes"
+
+
+def _plan_sections(data: bytes) -> list[str]:
+    """The top-level tables and keys of a file that already parsed, other than [meta]."""
+    return [key for key in tomllib.loads(data.decode("utf-8")) if key != "meta"]
+
+
 def load_upload(session: MutableMapping[str, Any], *, name: str, data: bytes) -> bool:
-    """Open an uploaded scenario file; on any problem keep everything and set the error."""
+    """Open an uploaded scenario file; on any problem keep everything and set the error.
+
+    A file with no plan in it (empty, or only a [meta] title) is refused rather than
+    replacing the plan with every default.
+    """
     try:
         scenario = parse_scenario(data, source=name)
+        if not _plan_sections(data):
+            what = "it is empty" if not data.strip() else "only [meta]"
+            raise ScenarioError(
+                f"{name}: the file has no plan in it ({what}); a scenario file sets at least "
+                "one section such as [effort] or [[contracts]] (docs/scenario-format.md)"
+            )
     except ScenarioError as exc:
         session[ERROR] = str(exc)
         return False
@@ -722,11 +947,14 @@ def load_upload(session: MutableMapping[str, Any], *, name: str, data: bytes) ->
 
 
 def on_upload(session: MutableMapping[str, Any]) -> None:
-    """Callback for the file uploader (runs once per new file)."""
-    uploaded = session.get(W_UPLOAD)
+    """Callback for the file uploader (runs once per new file). A refused file is taken
+    out of the uploader (a new key), so it does not look loaded; the error stays shown."""
+    key = upload_key(session.get(UPLOAD_VERSION, 0))
+    uploaded = session.get(key)
     if uploaded is None:
         return
-    load_upload(session, name=uploaded.name, data=uploaded.getvalue())
+    if not load_upload(session, name=uploaded.name, data=uploaded.getvalue()):
+        session[UPLOAD_VERSION] = session.get(UPLOAD_VERSION, 0) + 1
 
 
 def on_stagger(session: MutableMapping[str, Any]) -> None:
@@ -738,17 +966,107 @@ def on_stagger(session: MutableMapping[str, Any]) -> None:
         session[ERROR] = str(exc)
 
 
+def redraw_book_table(session: MutableMapping[str, Any]) -> BookTable:
+    """Draw the table afresh (a new key) from the current book, keeping the new rows
+    still being filled in, so nothing typed there is lost."""
+    version = session.get(BOOK_VERSION, 0) + 1
+    scenario: Scenario = session[SCENARIO]
+    pending = tuple(
+        PendingRow(label=len(scenario.contracts) + i, cells=row.cells, missing=row.missing)
+        for i, row in enumerate(session.get(BOOK_PENDING) or ())
+    )
+    session[BOOK_PENDING] = pending
+    table = BookTable.of(scenario, pending=[row.cells for row in pending], version=version)
+    session[BOOK_VERSION] = version
+    session[BOOK_TABLE] = table
+    return table
+
+
+def current_book_table(session: MutableMapping[str, Any]) -> BookTable:
+    """The rows the table is drawn from. Redrawn when the table holds no edits on record
+    (Streamlit forgets a widget's edits after a visit to another page)."""
+    table = session.get(BOOK_TABLE)
+    forgotten = isinstance(table, BookTable) and (
+        session.get(BOOK_DRAWN) == table.version and book_key(table.version) not in session
+    )
+    if not isinstance(table, BookTable) or forgotten:
+        table = redraw_book_table(session)
+    session[BOOK_DRAWN] = table.version
+    return table
+
+
+def on_book_add_row(session: MutableMapping[str, Any]) -> None:
+    """Callback for "Add a contract": a blank row at the end of the table to type into.
+
+    The row is part of the table as drawn, so typing in it is an ordinary cell edit (the
+    data editor's own add-row commits an empty row the moment it is clicked, and the rerun
+    that follows resets the cell editor, dropping the first keystrokes).
+    """
+    blank = {c: "" for c in BOOK_COLUMNS}
+    table = current_book_table(session)
+    key = book_key(table.version)
+    apply_unread_book_edits(session, key)  # keep what was typed before the click
+    table = session[BOOK_TABLE]
+    if len(table.rows) >= MAX_CONTRACTS:
+        session[ERROR] = f"Contract table: contracts: the book holds at most {MAX_CONTRACTS}"
+        return
+    pending = list(session.get(BOOK_PENDING) or ())
+    label = len(session[SCENARIO].contracts) + len(pending)
+    pending.append(PendingRow(label=label, cells=blank, missing=REQUIRED_COLUMNS))
+    session[BOOK_PENDING] = tuple(pending)
+    redraw_book_table(session)
+
+
+def book_notes(session: Mapping[str, Any]) -> list[str]:
+    """One gentle note per new row that is waiting for required cells."""
+    return [row.note for row in session.get(BOOK_PENDING) or () if any(row.cells.values())]
+
+
+def _edits_signature(edits: Mapping[str, Any]) -> str:
+    """The table's edit state as comparable text (which edits have been read)."""
+    plain = {name: edits.get(name) or ([] if name != "edited_rows" else {}) for name in EDITS}
+    return json.dumps(plain, sort_keys=True, default=str)
+
+
+EDITS = ("edited_rows", "added_rows", "deleted_rows")
+
+
+def apply_unread_book_edits(session: MutableMapping[str, Any], key: str) -> bool:
+    """Read the table's edits if its callback has not (e.g. a state set by a test or a
+    restored session); True when something was read and the page should be redrawn."""
+    edits = session.get(key) or {}
+    signature = _edits_signature(edits)
+    seen_key, seen = session.get(BOOK_SEEN) or (None, None)
+    if seen_key != key:
+        seen = _edits_signature({})
+    if signature == seen:
+        return False
+    on_book_edit(session, key)
+    return True
+
+
 def on_book_edit(session: MutableMapping[str, Any], key: str) -> None:
     """Callback for the contract table: apply the edits, or name the bad cell and keep
-    the book as it was (the table is redrawn from the kept book)."""
+    the book as it was (the table is redrawn from the kept book).
+
+    The table is not redrawn after an accepted edit: it already shows it, and a redraw
+    while the user types would drop keystrokes. A new row with blank required cells
+    waits (with a note) until it is complete.
+    """
     scenario = session[SCENARIO]
+    table = session.get(BOOK_TABLE)
+    if not isinstance(table, BookTable) or book_key(table.version) != key:
+        table = BookTable.of(scenario)  # a table drawn before this session's state
+    edits = session.get(key) or {}
+    session[BOOK_SEEN] = (key, _edits_signature(edits))
     try:
-        changed = apply_book_edits(scenario, session.get(key) or {})
+        read = read_book(scenario, edits, table=table)
     except ScenarioError as exc:
         session[ERROR] = f"Contract table: {exc}"
-        session[BOOK_VERSION] = session.get(BOOK_VERSION, 0) + 1
+        redraw_book_table(session)
         return
-    set_scenario(session, changed)
+    session[BOOK_PENDING] = read.pending
+    set_scenario(session, read.scenario, redraw_book=False)
 
 
 def pin_baseline(session: MutableMapping[str, Any]) -> None:

@@ -57,8 +57,9 @@ def step_content(name: str, index: int) -> StepContent:
 
 @st.cache_resource(max_entries=32, show_spinner="Simulating…")
 def simulate_scenario(scenario_json: str) -> SimulationResult:
-    """Simulate once per distinct scenario; the result is read-only."""
-    return simulate(Scenario.model_validate_json(scenario_json))
+    """Simulate once per distinct scenario; the result is read-only and keeps summaries
+    only (a workshop step's preset: well under 1 MB each, so 32 of them stay small)."""
+    return simulate(Scenario.model_validate_json(scenario_json)).summary_only()
 
 
 def result_for(scenario: Scenario) -> SimulationResult:

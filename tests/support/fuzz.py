@@ -48,6 +48,7 @@ from simulator import (
     scenario_to_dict,
     simulate,
 )
+from simulator.budget import estimate
 from simulator.cli import main as cli_main
 from simulator.models import (
     LINE_ID,
@@ -439,6 +440,9 @@ def valid_documents(draw: st.DrawFn, *, max_contracts: int = 12) -> dict[str, An
                 )
             )
     document["meta"] = meta
+    # Within the per-request cost bound as well (simulator/budget.py): the most runs that fit.
+    probe = scenario_from_dict({**document, "simulation": {**simulation, "runs": 1}})
+    simulation["runs"] = max(1, min(simulation["runs"], estimate(probe).max_runs()))
     return document
 
 

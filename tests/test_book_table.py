@@ -1,0 +1,322 @@
+"""The contract table and the uploader never change a value the user did not mean.
+
+Edits are the dicts ``st.data_editor`` sends (text cells, as typed); every one is either
+stored exactly as meant or refused with a message naming ``contracts.N.field``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from simulator import ScenarioError, dump_scenario, load_preset
+from ui import state
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+BOOK = load_preset("team_a_team_b")  # two enterprise contracts: $3M and $2.4M, ending 2013-01
+NEW_ROW = {"name": "", "annual_value": "", "ends": "", "contacts": "", "renewal_term_months": ""}
+
+
+def edits(edited: dict | None = None, added: list | None = None, deleted: list | None = None):
+    return {"edited_rows": edited or {}, "added_rows": added or [], "deleted_rows": deleted or []}
+
+
+def session_on(preset: str = "team_a_team_b") -> dict:
+    session: dict = {}
+    state.start_session(session, {"preset": preset})
+    return session
+
+
+def draw_table(session: dict) -> state.BookTable:
+    """What a script run does: draw the table (Streamlit then holds its empty edit state)."""
+    table = state.current_book_table(session)
+    session.setdefault(state.book_key(table.version), edits())
+    return table
+
+
+def edit_table(session: dict, change: dict) -> None:
+    """What the browser does: the table's state holds the edits, then its callback runs."""
+    key = state.book_key(draw_table(session).version)
+    session[key] = change
+    state.on_book_edit(session, key)
+
+
+# --- Cells: read exactly as typed.
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("3M", 3e6), ("3m", 3e6), ("250k", 250e3), ("1,200,000", 1.2e6), ("$1.2M", 1.2e6)],
+)
+def test_a_typed_annual_value_is_stored_as_meant(typed: str, stored: float) -> None:
+    changed = state.apply_book_edits(BOOK, edits({"1": {"annual_value": typed}}))
+    assert changed.contracts[1].annual_value == stored
+    assert changed.contracts[0] == BOOK.contracts[0]
+
+
+@pytest.mark.parametrize(
+    ("column", "typed", "why"),
+    [
+        ("annual_value", "-100", "negative"),
+        ("annual_value", "2013-1", "inside it"),
+        ("annual_value", "1.2.3", "decimal point"),
+        ("annual_value", "0.5", "greater than or equal to 1"),
+        ("ends", "Jan 2013", "YYYY-MM"),
+        ("ends", "2013-13", "YYYY-MM"),
+        ("ends", "2013-1", "YYYY-MM"),
+        ("ends", "2011-12", "before simulation.start"),
+        ("contacts", "-3", "whole number from 1 to 20"),
+        ("contacts", "2.5", "whole number from 1 to 20"),
+        ("contacts", "0", "greater than or equal to 1"),
+        ("renewal_term_months", "-12", "whole number from 1 to 120"),
+        ("product_line", "nope", "not a product line"),
+    ],
+)
+def test_a_bad_cell_is_refused_naming_the_field_and_the_text(
+    column: str, typed: str, why: str
+) -> None:
+    with pytest.raises(ScenarioError) as refused:
+        state.apply_book_edits(BOOK, edits({"1": {column: typed}}))
+    message = str(refused.value)
+    assert message.startswith(f"contracts.1.{column}: "), message
+    assert typed in message and why in message, message
+
+
+@pytest.mark.parametrize("column", ["name", "product_line", "annual_value", "ends"])
+@pytest.mark.parametrize("blank", [None, "", "   "])
+def test_emptying_a_required_cell_is_refused(column: str, blank: str | None) -> None:
+    with pytest.raises(ScenarioError, match=rf"^contracts\.0\.{column}: is required"):
+        state.apply_book_edits(BOOK, edits({0: {column: blank}}))
+
+
+def test_blank_optional_cells_mean_not_set() -> None:
+    with_contacts = state.apply_book_edits(BOOK, edits({0: {"contacts": "4"}}))
+    assert with_contacts.contracts[0].contacts == 4
+    cleared = state.apply_book_edits(with_contacts, edits({0: {"contacts": ""}}))
+    assert cleared.contracts[0].contacts is None
+
+
+def test_cells_are_trimmed_and_blanks_are_none() -> None:
+    assert state._cell("  3M ") == "3M"
+    assert [state._cell(v) for v in (None, "", "  ", float("nan"))] == [None] * 4
+    assert state._cell(3.0) == 3.0  # numbers stay numbers, checked by their column
+
+
+def test_the_table_shows_text_and_blanks_never_none() -> None:
+    table = state.BookTable.of(BOOK, pending=[dict(NEW_ROW, name="Half typed")])
+    frame = state.book_frame(table)
+    assert frame["annual_value"].tolist() == ["3M", "2.4M", ""]
+    assert frame["contacts"].tolist() == ["1", "1", ""]
+    assert "None" not in frame.to_string() and not frame.isna().any().any()
+
+
+def test_a_shown_value_edited_back_unchanged_keeps_the_book() -> None:
+    table = state.BookTable.of(BOOK)
+    same = {str(i): dict(row) for i, row in enumerate(table.rows)}
+    assert state.apply_book_edits(BOOK, edits(same)) == BOOK
+
+
+# --- Rows added and deleted.
+def test_a_complete_new_row_joins_the_book_and_a_half_filled_one_waits() -> None:
+    half = state.read_book(BOOK, edits(added=[dict(NEW_ROW, name="New big deal")]))
+    assert half.scenario == BOOK
+    [waiting] = half.pending
+    assert waiting.label == 2 and waiting.cells["name"] == "New big deal"
+    assert waiting.note == (
+        "Row 2 ('New big deal') is not in the plan yet: fill in product line, annual value, ends."
+    )
+    done = dict(NEW_ROW, name="New big deal", product_line="enterprise")
+    done.update(annual_value="250k", ends="2014-03")
+    read = state.read_book(BOOK, edits(added=[done]))
+    assert read.pending == ()
+    assert read.scenario.contracts[2].model_dump(exclude_none=True) == {
+        "name": "New big deal",
+        "product_line": "enterprise",
+        "annual_value": 250e3,
+        "ends": "2014-03",
+    }
+
+
+def test_a_bad_cell_in_a_half_filled_row_is_refused_at_once() -> None:
+    with pytest.raises(ScenarioError, match=r"^contracts\.2\.ends: 'Jan 2013'"):
+        state.read_book(BOOK, edits(added=[dict(NEW_ROW, name="x", ends="Jan 2013")]))
+
+
+def test_errors_name_the_row_as_the_table_numbers_it_after_a_deletion() -> None:
+    with pytest.raises(ScenarioError, match=r"^contracts\.1\.ends: .*before simulation\.start"):
+        state.apply_book_edits(BOOK, edits({1: {"ends": "2011-01"}}, deleted=[0]))
+    kept = state.apply_book_edits(BOOK, edits(deleted=[0]))
+    assert kept.contracts == BOOK.contracts[1:]
+
+
+def test_a_forged_flood_of_rows_is_refused_quickly() -> None:
+    row = dict(NEW_ROW, name="c", product_line="enterprise", annual_value="1k", ends="2013-01")
+    with pytest.raises(ScenarioError, match="at most 200 contracts"):
+        state.read_book(BOOK, edits(added=[row] * 1_000_000))
+
+
+# --- The session: a refused edit keeps the book; typing is never interrupted.
+def test_a_refused_edit_keeps_the_book_and_redraws_the_table_from_it() -> None:
+    session = session_on()
+    version = draw_table(session).version
+    edit_table(session, edits({"1": {"annual_value": "3M"}}))
+    assert session[state.SCENARIO].contracts[1].annual_value == 3e6
+    assert draw_table(session).version == version  # not redrawn mid-typing
+    accepted = session[state.SCENARIO]
+    edit_table(session, edits({"1": {"annual_value": "3M"}, "0": {"annual_value": "-100"}}))
+    assert session[state.ERROR] == (
+        "Contract table: contracts.0.annual_value: '-100' is negative; an amount must be above $0"
+    )
+    assert session[state.SCENARIO] == accepted
+    table = draw_table(session)
+    assert table.version > version
+    assert [row["annual_value"] for row in table.rows] == ["3M", "3M"]
+
+
+def test_a_half_filled_row_survives_a_refused_edit_and_a_slider() -> None:
+    session = session_on()
+    state.on_book_add_row(session)
+    table = draw_table(session)
+    assert len(table.rows) == 3 and table.rows[2] == dict(NEW_ROW, product_line="")
+    edit_table(session, edits({"2": {"name": "New big deal"}}))
+    assert state.book_notes(session) == [
+        "Row 2 ('New big deal') is not in the plan yet: fill in product line, annual value, ends."
+    ]
+    assert session[state.ERROR] is None  # waiting is not an error
+    edit_table(session, edits({"2": {"name": "New big deal", "ends": "Jan 2013"}}))
+    assert "contracts.2.ends: 'Jan 2013'" in session[state.ERROR]
+    session[state.end_key(0)] = "2013-04"
+    state.on_control_change(session, "contract:0")
+    table = draw_table(session)
+    assert table.rows[2]["name"] == "New big deal" and table.rows[2]["ends"] == ""
+    assert table.rows[0]["ends"] == "2013-04"
+    edit_table(
+        session,
+        edits({"2": {"product_line": "enterprise", "annual_value": "250k", "ends": "2014-03"}}),
+    )
+    assert session[state.SCENARIO].contracts[2].name == "New big deal"
+    assert state.book_notes(session) == []
+
+
+def test_a_new_preset_drops_half_filled_rows_of_the_old_book() -> None:
+    session = session_on()
+    state.on_book_add_row(session)
+    edit_table(session, edits({"2": {"name": "Old plan's deal"}}))
+    state.load_preset_into(session, "balanced")
+    assert state.book_notes(session) == []
+    assert len(draw_table(session).rows) == len(session[state.SCENARIO].contracts)
+
+
+# --- Uploads.
+@pytest.mark.parametrize(
+    ("data", "what"),
+    [
+        (b"", "it is empty"),
+        (b"  \n# nothing\n", "only [meta]"),
+        (b'[meta]\ntitle = "x"\n', "[meta]"),
+    ],
+)
+def test_an_upload_with_no_plan_is_refused(data: bytes, what: str) -> None:
+    session = session_on()
+    before = session[state.SCENARIO]
+    assert not state.load_upload(session, name="empty.toml", data=data)
+    assert session[state.ERROR].startswith("empty.toml: the file has no plan in it")
+    assert what in session[state.ERROR]
+    assert session[state.SCENARIO] == before
+
+
+class Uploaded:
+    def __init__(self, name: str, data: bytes) -> None:
+        self.name, self._data = name, data
+
+    def getvalue(self) -> bytes:
+        return self._data
+
+
+def test_a_refused_upload_is_taken_out_of_the_uploader() -> None:
+    session = session_on()
+    assert state.upload_key(0) == state.W_UPLOAD
+    session[state.W_UPLOAD] = Uploaded("bad.toml", b"[team]\nreps = -3\n")
+    state.on_upload(session)
+    assert "team.reps" in session[state.ERROR]
+    assert session[state.UPLOAD_VERSION] == 1  # the next draw is a fresh, empty uploader
+    good = dump_scenario(load_preset("balanced")).encode()
+    session[state.upload_key(1)] = Uploaded("good.toml", good)
+    state.on_upload(session)
+    assert session[state.ERROR] is None and session[state.UPLOAD_VERSION] == 1
+
+
+def test_the_upload_limit_is_the_loaders() -> None:
+    assert state.upload_limit() == "256 KiB"
+
+
+# --- The app.
+def open_app() -> AppTest:
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["runs"] = "300"
+    return at.run()
+
+
+def table_key(at: AppTest) -> str:
+    return state.book_key(at.session_state[state.BOOK_TABLE].version)
+
+
+def test_app_table_edits_are_stored_as_meant_or_refused_by_name() -> None:
+    at = open_app()
+    assert not at.exception
+    [editor] = at.data_editor
+    assert editor.value["annual_value"].tolist() == ["3M", "2.4M"]
+    at.session_state[table_key(at)] = edits({"1": {"annual_value": "3M"}})
+    at.run()
+    assert not at.exception and not at.error
+    assert at.session_state[state.SCENARIO].contracts[1].annual_value == 3e6
+    assert any("2 contracts, $6M a year" in c.value.replace("\\", "") for c in at.caption)
+    accepted = at.session_state[state.SCENARIO].contracts
+
+    for column, typed in (
+        ("annual_value", "-100"),
+        ("annual_value", "2013-1"),
+        ("ends", "Jan 2013"),
+        ("ends", "2013-13"),
+        ("name", ""),
+    ):
+        at.session_state[table_key(at)] = edits({"0": {column: typed}})
+        at.run()
+        assert not at.exception
+        shown = [e.value for e in at.error]
+        assert shown and all(f"contracts.0.{column}" in text for text in shown), shown
+        if typed:
+            assert all(repr(typed) in text for text in shown), shown
+        assert at.session_state[state.SCENARIO].contracts == accepted
+        assert at.data_editor[0].value["annual_value"].tolist() == ["3M", "3M"]
+
+
+def test_app_add_a_contract_waits_for_the_row_then_adds_it() -> None:
+    at = open_app()
+    [add] = [b for b in at.button if b.label == "Add a contract"]
+    add.click().run()
+    assert at.data_editor[0].value["name"].tolist()[-1] == ""
+    at.session_state[table_key(at)] = edits({"2": {"name": "New big deal"}})
+    at.run()
+    assert not at.error
+    assert any("Row 2 ('New big deal') is not in the plan yet" in i.value for i in at.info)
+    done = {"name": "New big deal", "product_line": "enterprise", "annual_value": "250k"}
+    at.session_state[table_key(at)] = edits({"2": done | {"ends": "2014-03"}})
+    at.run()
+    assert not at.error and not at.info
+    assert [c.name for c in at.session_state[state.SCENARIO].contracts][-1] == "New big deal"
+
+
+def test_app_uploader_states_the_real_limit_and_forgets_a_refused_file() -> None:
+    at = open_app()
+    [uploader] = at.get("file_uploader")
+    assert "256 KiB" in uploader.proto.label and "256 KiB" in uploader.proto.help
+    before = at.session_state[state.SCENARIO]
+    at.file_uploader(key=state.W_UPLOAD).upload("empty.toml", b"", "application/toml").run()
+    assert not at.exception
+    assert any("the file has no plan in it" in e.value for e in at.error)
+    assert at.session_state[state.SCENARIO] == before
+    [fresh] = at.get("file_uploader")
+    assert fresh.proto.id != uploader.proto.id  # a new, empty uploader
