@@ -19,9 +19,10 @@ from streamlit.delta_generator import DeltaGenerator
 from simulator import Scenario, ScenarioError, SimulationResult, dump_scenario, simulate
 from simulator.budget import SimulationCancelled
 from simulator.models import Contract, Effort, Relationships, Simulation
-from ui import book, charts, controls, links, nav, presets, session, verdict
+from ui import admission, book, charts, controls, links, nav, presets, session, verdict
 from ui.diagnosis import render_diagnosis
 from ui.format import money
+from ui.sessions import session_gone
 from ui.text import hidden_label, markdown_text
 
 st.set_page_config(
@@ -40,19 +41,6 @@ RESULT_ENTRIES = 12
 Each is at most ``budget.summary_bytes`` of a scenario at the per-request bound
 (about 40 MB at 20,000 runs x 120 months), so this cache holds at most about 0.5 GB;
 SECURITY.md, "Memory and time per request and per session", gives the sum."""
-
-
-def session_gone() -> Callable[[], bool]:
-    """A check that turns True once the browser session that asked for a run has gone
-    (closed tab, lost connection), so its simulation stops instead of running on."""
-    from streamlit import runtime
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    if ctx is None or not runtime.exists():
-        return lambda: False
-    session_id, instance = ctx.session_id, runtime.get_instance()
-    return lambda: not instance.is_active_session(session_id)
 
 
 @st.cache_data(max_entries=RESULT_ENTRIES, show_spinner=False)
@@ -621,11 +609,17 @@ def main() -> None:
     session.start_session(ss, st.query_params.to_dict())
     scenario: Scenario = ss[session.SCENARIO]
     # The main column first, so the verdict and charts reach the browser sooner; the
-    # callbacks have already applied the move, so nothing here reads the sidebar.
+    # callbacks have already applied the move, so nothing here reads the sidebar. Both
+    # compute only while holding a slot (ui/admission.py), so the server keeps
+    # answering newcomers however many sessions compute at once.
     try:
-        page(scenario)
-    finally:
-        sidebar(scenario)
+        with admission.compute_slot(gone=session_gone()):
+            try:
+                page(scenario)
+            finally:
+                sidebar(scenario)
+    except admission.SessionGone:
+        st.stop()
     try:
         params = links.scenario_to_params(scenario, preset=ss.get(session.PRESET))
     except ScenarioError:  # too big for a link: the file is the way to share it

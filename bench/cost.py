@@ -24,6 +24,7 @@ import tracemalloc
 from collections.abc import Iterator
 
 from simulator import Scenario, budget, scenario_from_dict, simulate
+from simulator.models import MAX_RUNS
 
 MEMORY_CASES: list[dict[str, int]] = [
     dict(runs=20_000, months=120),
@@ -118,7 +119,7 @@ def time_table() -> list[str]:
         "|---|---:|---:|---:|",
     ]
     for case in TIME_SHAPES:
-        most = budget.estimate(shape(runs=1, **case)).max_runs()
+        most = min(MAX_RUNS, budget.estimate(shape(runs=1, **case)).max_runs())
         scenario = shape(runs=most, **case)
         expected = budget.estimate(scenario).seconds
         gc.collect()

@@ -10,11 +10,12 @@ from __future__ import annotations
 import streamlit as st
 
 from simulator.workshop import HOLDS, StepContent, compare_fix, list_workshops
-from ui import charts
+from ui import admission, charts
 from ui import workshop as ws
 from ui.diagnosis import before_after_metrics
 from ui.diagnosis_charts import prediction_chart
 from ui.nav import page_menu
+from ui.sessions import session_gone
 from ui.text import markdown_text
 
 st.set_page_config(
@@ -246,4 +247,8 @@ def main() -> None:
     session_picker()
 
 
-main()
+try:  # compute only while holding a slot (ui/admission.py), like the main page
+    with admission.compute_slot(gone=session_gone()):
+        main()
+except admission.SessionGone:
+    st.stop()
