@@ -47,11 +47,6 @@ def _with(scenario: Scenario, **sections: Any) -> Scenario:
     return scenario.model_copy(update=sections)
 
 
-def contacts_of(scenario: Scenario, index: int) -> int:
-    """Buyer contacts of the scenario's ``index``-th contract (see Scenario.contacts_of)."""
-    return scenario.contacts_of(scenario.contracts[index])
-
-
 # --- The balanced organisation ----------------------------------------------------------
 
 

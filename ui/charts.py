@@ -574,10 +574,9 @@ def _contact_group(contacts: int) -> str:
 
 
 def _contract_frame(scenario: Scenario) -> pd.DataFrame:
-    default_contacts = scenario.relationships.contacts_per_account
     rows = []
     for i, contract in enumerate(scenario.contracts):
-        contacts = contract.contacts if contract.contacts is not None else default_contacts
+        contacts = scenario.contacts_of(contract)
         rows.append(
             {
                 "index": i,
