@@ -20,6 +20,7 @@ import pandas as pd
 from simulator.engine import SOURCES
 from simulator.metrics import VERDICTS
 from simulator.models import STAGES, Effort, Scenario, month_index, month_label
+from simulator.money import CURRENCY
 from simulator.results import SOURCE_LABELS, SimulationResult
 
 from .format import money, month_name, month_start, percent, percent_change
@@ -160,12 +161,14 @@ def status_colour(status: str) -> str:
 
 
 # --- Axes.
+_CUR = f"'{CURRENCY}'"
 MONEY_LABEL_EXPR = (
-    "abs(datum.value) >= 1e9 ? '$' + format(datum.value / 1e9, '.3~r') + 'B'"
-    " : abs(datum.value) >= 1e6 ? '$' + format(datum.value / 1e6, '.3~r') + 'M'"
-    " : abs(datum.value) >= 1e3 ? '$' + format(datum.value / 1e3, '.3~r') + 'k'"
-    " : '$' + format(datum.value, '.3~r')"
+    f"abs(datum.value) >= 1e9 ? {_CUR} + format(datum.value / 1e9, '.3~r') + 'B'"
+    f" : abs(datum.value) >= 1e6 ? {_CUR} + format(datum.value / 1e6, '.3~r') + 'M'"
+    f" : abs(datum.value) >= 1e3 ? {_CUR} + format(datum.value / 1e3, '.3~r') + 'k'"
+    f" : {_CUR} + format(datum.value, '.3~r')"
 )
+"""Axis labels as :func:`simulator.money.money_text` writes amounts (Vega's own format)."""
 # Two-line labels: the quarter on every tick, the year under each Q1 (and under the first tick).
 QUARTER_LABEL_EXPR = (
     "['Q' + quarter(datum.value),"
