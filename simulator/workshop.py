@@ -22,8 +22,8 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from .cli import format_money
 from .models import MAX_TEXT, Scenario, _Frozen
+from .money import money_text
 from .results import SimulationResult, full_quarters, simulate
 from .scenario_io import (
     MAX_FILE_BYTES,
@@ -257,10 +257,6 @@ def simulated_break(result: SimulationResult) -> str:
     return max(busts, key=lambda k: busts[k])
 
 
-def _money(value: float) -> str:
-    return "$" + format_money(value)
-
-
 def check_quarter(result: SimulationResult, prediction: str | None) -> PredictionCheck:
     """Score 'in which quarter does it break?' against the runs' first busts."""
     shares = first_break_shares(result)
@@ -302,14 +298,14 @@ def check_level(
     if quarter not in table.index:
         raise ScenarioError(f"level_quarter: {quarter!r} is not a quarter of this scenario")
     row = table.loc[quarter]
-    band = f"{_money(row.p10)} to {_money(row.p90)}"
-    said = f"revenue in {quarter} is {_money(row.p50)} in the median run (8 in 10 runs: {band})"
-    simulated = _money(row.p50)
+    band = f"{money_text(row.p10)} to {money_text(row.p90)}"
+    said = f"revenue in {quarter} is {money_text(row.p50)} in the median run (8 in 10 runs: {band})"
+    simulated = money_text(row.p50)
     if prediction is None:
         return PredictionCheck(
             "level", "", simulated, "none", f"No prediction. The simulation: {said}."
         )
-    shown = f"{_money(prediction)} in {quarter}"
+    shown = f"{money_text(prediction)} in {quarter}"
     if row.p10 <= prediction <= row.p90:
         inside = abs(prediction - row.p50) <= 0.1 * max(row.p50, 1.0)
         verdict, lead = ("right", "Right") if inside else ("close", "Inside the band")
@@ -321,7 +317,7 @@ def check_level(
         prediction=shown,
         simulated=simulated,
         verdict=verdict,
-        sentence=f"{lead}: the room said {_money(prediction)}; the simulation says {said}.",
+        sentence=f"{lead}: the room said {money_text(prediction)}; the simulation says {said}.",
     )
 
 
@@ -346,7 +342,7 @@ class FixComparison:
         return (
             f"Whiplash in {p[0]:.0%} → {p[1]:.0%} of runs (severe: {s[0]:.0%} → {s[1]:.0%}); "
             f"max drawdown {d[0]:.0%} → {d[1]:.0%}; median revenue over the horizon "
-            f"{_money(r[0])} → {_money(r[1])}."
+            f"{money_text(r[0])} → {money_text(r[1])}."
         )
 
 
@@ -365,7 +361,7 @@ def fix_effect(before: SimulationResult, after: SimulationResult) -> str:
     return compare_fix(before, after).sentence
 
 
-# --- The trainer's answer sheet: ``python -m simulator.workshop [NAME]`` -------------
+# --- The trainer's answer sheet (``whiplash workshop [NAME]``) ----------------------
 
 
 def answer_sheet(workshop: Workshop) -> list[str]:
@@ -389,18 +385,9 @@ def answer_sheet(workshop: Workshop) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
+if __name__ == "__main__":  # ``python -m simulator.workshop [NAME]``: the CLI prints it
     import sys
 
-    args = sys.argv[1:] if argv is None else argv
-    try:
-        workshop = load_workshop(args[0] if args else DEFAULT_WORKSHOP)
-    except ScenarioError as exc:
-        print(f"workshop: error: {exc}", file=sys.stderr)
-        return 2
-    print("\n".join(answer_sheet(workshop)).rstrip())
-    return 0
+    from .cli import main
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main(["workshop", *sys.argv[1:]]))
