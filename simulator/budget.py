@@ -216,13 +216,12 @@ def estimate(scenario: Scenario, runs: int | None = None) -> Cost:
 
 
 def summary_bytes(scenario: Scenario, runs: int | None = None) -> int:
-    """Upper bound on a result kept with :meth:`SimulationResult.summary_only`: per-run
-    monthly and quarterly revenue and metrics, plus the percentile tables."""
+    """Upper bound on a :class:`simulator.results.ResultSummary` (what the app caches):
+    each run's first bust, plus the percentile tables (a row per period and series)."""
     s = _shape(scenario, runs)
     quarters = s.months // 3 + 1
-    per_run = 8 * (s.months + 2 * quarters + 12)
     rows = (s.months + quarters) * (9 + s.lines)
-    return math.ceil(per_run * s.runs + 200 * rows + 100_000)
+    return math.ceil(8 * s.runs + 200 * rows + 100_000)
 
 
 def format_bytes(n: float) -> str:

@@ -32,7 +32,7 @@ from .diagnose import (
 )
 from .models import STAGES, Scenario, month_label
 from .money import money_text
-from .results import SimulationResult, simulate
+from .results import ResultSummary, SimulationResult, simulate
 from .scenario_io import ScenarioError, apply_overrides
 
 LEVERS = ("effort", "focus", "contacts", "renewal_dates")
@@ -155,8 +155,8 @@ class Suggestion:
     changes: tuple[Change, ...]
     before: Outcome
     after: Outcome
-    before_result: SimulationResult = field(repr=False)
-    after_result: SimulationResult = field(repr=False)
+    before_result: ResultSummary = field(repr=False)
+    after_result: ResultSummary = field(repr=False)
     limits: Limits
     runs: int
     seed: int

@@ -19,12 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .models import MAX_TEXT, Scenario, _Frozen
 from .money import money_text
-from .results import SimulationResult, full_quarters, simulate
+from .results import ResultSummary, full_quarters, simulate
 from .scenario_io import (
     MAX_FILE_BYTES,
     PRESET_DIR,
@@ -235,11 +234,11 @@ class PredictionCheck:
     """Share of runs that first break in the predicted quarter (quarter predictions)."""
 
 
-def first_break_shares(result: SimulationResult) -> dict[str, float]:
+def first_break_shares(result: ResultSummary) -> dict[str, float]:
     """Share of runs whose revenue first falls by the bust threshold in each quarter,
     plus the share where it never does (under HOLDS)."""
     labels = result.quarter_labels
-    first = result.metrics.bust_quarter  # index into QoQ changes: quarter index + 1
+    first = result.first_bust  # index into QoQ changes: quarter index + 1
     counts = Counter(first.tolist())
     runs = len(first)
     shares = {HOLDS: counts.get(-1, 0) / runs}
@@ -248,7 +247,7 @@ def first_break_shares(result: SimulationResult) -> dict[str, float]:
     return shares
 
 
-def simulated_break(result: SimulationResult) -> str:
+def simulated_break(result: ResultSummary) -> str:
     """Where revenue breaks: the most common first-bust quarter when most runs bust."""
     shares = first_break_shares(result)
     if shares[HOLDS] >= 0.5:
@@ -257,7 +256,7 @@ def simulated_break(result: SimulationResult) -> str:
     return max(busts, key=lambda k: busts[k])
 
 
-def check_quarter(result: SimulationResult, prediction: str | None) -> PredictionCheck:
+def check_quarter(result: ResultSummary, prediction: str | None) -> PredictionCheck:
     """Score 'in which quarter does it break?' against the runs' first busts."""
     shares = first_break_shares(result)
     answer = simulated_break(result)
@@ -290,9 +289,7 @@ def check_quarter(result: SimulationResult, prediction: str | None) -> Predictio
     )
 
 
-def check_level(
-    result: SimulationResult, prediction: float | None, quarter: str
-) -> PredictionCheck:
+def check_level(result: ResultSummary, prediction: float | None, quarter: str) -> PredictionCheck:
     """Score a predicted quarterly revenue against the runs' p10-p90 band in ``quarter``."""
     table = result.quarter_table.set_index("quarter")
     if quarter not in table.index:
@@ -346,17 +343,17 @@ class FixComparison:
         )
 
 
-def compare_fix(before: SimulationResult, after: SimulationResult) -> FixComparison:
+def compare_fix(before: ResultSummary, after: ResultSummary) -> FixComparison:
     b, a = before.report, after.report
     return FixComparison(
         probability=(b.probability, a.probability),
         severe_probability=(b.severe_probability, a.severe_probability),
         max_drawdown=(b.max_drawdown, a.max_drawdown),
-        revenue=(float(np.median(before.total_revenue)), float(np.median(after.total_revenue))),
+        revenue=(before.median_revenue, after.median_revenue),
     )
 
 
-def fix_effect(before: SimulationResult, after: SimulationResult) -> str:
+def fix_effect(before: ResultSummary, after: ResultSummary) -> str:
     """One line on what the fix changed: whiplash runs, drawdown and median revenue."""
     return compare_fix(before, after).sentence
 
@@ -369,7 +366,7 @@ def answer_sheet(workshop: Workshop) -> list[str]:
     lines = [workshop.title, ""]
     for i in range(len(workshop.steps)):
         content = resolve(workshop, i)
-        result = simulate(content.scenario)
+        result = simulate(content.scenario).summary_only()
         lines.append(f"{i + 1}. {content.title} ({content.step.preset})")
         lines.append(f"   Q: {content.question}")
         if content.prediction == "level":
@@ -378,9 +375,8 @@ def answer_sheet(workshop: Workshop) -> list[str]:
             answer = check_quarter(result, None).sentence
         lines.append(f"   A: {answer.removeprefix('No prediction. The simulation: ')}")
         if content.fixed is not None:
-            lines.append(
-                f"   Fix ({content.step.fix_title}): {fix_effect(result, simulate(content.fixed))}"
-            )
+            fixed = simulate(content.fixed).summary_only()
+            lines.append(f"   Fix ({content.step.fix_title}): {fix_effect(result, fixed)}")
         lines.append("")
     return lines
 
