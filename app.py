@@ -16,12 +16,13 @@ import altair as alt
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from simulator import ResultSummary, Scenario, ScenarioError, dump_scenario, simulate
+from simulator import ResultSummary, Scenario, ScenarioError, dump_scenario
 from simulator.budget import SimulationCancelled
 from simulator.models import Contract, Effort, Relationships, Simulation
 from ui import charts, nav, state, verdict
 from ui.diagnosis import render_diagnosis
 from ui.format import money
+from ui.runtime import simulate_summary
 from ui.text import hidden_label, markdown_text
 
 st.set_page_config(
@@ -65,7 +66,7 @@ def simulate_cached(
     a cancelled run raises, so nothing is cached for it.
     """
     scenario = Scenario.model_validate_json(scenario_json)
-    return simulate(scenario, should_stop=_should_stop).summary_only()
+    return simulate_summary(scenario, should_stop=_should_stop)
 
 
 @st.cache_data(max_entries=12, show_spinner=False)

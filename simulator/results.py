@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .budget import SIMULATION_BUDGET, SimulationCancelled, check, estimate
+from .budget import SimulationCancelled, check
 from .engine import SOURCES, EngineOutput, run_engine
 from .metrics import VERDICTS, RunMetrics, WhiplashReport, assess
 from .models import MAX_CELLS, MAX_RUNS, Scenario, month_label
@@ -282,9 +282,9 @@ def simulate(
     ``runs`` and ``seed`` default to the scenario's ``[simulation]`` values; ``seed``
     may also be a ``numpy.random.Generator`` (no global random state is used). A
     ``runs`` override above the per-request bound (:mod:`simulator.budget`) is refused
-    with the same message as the scenario's own. ``should_stop`` is asked while the
-    run waits for memory and every month of it; True ends it with
-    :class:`SimulationCancelled`.
+    with the same message as the scenario's own. ``should_stop`` is asked every month;
+    True ends the run with :class:`SimulationCancelled`. How many simulations may run
+    at once is the caller's business (the app's is ``ui/runtime.py``).
     """
     n_runs = scenario.simulation.runs if runs is None else int(runs)
     if not 1 <= n_runs <= MAX_RUNS:
@@ -296,9 +296,7 @@ def simulate(
         )
     check(scenario, n_runs)  # the scenario's own runs passed it on load; an override may not
     rng = make_generator(seed, scenario.simulation.seed)
-    need = estimate(scenario, n_runs).bytes
-    with SIMULATION_BUDGET.hold(need, should_stop=should_stop):  # shared memory (budget.py)
-        output = run_engine(scenario, runs=n_runs, rng=rng, should_stop=should_stop)
+    output = run_engine(scenario, runs=n_runs, rng=rng, should_stop=should_stop)
     start = scenario.start_index
     months = scenario.simulation.months
     month_labels = [month_label(start + t) for t in range(months)]

@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from simulator import ResultSummary, Scenario, simulate
+from simulator import ResultSummary, Scenario
 from simulator.workshop import (
     DEFAULT_WORKSHOP,
     PredictionCheck,
@@ -28,6 +28,7 @@ from simulator.workshop import (
     resolve,
 )
 
+from .runtime import simulate_summary
 from .text import markdown_text
 
 NAME = "ws_name"
@@ -59,7 +60,7 @@ def step_content(name: str, index: int) -> StepContent:
 def simulate_scenario(scenario_json: str) -> ResultSummary:
     """Simulate once per distinct scenario; the result is read-only and keeps summaries
     only (a workshop step's preset: well under 1 MB each, so 32 of them stay small)."""
-    return simulate(Scenario.model_validate_json(scenario_json)).summary_only()
+    return simulate_summary(Scenario.model_validate_json(scenario_json))
 
 
 def result_for(scenario: Scenario) -> ResultSummary:
