@@ -52,8 +52,9 @@ bench: $(STAMP_TEST)  ## time the engine and the app; figures go to docs/benchma
 fuzz: $(STAMP_TEST)  ## at least 10,000 generated scenarios against loader, CLI and engine
 	$(BIN)/python -m bench.fuzz
 
-load: $(STAMP_TEST) browser  ## 30 concurrent sessions against the real server
+load: $(STAMP_TEST) browser  ## 30 concurrent sessions on the real server, then 30 among attackers
 	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.hostile
 
 screenshot: $(STAMP_TEST) browser  ## refresh docs/screenshot.png from the real app in Chromium
 	UPDATE_SCREENSHOT=1 $(BIN)/python -m pytest -q tests/e2e/test_browser.py -k screenshot

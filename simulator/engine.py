@@ -1,25 +1,36 @@
 """The Monte Carlo engine: a scenario in, revenue paths for every run out.
 
-State is held in arrays over all runs and advanced one month at a time; there is no
-Python loop over runs, deals or contracts. Only what needs the month-to-month
-feedback (pipeline, closing capacity, care, renewals, expansion) is computed in the
-monthly loop; revenue by source and the forward coverage are derived afterwards in
-whole-array operations from the stored histories, a cache-sized block of runs at a
-time. Randomness comes only from the ``numpy.random.Generator`` passed in, so the
-same seed gives the same result bit for bit. ``docs/model.md`` states every equation
-in plain words.
+The engine follows docs/model.md, "One month, step by step": each step is one function
+below, under the step's name and in the document's order, with a comment naming the
+section of docs/model.md that states its equations:
 
-Speed notes (``python -m bench.engine``; figures in ``docs/benchmarks.md``): per-line
-state is stored lines x runs and the pipeline cells x runs, so that numpy works along
-long contiguous rows; random draws are given the (runs, lines) view, which fixes the
-order of the draws. Whole-number counts are summed in whatever order is fastest (the
-sums are exact); sums of money keep one fixed order of additions, because that order
-decides the rounding and results must not move when the code is rearranged.
+1. ``_age_pipeline``        5. ``_pooled_renewals``
+2. ``_arrivals``            6. ``_explicit_renewals``
+3. ``_decisions``           7. ``_expansion``
+4. ``_care``                8. ``_revenue_of_the_month`` (add-ons, one-off sales)
+
+and after the last month, from the stored histories, ``_revenue`` (step 8 for the
+contracts in force) and ``_forward_coverage`` (step 9).
+
+The steps act on a ``_State``, the stocks of "Stocks and flows" for every run at once,
+with the constants of a ``_Plan``; what the months leave behind is a ``_History``. There
+is no Python loop over runs, deals or contracts. Randomness comes only from the
+``numpy.random.Generator`` passed in, so the same seed gives the same result bit for bit.
+
+Arrays: per-line stocks are stored lines x runs and the pipeline cells x runs, so that
+numpy works along long contiguous rows; random draws are given the (runs, lines) view,
+which fixes the order of the draws. Whole-number counts are summed in whatever order
+is fastest (the sums are exact); sums of money keep one fixed order of additions,
+because that order decides the rounding and results must not move when the code is
+rearranged. Each speed trick lives in one helper whose docstring states its plain
+meaning: ``_PipelineWindow`` (ageing by sliding a window), ``_decide_oldest_first``
+(decisions as two matrix products), ``_product_on_one_thread``, ``_blocks_of_runs``
+and ``_sum_lines``. Figures: ``python -m bench.engine``, ``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +41,7 @@ from .models import Relationships, Scenario
 SOURCES = ("existing", "new", "renewal", "expansion", "one_off")
 """Revenue sources: the starting book, first-term new contracts, renewed contracts,
 expansion (up-sell and cross-sell) and one-off (transactional) sales."""
+EXISTING, NEW, RENEWAL, EXPANSION, ONE_OFF = range(len(SOURCES))
 
 COVERAGE_CAP = 10.0
 """Forward coverage is reported up to this ratio (a plan 10x covered is simply 'covered')."""
@@ -62,12 +74,29 @@ def relationship_factor(scenario: Scenario, contacts, years):
     return (1.0 - orphan) + orphan * scenario.engagement.orphan_renewal_factor
 
 
-def _sum_lines(x: np.ndarray) -> np.ndarray:
-    """Sum of a (lines, runs) array over lines, as numpy sums each run's (lines,) row.
+def _stage_coverage(effort: float, need: np.ndarray) -> np.ndarray:
+    """Share of a stage's need its effort covers, 0..1; nothing to do counts as covered."""
+    if effort <= 0:
+        return (need <= 0).astype(float)
+    return np.minimum(1.0, effort / np.maximum(need, _TINY))
 
-    Numpy adds fewer than eight numbers in order, which adding whole rows reproduces;
-    eight are summed pairwise, so then numpy's own sum is used (the order of additions
-    decides the rounding of fractions).
+
+StopCheck = Callable[[], bool] | None
+"""Asked once a month (and once per block of runs after the loop): True cancels the run."""
+
+
+def _stop_if_asked(should_stop: StopCheck) -> None:
+    if should_stop is not None and should_stop():
+        raise SimulationCancelled("the simulation was cancelled: its caller went away")
+
+
+# --- Speed helpers: each computes something plain, stated first in its docstring.
+def _sum_lines(x: np.ndarray) -> np.ndarray:
+    """Sum of a (lines, runs) array over lines, per run.
+
+    Computed as numpy sums each run's (lines,) row: numpy adds fewer than eight numbers
+    in order, which adding whole rows reproduces; eight are summed pairwise, so then
+    numpy's own sum is used (the order of additions decides the rounding of fractions).
     """
     if len(x) < 8:
         return np.add.reduce(x, axis=0)
@@ -79,62 +108,125 @@ _ONE_THREAD = 1 << 19
 multiply-adds; on a busy machine the threads then wait for each other."""
 
 
-def _product(a: np.ndarray, b: np.ndarray, *, out: np.ndarray) -> np.ndarray:
-    """``a @ b`` into ``out``, a block of runs (columns) at a time so that each product
-    stays on one thread. For whole numbers only: the blocks do not change the sums."""
+def _product_on_one_thread(a: np.ndarray, b: np.ndarray, *, out: np.ndarray) -> np.ndarray:
+    """``a @ b`` into ``out``.
+
+    Computed a block of runs (columns) at a time so that each product stays on one
+    thread. For whole numbers only: the blocks do not change the sums.
+    """
     cols = max(1, _ONE_THREAD // (a.shape[0] * a.shape[1]))
     for first in range(0, b.shape[1], cols):  # blocks of runs, usually one
         np.matmul(a, b[:, first : first + cols], out=out[:, first : first + cols])
     return out
 
 
-def _stage_coverage(effort: float, need: np.ndarray) -> np.ndarray:
-    """Share of a stage's need its effort covers, 0..1; nothing to do counts as covered."""
-    if effort <= 0:
-        return (need <= 0).astype(float)
-    return np.minimum(1.0, effort / np.maximum(need, _TINY))
+_BLOCK = 1 << 17
+"""Elements per run block in the steps after the loop: small enough to stay in cache."""
 
 
-def _int_spread(total: float, months: int) -> np.ndarray:
-    """Spread ``total`` contracts evenly over ``months`` as whole numbers."""
-    if months <= 0:
-        return np.zeros(0, dtype=np.int64)
-    edges = np.floor(np.arange(months + 1) * (total / months) + 1e-9)
-    return np.diff(edges).astype(np.int64)
+def _blocks_of_runs(runs: int, *, elements_per_run: int) -> Iterator[slice]:
+    """All runs, as consecutive slices.
+
+    Runs are independent after the monthly loop, so the whole-array steps work through
+    them a block at a time: each block's temporaries stay in cache instead of streaming
+    through memory. The results do not depend on the block size.
+    """
+    block = max(1, _BLOCK // elements_per_run)
+    for first in range(0, runs, block):
+        yield slice(first, min(first + block, runs))
 
 
+# --- The plan: what is the same in every run and month.
 @dataclass(frozen=True)
 class _Lines:
     """Per-product-line parameters as arrays (one entry per line)."""
 
-    focus: np.ndarray
-    deal: np.ndarray
-    cycle: np.ndarray
-    win: np.ndarray
-    term: np.ndarray
-    renew: np.ndarray
-    leads: np.ndarray
-    close_cost: np.ndarray
-    recurring: np.ndarray
+    focus: np.ndarray  # focus share of new-business effort
+    prior_focus: np.ndarray  # focus share before the start (warm start)
+    deal_size: np.ndarray
+    cycle: np.ndarray  # sales_cycle_months
+    win_rate: np.ndarray
+    term: np.ndarray  # term_months; 0 on a one-off line
+    renewal_rate: np.ndarray
+    leads: np.ndarray  # leads_per_rep_month
+    close_effort: np.ndarray  # close_effort_per_deal
+    recurring: np.ndarray  # bool: term_months > 0
     monthly_value: np.ndarray  # recurring value per month of one contract (0 for one-off)
 
 
 def _lines(scenario: Scenario) -> _Lines:
     lines = list(scenario.product_lines.values())
-    term = np.array([ln.term_months for ln in lines])
-    deal = np.array([ln.deal_size for ln in lines], dtype=float)
+    term = np.array([line.term_months for line in lines])
+    deal_size = np.array([line.deal_size for line in lines], dtype=float)
     recurring = term > 0
     return _Lines(
         focus=np.array(list(scenario.focus_shares.values())),
-        deal=deal,
-        cycle=np.array([ln.sales_cycle_months for ln in lines]),
-        win=np.array([ln.win_rate for ln in lines]),
+        prior_focus=np.array(list(scenario.prior_focus_shares.values())),
+        deal_size=deal_size,
+        cycle=np.array([line.sales_cycle_months for line in lines]),
+        win_rate=np.array([line.win_rate for line in lines]),
         term=term,
-        renew=np.array([ln.renewal_rate for ln in lines]),
-        leads=np.array([ln.leads_per_rep_month for ln in lines]),
-        close_cost=np.array([ln.close_effort_per_deal for ln in lines]),
+        renewal_rate=np.array([line.renewal_rate for line in lines]),
+        leads=np.array([line.leads_per_rep_month for line in lines]),
+        close_effort=np.array([line.close_effort_per_deal for line in lines]),
         recurring=recurring,
-        monthly_value=np.where(recurring, deal / 12.0, 0.0),
+        monthly_value=np.where(recurring, deal_size / 12.0, 0.0),
+    )
+
+
+@dataclass(frozen=True)
+class _Contracts:
+    """The explicit ``[[contracts]]``, in file order (docs/model.md, section 3)."""
+
+    line: np.ndarray  # (contracts,) index of the product line
+    annual_value: np.ndarray
+    term: np.ndarray  # renewal term in months
+    first_due: np.ndarray  # month of the first renewal (``ends``)
+    base_chance: np.ndarray  # renewal chance before care: renewal_rate x relationships
+    on_line: np.ndarray  # (contracts, lines) 1 where the contract is on the line
+    due: dict[int, list[int]]  # month -> contracts due for renewal (fixed dates)
+
+    @property
+    def count(self) -> int:
+        return len(self.line)
+
+
+def _contracts(scenario: Scenario, lines: _Lines) -> _Contracts:
+    months = scenario.simulation.months
+    contracts = scenario.contracts
+    line_index = {key: i for i, key in enumerate(scenario.product_lines)}
+    line = np.array([line_index[c.product_line] for c in contracts], dtype=np.int64)
+    term = np.array(
+        [
+            c.renewal_term_months or (int(lines.term[line_index[c.product_line]]) or 12)
+            for c in contracts
+        ],
+        dtype=np.int64,
+    )
+    first_due = np.array([scenario.contract_end_offset(c) for c in contracts], dtype=np.int64)
+    contacts = np.array(
+        [c.contacts or scenario.relationships.contacts_per_account for c in contracts],
+        dtype=float,
+    )
+    base_chance = (
+        lines.renewal_rate[line] * relationship_factor(scenario, contacts, term / 12.0)
+        if contracts
+        else np.zeros(0)
+    )
+    on_line = np.zeros((len(contracts), len(lines.cycle)))
+    on_line[np.arange(len(contracts)), line] = 1.0
+    due: dict[int, list[int]] = {}
+    for c in range(len(contracts)):  # a loop over the file's contracts, once
+        for month in range(int(first_due[c]), months, int(term[c])):
+            due.setdefault(month, []).append(c)
+    return _Contracts(
+        line=line,
+        annual_value=np.array([c.annual_value for c in contracts], dtype=float),
+        term=term,
+        first_due=first_due,
+        base_chance=base_chance,
+        on_line=on_line,
+        due=due,
     )
 
 
@@ -143,14 +235,8 @@ class _Pipeline:
     """Layout of the pipeline: one flat axis of (line, age) cells, oldest first per line.
 
     Line ``l`` owns ``expiry[l]`` cells; a deal at age ``cycle`` is mature and one that
-    reaches its expiry age is lost to "no decision". The state is stored cells x runs,
-    as rows ``[cells | closing budget per line | 1]`` of a float32 window that slides
-    down a taller buffer one row a month: sliding is the ageing (each line's oldest
-    cell moves into the previous line's youngest, which is then refilled), and "budget
-    left for this cell once the older deals of its line are decided" and "deals
-    decided per line" are each one matrix product with the window. All entries are
-    whole numbers, exact in float32 below 2**24 in any order (float64 beyond: see
-    _pipeline_dtype).
+    reaches its expiry age is lost to "no decision". ``budget_left`` and ``decided`` are
+    the constant matrices of ``_decide_oldest_first``.
     """
 
     size: int
@@ -197,13 +283,82 @@ def _pipeline(lines: _Lines, slack: np.ndarray) -> _Pipeline:
     )
 
 
+@dataclass(frozen=True)
+class _WarmStart:
+    """docs/model.md, section 8: the steady past a warm start begins from."""
+
+    arrivals: np.ndarray  # (lines,) prior arrivals a month, referrals included
+    wins: np.ndarray  # (lines,) prior wins a month
+    client_life: np.ndarray  # (lines,) months a client stays (recurring lines)
+    book_ends: np.ndarray  # (months + look + 1, lines) starting pooled contracts by end month
+    expansion: np.ndarray  # (lines,) add-ons of the starting book, annual value
+    one_off_buyers: np.ndarray  # (lines,) one-off buyers of the last 12 months
+
+
+def _spread_evenly(total: float, months: int) -> np.ndarray:
+    """Spread ``total`` contracts evenly over ``months`` as whole numbers."""
+    if months <= 0:
+        return np.zeros(0, dtype=np.int64)
+    edges = np.floor(np.arange(months + 1) * (total / months) + 1e-9)
+    return np.diff(edges).astype(np.int64)
+
+
+# docs/model.md, section 8 "Warm start". The book on day one is history, so it is built
+# with typical relationships (the model's defaults), not with today's levers: moving a
+# slider changes the future only.
+def _warm_start(scenario: Scenario, lines: _Lines) -> _WarmStart:
+    engagement = scenario.engagement
+    recurring = lines.recurring
+    referral_monthly = engagement.referral_rate_annual / 12.0
+    term_years = np.where(recurring, lines.term / 12.0, 1.0)
+    typical = Relationships()
+    orphan = orphan_probability(typical.contacts_per_account, typical.champion_turnover, term_years)
+    typical_relationships = (1.0 - orphan) + orphan * engagement.orphan_renewal_factor
+    client_life = np.where(
+        recurring,
+        lines.term / np.maximum(1.0 - lines.renewal_rate * typical_relationships, 0.05),
+        0.0,
+    )
+    loop_gain = referral_monthly * lines.win_rate * np.where(recurring, client_life, 12.0)
+    arrivals = (
+        scenario.team.reps * scenario.pipeline.prior_attract * lines.prior_focus * lines.leads
+    )
+    arrivals = arrivals / np.maximum(1.0 - loop_gain, 0.5)  # referrals from the warm book
+    wins = arrivals * lines.win_rate
+    padded = scenario.simulation.months + scenario.thresholds.coverage_lookahead_months + 1
+    book_ends = np.zeros((padded, len(lines.cycle)), dtype=np.int64)
+    expansion = np.zeros(len(lines.cycle))
+    one_off_buyers = np.zeros(len(lines.cycle))
+    if scenario.pipeline.warm_start:
+        for i in np.flatnonzero(recurring):  # a loop over product lines (at most 8)
+            spread = _spread_evenly(wins[i] * client_life[i], int(lines.term[i]))
+            book_ends[: min(len(spread), padded), i] = spread[:padded]
+            book_ends[-1, i] += spread[padded:].sum()  # due after the horizon: in force
+            expansion[i] = (
+                engagement.expansion_rate_annual
+                / 12.0
+                * engagement.expansion_term_months
+                * spread.sum()
+                * lines.deal_size[i]
+            )
+        one_off_buyers = np.where(recurring, 0.0, wins * 12.0)
+    return _WarmStart(
+        arrivals=arrivals,
+        wins=wins,
+        client_life=client_life,
+        book_ends=book_ends,
+        expansion=expansion,
+        one_off_buyers=one_off_buyers,
+    )
+
+
 _FLOAT32_EXACT = 2**24
 """Whole numbers up to here are exact in float32, and so are sums that stay below it."""
 
 
 def _pipeline_dtype(
     scenario: Scenario,
-    ln: _Lines,
+    lines: _Lines,
     *,
     capacity: np.ndarray,
     prior_rate: np.ndarray,
@@ -221,23 +376,252 @@ def _pipeline_dtype(
     on_line = [ids.index(c.product_line) for c in scenario.contracts]
     contracts = np.bincount(on_line, minlength=len(ids))
     clients = prior_clients * scenario.pipeline.warm_start + contracts + months * (capacity + 1)
-    rate = scenario.team.reps * scenario.effort.attract * ln.focus * ln.leads
+    rate = scenario.team.reps * scenario.effort.attract * lines.focus * lines.leads
     rate = rate + scenario.engagement.referral_rate_annual / 12.0 * clients
     rate = np.maximum(rate, prior_rate)
     most = rate + 12.0 * np.sqrt(rate) + 100.0
-    largest = (ln.cycle + np.maximum(ln.cycle, 3)) * most + 2.0 * (capacity + 1.0)
+    largest = (lines.cycle + np.maximum(lines.cycle, 3)) * most + 2.0 * (capacity + 1.0)
     return np.float32 if (largest < _FLOAT32_EXACT).all() else np.float64
 
 
-StopCheck = Callable[[], bool] | None
-"""Asked once a month (and once per block of runs after the loop): True cancels the run."""
+@dataclass(frozen=True)
+class _Plan:
+    """Everything that is the same in every run and month. Per-line constants are
+    columns (lines, 1), to broadcast against the lines x runs stocks."""
+
+    scenario: Scenario
+    months: int
+    look: int  # coverage_lookahead_months
+    lines: _Lines
+    contracts: _Contracts
+    warm: _WarmStart
+    pipeline: _Pipeline
+    pipeline_dtype: type[np.floating]
+    # docs/model.md, section 1: rep-months a month on each stage.
+    attract: float
+    engage: float
+    retain: float
+    leverage: float
+    # Per line, (lines, 1).
+    capacity: np.ndarray  # closing capacity, decisions a month
+    prospecting: np.ndarray  # opportunities a month from prospecting
+    pooled_chance: np.ndarray  # renewal chance of a pooled contract before care
+    recurring: np.ndarray  # 1.0 on a recurring line, else 0.0
+    one_off: np.ndarray  # 1.0 on a one-off line, else 0.0
+    contract_value: np.ndarray  # value of a pooled contract (deal_size, 0 on a one-off line)
+    months_to_end: np.ndarray  # (lines,) from a contract's start to its end (one-off: never read)
+    one_off_value: np.ndarray  # (lines,) deal_size on a one-off line, else 0
+    win_chance: np.ndarray  # (2, 1, lines): mature | pulled forward
+    referral_monthly: float
+    expansion_monthly: float
+    lapse: float  # share of add-ons still running after a month
 
 
-def _stop_if_asked(should_stop: StopCheck) -> None:
-    if should_stop is not None and should_stop():
-        raise SimulationCancelled("the simulation was cancelled: its caller went away")
+def _plan(scenario: Scenario) -> _Plan:
+    reps = scenario.team.reps
+    effort = scenario.effort
+    engagement = scenario.engagement
+    months = scenario.simulation.months
+    look = scenario.thresholds.coverage_lookahead_months
+    lines = _lines(scenario)
+    recurring = lines.recurring
+    capacity = reps * effort.close * lines.focus / lines.close_effort
+    warm = _warm_start(scenario, lines)
+    term_years = np.where(recurring, lines.term / 12.0, 1.0)
+    pooled_chance = lines.renewal_rate * relationship_factor(
+        scenario, scenario.relationships.contacts_per_account, term_years
+    )
+    pipeline_dtype = _pipeline_dtype(
+        scenario,
+        lines,
+        capacity=capacity,
+        prior_rate=warm.arrivals,
+        prior_clients=np.where(recurring, warm.wins * warm.client_life, 12.0 * warm.wins),
+    )
+    attract = reps * effort.attract
+    win_chance = np.stack([lines.win_rate, lines.win_rate * engagement.pull_forward_win_factor])
+    return _Plan(
+        scenario=scenario,
+        months=months,
+        look=look,
+        lines=lines,
+        contracts=_contracts(scenario, lines),
+        warm=warm,
+        pipeline=_pipeline(lines, capacity * engagement.pull_forward_slack),
+        pipeline_dtype=pipeline_dtype,
+        attract=attract,
+        engage=reps * effort.engage,
+        retain=reps * effort.retain,
+        leverage=reps * effort.leverage,
+        capacity=capacity[:, None],
+        prospecting=(attract * lines.focus * lines.leads)[:, None],
+        pooled_chance=pooled_chance[:, None],
+        recurring=recurring.astype(float)[:, None],
+        one_off=(1.0 - recurring.astype(float))[:, None],
+        contract_value=(lines.deal_size * recurring.astype(float))[:, None],
+        months_to_end=np.where(recurring, lines.term, months + look),
+        one_off_value=lines.deal_size * ~recurring,
+        win_chance=win_chance[:, None, :],
+        referral_monthly=engagement.referral_rate_annual / 12.0,
+        expansion_monthly=engagement.expansion_rate_annual / 12.0,
+        lapse=1.0 - 1.0 / engagement.expansion_term_months,  # add-ons run a term, then lapse
+    )
 
 
+# --- The state: the stocks of every run (docs/model.md, "Stocks and flows").
+class _PipelineWindow:
+    """The open pipeline of every run: deals by (line, age) cell, ``cells`` (cells, runs).
+
+    Plain meaning of ``slide``: every open deal becomes one month older, and deals that
+    reach their line's expiry age are lost to "no decision".
+
+    Trick: the cells are rows ``[cells | closing budget per line | 1]`` of a window that
+    moves down a taller buffer one row a month. Cells are stored oldest first per line,
+    so moving the window is the ageing: each cell takes the deals of the next-younger
+    cell, each line's oldest cell drops out (it moves into the previous line's youngest,
+    which ``_arrivals`` then overwrites), and nothing is copied. The rows below the
+    cells let ``_decide_oldest_first`` be one matrix product with the window. All
+    entries are whole numbers, exact in float32 below 2**24 (float64 beyond: see
+    ``_pipeline_dtype``).
+    """
+
+    def __init__(self, layout: _Pipeline, *, months: int, runs: int, dtype: type) -> None:
+        self.layout = layout
+        self.rows = layout.size + len(layout.youngest) + 1
+        self.buffer = np.zeros((months + self.rows, runs), dtype=dtype)
+        self.window = self.buffer[: self.rows]  # before the first month
+        # float32 matrices times a float64 window multiply in float64 (numpy upcasts).
+        self.take = np.empty((layout.size, runs), dtype=dtype)
+        self.decided = np.empty((2 * len(layout.youngest), runs), dtype=dtype)
+
+    @property
+    def cells(self) -> np.ndarray:
+        """(cells, runs) open deals, a view: writing to it changes the pipeline."""
+        return self.window[: self.layout.size]
+
+    def slide(self, t: int) -> None:
+        """Age every deal one month: the window of month ``t`` starts at row t + 1."""
+        self.window = self.buffer[t + 1 : t + 1 + self.rows]
+
+
+def _decide_oldest_first(pipeline: _PipelineWindow, budget: np.ndarray) -> np.ndarray:
+    """Take this month's decided deals out of the pipeline; return the deals decided
+    per line, (2 * lines, runs): mature ones, then those pulled forward.
+
+    Plain meaning, per run and line (docs/model.md, "Deciding"): the whole-number
+    ``budget`` goes to mature deals, oldest first; what is left beyond the mature deals
+    waiting and the slack goes to immature deals at least a month old, oldest first.
+
+    Trick: the budget left for a cell once the older deals of its line are decided is
+    linear in the window ``[cells | budget | 1]`` (budget - slack - older eligible
+    deals), so it is one matrix product with the constant ``budget_left`` for every
+    cell and run at once; the cell gives min(max(left, 0), deals). Summing what was
+    taken per line is a second product with ``decided``. Whole numbers throughout, so
+    the products are exact in any order of additions.
+    """
+    layout, window, take = pipeline.layout, pipeline.window, pipeline.take
+    cells = pipeline.cells
+    window[layout.size : -1] = budget
+    window[-1] = 1.0
+    _product_on_one_thread(layout.budget_left, window, out=take)  # budget left per cell
+    np.maximum(take, 0.0, out=take)
+    np.minimum(take, cells, out=take)
+    cells -= take
+    return _product_on_one_thread(layout.decided, take, out=pipeline.decided)
+
+
+@dataclass
+class _State:
+    """The stocks of every run, lines x runs unless noted (docs/model.md, "Stocks and
+    flows"). The mechanisms change them in place, month by month."""
+
+    pipeline: _PipelineWindow  # open deals by line and age
+    credit: np.ndarray  # closing credit: capacity not yet used
+    pooled: np.ndarray  # pooled contracts in force (starting book, new, renewed), float
+    # New and renewed pooled contracts by the month they end, (months + look + 1, lines,
+    # runs); the starting book's are plan.warm.book_ends. Rows of past months stay:
+    # the forward coverage reads them after the loop.
+    pooled_ends: np.ndarray
+    contract_alive: np.ndarray  # (runs, contracts) explicit contract in force
+    contract_renewed: np.ndarray  # (runs, contracts) renewed at least once
+    contract_accounts: np.ndarray  # explicit contracts in force per line
+    contract_book: np.ndarray  # annual value of explicit contracts in force per line
+    one_off_buyers: np.ndarray  # recent one-off buyers (clients for a year)
+    one_off_buyers_by_month: np.ndarray  # (12 | 0, lines, runs) ring of the last 12 months
+    care_index: np.ndarray  # (runs,)
+    expansion: np.ndarray  # add-ons, annual value
+
+
+def _start(plan: _Plan, *, runs: int, rng: np.random.Generator) -> _State:
+    """The stocks on day one: the warm start's (docs/model.md, section 8) or empty, with
+    every explicit contract in force. The warm pipeline is the first random draw."""
+    layout, lines, warm, contracts = plan.pipeline, plan.lines, plan.warm, plan.contracts
+    n_lines = len(lines.cycle)
+    pipeline = _PipelineWindow(layout, months=plan.months, runs=runs, dtype=plan.pipeline_dtype)
+    if plan.scenario.pipeline.warm_start:  # Poisson(prior arrivals) below the cycle
+        young = layout.age < lines.cycle[layout.line_of]
+        mean = np.where(young, warm.arrivals[layout.line_of], 0.0)
+        pipeline.cells[...] = rng.poisson(np.broadcast_to(mean, (runs, layout.size))).T
+    has_one_off = bool(plan.one_off.any())
+    return _State(
+        pipeline=pipeline,
+        credit=np.zeros((n_lines, runs)),
+        pooled=np.repeat(warm.book_ends.sum(axis=0)[:, None], runs, axis=1).astype(float),
+        pooled_ends=np.zeros((plan.months + plan.look + 1, n_lines, runs), dtype=np.int64),
+        contract_alive=np.ones((runs, contracts.count), dtype=bool),
+        contract_renewed=np.zeros((runs, contracts.count), dtype=bool),
+        contract_accounts=np.repeat(contracts.on_line.sum(axis=0)[:, None], runs, axis=1),
+        contract_book=np.repeat(
+            (contracts.annual_value @ contracts.on_line)[:, None], runs, axis=1
+        ),
+        one_off_buyers=np.repeat(warm.one_off_buyers[:, None], runs, axis=1),
+        one_off_buyers_by_month=np.empty((12 if has_one_off else 0, n_lines, runs)),
+        care_index=np.ones(runs),
+        expansion=np.repeat(warm.expansion[:, None], runs, axis=1),
+    )
+
+
+@dataclass(frozen=True)
+class _History:
+    """What the months leave behind: outputs written month by month, and what the steps
+    after the loop (revenue from contracts in force, forward coverage) read."""
+
+    wins: np.ndarray  # (runs, months, lines) deals won
+    pooled_kept: np.ndarray  # (runs, months, lines) pooled contracts renewed
+    renewals_due: np.ndarray  # (runs, months) contracts that reached their end date
+    renewals_kept: np.ndarray  # (runs, months) of which renewed
+    revenue: np.ndarray  # (runs, months, lines, sources); contracts filled in after the loop
+    care_index: np.ndarray  # (runs, months)
+    care_factor: np.ndarray  # (runs, months) multiplier of renewal chances
+    expansion_total: np.ndarray  # (runs, months) add-on value per year, all lines
+    opportunity_rate: np.ndarray  # (months, runs, lines) arrival rate
+    pipeline_forecast: np.ndarray  # (months, runs, look) float32: win-weighted revenue ahead
+    pipeline_open: np.ndarray  # (runs, months, lines) open deals at month end
+    contract_alive: np.ndarray  # (months, contracts, runs) explicit contract in force
+    contract_renewed: np.ndarray  # (months, contracts, runs) renewed at least once
+
+
+def _empty_history(plan: _Plan, *, runs: int) -> _History:
+    months, look, n_lines = plan.months, plan.look, len(plan.lines.cycle)
+    contracts = plan.contracts.count
+    return _History(
+        wins=np.empty((runs, months, n_lines), dtype=np.int64),
+        pooled_kept=np.empty((runs, months, n_lines), dtype=np.int64),
+        renewals_due=np.empty((runs, months), dtype=np.int64),
+        renewals_kept=np.empty((runs, months), dtype=np.int64),
+        revenue=np.empty((runs, months, n_lines, len(SOURCES))),
+        care_index=np.empty((runs, months)),
+        care_factor=np.empty((runs, months)),
+        expansion_total=np.empty((runs, months)),
+        opportunity_rate=np.empty((months, runs, n_lines)),
+        pipeline_forecast=np.empty((months, runs, look), dtype=np.float32),
+        pipeline_open=np.empty((runs, months, n_lines)),
+        contract_alive=np.zeros((months, contracts, runs), dtype=bool),  # runs last: see
+        contract_renewed=np.zeros((months, contracts, runs), dtype=bool),  # _forward_coverage
+    )
+
+
+# --- The simulation.
 def run_engine(
     scenario: Scenario,
     *,
@@ -245,390 +629,373 @@ def run_engine(
     rng: np.random.Generator,
     should_stop: StopCheck = None,
 ) -> EngineOutput:
-    """Simulate ``runs`` independent futures of ``scenario`` month by month.
+    """Simulate ``runs`` independent futures of ``scenario`` month by month, in the order
+    of docs/model.md, "One month, step by step".
 
     ``should_stop`` is asked every month; when it returns True the run ends with
     :class:`~simulator.budget.SimulationCancelled` (nothing is returned or kept).
     """
-    months = scenario.simulation.months
-    n_lines = len(scenario.product_lines)
-    reps = scenario.team.reps
-    effort = scenario.effort
-    eng = scenario.engagement
-    rel = scenario.relationships
-    look = scenario.thresholds.coverage_lookahead_months
-    ln = _lines(scenario)
-    capacity = reps * effort.close * ln.focus / ln.close_cost
-    pl = _pipeline(ln, capacity * eng.pull_forward_slack)
-    rec = ln.recurring
-    rec_f = rec.astype(float)
-    deal_rec = ln.deal * rec_f
-
-    attract_fte = reps * effort.attract
-    engage_fte = reps * effort.engage
-    retain_fte = reps * effort.retain
-    leverage_fte = reps * effort.leverage
-    referral_monthly = eng.referral_rate_annual / 12.0
-    expansion_monthly = eng.expansion_rate_annual / 12.0
-    lapse = 1.0 - 1.0 / eng.expansion_term_months  # add-ons run for a year, then lapse
-    memory = eng.care_memory_months
-
-    # Renewal chance of pooled (new-business) contracts before care: base x relationships.
-    pool_years = np.where(rec, ln.term / 12.0, 1.0)
-    pool_base = ln.renew * relationship_factor(scenario, rel.contacts_per_account, pool_years)
-
-    # --- Warm start: a team that had prospected steadily at prior_attract. The book
-    # on day one is history, so it is built with typical relationships (the model's
-    # defaults), not with today's levers: moving a slider changes the future only.
-    prior_focus = np.array(list(scenario.prior_focus_shares.values()))
-    typical = Relationships()
-    typical_rel = (
-        1.0
-        - orphan_probability(typical.contacts_per_account, typical.champion_turnover, pool_years)
-    ) + orphan_probability(
-        typical.contacts_per_account, typical.champion_turnover, pool_years
-    ) * eng.orphan_renewal_factor
-    lifetime = np.where(rec, ln.term / np.maximum(1.0 - ln.renew * typical_rel, 0.05), 0.0)
-    loop_gain = referral_monthly * ln.win * np.where(rec, lifetime, 12.0)
-    prior_rate = reps * scenario.pipeline.prior_attract * prior_focus * ln.leads
-    prior_rate = prior_rate / np.maximum(1.0 - loop_gain, 0.5)  # referrals from the warm book
-    prior_wins = prior_rate * ln.win
-    warm = scenario.pipeline.warm_start
-    pipe_dtype = _pipeline_dtype(
-        scenario,
-        ln,
-        capacity=capacity,
-        prior_rate=prior_rate,
-        prior_clients=np.where(rec, prior_wins * lifetime, 12.0 * prior_wins),
-    )
-
-    padded = months + look + 1
-    exist_sched = np.zeros((padded, n_lines), dtype=np.int64)
-    recent_buyers0 = np.zeros(n_lines)
-    expansion0 = np.zeros(n_lines)
-    # Pipeline window rows [cells | budget | 1] start at row t + 1 in month t; see _Pipeline.
-    window = pl.size + n_lines + 1
-    pipe_buf = np.zeros((months + window, runs), dtype=pipe_dtype)
-    if warm:
-        young = pl.age < ln.cycle[pl.line_of]
-        lam = np.where(young, prior_rate[pl.line_of], 0.0)
-        pipe_buf[: pl.size] = rng.poisson(np.broadcast_to(lam, (runs, pl.size))).T
-        for i in np.flatnonzero(rec):  # a loop over product lines (at most 8)
-            spread = _int_spread(prior_wins[i] * lifetime[i], int(ln.term[i]))
-            exist_sched[: min(len(spread), padded), i] = spread[:padded]
-            exist_sched[-1, i] += spread[padded:].sum()  # due after the horizon: in force
-            expansion0[i] = (
-                expansion_monthly * eng.expansion_term_months * spread.sum() * ln.deal[i]
-            )
-        recent_buyers0 = np.where(rec, 0.0, prior_wins * 12.0)
-
-    # --- Explicit contracts: their due months are fixed (end, end + term, ...).
-    contracts = scenario.contracts
-    n_con = len(contracts)
-    line_index = {lid: i for i, lid in enumerate(scenario.product_lines)}
-    con_line = np.array([line_index[c.product_line] for c in contracts], dtype=np.int64)
-    con_value = np.array([c.annual_value for c in contracts], dtype=float)
-    con_term = np.array(
-        [
-            c.renewal_term_months or (int(ln.term[line_index[c.product_line]]) or 12)
-            for c in contracts
-        ],
-        dtype=np.int64,
-    )
-    con_end0 = np.array([scenario.contract_end_offset(c) for c in contracts], dtype=np.int64)
-    con_contacts = np.array(
-        [c.contacts or rel.contacts_per_account for c in contracts], dtype=float
-    )
-    con_base = (
-        ln.renew[con_line] * relationship_factor(scenario, con_contacts, con_term / 12.0)
-        if n_con
-        else np.zeros(0)
-    )
-    con_onehot = np.zeros((n_con, n_lines))
-    con_onehot[np.arange(n_con), con_line] = 1.0
-    due_cols: dict[int, list[int]] = {}
-    for c in range(n_con):
-        for month in range(int(con_end0[c]), months, int(con_term[c])):
-            due_cols.setdefault(month, []).append(c)
-    con_alive = np.ones((runs, n_con), dtype=bool)
-    con_renewed = np.zeros((runs, n_con), dtype=bool)
-    con_accounts = np.repeat(con_onehot.sum(axis=0)[:, None], runs, axis=1)  # lines x runs
-    con_book = np.repeat((con_value @ con_onehot)[:, None], runs, axis=1)
-
-    # --- Histories for the whole-array steps after the loop (see _History) and the
-    # outputs written month by month. Counts are whole numbers, exact in any order of
-    # additions, so the loop keeps running totals and per-month counts, and contracts
-    # in force by source are rebuilt after the loop (_in_force).
-    horizon = months + look
-    due_sched = np.zeros((horizon + 1, n_lines, runs), dtype=np.int64)  # pooled ends by month
-    due_row = np.where(rec, ln.term, horizon)  # months from start to end; one-off: never read
-    wins = np.empty((runs, months, n_lines), dtype=np.int64)
-    kept_hist = np.empty((runs, months, n_lines), dtype=np.int64)
-    rate_tm = np.empty((months, runs, n_lines))
-    revenue = np.empty((runs, months, n_lines, len(SOURCES)))  # expansion, one-off: here
-    care_hist = np.empty((runs, months))
-    factor_hist = np.empty((runs, months))
-    expansion_total = np.empty((runs, months))
-    forecast_tm = np.empty((months, runs, look), dtype=np.float32)
-    pipeline_open = np.empty((runs, months, n_lines))
-    pipe_month = np.empty((runs, look + n_lines), dtype=pipe_dtype)  # forecast | open deals
-    due_hist = np.empty((runs, months), dtype=np.int64)
-    kept_sum_hist = np.empty((runs, months), dtype=np.int64)
-    alive_tm = np.zeros((months, n_con, runs), dtype=bool)  # runs last: see _coverage
-    renewed_tm = np.zeros((months, n_con, runs), dtype=bool)
-
-    line_cells = (pl.line_of[:, None] == np.arange(n_lines)[None, :]).astype(np.float32)
-    pipe_kernel = np.concatenate([_pipeline_kernel(ln, pl, look), line_cells], axis=1).astype(
-        np.float32
-    )
-    # Per-line state is held lines x runs: per-line constants (columns) and per-run
-    # factors (rows) then both broadcast along contiguous rows. Random draws are given
-    # the (runs, lines) view, which keeps the order of the draws.
-    line_idx = np.arange(n_lines)
-    rec_col = rec_f[:, None]
-    rec_i = rec.astype(np.int64)[:, None]
-    one_off = (1.0 - rec_f)[:, None]
-    deal_rec_col = deal_rec[:, None]
-    pool_base_col = pool_base[:, None]
-    base_rate = (attract_fte * ln.focus * ln.leads)[:, None]
-    has_one_off = bool(one_off.any())
-    one_off_value = ln.deal * ~rec
-    buyers_year = np.empty((12 if has_one_off else 0, n_lines, runs))  # one-off buyers by month
-    # Pooled contracts in force (starting book + new + renewed); whole numbers.
-    pooled = np.repeat(exist_sched.sum(axis=0)[:, None], runs, axis=1).astype(float)
-    expansion = np.repeat(expansion0[:, None], runs, axis=1)
-    recent_buyers = np.repeat(recent_buyers0[:, None], runs, axis=1)
-    care_index = np.ones(runs)
-    credit = np.zeros((n_lines, runs))  # closing capacity carried over
-    capacity_col = capacity[:, None]
-    win_p = np.stack([ln.win, ln.win * eng.pull_forward_win_factor])[:, None, :]
-    rate = np.empty((n_lines, runs))
-    # float32 matrices times a float64 window multiply in float64 (numpy upcasts).
-    take = np.empty((pl.size, runs), dtype=pipe_dtype)
-    decided = np.empty((2 * n_lines, runs), dtype=pipe_dtype)  # (2 * lines, runs)
-
-    for t in range(months):
+    plan = _plan(scenario)
+    state = _start(plan, runs=runs, rng=rng)
+    history = _empty_history(plan, runs=runs)
+    pipeline_ahead = _PipelineAhead(plan, runs=runs)
+    for t in range(plan.months):
         _stop_if_asked(should_stop)
-        # 1. Age the pipeline one month (oldest cells drop off: lost to "no decision").
-        state = pipe_buf[t + 1 : t + 1 + window]
-        pipe = state[: pl.size]  # (cells, runs)
-
-        # 2. New opportunities: prospecting on each line plus referrals from clients,
-        #    which need leverage effort in proportion to the client base.
-        accounts = pooled + con_accounts
-        clients = accounts * rec_col + recent_buyers * one_off
-        lev_cov = _stage_coverage(
-            leverage_fte, eng.leverage_effort_per_account * _sum_lines(clients)
+        _age_pipeline(state, t=t)
+        accounts, leverage_coverage = _arrivals(plan, state, history, t=t, rng=rng)
+        wins = _decisions(plan, state, history, t=t, rng=rng)
+        pipeline_ahead.record(state, history, t=t)  # read by the forward coverage
+        care_factor = _care(plan, state, history, t=t, wins=wins, accounts=accounts)
+        lost_value, book_before = _pooled_renewals(
+            plan,
+            state,
+            history,
+            t=t,
+            rng=rng,
+            wins=wins,
+            accounts=accounts,
+            care_factor=care_factor,
         )
-        np.multiply(referral_monthly, clients, out=rate)
-        rate *= lev_cov
-        rate += base_rate
-        rate_tm[t] = rate.T
-        pipe[pl.youngest] = rng.poisson(rate.T).T
-
-        # 3. Decisions, oldest first: closing capacity works mature deals, and capacity
-        #    idle beyond the slack pulls immature deals forward at a lower win rate.
-        credit += capacity_col
-        np.floor(credit + 1e-9, out=state[pl.size : -1])
-        state[-1] = 1.0
-        _product(pl.budget_left, state, out=take)
-        np.maximum(take, 0.0, out=take)
-        np.minimum(take, pipe, out=take)
-        pipe -= take
-        _product(pl.decided, take, out=decided)  # mature | pulled forward
-        credit = np.minimum(credit - decided[:n_lines] - decided[n_lines:], 1.0)
-        # Both win draws in one call, in (runs, lines) order: all mature, then all pulled.
-        n_decided = decided.astype(np.int64).reshape(2, n_lines, runs).transpose(0, 2, 1)
-        won_mp = rng.binomial(n_decided, win_p)
-        won_rl = won_mp[0] + won_mp[1]
-        wins[:, t] = won_rl
-        won = np.ascontiguousarray(won_rl.T)
-        # Win-weighted forecast and open deals: one product over all runs, as before
-        # (fractions, so splitting it differently would move the last digits).
-        np.matmul(pipe.T, pipe_kernel, out=pipe_month)
-        forecast_tm[t] = pipe_month[:, :look]
-        pipeline_open[:, t] = pipe_month[:, look:]
-        np.multiply(won_rl, one_off_value, out=revenue[:, t, :, 4])
-        if has_one_off:  # one-off buyers count as clients for a year
-            if t >= 12:
-                recent_buyers -= buyers_year[t % 12]
-            np.multiply(won, one_off, out=buyers_year[t % 12])
-            recent_buyers += buyers_year[t % 12]
-
-        # 4. Care: onboarding for new clients and account care for the book, smoothed.
-        #    A stage with nothing to do is fully covered, even with no one on it.
-        n_won = _sum_lines(won)
-        cov_eng = _stage_coverage(engage_fte, eng.onboarding_effort_per_client * n_won)
-        n_accounts = _sum_lines(accounts)
-        cov_ret = _stage_coverage(retain_fte, eng.care_effort_per_account * n_accounts)
-        care_index += (0.4 * cov_eng + 0.6 * cov_ret - care_index) / memory
-        care_hist[:, t] = care_index
-        care_factor = 1.0 - eng.care_renewal_penalty * (1.0 - care_index)
-        factor_hist[:, t] = care_factor
-
-        # 5. Pooled contracts (starting book, new business, renewed) reaching their end.
-        #    Contracts that start now are booked into the month they will end.
-        ending = due_sched[t] + exist_sched[t][:, None]
-        p_keep = np.minimum(pool_base_col * care_factor, 1.0)
-        kept_rl = rng.binomial(ending.T, p_keep.T)
-        kept_hist[:, t] = kept_rl
-        kept = np.ascontiguousarray(kept_rl.T)
-        starts = won * rec_i + kept
-        due_sched[np.minimum(t + due_row, horizon), line_idx] = starts
-        book_before = accounts * deal_rec_col + con_book
-        lost_value = (ending - kept) * deal_rec_col
-        pooled += starts - ending
-        np.add.reduce(ending, axis=0, out=due_hist[:, t])
-        np.add.reduce(kept, axis=0, out=kept_sum_hist[:, t])
-
-        # 6. Explicit contracts due this month renew or leave (computed runs x contracts).
-        cols = due_cols.get(t)
-        if cols:
-            p_con = np.minimum(con_base[cols] * care_factor[:, None], 1.0)
-            ok = rng.random((runs, len(cols))) < p_con
-            due = con_alive[:, cols]
-            dropped = due & ~ok
-            con_alive[:, cols] = due & ok
-            con_renewed[:, cols] |= due & ok
-            onehot = con_onehot[cols]
-            lost_value += ((dropped * con_value[cols]) @ onehot).T
-            con_accounts = np.ascontiguousarray((con_alive @ con_onehot).T)
-            con_book = np.ascontiguousarray(((con_alive * con_value) @ con_onehot).T)
-            due_hist[:, t] += due.sum(axis=1)
-            kept_sum_hist[:, t] += (due & ok).sum(axis=1)
-        if n_con:
-            alive_tm[t] = con_alive.T
-            renewed_tm[t] = con_renewed.T
-
-        # 7. Expansion: lost accounts take their add-ons with them, add-ons lapse after
-        #    a year, and cared-for clients buy more in proportion to leverage effort.
-        keep_share = 1.0 - lost_value / np.maximum(book_before, _TINY)
-        book_now = pooled * deal_rec_col + con_book
-        expansion *= np.clip(keep_share, 0.0, 1.0) * lapse
-        expansion += expansion_monthly * (lev_cov * care_index) * book_now
-        np.divide(expansion.T, 12.0, out=revenue[:, t, :, 3])
-        expansion_total[:, t] = _sum_lines(expansion)
-
-    history = _History(
-        wins=wins,
-        kept=kept_hist,
-        due_sched=due_sched,
-        exist_sched=exist_sched,
-        rate=rate_tm,
-        expansion_total=expansion_total,
-        factor=factor_hist,
-        forecast=forecast_tm,
-        alive=alive_tm,
-        renewed=renewed_tm,
-    )
-    coverage = _summarise(
-        scenario=scenario,
-        revenue=revenue,
-        ln=ln,
-        history=history,
-        pool_base=pool_base,
-        contracts=(con_end0, con_term, con_value, con_base, con_onehot),
-        should_stop=should_stop,
-    )
+        _explicit_renewals(
+            plan, state, history, t=t, rng=rng, care_factor=care_factor, lost_value=lost_value
+        )
+        _expansion(
+            plan,
+            state,
+            leverage_coverage=leverage_coverage,
+            lost_value=lost_value,
+            book_before=book_before,
+        )
+        _revenue_of_the_month(plan, state, history, t=t, wins=wins)
+    coverage = _summarise(plan, state=state, history=history, should_stop=should_stop)
     return EngineOutput(
-        revenue=revenue,
-        bookings=wins * ln.deal,
-        wins=wins,
-        renewals_due=due_hist,
-        renewals_kept=kept_sum_hist,
+        revenue=history.revenue,
+        bookings=history.wins * plan.lines.deal_size,
+        wins=history.wins,
+        renewals_due=history.renewals_due,
+        renewals_kept=history.renewals_kept,
         coverage=coverage,
-        care_index=care_hist,
-        pipeline_open=pipeline_open,
+        care_index=history.care_index,
+        pipeline_open=history.pipeline_open,
     )
 
 
-@dataclass(frozen=True)
-class _History:
-    """What the monthly loop keeps for the whole-array steps after it."""
-
-    wins: np.ndarray  # (runs, months, lines) deals won
-    kept: np.ndarray  # (runs, months, lines) pooled contracts renewed
-    due_sched: np.ndarray  # (months + look + 1, lines, runs) new/renewed pooled contracts ending
-    exist_sched: np.ndarray  # (months + look + 1, lines) starting-book contracts ending
-    rate: np.ndarray  # (months, runs, lines) opportunity rate
-    expansion_total: np.ndarray  # (runs, months) add-on value per year, all lines
-    factor: np.ndarray  # (runs, months) care factor on renewal chances
-    forecast: np.ndarray  # (months, runs, look) float32: win-weighted pipeline revenue ahead
-    alive: np.ndarray  # (months, contracts, runs) explicit contract in force
-    renewed: np.ndarray  # (months, contracts, runs) explicit contract renewed at least once
+# --- Step 1, Age the pipeline (docs/model.md, section 2, "Ageing, maturity and expiry").
+def _age_pipeline(state: _State, *, t: int) -> None:
+    """Every open deal is a month older; deals past their expiry age are lost."""
+    state.pipeline.slide(t)
 
 
-_BLOCK = 1 << 17
-"""Elements per run block in the whole-array steps: small enough to stay in cache."""
+# --- Step 2, Arrivals (docs/model.md, section 2, "Arrivals"; section 6, "Leverage").
+def _arrivals(
+    plan: _Plan, state: _State, history: _History, *, t: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """New opportunities: prospecting on each line plus referrals from clients, which
+    need leverage effort in proportion to the client base. Returns the contracts in
+    force at the start of the month per line, and the leverage coverage per run."""
+    accounts = state.pooled + state.contract_accounts
+    clients = accounts * plan.recurring + state.one_off_buyers * plan.one_off
+    engagement = plan.scenario.engagement
+    leverage_coverage = _stage_coverage(
+        plan.leverage, engagement.leverage_effort_per_account * _sum_lines(clients)
+    )
+    rate = plan.referral_monthly * clients
+    rate *= leverage_coverage
+    rate += plan.prospecting
+    history.opportunity_rate[t] = rate.T
+    state.pipeline.cells[plan.pipeline.youngest] = rng.poisson(rate.T).T
+    return accounts, leverage_coverage
 
 
-def _summarise(
-    *,
-    scenario: Scenario,
-    revenue: np.ndarray,
-    ln: _Lines,
-    history: _History,
-    pool_base: np.ndarray,
-    contracts: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-    should_stop: StopCheck = None,
+# --- Step 3, Decisions (docs/model.md, section 2: "Closing capacity", "Deciding",
+# "Winning"; the stock "Recent one-off buyers").
+def _decisions(
+    plan: _Plan, state: _State, history: _History, *, t: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """Fill in revenue from contracts in force (the loop wrote expansion and one-off
-    sales) and return the forward coverage per run and month.
+    """Closing capacity decides mature deals oldest first, and capacity idle beyond the
+    slack pulls immature deals forward at a lower win rate. Returns the deals won per
+    line, (lines, runs)."""
+    n_lines = len(plan.lines.cycle)
+    state.credit += plan.capacity
+    budget = np.floor(state.credit + 1e-9)
+    decided = _decide_oldest_first(state.pipeline, budget)  # mature | pulled forward
+    state.credit = np.minimum(state.credit - decided[:n_lines] - decided[n_lines:], 1.0)
+    # Both win draws in one call, in (runs, lines) order: all mature, then all pulled.
+    runs = decided.shape[1]
+    decided_by_kind = decided.astype(np.int64).reshape(2, n_lines, runs).transpose(0, 2, 1)
+    won_by_kind = rng.binomial(decided_by_kind, plan.win_chance)
+    won = won_by_kind[0] + won_by_kind[1]  # (runs, lines)
+    history.wins[:, t] = won
+    wins = np.ascontiguousarray(won.T)
+    # One-off buyers count as clients for a year. The engine's deviation
+    # "warm_one_off_buyers_stay" (tests/reference_engine.py): the warm start's buyers
+    # are not in the ring of the last 12 months, so they never drop out.
+    if len(state.one_off_buyers_by_month):
+        this_month = state.one_off_buyers_by_month[t % 12]
+        if t >= 12:
+            state.one_off_buyers -= this_month
+        np.multiply(wins, plan.one_off, out=this_month)
+        state.one_off_buyers += this_month
+    return wins
 
-    Runs are independent here, so this works through them a block at a time: the
-    block's temporaries stay in cache instead of streaming through memory.
-    """
-    hist = history
-    runs, months, n_lines = hist.wins.shape
-    look = hist.forecast.shape[2]
-    con_value, con_onehot = contracts[2], contracts[4]
+
+# --- Step 4, Care (docs/model.md, section 5, "Care index"; section 4, "Care factor").
+def _care(
+    plan: _Plan,
+    state: _State,
+    history: _History,
+    *,
+    t: int,
+    wins: np.ndarray,
+    accounts: np.ndarray,
+) -> np.ndarray:
+    """Onboarding for this month's new clients and account care for the book at the
+    start of the month move the smoothed care index; returns the care factor on renewal
+    chances per run. A stage with nothing to do is fully covered, even with no one on it."""
+    engagement = plan.scenario.engagement
+    onboarding = _stage_coverage(
+        plan.engage, engagement.onboarding_effort_per_client * _sum_lines(wins)
+    )
+    account_care = _stage_coverage(
+        plan.retain, engagement.care_effort_per_account * _sum_lines(accounts)
+    )
+    care_index = state.care_index
+    care_index += (0.4 * onboarding + 0.6 * account_care - care_index) / (
+        engagement.care_memory_months
+    )
+    history.care_index[:, t] = care_index
+    care_factor = 1.0 - engagement.care_renewal_penalty * (1.0 - care_index)
+    history.care_factor[:, t] = care_factor
+    return care_factor
+
+
+# --- Step 5, Pooled renewals (docs/model.md, section 4; section 3 for new contracts).
+def _pooled_renewals(
+    plan: _Plan,
+    state: _State,
+    history: _History,
+    *,
+    t: int,
+    rng: np.random.Generator,
+    wins: np.ndarray,
+    accounts: np.ndarray,
+    care_factor: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pooled contracts (starting book, new business, renewed) reaching their end renew
+    with one binomial draw per run and line; this month's recurring wins and renewals
+    start a term and are booked into the month they will end. Returns the book value
+    lost per line and the book value before the renewals (for the expansion)."""
+    ending = state.pooled_ends[t] + plan.warm.book_ends[t][:, None]
+    keep_chance = np.minimum(plan.pooled_chance * care_factor, 1.0)
+    kept_by_run = rng.binomial(ending.T, keep_chance.T)
+    history.pooled_kept[:, t] = kept_by_run
+    kept = np.ascontiguousarray(kept_by_run.T)
+    starts = wins * plan.recurring.astype(np.int64) + kept
+    n_lines = len(plan.lines.cycle)
+    end_month = np.minimum(t + plan.months_to_end, plan.months + plan.look)
+    state.pooled_ends[end_month, np.arange(n_lines)] = starts
+    # The engine's deviation "book_before_counts_contracts_twice" (tests/reference_engine.py):
+    # ``accounts`` already includes the explicit contracts, valued again in contract_book.
+    book_before = accounts * plan.contract_value + state.contract_book
+    lost_value = (ending - kept) * plan.contract_value
+    state.pooled += starts - ending
+    np.add.reduce(ending, axis=0, out=history.renewals_due[:, t])
+    np.add.reduce(kept, axis=0, out=history.renewals_kept[:, t])
+    return lost_value, book_before
+
+
+# --- Step 6, Explicit renewals (docs/model.md, section 4; section 3, explicit contracts).
+def _explicit_renewals(
+    plan: _Plan,
+    state: _State,
+    history: _History,
+    *,
+    t: int,
+    rng: np.random.Generator,
+    care_factor: np.ndarray,
+    lost_value: np.ndarray,
+) -> None:
+    """``[[contracts]]`` due this month renew or leave, one uniform draw each (computed
+    runs x contracts due); the value of those that leave is added to ``lost_value``."""
+    contracts = plan.contracts
+    due_now = contracts.due.get(t)
+    if due_now:
+        chance = np.minimum(contracts.base_chance[due_now] * care_factor[:, None], 1.0)
+        renews = rng.random((len(care_factor), len(due_now))) < chance
+        due = state.contract_alive[:, due_now]
+        dropped = due & ~renews
+        state.contract_alive[:, due_now] = due & renews
+        state.contract_renewed[:, due_now] |= due & renews
+        on_line = contracts.on_line[due_now]
+        lost_value += ((dropped * contracts.annual_value[due_now]) @ on_line).T
+        alive = state.contract_alive
+        state.contract_accounts = np.ascontiguousarray((alive @ contracts.on_line).T)
+        state.contract_book = np.ascontiguousarray(
+            ((alive * contracts.annual_value) @ contracts.on_line).T
+        )
+        history.renewals_due[:, t] += due.sum(axis=1)
+        history.renewals_kept[:, t] += (due & renews).sum(axis=1)
+    if contracts.count:
+        history.contract_alive[t] = state.contract_alive.T
+        history.contract_renewed[t] = state.contract_renewed.T
+
+
+# --- Step 7, Expansion (docs/model.md, section 6, "Expansion").
+def _expansion(
+    plan: _Plan,
+    state: _State,
+    *,
+    leverage_coverage: np.ndarray,
+    lost_value: np.ndarray,
+    book_before: np.ndarray,
+) -> None:
+    """Lost accounts take their add-ons with them, add-ons lapse after a term, and
+    cared-for clients buy more in proportion to leverage effort."""
+    kept_share = 1.0 - lost_value / np.maximum(book_before, _TINY)
+    book_now = state.pooled * plan.contract_value + state.contract_book
+    state.expansion *= np.clip(kept_share, 0.0, 1.0) * plan.lapse
+    state.expansion += plan.expansion_monthly * (leverage_coverage * state.care_index) * book_now
+
+
+# --- Step 8, Revenue (docs/model.md, section 3, "Contracts and revenue recognition").
+def _revenue_of_the_month(
+    plan: _Plan, state: _State, history: _History, *, t: int, wins: np.ndarray
+) -> None:
+    """The month's revenue that is not a contract in force: add-ons (a twelfth of their
+    annual value) and one-off sales (in the month won). Contracts in force are
+    recognised after the loop, from the history (``_revenue``)."""
+    revenue = history.revenue[:, t]
+    np.divide(state.expansion.T, 12.0, out=revenue[:, :, EXPANSION])
+    np.multiply(wins.T, plan.one_off_value, out=revenue[:, :, ONE_OFF])
+    history.expansion_total[:, t] = _sum_lines(state.expansion)
+
+
+# --- The open pipeline at each month end (read by step 9, "Open pipeline").
+class _PipelineAhead:
+    """Records, at each month end, the open deals per line (an output) and the
+    win-weighted revenue they are expected to bring in each of the next ``look`` months
+    (for the forward coverage): both are one product of the pipeline cells with a
+    constant (cells, look + lines) kernel, over all runs at once."""
+
+    def __init__(self, plan: _Plan, *, runs: int) -> None:
+        layout, n_lines = plan.pipeline, len(plan.lines.cycle)
+        line_cells = (layout.line_of[:, None] == np.arange(n_lines)[None, :]).astype(np.float32)
+        self.look = plan.look
+        self.kernel = np.concatenate(
+            [_pipeline_kernel(plan.lines, layout, plan.look), line_cells], axis=1
+        ).astype(np.float32)
+        self.month = np.empty((runs, plan.look + n_lines), dtype=plan.pipeline_dtype)
+
+    def record(self, state: _State, history: _History, *, t: int) -> None:
+        # One product over all runs: the kernel holds fractions, so splitting it into
+        # blocks of runs would move the last digits.
+        np.matmul(state.pipeline.cells.T, self.kernel, out=self.month)
+        history.pipeline_forecast[t] = self.month[:, : self.look]
+        history.pipeline_open[:, t] = self.month[:, self.look :]
+
+
+def _pipeline_kernel(lines: _Lines, layout: _Pipeline, look: int) -> np.ndarray:
+    """Expected revenue in each of the next ``look`` months per open deal in each cell:
+    decided in max(cycle - age, 1) months, won at the win rate (docs/model.md, section 9)."""
+    ahead = np.arange(1, look + 1)
+    line = layout.line_of
+    decided_in = np.maximum(lines.cycle[line] - layout.age, 1)[:, None]
+    recurring = np.where(decided_in <= ahead, lines.monthly_value[line][:, None], 0.0)
+    one_off = np.where(decided_in == ahead, lines.deal_size[line][:, None], 0.0)
+    per_deal = np.where(lines.recurring[line][:, None], recurring, one_off)
+    return per_deal * lines.win_rate[line][:, None]
+
+
+# --- After the last month: steps 8 (contracts in force) and 9 (forward coverage).
+def _summarise(
+    plan: _Plan, *, state: _State, history: _History, should_stop: StopCheck = None
+) -> np.ndarray:
+    """Fill in the revenue from contracts in force and return the forward coverage per
+    run and month (runs are independent here: see ``_blocks_of_runs``)."""
+    runs = history.wins.shape[0]
+    months, look, n_lines = plan.months, plan.look, len(plan.lines.cycle)
+    revenue_terms = _revenue_terms(plan, state=state)
+    coverage_terms = _coverage_terms(plan)
     coverage = np.empty((runs, months))
-    terms = _coverage_terms(scenario=scenario, ln=ln, pool_base=pool_base, contracts=contracts)
-    # A contract signed in month s is in force from s to s + term - 1: a running sum of
-    # contracts signed, minus the same sum ``term`` months earlier (one-off: none).
-    lag = np.maximum(np.arange(1, months + 1)[:, None] - np.where(ln.recurring, ln.term, 0), 0)
-    exist_left = hist.exist_sched.sum(axis=0) - np.cumsum(hist.exist_sched[:months], axis=0)
-    exist_revenue = exist_left * ln.monthly_value
-    monthly_con = con_onehot * (con_value / 12.0)[:, None]  # (contracts, lines)
-    block = max(1, _BLOCK // ((months + look) * (2 * look + n_lines)))
-    for first in range(0, runs, block):  # blocks of runs, each vectorised over its runs
+    ahead = months + look
+    for block in _blocks_of_runs(runs, elements_per_run=ahead * (2 * look + n_lines)):
         _stop_if_asked(should_stop)
-        sl = slice(first, min(first + block, runs))
-        n_new = _in_force(hist.wins[sl], lag)
-        n_ren = _in_force(hist.kept[sl], lag)
-        rev = revenue[sl]
-        alive = hist.alive[:, :, sl]
-        if con_value.size:
-            renewed = hist.renewed[:, :, sl]
-            # One (months, contracts) @ (contracts, lines) product per run, each matrix
-            # contiguous by contract as BLAS wants it.
-            con_fresh = _per_run(alive & ~renewed) @ monthly_con
-            con_again = _per_run(alive & renewed) @ monthly_con
-        for i in range(n_lines):  # a loop over product lines (at most 8): long inner loops
-            out = rev[:, :, i]
-            mv = ln.monthly_value[i]
-            out[..., 0] = exist_revenue[:, i]
-            np.multiply(n_new[:, :, i], mv, out=out[..., 1])
-            np.multiply(n_ren[:, :, i], mv, out=out[..., 2])
-            if con_value.size:
-                out[..., 0] += con_fresh[:, :, i]
-                out[..., 2] += con_again[:, :, i]
-        act_total = np.empty((months, rev.shape[0], n_lines)).transpose(1, 0, 2)
-        np.add(n_new, n_ren, out=act_total)
-        act_total += exist_left
-        coverage[sl] = _coverage(
-            terms=terms,
-            revenue_total=rev.sum(axis=(2, 3)),
-            act_total=act_total,
-            ends_sched=hist.due_sched[: months + look, :, sl].transpose(2, 0, 1),
-            exist_sched=hist.exist_sched[: months + look],
-            factor=hist.factor[sl],
-            expansion_total=hist.expansion_total[sl],
-            pipe_forecast=hist.forecast[:, sl],
-            rate=hist.rate[:, sl].transpose(1, 0, 2),
-            alive=alive,
+        pooled_in_force = _revenue(plan, history, terms=revenue_terms, runs=block)
+        coverage[block] = _forward_coverage(
+            coverage_terms,
+            revenue_total=history.revenue[block].sum(axis=(2, 3)),
+            pooled_in_force=pooled_in_force,
+            pooled_ends=state.pooled_ends[:ahead, :, block].transpose(2, 0, 1),
+            starting_book_ends=plan.warm.book_ends[:ahead],
+            care_factor=history.care_factor[block],
+            expansion_total=history.expansion_total[block],
+            pipeline_forecast=history.pipeline_forecast[:, block],
+            opportunity_rate=history.opportunity_rate[:, block].transpose(1, 0, 2),
+            contract_alive=history.contract_alive[:, :, block],
         )
     return coverage
+
+
+# --- Step 8, Revenue, contracts in force (docs/model.md, section 3).
+@dataclass(frozen=True)
+class _RevenueTerms:
+    """Per-scenario constants of the revenue from contracts in force."""
+
+    signed_before: np.ndarray  # (months, lines): a contract in force at month t was signed
+    # after month signed_before[t] - 1 (t + 1 - term); one-off lines: t + 1, so none is
+    starting_book_left: np.ndarray  # (months, lines) starting pooled contracts in force
+    starting_book_revenue: np.ndarray  # (months, lines) their revenue
+    contract_monthly: np.ndarray  # (contracts, lines) a twelfth of each explicit contract
+
+
+def _revenue_terms(plan: _Plan, *, state: _State) -> _RevenueTerms:
+    lines, months = plan.lines, plan.months
+    book_ends = plan.warm.book_ends
+    # A contract signed in month s is in force from s to s + term - 1: a running sum of
+    # contracts signed, minus the same sum ``term`` months earlier (one-off: none).
+    signed_before = np.maximum(
+        np.arange(1, months + 1)[:, None] - np.where(lines.recurring, lines.term, 0), 0
+    )
+    starting_left = book_ends.sum(axis=0) - np.cumsum(book_ends[:months], axis=0)
+    contracts = plan.contracts
+    return _RevenueTerms(
+        signed_before=signed_before,
+        starting_book_left=starting_left,
+        starting_book_revenue=starting_left * lines.monthly_value,
+        contract_monthly=contracts.on_line * (contracts.annual_value / 12.0)[:, None],
+    )
+
+
+def _revenue(plan: _Plan, history: _History, *, terms: _RevenueTerms, runs: slice) -> np.ndarray:
+    """Revenue of the contracts in force at each month end, by source, written into
+    ``history.revenue`` for a block of runs: the starting book and explicit contracts in
+    their first term are ``existing``, this simulation's wins in their first term
+    ``new``, anything renewed ``renewal``. Returns the pooled contracts in force,
+    (runs, months, lines), for the forward coverage."""
+    new = _in_force(history.wins[runs], terms.signed_before)
+    renewed = _in_force(history.pooled_kept[runs], terms.signed_before)
+    revenue = history.revenue[runs]
+    has_contracts = plan.contracts.count > 0
+    if has_contracts:
+        alive = history.contract_alive[:, :, runs]
+        again = history.contract_renewed[:, :, runs]
+        # One (months, contracts) @ (contracts, lines) product per run, each matrix
+        # contiguous by contract as BLAS wants it.
+        contract_first_term = _per_run(alive & ~again) @ terms.contract_monthly
+        contract_renewed = _per_run(alive & again) @ terms.contract_monthly
+    for i, monthly_value in enumerate(plan.lines.monthly_value):  # lines (at most 8)
+        line = revenue[:, :, i]
+        line[..., EXISTING] = terms.starting_book_revenue[:, i]
+        np.multiply(new[:, :, i], monthly_value, out=line[..., NEW])
+        np.multiply(renewed[:, :, i], monthly_value, out=line[..., RENEWAL])
+        if has_contracts:
+            line[..., EXISTING] += contract_first_term[:, :, i]
+            line[..., RENEWAL] += contract_renewed[:, :, i]
+    months, n_lines = terms.signed_before.shape
+    pooled_in_force = np.empty((months, revenue.shape[0], n_lines)).transpose(1, 0, 2)
+    np.add(new, renewed, out=pooled_in_force)
+    pooled_in_force += terms.starting_book_left
+    return pooled_in_force
 
 
 def _per_run(flags: np.ndarray) -> np.ndarray:
@@ -636,135 +1003,126 @@ def _per_run(flags: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(flags.transpose(0, 2, 1), dtype=float).transpose(1, 0, 2)
 
 
-def _in_force(started: np.ndarray, lag: np.ndarray) -> np.ndarray:
+def _in_force(started: np.ndarray, signed_before: np.ndarray) -> np.ndarray:
     """Contracts in force at each month end, (runs, months, lines), from those started."""
     runs, months, n_lines = started.shape
     signed = np.zeros((runs, months + 1, n_lines), dtype=np.int64)  # signed before month i
     np.cumsum(started, axis=1, out=signed[:, 1:])
-    return signed[:, 1:] - signed[:, lag, np.arange(n_lines)]
+    return signed[:, 1:] - signed[:, signed_before, np.arange(n_lines)]
 
 
-def _pipeline_kernel(ln: _Lines, pl: _Pipeline, look: int) -> np.ndarray:
-    """Expected revenue in each of the next ``look`` months per open deal in each cell."""
-    hs = np.arange(1, look + 1)
-    line = pl.line_of
-    decide_in = np.maximum(ln.cycle[line] - pl.age, 1)[:, None]
-    recurring = np.where(decide_in <= hs, ln.monthly_value[line][:, None], 0.0)
-    one_off = np.where(decide_in == hs, ln.deal[line][:, None], 0.0)
-    per_deal = np.where(ln.recurring[line][:, None], recurring, one_off)
-    return per_deal * ln.win[line][:, None]
-
-
+# --- Step 9, Forward coverage (docs/model.md, section 9).
 @dataclass(frozen=True)
 class _CoverageTerms:
     """Per-scenario constants of the forward coverage, shared by every block of runs."""
 
-    weights: np.ndarray  # (lines, 2 * look): value | likely-renewed value of contracts ending
-    mv: np.ndarray  # (lines,) monthly value of one pooled contract
+    ending_weights: np.ndarray  # (lines, 2 * look): value | likely-renewed value ending
+    monthly_value: np.ndarray  # (lines,) monthly value of one pooled contract
     flow: np.ndarray  # (lines, look) revenue per unit of opportunity rate
     contract_values: np.ndarray  # (months, contracts, 2 * look): in force | up for renewal
     target: float | None
 
 
-def _coverage_terms(
-    *,
-    scenario: Scenario,
-    ln: _Lines,
-    pool_base: np.ndarray,
-    contracts: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-) -> _CoverageTerms:
+def _coverage_terms(plan: _Plan) -> _CoverageTerms:
     """The parts of the forward coverage that do not depend on the run."""
-    months = scenario.simulation.months
-    look = scenario.thresholds.coverage_lookahead_months
-    mv = ln.monthly_value
+    lines, contracts = plan.lines, plan.contracts
+    months, look = plan.months, plan.look
+    monthly_value = lines.monthly_value
     # Contracts known to end by t + h are weighted by their renewal chance, which is
-    # pool_base x care factor (both at most 1), so the sum over lines splits into two
-    # weighted sums of the ending schedule, computed for every h at once.
-    hs = np.arange(1, look + 1)
-    signed = hs[None, :] <= ln.term[:, None]  # (lines, look): ends known at month t
-    weights = np.concatenate([signed * mv[:, None], signed * (mv * pool_base)[:, None]], axis=1)
-    con_end0, con_term, con_value, con_base, _ = contracts
-    t_idx = np.arange(months)
-    # Next end month after each month t, per contract (due months are fixed).
-    passed = np.maximum(t_idx[None, :] - con_end0[:, None], -1)
-    next_end = np.where(
-        t_idx[None, :] < con_end0[:, None],
-        con_end0[:, None],
-        con_end0[:, None] + con_term[:, None] * (passed // con_term[:, None] + 1),
+    # pooled chance x care factor (both at most 1), so the sum over lines splits into
+    # two weighted sums of the ending schedule, computed for every h at once.
+    ahead = np.arange(1, look + 1)
+    known = ahead[None, :] <= lines.term[:, None]  # (lines, look): ends known at month t
+    pooled_chance = plan.pooled_chance[:, 0]
+    ending_weights = np.concatenate(
+        [known * monthly_value[:, None], known * (monthly_value * pooled_chance)[:, None]],
+        axis=1,
+    )
+    first_due, term = contracts.first_due[:, None], contracts.term[:, None]
+    month = np.arange(months)
+    # Next due month after each month t, per contract (due months are fixed).
+    passed = np.maximum(month[None, :] - first_due, -1)
+    next_due = np.where(
+        month[None, :] < first_due, first_due, first_due + term * (passed // term + 1)
     )  # (contracts, months)
-    in_force = next_end.T[:, :, None] > t_idx[:, None, None] + hs  # (months, contracts, look)
+    in_force = next_due.T[:, :, None] > month[:, None, None] + ahead  # (months, contracts, look)
     # Value of each explicit contract at month t + h: certain while in force, else its
     # renewal chance before care (the care factor multiplies it per run).
-    sure = in_force * (con_value / 12.0)[:, None]
-    maybe = ~in_force * (con_value * con_base / 12.0)[:, None]
+    sure = in_force * (contracts.annual_value / 12.0)[:, None]
+    maybe = ~in_force * (contracts.annual_value * contracts.base_chance / 12.0)[:, None]
     return _CoverageTerms(
-        weights=weights,
-        mv=mv,
-        flow=_flow_kernel(ln, look),
+        ending_weights=ending_weights,
+        monthly_value=monthly_value,
+        flow=_flow_kernel(lines, look),
         contract_values=np.concatenate([sure, maybe], axis=2),
-        target=scenario.targets.quarterly_revenue,
+        target=plan.scenario.targets.quarterly_revenue,
     )
 
 
-def _coverage(
-    *,
+def _forward_coverage(
     terms: _CoverageTerms,
+    *,
     revenue_total: np.ndarray,
-    act_total: np.ndarray,
-    ends_sched: np.ndarray,
-    exist_sched: np.ndarray,
-    factor: np.ndarray,
+    pooled_in_force: np.ndarray,
+    pooled_ends: np.ndarray,
+    starting_book_ends: np.ndarray,
+    care_factor: np.ndarray,
     expansion_total: np.ndarray,
-    pipe_forecast: np.ndarray,
-    rate: np.ndarray,
-    alive: np.ndarray,
+    pipeline_forecast: np.ndarray,
+    opportunity_rate: np.ndarray,
+    contract_alive: np.ndarray,
 ) -> np.ndarray:
-    """Forward coverage at each month end: what the next months can already see coming
-    (signed contracts, likely renewals, win-weighted pipeline, prospecting at the current
-    rate) over what those months need (target or run-rate); the worst month counts."""
+    """Forward coverage at each month end, for a block of runs: what the next months can
+    already see coming (signed contracts, likely renewals, win-weighted pipeline,
+    prospecting at the current rate) over what those months need (target or run-rate);
+    the worst month counts."""
     runs, months = revenue_total.shape
     look = terms.flow.shape[1]
+    has_contracts = contract_alive.shape[1] > 0
     # Pooled contracts scheduled to end in month u, as known from history: (runs, u, lines).
-    ends = np.empty(ends_sched.shape)
-    np.add(ends_sched, exist_sched, out=ends)
-    ends_w = ends @ terms.weights  # (runs, months + look, 2 * look)
-    contracted = act_total @ terms.mv  # (runs, months): pooled revenue in force at month t
+    ends = np.empty(pooled_ends.shape)
+    np.add(pooled_ends, starting_book_ends, out=ends)
+    ends_weighted = ends @ terms.ending_weights  # (runs, months + look, 2 * look)
+    contracted = pooled_in_force @ terms.monthly_value  # (runs, months): pooled, in force
     seen_base = expansion_total / 12.0 + contracted
-    if alive.shape[1]:
+    if has_contracts:
         # Value of explicit contracts per run, month and h, summed over contracts in
         # contract order: (months, 2 * look, runs). Runs are the fastest axis, so the
         # sum over contracts is a plain running sum (the order fixes the rounding).
-        con_seen = np.einsum("tcr,tck->tkr", alive.astype(float), terms.contract_values)
-    gone_value = np.zeros((runs, months))
-    gone_kept = np.zeros((runs, months))
+        contracts_seen = np.einsum(
+            "tcr,tck->tkr", contract_alive.astype(float), terms.contract_values
+        )
+    ending_value = np.zeros((runs, months))
+    ending_kept = np.zeros((runs, months))
     worst = np.full((runs, months), np.inf)
     for h in range(1, look + 1):  # a loop over the look-ahead months (at most 24)
-        gone_value += ends_w[:, h : h + months, h - 1]
-        gone_kept += ends_w[:, h : h + months, look + h - 1]
-        seen = seen_base - gone_value + factor * gone_kept
+        ending_value += ends_weighted[:, h : h + months, h - 1]
+        ending_kept += ends_weighted[:, h : h + months, look + h - 1]
+        seen = seen_base - ending_value + care_factor * ending_kept
         # Win-weighted pipeline, plus prospecting at the current rate (one matrix-vector
         # product per run, each rounded by BLAS the same way whatever the block).
-        seen += pipe_forecast[:, :, h - 1].T + rate @ terms.flow[:, h - 1]
-        if alive.shape[1]:
-            seen += con_seen[:, h - 1].T
-            seen += factor * con_seen[:, look + h - 1].T
+        seen += pipeline_forecast[:, :, h - 1].T + opportunity_rate @ terms.flow[:, h - 1]
+        if has_contracts:
+            seen += contracts_seen[:, h - 1].T
+            seen += care_factor * contracts_seen[:, look + h - 1].T
         np.minimum(worst, seen, out=worst)
 
     if terms.target:
         need = np.full((runs, months), terms.target / 3.0)
     else:  # run-rate: average monthly revenue over the last three months
-        csum = np.cumsum(revenue_total, axis=1)
-        lagged = np.concatenate([np.zeros((runs, 3)), csum[:, :-3]], axis=1)[:, :months]
-        need = (csum - lagged) / np.minimum(np.arange(1, months + 1), 3)
+        running = np.cumsum(revenue_total, axis=1)
+        lagged = np.concatenate([np.zeros((runs, 3)), running[:, :-3]], axis=1)[:, :months]
+        need = (running - lagged) / np.minimum(np.arange(1, months + 1), 3)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = np.where(need > 0, worst / np.where(need > 0, need, 1.0), COVERAGE_CAP)
     return np.clip(ratio, 0.0, COVERAGE_CAP)
 
 
-def _flow_kernel(ln: _Lines, look: int) -> np.ndarray:
-    """Expected revenue in month t+h per unit of monthly opportunity rate from month t+1 on."""
-    hs = np.arange(1, look + 1)
-    earning = np.clip(hs[None, :] - ln.cycle[:, None], 0, None)  # months of decided deals
-    recurring = earning * (earning + 1) / 2.0 * ln.monthly_value[:, None]
-    one_off = (earning >= 1) * ln.deal[:, None]
-    return np.where(ln.recurring[:, None], recurring, one_off) * ln.win[:, None]
+def _flow_kernel(lines: _Lines, look: int) -> np.ndarray:
+    """Expected revenue in month t+h per unit of monthly opportunity rate from month t+1
+    on, each deal decided one cycle after it arrives."""
+    ahead = np.arange(1, look + 1)
+    earning = np.clip(ahead[None, :] - lines.cycle[:, None], 0, None)  # months of decided deals
+    recurring = earning * (earning + 1) / 2.0 * lines.monthly_value[:, None]
+    one_off = (earning >= 1) * lines.deal_size[:, None]
+    return np.where(lines.recurring[:, None], recurring, one_off) * lines.win_rate[:, None]

@@ -5,8 +5,10 @@ Counts (wins, renewals, open deals) and bookings must be equal. Money and the ca
 index may differ by a few units in the last place: the engine adds contracts, lines
 and months in other orders (matrix products, running sums), and float addition is not
 associative; 1e-12 relative is a thousand times that noise and far below anything a
-user could see. Forward coverage is compared to 1e-6: the engine keeps the
-win-weighted pipeline forecast in float32 (about 7 significant digits).
+user could see. Forward coverage is compared to 1e-6 relative or 1e-4 absolute: the
+engine keeps the win-weighted pipeline forecast in float32 (about 7 significant
+digits), and when a book mixes values of 1 and 1e12 the sum that forecast enters can
+cancel most of them; the ratio is shown to two digits and warns below 0.85.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import hashlib
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulator import (
@@ -45,7 +47,7 @@ def assert_same(scenario: Scenario, *, runs: int, seed: int, **reference: object
         a, b = getattr(got, name), getattr(want, name)
         scale = float(np.abs(b).max(initial=0.0))
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12 * scale, err_msg=name)
-    np.testing.assert_allclose(got.coverage, want.coverage, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(got.coverage, want.coverage, rtol=1e-6, atol=1e-4)
 
 
 # --- Every preset, 20 runs.
@@ -55,18 +57,6 @@ def test_every_preset_matches_the_reference(preset: str) -> None:
 
 
 # --- Generated scenarios (the fuzzing strategy, few runs and months).
-def _fits_int32(scenario: Scenario) -> bool:
-    """Whether every pooled count stays below 2**31: the engine's due schedule and
-    renewal history are int32 until the int64 change (another branch) lands."""
-    plan = make_plan(scenario)
-    _, books, _ = warm_start(plan)
-    months = scenario.simulation.months
-    for ln, book in zip(plan.lines, books, strict=True):
-        if sum(book) + len(plan.contracts) + months * (plan.capacity(ln) + 1) >= 2**31:
-            return False
-    return True
-
-
 @st.composite
 def small_scenarios(draw: st.DrawFn) -> Scenario:
     data = draw(fuzz.valid_documents(max_contracts=4))
@@ -81,7 +71,6 @@ def small_scenarios(draw: st.DrawFn) -> Scenario:
 )
 @given(small_scenarios(), st.integers(0, 2**32))
 def test_generated_scenarios_match_the_reference(scenario: Scenario, seed: int) -> None:
-    assume(_fits_int32(scenario))
     assert_same(scenario, runs=2, seed=seed)
 
 
@@ -150,13 +139,10 @@ def test_a_book_above_2_to_the_31_contracts_is_counted_exactly() -> None:
     data["pipeline"] = {"warm_start": True, "prior_attract": 1.0}
     data["engagement"] = {}  # referrals from a warm book of about 5e10 contracts
     scenario = scenario_from_dict(data)
-    assert not _fits_int32(scenario)
-    try:
-        assert_same(scenario, runs=2, seed=1)
-    except ValueError as err:  # int32 due schedule overflowed into a negative count
-        if "n < 0" not in str(err):
-            raise
-        pytest.skip("waiting for the engine's int64 pooled counts (another branch)")
+    plan = make_plan(scenario)
+    _, books, _ = warm_start(plan)
+    assert sum(books[0]) >= 2**31  # more contracts than an int32 count can hold
+    assert_same(scenario, runs=2, seed=1)
 
 
 # --- Regressions the reference found.

@@ -39,6 +39,8 @@ class Rerun:
     exceptions: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     """Error panels (st.error) the page showed."""
+    buttons: dict[str, object] = field(default_factory=dict)
+    """Widget id -> proto of every button drawn (keyed or not), to press by label."""
 
     @property
     def ok(self) -> bool:
@@ -63,11 +65,16 @@ class StreamlitSession:
         self.ws.close()
 
     def send_rerun(
-        self, *, query_string: str = "", moves: dict[str, object] | None = None
+        self,
+        *,
+        query_string: str = "",
+        moves: dict[str, object] | None = None,
+        triggers: tuple[str, ...] | list[str] = (),
     ) -> float:
         """Ask for a rerun as the browser does after a widget moves; returns the time sent.
 
-        ``moves``: widget id -> new value (in the widget's value field).
+        ``moves``: widget id -> new value (in the widget's value field); ``triggers``:
+        ids of buttons pressed.
         """
         for widget_id, value in (moves or {}).items():
             self.values[widget_id] = (self.values[widget_id][0], value)
@@ -82,6 +89,10 @@ class StreamlitSession:
                 widget.double_array_value.data.extend(value)  # type: ignore[arg-type]
             else:
                 setattr(widget, kind, value)
+        for widget_id in triggers:
+            pressed = client.widget_states.widgets.add()
+            pressed.id = widget_id
+            pressed.trigger_value = True
         started = time.perf_counter()
         self.ws.send_binary(msg.SerializeToString())
         return started
@@ -164,5 +175,7 @@ def _collect(element, rerun: Rerun) -> None:
         return
     proto = getattr(element, kind, None)
     widget_id = getattr(proto, "id", "")
+    if kind == "button" and widget_id:
+        rerun.buttons[widget_id] = proto
     if widget_id.startswith("$$ID-") and not widget_id.endswith("-None"):
         rerun.widgets[widget_id.split("-", 2)[2]] = (widget_id, proto)
