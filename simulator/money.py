@@ -1,5 +1,10 @@
 """Money amounts as people type them ("3M", "250k", "$1,200,000") and as the app shows them.
 
+Two ways to write an amount, both here so every screen and sentence agrees:
+:func:`money_text` for reading ("$1.23M" in a sentence, a chart label, the CLI) and
+:func:`format_money` for editing (the exact "1.25M" a table cell shows, which
+:func:`parse_money` reads back unchanged). :data:`CURRENCY` is the one symbol shown.
+
 A contract's annual value is typed into a table cell, so the parser reads the usual
 shorthands but refuses anything it would have to guess at: a typed amount is either read
 exactly as meant or refused with a short reason, never silently changed.
@@ -45,6 +50,9 @@ SCALES = {
     "trillion": 12,
 }
 """Scale words and their powers of ten."""
+
+CURRENCY = "$"
+"""The currency symbol every shown amount starts with (after a minus sign)."""
 
 _SHOWN = ((12, "T"), (9, "B"), (6, "M"), (3, "k"))
 """Suffixes :func:`format_money` writes, largest first (all of them parse back)."""
@@ -129,3 +137,19 @@ def _plain(number: Decimal, *, grouped: bool = False) -> str:
     """A decimal without exponent or trailing zeros: 3, 2.5, 1,234.25."""
     text = f"{number.normalize():,f}" if grouped else f"{number.normalize():f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def money_text(value: float) -> str:
+    """``value`` as a person reads it: three significant digits, a k/M/B/T suffix and
+    :data:`CURRENCY`: '$648k', '$1.23M', '$5.4M', '-$12k', '$900'."""
+    amount = abs(float(value))
+    sign = "-" if float(value) < 0 else ""
+    suffixes = ["", *(name for _, name in reversed(_SHOWN))]  # '', k, M, B, T
+    tier = 0
+    while tier < len(suffixes) - 1 and float(f"{amount:.3g}") >= 1000:
+        amount /= 1000
+        tier += 1
+    digits = f"{amount:.3g}"
+    if "e" in digits:  # only for amounts beyond the largest suffix
+        digits = f"{amount:,.0f}"
+    return f"{sign}{CURRENCY}{digits}{suffixes[tier]}"
