@@ -323,3 +323,10 @@ def test_app_uploader_states_the_real_limit_and_forgets_a_refused_file() -> None
     assert at.session_state[state.SCENARIO] == before
     [fresh] = at.get("file_uploader")
     assert fresh.proto.id != uploader.proto.id  # a new, empty uploader
+
+
+@pytest.mark.parametrize("typed", ["12345,678", "1234 567", "8516,850,680", "313955\u00a0408k"])
+def test_thousands_are_grouped_in_threes_from_the_first_group(typed: str) -> None:
+    """'12345,678' may be a decimal comma; it was read as 12,345,678."""
+    with pytest.raises(ScenarioError, match=r"contracts\.1\.annual_value: .*(comma|spaces)"):
+        state.apply_book_edits(BOOK, edits({"1": {"annual_value": typed}}))
