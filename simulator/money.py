@@ -19,8 +19,8 @@ Accepted (case-insensitive, surrounding spaces ignored):
 
 Refused: a sign anywhere but in front (``2013-1`` is not 20131), a negative amount, zero,
 anything that is not finite, two decimal points (``1.2.3``), a comma that may be a decimal
-comma (``1,5``) or grouping that is not in threes (``1,20,000``, ``1 2``), an exponent
-together with a scale word, other symbols or letters, and text longer than
+comma (``1,5``) or grouping that is not in threes (``1,20,000``, ``12345,678``, ``1 2``), an
+exponent together with a scale word, other symbols or letters, and text longer than
 :data:`MAX_CHARS` (so the work per cell is bounded).
 """
 
@@ -60,7 +60,7 @@ _SHOWN = ((12, "T"), (9, "B"), (6, "M"), (3, "k"))
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009]+")
 _NUMBER = re.compile(
     r"""
-    (?P<digits>[0-9]+(?:(?P<sep>[,\ ])[0-9]{3}(?:(?P=sep)[0-9]{3})*)?)  # whole part
+    (?P<digits>[0-9]{1,3}(?P<sep>[,\ ])[0-9]{3}(?:(?P=sep)[0-9]{3})*|[0-9]+)  # whole part
     (?:\.(?P<fraction>[0-9]+))?                                      # decimals
     (?:e(?P<exponent>[+-]?[0-9]{1,3}))?                                # 1.2e6
     \ ?(?P<scale>[a-z]*)                                              # 3M, 3.5 mn
@@ -113,7 +113,7 @@ def _why_not(body: str) -> str:
         return f"has a {sign!r} inside it; type one amount such as 250k or 1.2M"
     if body.count(".") > 1:
         return "has more than one decimal point"
-    if re.search(r"[0-9],[0-9]{1,2}(?![0-9])", body) or re.search(r",[0-9]{4}", body):
+    if re.search(r"[0-9],[0-9]{1,2}(?![0-9])|,[0-9]{4}|[0-9]{4},[0-9]", body):
         return "has a comma that is not a thousands separator (use a dot for decimals)"
     if re.search(r"[0-9] [0-9]", body):
         return "has spaces that do not group thousands in threes"
