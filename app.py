@@ -16,12 +16,13 @@ import altair as alt
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from simulator import Scenario, ScenarioError, SimulationResult, dump_scenario, simulate
+from simulator import ResultSummary, Scenario, ScenarioError, dump_scenario
 from simulator.budget import SimulationCancelled
 from simulator.models import Contract, Effort, Relationships, Simulation
 from ui import admission, book, charts, controls, links, nav, presets, session, verdict
 from ui.diagnosis import render_diagnosis
 from ui.format import money
+from ui.runtime import simulate_summary
 from ui.sessions import session_gone
 from ui.text import hidden_label, markdown_text
 
@@ -37,23 +38,23 @@ ss = st.session_state
 
 
 RESULT_ENTRIES = 12
-"""Results kept by :func:`simulate_cached` (summaries only, shared by every session).
-Each is at most ``budget.summary_bytes`` of a scenario at the per-request bound
-(about 40 MB at 20,000 runs x 120 months), so this cache holds at most about 0.5 GB;
+"""Results kept by :func:`simulate_cached` (``ResultSummary``, shared by every session).
+Each is at most ``budget.summary_bytes`` of its scenario (under 1 MB for any scenario
+within the per-request bound), so this cache holds at most about 10 MB;
 SECURITY.md, "Memory and time per request and per session", gives the sum."""
 
 
 @st.cache_data(max_entries=RESULT_ENTRIES, show_spinner=False)
 def simulate_cached(
     scenario_json: str, _should_stop: Callable[[], bool] | None = None
-) -> SimulationResult:
+) -> ResultSummary:
     """Simulate once per distinct scenario, so moving a slider back is instant.
 
     ``_should_stop`` (not part of the cache key) cancels a run whose session went away;
     a cancelled run raises, so nothing is cached for it.
     """
     scenario = Scenario.model_validate_json(scenario_json)
-    return simulate(scenario, should_stop=_should_stop).summary_only()
+    return simulate_summary(scenario, should_stop=_should_stop)
 
 
 @st.cache_data(max_entries=12, show_spinner=False)
@@ -112,7 +113,7 @@ def show_chart(spec: dict, where: DeltaGenerator | None = None) -> None:
     (where or st).vega_lite_chart(spec, width="stretch")
 
 
-def run_simulation(scenario: Scenario) -> SimulationResult | None:
+def run_simulation(scenario: Scenario) -> ResultSummary | None:
     """The result, or None after showing an error panel (the rest of the page still works)."""
     sim = scenario.simulation
     try:
@@ -395,7 +396,7 @@ def messages() -> None:
         st.error(f"Not applied: {markdown_text(error)}. Your settings are unchanged.")
 
 
-def headline(result: SimulationResult, baseline: SimulationResult | None) -> None:
+def headline(result: ResultSummary, baseline: ResultSummary | None) -> None:
     colour = {"severe": "red", "mild": "orange", "none": "green"}[result.report.verdict]
     icon = {"severe": "warning", "mild": "error", "none": "check_circle"}[result.report.verdict]
     sentence = markdown_text(verdict.verdict_sentence(result))
@@ -554,7 +555,7 @@ def diagnosis_section(scenario: Scenario) -> None:
         st.error(f"The diagnosis could not run: {markdown_text(str(exc))}")
 
 
-def share_section(scenario: Scenario, result: SimulationResult) -> None:
+def share_section(scenario: Scenario, result: ResultSummary) -> None:
     st.subheader("Share and download")
     st.caption(
         "The address bar holds these settings: copy the link to reopen this what-if. "

@@ -92,6 +92,7 @@ def memory_table() -> list[str]:
         " | estimate / peak | accepted |",
         "|---|---|---:|---:|---:|---:|---:|---|",
     ]
+    print("\n".join(rows), flush=True)
     for case in MEMORY_CASES:
         with bound_lifted():
             scenario = shape(**case)
@@ -118,6 +119,7 @@ def time_table() -> list[str]:
         "| shape | runs allowed | expected (s) | measured (s) |",
         "|---|---:|---:|---:|",
     ]
+    print("\n".join(rows), flush=True)
     for case in TIME_SHAPES:
         most = min(MAX_RUNS, budget.estimate(shape(runs=1, **case)).max_runs())
         scenario = shape(runs=most, **case)

@@ -9,6 +9,11 @@ overrides and as command lines. Each case must end in one of two ways:
 * a :class:`ScenarioError` whose one-line message names the field (for the CLI: exit
   status 2, one line on stderr, no traceback).
 
+The app's own boundaries are fuzzed too: share links (damaged and bomb payloads, odd
+parameters) must open a valid scenario with a few short notes, within a traced-memory
+bound; contract-table edits must be stored exactly as meant or refused naming the cell;
+typed amounts must be read exactly or refused (``tests/support/fuzz_ui.py``).
+
 Anything else (an uncaught exception, a NaN in a result, a message naming nothing) is a
 failure. The strategies and checks live in ``tests/support/fuzz.py``, which
 ``tests/test_fuzz.py`` runs with a small budget in ``make test``; this module runs at
@@ -45,6 +50,16 @@ from tests.support.fuzz import (
     override_lists,
     valid_documents,
 )
+from tests.support.fuzz_ui import (
+    book_edits,
+    check_book_edit,
+    check_link,
+    check_link_memory,
+    check_money,
+    link_bombs,
+    link_params,
+    money_texts,
+)
 
 # --- The runner.
 TARGETS: dict[str, tuple[st.SearchStrategy, Callable[[Any], str]]] = {
@@ -57,14 +72,25 @@ TARGETS: dict[str, tuple[st.SearchStrategy, Callable[[Any], str]]] = {
     ),
     "engine: valid extremes (simulate)": (valid_documents(max_contracts=40), check_dict),
     "CLI in-process (whiplash run)": (cli_cases(), lambda case: check_cli(*case)),
+    "share links (scenario_from_params)": (link_params(), check_link),
+    "share-link bombs, traced memory": (link_bombs(), check_link_memory),
+    "contract table edits (read_book, on_book_edit)": (
+        book_edits(),
+        lambda case: check_book_edit(*case),
+    ),
+    "typed amounts (parse_money)": (money_texts(), check_money),
 }
 SHARES = {
-    "loader: dicts (scenario_from_dict)": 0.25,
-    "loader: TOML text (parse_scenario)": 0.2,
-    "loader: files (load_scenario)": 0.05,
-    "overrides (--set)": 0.2,
-    "engine: valid extremes (simulate)": 0.15,
-    "CLI in-process (whiplash run)": 0.15,
+    "loader: dicts (scenario_from_dict)": 0.2,
+    "loader: TOML text (parse_scenario)": 0.15,
+    "loader: files (load_scenario)": 0.04,
+    "overrides (--set)": 0.15,
+    "engine: valid extremes (simulate)": 0.12,
+    "CLI in-process (whiplash run)": 0.12,
+    "share links (scenario_from_params)": 0.08,
+    "share-link bombs, traced memory": 0.02,
+    "contract table edits (read_book, on_book_edit)": 0.07,
+    "typed amounts (parse_money)": 0.05,
 }
 
 

@@ -10,7 +10,7 @@ Pure Python and numpy (no UI imports). Typical use::
 from .engine import SOURCES
 from .metrics import VERDICTS, WhiplashReport
 from .models import Scenario
-from .results import SimulationResult, simulate
+from .results import ResultSummary, SimulationResult, simulate
 from .scenario_io import (
     ScenarioError,
     apply_overrides,
@@ -26,6 +26,7 @@ from .scenario_io import (
 __all__ = [
     "SOURCES",
     "VERDICTS",
+    "ResultSummary",
     "Scenario",
     "ScenarioError",
     "SimulationResult",

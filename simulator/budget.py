@@ -1,4 +1,4 @@
-"""What a simulation costs, the bound on one request, and the process-wide memory budget.
+"""What a simulation costs, the bound on one request, and a memory budget for a server.
 
 :func:`estimate` predicts the peak memory and the seconds of one
 :func:`simulator.simulate` call (with the app's summaries) from the scenario's shape
@@ -17,9 +17,11 @@ scenario model refuses a scenario above either (``Scenario._consistent`` calls
 message naming ``simulation.runs`` and the largest number of runs that fits.
 ``simulate(runs=...)`` checks its override the same way.
 
-:data:`SIMULATION_BUDGET` lets simulations of one process run side by side while their
-estimated peaks add up to at most :data:`MAX_BYTES_IN_FLIGHT`; a larger request waits
-for room (or for its caller to go away, see :meth:`MemoryBudget.hold`).
+:class:`MemoryBudget` is a semaphore counted in estimated bytes: the app server keeps
+one (``ui/runtime.py``) so its simulations run side by side while their estimated peaks
+add up to at most :data:`MAX_BYTES_IN_FLIGHT`; a larger request waits for room (or for
+its caller to go away, see :meth:`MemoryBudget.hold`). Nothing here holds process-wide
+state: :func:`simulator.simulate` checks one request's cost and nothing else.
 
 Pure Python: no numpy needed to estimate, so every validation can afford it.
 """
@@ -44,7 +46,7 @@ MAX_REQUEST_SECONDS = 10
 """Expected seconds one simulation may take on the 2-core server, so no request
 stalls the others for long."""
 MAX_BYTES_IN_FLIGHT = 2 * MAX_REQUEST_BYTES
-"""Estimated bytes all simulations of this process may hold at once (1.6 GB): two of
+"""Estimated bytes all simulations of the app's process may hold at once (1.6 GB): two of
 the largest run side by side, the rest queue. On two cores, running more at once would
 not finish them sooner anyway."""
 ESTIMATE_FACTOR = 2.0
@@ -217,13 +219,12 @@ def estimate(scenario: Scenario, runs: int | None = None) -> Cost:
 
 
 def summary_bytes(scenario: Scenario, runs: int | None = None) -> int:
-    """Upper bound on a result kept with :meth:`SimulationResult.summary_only`: per-run
-    monthly and quarterly revenue and metrics, plus the percentile tables."""
+    """Upper bound on a :class:`simulator.results.ResultSummary` (what the app caches):
+    each run's first bust, plus the percentile tables (a row per period and series)."""
     s = _shape(scenario, runs)
     quarters = s.months // 3 + 1
-    per_run = 8 * (s.months + 2 * quarters + 12)
     rows = (s.months + quarters) * (9 + s.lines)
-    return math.ceil(per_run * s.runs + 200 * rows + 100_000)
+    return math.ceil(8 * s.runs + 200 * rows + 100_000)
 
 
 def format_bytes(n: float) -> str:
@@ -307,7 +308,3 @@ class MemoryBudget:
 
 class SimulationCancelled(Exception):
     """Raised when a simulation's ``should_stop`` says its caller no longer wants it."""
-
-
-SIMULATION_BUDGET = MemoryBudget(MAX_BYTES_IN_FLIGHT)
-"""Shared by every :func:`simulator.simulate` call in this process."""

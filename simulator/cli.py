@@ -1,7 +1,11 @@
-"""The ``whiplash`` command line: run, compare, schema (and more subcommands).
+"""The ``whiplash`` command line: every subcommand (run, compare, schema, diagnose,
+optimize, workshop) and the ``python -m simulator[.workshop]`` entry points.
 
-Every user error (a bad file, a bad ``--set``) ends with exit status 2 and one line
-on standard error naming the field; a traceback is never shown to the user.
+This is the only module of ``simulator`` that parses arguments or prints: it imports
+the domain (models, results, diagnose, optimize, workshop, ...) and the domain imports
+nothing from here (``tests/test_layers.py`` checks it). Every user error (a bad file, a
+bad ``--set``) ends with exit status 2 and one line on standard error naming the
+field; a traceback is never shown to the user.
 """
 
 from __future__ import annotations
@@ -15,14 +19,17 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+from .diagnose import diagnose
 from .models import Scenario, Simulation
+from .money import money_text
+from .optimize import LEVERS, Limits, suggest_fix
 from .results import SimulationResult, simulate
 from .scenario_io import ScenarioError, apply_overrides, bounded_message, load_scenario
+from .workshop import DEFAULT_WORKSHOP, answer_sheet, list_workshops, load_workshop
 
 EXIT_USAGE = 2
 
 Handler = Callable[[argparse.Namespace], int]
-_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
 
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 """Characters a terminal obeys instead of showing: C0 and C1 controls (ESC starts ANSI
@@ -46,12 +53,6 @@ def printable(text: str) -> str:
 def print_lines(lines: Iterable[str], *, file: TextIO | None = None) -> None:
     """Print each line made :func:`printable` (every subcommand's text output)."""
     print("\n".join(printable(line) for line in lines), file=file or sys.stdout)
-
-
-def register_command(add: Callable[[argparse._SubParsersAction], None]) -> None:
-    """Let other modules (diagnosis, optimiser) add subcommands."""
-    if add not in _EXTRA_COMMANDS:
-        _EXTRA_COMMANDS.append(add)
 
 
 def _error(message: str) -> None:
@@ -120,15 +121,6 @@ def load_with_overrides(path: str, overrides: Sequence[str], runs: int | None) -
     return scenario
 
 
-def format_money(value: float) -> str:
-    """Money in a few characters: 1.25M, 340k, 900."""
-    if abs(value) >= 1e6:
-        return f"{value / 1e6:,.2f}M"
-    if abs(value) >= 1e3:
-        return f"{value / 1e3:,.0f}k"
-    return f"{value:,.0f}"
-
-
 def summary_lines(result: SimulationResult) -> list[str]:
     """The readable summary the CLI prints for one result."""
     rep = result.report
@@ -154,8 +146,8 @@ def summary_lines(result: SimulationResult) -> list[str]:
         lines.append(f"Coverage warning from {rep.warning_month}")
     totals = result.to_dict()["totals"]
     lines.append(
-        f"Totals (median): revenue {format_money(totals['revenue'])}, "
-        f"new bookings {format_money(totals['bookings'])}"
+        f"Totals (median): revenue {money_text(totals['revenue'])}, "
+        f"new bookings {money_text(totals['bookings'])}"
     )
     return lines
 
@@ -234,6 +226,133 @@ def print_json(data: Any) -> None:
     print(json.dumps(_json_ready(data), indent=2, allow_nan=False, ensure_ascii=True))
 
 
+def _cmd_diagnose(args: argparse.Namespace) -> int:
+    scenario = load_with_overrides(args.scenario, args.overrides, None)
+    result = diagnose(scenario, runs=args.runs, seed=args.seed)
+    if args.json:
+        print_json(result.to_dict())
+    else:
+        print_lines(result.lines())
+    return 0
+
+
+def _add_diagnose(sub: argparse._SubParsersAction) -> None:
+    cmd = sub.add_parser(
+        "diagnose", help="rank the causes of a scenario's whiplash (each neutralised alone)"
+    )
+    cmd.add_argument("scenario", help="scenario TOML file, e.g. scenarios/team_a_team_b.toml")
+    add_scenario_arguments(cmd)
+    cmd.add_argument("--json", action="store_true", help="print one JSON object")
+    cmd.set_defaults(handler=_cmd_diagnose)
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--keep-revenue: {text!r} is not a number") from None
+    if not 0.0 <= value <= 2.0:
+        raise argparse.ArgumentTypeError(f"--keep-revenue: {value} is outside 0..2 (0.95 = 95%)")
+    return value
+
+
+def _bounded_int(name: str, low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name}: {text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{name}: {value} is outside {low}..{high}")
+        return value
+
+    return parse
+
+
+def _levers(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in LEVERS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"--levers: {', '.join(unknown) or 'none given'}; choose from {','.join(LEVERS)}"
+        )
+    return names
+
+
+def _cmd_optimize(args: argparse.Namespace) -> int:
+    scenario = load_with_overrides(args.scenario, args.overrides, None)
+    limits = Limits(
+        keep_revenue=args.keep_revenue,
+        max_shift_months=args.max_shift_months,
+        max_contacts=args.max_contacts,
+        levers=args.levers,
+    )
+    result = suggest_fix(scenario, limits=limits, runs=args.runs, seed=args.seed)
+    if args.json:
+        print_json(result.to_dict())
+    else:
+        print_lines(result.lines())
+    return 0
+
+
+def _add_optimize(sub: argparse._SubParsersAction) -> None:
+    cmd = sub.add_parser("optimize", help="suggest a smoother plan that keeps most of the revenue")
+    cmd.add_argument("scenario", help="scenario TOML file, e.g. scenarios/team_a_team_b.toml")
+    add_scenario_arguments(cmd)
+    cmd.add_argument(
+        "--keep-revenue",
+        type=_share,
+        default=Limits.keep_revenue,
+        metavar="SHARE",
+        help="keep at least this share of the current median revenue (default 0.95)",
+    )
+    cmd.add_argument(
+        "--max-shift-months",
+        type=_bounded_int("--max-shift-months", 0, 36),
+        default=Limits.max_shift_months,
+        metavar="N",
+        help="move each renewal date by at most N months (default 6; 0 = dates fixed)",
+    )
+    cmd.add_argument(
+        "--max-contacts",
+        type=_bounded_int("--max-contacts", 1, 20),
+        default=Limits.max_contacts,
+        metavar="N",
+        help="at most N buyer contacts per account (default 4)",
+    )
+    cmd.add_argument(
+        "--levers",
+        type=_levers,
+        default=LEVERS,
+        metavar="LIST",
+        help=f"comma-separated levers the search may move (default {','.join(LEVERS)})",
+    )
+    cmd.add_argument("--json", action="store_true", help="print one JSON object")
+    cmd.set_defaults(handler=_cmd_optimize)
+
+
+def _cmd_workshop(args: argparse.Namespace) -> int:
+    lines = answer_sheet(load_workshop(args.name))
+    while lines and not lines[-1]:  # no blank line after the last step
+        lines.pop()
+    print_lines(lines)
+    return 0
+
+
+def _add_workshop(sub: argparse._SubParsersAction) -> None:
+    cmd = sub.add_parser(
+        "workshop", help="print a workshop's answer sheet (each step's answer and fix)"
+    )
+    cmd.add_argument(
+        "name",
+        nargs="?",
+        default=DEFAULT_WORKSHOP,
+        help=f"a workshop in scenarios/workshops/ (default {DEFAULT_WORKSHOP}; "
+        f"available: {', '.join(list_workshops()) or 'none'})",
+    )
+    cmd.set_defaults(handler=_cmd_workshop)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="whiplash",
@@ -258,14 +377,15 @@ def build_parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="print the scenario file's JSON Schema")
     schema.set_defaults(handler=_cmd_schema)
 
-    for add in _EXTRA_COMMANDS:
-        add(sub)
+    _add_diagnose(sub)
+    _add_optimize(sub)
+    _add_workshop(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``whiplash`` and ``python -m simulator``."""
-    _load_plugins()
+    """Entry point of ``whiplash``, ``python -m simulator`` and (with ``workshop`` in
+    front of its arguments) ``python -m simulator.workshop``."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -287,18 +407,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def _load_plugins() -> None:
-    """Import optional subcommand modules (they call :func:`register_command`)."""
-    import importlib
-
-    for name in ("simulator.diagnose", "simulator.optimize"):
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-
-
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
 
@@ -309,5 +417,4 @@ __all__ = [
     "main",
     "print_lines",
     "printable",
-    "register_command",
 ]

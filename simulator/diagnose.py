@@ -14,23 +14,15 @@ the CLI can show it and apply it exactly. Pure numpy; no UI imports.
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .cli import (
-    add_scenario_arguments,
-    format_money,
-    load_with_overrides,
-    print_json,
-    print_lines,
-    register_command,
-)
 from .levers import CAUSES, Reference, balanced_mix, lever, reference_levels
 from .levers import overrides as edit_overrides
 from .models import Scenario, month_index
+from .money import money_text
 from .results import SimulationResult, quarter_label, simulate
 
 CAUSE_LABELS = {cause: lever(cause).cause for cause in CAUSES}
@@ -136,7 +128,7 @@ def renewal_fact(scenario: Scenario) -> str:
     when = next(iter(months)) if len(months) == 1 else quarter
     big = "big contract" if value >= 0.5 * total else "contract"
     return (
-        f"{_count_of(len(group), len(contracts), big)} ({format_money(value)} a year, "
+        f"{_count_of(len(group), len(contracts), big)} ({money_text(value)} a year, "
         f"{_pct(value / total)} of the contracted book) end in {when}"
     )
 
@@ -150,7 +142,7 @@ def contacts_fact(scenario: Scenario, minimum: int) -> str:
         buyer = "a single buyer" if fewest == 1 else f"{fewest} buyers"
         value = sum(c.annual_value for c in thin)
         noun = _count_of(len(thin), len(scenario.contracts), "big account")
-        parts.append(f"{noun} ({format_money(value)} a year) hang on {buyer}")
+        parts.append(f"{noun} ({money_text(value)} a year) hang on {buyer}")
     if rel.contacts_per_account < minimum:
         who = (
             "one contact"
@@ -405,29 +397,3 @@ def diagnose(
         note=note,
         scenario_runs=scenario.simulation.runs,
     )
-
-
-# --- CLI -----------------------------------------------------------------------------
-
-
-def _cmd_diagnose(args: argparse.Namespace) -> int:
-    scenario = load_with_overrides(args.scenario, args.overrides, None)
-    result = diagnose(scenario, runs=args.runs, seed=args.seed)
-    if args.json:
-        print_json(result.to_dict())
-    else:
-        print_lines(result.lines())
-    return 0
-
-
-def _add_command(sub: argparse._SubParsersAction) -> None:
-    cmd = sub.add_parser(
-        "diagnose", help="rank the causes of a scenario's whiplash (each neutralised alone)"
-    )
-    cmd.add_argument("scenario", help="scenario TOML file, e.g. scenarios/team_a_team_b.toml")
-    add_scenario_arguments(cmd)
-    cmd.add_argument("--json", action="store_true", help="print one JSON object")
-    cmd.set_defaults(handler=_cmd_diagnose)
-
-
-register_command(_add_command)

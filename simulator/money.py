@@ -1,5 +1,10 @@
 """Money amounts as people type them ("3M", "250k", "$1,200,000") and as the app shows them.
 
+Two ways to write an amount, both here so every screen and sentence agrees:
+:func:`money_text` for reading ("$1.23M" in a sentence, a chart label, the CLI) and
+:func:`format_money` for editing (the exact "1.25M" a table cell shows, which
+:func:`parse_money` reads back unchanged). :data:`CURRENCY` is the one symbol shown.
+
 A contract's annual value is typed into a table cell, so the parser reads the usual
 shorthands but refuses anything it would have to guess at: a typed amount is either read
 exactly as meant or refused with a short reason, never silently changed.
@@ -14,8 +19,8 @@ Accepted (case-insensitive, surrounding spaces ignored):
 
 Refused: a sign anywhere but in front (``2013-1`` is not 20131), a negative amount, zero,
 anything that is not finite, two decimal points (``1.2.3``), a comma that may be a decimal
-comma (``1,5``) or grouping that is not in threes (``1,20,000``, ``1 2``), an exponent
-together with a scale word, other symbols or letters, and text longer than
+comma (``1,5``) or grouping that is not in threes (``1,20,000``, ``12345,678``, ``1 2``), an
+exponent together with a scale word, other symbols or letters, and text longer than
 :data:`MAX_CHARS` (so the work per cell is bounded).
 """
 
@@ -46,13 +51,16 @@ SCALES = {
 }
 """Scale words and their powers of ten."""
 
+CURRENCY = "$"
+"""The currency symbol every shown amount starts with (after a minus sign)."""
+
 _SHOWN = ((12, "T"), (9, "B"), (6, "M"), (3, "k"))
 """Suffixes :func:`format_money` writes, largest first (all of them parse back)."""
 
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009]+")
 _NUMBER = re.compile(
     r"""
-    (?P<digits>[0-9]+(?:(?P<sep>[,\ ])[0-9]{3}(?:(?P=sep)[0-9]{3})*)?)  # whole part
+    (?P<digits>[0-9]{1,3}(?P<sep>[,\ ])[0-9]{3}(?:(?P=sep)[0-9]{3})*|[0-9]+)  # whole part
     (?:\.(?P<fraction>[0-9]+))?                                      # decimals
     (?:e(?P<exponent>[+-]?[0-9]{1,3}))?                                # 1.2e6
     \ ?(?P<scale>[a-z]*)                                              # 3M, 3.5 mn
@@ -105,7 +113,7 @@ def _why_not(body: str) -> str:
         return f"has a {sign!r} inside it; type one amount such as 250k or 1.2M"
     if body.count(".") > 1:
         return "has more than one decimal point"
-    if re.search(r"[0-9],[0-9]{1,2}(?![0-9])", body) or re.search(r",[0-9]{4}", body):
+    if re.search(r"[0-9],[0-9]{1,2}(?![0-9])|,[0-9]{4}|[0-9]{4},[0-9]", body):
         return "has a comma that is not a thousands separator (use a dot for decimals)"
     if re.search(r"[0-9] [0-9]", body):
         return "has spaces that do not group thousands in threes"
@@ -129,3 +137,19 @@ def _plain(number: Decimal, *, grouped: bool = False) -> str:
     """A decimal without exponent or trailing zeros: 3, 2.5, 1,234.25."""
     text = f"{number.normalize():,f}" if grouped else f"{number.normalize():f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def money_text(value: float) -> str:
+    """``value`` as a person reads it: three significant digits, a k/M/B/T suffix and
+    :data:`CURRENCY`: '$648k', '$1.23M', '$5.4M', '-$12k', '$900'."""
+    amount = abs(float(value))
+    sign = "-" if float(value) < 0 else ""
+    suffixes = ["", *(name for _, name in reversed(_SHOWN))]  # '', k, M, B, T
+    tier = 0
+    while tier < len(suffixes) - 1 and float(f"{amount:.3g}") >= 1000:
+        amount /= 1000
+        tier += 1
+    digits = f"{amount:.3g}"
+    if "e" in digits:  # only for amounts beyond the largest suffix
+        digits = f"{amount:,.0f}"
+    return f"{sign}{CURRENCY}{digits}{suffixes[tier]}"

@@ -15,21 +15,12 @@ Pure numpy; no UI imports.
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .budget import estimate
-from .cli import (
-    add_scenario_arguments,
-    format_money,
-    load_with_overrides,
-    print_json,
-    print_lines,
-    register_command,
-)
 from .diagnose import Outcome
 from .levers import (
     SEARCHED,
@@ -45,7 +36,8 @@ from .levers import (
 )
 from .levers import overrides as edit_overrides
 from .models import STAGES, Scenario
-from .results import SimulationResult, simulate
+from .money import money_text
+from .results import ResultSummary, SimulationResult, simulate
 from .scenario_io import ScenarioError
 
 LEVERS = SEARCHED
@@ -169,8 +161,8 @@ class Suggestion:
     changes: tuple[Change, ...]
     before: Outcome
     after: Outcome
-    before_result: SimulationResult = field(repr=False)
-    after_result: SimulationResult = field(repr=False)
+    before_result: ResultSummary = field(repr=False)
+    after_result: ResultSummary = field(repr=False)
     limits: Limits
     runs: int
     seed: int
@@ -206,7 +198,7 @@ class Suggestion:
         out.append(
             f"Whiplash: {b.probability:.0%} → {a.probability:.0%} of runs; max drawdown "
             f"{b.max_drawdown:.0%} → {a.max_drawdown:.0%}; median revenue "
-            f"{format_money(b.revenue)} → {format_money(a.revenue)} ({self.revenue_ratio:.0%})"
+            f"{money_text(b.revenue)} → {money_text(a.revenue)} ({self.revenue_ratio:.0%})"
         )
         out.append(
             f"({self.evaluations} plans screened at {self.screen_runs} runs, confirmed at "
@@ -638,94 +630,3 @@ def suggest_fix(
         screen_runs=budget.screen_runs,
         fewer_runs=budget.note,
     )
-
-
-# --- CLI -----------------------------------------------------------------------------
-
-
-def _share(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--keep-revenue: {text!r} is not a number") from None
-    if not 0.0 <= value <= 2.0:
-        raise argparse.ArgumentTypeError(f"--keep-revenue: {value} is outside 0..2 (0.95 = 95%)")
-    return value
-
-
-def _bounded_int(name: str, low: int, high: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name}: {text!r} is not a whole number") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{name}: {value} is outside {low}..{high}")
-        return value
-
-    return parse
-
-
-def _levers(text: str) -> tuple[str, ...]:
-    names = tuple(n.strip() for n in text.split(",") if n.strip())
-    unknown = [n for n in names if n not in LEVERS]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f"--levers: {', '.join(unknown) or 'none given'}; choose from {','.join(LEVERS)}"
-        )
-    return names
-
-
-def _cmd_optimize(args: argparse.Namespace) -> int:
-    scenario = load_with_overrides(args.scenario, args.overrides, None)
-    limits = Limits(
-        keep_revenue=args.keep_revenue,
-        max_shift_months=args.max_shift_months,
-        max_contacts=args.max_contacts,
-        levers=args.levers,
-    )
-    result = suggest_fix(scenario, limits=limits, runs=args.runs, seed=args.seed)
-    if args.json:
-        print_json(result.to_dict())
-    else:
-        print_lines(result.lines())
-    return 0
-
-
-def _add_command(sub: argparse._SubParsersAction) -> None:
-    cmd = sub.add_parser("optimize", help="suggest a smoother plan that keeps most of the revenue")
-    cmd.add_argument("scenario", help="scenario TOML file, e.g. scenarios/team_a_team_b.toml")
-    add_scenario_arguments(cmd)
-    cmd.add_argument(
-        "--keep-revenue",
-        type=_share,
-        default=Limits.keep_revenue,
-        metavar="SHARE",
-        help="keep at least this share of the current median revenue (default 0.95)",
-    )
-    cmd.add_argument(
-        "--max-shift-months",
-        type=_bounded_int("--max-shift-months", 0, 36),
-        default=Limits.max_shift_months,
-        metavar="N",
-        help="move each renewal date by at most N months (default 6; 0 = dates fixed)",
-    )
-    cmd.add_argument(
-        "--max-contacts",
-        type=_bounded_int("--max-contacts", 1, 20),
-        default=Limits.max_contacts,
-        metavar="N",
-        help="at most N buyer contacts per account (default 4)",
-    )
-    cmd.add_argument(
-        "--levers",
-        type=_levers,
-        default=LEVERS,
-        metavar="LIST",
-        help=f"comma-separated levers the search may move (default {','.join(LEVERS)})",
-    )
-    cmd.add_argument("--json", action="store_true", help="print one JSON object")
-    cmd.set_defaults(handler=_cmd_optimize)
-
-
-register_command(_add_command)

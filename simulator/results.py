@@ -8,19 +8,19 @@ optimiser, the benchmark) does not pay for them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .budget import SIMULATION_BUDGET, SimulationCancelled, check, estimate
+from .budget import SimulationCancelled, check
 from .engine import SOURCES, EngineOutput, run_engine
 from .metrics import VERDICTS, RunMetrics, WhiplashReport, assess
 from .models import MAX_CELLS, MAX_RUNS, Scenario, month_label
 
-__all__ = ["SimulationCancelled", "SimulationResult", "simulate"]
+__all__ = ["ResultSummary", "SimulationCancelled", "SimulationResult", "simulate"]
 
 PERCENTILES = (10, 50, 90)
 SOURCE_LABELS = {
@@ -51,6 +51,33 @@ def make_generator(seed: int | np.random.Generator | None, default: int) -> np.r
     if isinstance(seed, np.random.Generator):
         return seed
     return np.random.default_rng(default if seed is None else seed)
+
+
+@dataclass(frozen=True)
+class ResultSummary:
+    """What the app, the workshop and the diagnosis pages read of one simulation: what
+    their caches keep (:meth:`SimulationResult.summary_only`).
+
+    Every field is an attribute of :class:`SimulationResult` with the same value, so
+    code written for a summary (the charts, the verdict, the workshop's checks) reads a
+    full result as well.
+    """
+
+    scenario: Scenario
+    runs: int
+    report: WhiplashReport
+    month_labels: list[str] = field(repr=False)
+    quarter_labels: list[str] = field(repr=False)
+    monthly: pd.DataFrame = field(repr=False)
+    """Long table: month, series, mean, p10, p50, p90 (see SimulationResult.monthly)."""
+    quarterly: pd.DataFrame = field(repr=False)
+    """Long table: quarter, series, mean, p10, p50, p90."""
+    quarter_table: pd.DataFrame = field(repr=False)
+    """One row per quarter: revenue percentiles, median QoQ change and its status."""
+    median_revenue: float
+    """Median total revenue over the horizon."""
+    first_bust: np.ndarray = field(repr=False)
+    """Per run, the index of the first bust QoQ change, or -1 (see SimulationResult)."""
 
 
 @dataclass(frozen=True)
@@ -101,13 +128,13 @@ class SimulationResult:
     def monthly(self) -> pd.DataFrame:
         """Long table: month, series, mean, p10, p50, p90 (money per month; coverage ratio)."""
         extra = [("coverage", self.output.coverage), ("care_index", self.output.care_index)]
-        return _summarise([*self._series(), *extra], self.month_labels, "month")
+        return _percentile_table([*self._series(), *extra], self.month_labels, "month")
 
     @cached_property
     def quarterly(self) -> pd.DataFrame:
         """Long table: quarter, series, mean, p10, p50, p90 (money per quarter)."""
         series = ((k, _to_quarters(v, self.quarter_first_month)) for k, v in self._series())
-        return _summarise(series, self.quarter_labels, "quarter")
+        return _percentile_table(series, self.quarter_labels, "quarter")
 
     @cached_property
     def quarter_table(self) -> pd.DataFrame:
@@ -146,29 +173,24 @@ class SimulationResult:
         counts = np.bincount(self.metrics.verdict, minlength=3) / self.runs
         return {name: float(c) for name, c in zip(VERDICTS, counts, strict=True)}
 
-    SUMMARIES = (
-        "monthly_revenue",
-        "quarterly_revenue",
-        "monthly",
-        "quarterly",
-        "quarter_table",
-        "verdict_shares",
-    )
-    """What :meth:`summary_only` keeps: everything the app and the CLI read."""
+    @property
+    def median_revenue(self) -> float:
+        """Median over the runs of the total revenue over the horizon."""
+        return float(np.median(self.total_revenue))
 
-    def summary_only(self) -> SimulationResult:
-        """A copy with every summary computed and the raw per-run engine arrays dropped.
+    @property
+    def first_bust(self) -> np.ndarray:
+        """Per run, the index of the first quarter-over-quarter change at or below the
+        bust drop (quarter ``i + 1`` falls from quarter ``i``), or -1 if none."""
+        return self.metrics.bust_quarter
+
+    def summary_only(self) -> ResultSummary:
+        """What a page shows of this result, without the per-run engine arrays.
 
         For caches: the raw arrays are (runs x months x lines x sources), up to hundreds
-        of MB for the largest allowed run; the summaries are a small fraction of that.
+        of MB for the largest allowed run; the summary is a small fraction of that.
         """
-        summaries = {name: getattr(self, name) for name in self.SUMMARIES}
-        empty = {
-            f.name: np.empty((0,) * getattr(self.output, f.name).ndim) for f in fields(EngineOutput)
-        }
-        slim = replace(self, output=EngineOutput(**empty))
-        slim.__dict__.update(summaries)  # cached_property values live in the instance dict
-        return slim
+        return ResultSummary(**{f.name: getattr(self, f.name) for f in fields(ResultSummary)})
 
     def to_dict(self) -> dict[str, Any]:
         """The CLI's --json object (see README)."""
@@ -218,7 +240,7 @@ def _to_quarters(monthly: np.ndarray, firsts: list[int]) -> np.ndarray:
     return monthly[:, idx] + monthly[:, idx + 1] + monthly[:, idx + 2]
 
 
-def _summarise(
+def _percentile_table(
     series: Iterable[tuple[str, np.ndarray]], labels: list[str], key: str
 ) -> pd.DataFrame:
     """Mean and percentiles per period of each (runs, periods) series, one series at a
@@ -260,9 +282,9 @@ def simulate(
     ``runs`` and ``seed`` default to the scenario's ``[simulation]`` values; ``seed``
     may also be a ``numpy.random.Generator`` (no global random state is used). A
     ``runs`` override above the per-request bound (:mod:`simulator.budget`) is refused
-    with the same message as the scenario's own. ``should_stop`` is asked while the
-    run waits for memory and every month of it; True ends it with
-    :class:`SimulationCancelled`.
+    with the same message as the scenario's own. ``should_stop`` is asked every month;
+    True ends the run with :class:`SimulationCancelled`. How many simulations may run
+    at once is the caller's business (the app's is ``ui/runtime.py``).
     """
     n_runs = scenario.simulation.runs if runs is None else int(runs)
     if not 1 <= n_runs <= MAX_RUNS:
@@ -274,9 +296,7 @@ def simulate(
         )
     check(scenario, n_runs)  # the scenario's own runs passed it on load; an override may not
     rng = make_generator(seed, scenario.simulation.seed)
-    need = estimate(scenario, n_runs).bytes
-    with SIMULATION_BUDGET.hold(need, should_stop=should_stop):  # shared memory (budget.py)
-        output = run_engine(scenario, runs=n_runs, rng=rng, should_stop=should_stop)
+    output = run_engine(scenario, runs=n_runs, rng=rng, should_stop=should_stop)
     start = scenario.start_index
     months = scenario.simulation.months
     month_labels = [month_label(start + t) for t in range(months)]

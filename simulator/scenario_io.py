@@ -189,7 +189,10 @@ def _describe_location(loc: Iterable[Any]) -> str:
 
 
 def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int past Python's 4,300-digit limit (TOML's hex has none)
+        text = "a number too long to show"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

@@ -19,12 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from .cli import format_money
 from .models import MAX_TEXT, Scenario, _Frozen
-from .results import SimulationResult, full_quarters, simulate
+from .money import money_text
+from .results import ResultSummary, full_quarters, simulate
 from .scenario_io import (
     MAX_FILE_BYTES,
     PRESET_DIR,
@@ -235,11 +234,11 @@ class PredictionCheck:
     """Share of runs that first break in the predicted quarter (quarter predictions)."""
 
 
-def first_break_shares(result: SimulationResult) -> dict[str, float]:
+def first_break_shares(result: ResultSummary) -> dict[str, float]:
     """Share of runs whose revenue first falls by the bust threshold in each quarter,
     plus the share where it never does (under HOLDS)."""
     labels = result.quarter_labels
-    first = result.metrics.bust_quarter  # index into QoQ changes: quarter index + 1
+    first = result.first_bust  # index into QoQ changes: quarter index + 1
     counts = Counter(first.tolist())
     runs = len(first)
     shares = {HOLDS: counts.get(-1, 0) / runs}
@@ -248,7 +247,7 @@ def first_break_shares(result: SimulationResult) -> dict[str, float]:
     return shares
 
 
-def simulated_break(result: SimulationResult) -> str:
+def simulated_break(result: ResultSummary) -> str:
     """Where revenue breaks: the most common first-bust quarter when most runs bust."""
     shares = first_break_shares(result)
     if shares[HOLDS] >= 0.5:
@@ -257,11 +256,7 @@ def simulated_break(result: SimulationResult) -> str:
     return max(busts, key=lambda k: busts[k])
 
 
-def _money(value: float) -> str:
-    return "$" + format_money(value)
-
-
-def check_quarter(result: SimulationResult, prediction: str | None) -> PredictionCheck:
+def check_quarter(result: ResultSummary, prediction: str | None) -> PredictionCheck:
     """Score 'in which quarter does it break?' against the runs' first busts."""
     shares = first_break_shares(result)
     answer = simulated_break(result)
@@ -294,22 +289,20 @@ def check_quarter(result: SimulationResult, prediction: str | None) -> Predictio
     )
 
 
-def check_level(
-    result: SimulationResult, prediction: float | None, quarter: str
-) -> PredictionCheck:
+def check_level(result: ResultSummary, prediction: float | None, quarter: str) -> PredictionCheck:
     """Score a predicted quarterly revenue against the runs' p10-p90 band in ``quarter``."""
     table = result.quarter_table.set_index("quarter")
     if quarter not in table.index:
         raise ScenarioError(f"level_quarter: {quarter!r} is not a quarter of this scenario")
     row = table.loc[quarter]
-    band = f"{_money(row.p10)} to {_money(row.p90)}"
-    said = f"revenue in {quarter} is {_money(row.p50)} in the median run (8 in 10 runs: {band})"
-    simulated = _money(row.p50)
+    band = f"{money_text(row.p10)} to {money_text(row.p90)}"
+    said = f"revenue in {quarter} is {money_text(row.p50)} in the median run (8 in 10 runs: {band})"
+    simulated = money_text(row.p50)
     if prediction is None:
         return PredictionCheck(
             "level", "", simulated, "none", f"No prediction. The simulation: {said}."
         )
-    shown = f"{_money(prediction)} in {quarter}"
+    shown = f"{money_text(prediction)} in {quarter}"
     if row.p10 <= prediction <= row.p90:
         inside = abs(prediction - row.p50) <= 0.1 * max(row.p50, 1.0)
         verdict, lead = ("right", "Right") if inside else ("close", "Inside the band")
@@ -321,7 +314,7 @@ def check_level(
         prediction=shown,
         simulated=simulated,
         verdict=verdict,
-        sentence=f"{lead}: the room said {_money(prediction)}; the simulation says {said}.",
+        sentence=f"{lead}: the room said {money_text(prediction)}; the simulation says {said}.",
     )
 
 
@@ -346,26 +339,26 @@ class FixComparison:
         return (
             f"Whiplash in {p[0]:.0%} → {p[1]:.0%} of runs (severe: {s[0]:.0%} → {s[1]:.0%}); "
             f"max drawdown {d[0]:.0%} → {d[1]:.0%}; median revenue over the horizon "
-            f"{_money(r[0])} → {_money(r[1])}."
+            f"{money_text(r[0])} → {money_text(r[1])}."
         )
 
 
-def compare_fix(before: SimulationResult, after: SimulationResult) -> FixComparison:
+def compare_fix(before: ResultSummary, after: ResultSummary) -> FixComparison:
     b, a = before.report, after.report
     return FixComparison(
         probability=(b.probability, a.probability),
         severe_probability=(b.severe_probability, a.severe_probability),
         max_drawdown=(b.max_drawdown, a.max_drawdown),
-        revenue=(float(np.median(before.total_revenue)), float(np.median(after.total_revenue))),
+        revenue=(before.median_revenue, after.median_revenue),
     )
 
 
-def fix_effect(before: SimulationResult, after: SimulationResult) -> str:
+def fix_effect(before: ResultSummary, after: ResultSummary) -> str:
     """One line on what the fix changed: whiplash runs, drawdown and median revenue."""
     return compare_fix(before, after).sentence
 
 
-# --- The trainer's answer sheet: ``python -m simulator.workshop [NAME]`` -------------
+# --- The trainer's answer sheet (``whiplash workshop [NAME]``) ----------------------
 
 
 def answer_sheet(workshop: Workshop) -> list[str]:
@@ -373,7 +366,7 @@ def answer_sheet(workshop: Workshop) -> list[str]:
     lines = [workshop.title, ""]
     for i in range(len(workshop.steps)):
         content = resolve(workshop, i)
-        result = simulate(content.scenario)
+        result = simulate(content.scenario).summary_only()
         lines.append(f"{i + 1}. {content.title} ({content.step.preset})")
         lines.append(f"   Q: {content.question}")
         if content.prediction == "level":
@@ -382,25 +375,15 @@ def answer_sheet(workshop: Workshop) -> list[str]:
             answer = check_quarter(result, None).sentence
         lines.append(f"   A: {answer.removeprefix('No prediction. The simulation: ')}")
         if content.fixed is not None:
-            lines.append(
-                f"   Fix ({content.step.fix_title}): {fix_effect(result, simulate(content.fixed))}"
-            )
+            fixed = simulate(content.fixed).summary_only()
+            lines.append(f"   Fix ({content.step.fix_title}): {fix_effect(result, fixed)}")
         lines.append("")
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
+if __name__ == "__main__":  # ``python -m simulator.workshop [NAME]``: the CLI prints it
     import sys
 
-    args = sys.argv[1:] if argv is None else argv
-    try:
-        workshop = load_workshop(args[0] if args else DEFAULT_WORKSHOP)
-    except ScenarioError as exc:
-        print(f"workshop: error: {exc}", file=sys.stderr)
-        return 2
-    print("\n".join(answer_sheet(workshop)).rstrip())
-    return 0
+    from .cli import main
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main(["workshop", *sys.argv[1:]]))

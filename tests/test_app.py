@@ -30,7 +30,7 @@ from simulator import (
     scenario_to_dict,
 )
 from simulator.models import STAGES
-from ui import book, controls, links, presets
+from ui import book, controls, links, presets, runtime
 from ui import session as app_session
 from ui.text import shown_text
 from ui.verdict import early_warning_sentence, key_figures, verdict_sentence
@@ -426,7 +426,7 @@ def test_a_failing_simulation_shows_an_error_panel(monkeypatch: pytest.MonkeyPat
     def broken(*args, **kwargs):
         raise RuntimeError("engine exploded")
 
-    monkeypatch.setattr(simulator, "simulate", broken)
+    monkeypatch.setattr(runtime, "simulate", broken)  # every page simulates through it
     at = open_app()
     assert not at.exception
     assert any("engine exploded" in e.value for e in at.error)

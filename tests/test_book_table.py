@@ -324,3 +324,37 @@ def test_app_uploader_states_the_real_limit_and_forgets_a_refused_file() -> None
     assert at.session_state[app_session.SCENARIO] == before
     [fresh] = at.get("file_uploader")
     assert fresh.proto.id != uploader.proto.id  # a new, empty uploader
+
+
+@pytest.mark.parametrize("typed", ["12345,678", "1234 567", "8516,850,680", "313955\u00a0408k"])
+def test_thousands_are_grouped_in_threes_from_the_first_group(typed: str) -> None:
+    """'12345,678' may be a decimal comma; it was read as 12,345,678."""
+    with pytest.raises(ScenarioError, match=r"contracts\.1\.annual_value: .*(comma|spaces)"):
+        book.apply_book_edits(BOOK, edits({"1": {"annual_value": typed}}))
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        edits(deleted=[float("inf")]),  # JSON's Infinity or 1e400
+        edits(deleted=[float("-inf"), float("nan")]),
+        {"edited_rows": {}, "added_rows": 5, "deleted_rows": True},
+        {"added_rows": 1.5},
+    ],
+)
+def test_a_forged_table_message_changes_nothing(forged: dict) -> None:
+    assert book.apply_book_edits(BOOK, forged) == BOOK
+    session = session_on()
+    edit_table(session, forged)
+    assert session[app_session.SCENARIO] == BOOK and not session[app_session.ERROR]
+
+
+@pytest.mark.parametrize("column", ["annual_value", "contacts", "renewal_term_months"])
+def test_a_number_too_large_for_a_float_is_refused_by_name(column: str) -> None:
+    """JSON carries 10**400 as an int; reading it raised OverflowError."""
+    session = session_on()
+    edit_table(session, edits({0: {column: 10**400}}))
+    assert session[app_session.SCENARIO] == BOOK
+    assert session[app_session.ERROR].startswith(
+        f"{app_session.BOOK_ERROR} contracts.0.{column}: '1000"
+    )

@@ -22,7 +22,8 @@ from streamlit.testing.v1 import AppTest
 import simulator
 import ui.charts
 import ui.diagnosis
-from simulator import budget, dump_scenario, load_preset, simulate
+import ui.runtime
+from simulator import budget, dump_scenario, load_preset
 from tests.support.server import ROOT, streamlit_server
 from tests.support.session import StreamlitSession
 from ui import book, controls, links, presets
@@ -222,12 +223,12 @@ def test_a_simulation_that_fails_once_recovers_on_the_next_move(
 ) -> None:
     at = open_app({"runs": RUNS})
     page_ok(at)
-    real = simulator.simulate
+    real = ui.runtime.simulate
 
     def flaky(*args, **kwargs):
         raise MemoryError("injected: out of memory")
 
-    monkeypatch.setattr(simulator, "simulate", flaky)
+    monkeypatch.setattr(ui.runtime, "simulate", flaky)
     at.slider(key=controls.W_CLOSING).set_value(35.0).run()
     assert not at.exception
     assert any("simulation could not run" in e.value for e in at.error)
@@ -236,7 +237,7 @@ def test_a_simulation_that_fails_once_recovers_on_the_next_move(
     assert at.slider(key=controls.W_CLOSING).value == pytest.approx(35.0)  # the move is kept
     assert [b for b in at.button if "Pin as baseline" in b.label]
 
-    monkeypatch.setattr(simulator, "simulate", real)
+    monkeypatch.setattr(ui.runtime, "simulate", real)
     at.slider(key=controls.W_CLOSING).set_value(36.0).run()
     page_ok(at)
     assert not at.error
@@ -265,7 +266,7 @@ def test_a_diagnosis_that_fails_shows_an_error_panel(monkeypatch: pytest.MonkeyP
     def broken(*args, **kwargs):
         raise RuntimeError("injected diagnosis failure")
 
-    monkeypatch.setattr(ui.diagnosis, "diagnose", broken)
+    monkeypatch.setattr(ui.runtime, "diagnose", broken)
     at = open_app({"runs": RUNS})
     at.toggle(key=ui.diagnosis.W_ON).set_value(True).run()
     page_ok(at)
@@ -284,7 +285,7 @@ def test_a_workshop_reveal_that_fails_keeps_the_workshop_page_working(
     def broken(*args, **kwargs):
         raise RuntimeError("injected workshop failure")
 
-    monkeypatch.setattr(ws, "simulate", broken)
+    monkeypatch.setattr(ui.runtime, "simulate", broken)
     st.cache_resource.clear()
     at.button(key="ws_reveal_0").click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -360,10 +361,11 @@ def test_the_server_survives_a_client_speaking_garbage(server, label: str, frame
 def test_concurrent_simulations_stay_within_the_memory_budget(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Thirty sessions each asking for the largest run hold at most the budget at once
-    (the engine is replaced by a stand-in that holds the largest runs until the budget is full)."""
+    """Thirty sessions each asking the app for the largest run hold at most the budget at
+    once (the engine is replaced by a stand-in that holds the largest runs until the
+    budget is full)."""
     pool = budget.MemoryBudget(budget.MAX_BYTES_IN_FLIGHT)
-    monkeypatch.setattr(simulator.results, "SIMULATION_BUDGET", pool)
+    monkeypatch.setattr(ui.runtime, "SIMULATION_BUDGET", pool)
     real_engine = simulator.results.run_engine
     tall = simulator.apply_overrides(load_preset("team_a_team_b"), ["simulation.months=120"])
     most = budget.estimate(tall, runs=1).max_runs()
@@ -383,7 +385,8 @@ def test_concurrent_simulations_stay_within_the_memory_budget(
 
     monkeypatch.setattr(simulator.results, "run_engine", held_engine)
     threads = [
-        threading.Thread(target=simulate, args=(largest if i % 3 else ordinary,)) for i in range(30)
+        threading.Thread(target=ui.runtime.simulate_summary, args=(largest if i % 3 else ordinary,))
+        for i in range(30)
     ]
     for thread in threads:
         thread.start()

@@ -9,6 +9,7 @@ the end pin the bugs fuzzing found.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -37,7 +38,7 @@ from simulator.models import (
     Team,
     Thresholds,
 )
-from tests.support import fuzz
+from tests.support import fuzz, fuzz_ui
 
 
 def budget(examples: int) -> settings:
@@ -89,6 +90,36 @@ def test_cli_exits_0_or_2_with_one_line_and_no_traceback(case: tuple) -> None:
 def test_cli_as_a_real_process(label: str, args: list[str]) -> None:
     expected = "exit 0" if label == "valid" else "exit 2"
     assert fuzz.check_subprocess(args) == expected
+
+
+# --- The app's boundaries: share links, the contract table, typed amounts.
+@budget(60)
+@given(fuzz_ui.link_params())
+def test_tampered_links_open_a_valid_scenario_with_short_notes(params: dict) -> None:
+    assert fuzz_ui.check_link(params).startswith("opened")
+
+
+@pytest.mark.parametrize(
+    ("label", "params"), fuzz_ui.worst_links(), ids=[label for label, _ in fuzz_ui.worst_links()]
+)
+def test_the_costliest_links_cost_the_parser_a_few_mb(label: str, params: dict) -> None:
+    assert fuzz_ui.check_link_memory(params).startswith("opened")
+
+
+@budget(80)
+@given(fuzz_ui.book_edits())
+def test_table_edits_are_stored_as_meant_or_refused_naming_the_cell(case: tuple) -> None:
+    assert fuzz_ui.check_book_edit(*case) in (
+        "stored as meant",
+        "stored as meant, rows waiting",
+        "refused, naming the cell",
+    )
+
+
+@budget(300)
+@given(fuzz_ui.money_texts())
+def test_typed_amounts_are_read_exactly_or_refused(case: tuple) -> None:
+    assert fuzz_ui.check_money(case) in ("read as meant", "refused")
 
 
 # --- Every range at both ends, one field at a time (deterministic).
@@ -211,6 +242,48 @@ def test_the_cli_check_rejects_tracebacks_and_other_statuses() -> None:
         fuzz.check_cli_result(2, "", "whiplash: error: a\nb\n", json_output=False)
     with pytest.raises(fuzz.FuzzFailure):
         fuzz.check_cli_result(0, '{"x": NaN}', "", json_output=True)
+
+
+def test_the_link_check_rejects_long_notes_and_exceptions(monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario = load_preset("balanced")
+    fakes = [
+        lambda params: (scenario, "balanced", ["x" * 5_000]),
+        lambda params: (scenario, "balanced", ["one\ntwo"]),
+        lambda params: (scenario, "balanced", ["note"] * 50),
+        lambda params: (scenario, None, []),  # a whole scenario from a link that has none
+    ]
+    for fake in fakes:
+        monkeypatch.setattr(fuzz_ui, "scenario_from_params", fake)
+        with pytest.raises(fuzz.FuzzFailure):
+            fuzz_ui.check_link({"preset": "balanced"})
+
+    def explode(params: dict) -> None:
+        raise ValueError("boom")
+
+    monkeypatch.setattr(fuzz_ui, "scenario_from_params", explode)
+    with pytest.raises(fuzz.FuzzFailure, match="ValueError"):
+        fuzz_ui.check_link({"preset": "balanced"})
+
+
+def test_the_table_check_rejects_an_edit_read_wrongly(monkeypatch: pytest.MonkeyPatch) -> None:
+    edit = {"edited_rows": {0: {"annual_value": "3.5M"}}, "added_rows": [], "deleted_rows": []}
+    assert fuzz_ui.check_book_edit("team_a_team_b", edit) == "stored as meant"
+    real = fuzz_ui.read_book
+    monkeypatch.setattr(fuzz_ui, "read_book", lambda scenario, edits: real(scenario, {}))
+    with pytest.raises(fuzz.FuzzFailure, match="the edit means"):
+        fuzz_ui.check_book_edit("team_a_team_b", edit)
+
+
+def test_the_money_check_rejects_merged_digits_and_dropped_signs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(fuzz_ui, "parse_money", lambda text: float(re.sub(r"[^0-9]", "", text)))
+    with pytest.raises(fuzz.FuzzFailure, match="mean no amount"):
+        fuzz_ui.check_money(("2013 1", None))
+    with pytest.raises(fuzz.FuzzFailure, match="dropped a sign"):
+        fuzz_ui.check_money(("\u22125", None))
+    with pytest.raises(fuzz.FuzzFailure, match="mean no amount"):
+        fuzz_ui.check_money(("12345,678", None))
 
 
 # --- Regressions: bugs fuzzing found.

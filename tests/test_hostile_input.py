@@ -505,3 +505,16 @@ def test_security_md_lists_every_new_limit_with_its_value():
         row = re.search(rf"`{name}` \| ([\d,]+) \|", text)
         assert row, f"SECURITY.md does not list {name}"
         assert int(row.group(1).replace(",", "")) == value, name
+
+
+def test_a_hex_number_too_long_to_show_is_a_clear_error(capsys, tmp_path):
+    """TOML reads hex without Python's 4,300-digit limit; quoting it raised ValueError."""
+    text = "[simulation]\nseed = 0x" + "f" * 5_000 + "\n"
+    with pytest.raises(ScenarioError, match=r"simulation\.seed: .*got a number too long to show"):
+        parse_scenario(text, source="up.toml")
+    path = tmp_path / "hex.toml"
+    path.write_text(text)
+    assert "simulation.seed" in _usage_error(capsys, "run", str(path))
+    _, preset, notes = links.scenario_from_params({"scenario": _link(text)})
+    assert preset == presets.DEFAULT_PRESET
+    assert len(notes) == 1 and "simulation.seed" in notes[0]

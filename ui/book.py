@@ -125,6 +125,8 @@ def _cell(value: Any) -> str | int | float | None:
         return None
     if isinstance(value, str):
         return value.strip() or None
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SAFE_INT:
+        return str(value)  # beyond a float: read as the digits typed (JSON allows 10**400)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return value
     return str(value).strip() or None
@@ -172,6 +174,12 @@ def _refuse(label: int, column: str, typed: Any, reason: str) -> ScenarioError:
     return ScenarioError(f"contracts.{label}.{column}: {shorten(str(typed))} {reason}")
 
 
+def _rows_list(edits: Mapping[str, Any], name: str) -> list[Any]:
+    """Added or deleted rows as the table sends them (a list); a forged value means none."""
+    rows = edits.get(name)
+    return rows if isinstance(rows, list) else []
+
+
 def read_book(
     scenario: Scenario, edits: Mapping[str, Any], *, table: BookTable | None = None
 ) -> BookRead:
@@ -183,7 +191,7 @@ def read_book(
     """
     table = table or BookTable.of(scenario)
     rows = [dict(row) for row in table.rows]
-    added = list(edits.get("added_rows") or [])
+    added = _rows_list(edits, "added_rows")
     if len(rows) + len(added) > 2 * MAX_CONTRACTS:  # bounded work on a forged message
         raise ScenarioError(f"contracts: the book holds at most {MAX_CONTRACTS} contracts")
     cells: list[dict[str, Any]] = [{c: _cell(row.get(c)) for c in BOOK_COLUMNS} for row in rows]
@@ -200,8 +208,8 @@ def read_book(
         if isinstance(row, Mapping):
             cells.append({c: _cell(row.get(c)) for c in BOOK_COLUMNS})
     deleted = set()
-    for index in edits.get("deleted_rows") or []:
-        with contextlib.suppress(TypeError, ValueError):
+    for index in _rows_list(edits, "deleted_rows"):
+        with contextlib.suppress(TypeError, ValueError, OverflowError):  # JSON's Infinity
             deleted.add(int(index))
     kept = [(label, row) for label, row in enumerate(cells) if label not in deleted]
     if len(kept) > MAX_CONTRACTS:

@@ -2,7 +2,7 @@
 
 Every builder returns a finished chart (theme applied, ``width="container"``) that
 ``st.altair_chart`` can show as is, and that validates with ``chart.to_dict()``.
-No model arithmetic here: the numbers come from ``SimulationResult.monthly``,
+No model arithmetic here: the numbers come from ``ResultSummary.monthly``,
 ``.quarter_table``, ``.report`` and the scenario's fields; this module only
 reshapes, labels and colours them.
 
@@ -20,7 +20,8 @@ import pandas as pd
 from simulator.engine import SOURCES
 from simulator.metrics import VERDICTS
 from simulator.models import STAGES, Effort, Scenario, month_index, month_label
-from simulator.results import SOURCE_LABELS, SimulationResult
+from simulator.money import CURRENCY
+from simulator.results import SOURCE_LABELS, ResultSummary
 
 from .format import money, month_name, month_start, percent, percent_change
 
@@ -160,12 +161,14 @@ def status_colour(status: str) -> str:
 
 
 # --- Axes.
+_CUR = f"'{CURRENCY}'"
 MONEY_LABEL_EXPR = (
-    "abs(datum.value) >= 1e9 ? '$' + format(datum.value / 1e9, '.3~r') + 'B'"
-    " : abs(datum.value) >= 1e6 ? '$' + format(datum.value / 1e6, '.3~r') + 'M'"
-    " : abs(datum.value) >= 1e3 ? '$' + format(datum.value / 1e3, '.3~r') + 'k'"
-    " : '$' + format(datum.value, '.3~r')"
+    f"abs(datum.value) >= 1e9 ? {_CUR} + format(datum.value / 1e9, '.3~r') + 'B'"
+    f" : abs(datum.value) >= 1e6 ? {_CUR} + format(datum.value / 1e6, '.3~r') + 'M'"
+    f" : abs(datum.value) >= 1e3 ? {_CUR} + format(datum.value / 1e3, '.3~r') + 'k'"
+    f" : {_CUR} + format(datum.value, '.3~r')"
 )
+"""Axis labels as :func:`simulator.money.money_text` writes amounts (Vega's own format)."""
 # Two-line labels: the quarter on every tick, the year under each Q1 (and under the first tick).
 QUARTER_LABEL_EXPR = (
     "['Q' + quarter(datum.value),"
@@ -214,7 +217,7 @@ def _title(text: str, subtitle: str | list[str] | None = None) -> alt.TitleParam
     return alt.TitleParams(text=text, subtitle=subtitle)
 
 
-def _series(result: SimulationResult, series: str) -> pd.DataFrame:
+def _series(result: ResultSummary, series: str) -> pd.DataFrame:
     """One series of ``result.monthly`` with a date column for the time axis."""
     monthly = result.monthly
     frame = monthly.loc[monthly["series"] == series, ["month", "mean", "p10", "p50", "p90"]]
@@ -248,9 +251,9 @@ FAN_LINE_DASHES = ([1, 0], [8, 5], [2, 3])
 
 
 def revenue_fan_chart(
-    result: SimulationResult,
+    result: ResultSummary,
     *,
-    baseline: SimulationResult | None = None,
+    baseline: ResultSummary | None = None,
     title: str | None = None,
 ) -> alt.LayerChart:
     """Monthly revenue: p10-p90 band, median line, target and the pinned baseline's median.
@@ -328,7 +331,7 @@ def revenue_fan_chart(
 
 
 # --- 2. Quarterly bars.
-def _status_legend_expr(result: SimulationResult) -> str:
+def _status_legend_expr(result: ResultSummary) -> str:
     th = result.scenario.thresholds
     boom = f"Boom (≥ +{percent(th.boom_rise)})"
     bust = f"Bust (≤ -{percent(th.bust_drop)})"
@@ -339,7 +342,7 @@ LABEL_MIN_BAND = 40
 """Bar width in pixels below which the change labels are drawn upright."""
 
 
-def quarterly_bars(result: SimulationResult) -> alt.LayerChart:
+def quarterly_bars(result: ResultSummary) -> alt.LayerChart:
     """Median revenue per calendar quarter, coloured boom / steady / bust, with the QoQ change."""
     table = result.quarter_table
     frame = table[["quarter", "p10", "p50", "p90", "qoq_change", "bust_share", "status"]].copy()
@@ -401,7 +404,7 @@ def quarterly_bars(result: SimulationResult) -> alt.LayerChart:
 
 
 # --- 3. Revenue by source or product line.
-def breakdown_chart(result: SimulationResult, *, by: Literal["source", "line"]) -> alt.LayerChart:
+def breakdown_chart(result: ResultSummary, *, by: Literal["source", "line"]) -> alt.LayerChart:
     """Mean monthly revenue stacked by source (new, renewal, ...) or by product line.
 
     Means (not medians) so the layers add up to the average total.
@@ -472,7 +475,7 @@ def breakdown_chart(result: SimulationResult, *, by: Literal["source", "line"]) 
 
 
 # --- 4. Forward coverage.
-def coverage_chart(result: SimulationResult) -> alt.LayerChart:
+def coverage_chart(result: ResultSummary) -> alt.LayerChart:
     """Forward pipeline coverage with the warning level and the month the warning fires.
 
     This is the early-warning view: the line drops below the level months before

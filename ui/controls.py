@@ -53,9 +53,9 @@ def contacts_key(index: int) -> str:
     return f"w_cc_{index}"
 
 
-# --- Limits and defaults, read from the models.
+# --- Field ranges and defaults, read from the models.
 @dataclass(frozen=True)
-class Limits:
+class FieldRange:
     """A field's allowed range and default, as declared in simulator.models."""
 
     low: float | None
@@ -64,7 +64,7 @@ class Limits:
     max_length: int | None = None
 
 
-def limits(model: type[BaseModel], name: str) -> Limits:
+def limits(model: type[BaseModel], name: str) -> FieldRange:
     """Read ``ge``/``gt`` and ``le``/``lt`` bounds, text length and default of a model field."""
     info = model.model_fields[name]
     low = high = max_length = None
@@ -77,7 +77,7 @@ def limits(model: type[BaseModel], name: str) -> Limits:
         for attr in ("le", "lt"):
             if getattr(item, attr, None) is not None:
                 high = getattr(item, attr)
-    return Limits(low=low, high=high, default=info.default, max_length=max_length)
+    return FieldRange(low=low, high=high, default=info.default, max_length=max_length)
 
 
 def _round(value: float) -> float:

@@ -18,12 +18,13 @@ import streamlit as st
 
 from simulator import Scenario, ScenarioError
 from simulator.budget import estimate
-from simulator.diagnose import Diagnosis, diagnose, diagnosis_runs
-from simulator.optimize import LEVER_LABELS, LEVERS, Limits, Suggestion, suggest_fix
+from simulator.diagnose import Diagnosis, diagnosis_runs
+from simulator.optimize import LEVER_LABELS, LEVERS, Limits, Suggestion
 from simulator.workshop import FixComparison, compare_fix
 
 from . import charts
 from .diagnosis_charts import tornado_chart
+from .runtime import diagnose_in_budget, suggest_fix_in_budget
 from .text import markdown_text
 
 W_ON = "dx_w_on"
@@ -49,12 +50,12 @@ def cached_diagnosis(scenario_json: str) -> Diagnosis:
     cost = estimate(scenario, 1)
     fitting = max(1, int((DIAGNOSIS_SECONDS / 6 - cost.fixed_seconds) / cost.seconds_per_run))
     if fitting >= own:
-        return diagnose(scenario)
+        return diagnose_in_budget(scenario)
     note = (
         f"Diagnosed with {fitting:,} runs (the scenario asks for {scenario.simulation.runs:,}) "
         f"to answer within about {DIAGNOSIS_SECONDS:.0f} s; the ranking is less certain."
     )
-    return replace(diagnose(scenario, runs=fitting), note=note)
+    return replace(diagnose_in_budget(scenario, runs=fitting), note=note)
 
 
 def apply_suggestion(session: MutableMapping[str, Any]) -> None:
@@ -154,7 +155,7 @@ def _search(scenario: Scenario, limits: Limits) -> Suggestion:
             bar.progress(min(max(fraction, 0.0), 1.0), text=text)
 
     try:
-        return suggest_fix(scenario, limits=limits, progress=progress)
+        return suggest_fix_in_budget(scenario, limits=limits, progress=progress)
     finally:
         bar.empty()
 

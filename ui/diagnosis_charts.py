@@ -14,7 +14,7 @@ import altair as alt
 import pandas as pd
 
 from simulator.diagnose import Diagnosis
-from simulator.results import SimulationResult
+from simulator.results import ResultSummary
 from simulator.workshop import HOLDS, PredictionCheck
 
 from .charts import (
@@ -120,7 +120,7 @@ def tornado_chart(diagnosis: Diagnosis) -> alt.Chart | alt.LayerChart:
     return themed(chart)
 
 
-def prediction_frame(result: SimulationResult) -> pd.DataFrame:
+def prediction_frame(result: ResultSummary) -> pd.DataFrame:
     table = result.quarter_table
     frame = table[["quarter", "p10", "p50", "p90", "status"]].copy()
     frame["median_text"] = [money(v) for v in frame["p50"]]
@@ -132,7 +132,7 @@ def prediction_frame(result: SimulationResult) -> pd.DataFrame:
 
 
 def prediction_chart(
-    result: SimulationResult,
+    result: ResultSummary,
     *,
     check: PredictionCheck,
     quarter: str | None = None,

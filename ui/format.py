@@ -10,7 +10,8 @@ import math
 
 import pandas as pd
 
-_SUFFIXES = ("", "k", "M", "B", "T")
+from simulator.money import money_text
+
 MISSING = "–"
 """Shown where a value does not exist (e.g. the change into the first quarter)."""
 
@@ -20,20 +21,11 @@ def _is_missing(value: float | None) -> bool:
 
 
 def money(value: float | None) -> str:
-    """Dollars with three significant digits and a k/M/B suffix: '$648k', '$1.23M'."""
+    """Dollars as :func:`simulator.money.money_text` writes them ('$648k', '$1.23M'), or
+    :data:`MISSING`."""
     if _is_missing(value):
         return MISSING
-    amount = float(value)
-    sign = "-" if amount < 0 else ""
-    amount = abs(amount)
-    tier = 0
-    while tier < len(_SUFFIXES) - 1 and float(f"{amount:.3g}") >= 1000:
-        amount /= 1000
-        tier += 1
-    digits = f"{amount:.3g}"
-    if "e" in digits:  # only for amounts beyond the largest suffix
-        digits = f"{amount:,.0f}"
-    return f"{sign}${digits}{_SUFFIXES[tier]}"
+    return money_text(float(value))
 
 
 def percent_change(value: float | None) -> str:

@@ -9,9 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-import numpy as np
-
-from simulator import SimulationResult
+from simulator import ResultSummary
 from simulator.metrics import WhiplashReport
 
 from .format import MISSING, money, month_name, percent, percent_change
@@ -21,7 +19,7 @@ def _share(value: float) -> str:
     return percent(value)
 
 
-def _fall(result: SimulationResult) -> str:
+def _fall(result: ResultSummary) -> str:
     """Where revenue falls: the worst quarter's median change if it is a bust, else the
     peak-to-trough drawdown (a slow slide rather than one cliff)."""
     rep = result.report
@@ -32,7 +30,7 @@ def _fall(result: SimulationResult) -> str:
     return f"revenue falls {percent(rep.max_drawdown)} from its peak"
 
 
-def verdict_sentence(result: SimulationResult) -> str:
+def verdict_sentence(result: ResultSummary) -> str:
     """One sentence: 'Severe whiplash in 83% of runs: revenue falls 37% in 2013Q1'."""
     rep = result.report
     if rep.verdict == "severe":
@@ -82,14 +80,12 @@ def _points(delta: float) -> str:
     return "±0 pts" if points == 0 else f"{points:+d} pts"
 
 
-def _revenue(result: SimulationResult) -> float:
+def _revenue(result: ResultSummary) -> float:
     """Median total revenue over the horizon (the CLI's ``totals.revenue``)."""
-    return float(np.median(result.total_revenue))
+    return result.median_revenue
 
 
-def key_figures(
-    result: SimulationResult, *, baseline: SimulationResult | None = None
-) -> list[Figure]:
+def key_figures(result: ResultSummary, *, baseline: ResultSummary | None = None) -> list[Figure]:
     """The five headline figures, with deltas when a baseline is pinned."""
     rep = result.report
     base = baseline.report if baseline is not None else None

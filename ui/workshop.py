@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from simulator import Scenario, SimulationResult, simulate
+from simulator import ResultSummary, Scenario
 from simulator.workshop import (
     DEFAULT_WORKSHOP,
     PredictionCheck,
@@ -28,6 +28,7 @@ from simulator.workshop import (
     resolve,
 )
 
+from .runtime import simulate_summary
 from .text import markdown_text
 
 NAME = "ws_name"
@@ -56,13 +57,13 @@ def step_content(name: str, index: int) -> StepContent:
 
 
 @st.cache_resource(max_entries=32, show_spinner="Simulating…")
-def simulate_scenario(scenario_json: str) -> SimulationResult:
+def simulate_scenario(scenario_json: str) -> ResultSummary:
     """Simulate once per distinct scenario; the result is read-only and keeps summaries
     only (a workshop step's preset: well under 1 MB each, so 32 of them stay small)."""
-    return simulate(Scenario.model_validate_json(scenario_json)).summary_only()
+    return simulate_summary(Scenario.model_validate_json(scenario_json))
 
 
-def result_for(scenario: Scenario) -> SimulationResult:
+def result_for(scenario: Scenario) -> ResultSummary:
     return simulate_scenario(scenario.model_dump_json())
 
 
@@ -127,7 +128,7 @@ def mark(session: MutableMapping[str, Any], key: str, index: int) -> None:
 
 
 # --- Predictions and the debrief.
-def check(content: StepContent, result: SimulationResult, prediction: Any) -> PredictionCheck:
+def check(content: StepContent, result: ResultSummary, prediction: Any) -> PredictionCheck:
     if content.prediction == "level":
         level = float(prediction) if prediction is not None else None
         return check_level(result, level, content.level_quarter)

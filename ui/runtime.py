@@ -1,0 +1,60 @@
+"""The app server's memory budget: every simulation the pages start waits here for room.
+
+One Streamlit process serves every browser session, so how many simulations may run at
+once is a server concern, not the engine's: :func:`simulator.simulate` checks the cost
+of one request (``simulator.budget.check``) and holds no process-wide state. The pages
+simulate through the functions below, which hold :data:`SIMULATION_BUDGET` (estimated
+bytes, :class:`simulator.budget.MemoryBudget`) for as long as the work keeps its arrays.
+
+No Streamlit here, so the pages, ``ui/diagnosis.py`` and the tests share one budget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from simulator import ResultSummary, Scenario, simulate
+from simulator.budget import MAX_BYTES_IN_FLIGHT, MemoryBudget, estimate
+from simulator.diagnose import Diagnosis, diagnose, diagnosis_runs
+from simulator.optimize import Limits, Suggestion, suggest_fix
+
+SIMULATION_BUDGET = MemoryBudget(MAX_BYTES_IN_FLIGHT)
+"""Shared by every simulation the app runs in this process: their estimated peaks add up
+to at most ``MAX_BYTES_IN_FLIGHT``; the rest wait (or stop when their session goes)."""
+
+StopCheck = Callable[[], bool] | None
+
+
+def simulate_summary(scenario: Scenario, *, should_stop: StopCheck = None) -> ResultSummary:
+    """Simulate ``scenario`` once memory allows and keep only what a page shows.
+
+    ``should_stop`` is asked while the run waits for memory and every month of it; True
+    ends it with ``SimulationCancelled``.
+    """
+    with SIMULATION_BUDGET.hold(estimate(scenario).bytes, should_stop=should_stop):
+        return simulate(scenario, should_stop=should_stop).summary_only()
+
+
+def diagnose_in_budget(
+    scenario: Scenario, *, runs: int | None = None, should_stop: StopCheck = None
+) -> Diagnosis:
+    """:func:`simulator.diagnose.diagnose` once memory allows: its simulations run one
+    after the other and keep only a few numbers each, so it holds one simulation's worth."""
+    used, _ = diagnosis_runs(scenario, runs)
+    with SIMULATION_BUDGET.hold(estimate(scenario, used).bytes, should_stop=should_stop):
+        return diagnose(scenario, runs=runs)
+
+
+def suggest_fix_in_budget(
+    scenario: Scenario,
+    *,
+    limits: Limits,
+    progress: Callable[[float, str], None] | None = None,
+    should_stop: StopCheck = None,
+) -> Suggestion:
+    """:func:`simulator.optimize.suggest_fix` once memory allows: its confirmation keeps
+    the current plan's result while it simulates a candidate, so it holds two
+    simulations at (at most) the scenario's runs."""
+    need = 2 * estimate(scenario).bytes
+    with SIMULATION_BUDGET.hold(need, should_stop=should_stop):
+        return suggest_fix(scenario, limits=limits, progress=progress)
