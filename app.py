@@ -23,7 +23,7 @@ from ui import admission, book, charts, controls, links, nav, presets, session, 
 from ui.diagnosis import render_diagnosis
 from ui.format import money
 from ui.runtime import simulate_summary
-from ui.sessions import session_gone
+from ui.streamlit_runtime import session_gone
 from ui.text import hidden_label, markdown_text
 
 st.set_page_config(

@@ -15,7 +15,7 @@ from ui import workshop as ws
 from ui.diagnosis import before_after_metrics
 from ui.diagnosis_charts import prediction_chart
 from ui.nav import page_menu
-from ui.sessions import session_gone
+from ui.streamlit_runtime import session_gone
 from ui.text import markdown_text
 
 st.set_page_config(
