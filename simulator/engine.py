@@ -205,7 +205,7 @@ def _contracts(scenario: Scenario, lines: _Lines) -> _Contracts:
     )
     first_due = np.array([scenario.contract_end_offset(c) for c in contracts], dtype=np.int64)
     contacts = np.array(
-        [c.contacts or scenario.relationships.contacts_per_account for c in contracts],
+        [scenario.contacts_of(c) for c in contracts],
         dtype=float,
     )
     base_chance = (

@@ -518,3 +518,12 @@ def test_a_hex_number_too_long_to_show_is_a_clear_error(capsys, tmp_path):
     _, preset, notes = links.scenario_from_params({"scenario": _link(text)})
     assert preset == presets.DEFAULT_PRESET
     assert len(notes) == 1 and "simulation.seed" in notes[0]
+
+
+def test_a_link_with_bytes_after_its_scenario_is_refused() -> None:
+    """A zlib stream followed by junk or a second stream is not a link the app wrote."""
+    packed = zlib.compress(b'[meta]\ntitle = "x"\n[team]\nreps = 3\n', 9)
+    for tail in (b"junk", zlib.compress(b"[team]\nreps = 9\n")):
+        text = base64.urlsafe_b64encode(packed + tail).decode("ascii").rstrip("=")
+        with pytest.raises(ScenarioError, match="damaged"):
+            links.decode_scenario(text)

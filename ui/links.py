@@ -66,6 +66,8 @@ def decode_scenario(text: str) -> Scenario:
         )
     if not inflater.eof:
         raise ScenarioError("the link's scenario is cut short (copy the whole link)")
+    if inflater.unused_data:  # bytes after the scenario: not a link the app wrote
+        raise ScenarioError("the link's scenario is damaged (it is not a shared scenario)")
     try:
         return parse_scenario(raw, source="the link's scenario")
     except (MemoryError, RecursionError):

@@ -702,8 +702,8 @@ def cell_meaning(column: str, value: Any) -> Any:
         if not isinstance(value, str):
             raise Bad
         return _month(value.strip())
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) <= 2**53 - 1:
+        return value  # larger ints are read as the digits typed (below), as the table does
     if isinstance(value, float):
         if not (math.isfinite(value) and value.is_integer()):
             raise Bad
