@@ -607,20 +607,26 @@ def page(scenario: Scenario) -> None:
 
 
 def main() -> None:
+    # Everything that computes (reading the link, simulating, charts, writing the link)
+    # runs while holding a slot (ui/admission.py), so the server keeps answering
+    # newcomers however many sessions compute at once.
+    try:
+        with admission.compute_slot(gone=session_gone()):
+            draw()
+    except admission.SessionGone:
+        st.stop()
+
+
+def draw() -> None:
+    """The page for the scenario the link or the session holds, and the link for it."""
     session.start_session(ss, st.query_params.to_dict())
     scenario: Scenario = ss[session.SCENARIO]
     # The main column first, so the verdict and charts reach the browser sooner; the
-    # callbacks have already applied the move, so nothing here reads the sidebar. Both
-    # compute only while holding a slot (ui/admission.py), so the server keeps
-    # answering newcomers however many sessions compute at once.
+    # callbacks have already applied the move, so nothing here reads the sidebar.
     try:
-        with admission.compute_slot(gone=session_gone()):
-            try:
-                page(scenario)
-            finally:
-                sidebar(scenario)
-    except admission.SessionGone:
-        st.stop()
+        page(scenario)
+    finally:
+        sidebar(scenario)
     try:
         params = links.scenario_to_params(scenario, preset=ss.get(session.PRESET))
     except ScenarioError:  # too big for a link: the file is the way to share it
