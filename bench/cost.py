@@ -23,8 +23,9 @@ import time
 import tracemalloc
 from collections.abc import Iterator
 
-from simulator import Scenario, budget, scenario_from_dict, simulate
+from simulator import budget, simulate
 from simulator.models import MAX_RUNS
+from tests.support.shapes import shape
 
 MEMORY_CASES: list[dict[str, int]] = [
     dict(runs=20_000, months=120),
@@ -40,31 +41,6 @@ TIME_SHAPES: list[dict[str, int]] = [
     dict(months=120, lines=8, cycle=1, look=24),
     dict(months=120, look=6),
 ]
-
-
-def shape(
-    *, runs: int, months: int, lines: int = 1, cycle: int = 3, contracts: int = 0, look: int = 6
-) -> Scenario:
-    """A default company of ``lines`` lines with ``contracts`` renewing every month."""
-    return scenario_from_dict(
-        {
-            "simulation": {"runs": runs, "months": months, "start": "2012-01"},
-            "product_lines": {
-                f"l{i}": {"name": f"Line {i}", "sales_cycle_months": cycle} for i in range(lines)
-            },
-            "contracts": [
-                {
-                    "name": f"C{i}",
-                    "product_line": "l0",
-                    "annual_value": 100_000,
-                    "ends": "2012-06",
-                    "renewal_term_months": 1,
-                }
-                for i in range(contracts)
-            ],
-            "thresholds": {"coverage_lookahead_months": look},
-        }
-    )
 
 
 @contextlib.contextmanager

@@ -19,36 +19,11 @@ from simulator import (
     apply_overrides,
     budget,
     load_preset,
-    scenario_from_dict,
     simulate,
 )
 from simulator.budget import SimulationCancelled
 from simulator.models import Scenario
-
-
-def _scenario(
-    *, runs: int, months: int, lines: int = 1, cycle: int = 3, contracts: int = 0, look: int = 6
-) -> Scenario:
-    return scenario_from_dict(
-        {
-            "simulation": {"runs": runs, "months": months, "start": "2012-01"},
-            "product_lines": {
-                f"l{i}": {"name": f"Line {i}", "sales_cycle_months": cycle} for i in range(lines)
-            },
-            "contracts": [
-                {
-                    "name": f"C{i}",
-                    "product_line": "l0",
-                    "annual_value": 100_000,
-                    "ends": "2012-06",
-                    "renewal_term_months": 1,
-                }
-                for i in range(contracts)
-            ],
-            "thresholds": {"coverage_lookahead_months": look},
-        }
-    )
-
+from tests.support.shapes import shape as _scenario
 
 WORST_CASES = {
     "200 contracts renewing monthly, look-ahead 24": dict(
