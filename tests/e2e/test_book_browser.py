@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.support.server import (
     BROWSER_TIMEOUT_MS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     Server,
-    streamlit_server,
 )
 
 pytestmark = pytest.mark.e2e
@@ -38,22 +34,6 @@ GRID_HAS_ROWS_JS = """rows => {
   return height > 30 && height < 50;
 }"""
 TYPING_DELAY_MS = 60  # a quick typist; the keys go one by one, as from a keyboard
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing; `make browser` installs Debian's chromium")
-    with playwright_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    with streamlit_server() as srv:
-        yield srv
 
 
 @pytest.fixture

@@ -10,17 +10,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.support.server import (
     BROWSER_TIMEOUT_MS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     ROOT,
     Server,
-    streamlit_server,
 )
 
 pytestmark = pytest.mark.e2e
@@ -91,22 +87,6 @@ MEDIAN_PATH_JS = """() => {
   }
   return null;
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing; `make browser` installs Debian's chromium")
-    with playwright_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    with streamlit_server() as srv:
-        yield srv
 
 
 @pytest.fixture
