@@ -358,3 +358,14 @@ def test_a_number_too_large_for_a_float_is_refused_by_name(column: str) -> None:
     assert session[app_session.ERROR].startswith(
         f"{app_session.BOOK_ERROR} contracts.0.{column}: '1000"
     )
+
+
+def test_a_second_add_click_adds_no_second_blank_row() -> None:
+    """Clicking "Add a contract" twice (or a click a busy server sees twice) leaves one
+    blank row to type into, not two."""
+    session: dict = {}
+    app_session.start_session(session, {})
+    app_session.on_book_add_row(session)
+    app_session.on_book_add_row(session)
+    pending = session[app_session.BOOK_PENDING]
+    assert len(pending) == 1 and not any(pending[0].cells.values())

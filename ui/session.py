@@ -256,7 +256,8 @@ def on_book_add_row(session: MutableMapping[str, Any]) -> None:
 
     The row is part of the table as drawn, so typing in it is an ordinary cell edit (the
     data editor's own add-row commits an empty row the moment it is clicked, and the rerun
-    that follows resets the cell editor, dropping the first keystrokes).
+    that follows resets the cell editor, dropping the first keystrokes). While a blank
+    row waits, another click (or a click delivered twice by a busy server) adds none.
     """
     blank = {c: "" for c in BOOK_COLUMNS}
     table = current_book_table(session)
@@ -267,6 +268,8 @@ def on_book_add_row(session: MutableMapping[str, Any]) -> None:
         session[ERROR] = f"{BOOK_ERROR} contracts: the book holds at most {MAX_CONTRACTS}"
         return
     pending = list(session.get(BOOK_PENDING) or ())
+    if any(not any(row.cells.values()) for row in pending):
+        return  # a blank row already waits to be typed into: a second click adds none
     label = len(session[SCENARIO].contracts) + len(pending)
     pending.append(PendingRow(label=label, cells=blank, missing=REQUIRED_COLUMNS))
     session[BOOK_PENDING] = tuple(pending)
