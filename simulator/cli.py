@@ -258,10 +258,9 @@ def _share(text: str) -> float:
 
 def _bounded_int(name: str, low: int, high: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name}: {text!r} is not a whole number") from None
+        if not re.fullmatch(r"[0-9]{1,4}", text.strip()):  # ASCII: int() takes '١٢' and '1_0'
+            raise argparse.ArgumentTypeError(f"{name}: {text!r} is not a whole number")
+        value = int(text)
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"{name}: {value} is outside {low}..{high}")
         return value

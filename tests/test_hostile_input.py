@@ -527,3 +527,14 @@ def test_a_link_with_bytes_after_its_scenario_is_refused() -> None:
         text = base64.urlsafe_b64encode(packed + tail).decode("ascii").rstrip("=")
         with pytest.raises(ScenarioError, match="damaged"):
             links.decode_scenario(text)
+
+
+@pytest.mark.parametrize("text", ["1_0", "\u0661\u0662", "\uff13", "1" * 5_000])
+def test_optimize_whole_number_options_take_ascii_digits_only(
+    text: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["optimize", "scenarios/balanced.toml", "--max-contacts", text])
+    err = capsys.readouterr().err
+    assert code == 2 and "--max-contacts" in err
+    assert "is not a whole number" in err or "(cut short)" in err  # a long value is cut
+    assert len(err.strip().splitlines()) == 1 and len(err) < 700 and "Traceback" not in err
