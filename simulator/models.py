@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -24,6 +25,12 @@ MAX_CELLS = 5_000_000
 """Upper bound on runs x months x product lines: the size of the engine's largest arrays."""
 MAX_REPS = 10_000
 MAX_TEXT = 2_000
+MAX_CHANGES = 120
+"""At most one change of plan a month over the longest horizon."""
+MAX_DEAL_SIZE_CV = 3.0
+SEASON_TOLERANCE = 0.01
+"""How far the mean of twelve seasonal multipliers may be from 1."""
+MAX_SEASON_FACTOR = 5.0
 
 EFFORT_TOLERANCE = 0.001
 """How far the five effort shares may be from summing to 1 (rounding in hand-written files)."""
@@ -95,9 +102,23 @@ class Simulation(_Frozen):
 
 
 class Team(_Frozen):
-    """The sales team's size in full-time reps."""
+    """The sales team as a stock of people: headcount, how fast hires ramp, who leaves.
+
+    Defaults: ramp 5 months is the median for account executives (docs/model.md cites the
+    survey); attrition is off unless set (no survey-backed figure exists: a judgement the
+    user makes); a leaver is replaced after ``backfill_months``.
+    """
 
     reps: float = Field(10.0, gt=0.0, le=MAX_REPS)
+    ramp_months: int = Field(
+        5, ge=0, le=36, description="A new rep's productivity rises linearly to 100% over these."
+    )
+    attrition_annual: float = Field(
+        0.0, ge=0.0, le=3.0, description="Share of reps who leave in a year, drawn per run."
+    )
+    backfill_months: int = Field(
+        3, ge=0, le=MAX_MONTHS, description="Months until a leaver is replaced (who then ramps)."
+    )
 
 
 class Effort(_Frozen):
@@ -133,9 +154,13 @@ class Relationships(_Frozen):
 
 
 class Targets(_Frozen):
-    """Optional revenue target; without it the run-rate is the yardstick."""
+    """Optional targets: revenue (without it the run-rate is the yardstick) and the
+    new-business quota that ``[policy]`` reacts to."""
 
     quarterly_revenue: float | None = Field(None, gt=0.0, le=1e13)
+    quarterly_bookings: float | None = Field(
+        None, gt=0.0, le=1e13, description="The new-business quota: bookings a quarter."
+    )
 
 
 class ProductLine(_Frozen):
@@ -167,6 +192,12 @@ class ProductLine(_Frozen):
         ge=0.0,
         le=1e6,
         description="Focus before the simulation starts (warm pipeline); default equal split.",
+    )
+    deal_size_cv: float = Field(
+        0.0,
+        ge=0.0,
+        le=MAX_DEAL_SIZE_CV,
+        description="Spread of deal sizes: standard deviation / mean (lognormal); 0 = all equal.",
     )
 
     @property
@@ -212,6 +243,105 @@ class Engagement(_Frozen):
     expansion_term_months: int = Field(12, ge=1, le=60)
 
 
+class Policy(_Frozen):
+    """How management reacts to a shortfall: the feedback loop of docs/model.md. Off
+    unless ``quarter_end_push`` is above 0."""
+
+    quarter_end_push: Share = Field(
+        0.0, description="Share of prospecting time moved to closing while the quarter trails."
+    )
+    push_trigger: float = Field(
+        0.9,
+        gt=0.0,
+        le=2.0,
+        description="Quarter-to-date bookings / pro-rata quota below which the push starts.",
+    )
+    perception_delay_months: int = Field(
+        1, ge=0, le=2, description="Months before management sees a month's bookings."
+    )
+
+    @property
+    def active(self) -> bool:
+        return self.quarter_end_push > 0
+
+
+SeasonFactors = Annotated[
+    tuple[Annotated[float, Field(ge=0.0, le=MAX_SEASON_FACTOR)], ...],
+    Field(min_length=12, max_length=12, strict=False),
+]
+
+
+def _mean_one(values: tuple[float, ...] | None) -> tuple[float, ...] | None:
+    if values is not None:
+        mean = sum(values) / len(values)
+        if abs(mean - 1.0) > SEASON_TOLERANCE:
+            raise ValueError(
+                f"the twelve monthly multipliers (January first) must average 1; "
+                f"they average {mean:.4g}"
+            )
+    return values
+
+
+SEASONAL_PATTERNS: dict[str, tuple[float, ...] | None] = {
+    "none": None,
+    "fiscal_q4": (0.9, 0.9, 1.0, 0.95, 0.95, 1.0, 0.9, 0.9, 1.0, 1.05, 1.15, 1.3),
+    "summer_dip": (1.05, 1.05, 1.1, 1.05, 1.05, 0.95, 0.7, 0.75, 1.1, 1.1, 1.1, 1.0),
+}
+"""Named lead-flow patterns the app offers (January first, each averages 1); judgement."""
+
+
+class Seasonality(_Frozen):
+    """Monthly multipliers by calendar month (January first, mean 1)."""
+
+    leads: SeasonFactors | None = Field(None, description="Lead flow (new opportunities).")
+    decisions: SeasonFactors | None = Field(
+        None, description="Buyers' decisions (closing capacity), e.g. a fiscal year-end."
+    )
+
+    _leads = field_validator("leads")(_mean_one)
+    _decisions = field_validator("decisions")(_mean_one)
+
+
+class History(_Frozen):
+    """The habits of the past, which built the starting pipeline and book (warm start).
+
+    Without ``[history]`` the past is a steady one: prospecting at
+    ``pipeline.prior_attract``, full care, typical relationships, closing that kept up.
+    """
+
+    effort: Effort = Effort()
+    contacts_per_account: int = Field(3, ge=1, le=20)
+
+
+class ChangeTargets(_Frozen):
+    """Targets from a change's month on; a field left out keeps its value."""
+
+    quarterly_revenue: float | None = Field(None, gt=0.0, le=1e13)
+    quarterly_bookings: float | None = Field(None, gt=0.0, le=1e13)
+
+
+class Change(_Frozen):
+    """The plan from a month on: any subset of the fields; later changes win."""
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    from_: YearMonth = Field(..., alias="from")
+    reps: float | None = Field(
+        None,
+        gt=0.0,
+        le=MAX_REPS,
+        description="Headcount from then on: hires ramp, cuts are at once.",
+    )
+    effort: Effort | None = None
+    focus: dict[str, Annotated[float, Field(ge=0.0, le=1e6)]] | None = Field(
+        None, max_length=MAX_PRODUCT_LINES
+    )
+    contacts_per_account: int | None = Field(None, ge=1, le=20)
+    targets: ChangeTargets | None = None
+
+    _from = field_validator("from_")(_check_year_month)
+
+
 class Thresholds(_Frozen):
     """When quarter-over-quarter swings count as whiplash (docs/model.md)."""
 
@@ -237,6 +367,22 @@ def _default_lines() -> dict[str, ProductLine]:
     return {"core": ProductLine(name="Core product")}
 
 
+@dataclass(frozen=True)
+class PlanPeriod:
+    """The plan in force over a stretch of months (see ``Scenario.plan_periods``)."""
+
+    reps: float
+    effort: Effort
+    focus: dict[str, float]  # raw focus weights per line, file order
+    contacts_per_account: int
+    targets: Targets
+
+    @property
+    def focus_shares(self) -> dict[str, float]:
+        total = sum(self.focus.values())
+        return {k: v / total for k, v in self.focus.items()}
+
+
 class Scenario(_Frozen):
     """A complete what-if: plan, book, model constants and thresholds."""
 
@@ -257,6 +403,14 @@ class Scenario(_Frozen):
     pipeline: Pipeline = Pipeline()
     engagement: Engagement = Engagement()
     thresholds: Thresholds = Thresholds()
+    changes: tuple[Change, ...] = Field(
+        (),
+        max_length=MAX_CHANGES,
+        strict=False,  # a file's list; each change is strict
+    )
+    policy: Policy = Policy()
+    seasonality: Seasonality = Seasonality()
+    history: History | None = None
 
     @field_validator("product_lines")
     @classmethod
@@ -286,6 +440,7 @@ class Scenario(_Frozen):
                     f"contracts.{i}.ends: {contract.ends} is before simulation.start "
                     f"{self.simulation.start}; a contract in the book ends on or after the start"
                 )
+        self._check_changes(start)
         cells = self.simulation.runs * self.simulation.months * len(self.product_lines)
         if cells > MAX_CELLS:
             raise ValueError(
@@ -294,6 +449,78 @@ class Scenario(_Frozen):
             )
         budget.check(self)  # peak memory and time of one simulation (simulator/budget.py)
         return self
+
+    def _check_changes(self, start: int) -> None:
+        end = start + self.simulation.months
+        for i, change in enumerate(self.changes):
+            at = month_index(change.from_)
+            if not start <= at < end:
+                raise ValueError(
+                    f"changes.{i}.from: {change.from_} is outside the simulated months "
+                    f"{month_label(start)} to {month_label(end - 1)}"
+                )
+            for line_id in change.focus or {}:
+                if line_id not in self.product_lines:
+                    known = ", ".join(sorted(self.product_lines))
+                    raise ValueError(
+                        f"changes.{i}.focus: {line_id!r} is not a product line of this "
+                        f"scenario (known: {known})"
+                    )
+        for _, plan, i in self._periods():
+            if i is not None and sum(plan.focus.values()) <= 0:
+                raise ValueError(
+                    f"changes.{i}.focus: at least one product line needs a focus above 0"
+                )
+        if self.policy.active and not any(
+            plan.targets.quarterly_bookings for _, plan in self.plan_periods()
+        ):
+            raise ValueError(
+                "policy.quarter_end_push needs targets.quarterly_bookings, the new-business "
+                "quota the push reacts to"
+            )
+
+    def plan_periods(self) -> list[tuple[int, PlanPeriod]]:
+        """The plan in force from each month it changes: (month offset, plan), the first
+        at month 0; changes apply in order of their month, and a later one in the file wins
+        within a month. Fields a change leaves out keep their value."""
+        return [(at, plan) for at, plan, _ in self._periods()]
+
+    def _periods(self) -> list[tuple[int, PlanPeriod, int | None]]:
+        """``plan_periods`` with the index of the change that made each one (None: the
+        opening plan)."""
+        plan = PlanPeriod(
+            reps=self.team.reps,
+            effort=self.effort,
+            focus={k: line.focus for k, line in self.product_lines.items()},
+            contacts_per_account=self.relationships.contacts_per_account,
+            targets=self.targets,
+        )
+        periods: list[tuple[int, PlanPeriod, int | None]] = [(0, plan, None)]
+        start = month_index(self.simulation.start)
+        order = sorted(range(len(self.changes)), key=lambda i: month_index(self.changes[i].from_))
+        for i in order:
+            change = self.changes[i]
+            targets = plan.targets
+            if change.targets is not None:
+                targets = targets.model_copy(update=change.targets.model_dump(exclude_none=True))
+            plan = PlanPeriod(
+                reps=change.reps if change.reps is not None else plan.reps,
+                effort=change.effort or plan.effort,
+                focus={**plan.focus, **(change.focus or {})},
+                contacts_per_account=change.contacts_per_account or plan.contacts_per_account,
+                targets=targets,
+            )
+            at = month_index(change.from_) - start
+            if periods[-1][0] == at:
+                periods[-1] = (at, plan, i)
+            else:
+                periods.append((at, plan, i))
+        return periods
+
+    @property
+    def change_months(self) -> list[str]:
+        """The 'YYYY-MM' months at which the plan changes (for chart markers)."""
+        return sorted({change.from_ for change in self.changes})
 
     # --- Derived values the engine and the UI share (no arithmetic in the UI).
     @property
