@@ -1,5 +1,5 @@
 """The ``whiplash`` command line: every subcommand (run, compare, schema, diagnose,
-optimize, workshop) and the ``python -m simulator[.workshop]`` entry points.
+optimize, workshop, assumptions) and the ``python -m simulator[.workshop]`` entry points.
 
 This is the only module of ``simulator`` that parses arguments or prints: it imports
 the domain (models, results, diagnose, optimize, workshop, ...) and the domain imports
@@ -19,12 +19,20 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+from .assumptions import assess_assumptions
 from .diagnose import diagnose
 from .models import Scenario, Simulation
 from .money import money_text
 from .optimize import LEVERS, Limits, suggest_fix
 from .results import SimulationResult, simulate
-from .scenario_io import ScenarioError, apply_overrides, bounded_message, load_scenario
+from .scenario_io import (
+    ScenarioError,
+    apply_overrides,
+    bounded_message,
+    list_presets,
+    load_preset,
+    load_scenario,
+)
 from .workshop import DEFAULT_WORKSHOP, answer_sheet, list_workshops, load_workshop
 
 EXIT_USAGE = 2
@@ -119,6 +127,23 @@ def load_with_overrides(path: str, overrides: Sequence[str], runs: int | None) -
     if runs is not None:
         scenario = apply_overrides(scenario, [f"simulation.runs={runs}"])
     return scenario
+
+
+def load_file_or_preset(name: str) -> Scenario:
+    """A scenario file, or a preset's name (``single_threaded``) when no such file exists."""
+    presets = list_presets()
+    try:
+        is_file = Path(name).exists()
+    except (OSError, ValueError):  # a NUL or an over-long name: not a file
+        is_file = False
+    if not is_file and name in presets:
+        return load_preset(name)
+    if not is_file:
+        shown = name if len(name) <= 60 else name[:57] + "..."
+        raise ScenarioError(
+            f"{shown}: no such scenario file or preset (presets: {', '.join(presets) or 'none'})"
+        )
+    return load_scenario(name)
 
 
 def summary_lines(result: SimulationResult) -> list[str]:
@@ -330,6 +355,33 @@ def _add_optimize(sub: argparse._SubParsersAction) -> None:
     cmd.set_defaults(handler=_cmd_optimize)
 
 
+def _cmd_assumptions(args: argparse.Namespace) -> int:
+    scenario = load_file_or_preset(args.scenario)
+    if args.overrides:
+        scenario = apply_overrides(scenario, args.overrides)
+    result = assess_assumptions(scenario, runs=args.runs, seed=args.seed)
+    if args.json:
+        print_json(result.to_dict())
+    else:
+        print_lines(result.lines())
+    return 0
+
+
+def _add_assumptions(sub: argparse._SubParsersAction) -> None:
+    cmd = sub.add_parser(
+        "assumptions",
+        help="how the verdict moves across each judgement constant's plausible range",
+    )
+    cmd.add_argument(
+        "scenario",
+        metavar="FILE_OR_PRESET",
+        help="scenario TOML file or preset name, e.g. single_threaded",
+    )
+    add_scenario_arguments(cmd)
+    cmd.add_argument("--json", action="store_true", help="print one JSON object")
+    cmd.set_defaults(handler=_cmd_assumptions)
+
+
 def _cmd_workshop(args: argparse.Namespace) -> int:
     lines = answer_sheet(load_workshop(args.name))
     while lines and not lines[-1]:  # no blank line after the last step
@@ -379,6 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_diagnose(sub)
     _add_optimize(sub)
     _add_workshop(sub)
+    _add_assumptions(sub)
     return parser
 
 
@@ -412,6 +465,7 @@ if __name__ == "__main__":  # pragma: no cover
 
 __all__ = [
     "add_scenario_arguments",
+    "load_file_or_preset",
     "load_with_overrides",
     "main",
     "print_lines",
