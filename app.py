@@ -20,6 +20,7 @@ from simulator import ResultSummary, Scenario, ScenarioError, dump_scenario
 from simulator.budget import SimulationCancelled
 from simulator.models import Contract, Effort, Relationships, Simulation
 from ui import admission, book, charts, controls, links, nav, presets, session, verdict
+from ui.assumptions import render_assumptions
 from ui.diagnosis import render_diagnosis
 from ui.format import money
 from ui.runtime import simulate_summary
@@ -555,6 +556,16 @@ def diagnosis_section(scenario: Scenario) -> None:
         st.error(f"The diagnosis could not run: {markdown_text(str(exc))}")
 
 
+def assumptions_section(scenario: Scenario) -> None:
+    """How the verdict moves across the judgement constants' ranges (ui/assumptions.py)."""
+    try:
+        render_assumptions(scenario)
+    except SimulationCancelled:  # the session has gone: nobody is left to see a message
+        return
+    except Exception as exc:  # an optional section must not take the page down
+        st.error(f"The assumptions could not be checked: {markdown_text(str(exc))}")
+
+
 def share_section(scenario: Scenario, result: ResultSummary) -> None:
     st.subheader("Share and download")
     st.caption(
@@ -603,6 +614,7 @@ def page(scenario: Scenario) -> None:
     lesson_section(scenario)
     if result is not None:
         diagnosis_section(scenario)
+        assumptions_section(scenario)
         share_section(scenario, result)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from simulator import ResultSummary, Scenario, simulate
+from simulator.assumptions import AssumptionsReport, assess_assumptions, assumption_runs
 from simulator.budget import MAX_BYTES_IN_FLIGHT, MemoryBudget, estimate
 from simulator.diagnose import Diagnosis, diagnose, diagnosis_runs
 from simulator.optimize import Limits, Suggestion, suggest_fix
@@ -58,3 +59,14 @@ def suggest_fix_in_budget(
     need = 2 * estimate(scenario).bytes
     with SIMULATION_BUDGET.hold(need, should_stop=should_stop):
         return suggest_fix(scenario, limits=limits, progress=progress)
+
+
+def assumptions_in_budget(
+    scenario: Scenario, *, should_stop: StopCheck = None
+) -> AssumptionsReport:
+    """:func:`simulator.assumptions.assess_assumptions` once memory allows: its
+    simulations run one after the other and keep only a few numbers each, so it holds
+    one simulation's worth (at the runs it chooses)."""
+    used, _ = assumption_runs(scenario, None)
+    with SIMULATION_BUDGET.hold(estimate(scenario, used).bytes, should_stop=should_stop):
+        return assess_assumptions(scenario, should_stop=should_stop)
