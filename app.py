@@ -552,6 +552,8 @@ def pressure_controls(scenario: Scenario) -> None:
         help="Bookings a quarter the push compares with (targets.quarterly_bookings).",
         **pressure,
     )
+    if quota is None:
+        st.caption("No quota at the start: the push reacts to the one the plan timeline sets.")
     defaulted = session.defaulted_quota(ss)
     if defaulted is not None:
         st.info(

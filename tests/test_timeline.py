@@ -248,3 +248,20 @@ def test_the_suggested_quota_is_the_median_quarters_bookings() -> None:
     rows = result.quarterly.loc[result.quarterly["series"] == "bookings", "p50"]
     assert suggested == pytest.approx(rows.median(), rel=0.05)
     assert len(f"{suggested:.0f}".rstrip("0")) <= 2  # two significant figures
+
+
+def test_removing_the_change_that_sets_the_only_quota_of_a_push_is_refused() -> None:
+    session = open_session()
+    scenario = current(session)
+    quota = Change.model_validate({"from": "2012-04", "targets": {"quarterly_bookings": 2e5}})
+    pushed = scenario.model_copy(
+        update={
+            "changes": (quota,),
+            "policy": scenario.policy.model_copy(update={"quarter_end_push": 0.5}),
+        }
+    )
+    app_session.set_scenario(session, pushed)
+    app_session.on_remove_change(session, 0, quota)
+    assert "policy.quarter_end_push needs targets.quarterly_bookings" in session[app_session.ERROR]
+    assert current(session).changes == (quota,)
+    assert timeline.listed_changes(pushed)[0][2] == "From 2012-04: quota $200k a quarter"
