@@ -18,8 +18,8 @@ from streamlit.delta_generator import DeltaGenerator
 
 from simulator import ResultSummary, Scenario, ScenarioError, dump_scenario
 from simulator.budget import SimulationCancelled
-from simulator.models import Contract, Effort, Relationships, Simulation
-from ui import admission, book, charts, controls, links, nav, presets, session, verdict
+from simulator.models import Contract, Effort, Policy, Relationships, Simulation, Team
+from ui import admission, book, charts, controls, links, nav, presets, session, timeline, verdict
 from ui.assumptions import render_assumptions
 from ui.diagnosis import render_diagnosis
 from ui.format import money
@@ -62,12 +62,15 @@ def simulate_cached(
 def result_chart_specs(scenario_json: str) -> dict[str, dict]:
     """Vega-Lite specs of the charts that depend on the result alone."""
     result = simulate_cached(scenario_json)
-    return {
+    specs = {
         "bars": _spec(charts.quarterly_bars, result),
         "coverage": _spec(charts.coverage_chart, result),
         "source": _spec(charts.breakdown_chart, result, by="source"),
         "line": _spec(charts.breakdown_chart, result, by="line"),
     }
+    if charts.has_capacity(result):
+        specs["capacity"] = _spec(charts.capacity_chart, result)
+    return specs
 
 
 @st.cache_data(max_entries=12, show_spinner=False)
@@ -354,6 +357,237 @@ def relationship_controls() -> None:
     )
 
 
+def team_controls() -> None:
+    st.subheader("Team")
+    reps = controls.limits(Team, "reps")
+    ramp = controls.limits(Team, "ramp_months")
+    attrition = controls.limits(Team, "attrition_annual")
+    backfill = controls.limits(Team, "backfill_months")
+    st.number_input(
+        "Sales reps at the start",
+        min_value=0.0,
+        max_value=float(reps.high),
+        step=1.0,
+        format="%g",
+        key=controls.W_REPS,
+        on_change=session.on_control_change,
+        args=(ss, "team"),
+        help="Headcount on day one. Add a change in the plan timeline to hire or cut later.",
+    )
+    slider(
+        "Ramp-up of a new rep (months)",
+        controls.W_RAMP,
+        "team",
+        low=int(ramp.low),
+        high=int(ramp.high),
+        step=1,
+        help="A new rep's productivity rises evenly to 100% over these months.",
+    )
+    slider(
+        "Reps who leave (per year)",
+        controls.W_ATTRITION,
+        "team",
+        low=float(attrition.low) * 100,
+        high=float(attrition.high) * 100,
+        step=1.0,
+        format="%.0f%%",
+        help="Share of the team who leave in a year, drawn per run. 0% = nobody leaves.",
+    )
+    st.number_input(
+        "Months to replace a leaver",
+        min_value=int(backfill.low),
+        max_value=int(backfill.high),
+        step=1,
+        key=controls.W_BACKFILL,
+        on_change=session.on_control_change,
+        args=(ss, "team"),
+        help="A leaver's seat stays empty this long; the new rep then ramps up.",
+    )
+
+
+def timeline_controls(scenario: Scenario) -> None:
+    """The plan's changes over time: listed in words, each removable; a draft to add one."""
+    st.subheader("Plan timeline")
+    st.caption(markdown_text(timeline.opening_words(scenario)))
+    listed = timeline.listed_changes(scenario)
+    for i, change, words in listed:
+        st.markdown(f":small[{markdown_text(words)}]")
+        st.button(
+            "Remove",
+            icon=":material/delete:",
+            type="tertiary",
+            key=timeline.remove_key(i),
+            on_click=session.on_remove_change,
+            args=(ss, i, change),
+            help=f"Remove the change from {change.from_}.",
+        )
+    if not listed:
+        st.caption("No changes yet: the plan above holds for the whole horizon.")
+    timeline.prepare_draft(ss, scenario)
+    with st.expander("Add a change", expanded=False):
+        st.selectbox(
+            "From month",
+            options=scenario.month_labels(),
+            key=timeline.W_MONTH,
+            help="The month the new plan starts; it holds until a later change.",
+        )
+        if st.checkbox("Change the effort split", key=timeline.W_SET_EFFORT):
+            draft_effort_controls()
+        if len(scenario.line_ids) > 1 and st.checkbox(
+            "Change product focus", key=timeline.W_SET_FOCUS
+        ):
+            draft_focus_controls(scenario)
+        if st.checkbox("Change headcount", key=timeline.W_SET_REPS):
+            st.number_input(
+                "Sales reps from then on",
+                min_value=0.0,
+                max_value=float(timeline.REPS.high),
+                step=1.0,
+                format="%g",
+                key=timeline.W_REPS,
+                help="Hires ramp up; cuts take effect at once.",
+            )
+        if st.checkbox("Change buyer contacts per account", key=timeline.W_SET_CONTACTS):
+            st.slider(
+                "Buyer contacts per account from then on",
+                min_value=int(timeline.CONTACTS.low),
+                max_value=int(timeline.CONTACTS.high),
+                step=1,
+                key=timeline.W_CONTACTS,
+            )
+        st.button(
+            "Add change",
+            icon=":material/add:",
+            on_click=session.on_add_change,
+            args=(ss,),
+            help="Add this change to the plan; the charts mark its month.",
+            width="stretch",
+        )
+
+
+def draft_effort_controls() -> None:
+    for key, label, fmt in (
+        (timeline.W_NEW_BUSINESS, "Time on new business", "%.0f%%"),
+        (timeline.W_CLOSING, "…of which closing (the rest prospecting)", "%.0f%%"),
+        (timeline.W_ENGAGE, "Onboarding (engage), relative weight", "%.0f"),
+        (timeline.W_RETAIN, "Account care (retain), relative weight", "%.0f"),
+        (timeline.W_LEVERAGE, "Up-sell and referrals (leverage), relative weight", "%.0f"),
+    ):
+        st.slider(
+            label, min_value=PERCENT_LOW, max_value=PERCENT_HIGH, step=1.0, format=fmt, key=key
+        )
+
+
+def draft_focus_controls(scenario: Scenario) -> None:
+    lines = scenario.product_lines
+    if len(lines) == 2:
+        first, second = (line.name for line in lines.values())
+        label = f"New-business effort on {first} (the rest on {second})"
+        keys = [(timeline.W_FOCUS_SPLIT, label, "%.0f%%")]
+    else:
+        keys = [(timeline.focus_key(k), line.name, "%.0f") for k, line in lines.items()]
+    for key, label, fmt in keys:
+        st.slider(
+            user_label(label, help="Focus from the change's month on."),
+            min_value=PERCENT_LOW,
+            max_value=PERCENT_HIGH,
+            step=1.0,
+            format=fmt,
+            key=key,
+            label_visibility="collapsed",
+        )
+
+
+def pressure_controls(scenario: Scenario) -> None:
+    """The quarter-end push: the self-inflicted loop, and the quota it reacts to."""
+    st.subheader("Management pressure")
+    trigger = controls.limits(Policy, "push_trigger")
+    delay = controls.limits(Policy, "perception_delay_months")
+    pressure = {"on_change": session.on_pressure_change, "args": (ss,)}
+    st.slider(
+        "Quarter-end push when behind quota",
+        min_value=PERCENT_LOW,
+        max_value=PERCENT_HIGH,
+        step=5.0,
+        format="%.0f%%",
+        key=controls.W_PUSH,
+        help="Share of prospecting time moved to closing while the quarter's bookings "
+        "trail the quota; 0% = off. Closing now empties next quarter's pipeline.",
+        **pressure,
+    )
+    quota = scenario.targets.quarterly_bookings
+    suggested = ss.get(session.SUGGESTED_QUOTA)
+    if not scenario.policy.active and quota is None:
+        if suggested is not None:
+            st.caption(
+                "The push needs a new-business quota; turning it on sets "
+                f"{markdown_text(money(suggested))} a quarter, what this plan books in a "
+                "median quarter."
+            )
+        return
+    st.slider(
+        "Push starts below (% of the pro-rata quota)",
+        min_value=float(trigger.low) * 100,
+        max_value=float(trigger.high) * 100,
+        step=5.0,
+        format="%.0f%%",
+        key=controls.W_PUSH_TRIGGER,
+        help="Quarter-to-date bookings over the quota so far this quarter, below which "
+        "management pushes.",
+        **pressure,
+    )
+    st.select_slider(
+        "Management sees bookings after (months)",
+        options=list(range(int(delay.low), int(delay.high) + 1)),
+        key=controls.W_PUSH_DELAY,
+        help="How late the numbers reach management: the delay in the loop.",
+        **pressure,
+    )
+    st.number_input(
+        "New-business quota per quarter ($)",
+        min_value=0.0,
+        max_value=1e13,
+        step=10_000.0,
+        format="%.0f",
+        key=controls.W_QUOTA,
+        help="Bookings a quarter the push compares with (targets.quarterly_bookings).",
+        **pressure,
+    )
+    if quota is None:
+        st.caption("No quota at the start: the push reacts to the one the plan timeline sets.")
+    defaulted = session.defaulted_quota(ss)
+    if defaulted is not None:
+        st.info(
+            f"No quota was set, so the push reacts to {markdown_text(money(defaulted))} a "
+            "quarter: what this plan books in a median quarter. Change it above.",
+            icon=":material/info:",
+        )
+
+
+def season_controls(scenario: Scenario) -> None:
+    st.subheader("Seasonality")
+    st.selectbox(
+        "Lead flow through the year",
+        options=list(controls.SEASON_CHOICES),
+        format_func=controls.SEASON_CHOICES.__getitem__,
+        key=controls.W_SEASON,
+        on_change=session.on_control_change,
+        args=(ss, "season"),
+        help="How many new leads arrive each calendar month, relative to the average.",
+    )
+    if ss.get(controls.W_SEASON) == controls.CUSTOM_SEASON:
+        st.text_input(
+            "Twelve monthly multipliers, January first (they average 1)",
+            key=controls.W_SEASON_CUSTOM,
+            max_chars=400,
+            on_change=session.on_control_change,
+            args=(ss, "season"),
+            help="E.g. 0.9, 0.9, 1, 1, 1, 0.9, 0.7, 0.8, 1.1, 1.1, 1.2, 1.4",
+        )
+    if scenario.seasonality.decisions is not None:
+        st.caption("Buyers' decisions also follow a seasonal pattern (set in the file).")
+
+
 def settings_controls() -> None:
     runs = controls.limits(Simulation, "runs")
     months = controls.limits(Simulation, "months")
@@ -385,6 +619,10 @@ def sidebar(scenario: Scenario) -> None:
         focus_controls(scenario)
         renewal_controls(scenario)
         relationship_controls()
+        team_controls()
+        timeline_controls(scenario)
+        pressure_controls(scenario)
+        season_controls(scenario)
         settings_controls()
 
 
@@ -454,6 +692,8 @@ def chart_section(scenario: Scenario, baseline: Scenario | None) -> None:
         left, right = st.columns(2)
         show_chart(specs["source"], left)
         show_chart(specs["line"], right)
+        if "capacity" in specs:  # engines with the headcount stock (the team's series)
+            show_chart(specs["capacity"])
         show_chart(
             calendar_spec(calendar_key(scenario), calendar_key(baseline), scenario, baseline)
         )
@@ -607,6 +847,7 @@ def page(scenario: Scenario) -> None:
     baseline = run_simulation(baseline_scenario) if baseline_scenario is not None else None
     if result is not None:
         headline(result, baseline)
+        ss[session.SUGGESTED_QUOTA] = controls.suggested_quota(result)
     baseline_controls(baseline_scenario)
     if result is not None:
         chart_section(scenario, baseline_scenario if baseline is not None else None)

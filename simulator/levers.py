@@ -22,10 +22,17 @@ from typing import Any
 
 from .models import (
     LAST_YEAR,
+    MAX_CHANGES,
+    SEASONAL_PATTERNS,
     STAGES,
     YEAR_MONTH,
+    Change,
+    ChangeTargets,
     Effort,
+    Policy,
     Scenario,
+    Seasonality,
+    Team,
     month_index,
     month_label,
 )
@@ -414,6 +421,217 @@ def _numbers(scenario: Scenario, value: Sequence[float]) -> str:
     return ",".join(format_number(v) for v in value)
 
 
+# --- The team as a stock: headcount, ramp, attrition, backfill --------------------------------
+
+
+TEAM_FIELDS = ("reps", "ramp_months", "attrition_annual", "backfill_months")
+
+
+def _read_team(scenario: Scenario) -> tuple[float, int, float, int]:
+    team = scenario.team
+    return (team.reps, team.ramp_months, team.attrition_annual, team.backfill_months)
+
+
+def _put_team(scenario: Scenario, value: Sequence[Any]) -> Scenario:
+    return _with(scenario, team=Team.model_construct(**dict(zip(TEAM_FIELDS, value, strict=True))))
+
+
+def _decode_team(scenario: Scenario, text: str, value: Any) -> tuple[float, int, float, int]:
+    reps, ramp, attrition, backfill = _parts(text, 4, "team", "entries")
+    return (
+        parse_numbers(reps, 1, "team")[0],
+        parse_whole(ramp, "team"),
+        parse_numbers(attrition, 1, "team")[0],
+        parse_whole(backfill, "team"),
+    )
+
+
+def _encode_team(scenario: Scenario, value: Sequence[Any]) -> str:
+    reps, ramp, attrition, backfill = value
+    return f"{format_number(reps)},{ramp},{format_number(attrition)},{backfill}"
+
+
+# --- Seasonality: a named pattern or twelve multipliers ---------------------------------------
+
+
+def season_name(values: Sequence[float] | None) -> str | None:
+    """The name in ``models.SEASONAL_PATTERNS`` of these multipliers (None: a custom set)."""
+    for name, pattern in SEASONAL_PATTERNS.items():
+        if (None if values is None else tuple(values)) == pattern:
+            return name
+    return None
+
+
+def _encode_factors(values: Sequence[float] | None) -> str:
+    return season_name(values) or ",".join(format_number(v) for v in values or ())
+
+
+def _decode_factors(text: str) -> tuple[float, ...] | None:
+    text = text.strip()
+    if text in ("", "none"):
+        return None
+    if text in SEASONAL_PATTERNS:
+        return SEASONAL_PATTERNS[text]
+    if "," not in text:
+        names = ", ".join(SEASONAL_PATTERNS)
+        raise ScenarioError(f"season: {shorten(text)} is not one of {names} or 12 numbers")
+    return tuple(parse_numbers(text, 12, "season"))
+
+
+def _encode_season(scenario: Scenario, value: Seasonality) -> str:
+    text = _encode_factors(value.leads)
+    return text if value.decisions is None else f"{text}/{_encode_factors(value.decisions)}"
+
+
+def _decode_season(scenario: Scenario, text: str, value: Any) -> Seasonality:
+    parts = text.split("/")
+    if len(parts) > 2:
+        raise ScenarioError(f"season: {shorten(text)} has more than leads/decisions")
+    leads = _decode_factors(parts[0])
+    decisions = _decode_factors(parts[1]) if len(parts) == 2 else None
+    return Seasonality.model_construct(leads=leads, decisions=decisions)
+
+
+# --- Management pressure: the quarter-end push and the quota it reacts to ---------------------
+
+
+@dataclass(frozen=True)
+class Pressure:
+    """The quarter-end push (``[policy]``) and the new-business quota it reacts to."""
+
+    policy: Policy
+    quota: float | None
+    """``targets.quarterly_bookings`` at the start (a change may set another later)."""
+
+
+def _read_pressure(scenario: Scenario) -> Pressure:
+    return Pressure(policy=scenario.policy, quota=scenario.targets.quarterly_bookings)
+
+
+def _put_pressure(scenario: Scenario, value: Pressure) -> Scenario:
+    targets = scenario.targets.model_copy(update={"quarterly_bookings": value.quota})
+    return _with(scenario, policy=value.policy, targets=targets)
+
+
+def _encode_push(scenario: Scenario, value: Pressure) -> str:
+    policy = value.policy
+    quota = "" if value.quota is None else format_number(value.quota)
+    return (
+        f"{format_number(policy.quarter_end_push)},{format_number(policy.push_trigger)},"
+        f"{policy.perception_delay_months},{quota}"
+    )
+
+
+def _decode_push(scenario: Scenario, text: str, value: Any) -> Pressure:
+    push, trigger, delay, quota = _parts(text, 4, "push", "entries")
+    policy = Policy.model_construct(
+        quarter_end_push=parse_numbers(push, 1, "push")[0],
+        push_trigger=parse_numbers(trigger, 1, "push")[0],
+        perception_delay_months=parse_whole(delay, "push"),
+    )
+    return Pressure(
+        policy=policy, quota=parse_numbers(quota, 1, "push")[0] if quota.strip() else None
+    )
+
+
+# --- The plan timeline: changes of plan from a month on ----------------------------------------
+
+CHANGE_KEYS = ("reps", "effort", "focus", "contacts", "revenue", "bookings")
+"""The link's names for a change's fields, in the order it writes them."""
+
+
+def _encode_change(scenario: Scenario, change: Change) -> str:
+    parts = [change.from_]
+    if change.reps is not None:
+        parts.append(f"reps:{format_number(change.reps)}")
+    if change.effort is not None:
+        parts.append(f"effort:{_numbers(scenario, change.effort.as_dict().values())}")
+    if change.focus is not None:
+        focus = change.focus
+        shown = ",".join(
+            format_number(focus[k]) if k in focus else "" for k in scenario.product_lines
+        )
+        parts.append(f"focus:{shown}")
+    if change.contacts_per_account is not None:
+        parts.append(f"contacts:{change.contacts_per_account}")
+    targets = change.targets
+    if targets is not None and targets.quarterly_revenue is not None:
+        parts.append(f"revenue:{format_number(targets.quarterly_revenue)}")
+    if targets is not None and targets.quarterly_bookings is not None:
+        parts.append(f"bookings:{format_number(targets.quarterly_bookings)}")
+    return "/".join(parts)
+
+
+def _decode_change(scenario: Scenario, text: str, i: int) -> Change:
+    """One change as the link writes it (``2012-07/reps:15/effort:...``); the model checks
+    the values, this only their form."""
+    month, *parts = text.split("/")
+    values: dict[str, str] = {}
+    for part in parts:
+        key, sep, raw = part.partition(":")
+        if not sep or key not in CHANGE_KEYS:
+            raise ScenarioError(
+                f"changes: change {i}: {shorten(part, 20)} is not one of "
+                f"{', '.join(CHANGE_KEYS)} with a value"
+            )
+        if key in values:
+            raise ScenarioError(f"changes: change {i} sets {key} twice")
+        values[key] = raw
+
+    def read(key: str, parse: Callable[[str, str], Any]) -> Any:
+        try:
+            return parse(values[key], key)
+        except ScenarioError as exc:
+            raise ScenarioError(f"changes: change {i}, {exc}") from None
+
+    def number(text: str, name: str) -> float:
+        return parse_numbers(text, 1, name)[0]
+
+    def focus(text: str, name: str) -> dict[str, float]:
+        cells = _parts(text, len(scenario.line_ids), name, "values (one per product line)")
+        return {
+            line: number(cell, name)
+            for line, cell in zip(scenario.line_ids, cells, strict=True)
+            if cell.strip()  # a blank keeps the line's focus
+        }
+
+    fields: dict[str, Any] = {"from_": month.strip()}
+    if "reps" in values:
+        fields["reps"] = read("reps", number)
+    if "effort" in values:
+        shares = read("effort", lambda text, name: parse_numbers(text, len(STAGES), name))
+        fields["effort"] = Effort.model_construct(**dict(zip(STAGES, shares, strict=True)))
+    if "focus" in values:
+        fields["focus"] = read("focus", focus)
+    if "contacts" in values:
+        fields["contacts_per_account"] = read("contacts", parse_whole)
+    targets = {
+        field: read(key, number)
+        for key, field in (("revenue", "quarterly_revenue"), ("bookings", "quarterly_bookings"))
+        if key in values
+    }
+    if targets:
+        fields["targets"] = ChangeTargets.model_construct(**targets)
+    return Change.model_construct(**fields)
+
+
+def _encode_changes(scenario: Scenario, value: Sequence[Change]) -> str:
+    return "~".join(_encode_change(scenario, change) for change in value)
+
+
+def _decode_changes(scenario: Scenario, text: str, value: Any) -> tuple[Change, ...]:
+    if not text.strip():
+        return ()
+    parts = text.split("~")
+    if len(parts) > MAX_CHANGES:
+        raise ScenarioError(f"changes: {len(parts):,} changes; a plan holds at most {MAX_CHANGES}")
+    return tuple(_decode_change(scenario, part, i) for i, part in enumerate(parts))
+
+
+def _put_changes(scenario: Scenario, value: Sequence[Change]) -> Scenario:
+    return _with(scenario, changes=tuple(value))
+
+
 # --- The registry -----------------------------------------------------------------------------
 
 
@@ -567,18 +785,76 @@ LEVERS: tuple[Lever, ...] = (
     _simulation("months"),
     _simulation("runs"),
     _simulation("seed"),
+    Lever(
+        name="team",
+        label="Team: headcount, ramp, attrition, backfill",
+        fields=tuple(f"team.{f}" for f in TEAM_FIELDS),
+        groups=("team",),
+        read=_read_team,
+        put=_put_team,
+        links=(LinkParam("team", _encode_team, _decode_team),),
+    ),
+    Lever(
+        name="season",
+        label="Seasonality",
+        fields=("seasonality.leads", "seasonality.decisions"),
+        groups=("season",),
+        read=lambda s: s.seasonality,
+        put=lambda s, v: _with(s, seasonality=v),
+        links=(LinkParam("season", _encode_season, _decode_season),),
+    ),
+    Lever(
+        name="changes",
+        label="Plan timeline",
+        fields=("changes",),
+        groups=("timeline",),
+        read=lambda s: s.changes,
+        put=_put_changes,
+        links=(LinkParam("changes", _encode_changes, _decode_changes),),
+    ),
+    Lever(
+        name="pressure",
+        label="Quarter-end push",
+        fields=(
+            "policy.quarter_end_push",
+            "policy.push_trigger",
+            "policy.perception_delay_months",
+            "targets.quarterly_bookings",
+        ),
+        groups=("pressure",),
+        read=_read_pressure,
+        put=_put_pressure,
+        links=(LinkParam("push", _encode_push, _decode_push),),
+    ),
 )
-"""Every lever: the plan's, then the simulation settings (which a link also carries)."""
+"""Every lever: the plan's, then the simulation settings (which a link also carries), then
+the dynamics: the team as a stock, the seasons, the plan's changes and the push."""
 
 BY_NAME: dict[str, Lever] = {lever.name: lever for lever in LEVERS}
 CAUSES: tuple[str, ...] = ("effort", "contacts", "renewal_dates", "focus", "care")
 """The diagnosis' causes (levers with a balanced value), in the order it reports them."""
 SEARCHED: tuple[str, ...] = tuple(lever.name for lever in LEVERS if lever.moves is not None)
 """The levers suggest-a-fix may move."""
-LINK_ORDER = ("effort", "focus", "contacts", "turnover", "ends", "cc", "months", "runs", "seed")
+LINK_ORDER = (
+    "effort",
+    "focus",
+    "contacts",
+    "turnover",
+    "ends",
+    "cc",
+    "months",
+    "runs",
+    "seed",
+    "team",
+    "season",
+    "changes",
+    "push",
+)
 """The order a link writes and applies its parameters (as links always have): months
 before runs, so a longer horizon with fewer runs stays within the size limit one step
-at a time. Every lever's link parameters are listed (tests/test_levers.py checks)."""
+at a time; the changes after the months they must fall in, and before the push, whose
+quota a change may set. Every lever's link parameters are listed (tests/test_levers.py
+checks)."""
 LINK_PARAMS: tuple[tuple[Lever, LinkParam], ...] = tuple(
     sorted(
         ((lever, param) for lever in LEVERS for param in lever.links),

@@ -62,6 +62,9 @@ SLOW_TESTS = {
     "test_budget.py::test_summaries_are_all_a_cached_result_keeps": 1.5,
     "test_book_table.py::test_app_add_a_contract_waits_for_the_row_then_adds_it": 1.4,
     "test_app.py::test_about_page_renders_and_the_scenario_survives_the_visit": 1.4,
+    # Issue 10's app tests, measured alone (load about 2).
+    "test_app_dynamics.py::test_the_push_gets_a_quota_says_so_and_round_trips_through_a_link": 5.1,
+    "test_app_dynamics.py::test_a_change_of_plan_is_added_listed_marked_and_removed": 4.0,
 }
 """``file::test`` -> seconds it took (every parametrised case of it is slow)."""
 

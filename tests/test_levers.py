@@ -15,13 +15,21 @@ from simulator.levers import (
     LINK_PARAMS,
     SEARCHED,
     BuyerContacts,
+    Pressure,
     end_months,
     lever,
     overrides,
     reference_levels,
     staggered_ends,
 )
-from simulator.models import LAST_YEAR, month_index
+from simulator.models import (
+    LAST_YEAR,
+    SEASONAL_PATTERNS,
+    Change,
+    Policy,
+    Seasonality,
+    month_index,
+)
 from simulator.optimize import LEVERS as OPTIMIZE_LEVERS
 from ui import controls, links, presets
 from ui import session as app_session
@@ -54,6 +62,10 @@ def test_a_written_value_is_read_back() -> None:
         "months": 24,
         "runs": 300,
         "seed": 7,
+        "team": (14.0, 4, 0.15, 2),
+        "season": Seasonality(leads=SEASONAL_PATTERNS["summer_dip"]),
+        "changes": (Change.model_validate({"from": "2012-07", "reps": 15.0}),),
+        "pressure": Pressure(policy=Policy(quarter_end_push=0.5), quota=400_000.0),
     }
     assert set(cases) | {"care"} == set(NAMES), "a new lever needs a case here"
     for name, value in cases.items():

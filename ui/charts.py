@@ -12,7 +12,7 @@ deficiencies); fonts are sized for a projector at the back of a training room.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import altair as alt
 import pandas as pd
@@ -21,9 +21,10 @@ from simulator.engine import SOURCES
 from simulator.metrics import VERDICTS
 from simulator.models import STAGES, Effort, Scenario, month_index, month_label
 from simulator.money import CURRENCY
-from simulator.results import SOURCE_LABELS, ResultSummary
+from simulator.results import SOURCE_LABELS, ResultSummary, quarter_label
 
 from .format import money, month_name, month_start, percent, percent_change
+from .timeline import describe_change
 
 # --- Palette: Okabe & Ito (2008), "Color Universal Design".
 BLACK = "#000000"
@@ -244,6 +245,86 @@ def _hover(frame: pd.DataFrame, *, tooltip: list[alt.Tooltip], name: str = "hove
     )
 
 
+# --- Plan changes: a labelled rule at each month the plan changes.
+CHANGE_COLOUR = PURPLE
+MAX_CHANGE_LABELS = 6
+"""Change months labelled on a chart; more are drawn as rules only (labels would overlap)."""
+
+
+def _change_frame(scenario: Scenario) -> pd.DataFrame:
+    """One row per change month: its date, quarter, label and what changes (tooltip)."""
+    rows = []
+    for month in scenario.change_months:
+        words = [describe_change(scenario, c) for c in scenario.changes if c.from_ == month]
+        rows.append(
+            {
+                "date": month_start(month),
+                "quarter": quarter_label(month_index(month)),
+                "label": f"From {month_name(month)}",
+                "words": " | ".join(words),
+            }
+        )
+    return pd.DataFrame(rows, columns=["date", "quarter", "label", "words"])
+
+
+CHANGE_LABEL_ROWS = (4, 4 + FONT_SIZE + 2)
+"""Pixels from the top of the plot of the change labels, in turn: two changes a few
+months apart do not write over each other."""
+
+
+def change_markers(scenario: Scenario, *, quarters: list[str] | None = None) -> list[alt.Chart]:
+    """Layers marking the months the plan changes (``Scenario.change_months``): a dashed
+    rule and "From Jul 2012" at the top. ``quarters``: the chart's quarter names, for a
+    chart with one bar per quarter (the rule then stands at the left of the change's
+    quarter; a change outside them is not drawn)."""
+    frame = _change_frame(scenario)
+    if quarters is not None:
+        frame = frame[frame["quarter"].isin(quarters)].drop_duplicates("quarter")
+        x = alt.X("quarter:N", sort=quarters, bandPosition=0)
+    else:
+        x = alt.X("date:T")
+    if frame.empty:
+        return []
+    frame = frame.assign(
+        label_y=[CHANGE_LABEL_ROWS[i % len(CHANGE_LABEL_ROWS)] for i in range(len(frame))]
+    )
+    tooltip = [
+        alt.Tooltip("label:N", title="Plan change"),
+        alt.Tooltip("words:N", title="What changes"),
+    ]
+    rule = (
+        alt.Chart(frame)
+        .mark_rule(color=CHANGE_COLOUR, strokeWidth=2, strokeDash=[6, 3])
+        .encode(x=x, tooltip=tooltip)
+    )
+    layers = [rule]
+    if len(frame) <= MAX_CHANGE_LABELS:
+        label = (
+            alt.Chart(frame)
+            .mark_text(
+                align="left",
+                dx=4,
+                baseline="top",
+                color=CHANGE_COLOUR,
+                fontSize=FONT_SIZE - 2,
+                fontWeight="bold",
+            )
+            .encode(
+                x=x,
+                y=alt.Y("label_y:Q", scale=None),
+                text=alt.Text("label:N"),
+                tooltip=tooltip,
+            )
+        )
+        layers.append(label)
+    return layers
+
+
+CHANGE_HEADROOM = 1.45
+"""With change labels, the quarterly bars' axis reaches this far above the tallest bar,
+so the labels stand clear of the bars' own (the median change) above them."""
+
+
 # --- 1. Revenue fan chart.
 FAN_LINES = ("Median", "Baseline median", "Monthly target")
 FAN_LINE_COLOURS = (BLUE, GREY, GREEN)
@@ -318,7 +399,8 @@ def revenue_fan_chart(
         tooltip.append(alt.Tooltip("baseline_text:N", title="Baseline median"))
     if target is not None:
         tooltip.append(alt.Tooltip("target_text:N", title="Monthly target"))
-    chart = alt.layer(band, line, _hover(frame, tooltip=tooltip)).properties(
+    markers = change_markers(result.scenario)
+    chart = alt.layer(band, line, *markers, _hover(frame, tooltip=tooltip)).properties(
         width="container",
         height=CHART_HEIGHT,
         title=_title(
@@ -366,12 +448,16 @@ def quarterly_bars(result: ResultSummary) -> alt.LayerChart:
         alt.Tooltip("change_label:N", title="Change on previous quarter"),
         alt.Tooltip("bust_text:N", title="Runs with a bust here"),
     ]
+    markers = change_markers(result.scenario, quarters=order)
+    y_scale: Any = alt.Undefined  # the default scale
+    if markers and len(frame) and frame["p50"].max() > 0:
+        y_scale = alt.Scale(domainMax=float(frame["p50"].max()) * CHANGE_HEADROOM)
     bars = (
         alt.Chart(frame)
         .mark_bar(cornerRadiusTopLeft=3, cornerRadiusTopRight=3)
         .encode(
             x=x,
-            y=alt.Y("p50:Q", axis=money_axis("Median revenue per quarter")),
+            y=alt.Y("p50:Q", axis=money_axis("Median revenue per quarter"), scale=y_scale),
             color=alt.Color(
                 "status:N",
                 scale=alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values())),
@@ -394,7 +480,7 @@ def quarterly_bars(result: ResultSummary) -> alt.LayerChart:
         )
         .encode(x=x, y=alt.Y("p50:Q"), text=alt.Text("change_label:N"), tooltip=tooltip)
     )
-    chart = alt.layer(bars, labels).properties(
+    chart = alt.layer(bars, labels, *markers).properties(
         width="container",
         height=CHART_HEIGHT,
         title=_title("Revenue per quarter", "Label: median change on the previous quarter."),
@@ -465,7 +551,8 @@ def breakdown_chart(result: ResultSummary, *, by: Literal["source", "line"]) -> 
             order=alt.Order("order:Q"),
         )
     )
-    chart = alt.layer(area, _hover(wide, tooltip=tooltip)).properties(
+    markers = change_markers(result.scenario)
+    chart = alt.layer(area, *markers, _hover(wide, tooltip=tooltip)).properties(
         width="container",
         height=CHART_HEIGHT,
         title=_title(title, f"Average of {result.runs:,} runs, stacked."),
@@ -563,6 +650,80 @@ def coverage_chart(result: ResultSummary) -> alt.LayerChart:
             f"How much of the next {lookahead} months' revenue is already in sight.",
         ),
         description="Forward coverage",
+    )
+    return themed(chart)
+
+
+# --- 4b. The team: headcount and productive capacity.
+CAPACITY_SERIES = {"headcount": "Headcount", "productive_reps": "Productive reps"}
+"""The monthly series the capacity chart reads, and their names on it."""
+CAPACITY_COLOURS = (BLUE, ORANGE)
+
+
+def has_capacity(result: ResultSummary) -> bool:
+    """True when the result has the team's monthly series (engines before the headcount
+    stock do not)."""
+    return set(CAPACITY_SERIES) <= set(result.monthly["series"])
+
+
+def _reps_text(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def capacity_chart(result: ResultSummary) -> alt.LayerChart:
+    """Headcount and productive (ramped) reps per month: median lines and 8-in-10 bands,
+    so hires ramping up and leavers not yet replaced show as a gap between the two."""
+    names = list(CAPACITY_SERIES.values())
+    parts = []
+    for order, (series, name) in enumerate(CAPACITY_SERIES.items()):
+        parts.append(_series(result, series).assign(line=name, order=order))
+    frame = pd.concat(parts, ignore_index=True)
+    frame["median_text"] = [_reps_text(v) for v in frame["p50"]]
+    frame["range_text"] = [
+        f"{_reps_text(a)} – {_reps_text(b)}" for a, b in zip(frame.p10, frame.p90, strict=True)
+    ]
+    months = int(frame["month"].nunique())
+    scale = alt.Scale(domain=names, range=list(CAPACITY_COLOURS))
+    legend = alt.Legend(title=None, symbolStrokeWidth=3, symbolSize=400)
+    colour = alt.Color("line:N", sort=names, scale=scale, legend=legend)
+    x = _x_month(months=months)
+    band = (
+        alt.Chart(frame)
+        .mark_area(opacity=0.2)
+        .encode(
+            x=x,
+            y=alt.Y("p10:Q", axis=alt.Axis(title="Sales reps", tickCount=5)),
+            y2=alt.Y2("p90:Q"),
+            color=alt.Color("line:N", sort=names, scale=scale, legend=None),
+        )
+    )
+    median = alt.Chart(frame).mark_line(strokeWidth=3).encode(x=x, y="p50:Q", color=colour)
+
+    # One row per month with both series, for the hover tooltip.
+    wide = frame.pivot(index="month", columns="order", values=["median_text", "range_text"])
+    wide.columns = [f"{field}{order}" for field, order in wide.columns]
+    wide = wide.reset_index()
+    wide["date"] = [month_start(m) for m in wide["month"]]
+    wide["month_name"] = [month_name(m) for m in wide["month"]]
+    tooltip = [alt.Tooltip("month_name:N", title="Month")]
+    for order, name in enumerate(names):
+        tooltip += [
+            alt.Tooltip(f"median_text{order}:N", title=f"{name} (median)"),
+            alt.Tooltip(f"range_text{order}:N", title=f"{name}, 8 in 10 runs"),
+        ]
+    markers = change_markers(result.scenario)
+    chart = alt.layer(band, median, *markers, _hover(wide, tooltip=tooltip)).properties(
+        width="container",
+        height=CHART_HEIGHT,
+        title=_title(
+            "Sales team: headcount and productive reps",
+            [
+                f"Lines: median of {result.runs:,} runs. Band: 8 runs in 10 fall inside it.",
+                "New hires count in part while they ramp up; a leaver's seat is empty "
+                "until backfilled.",
+            ],
+        ),
+        description="Team capacity",
     )
     return themed(chart)
 

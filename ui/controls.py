@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from simulator import Scenario, levers
-from simulator.models import STAGES, Contract, Effort, month_index
+from simulator import ResultSummary, Scenario, levers
+from simulator.models import SEASONAL_PATTERNS, STAGES, Contract, Effort, Policy, month_index
 
 MAX_CONTRACT_SLIDERS = 12
 """Contracts with their own sliders (the largest by value); the table edits all of them."""
@@ -37,6 +37,16 @@ W_TURNOVER = "w_turnover"
 W_RUNS = "w_runs"
 W_MONTHS = "w_months"
 W_SEED = "w_seed"
+W_REPS = "w_reps"
+W_RAMP = "w_ramp"
+W_ATTRITION = "w_attrition"
+W_BACKFILL = "w_backfill"
+W_SEASON = "w_season"
+W_SEASON_CUSTOM = "w_season_custom"
+W_PUSH = "w_push"
+W_PUSH_TRIGGER = "w_push_trigger"
+W_PUSH_DELAY = "w_push_delay"
+W_QUOTA = "w_quota"
 EFFORT_KEYS = (W_NEW_BUSINESS, W_CLOSING, W_ENGAGE, W_RETAIN, W_LEVERAGE)
 REST_STAGES = ("engage", "retain", "leverage")
 
@@ -179,6 +189,9 @@ class ControlGroup:
     per_contract: bool = False
     keep_while_moving: bool = False
     """Leave the moved widgets as the user set them (no snapping while dragging)."""
+    keep_on_error: bool = False
+    """Leave the group's widgets as the user set them when the move is refused (typed
+    text to correct, rather than retype)."""
 
 
 def _effort_read(scenario: Scenario, _: int | None, values: Mapping[str, Any]) -> dict:
@@ -269,6 +282,103 @@ def _simulation_read(scenario: Scenario, _: int | None, values: Mapping[str, Any
     return out
 
 
+def _team_read(scenario: Scenario, _: int | None, values: Mapping[str, Any]) -> dict:
+    return {
+        "team": (
+            _as_float(values[W_REPS], math.nan),
+            int(values[W_RAMP]),
+            _round(_as_float(values[W_ATTRITION], math.nan) / 100),
+            int(values[W_BACKFILL]),
+        )
+    }
+
+
+# --- Seasonality: a named pattern or twelve custom multipliers.
+CUSTOM_SEASON = "custom"
+SEASON_CHOICES = {
+    "none": "None (the same every month)",
+    "fiscal_q4": "Fiscal year-end (Q4 high)",
+    "summer_dip": "Summer dip",
+    CUSTOM_SEASON: "Custom (12 values)",
+}
+"""The seasonality choices: ``models.SEASONAL_PATTERNS`` and custom multipliers."""
+assert set(SEASON_CHOICES) == {*SEASONAL_PATTERNS, CUSTOM_SEASON}
+
+
+def season_text(values: tuple[float, ...] | None) -> str:
+    """Twelve multipliers as the custom box shows them ('0.9, 0.9, 1, ...'); flat if None."""
+    return ", ".join(levers.format_number(v) for v in values or (1.0,) * 12)
+
+
+def _season_show(scenario: Scenario, _: int | None) -> dict[str, Any]:
+    leads = scenario.seasonality.leads
+    return {
+        W_SEASON: levers.season_name(leads) or CUSTOM_SEASON,
+        W_SEASON_CUSTOM: season_text(leads),
+    }
+
+
+def _season_read(scenario: Scenario, _: int | None, values: Mapping[str, Any]) -> dict:
+    choice = values[W_SEASON]
+    if choice == CUSTOM_SEASON:
+        leads = tuple(levers.parse_numbers(str(values[W_SEASON_CUSTOM]), 12, "seasonality.leads"))
+    else:
+        leads = SEASONAL_PATTERNS[choice]
+    season = scenario.seasonality.model_copy(update={"leads": leads})
+    return {"season": season}
+
+
+# --- Management pressure: the quarter-end push and its quota.
+def _pressure_show(scenario: Scenario, _: int | None) -> dict[str, Any]:
+    policy = scenario.policy
+    return {
+        W_PUSH: policy.quarter_end_push * 100,
+        W_PUSH_TRIGGER: policy.push_trigger * 100,
+        W_PUSH_DELAY: policy.perception_delay_months,
+        W_QUOTA: scenario.targets.quarterly_bookings,
+    }
+
+
+def _pressure_read(scenario: Scenario, _: int | None, values: Mapping[str, Any]) -> dict:
+    policy = Policy.model_construct(
+        quarter_end_push=_round(_as_float(values[W_PUSH], math.nan) / 100),
+        push_trigger=_round(_as_float(values[W_PUSH_TRIGGER], math.nan) / 100),
+        perception_delay_months=int(values[W_PUSH_DELAY]),
+    )
+    quota = values[W_QUOTA]
+    quota = None if quota is None else _as_float(quota, math.nan)
+    return {"pressure": levers.Pressure(policy=policy, quota=quota)}
+
+
+def needs_quota(scenario: Scenario, values: Mapping[str, Any]) -> bool:
+    """True when the push is being turned on and no quota is set anywhere in the plan."""
+    return (
+        _as_float(values.get(W_PUSH), 0.0) > 0
+        and values.get(W_QUOTA) is None
+        and not any(plan.targets.quarterly_bookings for _, plan in scenario.plan_periods())
+    )
+
+
+def suggested_quota(result: ResultSummary) -> float | None:
+    """A quota for a plan without one: the median bookings of its quarters (the median
+    run's), to two significant figures. None when the plan books nothing."""
+    quarterly = result.quarterly
+    rows = quarterly.loc[quarterly["series"] == "bookings", "p50"]
+    if rows.empty:
+        return None
+    typical = float(rows.median())
+    if not math.isfinite(typical) or typical <= 0:
+        return None
+    digits = 1 - math.floor(math.log10(typical))
+    return float(round(typical, digits))
+
+
+def _timeline_read(scenario: Scenario, _: int | None, values: Mapping[str, Any]) -> dict:
+    from .timeline import changes_with_draft  # the timeline reads this module's effort controls
+
+    return {"changes": changes_with_draft(scenario, values)}
+
+
 CONTROL_GROUPS: dict[str, ControlGroup] = {
     "effort": ControlGroup(
         keys=lambda s, _: list(EFFORT_KEYS),
@@ -301,6 +411,32 @@ CONTROL_GROUPS: dict[str, ControlGroup] = {
             W_SEED: min(s.simulation.seed, MAX_SAFE_INT),
         },
         read=_simulation_read,
+    ),
+    "team": ControlGroup(
+        keys=lambda s, _: [W_REPS, W_RAMP, W_ATTRITION, W_BACKFILL],
+        show=lambda s, _: {
+            W_REPS: float(s.team.reps),
+            W_RAMP: s.team.ramp_months,
+            W_ATTRITION: s.team.attrition_annual * 100,
+            W_BACKFILL: s.team.backfill_months,
+        },
+        read=_team_read,
+    ),
+    "season": ControlGroup(
+        keys=lambda s, _: [W_SEASON, W_SEASON_CUSTOM],
+        show=_season_show,
+        read=_season_read,
+        keep_on_error=True,
+    ),
+    "pressure": ControlGroup(
+        keys=lambda s, _: [W_PUSH, W_PUSH_TRIGGER, W_PUSH_DELAY, W_QUOTA],
+        show=_pressure_show,
+        read=_pressure_read,
+    ),
+    "timeline": ControlGroup(
+        keys=lambda s, _: [],  # a draft (ui/timeline.py): the scenario does not move it
+        show=lambda s, _: {},
+        read=_timeline_read,
     ),
 }
 """The app's control groups by name; simulator/levers.py names the group of each lever."""
@@ -354,6 +490,12 @@ def keeps_while_moving(group: str) -> bool:
     """True for groups whose moved widgets stay where the user put them."""
     control = CONTROL_GROUPS.get(group.partition(":")[0])
     return control is not None and control.keep_while_moving
+
+
+def keeps_on_error(group: str) -> bool:
+    """True for groups whose widgets keep what the user set when the move is refused."""
+    control = CONTROL_GROUPS.get(group.partition(":")[0])
+    return control is not None and control.keep_on_error
 
 
 def apply_group(scenario: Scenario, group: str, values: Mapping[str, Any]) -> Scenario:

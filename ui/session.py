@@ -21,6 +21,7 @@ from simulator import Scenario, ScenarioError, parse_scenario
 from simulator.models import MAX_CONTRACTS
 from simulator.scenario_io import MAX_FILE_BYTES
 
+from . import timeline
 from .book import (
     BOOK_COLUMNS,
     REQUIRED_COLUMNS,
@@ -30,8 +31,11 @@ from .book import (
     read_book,
 )
 from .controls import (
+    W_QUOTA,
     apply_group,
+    keeps_on_error,
     keeps_while_moving,
+    needs_quota,
     stagger_renewals,
     widget_groups,
     widget_values,
@@ -54,6 +58,10 @@ BOOK_PENDING = "book_pending"
 BOOK_SEEN = "book_seen"
 BOOK_DRAWN = "book_drawn"
 UPLOAD_VERSION = "upload_version"
+SUGGESTED_QUOTA = "suggested_quota"
+"""The quota the push uses when none is set (``controls.suggested_quota`` of the result)."""
+DEFAULTED_QUOTA = "defaulted_quota"
+"""The quota last filled in for the user, so the page can say so while it stands."""
 
 # --- Widget keys of the scenario picker and the uploader.
 W_PRESET = "w_preset"
@@ -140,10 +148,58 @@ def on_control_change(session: MutableMapping[str, Any], group: str) -> None:
         changed = apply_group(scenario, group, values)
     except (ScenarioError, TypeError, ValueError, KeyError) as exc:
         session[ERROR] = str(exc)
-        sync_widgets(session, scenario)
+        own = widget_groups(scenario).get(group, []) if keeps_on_error(group) else []
+        sync_widgets(session, scenario, skip=own)
         return
     keep = widget_groups(scenario).get(group, []) if keeps_while_moving(group) else []
     set_scenario(session, changed, skip=keep)
+
+
+def on_pressure_change(session: MutableMapping[str, Any]) -> None:
+    """Callback for the push controls: turning the push on in a plan without a quota
+    fills in the suggested one (and the page says so), then applies as any group."""
+    scenario: Scenario = session[SCENARIO]
+    values = widget_values(scenario)
+    values.update({key: session[key] for key in values if key in session})
+    suggested = session.get(SUGGESTED_QUOTA)
+    if needs_quota(scenario, values) and suggested is not None:
+        session[W_QUOTA] = suggested
+    on_control_change(session, "pressure")
+    if session[SCENARIO] is not scenario and session.get(W_QUOTA) == suggested:
+        session[DEFAULTED_QUOTA] = suggested
+
+
+def defaulted_quota(session: Mapping[str, Any]) -> float | None:
+    """The quota filled in for the user, while the plan still uses it (else None)."""
+    quota = session.get(DEFAULTED_QUOTA)
+    scenario: Scenario | None = session.get(SCENARIO)
+    if quota is None or scenario is None or scenario.targets.quarterly_bookings != quota:
+        return None
+    return quota
+
+
+def on_add_change(session: MutableMapping[str, Any]) -> None:
+    """Callback for "Add change": the drafted change joins the plan timeline, or the
+    error names the field and the draft stays as the user set it."""
+    scenario: Scenario = session[SCENARIO]
+    timeline.prepare_draft(session, scenario)
+    try:
+        changed = timeline.add_change(scenario, session)
+    except (ScenarioError, TypeError, ValueError, KeyError) as exc:
+        session[ERROR] = str(exc)
+        return
+    set_scenario(session, changed)
+
+
+def on_remove_change(session: MutableMapping[str, Any], index: int, change: Any) -> None:
+    """Callback for a listed change's "Remove" button."""
+    scenario: Scenario = session[SCENARIO]
+    try:
+        changed = timeline.remove_change(scenario, index, change)
+    except ScenarioError as exc:  # e.g. the push loses the only quota a change set
+        session[ERROR] = str(exc)
+        return
+    set_scenario(session, changed)
 
 
 def on_preset_change(session: MutableMapping[str, Any]) -> None:
