@@ -152,6 +152,8 @@ def _as_runs(quarterly: np.ndarray) -> np.ndarray:
 
 def _log_levels(values: np.ndarray) -> np.ndarray:
     """Log revenue, each quarter at least FLOOR_SHARE of its run's average."""
+    if values.shape[1] == 0:
+        return values.copy()
     mean = values.mean(axis=1, keepdims=True)
     floor = np.where(mean > 0, FLOOR_SHARE * mean, 1.0)
     return np.log(np.maximum(values, floor))

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from simulator import verdict as V
 from simulator.plan_verdict import bookings_lens, revenue_verdict, steady_bookings
@@ -137,9 +140,27 @@ def test_bad_input_is_refused():
 
 
 def test_too_short_a_series_is_calm_and_flat():
-    for series in (np.array([100.0]), np.array([100.0, 100.0])):
+    for series in (np.zeros((4, 0)), np.array([100.0]), np.array([100.0, 100.0])):
         v = verdict_of(series)
         assert (v.verdict, v.trend, v.seasonal) == ("none", "flat", False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays(
+        float,
+        st.tuples(st.integers(1, 6), st.integers(0, 30)),
+        elements=st.floats(0, 1e9, allow_nan=False),
+    ),
+    st.floats(0.5, 1e4),
+)
+def test_any_series_gets_answers_in_range_that_do_not_depend_on_the_currency(series, scale):
+    v = verdict_of(series)
+    assert v.verdict in V.SEVERITIES and v.trend in V.TRENDS
+    assert 0.0 <= v.severe_probability <= v.probability <= 1.0
+    assert 0.0 <= v.largest_fall <= v.largest_fall_p90 <= 1.0
+    scaled = verdict_of(series * scale)
+    assert (scaled.verdict, scaled.trend, scaled.seasonal) == (v.verdict, v.trend, v.seasonal)
 
 
 # --- Risk across runs.
