@@ -1,5 +1,6 @@
 """The ``whiplash`` command line: every subcommand (run, compare, schema, diagnose,
-optimize, workshop, assumptions) and the ``python -m simulator[.workshop]`` entry points.
+optimize, workshop, assumptions, assess) and the ``python -m simulator[.workshop]``
+entry points.
 
 This is the only module of ``simulator`` that parses arguments or prints: it imports
 the domain (models, results, diagnose, optimize, workshop, ...) and the domain imports
@@ -21,9 +22,11 @@ from typing import Any, NoReturn, TextIO
 
 from .assumptions import assess_assumptions
 from .diagnose import diagnose
+from .history_csv import HistoryAssessment, assess_history, load_history
 from .models import Scenario, Simulation
 from .money import money_text
 from .optimize import LEVERS, Limits, suggest_fix
+from .plan_verdict import bookings_lens, revenue_verdict
 from .results import SimulationResult, simulate
 from .scenario_io import (
     ScenarioError,
@@ -201,10 +204,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.csv:
         _write_csv(result, args.csv)
     if args.json:
-        print_json(result.to_dict())
+        print_json(run_json(result))
     else:
         print_lines(summary_lines(result))
     return 0
+
+
+def run_json(result: SimulationResult) -> dict[str, Any]:
+    """``run --json``: the result's object, its ``whiplash`` with the new verdict's
+    ``trend`` and ``seasonal``, and the ``bookings`` lens (docs/model.md)."""
+    data = result.to_dict()
+    verdict = revenue_verdict(result)
+    data["whiplash"]["trend"] = verdict.trend
+    data["whiplash"]["seasonal"] = verdict.seasonal
+    data["bookings"] = bookings_lens(result).as_dict()
+    return data
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -382,6 +396,63 @@ def _add_assumptions(sub: argparse._SubParsersAction) -> None:
     cmd.set_defaults(handler=_cmd_assumptions)
 
 
+def assess_lines(assessment: HistoryAssessment) -> list[str]:
+    """The readable verdict of an actual revenue history."""
+    v, h = assessment.verdict, assessment.history
+    count = len(h.periods)
+    span = f"{count} {h.period}{'s' if count != 1 else ''}, {h.periods[0]} to {h.periods[-1]}"
+    if h.period == "month":
+        span += f", judged as {len(h.quarters)} quarters ({h.quarters[0]} to {h.quarters[-1]})"
+    lines = [f"History: {h.source}", f"Periods: {span}"]
+    if h.partial_first_months:
+        lines.append(
+            f"  the first {h.partial_first_months} month(s) are left out: "
+            "their quarter is incomplete"
+        )
+    if h.partial_last_months:
+        lines.append(
+            f"  {h.quarters[-1]} has {h.partial_last_months} month(s) so far and counts "
+            "at its run-rate"
+        )
+    detail = f"largest fall within a year: {v.largest_fall:.0%}"
+    if assessment.fall_from and assessment.fall_to:
+        detail += f", {assessment.fall_from} to {assessment.fall_to}"
+    lines.append(f"Verdict: {v.verdict.upper()}  ({detail})")
+    peaks = assessment.boom_bust_quarters
+    lines.append(f"Boom-busts: {len(peaks)}" + (f" (peaks in {', '.join(peaks)})" if peaks else ""))
+    lines.append(f"Trend: {v.trend} ({v.trend_rate:+.0%} a year)")
+    if v.seasonal:
+        pattern = ", ".join(f"{q} {share:+.0%}" for q, share in v.season.items())
+        lines.append(f"Seasonal: yes ({pattern} against a typical quarter)")
+    elif len(h.quarters) < 8:
+        lines.append("Seasonal: cannot tell (needs two years of quarters)")
+    else:
+        lines.append("Seasonal: no")
+    return lines
+
+
+def _cmd_assess(args: argparse.Namespace) -> int:
+    assessment = assess_history(load_history(args.history))
+    if args.json:
+        print_json(assessment.as_dict())
+    else:
+        print_lines(assess_lines(assessment))
+    return 0
+
+
+def _add_assess(sub: argparse._SubParsersAction) -> None:
+    cmd = sub.add_parser(
+        "assess", help="judge an actual revenue history (CSV: month or quarter, revenue)"
+    )
+    cmd.add_argument(
+        "history",
+        help="CSV file with a 'month' (YYYY-MM) or 'quarter' (YYYYQn) column and a "
+        "'revenue' column",
+    )
+    cmd.add_argument("--json", action="store_true", help="print one JSON object")
+    cmd.set_defaults(handler=_cmd_assess)
+
+
 def _cmd_workshop(args: argparse.Namespace) -> int:
     lines = answer_sheet(load_workshop(args.name))
     while lines and not lines[-1]:  # no blank line after the last step
@@ -432,6 +503,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_optimize(sub)
     _add_workshop(sub)
     _add_assumptions(sub)
+    _add_assess(sub)
     return parser
 
 
