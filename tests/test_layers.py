@@ -30,7 +30,13 @@ from simulator import ResultSummary, SimulationResult, load_preset, simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 
-STREAMLIT_UI = {"ui/diagnosis.py", "ui/nav.py", "ui/streamlit_runtime.py", "ui/workshop.py"}
+STREAMLIT_UI = {
+    "ui/diagnosis.py",
+    "ui/nav.py",
+    "ui/room.py",
+    "ui/streamlit_runtime.py",
+    "ui/workshop.py",
+}
 """The ui modules that call Streamlit; every other ui module is a pure helper."""
 CLI = {"simulator/cli.py", "simulator/__main__.py"}
 PANDAS_IN_DOMAIN = {"simulator/results.py"}
