@@ -175,15 +175,23 @@ def facilitator(access: RoomAccess) -> None:
     st.title(markdown_text(status.title or "Whiplash room"))
     messages()
     link = view.join_link(_page_url(), status.code)
-    code_col, qr_col = st.columns([3, 1])
-    with code_col:
-        st.markdown(f"## Room code: {shown_code(status.code)}")
-        st.markdown(f"Join at {markdown_text(link)} (or scan the code) with your team's name.")
-        st.caption(
-            f"The room closes at {clock(status.expires_at)} (12 hours after it opened); "
-            "then it and everything in it are deleted."
+    if not status.rounds:  # the joining phase: the code and the QR code, large
+        code_col, qr_col = st.columns([3, 1])
+        with code_col:
+            st.markdown(f"## Room code: {shown_code(status.code)}")
+            st.markdown(f"Join at {markdown_text(link)} (or scan the code) with your team's name.")
+            st.caption(
+                f"The room closes at {clock(status.expires_at)} (12 hours after it opened); "
+                "then it and everything in it are deleted."
+            )
+        qr_col.image(view.qr_svg(link), width=220, caption="Scan to join")
+    else:
+        st.markdown(
+            f"**Room code: {shown_code(status.code)}** · join at {markdown_text(link)} · "
+            f"closes at {clock(status.expires_at)}"
         )
-    qr_col.image(view.qr_svg(link), width=220, caption="Scan to join")
+        with st.expander("QR code to join"):
+            st.image(view.qr_svg(link), width=220)
     rounds_section(access, status)
     with st.expander("Facilitator key: keep it private"):
         st.caption(
@@ -221,12 +229,12 @@ def rounds_section(access: RoomAccess, status: RoomStatus) -> None:
             shortcut="V",
         ):
             act(lambda: reveal(access, current.number))
-    else:
+    else:  # the last round is revealed (or none is open yet): its debrief, then the next
+        if current is not None:
+            debrief(access, status)
+            st.divider()
         live_teams(access.code, access.key)
         open_round_form(access, status)
-    revealed = [r for r in status.rounds if r.state == "revealed"]
-    if revealed:
-        debrief(access, status)
 
 
 def act(action) -> None:
@@ -289,13 +297,19 @@ def live_teams(code: str, key: str) -> None:
     if not status.teams:
         st.info("No team has joined yet.")
         return
+    count = len(status.teams)
     if open_now:
-        st.markdown(f"**{status.submitted} of {len(status.teams)} teams have submitted**")
+        st.markdown(f"**{status.submitted} of {count} teams have submitted**")
     else:
-        st.markdown(f"**{len(status.teams)} teams in the room**")
+        st.markdown(f"**{count} team{'s' if count != 1 else ''} in the room**")
     columns = st.columns(4)
     for i, team in enumerate(status.teams):
-        mark = "✅" if open_now and team.submitted else "⏳" if open_now else "👥"
+        if not open_now:
+            mark = ":material/group:"
+        elif team.submitted:
+            mark = ":green[:material/check_circle:]"
+        else:
+            mark = ":gray[:material/hourglass_empty:]"
         columns[i % 4].markdown(f"{mark} {markdown_text(team.name)}")
 
 
@@ -305,17 +319,14 @@ def debrief(access: RoomAccess, status: RoomStatus) -> None:
         return
     last = revealed[-1]
     previous = revealed[-2] if len(revealed) > 1 else None
-    st.divider()
     st.header(f"Round {last.number} revealed: {markdown_text(last.label)}", anchor=False)
     board = list(last.standings)
     if not board:
         st.info("No team submitted a plan in this round.")
     else:
         top = board[0]
-        st.markdown(
-            f"### 🏆 {markdown_text(top.team)}: "
-            f"{markdown_text(view.standing_sentence(top, teams=len(board)))}"
-        )
+        st.subheader(f":material/emoji_events: {markdown_text(top.team)} leads", anchor=False)
+        st.markdown(markdown_text(view.result_sentence(top.result)))
         st.altair_chart(view.teams_chart(board), width="stretch")
         st.dataframe(
             view.leaderboard_frame(board, previous=previous.standings if previous else None),
@@ -563,8 +574,8 @@ def team_result_section(access: TeamAccess) -> None:
         st.warning("Your team did not submit a plan in this round.")
     else:
         colour = view.verdict_colour_name(mine.result.verdict)
-        st.markdown(f"## :{colour}[Rank {mine.rank} of {len(board)}]")
-        st.markdown(f"#### {markdown_text(view.standing_sentence(mine, teams=len(board)))}")
+        st.subheader(f":{colour}[Rank {mine.rank} of {len(board)}]", anchor=False)
+        st.markdown(f"**{markdown_text(view.result_sentence(mine.result))}**")
         st.markdown(markdown_text(mine.result.sentence))
         if len(revealed) > 1:
             change = view.own_change_sentence(access.team_id, revealed[-2], last)

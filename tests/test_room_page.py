@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rooms import RoomStore
+from rooms import RoomStore, shown_code
 from tests.support.rooms import database
 from ui import room_view as view
 from ui.text import shown_text
@@ -29,12 +29,9 @@ def session() -> AppTest:
 
 
 def page_text(at: AppTest) -> str:
-    parts = (
-        [m.value for m in at.markdown] + [h.value for h in at.header] + [t.value for t in at.title]
-    )
-    parts += (
-        [e.value for e in at.error] + [i.value for i in at.info] + [s.value for s in at.success]
-    )
+    """What the page says, as a reader sees it (escapes and zero-width spaces removed)."""
+    kinds = ("title", "header", "subheader", "markdown", "caption", "error", "info", "success")
+    parts = [element.value for kind in kinds for element in getattr(at, kind)]
     return shown_text("\n".join(str(p) for p in parts))
 
 
@@ -48,6 +45,7 @@ def open_room(at: AppTest) -> str:
     assert not at.exception and not at.error, [e.value for e in at.error]
     access = at.session_state["room_facilitator"]
     assert f"Room code: {access.shown_code}" in page_text(at)
+    assert at.image  # the QR code
     return access.code
 
 
@@ -69,6 +67,7 @@ def test_a_facilitator_and_two_teams_play_two_rounds(url: str):
 
     host.run()
     assert "0 of" not in page_text(host) and "2 teams in the room" in page_text(host)
+    assert f"Room code: {shown_code(code)}" in page_text(host)
     host.selectbox(key="room_w_source").set_value("preset:team_a_team_b")
     button(host, "Open round 1").click().run()
     assert "Round 1: Preset" in page_text(host) and "0 of 2 teams have submitted" in page_text(host)
@@ -90,7 +89,7 @@ def test_a_facilitator_and_two_teams_play_two_rounds(url: str):
     button(host, "Close and reveal").click().run()
     assert not host.exception and not host.error, [e.value for e in host.error]
     text = page_text(host)
-    assert "Round 1 revealed" in text and "🏆 Steady Co" in text
+    assert "Round 1 revealed" in text and "Steady Co leads" in text
     board = host.dataframe[0].value
     assert list(board["Team"]) == ["Steady Co", HOSTILE] and list(board["Rank"]) == [1, 2]
     assert host.get("download_button")  # results CSV and the debrief

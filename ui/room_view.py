@@ -17,7 +17,7 @@ import altair as alt
 import pandas as pd
 import segno
 
-from rooms import RevealedRound, RoundChange, Standing, compare_rounds, shown_code
+from rooms import RevealedRound, RoundChange, Standing, TeamResult, compare_rounds, shown_code
 from simulator import Scenario
 
 from .charts import (
@@ -149,9 +149,7 @@ def teams_chart(
         opacity=alt.condition(alt.datum.order == 0, alt.value(1.0), alt.value(0.55)),
         order=alt.Order("order:Q", sort="descending"),
     )
-    chart = alt.layer(lines).properties(
-        height=380, title=title or "Every team's median revenue per quarter"
-    )
+    chart = alt.layer(lines).properties(height=380, title=title or "Revenue by team")
     return themed(chart)
 
 
@@ -191,14 +189,18 @@ def _change_text(change: RoundChange) -> str:
     return f"score {sign}{money(abs(delta))}, {moved}"
 
 
-def standing_sentence(standing: Standing, *, teams: int) -> str:
-    """A team's own result in words (plain text)."""
-    r = standing.result
+def result_sentence(result: TeamResult) -> str:
+    """A result's score and what it is made of, in words (plain text)."""
     return (
-        f"Rank {standing.rank} of {teams}: score {money(r.score)} "
-        f"(median revenue {money(r.median_revenue)}, whiplash in {percent(r.probability)} "
-        f"of runs, max drawdown {percent(r.max_drawdown)})."
+        f"Score {money(result.score)}: median revenue {money(result.median_revenue)}, "
+        f"whiplash in {percent(result.probability)} of runs, max drawdown "
+        f"{percent(result.max_drawdown)}."
     )
+
+
+def standing_sentence(standing: Standing, *, teams: int) -> str:
+    """A team's place and result in words (plain text)."""
+    return f"Rank {standing.rank} of {teams}. {result_sentence(standing.result)}"
 
 
 def own_change_sentence(team_id: int, before: RevealedRound, now: RevealedRound) -> str | None:
