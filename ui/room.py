@@ -20,8 +20,9 @@ POLL_SECONDS = 2.0
 """How often a room page asks the store whether the room changed."""
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(max_entries=4, show_spinner=False)
 def _store(url: str) -> RoomStore:
+    """One store (one connection pool) per database URL in this process."""
     return RoomStore(url)
 
 
