@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from rooms import RoomStore, shown_code
 from tests.support.rooms import database
 from ui import room_view as view
-from ui.text import shown_text
+from ui.text import markdown_text, shown_text
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "3_Room.py")
 HOSTILE = "**Bold** <b>x</b> :red[y]"
@@ -45,6 +45,7 @@ def open_room(at: AppTest) -> str:
     assert not at.exception and not at.error, [e.value for e in at.error]
     access = at.session_state["room_facilitator"]
     assert f"Room code: {access.shown_code}" in page_text(at)
+    assert access.key not in str(dict(at.query_params.items()))  # never in the address
     assert at.image  # the QR code
     return access.code
 
@@ -63,7 +64,7 @@ def test_a_facilitator_and_two_teams_play_two_rounds(url: str):
     host = session()
     code = open_room(host)
     first, second = join(code, "Steady Co"), join(code, HOSTILE)
-    assert shown_text(second.title[0].value) == HOSTILE  # a name is plain text
+    assert second.title[0].value == markdown_text(HOSTILE)  # a name is plain text
 
     host.run()
     assert "0 of" not in page_text(host) and "2 teams in the room" in page_text(host)
@@ -92,6 +93,9 @@ def test_a_facilitator_and_two_teams_play_two_rounds(url: str):
     assert "Round 1 revealed" in text and "Steady Co leads" in text
     board = host.dataframe[0].value
     assert list(board["Team"]) == ["Steady Co", HOSTILE] and list(board["Rank"]) == [1, 2]
+    for at in (host, second):  # the name's markup never reaches Streamlit's Markdown
+        raw = [str(e.value) for kind in ("markdown", "title", "subheader") for e in at.get(kind)]
+        assert not [r for r in raw if "**Bold**" in r or "<b>" in r or ":red[" in r]
     assert host.get("download_button")  # results CSV and the debrief
 
     first.run()
