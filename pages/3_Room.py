@@ -16,6 +16,7 @@ import time
 import streamlit as st
 
 from rooms import (
+    ROOM_HOURS,
     RoomAccess,
     RoomError,
     RoomStatus,
@@ -181,7 +182,8 @@ def facilitator(access: RoomAccess) -> None:
             st.markdown(f"## Room code: {shown_code(status.code)}")
             st.markdown(f"Join at {markdown_text(link)} (or scan the code) with your team's name.")
             st.caption(
-                f"The room closes at {clock(status.expires_at)} (12 hours after it opened); "
+                f"The room closes at {clock(status.expires_at)} ({ROOM_HOURS} hours after it "
+                "opened); "
                 "then it and everything in it are deleted."
             )
         qr_col.image(view.qr_svg(link), width=220, caption="Scan to join")

@@ -17,7 +17,7 @@ import altair as alt
 import pandas as pd
 import segno
 
-from rooms import RevealedRound, RoundChange, Standing, TeamResult, compare_rounds, shown_code
+from rooms import RevealedRound, RoundChange, Standing, TeamResult, compare_rounds
 from simulator import Scenario
 
 from .charts import (
@@ -83,10 +83,6 @@ def qr_svg(text: str, *, scale: int = 8) -> str:
         out, kind="svg", scale=scale, border=2, dark="#000000", light="#ffffff", xmldecl=False
     )
     return out.getvalue().decode("utf-8")
-
-
-def join_sentence(code: str) -> str:
-    return f"Join at the address below, or scan the code: room code **{shown_code(code)}**"
 
 
 # --- The reveal.

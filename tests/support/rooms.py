@@ -2,7 +2,8 @@
 
 The room store is tested against a real SQLite file always, and against PostgreSQL too
 when ``WHIPLASH_TEST_POSTGRES_URL`` names a server to use (``make test-postgres``
-starts a throwaway one); every test then starts from an empty database.
+starts a throwaway one); every test then starts from an empty database, so the URL
+must name a database the tests may wipe (every table in it is dropped).
 """
 
 from __future__ import annotations
