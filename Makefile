@@ -7,7 +7,7 @@ ADDRESS ?= 127.0.0.1
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: run test test-fast lint format bench fuzz load browser screenshot clean
+.PHONY: run test test-fast test-postgres lint format bench fuzz load browser screenshot clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ test: $(STAMP_TEST) browser lint  ## the whole suite: lint, unit, app, browser (
 
 test-fast: $(STAMP_TEST)  ## unit and AppTest only: no browser, no slow tests (under a minute)
 	$(BIN)/python -m pytest -q -m "not e2e and not slow"
+
+test-postgres: $(STAMP_TEST)  ## the room store against a throwaway PostgreSQL (Debian's package)
+	$(BIN)/python -m pip install --quiet -e '.[test,postgres]'
+	bash tests/support/throwaway_postgres.sh $(BIN)/python -m pytest -q tests/test_room_store.py
 
 bench: $(STAMP_TEST)  ## time the engine and the app; figures go to docs/benchmarks.md
 	$(BIN)/python -m bench

@@ -2,9 +2,10 @@
 
 1. the simulator domain: ``simulator/*.py`` except the command line;
 2. the command line: ``simulator/cli.py`` (and ``simulator/__main__.py``);
-3. ui pure helpers: ``ui/*.py`` that never import Streamlit;
-4. Streamlit-calling ui modules: :data:`STREAMLIT_UI`, listed by hand;
-5. the pages: ``app.py`` and ``pages/*.py``.
+3. the room store: ``rooms/*.py`` (the simulator and SQLAlchemy; no UI, no CLI);
+4. ui pure helpers: ``ui/*.py`` that never import Streamlit;
+5. Streamlit-calling ui modules: :data:`STREAMLIT_UI`, listed by hand;
+6. the pages: ``app.py`` and ``pages/*.py``.
 
 A module may import its own layer and the layers below it, never one above. Besides:
 the simulator imports no Streamlit, Altair or ui (and pandas only where it is listed);
@@ -33,6 +34,7 @@ STREAMLIT_UI = {
     "ui/assumptions.py",
     "ui/diagnosis.py",
     "ui/nav.py",
+    "ui/room.py",
     "ui/streamlit_runtime.py",
     "ui/workshop.py",
 }
@@ -43,6 +45,7 @@ PANDAS_IN_DOMAIN = {"simulator/results.py"}
 LAYERS = (
     "the simulator domain",
     "the command line",
+    "the room store",
     "ui pure helpers",
     "Streamlit-calling ui modules",
     "the pages",
@@ -55,10 +58,12 @@ def layer_of_file(rel: str) -> int | None:
         return 1
     if rel.startswith("simulator/"):
         return 0
+    if rel.startswith("rooms/"):
+        return 2
     if rel.startswith("ui/"):
-        return 3 if rel in STREAMLIT_UI else 2
+        return 4 if rel in STREAMLIT_UI else 3
     if rel == "app.py" or rel.startswith("pages/"):
-        return 4
+        return 5
     return None
 
 
@@ -131,6 +136,7 @@ def product_files(root: Path) -> list[Path]:
     return sorted(
         [
             *(root / "simulator").glob("*.py"),
+            *(root / "rooms").glob("*.py"),
             *(root / "ui").glob("*.py"),
             root / "app.py",
             *(root / "pages").glob("*.py"),
@@ -167,6 +173,8 @@ def violations(root: Path) -> list[str]:
             top = _top(imp.module)
             if here <= 1 and top in {"streamlit", "altair", "ui"}:
                 fail(imp, f"the simulator is pure Python + numpy + pydantic: no {top}")
+            if here == 2 and (top in {"streamlit", "altair", "ui"} or there == 1):
+                fail(imp, f"the room store holds no UI and no command line: no {imp.module}")
             if here <= 1 and top == "pandas" and rel not in PANDAS_IN_DOMAIN:
                 fail(imp, f"pandas is allowed in the simulator only in {sorted(PANDAS_IN_DOMAIN)}")
             if top == "argparse" and here != 1:
@@ -175,13 +183,13 @@ def violations(root: Path) -> list[str]:
                 fail(imp, "nothing outside bench/ imports bench")
             if top == "tests":
                 fail(imp, "the product imports nothing from tests/ (tests.support is for tests)")
-        if here == 2 and streamlit:
+        if here == 3 and streamlit:
             fail(
                 streamlit[0],
                 "a ui pure helper imports no streamlit (if it must call Streamlit, add it to "
                 "STREAMLIT_UI in tests/test_layers.py)",
             )
-        if here == 3 and not streamlit:
+        if here == 4 and not streamlit:
             found.append(
                 f"{rel}: is listed in STREAMLIT_UI but imports no streamlit: "
                 "take it off the list (it is a ui pure helper)"
@@ -227,6 +235,9 @@ BAD_TREE = {
     "simulator/plot.py": "import altair\nimport pandas\nimport streamlit as st\n",
     "simulator/budget.py": "SHARED = MemoryBudget(10)\n",
     "simulator/tool.py": 'if __name__ == "__main__":\n    from .cli import main\n',
+    "rooms/__init__.py": "",
+    "rooms/store.py": "import streamlit as st\nfrom simulator import cli\nfrom ui import text\n",
+    "rooms/plans.py": "from simulator import engine\n",
     "ui/__init__.py": "",
     "ui/format.py": "import streamlit as st\nfrom . import nav\n",
     "ui/nav.py": "import argparse\n",
@@ -259,6 +270,11 @@ def test_the_checker_names_the_file_the_import_and_the_rule(bad_tree: Path) -> N
         "simulator/plot.py:2: `import pandas` imports pandas: pandas is allowed",
         "simulator/plot.py:3: `import streamlit as st` imports streamlit: the simulator is pure",
         "simulator/budget.py:1: makes a MemoryBudget",
+        "rooms/store.py:1: `import streamlit as st` imports streamlit: the room store holds no "
+        "UI and no command line",
+        "rooms/store.py:2: `from simulator import cli` imports simulator.cli: the room store",
+        "rooms/store.py:3: `from ui import text` imports ui: the room store must not import "
+        "ui pure helpers",
         "ui/format.py:1: `import streamlit as st` imports streamlit: a ui pure helper imports "
         "no streamlit",
         "ui/format.py:2: `from . import nav` imports ui.nav: ui pure helpers must not import "
@@ -278,6 +294,7 @@ def test_the_checker_names_the_file_the_import_and_the_rule(bad_tree: Path) -> N
     assert "simulator/tool.py" not in flagged  # a script's entry point may call the CLI
     assert "simulator/cli.py" not in flagged  # the CLI imports the domain and argparse
     assert "pages/1_Page.py" not in flagged
+    assert "rooms/plans.py" not in flagged  # the room store builds on the simulator
     assert "bench/report.py:2" not in found
 
 

@@ -35,7 +35,9 @@ from ui.text import shown_text
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_SOURCES = sorted([ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py")])
-PRODUCT_SOURCES = APP_SOURCES + sorted((ROOT / "simulator").glob("*.py"))
+PRODUCT_SOURCES = APP_SOURCES + sorted(
+    [*(ROOT / "simulator").glob("*.py"), *(ROOT / "rooms").glob("*.py")]
+)
 
 
 def _calls(path: Path):

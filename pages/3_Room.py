@@ -1,0 +1,605 @@
+"""A room: a facilitator runs rounds, teams play from their own devices (issue 13).
+
+One page, three views: joining (a code and a team name, or opening a room), the
+facilitator's dashboard (join code and QR code, rounds, who has submitted, the reveal
+and the debrief) and a team's page (its plan, then its result and rank). Every rule
+(who may do what, limits, expiry) lives in the room store (``rooms/``); this page lays
+out what the store returns. The facilitator key stays in this browser session only (it
+is never put in the address, which the projector shows); a team's token is in its own
+address bar (``?room=…&team=…``), so a reload or a second device of the team resumes.
+"""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from rooms import (
+    ROOM_HOURS,
+    RoomAccess,
+    RoomError,
+    RoomStatus,
+    TeamAccess,
+    results_csv,
+    round_sources,
+    source_scenario,
+    team_result,
+)
+from rooms.codes import MAX_NAME, shown_code
+from simulator import Scenario
+from simulator.models import Contract, Effort, Relationships
+from ui import admission, controls, verdict
+from ui import room as rm
+from ui import room_view as view
+from ui.nav import page_menu
+from ui.streamlit_runtime import session_gone
+from ui.text import markdown_text
+
+st.set_page_config(
+    page_title="Room – Sales whiplash simulator",
+    page_icon="👥",
+    layout="wide",
+    initial_sidebar_state="collapsed",
+)
+ss = st.session_state
+page_menu()
+
+FACILITATOR = "room_facilitator"
+TEAM = "room_team"
+PLAN = "room_plan"
+PLAN_ROUND = "room_plan_round"
+ERROR = "room_error"
+NOTICE = "room_notice"
+W_CODE = "room_w_code"
+W_NAME = "room_w_name"
+W_SOURCE = "room_w_source"
+W_BLIND = "room_w_blind"
+W_END = "room_w_end"
+
+_SHARE = controls.limits(Effort, "attract")
+PERCENT = (_SHARE.low * 100, _SHARE.high * 100)
+ACCOUNT_CONTACTS = controls.limits(Relationships, "contacts_per_account")
+CONTRACT_CONTACTS = controls.limits(Contract, "contacts")
+
+
+def say(error: Exception | str) -> None:
+    """Keep a message for the next run (after a callback or an st.rerun)."""
+    ss[ERROR] = str(error)
+
+
+def messages() -> None:
+    if ss.get(ERROR):
+        st.error(markdown_text(ss.pop(ERROR)))
+    if ss.get(NOTICE):
+        st.success(markdown_text(ss.pop(NOTICE)))
+
+
+def clock(ts: int | None) -> str:
+    return "" if ts is None else time.strftime("%H:%M", time.localtime(ts))
+
+
+# --- Joining --------------------------------------------------------------------------------
+
+
+def resume_from_link() -> None:
+    """A team's address (``?room=…&team=…``) brings the team back after a reload."""
+    params = st.query_params
+    if TEAM in ss or FACILITATOR in ss or "team" not in params or "room" not in params:
+        return
+    code, token = params.get("room", ""), params.get("team", "")
+    try:
+        status = rm.store().status(code, secret=token)
+    except RoomError:
+        st.query_params.clear()
+        say("This team link has expired or is not valid any more: join again with the code.")
+        return
+    if status.me is None:  # a facilitator key in a team link: not accepted from the URL
+        st.query_params.clear()
+        return
+    ss[TEAM] = TeamAccess(code=status.code, team_id=status.me.id, name=status.me.name, token=token)
+
+
+def landing() -> None:
+    st.title("Play in a room")
+    st.caption(
+        "Teams shape a sales plan on their own devices; the facilitator reveals every "
+        "team's result on the projector, ranked by revenue and stability."
+    )
+    messages()
+    join, host = st.columns(2, gap="large")
+    with join:
+        st.subheader("Join as a team")
+        if "join" in st.query_params and W_CODE not in ss:
+            ss[W_CODE] = str(st.query_params.get("join", ""))[:20]
+        with st.form("room_join"):
+            st.text_input("Room code (on the projector)", key=W_CODE, max_chars=20)
+            st.text_input("Team name", key=W_NAME, max_chars=MAX_NAME)
+            joined = st.form_submit_button("Join", type="primary")
+        if joined:
+            session, address = rm.client_identity()
+            try:
+                access = rm.store().join(
+                    ss.get(W_CODE, ""), ss.get(W_NAME, ""), client=session, address=address
+                )
+            except RoomError as exc:
+                st.error(markdown_text(str(exc)))
+            else:
+                ss[TEAM] = access
+                st.query_params.from_dict({"room": access.code, "team": access.token})
+                st.rerun()
+    with host:
+        st.subheader("Run a room")
+        st.caption(
+            "Opens a room with a join code for the projector. This browser tab becomes "
+            "the facilitator's dashboard; keep the facilitator key it shows to resume "
+            "after a reload."
+        )
+        with st.form("room_open"):
+            title = st.text_input("Room title (optional)", max_chars=80, key="room_w_title")
+            opened = st.form_submit_button("Open a new room", type="primary")
+        if opened:
+            session, address = rm.client_identity()
+            try:
+                ss[FACILITATOR] = rm.store().create_room(creator=address or session, title=title)
+            except RoomError as exc:
+                st.error(markdown_text(str(exc)))
+            else:
+                st.query_params.clear()
+                st.rerun()
+        with st.expander("Resume a room as its facilitator"), st.form("room_resume"):
+            code = st.text_input("Room code", key="room_w_resume_code", max_chars=20)
+            key = st.text_input("Facilitator key", key="room_w_resume_key", type="password")
+            resumed = st.form_submit_button("Resume")
+        if resumed:
+            try:
+                status = rm.store().status(code, secret=key)
+                if not status.facilitator:
+                    raise RoomError("this is a team's link, not the facilitator key")
+            except RoomError as exc:
+                st.error(markdown_text(str(exc)))
+            else:
+                ss[FACILITATOR] = RoomAccess(code=status.code, key=key)
+                st.rerun()
+
+
+# --- The facilitator's dashboard -------------------------------------------------------------
+
+
+def facilitator(access: RoomAccess) -> None:
+    try:
+        status = rm.store().status(access.code, secret=access.key)
+    except RoomError as exc:
+        del ss[FACILITATOR]
+        say(f"The room is no longer available ({exc}).")
+        st.rerun()
+    st.title(markdown_text(status.title or "Whiplash room"))
+    messages()
+    link = view.join_link(_page_url(), status.code)
+    if not status.rounds:  # the joining phase: the code and the QR code, large
+        code_col, qr_col = st.columns([3, 1])
+        with code_col:
+            st.markdown(f"## Room code: {shown_code(status.code)}")
+            st.markdown(f"Join at {markdown_text(link)} (or scan the code) with your team's name.")
+            st.caption(
+                f"The room closes at {clock(status.expires_at)} ({ROOM_HOURS} hours after it "
+                "opened); "
+                "then it and everything in it are deleted."
+            )
+        qr_col.image(view.qr_svg(link), width=220, caption="Scan to join")
+    else:
+        st.markdown(
+            f"**Room code: {shown_code(status.code)}** · join at {markdown_text(link)} · "
+            f"closes at {clock(status.expires_at)}"
+        )
+        with st.expander("QR code to join"):
+            st.image(view.qr_svg(link), width=220)
+    rounds_section(access, status)
+    with st.expander("Facilitator key: keep it private"):
+        st.caption(
+            "This key is the dashboard: with it and the room code, any browser can open, "
+            "close and reveal rounds. It is not in the address bar; paste it into "
+            "*Resume a room* after a reload."
+        )
+        st.code(access.key, language=None)
+        st.checkbox("I want to end the room and delete its data", key=W_END)
+        if st.button("End the room", disabled=not ss.get(W_END)):
+            rm.store().end_room(access.code, secret=access.key)
+            del ss[FACILITATOR]
+            st.rerun()
+
+
+def _page_url() -> str:
+    try:
+        return st.context.url or ""
+    except Exception:  # no browser (a test)
+        return ""
+
+
+def rounds_section(access: RoomAccess, status: RoomStatus) -> None:
+    current = status.current
+    if current is not None and current.state != "revealed":
+        st.header(f"Round {current.number}: {markdown_text(current.label)}", anchor=False)
+        live_teams(access.code, access.key)
+        left, middle, _ = st.columns([1, 1, 2])
+        if current.state == "open" and left.button("Close the round", width="stretch"):
+            act(lambda: rm.store().close_round(access.code, secret=access.key))
+        if middle.button(
+            "Close and reveal" if current.state == "open" else "Reveal",
+            type="primary",
+            width="stretch",
+            shortcut="V",
+        ):
+            act(lambda: reveal(access, current.number))
+    else:  # the last round is revealed (or none is open yet): its debrief, then the next
+        if current is not None:
+            debrief(access, status)
+            st.divider()
+        live_teams(access.code, access.key)
+        open_round_form(access, status)
+
+
+def act(action) -> None:
+    """Run a store action; a refusal becomes the message of the next run."""
+    try:
+        action()
+    except RoomError as exc:
+        say(exc)
+    st.rerun()
+
+
+def open_round_form(access: RoomAccess, status: RoomStatus) -> None:
+    number = len(status.rounds) + 1
+    st.header(f"Round {number}", anchor=False)
+    sources = {s.key: s for s in round_sources()}
+    st.selectbox(
+        "Scenario the teams play",
+        list(sources),
+        format_func=lambda key: sources[key].label,
+        key=W_SOURCE,
+        help="A preset, or a step of a workshop sequence (scenarios/workshops/).",
+    )
+    st.checkbox(
+        "Blind round: teams see no simulation of their plan before the reveal",
+        key=W_BLIND,
+    )
+    if st.button(f"Open round {number}", type="primary", shortcut="O"):
+        source = sources[ss[W_SOURCE]]
+        act(
+            lambda: rm.store().open_round(
+                access.code,
+                secret=access.key,
+                scenario=source_scenario(source),
+                label=source.label,
+                blind=bool(ss.get(W_BLIND)),
+            )
+        )
+
+
+def reveal(access: RoomAccess, number: int) -> None:
+    """Close the round, simulate every submitted plan once, record the results."""
+    store = rm.store()
+    store.close_round(access.code, secret=access.key, number=number)
+    results = {}
+    for team_id, _, plan in store.plans(access.code, secret=access.key, number=number):
+        summary = rm.plan_result(plan.model_dump_json())
+        results[team_id] = team_result(summary, sentence=verdict.verdict_sentence(summary))
+    store.reveal_round(access.code, secret=access.key, number=number, results=results)
+
+
+@st.fragment(run_every=rm.POLL_SECONDS)
+def live_teams(code: str, key: str) -> None:
+    """Who has joined and who has submitted, redrawn every few seconds."""
+    try:
+        status = rm.store().status(code, secret=key)
+    except RoomError:
+        return
+    current = status.current
+    open_now = current is not None and current.state == "open"
+    if not status.teams:
+        st.info("No team has joined yet.")
+        return
+    count = len(status.teams)
+    if open_now:
+        st.markdown(f"**{status.submitted} of {count} teams have submitted**")
+    else:
+        st.markdown(f"**{count} team{'s' if count != 1 else ''} in the room**")
+    columns = st.columns(4)
+    for i, team in enumerate(status.teams):
+        if not open_now:
+            mark = ":material/group:"
+        elif team.submitted:
+            mark = ":green[:material/check_circle:]"
+        else:
+            mark = ":gray[:material/hourglass_empty:]"
+        columns[i % 4].markdown(f"{mark} {markdown_text(team.name)}")
+
+
+def debrief(access: RoomAccess, status: RoomStatus) -> None:
+    revealed = rm.store().revealed_rounds(access.code, secret=access.key)
+    if not revealed:
+        return
+    last = revealed[-1]
+    previous = revealed[-2] if len(revealed) > 1 else None
+    st.header(f"Round {last.number} revealed: {markdown_text(last.label)}", anchor=False)
+    board = list(last.standings)
+    if not board:
+        st.info("No team submitted a plan in this round.")
+    else:
+        top = board[0]
+        st.subheader(f":material/emoji_events: {markdown_text(top.team)} leads", anchor=False)
+        st.markdown(markdown_text(view.result_sentence(top.result)))
+        st.altair_chart(view.teams_chart(board), width="stretch")
+        st.dataframe(
+            view.leaderboard_frame(board, previous=previous.standings if previous else None),
+            hide_index=True,
+            width="stretch",
+        )
+        if previous is not None:
+            note = view.most_improved(previous, last)
+            if note:
+                st.markdown(markdown_text(note))
+        st.caption(
+            "Score = median revenue × (1 − whiplash probability ÷ 2) × (1 − max drawdown): "
+            "revenue you can count on (docs/workshop-guide.md)."
+        )
+    left, right, _ = st.columns([1, 1, 2])
+    left.download_button(
+        "Download results (CSV)",
+        data=results_csv(revealed),
+        file_name="whiplash_room_results.csv",
+        mime="text/csv",
+        on_click="ignore",
+        width="stretch",
+    )
+    right.download_button(
+        "Download debrief (Markdown)",
+        data=view.debrief_markdown(status.title, revealed),
+        file_name="whiplash_room_debrief.md",
+        mime="text/markdown",
+        on_click="ignore",
+        width="stretch",
+    )
+    for earlier in reversed(revealed[:-1]):
+        with st.expander(f"Round {earlier.number}: {markdown_text(earlier.label)}"):
+            st.dataframe(
+                view.leaderboard_frame(earlier.standings), hide_index=True, width="stretch"
+            )
+
+
+# --- A team's page ---------------------------------------------------------------------------
+
+
+def team(access: TeamAccess) -> None:
+    try:
+        status = rm.store().status(access.code, secret=access.token)
+    except RoomError as exc:
+        del ss[TEAM]
+        st.query_params.clear()
+        say(f"The room is no longer available ({exc}).")
+        st.rerun()
+    st.title(markdown_text(access.name))
+    st.caption(f"Room {shown_code(status.code)} · {markdown_text(status.title or 'Whiplash room')}")
+    messages()
+    current = status.current
+    watch_round(access.code, access.token, round_key(status))
+    if current is None:
+        st.info("Waiting for the facilitator to open the first round…")
+        return
+    st.header(f"Round {current.number}: {markdown_text(current.label)}", anchor=False)
+    if current.state == "open":
+        plan_section(access, status)
+    elif current.state == "closed":
+        me = status.me
+        done = me is not None and me.submitted
+        st.info(
+            "The round is closed: the facilitator reveals it in a moment. "
+            + (
+                f"Your plan of {clock(me.submitted_at)} is in."
+                if done
+                else "Your team did not submit a plan."
+            )
+        )
+    else:
+        team_result_section(access)
+
+
+def round_key(status: RoomStatus) -> str:
+    """The current round and its state, e.g. '2:open' ('' before the first round)."""
+    now = status.current
+    return "" if now is None else f"{now.number}:{now.state}"
+
+
+@st.fragment(run_every=rm.POLL_SECONDS)
+def watch_round(code: str, token: str, seen: str) -> None:
+    """Redraw the whole page when the facilitator opens, closes or reveals a round."""
+    try:
+        status = rm.store().status(code, secret=token)
+    except RoomError:
+        return
+    if round_key(status) != seen:
+        st.rerun()
+    now = status.current
+    if now is not None and now.state == "open":
+        st.caption(f"{status.submitted} of {len(status.teams)} teams have submitted.")
+
+
+def round_plan(access: TeamAccess, number: int) -> Scenario:
+    """The plan being shaped: the team's submitted plan, else the round's scenario."""
+    if ss.get(PLAN_ROUND) != (access.code, number) or PLAN not in ss:
+        store = rm.store()
+        plan = store.own_plan(access.code, secret=access.token) or store.round_scenario(
+            access.code, secret=access.token
+        )
+        ss[PLAN] = plan
+        ss[PLAN_ROUND] = (access.code, number)
+        view.sync_plan_widgets(ss, plan)
+    return ss[PLAN]
+
+
+def on_plan_change(group: str) -> None:
+    plan: Scenario = ss[PLAN]
+    try:
+        ss[PLAN] = view.apply_plan_group(plan, group, ss)
+    except (RoomError, ValueError, TypeError, KeyError) as exc:
+        say(f"Not applied: {exc}")
+        view.sync_plan_widgets(ss, plan)
+        return
+    if not controls.keeps_while_moving(group):
+        view.sync_plan_widgets(ss, ss[PLAN])
+
+
+def on_stagger() -> None:
+    ss[PLAN] = controls.stagger_renewals(ss[PLAN])
+    view.sync_plan_widgets(ss, ss[PLAN])
+
+
+def plan_slider(label: str, key: str, group: str, *, low, high, **kwargs) -> None:
+    st.slider(
+        label,
+        min_value=low,
+        max_value=high,
+        key=view.PREFIX + key,
+        on_change=on_plan_change,
+        args=(group,),
+        **kwargs,
+    )
+
+
+def plan_controls(plan: Scenario) -> None:
+    effort, other = st.columns(2, gap="large")
+    with effort:
+        st.subheader("Effort", anchor=False)
+        for key, label in (
+            (controls.W_NEW_BUSINESS, "Time on new business"),
+            (controls.W_CLOSING, "…of which closing"),
+            (controls.W_ENGAGE, "Onboarding (weight)"),
+            (controls.W_RETAIN, "Account care (weight)"),
+            (controls.W_LEVERAGE, "Up-sell and referrals (weight)"),
+        ):
+            plan_slider(
+                label, key, "effort", low=PERCENT[0], high=PERCENT[1], step=1.0, format="%.0f"
+            )
+    with other:
+        st.subheader("Focus and relationships", anchor=False)
+        lines = plan.product_lines
+        if len(lines) == 2:
+            first, second = (line.name for line in lines.values())
+            plan_slider(
+                f"New-business effort on {first} (%; the rest on {second})",
+                controls.W_FOCUS_SPLIT,
+                "focus",
+                low=PERCENT[0],
+                high=PERCENT[1],
+                step=1.0,
+                format="%.0f",
+            )
+        elif len(lines) > 2:
+            for line_id, line in lines.items():
+                plan_slider(
+                    f"Focus on {line.name} (weight)",
+                    controls.focus_key(line_id),
+                    "focus",
+                    low=PERCENT[0],
+                    high=PERCENT[1],
+                    step=1.0,
+                    format="%.0f",
+                )
+        plan_slider(
+            "Buyer contacts per account",
+            controls.W_CONTACTS,
+            "relationships",
+            low=int(ACCOUNT_CONTACTS.low),
+            high=int(ACCOUNT_CONTACTS.high),
+            step=1,
+        )
+    if plan.contracts:
+        with st.expander("Renewal dates and contacts of the largest contracts"):
+            st.button("Stagger renewals", on_click=on_stagger)
+            for i in controls.contracts_with_sliders(plan):
+                contract = plan.contracts[i]
+                st.select_slider(
+                    f"{contract.name}: ends",
+                    options=controls.end_month_options(plan, contract),
+                    key=view.PREFIX + controls.end_key(i),
+                    on_change=on_plan_change,
+                    args=(f"contract:{i}",),
+                )
+                plan_slider(
+                    f"{contract.name}: buyer contacts",
+                    controls.contacts_key(i),
+                    f"contract:{i}",
+                    low=int(CONTRACT_CONTACTS.low),
+                    high=int(CONTRACT_CONTACTS.high),
+                    step=1,
+                )
+
+
+def plan_section(access: TeamAccess, status: RoomStatus) -> None:
+    current = status.current
+    plan = round_plan(access, current.number)
+    me = status.me
+    if me is not None and me.submitted:
+        st.success(
+            f"Your plan of {clock(me.submitted_at)} is in. Change it and submit again until "
+            "the facilitator closes the round."
+        )
+    else:
+        st.info("Shape your plan, then submit it before the facilitator closes the round.")
+    if st.button("Submit our plan", type="primary", shortcut="S"):
+        try:
+            rm.store().submit(access.code, secret=access.token, plan=plan)
+        except RoomError as exc:
+            say(exc)
+        else:
+            ss[NOTICE] = "Plan submitted."
+        st.rerun()
+    plan_controls(plan)
+    if current.blind:
+        st.caption("A blind round: your plan's simulation is shown at the reveal.")
+        return
+    try:
+        summary = rm.plan_result(plan.model_dump_json())
+        st.markdown(f"#### {markdown_text(verdict.verdict_sentence(summary))}")
+        st.vega_lite_chart(rm.plan_fan_spec(plan.model_dump_json()), width="stretch")
+    except Exception as exc:  # a preview that cannot run must not block submitting
+        st.error(f"The simulation could not run: {markdown_text(str(exc))}")
+
+
+def team_result_section(access: TeamAccess) -> None:
+    store = rm.store()
+    revealed = store.revealed_rounds(access.code, secret=access.token)
+    last = revealed[-1]
+    board = list(last.standings)
+    mine = next((s for s in board if s.team_id == access.team_id), None)
+    if mine is None:
+        st.warning("Your team did not submit a plan in this round.")
+    else:
+        colour = view.verdict_colour_name(mine.result.verdict)
+        st.subheader(f":{colour}[Rank {mine.rank} of {len(board)}]", anchor=False)
+        st.markdown(f"**{markdown_text(view.result_sentence(mine.result))}**")
+        st.markdown(markdown_text(mine.result.sentence))
+        if len(revealed) > 1:
+            change = view.own_change_sentence(access.team_id, revealed[-2], last)
+            if change:
+                st.markdown(f"**{markdown_text(change)}**")
+    if board:
+        st.altair_chart(view.teams_chart(board, highlight=access.team_id), width="stretch")
+        st.dataframe(view.leaderboard_frame(board), hide_index=True, width="stretch")
+
+
+def main() -> None:
+    resume_from_link()
+    if FACILITATOR in ss:
+        facilitator(ss[FACILITATOR])
+    elif TEAM in ss:
+        team(ss[TEAM])
+    else:
+        landing()
+
+
+try:  # compute only while holding a slot (ui/admission.py), like the other pages
+    with admission.compute_slot(gone=session_gone()):
+        main()
+except admission.SessionGone:
+    st.stop()

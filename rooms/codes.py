@@ -1,0 +1,96 @@
+"""Join codes, secrets and team names: what a room hands out and what it accepts.
+
+A join code is 8 characters of Crockford's base32 (no I, L, O or U), 40 bits: with
+the store's 200 live rooms at most and 5 wrong codes per client per 10 minutes, a
+guesser needs about 2^40 / 200 = 5.5e9 tries per hit. People read it off a projector
+and type it on a phone, so :func:`normalise_code` forgives case, spaces, dashes and
+the look-alikes O (zero) and I, L (one).
+
+Secrets (the facilitator key, the team tokens) are 32 and 24 random bytes; the store
+keeps only their SHA-256, so a copy of the database lets nobody act for anyone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import unicodedata
+
+from .errors import RoomError
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+"""Crockford's base32: 32 symbols without the look-alikes I, L, O and U."""
+CODE_LENGTH = 8
+CODE_BITS = 40
+_LOOK_ALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_CODE_NOISE = re.compile(r"[\s\-_.]+")
+
+MAX_NAME = 40
+"""Characters in a team name (after trimming)."""
+MAX_TITLE = 80
+"""Characters in a room's title."""
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def new_code() -> str:
+    """A fresh join code (uppercase, no separator): 40 random bits."""
+    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def shown_code(code: str) -> str:
+    """The code as the projector shows it: two groups of four, ``ABCD-EFGH``."""
+    return f"{code[:4]}-{code[4:]}" if len(code) == CODE_LENGTH else code
+
+
+def normalise_code(text: str) -> str:
+    """What a person typed as a code, in the store's form; RoomError if it cannot be one."""
+    code = _CODE_NOISE.sub("", str(text)).upper().translate(_LOOK_ALIKES)
+    if len(code) != CODE_LENGTH or any(c not in ALPHABET for c in code):
+        raise RoomError(
+            f"code: a join code is {CODE_LENGTH} letters and digits, like {shown_code('7K3M9QXR')}"
+        )
+    return code
+
+
+def new_secret(nbytes: int = 32) -> str:
+    """A URL-safe random secret (the facilitator key, a team token)."""
+    return secrets.token_urlsafe(nbytes)
+
+
+def digest(secret: str) -> str:
+    """What the store keeps of a secret or a client key: its SHA-256, in hex."""
+    return hashlib.sha256(str(secret).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def same_digest(secret: str, stored: str) -> bool:
+    """True when ``secret`` hashes to ``stored`` (compared in constant time)."""
+    return hmac.compare_digest(digest(secret), str(stored))
+
+
+def clean_text(text: str, *, field: str, limit: int, required: bool = True) -> str:
+    """Plain text for a name or title: NFC, one line, trimmed, at most ``limit`` long.
+
+    Control characters and the bidirectional overrides (which would make a name read
+    backwards in everyone's list) are refused, naming ``field``; anything else is kept
+    as it is and escaped wherever it is shown.
+    """
+    if not isinstance(text, str):
+        raise RoomError(f"{field}: must be text")
+    value = " ".join(unicodedata.normalize("NFC", text).split())
+    for char in value:
+        if char in _BIDI_CONTROLS or unicodedata.category(char) in {"Cc", "Cs", "Co", "Cn"}:
+            raise RoomError(f"{field}: U+{ord(char):04X} is not allowed in a name")
+    if required and not value:
+        raise RoomError(f"{field}: cannot be empty")
+    if len(value) > limit:
+        raise RoomError(f"{field}: at most {limit} characters (this one has {len(value)})")
+    return value
+
+
+def name_key(name: str) -> str:
+    """The form two team names are compared in: 'Team A' and 'team  a' are the same."""
+    return unicodedata.normalize("NFKC", name).casefold()

@@ -1,0 +1,143 @@
+"""The room page, driven by AppTest: a facilitator and two teams, each in its own
+session, play a round on one database (submit, reveal, ranks), then a second."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rooms import RoomStore, shown_code
+from tests.support.rooms import database
+from ui import room_view as view
+from ui.text import markdown_text, shown_text
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "3_Room.py")
+HOSTILE = "**Bold** <b>x</b> :red[y]"
+
+
+@pytest.fixture
+def url(tmp_path, monkeypatch) -> str:
+    url = database("sqlite", tmp_path)
+    monkeypatch.setenv("WHIPLASH_DATABASE_URL", url)
+    return url
+
+
+def session() -> AppTest:
+    return AppTest.from_file(PAGE, default_timeout=60).run()
+
+
+def page_text(at: AppTest) -> str:
+    """What the page says, as a reader sees it (escapes and zero-width spaces removed)."""
+    kinds = ("title", "header", "subheader", "markdown", "caption", "error", "info", "success")
+    parts = [element.value for kind in kinds for element in getattr(at, kind)]
+    return shown_text("\n".join(str(p) for p in parts))
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def open_room(at: AppTest) -> str:
+    at.text_input(key="room_w_title").input("Tuesday workshop")
+    button(at, "Open a new room").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    access = at.session_state["room_facilitator"]
+    assert f"Room code: {access.shown_code}" in page_text(at)
+    assert access.key not in str(dict(at.query_params.items()))  # never in the address
+    assert at.image  # the QR code
+    return access.code
+
+
+def join(code: str, name: str) -> AppTest:
+    at = session()
+    at.text_input(key="room_w_code").input(code.lower())
+    at.text_input(key="room_w_name").input(name)
+    button(at, "Join").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.query_params["room"] == code and at.query_params["team"]
+    return at
+
+
+def test_a_facilitator_and_two_teams_play_two_rounds(url: str):
+    host = session()
+    code = open_room(host)
+    first, second = join(code, "Steady Co"), join(code, HOSTILE)
+    assert second.title[0].value == markdown_text(HOSTILE)  # a name is plain text
+
+    host.run()
+    assert "0 of" not in page_text(host) and "2 teams in the room" in page_text(host)
+    assert f"Room code: {shown_code(code)}" in page_text(host)
+    host.selectbox(key="room_w_source").set_value("preset:team_a_team_b")
+    button(host, "Open round 1").click().run()
+    assert "Round 1: Preset" in page_text(host) and "0 of 2 teams have submitted" in page_text(host)
+
+    for team in (first, second):
+        team.run()
+        assert "Shape your plan" in page_text(team)
+    # The first team balances its effort; the second submits the plan as it comes.
+    first.slider(key=view.PREFIX + "w_new_business").set_value(40.0).run()
+    first.slider(key=view.PREFIX + "w_engage").set_value(100.0).run()
+    button(first, "Submit our plan").click().run()
+    assert "Plan submitted." in page_text(first) and "is in" in page_text(first)
+    host.run()
+    assert "1 of 2 teams have submitted" in page_text(host)
+    button(second, "Submit our plan").click().run()
+    host.run()
+    assert "2 of 2 teams have submitted" in page_text(host)
+
+    button(host, "Close and reveal").click().run()
+    assert not host.exception and not host.error, [e.value for e in host.error]
+    text = page_text(host)
+    assert "Round 1 revealed" in text and "Steady Co leads" in text
+    board = host.dataframe[0].value
+    assert list(board["Team"]) == ["Steady Co", HOSTILE] and list(board["Rank"]) == [1, 2]
+    for at in (host, second):  # the name's markup never reaches Streamlit's Markdown
+        raw = [str(e.value) for kind in ("markdown", "title", "subheader") for e in at.get(kind)]
+        assert not [r for r in raw if "**Bold**" in r or "<b>" in r or ":red[" in r]
+    assert host.get("download_button")  # results CSV and the debrief
+
+    first.run()
+    second.run()
+    assert "Rank 1 of 2" in page_text(first) and "Rank 2 of 2" in page_text(second)
+
+    # Round 2: the second team learns from the first; the change is shown against round 1.
+    host.selectbox(key="room_w_source").set_value("preset:team_a_team_b")
+    button(host, "Open round 2").click().run()
+    second.run()
+    second.slider(key=view.PREFIX + "w_new_business").set_value(40.0).run()
+    second.slider(key=view.PREFIX + "w_engage").set_value(100.0).run()
+    button(second, "Submit our plan").click().run()
+    button(host, "Close and reveal").click().run()
+    board = host.dataframe[0].value
+    assert "vs last round" in board.columns
+    second.run()
+    assert "Round 1 → 2" in page_text(second)
+
+    store = RoomStore(url)
+    revealed = store.revealed_rounds(code, secret=host.session_state["room_facilitator"].key)
+    assert [len(r.standings) for r in revealed] == [2, 1]
+    store.dispose()
+
+
+def test_a_team_page_has_no_facilitator_controls_and_a_reload_resumes_it(url: str):
+    host = session()
+    code = open_room(host)
+    team = join(code, "Team A")
+    labels = {b.label for b in team.button}
+    assert not labels & {"Open round 1", "Close the round", "Close and reveal", "Reveal"}
+    reloaded = AppTest.from_file(PAGE, default_timeout=60)
+    reloaded.query_params.update(dict(team.query_params.items()))
+    reloaded.run()
+    assert shown_text(reloaded.title[0].value) == "Team A"
+    assert "Waiting for the facilitator" in page_text(reloaded)
+
+
+def test_a_wrong_code_is_refused_on_the_page(url: str):
+    session_ = session()
+    session_.text_input(key="room_w_code").input("7K3M-9QXR")
+    session_.text_input(key="room_w_name").input("Guessers")
+    button(session_, "Join").click().run()
+    assert "no open room has this code" in page_text(session_)
+    assert "room_team" not in session_.session_state

@@ -1,0 +1,156 @@
+"""The room's pure parts: the score, the leaderboard, the teams' chart, the CSV, the plan
+controls and what a team may change of a round's scenario."""
+
+from __future__ import annotations
+
+import csv
+import io
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from rooms import (
+    RevealedRound,
+    RoomError,
+    TeamResult,
+    compare_rounds,
+    leaderboard,
+    results_csv,
+    round_sources,
+    source_scenario,
+    stable_revenue,
+    team_plan,
+    team_result,
+)
+from simulator import levers, load_preset, simulate
+from ui import controls
+from ui import room_view as view
+from ui.text import shown_text
+
+PRESET = load_preset("team_a_team_b")
+
+
+def result(score: float, **change) -> TeamResult:
+    values = {
+        "score": score,
+        "median_revenue": 2 * score,
+        "probability": 0.5,
+        "severe_probability": 0.25,
+        "max_drawdown": 0.2,
+        "verdict": "mild",
+        "sentence": "Mild whiplash in 50% of runs",
+        "quarters": ("2012Q1", "2012Q2", "2012Q3"),
+        "quarter_revenue": (score, score * 1.1, score * 0.9),
+    }
+    return TeamResult(**(values | change))
+
+
+# --- The score.
+def test_the_score_rewards_revenue_and_stability():
+    assert stable_revenue(10e6, 0.0, 0.0) == 10e6
+    assert stable_revenue(10e6, 1.0, 0.0) == 5e6  # whiplash in every run: half the credit
+    assert stable_revenue(10e6, 0.5, 0.2) == pytest.approx(10e6 * 0.75 * 0.8)
+    smooth = team_result(simulate(load_preset("balanced"), runs=300).summary_only(), sentence="")
+    swinging = team_result(
+        simulate(load_preset("close_close_close"), runs=300).summary_only(), sentence=""
+    )
+    assert smooth.score > swinging.score  # similar revenue, far steadier
+
+
+def test_a_team_result_is_the_simulations_own_figures():
+    summary = simulate(PRESET, runs=300).summary_only()
+    got = team_result(summary, sentence="x" * 1000)
+    rep = summary.report
+    assert got.score == pytest.approx(
+        summary.median_revenue * (1 - rep.probability / 2) * (1 - rep.max_drawdown)
+    )
+    assert list(got.quarters) == summary.quarter_labels and len(got.sentence) == 400
+    revenue = summary.quarterly[summary.quarterly["series"] == "revenue"]
+    assert list(got.quarter_revenue) == pytest.approx(list(revenue["p50"]))
+
+
+def test_equal_scores_share_a_rank_and_the_board_is_best_first():
+    board = leaderboard(
+        [(1, "b", result(5)), (2, "a", result(9)), (3, "c", result(5)), (4, "d", result(1))]
+    )
+    assert [(s.rank, s.team) for s in board] == [(1, "a"), (2, "b"), (2, "c"), (4, "d")]
+
+
+def test_rounds_compare_team_by_team():
+    before = leaderboard([(1, "A", result(5)), (2, "B", result(9))])
+    after = leaderboard([(1, "A", result(12)), (3, "C", result(1))])
+    changes = {c.team: c for c in compare_rounds(before, after)}
+    assert changes["A"].score_change == 7 and changes["A"].rank_change == 1
+    assert changes["B"].now is None and changes["C"].before is None
+    rounds = (RevealedRound(1, "R1", tuple(before)), RevealedRound(2, "R2", tuple(after)))
+    assert view.most_improved(*rounds) == "Most improved since round 1: A (+$7)."
+    assert view.own_change_sentence(1, *rounds) == "Round 1 → 2: score $5 → $12, rank 2 → 1."
+    frame = view.leaderboard_frame(after, previous=before)
+    assert list(frame["vs last round"]) == ["score +$7, +1 place", "new this round"]
+
+
+# --- The chart, the table, the downloads.
+def test_the_teams_chart_draws_every_team_and_names_the_leaders():
+    board = leaderboard([(i, f"Team {i}", result(10 - i)) for i in range(6)])
+    spec = view.teams_chart(board).to_dict()  # validates against the Vega-Lite schema
+    rows = next(iter(spec["datasets"].values()))
+    assert {r["team"] for r in rows} == {f"Team {i}" for i in range(6)}
+    assert len(rows) == 6 * 3
+    domain = spec["layer"][0]["encoding"]["color"]["scale"]["domain"]
+    assert domain == ["Team 0", "Team 1", "Team 2", "Other teams"]
+    mine = view.teams_chart(board, highlight=4).to_dict()
+    assert mine["layer"][0]["encoding"]["color"]["scale"]["domain"] == ["Team 4", "Other teams"]
+
+
+HOSTILE = ["=cmd|' /C calc'!A0", "+1", "-2", "@SUM(A1)", "**b** <i>x</i> :red[y]"]
+
+
+def test_names_stay_plain_text_in_the_chart_the_table_the_csv_and_the_debrief():
+    board = leaderboard([(i, name, result(10 - i)) for i, name in enumerate(HOSTILE)])
+    rows = next(iter(view.teams_chart(board).to_dict()["datasets"].values()))
+    assert {r["team"] for r in rows} == set(HOSTILE)  # data, drawn as text by Vega
+    assert list(view.leaderboard_frame(board)["Team"]) == HOSTILE
+    text = results_csv([RevealedRound(1, "=evil", tuple(board))])
+    table = list(csv.DictReader(io.StringIO(text)))
+    assert [r["team"] for r in table] == ["'" + n for n in HOSTILE[:4]] + [HOSTILE[4]]
+    assert table[0]["scenario"] == "'=evil" and table[0]["rank"] == "1"
+    debrief = view.debrief_markdown("Room", [RevealedRound(1, "R", tuple(board))])
+    assert "**b**" not in debrief and HOSTILE[4] in shown_text(debrief)
+
+
+def test_the_qr_code_is_an_svg_of_the_join_link():
+    link = view.join_link("http://10.0.0.5:8501/Room?room=X&team=secret#frag", "7K3M9QXR")
+    assert link == "http://10.0.0.5:8501/Room?join=7K3M9QXR"  # no team token leaks into it
+    svg = ET.fromstring(view.qr_svg(link))
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg" and int(svg.get("width")) > 100
+
+
+# --- A team's plan.
+def test_the_plan_controls_use_keys_of_their_own_and_set_the_levers():
+    values = view.plan_widget_values(PRESET)
+    assert values and all(k.startswith(view.PREFIX) for k in values)
+    assert view.PREFIX + controls.W_RUNS not in values  # no simulation settings
+    state = dict(values) | {view.PREFIX + controls.W_NEW_BUSINESS: 30.0}
+    moved = view.apply_plan_group(PRESET, "effort", state)
+    assert moved.effort.attract + moved.effort.close == pytest.approx(0.30)
+    assert moved.simulation == PRESET.simulation
+
+
+def test_a_team_plan_takes_only_the_team_levers_from_what_was_submitted():
+    submitted = levers.apply(
+        PRESET, {"effort": (0.2, 0.2, 0.2, 0.2, 0.2), "runs": 50, "turnover": 0.9}
+    )
+    plan = team_plan(PRESET, submitted)
+    assert plan.effort == submitted.effort
+    assert plan.simulation == PRESET.simulation
+    assert plan.relationships.champion_turnover == PRESET.relationships.champion_turnover
+    with pytest.raises(RoomError, match=r"^plan\.contracts: "):
+        team_plan(PRESET, PRESET.model_copy(update={"contracts": PRESET.contracts[:-1]}))
+
+
+def test_every_round_source_loads_a_scenario():
+    sources = round_sources()
+    assert any(s.preset == "balanced" for s in sources) and any(s.workshop for s in sources)
+    assert len({s.key for s in sources}) == len(sources)
+    for source in sources:
+        assert source_scenario(source).contracts is not None

@@ -1,0 +1,56 @@
+"""The room page's Streamlit side: one store per process, cached results, who is asking.
+
+The store (``rooms.RoomStore``) is opened once per process and URL and shared by every
+session; results are cached per distinct plan (a :class:`ResultSummary`), so teams that
+submit the same plan, and the reveal after the teams' previews, simulate once.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from rooms import RoomStore, database_url
+from simulator import ResultSummary, Scenario
+
+from .charts import revenue_fan_chart
+from .runtime import simulate_summary
+
+POLL_SECONDS = 2.0
+"""How often a room page asks the store whether the room changed."""
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _store(url: str) -> RoomStore:
+    """One store (one connection pool) per database URL in this process."""
+    return RoomStore(url)
+
+
+def store() -> RoomStore:
+    """The process's store for ``WHIPLASH_DATABASE_URL`` (or the default SQLite file)."""
+    return _store(database_url())
+
+
+@st.cache_data(max_entries=64, show_spinner="Simulating…")
+def plan_result(scenario_json: str) -> ResultSummary:
+    """One simulation per distinct plan, shared by every session (summaries only: 64 of
+    a preset's size stay under a few tens of MB)."""
+    return simulate_summary(Scenario.model_validate_json(scenario_json))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def plan_fan_spec(scenario_json: str) -> dict:
+    """The plan's revenue fan as a Vega-Lite spec (built once per plan)."""
+    return revenue_fan_chart(plan_result(scenario_json)).to_dict(validate=False)
+
+
+def client_identity() -> tuple[str, str | None]:
+    """(this browser session, its network address if Streamlit knows it): what wrong
+    join codes are counted against."""
+    ctx = get_script_run_ctx()
+    session = ctx.session_id if ctx is not None else "no-session"
+    try:
+        address = st.context.ip_address
+    except Exception:  # outside a server (a test): no address
+        address = None
+    return session, address or None

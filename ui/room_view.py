@@ -1,0 +1,251 @@
+"""The room page's pure builders: the teams' chart, the leaderboard, the QR code, words.
+
+No Streamlit here: every builder takes store records (:mod:`rooms`) and returns a chart,
+a table, text or SVG, so the tests call them directly. Team names are anyone's text:
+in a chart or a table they are data (drawn as text, never markup); in Markdown they
+go through :func:`ui.text.markdown_text`.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, MutableMapping, Sequence
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import altair as alt
+import pandas as pd
+import segno
+
+from rooms import RevealedRound, RoundChange, Standing, TeamResult, compare_rounds
+from simulator import Scenario
+
+from .charts import (
+    BLUE,
+    GREEN,
+    GREY,
+    ORANGE,
+    QUARTER_NAME_LABEL_EXPR,
+    money_axis,
+    themed,
+)
+from .controls import apply_group, widget_groups, widget_values
+from .format import money, percent
+from .text import markdown_text
+
+# --- The team's plan controls: the sidebar's control groups, under keys of their own.
+PREFIX = "room_w_"
+"""Widget keys of the room's plan controls: the simulator page's keys with this prefix,
+so a team's plan never moves the simulator page's sliders (one session, two pages)."""
+PLAN_GROUPS = ("effort", "focus", "relationships", "contract")
+"""The control groups (ui/controls.py) a team's page shows; not the simulation settings."""
+
+
+def plan_groups(scenario: Scenario) -> dict[str, list[str]]:
+    """The team's widget groups and their (prefixed) keys."""
+    return {
+        group: [PREFIX + key for key in keys]
+        for group, keys in widget_groups(scenario).items()
+        if group.partition(":")[0] in PLAN_GROUPS
+    }
+
+
+def plan_widget_values(scenario: Scenario) -> dict[str, Any]:
+    """Every plan widget's value for ``scenario`` (prefixed keys)."""
+    keys = {key for keys in plan_groups(scenario).values() for key in keys}
+    return {PREFIX + k: v for k, v in widget_values(scenario).items() if PREFIX + k in keys}
+
+
+def apply_plan_group(scenario: Scenario, group: str, state: Mapping[str, Any]) -> Scenario:
+    """``scenario`` with one group of the team's widgets applied (validated); a widget
+    missing from ``state`` keeps the scenario's value."""
+    values = widget_values(scenario)
+    values.update({k: state[PREFIX + k] for k in values if PREFIX + k in state})
+    return apply_group(scenario, group, values)
+
+
+def sync_plan_widgets(state: MutableMapping[str, Any], scenario: Scenario) -> None:
+    """Move every plan widget to ``scenario`` (before the widgets are drawn)."""
+    state.update(plan_widget_values(scenario))
+
+
+# --- Joining.
+def join_link(page_url: str, code: str) -> str:
+    """The address a team opens to join: this page with ``?join=CODE``."""
+    parts = urlsplit(page_url or "")
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode({"join": code}), ""))
+
+
+def qr_svg(text: str, *, scale: int = 8) -> str:
+    """A QR code of ``text`` as a standalone SVG document (black on white)."""
+    out = io.BytesIO()
+    segno.make(text, error="m").save(
+        out, kind="svg", scale=scale, border=2, dark="#000000", light="#ffffff", xmldecl=False
+    )
+    return out.getvalue().decode("utf-8")
+
+
+# --- The reveal.
+HIGHLIGHTS = (GREEN, BLUE, ORANGE)
+"""Colours of the first three teams on the facilitator's chart (the rest are grey)."""
+
+
+def teams_frame(standings: Sequence[Standing]) -> pd.DataFrame:
+    """One row per team and quarter: the team's median revenue in that quarter."""
+    rows = [
+        {"team": s.team, "rank": s.rank, "quarter": q, "revenue": v}
+        for s in standings
+        for q, v in zip(s.result.quarters, s.result.quarter_revenue, strict=True)
+    ]
+    return pd.DataFrame(rows, columns=["team", "rank", "quarter", "revenue"])
+
+
+def teams_chart(
+    standings: Sequence[Standing], *, highlight: int | None = None, title: str | None = None
+) -> alt.LayerChart:
+    """Every team's median quarterly revenue on one chart.
+
+    ``highlight`` (a team id) draws that team in blue over the others in grey (a team's
+    own page); without it the first three of the leaderboard are in colour.
+    """
+    frame = teams_frame(standings)
+    if highlight is not None:
+        picked = [s.team for s in standings if s.team_id == highlight]
+        colours = [BLUE]
+    else:
+        picked = [s.team for s in standings[: len(HIGHLIGHTS)]]
+        colours = list(HIGHLIGHTS[: len(picked)])
+    frame["shown"] = [t if t in picked else "Other teams" for t in frame["team"]]
+    frame["order"] = [0 if t in picked else 1 for t in frame["team"]]
+    domain = [*picked, "Other teams"] if len(picked) < len(standings) else picked
+    x = alt.X(
+        "quarter:O",
+        title=None,
+        sort=list(dict.fromkeys(frame["quarter"])),
+        axis=alt.Axis(labelExpr=QUARTER_NAME_LABEL_EXPR, labelAngle=0),
+    )
+    base = alt.Chart(frame).encode(
+        x=x,
+        y=alt.Y("revenue:Q", axis=money_axis("Median revenue per quarter")),
+        detail="team:N",
+        color=alt.Color(
+            "shown:N",
+            title=None,
+            scale=alt.Scale(domain=domain, range=[*colours, GREY][: len(domain)]),
+        ),
+        tooltip=[
+            alt.Tooltip("team:N", title="Team"),
+            alt.Tooltip("rank:Q", title="Rank"),
+            alt.Tooltip("quarter:O", title="Quarter"),
+            alt.Tooltip("revenue:Q", title="Median revenue", format="$,.0f"),
+        ],
+    )
+    lines = base.mark_line(point=True).encode(
+        strokeWidth=alt.condition(alt.datum.order == 0, alt.value(4), alt.value(1.5)),
+        opacity=alt.condition(alt.datum.order == 0, alt.value(1.0), alt.value(0.55)),
+        order=alt.Order("order:Q", sort="descending"),
+    )
+    chart = alt.layer(lines).properties(height=380, title=title or "Revenue by team")
+    return themed(chart)
+
+
+def leaderboard_frame(
+    standings: Sequence[Standing], *, previous: Sequence[Standing] | None = None
+) -> pd.DataFrame:
+    """The leaderboard as a table (text cells, shown literally by ``st.dataframe``)."""
+    before = {s.team_id: s for s in previous or ()}
+    rows = []
+    for s in standings:
+        r = s.result
+        row = {
+            "Rank": s.rank,
+            "Team": s.team,
+            "Score": money(r.score),
+            "Median revenue": money(r.median_revenue),
+            "Whiplash": percent(r.probability),
+            "Max drawdown": percent(r.max_drawdown),
+            "Verdict": r.sentence,
+        }
+        if previous is not None:
+            old = before.get(s.team_id)
+            row["vs last round"] = _change_text(RoundChange(s.team_id, s.team, s, old))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _change_text(change: RoundChange) -> str:
+    if change.before is None:
+        return "new this round"
+    if change.now is None:
+        return "did not submit"
+    places = change.rank_change or 0
+    moved = "same rank" if places == 0 else f"{places:+d} place{'s' if abs(places) > 1 else ''}"
+    delta = change.score_change or 0.0
+    sign = "+" if delta >= 0 else "-"
+    return f"score {sign}{money(abs(delta))}, {moved}"
+
+
+def result_sentence(result: TeamResult) -> str:
+    """A result's score and what it is made of, in words (plain text)."""
+    return (
+        f"Score {money(result.score)}: median revenue {money(result.median_revenue)}, "
+        f"whiplash in {percent(result.probability)} of runs, max drawdown "
+        f"{percent(result.max_drawdown)}."
+    )
+
+
+def standing_sentence(standing: Standing, *, teams: int) -> str:
+    """A team's place and result in words (plain text)."""
+    return f"Rank {standing.rank} of {teams}. {result_sentence(standing.result)}"
+
+
+def own_change_sentence(team_id: int, before: RevealedRound, now: RevealedRound) -> str | None:
+    """How a team did in ``now`` against ``before`` (plain text; None if not in both)."""
+    change = next(
+        (c for c in compare_rounds(before.standings, now.standings) if c.team_id == team_id), None
+    )
+    if change is None or change.now is None or change.before is None:
+        return None
+    return (
+        f"Round {before.number} → {now.number}: score {money(change.before.result.score)} → "
+        f"{money(change.now.result.score)}, rank {change.before.rank} → {change.now.rank}."
+    )
+
+
+def most_improved(before: RevealedRound, now: RevealedRound) -> str | None:
+    """The team whose score rose most since the round before (plain text)."""
+    changes = [
+        c for c in compare_rounds(before.standings, now.standings) if c.score_change is not None
+    ]
+    if not changes:
+        return None
+    best = max(changes, key=lambda c: c.score_change or 0.0)
+    if (best.score_change or 0.0) <= 0:
+        return f"No team raised its score since round {before.number}."
+    return f"Most improved since round {before.number}: {best.team} (+{money(best.score_change)})."
+
+
+def debrief_markdown(title: str, revealed: Sequence[RevealedRound]) -> str:
+    """Every revealed round's leaderboard as one Markdown page (names escaped)."""
+    lines = [f"# {markdown_text(title or 'Whiplash room')}", "", "Debrief of the rounds", ""]
+    if not revealed:
+        lines.append("No round has been revealed yet.")
+    for i, rnd in enumerate(revealed):
+        lines += [f"## Round {rnd.number}: {markdown_text(rnd.label)}", ""]
+        for s in rnd.standings:
+            lines.append(
+                f"{s.rank}. **{markdown_text(s.team)}**: "
+                f"{markdown_text(standing_sentence(s, teams=len(rnd.standings)))} "
+                f"{markdown_text(s.result.sentence)}"
+            )
+        if i:
+            note = most_improved(revealed[i - 1], rnd)
+            if note:
+                lines += ["", markdown_text(note)]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def verdict_colour_name(verdict: str) -> str:
+    """Streamlit's colour name for a verdict badge."""
+    return {"severe": "red", "mild": "orange", "none": "green"}.get(verdict, "gray")
