@@ -719,10 +719,12 @@ def _read_contracts(
     annual = amounts_of("annual_value")
     monthly = amounts_of("monthly_value") * 12.0
     per_period = amounts_of("amount")
-    billing = (
-        [_billing_per_year(t) for t in values["billing"]] if "billing" in values else [None] * n
-    )
-    per_year = np.array([b if b is not None else np.nan for b in billing])
+    if "billing" in values:
+        billing_code, billings = codes(values["billing"])
+        periods = [_billing_per_year(t) for t in billings]
+        per_year = np.array([np.nan if p is None else p for p in periods])[billing_code]
+    else:
+        per_year = np.full(n, np.nan)
     if "amount" in values and "annual_value" not in values and "monthly_value" not in values:
         unknown = np.isnan(per_year) & np.isfinite(per_period)
         if unknown.any():
@@ -747,12 +749,19 @@ def _read_contracts(
         parse_dates(values["start"], order=order) if "start" in values else np.full(n, MISSING)
     )
     end_day = parse_dates(values["end"], order=order) if "end" in values else np.full(n, MISSING)
-    terms = [_whole(t) for t in values["term"]] if "term" in values else [None] * n
-    cancelled = (
-        np.array([any(w in normalise(t) for w in CANCELLED) for t in values["status"]], dtype=bool)
-        if "status" in values
-        else np.zeros(n, dtype=bool)
-    )
+    if "term" in values:
+        term_code, term_texts = codes(values["term"])
+        known_terms = [_whole(t) for t in term_texts]
+        terms = [known_terms[c] for c in term_code.tolist()]
+    else:
+        terms = [None] * n
+    if "status" in values:
+        status_code, statuses = codes(values["status"])
+        is_cancelled = [any(w in normalise(t) for w in CANCELLED) for t in statuses]
+        cancelled = np.array(is_cancelled, dtype=bool)[status_code]
+    else:
+        cancelled = np.zeros(n, dtype=bool)
+
     accounts = values.get("account", [""] * n)
     products = values.get("product", [""] * n)
     contacts_text = values.get("contacts", [""] * n)
@@ -810,7 +819,7 @@ def _read_contracts(
                 ends = start + zlib.crc32(accounts[i].encode()) % term
                 count("active without a start or end date: renewal month spread over a term", i)
             else:
-                anchor_month = int(month_of(np.array([anchor]))[0])
+                anchor_month = _month_index(anchor)
                 ends = anchor_month + term * max(1, -(-(start - anchor_month) // term))
         if ends < start:
             count(f"ended before {month_label(start)}: not in the book", i)
@@ -857,6 +866,11 @@ def _read_contracts(
     ]
     used = {name: columns.column_name(name) for name in columns.mapping}
     return result, line_terms, used
+
+
+def _month_index(ordinal: int) -> int:
+    day = dt.date.fromordinal(ordinal)
+    return day.year * 12 + day.month - 1
 
 
 def _month_after(ordinal: int) -> int:

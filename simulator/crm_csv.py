@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
+import operator
 import os
 import re
 import stat
@@ -448,7 +449,11 @@ def read_columns(
     than the header has blanks in its missing columns (counted in ``short_rows``)."""
     wanted = sorted(mapping.items(), key=lambda item: item[1])
     values: dict[str, list[str]] = {name: [] for name, _ in wanted}
-    shared: dict[str, str] = {}
+    appends = [values[name].append for name, _ in wanted]
+    indexes = [index for _, index in wanted]
+    pick = operator.itemgetter(*indexes) if len(indexes) > 1 else lambda row: (row[indexes[0]],)
+    needed = max(indexes) + 1
+    shared: dict[str, str] = {}  # cell as read -> stripped, one object per distinct value
     lines: list[int] = []
     short = 0
     reader = csv.reader(_lines(text, source=source), delimiter=delimiter)
@@ -457,7 +462,7 @@ def read_columns(
     try:
         for row in reader:
             row_end = reader.line_num
-            if not row or not any(cell.strip() for cell in row):
+            if not row or (not row[0].strip() and not "".join(row).strip()):
                 row_start = row_end + 1
                 continue
             if first:  # the header
@@ -477,10 +482,15 @@ def read_columns(
             lines.append(row_start)
             row_start = row_end + 1
             width = len(row)
-            short += width < len(header)
-            for name, index in wanted:
-                cell = row[index].strip() if index < width else ""
-                values[name].append(shared.setdefault(cell, cell))
+            if width < len(header):
+                short += 1
+                row = row + [""] * (needed - width) if width < needed else row
+            for append, cell in zip(appends, pick(row), strict=True):
+                value = shared.get(cell)
+                if value is None:
+                    stripped = cell.strip()
+                    value = shared[cell] = shared.setdefault(stripped, stripped)
+                append(value)
     except csv.Error as exc:
         reason = str(exc)
         if "field larger" in reason:
@@ -520,7 +530,10 @@ def load_columns(
 
 # --- Amounts.
 _NUMBER = re.compile(r"\d(?:[\d.,' \u00a0\u202f\u2009]*\d)?")
-_GROUPING = re.compile(r"[' \u00a0\u202f\u2009]")
+_PLAIN = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_DIGIT = re.compile(r"\d")
+_GROUPING = str.maketrans("", "", "' \u00a0\u202f\u2009")
+_NOT_CURRENCY = str.maketrans("", "", " \t\u00a0()-+\u2212")
 
 
 @dataclass
@@ -535,11 +548,13 @@ class Amounts:
 
 def _split_number(text: str) -> tuple[str, bool, str] | None:
     """(digits and separators, negative, currency text) of an amount, or None."""
+    if _PLAIN.fullmatch(text):  # the common case: 1054 or 1054.50
+        return text, False, ""
     found = _NUMBER.search(text)
     if found is None:
         return None
     before, after = text[: found.start()], text[found.end() :]
-    if any(c.isdigit() for c in after):
+    if _DIGIT.search(after):
         return None
     negative = (
         "-" in before
@@ -547,10 +562,10 @@ def _split_number(text: str) -> tuple[str, bool, str] | None:
         or ("(" in before and ")" in after)
         or after.strip().startswith("-")
     )
-    residue = re.sub(r"[\s()\-\u2212+]", "", before + after)
+    residue = (before + after).translate(_NOT_CURRENCY)
     if len(residue) > 10:
         return None
-    return _GROUPING.sub("", found.group()), negative, residue
+    return found.group().translate(_GROUPING), negative, residue
 
 
 def _evidence(core: str) -> str | None:
