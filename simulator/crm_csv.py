@@ -268,8 +268,16 @@ def read_export(path: str | Path, *, option: str) -> bytes:
 
 
 def decode(raw: bytes, *, source: str) -> tuple[str, str]:
-    """Text and the encoding it was read in: UTF-8 (with or without a BOM), UTF-16 with
-    a BOM (Excel's "Unicode text"), else Windows-1252. Binary data is refused."""
+    """Text (line ends as ``\\n``, old Mac ``\\r`` ones too) and the encoding it was read
+    in: UTF-8 (with or without a BOM), UTF-16 with a BOM (Excel's "Unicode text"), else
+    Windows-1252. Binary data is refused."""
+    text, encoding = _decode(raw, source=source)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text, encoding
+
+
+def _decode(raw: bytes, *, source: str) -> tuple[str, str]:
     if len(raw) > MAX_CSV_BYTES:
         raise CrmFileError(
             f"{source}: the file is {len(raw):,} bytes; the limit is {MAX_CSV_BYTES:,}"

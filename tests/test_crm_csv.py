@@ -247,3 +247,10 @@ def test_short_rows_get_blanks_and_blank_rows_are_skipped():
     assert columns.values["created"] == ["", "2024-01-01"]
     assert columns.short_rows == 1
     assert columns.line_of_row.tolist() == [2, 5]
+
+
+def test_old_mac_and_windows_line_ends_are_read():
+    rows = ["StageName,Amount,CreatedDate,CloseDate", "Won,5,2024-01-01,2024-02-01", "Lost,1,x,y"]
+    for end in ("\r", "\r\n"):
+        columns = _columns(end.join(rows) + end)
+        assert columns.values["stage"] == ["Won", "Lost"]
