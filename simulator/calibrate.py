@@ -130,6 +130,7 @@ class LineFit:
     term_months: int
     renewal_rate: float
     open_deals: tuple[int, ...]
+    open_value: float  # the open deals' amounts (blank: the deal size)
     stale_open: int  # open deals too old to be decided, left out
 
     def to_dict(self) -> dict[str, Any]:
@@ -151,6 +152,7 @@ class LineFit:
             "renewal_rate": self.renewal_rate,
             "open_deals": sum(self.open_deals),
             "open_deals_by_age": list(self.open_deals),
+            "open_pipeline_value": self.open_value,
             "stale_open_deals": self.stale_open,
         }
 
@@ -1114,6 +1116,17 @@ def _fit_lines(
         open_counts, stale = _open_by_age(
             deals, line == i, before=as_of_month + 1, cycle=int(cycle)
         )
+        alive = int(cycle) + max(int(cycle), 3) - 1
+        in_pipeline = (line == i) & (deals.deal_type == NEW_BUSINESS) & (deals.kind == OPEN)
+        in_pipeline &= deals.created_month > as_of_month - alive
+        open_amounts = deals.amount[in_pipeline]
+        blank = int(np.isnan(open_amounts).sum())
+        open_value = float(np.nansum(open_amounts)) + blank * deal_size
+        if blank:
+            notes.add(
+                f"{ev.name}: {blank:,} open deals have no amount: counted at the line's deal "
+                f"size ({deal_size:,.0f}) in its open pipeline value"
+            )
         if stale:
             notes.add(
                 f"{ev.name}: {stale:,} open deals are older than the model's expiry window "
@@ -1139,6 +1152,7 @@ def _fit_lines(
                 term_months=term,
                 renewal_rate=round(renewal, 4),
                 open_deals=open_counts,
+                open_value=round(open_value, 2),
                 stale_open=stale,
             )
         )

@@ -316,3 +316,14 @@ def test_to_dict_has_the_documented_fields(fitted):
     assert len(data["backtest"]["actual_bookings"]) == len(
         data["backtest"]["simulated_bookings_p50"]
     )
+
+
+def test_open_deals_without_an_amount_count_at_the_deal_size(export, fitted):
+    cal = calibrate(write_csv(export, blank_open_amounts=4).encode())
+    blanked = [d for d in export.deals if d.stage == "open"][:4]
+    for line, base in zip(cal.lines, fitted.lines, strict=True):
+        assert line.open_deals == base.open_deals
+        mine = [d for d in blanked if d.line == line.name]
+        expected = base.open_value - sum(d.amount for d in mine) + len(mine) * line.deal_size
+        assert line.open_value == pytest.approx(expected, abs=0.02)
+    assert sum("open deals have no amount" in w for w in cal.warnings) >= 1
