@@ -13,6 +13,7 @@ SECTIONS = [
     ("Cost model", "bench.cost"),
     ("App (server side)", "bench.app"),
     ("Diagnosis and suggest-a-fix", "bench.diagnosis"),
+    ("Calibration", "bench.calibrate"),
     ("Browser", "bench.browser"),
 ]
 

@@ -1,6 +1,6 @@
 """The ``whiplash`` command line: every subcommand (run, compare, schema, diagnose,
-optimize, workshop, assumptions, assess) and the ``python -m simulator[.workshop]``
-entry points.
+optimize, workshop, assumptions, assess, calibrate) and the
+``python -m simulator[.workshop]`` entry points.
 
 This is the only module of ``simulator`` that parses arguments or prints: it imports
 the domain (models, results, diagnose, optimize, workshop, ...) and the domain imports
@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from .assumptions import assess_assumptions
+from .calibrate import Calibration, calibrate
+from .crm_csv import read_export
 from .diagnose import diagnose
 from .history_csv import HistoryAssessment, assess_history, load_history
-from .models import Scenario, Simulation
+from .models import MAX_REPS, Scenario, Simulation
 from .money import money_text
 from .optimize import LEVERS, Limits, suggest_fix
 from .plan_verdict import bookings_lens, revenue_verdict
@@ -32,9 +34,11 @@ from .scenario_io import (
     ScenarioError,
     apply_overrides,
     bounded_message,
+    dump_scenario,
     list_presets,
     load_preset,
     load_scenario,
+    parse_scenario,
 )
 from .workshop import DEFAULT_WORKSHOP, answer_sheet, list_workshops, load_workshop
 
@@ -475,6 +479,177 @@ def _add_workshop(sub: argparse._SubParsersAction) -> None:
     cmd.set_defaults(handler=_cmd_workshop)
 
 
+def _mapping(items: Sequence[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """``--map FIELD=COLUMN`` options: (opportunities, contracts) field -> column."""
+    opportunities: dict[str, str] = {}
+    contracts: dict[str, str] = {}
+    for item in items:
+        name, sep, column = item.partition("=")
+        name, column = name.strip(), column.strip()
+        if not sep or not name or not column:
+            raise ScenarioError(f"--map {item!r}: expected FIELD=COLUMN, e.g. amount=Deal Value")
+        if name.startswith("contracts."):
+            contracts[name.removeprefix("contracts.")] = column
+        else:
+            opportunities[name.removeprefix("opportunities.")] = column
+    return opportunities, contracts
+
+
+def _reps(text: str) -> float:
+    if not re.fullmatch(r"[0-9]{1,6}(?:\.[0-9]{1,6})?", text.strip()):
+        raise argparse.ArgumentTypeError(f"--reps: {text[:30]!r} is not a number of reps")
+    value = float(text)
+    if not 0 < value <= MAX_REPS:
+        raise argparse.ArgumentTypeError(f"--reps: {value:g} is outside 0 < reps <= {MAX_REPS:,}")
+    return value
+
+
+def calibration_lines(cal: Calibration) -> list[str]:
+    """The readable summary of a calibration: the fitted lines, the book, the backtest
+    and the data-quality notes."""
+    scenario = cal.scenario
+    who = {"owners": "distinct owners", "given": "--reps", "default": "model default"}
+    lines = [
+        f"Calibrated: {cal.rows:,} opportunities, lead flow from {cal.first_month}, export "
+        f"of {cal.as_of.isoformat()}; the scenario starts {scenario.simulation.start}",
+        f"Reps: {cal.reps:g} ({who[cal.reps_source]})   open deals: {cal.open_deals:,}",
+        "",
+        f"{'Line':<24} {'win rate':>8} {'cycle':>6} {'deal size':>11} {'cv':>5} "
+        f"{'created/mo':>10} {'leads/rep-mo':>12} {'open':>6}",
+    ]
+    for f in cal.lines:
+        lines.append(
+            f"{f.name[:24]:<24} {f.win_rate:>8.1%} {f.sales_cycle_months:>4} mo "
+            f"{f.deal_size:>11,.0f} {f.deal_size_cv:>5.2f} {f.created_per_month:>10.1f} "
+            f"{f.leads_per_rep_month:>12.2f} {sum(f.open_deals):>6,}"
+        )
+    if cal.seasonality:
+        lines.append(
+            "Seasonality of leads (Jan-Dec): " + " ".join(f"{x:.2f}" for x in cal.seasonality)
+        )
+    if cal.contracts:
+        c = cal.contracts
+        lines.append(
+            f"Book: {c['in_force']:,} contracts in force, {c['book_value']:,.0f} a year: "
+            f"{c['explicit']:,} as [[contracts]], {c['pooled']:,} pooled"
+        )
+    bt = cal.backtest
+    if bt is not None:
+        lines += [
+            "",
+            f"Backtest {bt.months[0]} to {bt.months[-1]} ({bt.runs} runs): actual bookings "
+            f"within the simulated 10-90% band in {bt.within_band} of {len(bt.months)} months; "
+            f"total {bt.total_actual:,.0f} actual, {bt.total_p50:,.0f} simulated (median)",
+            f"{'month':<8} {'actual':>12} {'p10':>12} {'p50':>12} {'p90':>12}",
+        ]
+        for month, a, lo, mid, hi in zip(bt.months, bt.actual, bt.p10, bt.p50, bt.p90, strict=True):
+            mark = "" if lo <= a <= hi else "  outside"
+            lines.append(f"{month:<8} {a:>12,.0f} {lo:>12,.0f} {mid:>12,.0f} {hi:>12,.0f}{mark}")
+    if cal.warnings:
+        lines += ["", "Data-quality notes:", *(f"- {w}" for w in cal.warnings)]
+    return lines
+
+
+def calibrated_toml(cal: Calibration) -> str:
+    """The scenario file ``-o`` writes: the notes as comments, then the scenario."""
+    head = [
+        f"# Calibrated by whiplash calibrate from a CRM export of {cal.as_of.isoformat()}.",
+        "# Data-quality notes:" if cal.warnings else "# No data-quality notes.",
+        *(f"# - {printable(w)}" for w in cal.warnings),
+        "",
+    ]
+    return "\n".join(head) + "\n" + dump_scenario(cal.scenario)
+
+
+def _write_scenario(text: str, path: str) -> None:
+    target = Path(path)
+    try:
+        target.write_text(text, encoding="utf-8")
+    except FileNotFoundError:
+        reason = f"the folder {str(target.parent)!r} does not exist"
+        raise ScenarioError(f"-o {path}: cannot write the file ({reason})") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"-o {path}: is a folder; give a file name") from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ScenarioError(f"-o {path}: cannot write the file ({reason})") from None
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    mapping, contract_mapping = _mapping(args.map)
+    opportunities = read_export(args.opportunities, option="OPPORTUNITIES")
+    contracts = read_export(args.contracts, option="--contracts") if args.contracts else None
+    cal = calibrate(
+        opportunities,
+        source=Path(args.opportunities).name,
+        contracts=contracts,
+        contracts_source=Path(args.contracts).name if args.contracts else "contracts",
+        mapping=mapping,
+        contract_mapping=contract_mapping,
+        won=args.won,
+        lost=args.lost,
+        reps=args.reps,
+        date_order=args.date_order,
+    )
+    text = calibrated_toml(cal)
+    if parse_scenario(text, source="the calibrated scenario") != cal.scenario:  # pragma: no cover
+        raise ScenarioError("the calibrated scenario does not load back; please report it")
+    if args.output:
+        _write_scenario(text, args.output)
+    if args.json:
+        data = cal.to_dict()
+        data["scenario"] = args.output
+        print_json(data)
+        return 0
+    lines = calibration_lines(cal)
+    if args.output:
+        lines += ["", f"Scenario written to {args.output} (try: whiplash run {args.output})"]
+    else:
+        lines += ["", "Write the scenario with -o SCENARIO.toml"]
+    print_lines(lines)
+    return 0
+
+
+def _add_calibrate(sub: argparse._SubParsersAction) -> None:
+    cmd = sub.add_parser(
+        "calibrate",
+        help="fit a scenario to a CRM export (opportunities, optionally contracts)",
+        description="Fit win rates, cycles, deal sizes, lead flow, the open pipeline and "
+        "the book to a CRM export, and backtest the fit against the export's own bookings.",
+    )
+    cmd.add_argument("opportunities", metavar="OPPORTUNITIES.csv", help="opportunities export")
+    cmd.add_argument(
+        "--contracts", metavar="CONTRACTS.csv", help="contracts or subscriptions export"
+    )
+    cmd.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="FIELD=COLUMN",
+        help="the column of a field, e.g. amount='Deal Value' or contracts.end=Renewal",
+    )
+    cmd.add_argument(
+        "--won", action="extend", nargs="+", default=[], metavar="STAGE", help="stages that are won"
+    )
+    cmd.add_argument(
+        "--lost",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="STAGE",
+        help="stages that are lost",
+    )
+    cmd.add_argument("--reps", type=_reps, help="team size (default: distinct owners)")
+    cmd.add_argument(
+        "--date-order",
+        choices=("dmy", "mdy"),
+        help="day/month or month/day, for numeric dates the file does not settle",
+    )
+    cmd.add_argument("-o", "--output", metavar="SCENARIO.toml", help="write the fitted scenario")
+    cmd.add_argument("--json", action="store_true", help="print one JSON object")
+    cmd.set_defaults(handler=_cmd_calibrate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="whiplash",
@@ -504,6 +679,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_workshop(sub)
     _add_assumptions(sub)
     _add_assess(sub)
+    _add_calibrate(sub)
     return parser
 
 

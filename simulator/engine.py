@@ -381,6 +381,8 @@ def _pipeline_dtype(
     rate = np.maximum(rate, prior_rate)
     most = rate + 12.0 * np.sqrt(rate) + 100.0
     largest = (lines.cycle + np.maximum(lines.cycle, 3)) * most + 2.0 * (capacity + 1.0)
+    open_deals = scenario.pipeline.open_deals or {}
+    largest = largest + np.array([sum(open_deals.get(k, ())) for k in ids])  # day one's deals
     return np.float32 if (largest < _FLOAT32_EXACT).all() else np.float64
 
 
@@ -552,13 +554,34 @@ class _State:
     expansion: np.ndarray  # add-ons, annual value
 
 
+# docs/model.md, section 8 "Warm start", "Real open deals".
+def _open_deal_cells(scenario: Scenario, layout: _Pipeline) -> np.ndarray | None:
+    """``pipeline.open_deals`` as pipeline cells (None when not set): the deals opened
+    k + 1 months before the start are of age k before the first month's ageing; deals
+    too old to be decided in the first month count in the oldest age that still is."""
+    given = scenario.pipeline.open_deals
+    if given is None:
+        return None
+    cells = np.zeros(layout.size)
+    for i, line_id in enumerate(scenario.product_lines):  # lines (at most 8)
+        counts = np.asarray(given.get(line_id, ()), dtype=float)
+        oldest = int(np.sum(layout.line_of == i)) - 2  # expiry - 2
+        ages = np.minimum(np.arange(len(counts)), oldest)
+        np.add.at(cells, layout.youngest[i] - ages, counts)
+    return cells
+
+
 def _start(plan: _Plan, *, runs: int, rng: np.random.Generator) -> _State:
     """The stocks on day one: the warm start's (docs/model.md, section 8) or empty, with
-    every explicit contract in force. The warm pipeline is the first random draw."""
+    every explicit contract in force. The warm pipeline is the first random draw, unless
+    ``pipeline.open_deals`` gives the real one."""
     layout, lines, warm, contracts = plan.pipeline, plan.lines, plan.warm, plan.contracts
     n_lines = len(lines.cycle)
     pipeline = _PipelineWindow(layout, months=plan.months, runs=runs, dtype=plan.pipeline_dtype)
-    if plan.scenario.pipeline.warm_start:  # Poisson(prior arrivals) below the cycle
+    open_deals = _open_deal_cells(plan.scenario, layout)
+    if open_deals is not None:  # the real open pipeline, the same in every run
+        pipeline.cells[...] = open_deals[:, None]
+    elif plan.scenario.pipeline.warm_start:  # Poisson(prior arrivals) below the cycle
         young = layout.age < lines.cycle[layout.line_of]
         mean = np.where(young, warm.arrivals[layout.line_of], 0.0)
         pipeline.cells[...] = rng.poisson(np.broadcast_to(mean, (runs, layout.size))).T

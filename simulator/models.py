@@ -31,6 +31,8 @@ MAX_DEAL_SIZE_CV = 3.0
 SEASON_TOLERANCE = 0.01
 """How far the mean of twelve seasonal multipliers may be from 1."""
 MAX_SEASON_FACTOR = 5.0
+MAX_OPEN_DEALS = 1_000_000
+"""Most open deals one product line may start with (``pipeline.open_deals``)."""
 
 EFFORT_TOLERANCE = 0.001
 """How far the five effort shares may be from summing to 1 (rounding in hand-written files)."""
@@ -218,13 +220,37 @@ class Contract(_Frozen):
     _ends = field_validator("ends")(_check_year_month)
 
 
+OpenDealsByAge = Annotated[
+    tuple[Annotated[int, Field(ge=0, le=MAX_OPEN_DEALS)], ...],
+    Field(max_length=MAX_MONTHS, strict=False),
+]
+"""Open deals of one line by age, youngest first: opened 1, 2, ... months before the start."""
+
+
 class Pipeline(_Frozen):
-    """How the pipeline looks on day one."""
+    """How the pipeline looks on day one: the warm start's steady past, or the real open
+    deals (``open_deals``, e.g. from ``whiplash calibrate``)."""
 
     warm_start: bool = True
     prior_attract: Share = Field(
         0.25, description="Share of effort spent prospecting before the start (warm pipeline)."
     )
+    open_deals: dict[str, OpenDealsByAge] | None = Field(
+        None,
+        max_length=MAX_PRODUCT_LINES,
+        description="Open deals per line by age, youngest first; replaces the random draw.",
+    )
+
+    @field_validator("open_deals")
+    @classmethod
+    def _bounded_lines(cls, deals: dict[str, tuple[int, ...]] | None):
+        for line_id, counts in (deals or {}).items():
+            if sum(counts) > MAX_OPEN_DEALS:
+                raise ValueError(
+                    f"{line_id!r} has {sum(counts):,} open deals; the limit a line is "
+                    f"{MAX_OPEN_DEALS:,}"
+                )
+        return deals
 
 
 class Engagement(_Frozen):
@@ -439,6 +465,13 @@ class Scenario(_Frozen):
                 raise ValueError(
                     f"contracts.{i}.ends: {contract.ends} is before simulation.start "
                     f"{self.simulation.start}; a contract in the book ends on or after the start"
+                )
+        for line_id in self.pipeline.open_deals or {}:
+            if line_id not in self.product_lines:
+                known = ", ".join(sorted(self.product_lines))
+                raise ValueError(
+                    f"pipeline.open_deals: {line_id!r} is not a product line of this "
+                    f"scenario (known: {known})"
                 )
         self._check_changes(start)
         cells = self.simulation.runs * self.simulation.months * len(self.product_lines)

@@ -11,8 +11,9 @@ Randomness: the engine draws whole-month arrays from one generator; to compare r
 run, this module draws the same arrays (same shapes, same parameters, same order) and
 then applies them run by run:
 
-1. warm start only: ``poisson`` of shape (runs, pipeline cells), cells ordered line by
-   line and, within a line, oldest age first (the engine's layout);
+1. warm start only, and only without ``pipeline.open_deals``: ``poisson`` of shape
+   (runs, pipeline cells), cells ordered line by line and, within a line, oldest age
+   first (the engine's layout);
 2. each month: ``poisson`` (runs, lines) arrivals; ``binomial`` (2, runs, lines) wins,
    mature deals then pulled-forward deals; ``binomial`` (runs, lines) pooled renewals;
    ``random`` (runs, contracts due this month, in file order) if any contract is due.
@@ -237,7 +238,16 @@ def start_runs(plan: Plan, *, runs: int, rng: np.random.Generator) -> list[Run]:
     warm = sc.pipeline.warm_start
     rates, books, buyers = warm_start(plan) if warm else ([], [], [])
     pipes = [[[0] * ln.expiry for ln in plan.lines] for _ in range(runs)]
-    if warm:  # Poisson(prior arrivals) at each age below the cycle: no mature deals
+    given = sc.pipeline.open_deals
+    if given is not None:  # the real open deals, in every run; no random draw
+        for i, (line_id, ln) in enumerate(zip(sc.product_lines, plan.lines, strict=True)):
+            for k, n in enumerate(given.get(line_id, ())):
+                # Opened k + 1 months before the start: age k before the first ageing;
+                # too old to be decided in the first month: the oldest age that can be.
+                age = min(k, ln.expiry - 2)
+                for r in range(runs):
+                    pipes[r][i][age] += n
+    elif warm:  # Poisson(prior arrivals) at each age below the cycle: no mature deals
         cells = pipeline_cells(plan)
         lam = [rates[i] if age < plan.lines[i].cycle else 0.0 for i, age in cells]
         drawn = rng.poisson(np.array([lam] * runs))

@@ -155,6 +155,8 @@ def _edge_cases() -> list[tuple[str, Any]]:
         for name in model.model_fields:
             if section == "simulation" and name in ("runs", "start"):
                 continue  # runs: the limit tests; start: the month tests below
+            if section == "pipeline" and name == "open_deals":
+                continue  # a table of lists: tests/test_open_deals.py tries its ends
             cases += [(f"{section}.{name}", v) for v in _ends(model, name)]
     for name in ProductLine.model_fields:
         cases += [(f"product_lines.*.{name}", v) for v in _ends(ProductLine, name)]

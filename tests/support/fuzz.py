@@ -386,6 +386,19 @@ def _thresholds(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @st.composite
+def _pipeline(draw: st.DrawFn, ids: list[str]) -> dict[str, Any]:
+    """``[pipeline]``, sometimes with real open deals on some of the lines."""
+    data = draw(_section(Pipeline, skip=("open_deals",)))
+    if draw(st.booleans()):
+        counts = st.one_of(st.integers(0, 30), st.sampled_from([0, 10**5]))
+        data["open_deals"] = {
+            line_id: draw(st.lists(counts, max_size=draw(st.sampled_from([3, 80]))))
+            for line_id in draw(st.lists(st.sampled_from(ids), unique=True))
+        }
+    return data
+
+
+@st.composite
 def valid_documents(draw: st.DrawFn, *, max_contracts: int = 12) -> dict[str, Any]:
     """A valid scenario document with values drawn up to the ends of every range."""
     n_lines = draw(st.one_of(st.just(MAX_PRODUCT_LINES), st.integers(1, MAX_PRODUCT_LINES)))
@@ -423,7 +436,7 @@ def valid_documents(draw: st.DrawFn, *, max_contracts: int = 12) -> dict[str, An
         "effort": draw(_effort()),
         "relationships": draw(_section(Relationships)),
         "product_lines": lines,
-        "pipeline": draw(_section(Pipeline)),
+        "pipeline": draw(_pipeline(ids)),
         "engagement": draw(_section(Engagement)),
         "thresholds": draw(_thresholds()),
     }
