@@ -19,6 +19,7 @@ from streamlit.delta_generator import DeltaGenerator
 from simulator import ResultSummary, Scenario, ScenarioError, dump_scenario
 from simulator.budget import SimulationCancelled
 from simulator.models import Contract, Effort, Policy, Relationships, Simulation, Team
+from simulator.money import using_currency
 from ui import admission, book, charts, controls, links, nav, presets, session, timeline, verdict
 from ui.assumptions import render_assumptions
 from ui.diagnosis import render_diagnosis
@@ -82,6 +83,7 @@ def fan_spec(scenario_json: str, baseline_json: str | None) -> dict:
 
 # What the renewal calendar draws: its cache key, so other levers do not redraw it.
 CALENDAR_FIELDS = {
+    "currency": True,
     "simulation": {"start", "months"},
     "relationships": {"contacts_per_account"},
     "product_lines": {"__all__": {"name"}},
@@ -544,7 +546,7 @@ def pressure_controls(scenario: Scenario) -> None:
         **pressure,
     )
     st.number_input(
-        "New-business quota per quarter ($)",
+        f"New-business quota per quarter ({scenario.currency.symbol})",
         min_value=0.0,
         max_value=1e13,
         step=10_000.0,
@@ -734,7 +736,8 @@ def book_editor(scenario: Scenario) -> None:
                     "Product line", options=scenario.line_ids
                 ),
                 "annual_value": text(
-                    "Annual value ($)", help="E.g. 250k, 1.2M, 1,200,000 or 1.2e6."
+                    f"Annual value ({scenario.currency.symbol})",
+                    help="E.g. 250k, 1.2M, 1,200,000 or 1.2e6.",
                 ),
                 "ends": text("Ends (YYYY-MM)", help="The month it comes up for renewal."),
                 "contacts": text(
@@ -876,10 +879,12 @@ def draw() -> None:
     scenario: Scenario = ss[session.SCENARIO]
     # The main column first, so the verdict and charts reach the browser sooner; the
     # callbacks have already applied the move, so nothing here reads the sidebar.
-    try:
-        page(scenario)
-    finally:
-        sidebar(scenario)
+    # Every amount on the page is in the scenario's currency.
+    with using_currency(scenario.currency):
+        try:
+            page(scenario)
+        finally:
+            sidebar(scenario)
     try:
         params = links.scenario_to_params(scenario, preset=ss.get(session.PRESET))
     except ScenarioError:  # too big for a link: the file is the way to share it
