@@ -20,7 +20,19 @@ from simulator import ResultSummary, Scenario, ScenarioError, dump_scenario
 from simulator.budget import SimulationCancelled
 from simulator.models import Contract, Effort, Policy, Relationships, Simulation, Team
 from simulator.money import using_currency
-from ui import admission, book, charts, controls, links, nav, presets, session, timeline, verdict
+from ui import (
+    admission,
+    book,
+    charts,
+    compare,
+    controls,
+    links,
+    nav,
+    presets,
+    session,
+    timeline,
+    verdict,
+)
 from ui.assumptions import render_assumptions
 from ui.diagnosis import render_diagnosis
 from ui.format import money
@@ -854,6 +866,7 @@ def page(scenario: Scenario) -> None:
     baseline_controls(baseline_scenario)
     if result is not None:
         chart_section(scenario, baseline_scenario if baseline is not None else None)
+    compare.render_compare(ss, result, simulate=run_simulation)
     book_editor(scenario)
     lesson_section(scenario)
     if result is not None:
@@ -876,6 +889,7 @@ def main() -> None:
 def draw() -> None:
     """The page for the scenario the link or the session holds, and the link for it."""
     session.start_session(ss, st.query_params.to_dict())
+    compare.start(ss, st.query_params.to_dict())
     scenario: Scenario = ss[session.SCENARIO]
     # The main column first, so the verdict and charts reach the browser sooner; the
     # callbacks have already applied the move, so nothing here reads the sidebar.
@@ -893,6 +907,7 @@ def draw() -> None:
             "This scenario is too large to fit in a link, so the address bar does not "
             "carry it: use **Save as TOML** in the sidebar to share it as a file."
         )
+    params.update(compare.link_params(ss))
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)
 

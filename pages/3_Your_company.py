@@ -18,7 +18,7 @@ from streamlit.errors import StreamlitPageNotFoundError
 from simulator import Scenario, ScenarioError, dump_scenario
 from simulator.models import MAX_PRODUCT_LINES, ProductLine, Team
 from simulator.money import using_currency
-from ui import company, controls, links, session
+from ui import company, compare, controls, links, session
 from ui.nav import page_menu
 from ui.text import markdown_text
 
@@ -300,6 +300,7 @@ def draw(scenario: Scenario) -> None:
 
 
 session.start_session(ss, st.query_params.to_dict())
+compare.start(ss, st.query_params.to_dict())
 current: Scenario = ss[session.SCENARIO]
 with using_currency(current.currency):
     draw(current)
@@ -307,5 +308,6 @@ try:
     params = links.scenario_to_params(current, preset=ss.get(session.PRESET))
 except ScenarioError:  # too big for a link: the file is the way to share it
     params = {}
+params.update(compare.link_params(ss))
 if st.query_params.to_dict() != params:
     st.query_params.from_dict(params)

@@ -67,6 +67,8 @@ SLOW_TESTS = {
     "test_app_dynamics.py::test_a_change_of_plan_is_added_listed_marked_and_removed": 4.0,
     # Issue 12's app tests, measured alone (load about 2).
     "test_company.py::test_the_edited_company_is_what_the_simulator_page_simulates": 6.4,
+    "test_compare.py::test_four_plans_are_held_a_fifth_is_refused_the_chart_overlays_them": 5.7,
+    "test_compare.py::test_the_plans_travel_in_the_link_and_the_bundle": 2.8,
 }
 """``file::test`` -> seconds it took (every parametrised case of it is slow)."""
 

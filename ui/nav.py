@@ -12,7 +12,6 @@ from streamlit.errors import StreamlitPageNotFoundError
 PAGES = (
     ("app.py", "Simulator", ":material/monitoring:"),
     ("pages/3_Your_company.py", "Your company", ":material/business:"),
-    ("pages/4_Compare_plans.py", "Compare plans", ":material/compare:"),
     ("pages/1_Workshop.py", "Workshop", ":material/school:"),
     ("pages/2_About_the_model.py", "About the model", ":material/menu_book:"),
 )
