@@ -26,9 +26,11 @@ from ui import (
     charts,
     compare,
     controls,
+    exports,
     links,
     nav,
     presets,
+    report,
     session,
     timeline,
     verdict,
@@ -821,33 +823,33 @@ def assumptions_section(scenario: Scenario) -> None:
         st.error(f"The assumptions could not be checked: {markdown_text(str(exc))}")
 
 
-def share_section(scenario: Scenario, result: ResultSummary) -> None:
+def share_section(
+    scenario: Scenario, result: ResultSummary, compared: list[tuple[str, ResultSummary]]
+) -> None:
     st.subheader("Share and download")
     st.caption(
         "The address bar holds these settings: copy the link to reopen this what-if. "
-        "Downloads are the summaries behind the charts (mean, p10, p50, p90 per series)."
+        "The report is two pages for a board (with the plans compared, if any); the CSVs "
+        "have one row per month or quarter, amounts rounded, units in the headers."
     )
     stem = session.file_stem(scenario)
-    cols = st.columns(3)
-    for column, (label, frame, suffix) in zip(
-        cols,
-        (
-            ("Quarterly results (CSV)", result.quarterly, "quarterly"),
-            ("Monthly results (CSV)", result.monthly, "monthly"),
-        ),
-        strict=False,
-    ):
+    downloads = (
+        ("Report (PDF)", lambda: report.report_pdf(result, compared=compared), "pdf", "report"),
+        ("Report (PNG)", lambda: report.report_png(result, compared=compared), "png", "report"),
+        ("Quarterly results (CSV)", exports.period_csv(result, by="quarter"), "csv", "quarterly"),
+        ("Monthly results (CSV)", exports.period_csv(result, by="month"), "csv", "monthly"),
+    )
+    mime = {"pdf": "application/pdf", "png": "image/png", "csv": "text/csv"}
+    for column, (label, data, kind, suffix) in zip(st.columns(4), downloads, strict=True):
         column.download_button(
             label,
-            data=frame.to_csv(index=False),
-            file_name=f"{stem}_{suffix}.csv",
-            mime="text/csv",
+            data=data,  # the report is drawn when the button is clicked
+            file_name=f"{stem}_{suffix}.{kind}",
+            mime=mime[kind],
             on_click="ignore",
             width="stretch",
         )
-    cols[2].page_link(
-        "pages/2_About_the_model.py", label="About the model", icon=":material/menu_book:"
-    )
+    st.page_link("pages/2_About_the_model.py", label="About the model", icon=":material/menu_book:")
 
 
 def page(scenario: Scenario) -> None:
@@ -866,13 +868,13 @@ def page(scenario: Scenario) -> None:
     baseline_controls(baseline_scenario)
     if result is not None:
         chart_section(scenario, baseline_scenario if baseline is not None else None)
-    compare.render_compare(ss, result, simulate=run_simulation)
+    compared = compare.render_compare(ss, result, simulate=run_simulation)
     book_editor(scenario)
     lesson_section(scenario)
     if result is not None:
         diagnosis_section(scenario)
         assumptions_section(scenario)
-        share_section(scenario, result)
+        share_section(scenario, result, compared)
 
 
 def main() -> None:

@@ -69,6 +69,9 @@ SLOW_TESTS = {
     "test_company.py::test_the_edited_company_is_what_the_simulator_page_simulates": 6.4,
     "test_compare.py::test_four_plans_are_held_a_fifth_is_refused_the_chart_overlays_them": 5.7,
     "test_compare.py::test_the_plans_travel_in_the_link_and_the_bundle": 2.8,
+    "test_report.py::test_the_pdf_reads_back_with_verdict_figures_settings_and_comparison": 6.5,
+    "test_report.py::test_the_share_section_offers_the_report_and_the_csvs": 2.3,
+    "test_report.py::test_without_a_unicode_font_the_pdf_still_reads_and_shows_the_code": 2.2,
 }
 """``file::test`` -> seconds it took (every parametrised case of it is slow)."""
 
