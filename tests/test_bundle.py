@@ -135,3 +135,15 @@ def test_a_damaged_link_still_opens_with_a_note() -> None:
     session = {}
     compare.start(session, {"plans": compare.encode_plans(three())})
     assert [p.name for p in session[compare.PLANS]] == ["Base", "Best case", "Worst"]
+
+
+def test_the_documented_bundle_example_loads() -> None:
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "scenario-format.md").read_text()
+    section = doc[doc.index("## Plan bundles") :]
+    example = re.search(r"```toml\n(.*?)```", section, re.S).group(1)
+    plans = parse_bundle(example)
+    assert [p.name for p in plans] == ["Base", "Best case"]
+    assert [p.scenario.team.reps for p in plans] == [12, 15]
