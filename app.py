@@ -25,6 +25,7 @@ from ui import (
     book,
     charts,
     compare,
+    compare_view,
     controls,
     exports,
     links,
@@ -868,7 +869,7 @@ def page(scenario: Scenario) -> None:
     baseline_controls(baseline_scenario)
     if result is not None:
         chart_section(scenario, baseline_scenario if baseline is not None else None)
-    compared = compare.render_compare(ss, result, simulate=run_simulation)
+    compared = compare_view.render_compare(ss, result, simulate=run_simulation)
     book_editor(scenario)
     lesson_section(scenario)
     if result is not None:
