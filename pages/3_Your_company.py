@@ -260,7 +260,10 @@ def currency_section() -> None:
         company_input(st.text_input, "Symbol", controls.W_SYMBOL, max_chars=6)
     with cols[2]:
         company_input(
-            st.checkbox, "Symbol after the amount", controls.W_SYMBOL_AFTER, help="250k kr."
+            st.checkbox,
+            "After the amount",
+            controls.W_SYMBOL_AFTER,
+            help="Write the symbol after the amount: 250k kr.",
         )
     with cols[3]:
         company_input(
