@@ -19,7 +19,23 @@ from streamlit.delta_generator import DeltaGenerator
 from simulator import ResultSummary, Scenario, ScenarioError, dump_scenario
 from simulator.budget import SimulationCancelled
 from simulator.models import Contract, Effort, Policy, Relationships, Simulation, Team
-from ui import admission, book, charts, controls, links, nav, presets, session, timeline, verdict
+from simulator.money import using_currency
+from ui import (
+    admission,
+    book,
+    charts,
+    compare,
+    compare_view,
+    controls,
+    exports,
+    links,
+    nav,
+    presets,
+    report,
+    session,
+    timeline,
+    verdict,
+)
 from ui.assumptions import render_assumptions
 from ui.diagnosis import render_diagnosis
 from ui.format import money
@@ -82,6 +98,7 @@ def fan_spec(scenario_json: str, baseline_json: str | None) -> dict:
 
 # What the renewal calendar draws: its cache key, so other levers do not redraw it.
 CALENDAR_FIELDS = {
+    "currency": True,
     "simulation": {"start", "months"},
     "relationships": {"contacts_per_account"},
     "product_lines": {"__all__": {"name"}},
@@ -544,7 +561,7 @@ def pressure_controls(scenario: Scenario) -> None:
         **pressure,
     )
     st.number_input(
-        "New-business quota per quarter ($)",
+        f"New-business quota per quarter ({scenario.currency.symbol})",
         min_value=0.0,
         max_value=1e13,
         step=10_000.0,
@@ -734,7 +751,8 @@ def book_editor(scenario: Scenario) -> None:
                     "Product line", options=scenario.line_ids
                 ),
                 "annual_value": text(
-                    "Annual value ($)", help="E.g. 250k, 1.2M, 1,200,000 or 1.2e6."
+                    f"Annual value ({scenario.currency.symbol})",
+                    help="E.g. 250k, 1.2M, 1,200,000 or 1.2e6.",
                 ),
                 "ends": text("Ends (YYYY-MM)", help="The month it comes up for renewal."),
                 "contacts": text(
@@ -806,33 +824,33 @@ def assumptions_section(scenario: Scenario) -> None:
         st.error(f"The assumptions could not be checked: {markdown_text(str(exc))}")
 
 
-def share_section(scenario: Scenario, result: ResultSummary) -> None:
+def share_section(
+    scenario: Scenario, result: ResultSummary, compared: list[tuple[str, ResultSummary]]
+) -> None:
     st.subheader("Share and download")
     st.caption(
         "The address bar holds these settings: copy the link to reopen this what-if. "
-        "Downloads are the summaries behind the charts (mean, p10, p50, p90 per series)."
+        "The report is two pages for a board (with the plans compared, if any); the CSVs "
+        "have one row per month or quarter, amounts rounded, units in the headers."
     )
     stem = session.file_stem(scenario)
-    cols = st.columns(3)
-    for column, (label, frame, suffix) in zip(
-        cols,
-        (
-            ("Quarterly results (CSV)", result.quarterly, "quarterly"),
-            ("Monthly results (CSV)", result.monthly, "monthly"),
-        ),
-        strict=False,
-    ):
+    downloads = (
+        ("Report (PDF)", lambda: report.report_pdf(result, compared=compared), "pdf", "report"),
+        ("Report (PNG)", lambda: report.report_png(result, compared=compared), "png", "report"),
+        ("Quarterly results (CSV)", exports.period_csv(result, by="quarter"), "csv", "quarterly"),
+        ("Monthly results (CSV)", exports.period_csv(result, by="month"), "csv", "monthly"),
+    )
+    mime = {"pdf": "application/pdf", "png": "image/png", "csv": "text/csv"}
+    for column, (label, data, kind, suffix) in zip(st.columns(4), downloads, strict=True):
         column.download_button(
             label,
-            data=frame.to_csv(index=False),
-            file_name=f"{stem}_{suffix}.csv",
-            mime="text/csv",
+            data=data,  # the report is drawn when the button is clicked
+            file_name=f"{stem}_{suffix}.{kind}",
+            mime=mime[kind],
             on_click="ignore",
             width="stretch",
         )
-    cols[2].page_link(
-        "pages/2_About_the_model.py", label="About the model", icon=":material/menu_book:"
-    )
+    st.page_link("pages/2_About_the_model.py", label="About the model", icon=":material/menu_book:")
 
 
 def page(scenario: Scenario) -> None:
@@ -851,12 +869,13 @@ def page(scenario: Scenario) -> None:
     baseline_controls(baseline_scenario)
     if result is not None:
         chart_section(scenario, baseline_scenario if baseline is not None else None)
+    compared = compare_view.render_compare(ss, result, simulate=run_simulation)
     book_editor(scenario)
     lesson_section(scenario)
     if result is not None:
         diagnosis_section(scenario)
         assumptions_section(scenario)
-        share_section(scenario, result)
+        share_section(scenario, result, compared)
 
 
 def main() -> None:
@@ -873,13 +892,16 @@ def main() -> None:
 def draw() -> None:
     """The page for the scenario the link or the session holds, and the link for it."""
     session.start_session(ss, st.query_params.to_dict())
+    compare.start(ss, st.query_params.to_dict())
     scenario: Scenario = ss[session.SCENARIO]
     # The main column first, so the verdict and charts reach the browser sooner; the
     # callbacks have already applied the move, so nothing here reads the sidebar.
-    try:
-        page(scenario)
-    finally:
-        sidebar(scenario)
+    # Every amount on the page is in the scenario's currency.
+    with using_currency(scenario.currency):
+        try:
+            page(scenario)
+        finally:
+            sidebar(scenario)
     try:
         params = links.scenario_to_params(scenario, preset=ss.get(session.PRESET))
     except ScenarioError:  # too big for a link: the file is the way to share it
@@ -888,6 +910,7 @@ def draw() -> None:
             "This scenario is too large to fit in a link, so the address bar does not "
             "carry it: use **Save as TOML** in the sidebar to share it as a file."
         )
+    params.update(compare.link_params(ss))
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)
 

@@ -26,7 +26,7 @@ from .crm_csv import read_export
 from .diagnose import diagnose
 from .history_csv import HistoryAssessment, assess_history, load_history
 from .models import MAX_REPS, Scenario, Simulation
-from .money import money_text
+from .money import money_text, set_currency, using_currency
 from .optimize import LEVERS, Limits, suggest_fix
 from .plan_verdict import bookings_lens, revenue_verdict
 from .results import SimulationResult, simulate
@@ -133,6 +133,7 @@ def load_with_overrides(path: str, overrides: Sequence[str], runs: int | None) -
         scenario = apply_overrides(scenario, overrides)
     if runs is not None:
         scenario = apply_overrides(scenario, [f"simulation.runs={runs}"])
+    set_currency(scenario.currency)  # the command's amounts are in its scenario's currency
     return scenario
 
 
@@ -144,13 +145,16 @@ def load_file_or_preset(name: str) -> Scenario:
     except (OSError, ValueError):  # a NUL or an over-long name: not a file
         is_file = False
     if not is_file and name in presets:
-        return load_preset(name)
-    if not is_file:
+        scenario = load_preset(name)
+    elif not is_file:
         shown = name if len(name) <= 60 else name[:57] + "..."
         raise ScenarioError(
             f"{shown}: no such scenario file or preset (presets: {', '.join(presets) or 'none'})"
         )
-    return load_scenario(name)
+    else:
+        scenario = load_scenario(name)
+    set_currency(scenario.currency)  # the command's amounts are in its scenario's currency
+    return scenario
 
 
 def summary_lines(result: SimulationResult) -> list[str]:
@@ -177,9 +181,10 @@ def summary_lines(result: SimulationResult) -> list[str]:
     elif rep.warning_month:
         lines.append(f"Coverage warning from {rep.warning_month}")
     totals = result.to_dict()["totals"]
+    currency = result.scenario.currency  # ``compare`` may show two currencies side by side
     lines.append(
-        f"Totals (median): revenue {money_text(totals['revenue'])}, "
-        f"new bookings {money_text(totals['bookings'])}"
+        f"Totals (median): revenue {money_text(totals['revenue'], currency=currency)}, "
+        f"new bookings {money_text(totals['bookings'], currency=currency)}"
     )
     return lines
 
@@ -693,7 +698,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     handler: Handler = args.handler
     try:
-        return handler(args)
+        with using_currency(None):  # a loaded scenario sets its own for this command only
+            return handler(args)
     except ScenarioError as exc:
         _error(str(exc))
         return EXIT_USAGE

@@ -15,21 +15,26 @@ from __future__ import annotations
 
 import math
 import re
+import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
 from .models import (
+    CURRENCY_SYMBOLS,
     LAST_YEAR,
     MAX_CHANGES,
+    MAX_PRODUCT_LINES,
     SEASONAL_PATTERNS,
     STAGES,
     YEAR_MONTH,
     Change,
     ChangeTargets,
+    Currency,
     Effort,
     Policy,
+    ProductLine,
     Scenario,
     Seasonality,
     Team,
@@ -632,6 +637,148 @@ def _put_changes(scenario: Scenario, value: Sequence[Change]) -> Scenario:
     return _with(scenario, changes=tuple(value))
 
 
+# --- The company: product lines, revenue target, start month, currency ------------------------
+
+LINE_FIELDS = (
+    "deal_size",
+    "sales_cycle_months",
+    "win_rate",
+    "term_months",
+    "renewal_rate",
+    "leads_per_rep_month",
+    "close_effort_per_deal",
+    "deal_size_cv",
+    "prior_focus",
+)
+"""A line's numbers in the order a link writes them (its focus travels in ``focus``)."""
+WHOLE_LINE_FIELDS = ("sales_cycle_months", "term_months")
+
+Lines = tuple[tuple[str, ProductLine], ...]
+"""The product lines as (id, line) pairs in the file's order."""
+
+
+def _read_lines(scenario: Scenario) -> Lines:
+    return tuple(scenario.product_lines.items())
+
+
+def _put_lines(scenario: Scenario, value: Lines) -> Scenario:
+    return _with(scenario, product_lines=dict(value))
+
+
+def _encode_lines(scenario: Scenario, value: Lines) -> str:
+    """``id:name:numbers`` per line, joined by ``~``; the name percent-encoded, so no
+    separator can appear in it; a blank number is a field not set."""
+    out = []
+    for line_id, line in value:
+        numbers = ",".join(
+            "" if getattr(line, f) is None else format_number(getattr(line, f)) for f in LINE_FIELDS
+        )
+        out.append(f"{line_id}:{urllib.parse.quote(line.name, safe='')}:{numbers}")
+    return "~".join(out)
+
+
+def _decode_lines(scenario: Scenario, text: str, value: Lines) -> Lines:
+    """The lines a link lists; a line keeps its focus when it was there before (the
+    ``focus`` parameter, read after this one, sets it), a new line has focus 1."""
+    parts = text.split("~")
+    if len(parts) > MAX_PRODUCT_LINES:
+        raise ScenarioError(
+            f"lines: {len(parts):,} product lines; a scenario has at most {MAX_PRODUCT_LINES}"
+        )
+    focus = {line_id: line.focus for line_id, line in value}
+    out = []
+    for i, part in enumerate(parts):
+        line_id, sep, rest = part.partition(":")
+        name, sep2, numbers = rest.partition(":")
+        if not (sep and sep2):
+            raise ScenarioError(f"lines: line {i} is not id:name:numbers")
+        cells = _parts(numbers, len(LINE_FIELDS), "lines", "numbers per line")
+        fields: dict[str, Any] = {"name": _unquote(name, "lines"), "focus": focus.get(line_id, 1.0)}
+        for field, cell in zip(LINE_FIELDS, cells, strict=True):
+            if not cell.strip():
+                fields[field] = None
+            elif field in WHOLE_LINE_FIELDS:
+                fields[field] = parse_whole(cell, "lines")
+            else:
+                fields[field] = parse_numbers(cell, 1, "lines")[0]
+        out.append((line_id, ProductLine.model_construct(**fields)))
+    return tuple(out)
+
+
+def _unquote(text: str, name: str) -> str:
+    """Percent-encoded UTF-8 text; ScenarioError naming ``name`` when it is damaged."""
+    try:
+        return urllib.parse.unquote(text, errors="strict")
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{name}: {shorten(text)} is not percent-encoded text") from None
+
+
+def _read_revenue_target(scenario: Scenario) -> float | None:
+    return scenario.targets.quarterly_revenue
+
+
+def _put_revenue_target(scenario: Scenario, value: float | None) -> Scenario:
+    return _with(scenario, targets=scenario.targets.model_copy(update={"quarterly_revenue": value}))
+
+
+def _decode_optional_number(name: str) -> Callable[[Scenario, str, Any], float | None]:
+    def decode(scenario: Scenario, text: str, value: Any) -> float | None:
+        return parse_numbers(text, 1, name)[0] if text.strip() else None
+
+    return decode
+
+
+def shift_month(year_month: str, months: int) -> str:
+    """``year_month`` moved by ``months`` (ScenarioError past the calendar's ends)."""
+    index = month_index(year_month) + months
+    if not 0 <= index < (LAST_YEAR + 1) * 12:
+        raise ScenarioError(f"simulation.start: moving the plan puts {year_month} off the calendar")
+    return month_label(index)
+
+
+def _put_start(scenario: Scenario, value: str) -> Scenario:
+    """The start month, with the plan's dates moved along (contract end months and
+    changes keep their distance from the start): the same company, another calendar."""
+    if not isinstance(value, str) or not YEAR_MONTH.fullmatch(value):
+        raise ScenarioError(f"simulation.start: {shorten(str(value))} is not a month YYYY-MM")
+    delta = month_index(value) - scenario.start_index
+    contracts = tuple(
+        c.model_copy(update={"ends": shift_month(c.ends, delta)}) for c in scenario.contracts
+    )
+    changes = tuple(
+        c.model_copy(update={"from_": shift_month(c.from_, delta)}) for c in scenario.changes
+    )
+    simulation = scenario.simulation.model_copy(update={"start": value})
+    return _with(scenario, simulation=simulation, contracts=contracts, changes=changes)
+
+
+def _decode_start(scenario: Scenario, text: str, value: Any) -> str:
+    text = text.strip()
+    if not YEAR_MONTH.fullmatch(text):
+        raise ScenarioError(f"start: {shorten(text)} is not a month in the form YYYY-MM")
+    return text
+
+
+def _encode_currency(scenario: Scenario, value: Currency) -> str:
+    """The code alone when the symbol is its usual one, else code,symbol,before|after."""
+    usual = CURRENCY_SYMBOLS.get(value.code, (value.code, True))
+    if (value.symbol, value.symbol_after) == usual:
+        return value.code
+    return f"{value.code},{value.symbol},{'after' if value.symbol_after else 'before'}"
+
+
+def _decode_currency(scenario: Scenario, text: str, value: Any) -> Currency:
+    parts = text.split(",")
+    if len(parts) == 1:
+        code = parts[0].strip()
+        symbol, after = CURRENCY_SYMBOLS.get(code, (code, True))
+    elif len(parts) == 3 and parts[2] in ("before", "after"):
+        code, symbol, after = parts[0].strip(), parts[1], parts[2] == "after"
+    else:
+        raise ScenarioError(f"cur: {shorten(text)} is not CODE or CODE,symbol,before|after")
+    return Currency.model_construct(code=code, symbol=symbol, symbol_after=after)
+
+
 # --- The registry -----------------------------------------------------------------------------
 
 
@@ -795,6 +942,48 @@ LEVERS: tuple[Lever, ...] = (
         links=(LinkParam("team", _encode_team, _decode_team),),
     ),
     Lever(
+        name="lines",
+        label="Product lines: deal size, cycle, win rate, term, renewal, lead flow",
+        fields=tuple(f"product_lines.*.{f}" for f in ("name", *LINE_FIELDS)),
+        groups=("company",),
+        read=_read_lines,
+        put=_put_lines,
+        links=(LinkParam("lines", _encode_lines, _decode_lines),),
+    ),
+    Lever(
+        name="revenue_target",
+        label="Revenue target per quarter",
+        fields=("targets.quarterly_revenue",),
+        groups=("company",),
+        read=_read_revenue_target,
+        put=_put_revenue_target,
+        links=(
+            LinkParam(
+                "target",
+                lambda s, v: "" if v is None else format_number(v),
+                _decode_optional_number("target"),
+            ),
+        ),
+    ),
+    Lever(
+        name="start",
+        label="Start month (the plan's dates move with it)",
+        fields=("simulation.start", "contracts.N.ends", "changes.N.from"),
+        groups=("company",),
+        read=lambda s: s.simulation.start,
+        put=_put_start,
+        links=(LinkParam("start", lambda s, v: v, _decode_start),),
+    ),
+    Lever(
+        name="currency",
+        label="Currency",
+        fields=("currency.code", "currency.symbol", "currency.symbol_after"),
+        groups=("company",),
+        read=lambda s: s.currency,
+        put=lambda s, v: _with(s, currency=v),
+        links=(LinkParam("cur", _encode_currency, _decode_currency),),
+    ),
+    Lever(
         name="season",
         label="Seasonality",
         fields=("seasonality.leads", "seasonality.decisions"),
@@ -821,7 +1010,7 @@ LEVERS: tuple[Lever, ...] = (
             "policy.perception_delay_months",
             "targets.quarterly_bookings",
         ),
-        groups=("pressure",),
+        groups=("pressure", "company"),
         read=_read_pressure,
         put=_put_pressure,
         links=(LinkParam("push", _encode_push, _decode_push),),
@@ -836,6 +1025,10 @@ CAUSES: tuple[str, ...] = ("effort", "contacts", "renewal_dates", "focus", "care
 SEARCHED: tuple[str, ...] = tuple(lever.name for lever in LEVERS if lever.moves is not None)
 """The levers suggest-a-fix may move."""
 LINK_ORDER = (
+    "cur",
+    "start",
+    "lines",
+    "target",
     "effort",
     "focus",
     "contacts",
@@ -850,11 +1043,12 @@ LINK_ORDER = (
     "changes",
     "push",
 )
-"""The order a link writes and applies its parameters (as links always have): months
-before runs, so a longer horizon with fewer runs stays within the size limit one step
-at a time; the changes after the months they must fall in, and before the push, whose
-quota a change may set. Every lever's link parameters are listed (tests/test_levers.py
-checks)."""
+"""The order a link writes and applies its parameters (as links always have): the
+company first (its calendar before the contracts' end months and the changes it moves,
+its lines before the focus on them); months before runs, so a longer horizon with fewer
+runs stays within the size limit one step at a time; the changes after the months they
+must fall in, and before the push, whose quota a change may set. Every lever's link
+parameters are listed (tests/test_levers.py checks)."""
 LINK_PARAMS: tuple[tuple[Lever, LinkParam], ...] = tuple(
     sorted(
         ((lever, param) for lever in LEVERS for param in lever.links),

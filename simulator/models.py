@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -90,6 +91,78 @@ class Meta(_Frozen):
     fix: str = Field(
         "", max_length=MAX_TEXT, description="One sentence on why the fixed plan works."
     )
+
+
+CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
+"""An ISO 4217 currency code: three ASCII capitals (use ``fullmatch``)."""
+MAX_SYMBOL = 6
+CURRENCY_SYMBOLS: dict[str, tuple[str, bool]] = {
+    "USD": ("$", False),
+    "EUR": ("€", False),
+    "GBP": ("£", False),
+    "JPY": ("¥", False),
+    "CNY": ("¥", False),
+    "INR": ("₹", False),
+    "CAD": ("CA$", False),
+    "AUD": ("A$", False),
+    "NZD": ("NZ$", False),
+    "BRL": ("R$", False),
+    "KRW": ("₩", False),
+    "CHF": ("CHF", True),
+    "DKK": ("kr.", True),
+    "SEK": ("kr", True),
+    "NOK": ("kr", True),
+    "ISK": ("kr", True),
+    "PLN": ("zł", True),
+}
+"""The usual symbol of common currencies and whether it follows the amount ("250k kr.");
+any other code is its own symbol, after the amount ("250k XYZ")."""
+
+
+def _symbol_character(char: str) -> bool:
+    """Letters, currency signs and the dot of "kr.": nothing a chart label or a Markdown
+    line could read as code."""
+    return char == "." or unicodedata.category(char) in ("Lu", "Ll", "Lt", "Lo", "Sc")
+
+
+class Currency(_Frozen):
+    """The currency every money amount of the scenario is in. A label only: amounts are
+    never converted. Give the ``code`` alone for the usual symbol (``CURRENCY_SYMBOLS``)."""
+
+    code: str = Field("USD", description="ISO 4217 code, e.g. USD, EUR, DKK.")
+    symbol: str = Field(
+        "$", min_length=1, max_length=MAX_SYMBOL, description="Shown with every amount."
+    )
+    symbol_after: bool = Field(False, description="Write the symbol after the amount.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _usual_symbol(cls, data: object) -> object:
+        """A code without a symbol takes its usual one (and its usual place)."""
+        if isinstance(data, dict) and "symbol" not in data and isinstance(data.get("code"), str):
+            symbol, after = CURRENCY_SYMBOLS.get(data["code"], (data["code"], True))
+            return {"symbol": symbol, "symbol_after": after, **data}
+        if isinstance(data, dict) and "symbol_after" not in data:
+            symbol = data.get("symbol")
+            if isinstance(symbol, str) and symbol.replace(".", "").isalpha():
+                return {"symbol_after": True, **data}  # a word such as "kr" follows
+        return data
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        if not CURRENCY_CODE.fullmatch(value):
+            raise ValueError(f"{value[:10]!r} is not a currency code such as USD, EUR or DKK")
+        return value
+
+    @field_validator("symbol")
+    @classmethod
+    def _symbol(cls, value: str) -> str:
+        if not all(_symbol_character(c) for c in value):
+            raise ValueError(
+                "a currency symbol is letters, a currency sign or a dot (e.g. $, €, kr.)"
+            )
+        return value
 
 
 class Simulation(_Frozen):
@@ -413,6 +486,7 @@ class Scenario(_Frozen):
     """A complete what-if: plan, book, model constants and thresholds."""
 
     meta: Meta = Meta()
+    currency: Currency = Currency()
     simulation: Simulation = Simulation()
     team: Team = Team()
     effort: Effort = Effort()

@@ -3,7 +3,12 @@
 Two ways to write an amount, both here so every screen and sentence agrees:
 :func:`money_text` for reading ("$1.23M" in a sentence, a chart label, the CLI) and
 :func:`format_money` for editing (the exact "1.25M" a table cell shows, which
-:func:`parse_money` reads back unchanged). :data:`CURRENCY` is the one symbol shown.
+:func:`parse_money` reads back unchanged).
+
+The symbol is the scenario's ``[currency]`` (:class:`simulator.models.Currency`; "$" by
+default). Whoever shows a scenario's figures says which with :func:`using_currency`
+(the app around each page, the CLI around each command), so the many sentences that
+mention an amount need no currency argument; :func:`money_text` also takes one.
 
 A contract's annual value is typed into a table cell, so the parser reads the usual
 shorthands but refuses anything it would have to guess at: a typed amount is either read
@@ -11,7 +16,9 @@ exactly as meant or refused with a short reason, never silently changed.
 
 Accepted (case-insensitive, surrounding spaces ignored):
 
-- plain numbers ``1200000``, ``1200000.50``, ``1.2e6``; a leading ``$`` and ``+``;
+- plain numbers ``1200000``, ``1200000.50``, ``1.2e6``; a leading ``$`` and ``+``; the
+  current currency's symbol or code before or after the number (``€250k``, ``250k kr.``,
+  ``DKK 250k``);
 - thousands grouped by ``,`` or by spaces in threes: ``1,200,000``, ``1 200 000``;
 - a scale word after the number, with or without a space: ``k``/``thousand`` (10^3),
   ``m``/``mn``/``mm``/``mil``/``million`` (10^6), ``b``/``bn``/``billion`` (10^9),
@@ -26,9 +33,14 @@ exponent together with a scale word, other symbols or letters, and text longer t
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
+from collections.abc import Iterator
+from contextvars import ContextVar
 from decimal import Decimal, InvalidOperation, localcontext
+
+from .models import Currency
 
 MAX_CHARS = 40
 """Longest text read as an amount ("999,999,999,999.999999" is 22 characters)."""
@@ -51,8 +63,40 @@ SCALES = {
 }
 """Scale words and their powers of ten."""
 
-CURRENCY = "$"
-"""The currency symbol every shown amount starts with (after a minus sign)."""
+DEFAULT_CURRENCY = Currency()
+CURRENCY = DEFAULT_CURRENCY.symbol
+"""The default currency's symbol ("$")."""
+
+_CURRENT: ContextVar[Currency] = ContextVar("currency", default=DEFAULT_CURRENCY)
+
+
+def current_currency() -> Currency:
+    """The currency amounts are shown in here and now (see :func:`using_currency`)."""
+    return _CURRENT.get()
+
+
+@contextlib.contextmanager
+def using_currency(currency: Currency | None) -> Iterator[Currency]:
+    """Show amounts in ``currency`` inside the block (None: the default), in this thread
+    or task only, so two sessions of the app never see each other's symbol."""
+    token = _CURRENT.set(currency or DEFAULT_CURRENCY)
+    try:
+        yield _CURRENT.get()
+    finally:
+        _CURRENT.reset(token)
+
+
+def set_currency(currency: Currency) -> None:
+    """Show amounts in ``currency`` until the enclosing :func:`using_currency` ends (the
+    CLI: a command's scenario sets it once it is loaded)."""
+    _CURRENT.set(currency)
+
+
+def with_symbol(text: str, *, currency: Currency | None = None) -> str:
+    """An amount's digits with the currency symbol in its place ('$1.2M', '1.2M kr.')."""
+    cur = currency or _CURRENT.get()
+    return f"{text} {cur.symbol}" if cur.symbol_after else f"{cur.symbol}{text}"
+
 
 _SHOWN = ((12, "T"), (9, "B"), (6, "M"), (3, "k"))
 """Suffixes :func:`format_money` writes, largest first (all of them parse back)."""
@@ -80,9 +124,10 @@ def parse_money(text: str) -> float:
     body = _SPACES.sub(" ", text).strip().lower()
     if not body:
         raise ValueError("is empty")
+    body = _without_currency(body)
     body = body.removeprefix("+").strip()
     if body[:1] in _MINUS or body.startswith(("$-", "$\u2212", "(")):
-        raise ValueError("is negative; an amount must be above $0")
+        raise ValueError(f"is negative; an amount must be above {with_symbol('0')}")
     body = body.removeprefix("$").strip()
     match = _NUMBER.fullmatch(body)
     if match is None:
@@ -102,8 +147,22 @@ def parse_money(text: str) -> float:
     if not math.isfinite(value):
         raise ValueError("is too large")
     if value <= 0:
-        raise ValueError("is zero; an amount must be above $0")
+        raise ValueError(f"is zero; an amount must be above {with_symbol('0')}")
     return value
+
+
+def _without_currency(body: str) -> str:
+    """``body`` (lower case) without the current currency's symbol or code in front of
+    or after the number; "$" in front is read as before."""
+    cur = _CURRENT.get()
+    for mark in dict.fromkeys((cur.symbol.lower(), cur.code.lower())):
+        if mark == "$" or mark in SCALES:  # a symbol "M" must not eat the million
+            continue
+        if body.startswith(mark):
+            return body[len(mark) :].strip()
+        if body.endswith(mark) and body[: -len(mark)].strip():
+            return body[: -len(mark)].strip()
+    return body
 
 
 def _why_not(body: str) -> str:
@@ -139,9 +198,10 @@ def _plain(number: Decimal, *, grouped: bool = False) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def money_text(value: float) -> str:
+def money_text(value: float, *, currency: Currency | None = None) -> str:
     """``value`` as a person reads it: three significant digits, a k/M/B/T suffix and
-    :data:`CURRENCY`: '$648k', '$1.23M', '$5.4M', '-$12k', '$900'."""
+    the currency's symbol ('$648k', '$1.23M', '-$12k', '$900'; '1.23M kr.' for DKK).
+    ``currency`` None: the current one (:func:`using_currency`)."""
     amount = abs(float(value))
     sign = "-" if float(value) < 0 else ""
     suffixes = ["", *(name for _, name in reversed(_SHOWN))]  # '', k, M, B, T
@@ -152,4 +212,4 @@ def money_text(value: float) -> str:
     digits = f"{amount:.3g}"
     if "e" in digits:  # only for amounts beyond the largest suffix
         digits = f"{amount:,.0f}"
-    return f"{sign}{CURRENCY}{digits}{suffixes[tier]}"
+    return sign + with_symbol(f"{digits}{suffixes[tier]}", currency=currency)

@@ -94,7 +94,9 @@ _TOKEN = re.compile(
 )
 
 
-def check_toml_shape(text: str, *, source: str) -> None:
+def check_toml_shape(
+    text: str, *, source: str, max_keys: int = MAX_KEYS, max_tables: int = MAX_TABLES
+) -> None:
     """Refuse a document whose shape would make ``tomllib`` exhaust memory or recurse.
 
     A single linear pass over the tokens (strings and comments are skipped whole, so
@@ -153,13 +155,13 @@ def check_toml_shape(text: str, *, source: str) -> None:
         if kind == "equals":
             check_key_length()
             keys += 1
-            if keys > MAX_KEYS:
-                raise refuse(f"too many keys (a scenario may have at most {MAX_KEYS:,})")
+            if keys > max_keys:
+                raise refuse(f"too many keys (a document may have at most {max_keys:,})")
         elif kind == "open":
             if line_start and depth == 0 and token.group() == "[":
                 tables, header = tables + 1, True
-                if tables > MAX_TABLES:
-                    raise refuse(f"too many [tables] (a scenario may have at most {MAX_TABLES:,})")
+                if tables > max_tables:
+                    raise refuse(f"too many [tables] (a document may have at most {max_tables:,})")
             depth += 1
             if depth > MAX_DEPTH:
                 raise refuse(f"the TOML is nested more than {MAX_DEPTH} levels deep")

@@ -65,6 +65,13 @@ SLOW_TESTS = {
     # Issue 10's app tests, measured alone (load about 2).
     "test_app_dynamics.py::test_the_push_gets_a_quota_says_so_and_round_trips_through_a_link": 5.1,
     "test_app_dynamics.py::test_a_change_of_plan_is_added_listed_marked_and_removed": 4.0,
+    # Issue 12's app tests, measured alone (load about 2).
+    "test_company.py::test_the_edited_company_is_what_the_simulator_page_simulates": 6.4,
+    "test_compare.py::test_four_plans_are_held_a_fifth_is_refused_the_chart_overlays_them": 5.7,
+    "test_compare.py::test_the_plans_travel_in_the_link_and_the_bundle": 2.8,
+    "test_report.py::test_the_pdf_reads_back_with_verdict_figures_settings_and_comparison": 6.5,
+    "test_report.py::test_the_share_section_offers_the_report_and_the_csvs": 2.3,
+    "test_report.py::test_without_a_unicode_font_the_pdf_still_reads_and_shows_the_code": 2.2,
 }
 """``file::test`` -> seconds it took (every parametrised case of it is slow)."""
 

@@ -313,16 +313,21 @@ def test_app_add_a_contract_waits_for_the_row_then_adds_it() -> None:
     assert [c.name for c in at.session_state[app_session.SCENARIO].contracts][-1] == "New big deal"
 
 
+def scenario_uploaders(at):
+    """The sidebar's scenario uploader (the page has others, e.g. for bundles of plans)."""
+    return [u for u in at.get("file_uploader") if "scenario file" in u.proto.label]
+
+
 def test_app_uploader_states_the_real_limit_and_forgets_a_refused_file() -> None:
     at = open_app()
-    [uploader] = at.get("file_uploader")
+    [uploader] = scenario_uploaders(at)
     assert "256 KiB" in uploader.proto.label and "256 KiB" in uploader.proto.help
     before = at.session_state[app_session.SCENARIO]
     at.file_uploader(key=app_session.W_UPLOAD).upload("empty.toml", b"", "application/toml").run()
     assert not at.exception
     assert any("the file has no plan in it" in e.value for e in at.error)
     assert at.session_state[app_session.SCENARIO] == before
-    [fresh] = at.get("file_uploader")
+    [fresh] = scenario_uploaders(at)
     assert fresh.proto.id != uploader.proto.id  # a new, empty uploader
 
 

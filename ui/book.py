@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from simulator import Scenario, ScenarioError, scenario_from_dict, scenario_to_dict
 from simulator.levers import shorten
 from simulator.models import MAX_CONTRACTS, YEAR_MONTH, Contract
-from simulator.money import format_money, parse_money
+from simulator.money import format_money, parse_money, with_symbol
 
 from .controls import MAX_SAFE_INT, limits
 
@@ -152,7 +152,7 @@ def _read_cell(column: str, value: str | int | float) -> Any:
         if isinstance(value, str):
             return parse_money(value)
         if not math.isfinite(value) or value <= 0:
-            raise ValueError("is not an amount above $0")
+            raise ValueError(f"is not an amount above {with_symbol('0')}")
         return float(value)
     if column == "ends":
         if not isinstance(value, str) or not YEAR_MONTH.fullmatch(value):

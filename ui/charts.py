@@ -19,8 +19,8 @@ import pandas as pd
 
 from simulator.engine import SOURCES
 from simulator.metrics import VERDICTS
-from simulator.models import STAGES, Effort, Scenario, month_index, month_label
-from simulator.money import CURRENCY
+from simulator.models import STAGES, Currency, Effort, Scenario, month_index, month_label
+from simulator.money import DEFAULT_CURRENCY, current_currency
 from simulator.results import SOURCE_LABELS, ResultSummary, quarter_label
 
 from .format import money, month_name, month_start, percent, percent_change
@@ -162,14 +162,26 @@ def status_colour(status: str) -> str:
 
 
 # --- Axes.
-_CUR = f"'{CURRENCY}'"
-MONEY_LABEL_EXPR = (
-    f"abs(datum.value) >= 1e9 ? {_CUR} + format(datum.value / 1e9, '.3~r') + 'B'"
-    f" : abs(datum.value) >= 1e6 ? {_CUR} + format(datum.value / 1e6, '.3~r') + 'M'"
-    f" : abs(datum.value) >= 1e3 ? {_CUR} + format(datum.value / 1e3, '.3~r') + 'k'"
-    f" : {_CUR} + format(datum.value, '.3~r')"
-)
-"""Axis labels as :func:`simulator.money.money_text` writes amounts (Vega's own format)."""
+def money_label_expr(currency: Currency) -> str:
+    """Axis labels as :func:`simulator.money.money_text` writes amounts (Vega's own
+    format), with ``currency``'s symbol before or after (a symbol is letters, currency
+    signs and dots, so it cannot end the quoted string)."""
+    symbol = "'" + currency.symbol + "'"
+
+    def amount(digits: str) -> str:
+        return f"{digits} + ' ' + {symbol}" if currency.symbol_after else f"{symbol} + {digits}"
+
+    scaled = [("1e9", "B"), ("1e6", "M"), ("1e3", "k")]
+    parts = [
+        f"abs(datum.value) >= {size} ? "
+        + amount(f"format(datum.value / {size}, '.3~r') + '{suffix}'")
+        for size, suffix in scaled
+    ]
+    return " : ".join([*parts, amount("format(datum.value, '.3~r')")])
+
+
+MONEY_LABEL_EXPR = money_label_expr(DEFAULT_CURRENCY)
+"""The axis labels in the default currency ("$1.2M")."""
 # Two-line labels: the quarter on every tick, the year under each Q1 (and under the first tick).
 QUARTER_LABEL_EXPR = (
     "['Q' + quarter(datum.value),"
@@ -183,8 +195,8 @@ QUARTER_NAME_LABEL_EXPR = (
 
 
 def money_axis(title: str) -> alt.Axis:
-    """A y axis in dollars with k/M/B suffixes ('$1.2M')."""
-    return alt.Axis(title=title, labelExpr=MONEY_LABEL_EXPR, tickCount=5)
+    """A y axis in the current currency with k/M/B suffixes ('$1.2M', '1.2M kr.')."""
+    return alt.Axis(title=title, labelExpr=money_label_expr(current_currency()), tickCount=5)
 
 
 def month_axis(*, months: int, title: str | None = None) -> alt.Axis:

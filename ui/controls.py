@@ -16,8 +16,18 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from simulator import ResultSummary, Scenario, levers
-from simulator.models import SEASONAL_PATTERNS, STAGES, Contract, Effort, Policy, month_index
+from simulator import ResultSummary, Scenario, ScenarioError, levers
+from simulator.models import (
+    CURRENCY_SYMBOLS,
+    SEASONAL_PATTERNS,
+    STAGES,
+    Contract,
+    Currency,
+    Effort,
+    Policy,
+    month_index,
+)
+from simulator.money import format_money, parse_money, using_currency
 
 MAX_CONTRACT_SLIDERS = 12
 """Contracts with their own sliders (the largest by value); the table edits all of them."""
@@ -47,12 +57,23 @@ W_PUSH = "w_push"
 W_PUSH_TRIGGER = "w_push_trigger"
 W_PUSH_DELAY = "w_push_delay"
 W_QUOTA = "w_quota"
+W_REVENUE_TARGET = "w_co_revenue"
+W_COMPANY_QUOTA = "w_co_quota"
+W_START = "w_co_start"
+W_CURRENCY = "w_co_currency"
+W_SYMBOL = "w_co_symbol"
+W_SYMBOL_AFTER = "w_co_symbol_after"
 EFFORT_KEYS = (W_NEW_BUSINESS, W_CLOSING, W_ENGAGE, W_RETAIN, W_LEVERAGE)
 REST_STAGES = ("engage", "retain", "leverage")
 
 
 def focus_key(line_id: str) -> str:
     return f"w_focus_{line_id}"
+
+
+def line_key(line_id: str, field: str) -> str:
+    """A product line's widget on the company page (``field`` of LINE_CONTROLS)."""
+    return f"w_line_{line_id}_{field}"
 
 
 def end_key(index: int) -> str:
@@ -373,6 +394,138 @@ def suggested_quota(result: ResultSummary) -> float | None:
     return float(round(typical, digits))
 
 
+# --- The company: product lines, targets, currency and the start month.
+LINE_CONTROLS = (
+    "name",
+    "deal_size",
+    "sales_cycle_months",
+    "win_rate",
+    "term_months",
+    "renewal_rate",
+    "leads_per_rep_month",
+    "close_effort_per_deal",
+    "deal_size_cv",
+)
+"""A line's fields the company page edits, in its order (focus is the sidebar's)."""
+PERCENT_FIELDS = ("win_rate", "renewal_rate")
+WHOLE_FIELDS = ("sales_cycle_months", "term_months")
+MONEY_FIELDS = ("deal_size",)
+
+
+def money_cell(value: float | None) -> str:
+    """An amount as its text box shows it ('50k'; blank when not set)."""
+    return "" if value is None else format_money(value)
+
+
+def read_money(text: Any, field: str, *, optional: bool = False) -> float | None:
+    """A typed amount ('250k', '1.2M', '€1,200,000'); ScenarioError naming ``field``."""
+    shown = str(text if text is not None else "").strip()
+    if optional and not shown:
+        return None
+    try:
+        return parse_money(shown)
+    except ValueError as exc:
+        raise ScenarioError(f"{field}: {levers.shorten(shown, 30)} {exc}") from None
+
+
+def _whole(value: Any, field: str) -> int:
+    number = _as_float(value, math.nan)
+    if not number.is_integer():
+        raise ScenarioError(f"{field}: {value!r} is not a whole number")
+    return int(number)
+
+
+def _company_keys(scenario: Scenario, _: int | None) -> list[str]:
+    lines = [line_key(i, f) for i in scenario.line_ids for f in LINE_CONTROLS]
+    return [
+        *lines,
+        W_REVENUE_TARGET,
+        W_COMPANY_QUOTA,
+        W_START,
+        W_CURRENCY,
+        W_SYMBOL,
+        W_SYMBOL_AFTER,
+    ]
+
+
+def _line_show(field: str, value: Any) -> Any:
+    if field in MONEY_FIELDS:
+        return money_cell(value)
+    if field in PERCENT_FIELDS:
+        return value * 100
+    if field in WHOLE_FIELDS:
+        return int(value)
+    return value if field == "name" else float(value)
+
+
+def _company_show(scenario: Scenario, _: int | None) -> dict[str, Any]:
+    shown: dict[str, Any] = {
+        line_key(line_id, f): _line_show(f, getattr(line, f))
+        for line_id, line in scenario.product_lines.items()
+        for f in LINE_CONTROLS
+    }
+    currency = scenario.currency
+    shown.update(
+        {
+            W_REVENUE_TARGET: money_cell(scenario.targets.quarterly_revenue),
+            W_COMPANY_QUOTA: money_cell(scenario.targets.quarterly_bookings),
+            W_START: scenario.simulation.start,
+            W_CURRENCY: currency.code,
+            W_SYMBOL: currency.symbol,
+            W_SYMBOL_AFTER: currency.symbol_after,
+        }
+    )
+    return shown
+
+
+def _line_read(line_id: str, field: str, value: Any) -> Any:
+    name = f"product_lines.{line_id}.{field}"
+    if field == "name":
+        return str(value if value is not None else "").strip()
+    if field in MONEY_FIELDS:
+        return read_money(value, name)
+    if field in WHOLE_FIELDS:
+        return _whole(value, name)
+    number = _as_float(value, math.nan)
+    return _round(number / 100) if field in PERCENT_FIELDS else number
+
+
+def _currency_read(scenario: Scenario, values: Mapping[str, Any]) -> Currency:
+    """The typed currency; a new code with the old symbol takes the code's own symbol."""
+    code = str(values[W_CURRENCY] or "").strip().upper()
+    symbol = str(values[W_SYMBOL] or "").strip()
+    after = bool(values[W_SYMBOL_AFTER])
+    now = scenario.currency
+    if code != now.code and (symbol, after) == (now.symbol, now.symbol_after):
+        symbol, after = CURRENCY_SYMBOLS.get(code, (code, True))
+    return Currency.model_construct(code=code, symbol=symbol, symbol_after=after)
+
+
+def _company_read(scenario: Scenario, _: int | None, values: Mapping[str, Any]) -> dict:
+    with using_currency(scenario.currency):  # "250k kr." reads in the plan's own currency
+        lines = tuple(
+            (
+                line_id,
+                line.model_copy(
+                    update={
+                        f: _line_read(line_id, f, values[line_key(line_id, f)])
+                        for f in LINE_CONTROLS
+                    }
+                ),
+            )
+            for line_id, line in scenario.product_lines.items()
+        )
+        revenue = read_money(values[W_REVENUE_TARGET], "targets.quarterly_revenue", optional=True)
+        quota = read_money(values[W_COMPANY_QUOTA], "targets.quarterly_bookings", optional=True)
+    return {
+        "currency": _currency_read(scenario, values),
+        "start": str(values[W_START] or "").strip(),
+        "lines": lines,
+        "revenue_target": revenue,
+        "pressure": levers.Pressure(policy=scenario.policy, quota=quota),
+    }
+
+
 def _timeline_read(scenario: Scenario, _: int | None, values: Mapping[str, Any]) -> dict:
     from .timeline import changes_with_draft  # the timeline reads this module's effort controls
 
@@ -433,6 +586,7 @@ CONTROL_GROUPS: dict[str, ControlGroup] = {
         show=_pressure_show,
         read=_pressure_read,
     ),
+    "company": ControlGroup(keys=_company_keys, show=_company_show, read=_company_read),
     "timeline": ControlGroup(
         keys=lambda s, _: [],  # a draft (ui/timeline.py): the scenario does not move it
         show=lambda s, _: {},

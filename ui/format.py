@@ -21,8 +21,8 @@ def _is_missing(value: float | None) -> bool:
 
 
 def money(value: float | None) -> str:
-    """Dollars as :func:`simulator.money.money_text` writes them ('$648k', '$1.23M'), or
-    :data:`MISSING`."""
+    """An amount as :func:`simulator.money.money_text` writes it in the current currency
+    ('$648k', '1.23M kr.'), or :data:`MISSING`."""
     if _is_missing(value):
         return MISSING
     return money_text(float(value))

@@ -31,6 +31,8 @@ characters of zlib can otherwise inflate to many megabytes of hostile TOML."""
 
 _PARAM_ORDER = tuple(param.name for _, param in LINK_PARAMS)
 """The link's compact parameters, from the levers' registry (simulator/levers.py)."""
+OTHER_PARAMS = ("plans",)
+"""Parameters the link carries besides the scenario: the plans compared (ui/compare.py)."""
 
 
 def _group_params(scenario: Scenario) -> dict[str, str]:
@@ -135,11 +137,12 @@ def apply_params(base: Scenario, params: Mapping[str, Any]) -> tuple[Scenario, l
 def _unknown_params_note(params: Mapping[str, Any]) -> list[str]:
     """One note naming a few of the link's unknown parameters and counting the rest,
     in time bounded by the number of known ones (a link may carry thousands)."""
-    known = sum(1 for key in ("scenario", "preset", *_PARAM_ORDER) if key in params)
+    names = ("scenario", "preset", *_PARAM_ORDER, *OTHER_PARAMS)
+    known = sum(1 for key in names if key in params)
     count = len(params) - known
     if count <= 0:
         return []
-    unknown = (k for k in params if k not in ("scenario", "preset", *_PARAM_ORDER))
+    unknown = (k for k in params if k not in names)
     names = [shorten(str(k), 20) for k in itertools.islice(unknown, 3)]
     listed = ", ".join(names) + (", ..." if count > len(names) else "")
     noun = "parameter that was" if count == 1 else "parameters that were"

@@ -11,6 +11,7 @@ from streamlit.errors import StreamlitPageNotFoundError
 
 PAGES = (
     ("app.py", "Simulator", ":material/monitoring:"),
+    ("pages/3_Your_company.py", "Your company", ":material/business:"),
     ("pages/1_Workshop.py", "Workshop", ":material/school:"),
     ("pages/2_About_the_model.py", "About the model", ":material/menu_book:"),
     ("pages/3_Room.py", "Room", ":material/groups:"),

@@ -1,0 +1,145 @@
+"""Plans compared: the revenue chart with every held plan's median overlaid, and the table
+of key figures and verdicts per plan. Pure builders (no Streamlit), like ``ui/charts.py``;
+the numbers are the results' own, formatted in each plan's currency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import altair as alt
+import pandas as pd
+
+from simulator import ResultSummary
+from simulator.money import using_currency
+
+from .charts import (
+    BLACK,
+    CHART_HEIGHT,
+    GREY,
+    PALETTE,
+    _hover,
+    _series,
+    _title,
+    _x_month,
+    money_axis,
+    themed,
+)
+from .format import MISSING, money, percent, percent_change
+
+CURRENT = "Sidebar now"
+"""The plan in the sidebar, as the chart and the table call it."""
+VERDICT_WORDS = {"severe": "Severe whiplash", "mild": "Mild whiplash", "none": "Smooth"}
+
+Named = Sequence[tuple[str, ResultSummary]]
+"""(plan name, its result), in the comparison's order."""
+
+
+def compare_chart(plans: Named, *, current: ResultSummary | None = None) -> alt.LayerChart:
+    """Monthly revenue: the sidebar plan's p10-p90 band and median, and each plan's
+    median in its own colour, so the plans' paths can be read against one another."""
+    lines = []
+    for name, result in plans:
+        frame = _series(result, "revenue")
+        with using_currency(result.scenario.currency):
+            text = [money(v) for v in frame["p50"]]
+        lines.append(frame.assign(plan=name, value=frame["p50"], value_text=text))
+    names = [name for name, _ in plans]
+    colours = list(PALETTE[: len(names)])
+    layers: list[alt.Chart] = []
+    months = max([len(r.month_labels) for _, r in plans] + [3])
+    if current is not None:
+        band = _series(current, "revenue")
+        months = max(months, len(band))
+        layers.append(
+            alt.Chart(band)
+            .mark_area(color=GREY, opacity=0.25)
+            .encode(
+                x=_x_month(months=months),
+                y=alt.Y("p10:Q", axis=money_axis("Median revenue per month")),
+                y2=alt.Y2("p90:Q"),
+            )
+        )
+        lines.append(
+            band.assign(plan=CURRENT, value=band["p50"], value_text=[money(v) for v in band["p50"]])
+        )
+        names.append(CURRENT)
+        colours.append(BLACK)
+    frame = pd.concat(lines, ignore_index=True)
+    dashes = [[1, 0]] * (len(names) - (current is not None)) + ([[6, 4]] if current else [])
+    legend = alt.Legend(title=None, symbolStrokeWidth=3, symbolSize=400)
+    layers.append(
+        alt.Chart(frame)
+        .mark_line(strokeWidth=3)
+        .encode(
+            x=_x_month(months=months),
+            y=alt.Y("value:Q", axis=money_axis("Median revenue per month")),
+            color=alt.Color("plan:N", scale=alt.Scale(domain=names, range=colours), legend=legend),
+            strokeDash=alt.StrokeDash(
+                "plan:N", scale=alt.Scale(domain=names, range=dashes), legend=legend
+            ),
+        )
+    )
+    hover = frame.pivot_table(
+        index=["date", "month_name"], columns="plan", values="value_text", aggfunc="first"
+    ).reset_index()
+    hover.columns = [str(c) for c in hover.columns]
+    fields = [f"p{i}" for i in range(len(names))]
+    hover = hover.rename(columns=dict(zip(names, fields, strict=True)))
+    tooltip = [alt.Tooltip("month_name:N", title="Month")] + [
+        alt.Tooltip(f"{field}:N", title=name)
+        for field, name in zip(fields, names, strict=True)
+        if field in hover.columns
+    ]
+    layers.append(_hover(hover, tooltip=tooltip, name="compare_hover"))
+    subtitle = "Lines: each plan's median run."
+    if current is not None:
+        subtitle += " Band: 8 in 10 runs of the sidebar plan."
+    chart = alt.layer(*layers).properties(
+        width="container",
+        height=CHART_HEIGHT,
+        title=_title("Plans compared: revenue per month", subtitle),
+        description="Plans compared",
+    )
+    return themed(chart)
+
+
+TABLE_COLUMNS = (
+    "Plan",
+    "Verdict",
+    "Whiplash probability",
+    "Revenue over the horizon",
+    "Worst quarter",
+    "Max drawdown",
+    "Warning lead",
+    "Reps",
+    "Currency",
+)
+
+
+def comparison_table(plans: Named) -> pd.DataFrame:
+    """One row per plan: its verdict and key figures as the app's headline shows them,
+    each amount in the plan's own currency."""
+    rows = []
+    for name, result in plans:
+        rep = result.report
+        with using_currency(result.scenario.currency):
+            revenue = money(result.median_revenue)
+        worst = MISSING
+        if rep.worst_quarter is not None and rep.worst_quarter_change is not None:
+            worst = f"{percent_change(rep.worst_quarter_change) or '0%'} in {rep.worst_quarter}"
+        lead = rep.early_warning_months
+        rows.append(
+            {
+                "Plan": name,
+                "Verdict": VERDICT_WORDS.get(rep.verdict, rep.verdict),
+                "Whiplash probability": percent(rep.probability),
+                "Revenue over the horizon": f"{revenue} in {len(result.month_labels)} months",
+                "Worst quarter": worst,
+                "Max drawdown": percent(rep.max_drawdown),
+                "Warning lead": "no bust" if lead is None else f"{lead} months",
+                "Reps": f"{result.scenario.team.reps:g}",
+                "Currency": result.scenario.currency.code,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
