@@ -13,6 +13,7 @@ PAGES = (
     ("app.py", "Simulator", ":material/monitoring:"),
     ("pages/1_Workshop.py", "Workshop", ":material/school:"),
     ("pages/2_About_the_model.py", "About the model", ":material/menu_book:"),
+    ("pages/3_Your_history.py", "Your history", ":material/upload_file:"),
 )
 
 
