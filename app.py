@@ -134,7 +134,7 @@ def run_simulation(scenario: Scenario) -> ResultSummary | None:
     """The result, or None after showing an error panel (the rest of the page still works)."""
     sim = scenario.simulation
     try:
-        with st.spinner(f"Simulating {sim.runs:,} runs over {sim.months} months…"):
+        with st.spinner(f"Simulating {sim.runs:,} futures over {sim.months} months…"):
             return simulate_cached(scenario.model_dump_json(), session_gone())
     except SimulationCancelled:  # the session has gone: nobody is left to see a message
         return None
@@ -607,9 +607,23 @@ def settings_controls() -> None:
     seed = controls.limits(Simulation, "seed")
     with st.expander("Simulation settings", expanded=False):
         for label, key, lim, step, why in (
-            ("Runs", controls.W_RUNS, runs, 100, "More runs: smoother bands, slower."),
+            (
+                "Runs",
+                controls.W_RUNS,
+                runs,
+                100,
+                "Each run is one possible future: the same plan with other luck. More "
+                "runs: smoother bands, slower.",
+            ),
             ("Horizon (months)", controls.W_MONTHS, months, 3, "How far ahead to simulate."),
-            ("Seed", controls.W_SEED, seed, 1, "Same seed, same result: for repeatable demos."),
+            (
+                "Seed",
+                controls.W_SEED,
+                seed,
+                1,
+                "Which futures are drawn: the same seed gives the same result, for "
+                "repeatable demos.",
+            ),
         ):
             st.number_input(
                 label,
@@ -847,7 +861,9 @@ def share_section(scenario: Scenario, result: ResultSummary) -> None:
     st.subheader("Share and download")
     st.caption(
         "The address bar holds these settings: copy the link to reopen this what-if. "
-        "Downloads are the summaries behind the charts (mean, p10, p50, p90 per series)."
+        "Downloads are the summaries behind the charts, per series: the mean, and p10, "
+        "p50 and p90 (1 future in 10 is below p10, the middle one is p50, 1 in 10 is above "
+        "p90)."
     )
     stem = session.file_stem(scenario)
     cols = st.columns(3)

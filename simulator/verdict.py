@@ -430,6 +430,11 @@ class Verdict:
     judged: bool
     """False when deal luck alone can take JUDGE_LIMIT of a quarter away: then the
     verdict is none because whiplash cannot be told from luck, not because it is calm."""
+    mild_bar: float = MILD_FALL
+    """The fall within a year that counts as whiplash here: MILD_FALL, raised by the
+    deal-luck allowance (equal to MILD_FALL without luck)."""
+    severe_bar: float = SEVERE_FALL
+    """The fall within a year that counts as severe here (SEVERE_FALL, raised alike)."""
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -484,6 +489,8 @@ def summarise(
         luck_share=luck_share,
         lumpy=bool(noise.swing >= LUMPY_SWING and (luck_share >= LUMPY_SHARE or not j.judged)),
         judged=j.judged,
+        mild_bar=float(-np.expm1(-(_fall_log(MILD_FALL) + j.allowance))),
+        severe_bar=float(-np.expm1(-(_fall_log(SEVERE_FALL) + j.allowance))),
     )
 
 

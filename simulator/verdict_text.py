@@ -119,10 +119,17 @@ def fall_sentence(v: Verdict, *, subject: str = "revenue") -> str:
     if v.quarters < 2:
         return ""
     beyond = " beyond its steady decline" if v.trend == "declining" else ""
+    if v.mild_bar > MILD_FALL + 0.005:
+        bars = (
+            f"with this deal luck a fall of {_pct(v.mild_bar)} is whiplash and "
+            f"{_pct(v.severe_bar)} severe, not the usual {_pct(MILD_FALL)} and "
+            f"{_pct(SEVERE_FALL)}"
+        )
+    else:
+        bars = f"a fall of {_pct(MILD_FALL)} is whiplash, {_pct(SEVERE_FALL)} severe"
     return (
         f"Largest fall of {subject} within a year{beyond}: {_pct(v.largest_fall)} in the "
-        f"middle future, {_pct(v.largest_fall_p90)} or more in 1 future in 10 (a fall of "
-        f"{_pct(MILD_FALL)} is whiplash, {_pct(SEVERE_FALL)} severe)."
+        f"middle future, {_pct(v.largest_fall_p90)} or more in 1 future in 10 ({bars})."
     )
 
 

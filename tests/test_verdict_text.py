@@ -115,3 +115,12 @@ def test_a_history_is_worded_from_its_own_verdict(rows, start, seasonal):
     details = verdict_text.history_details(assessment)
     assert details and details[0].startswith("Revenue ")
     assert any("Q4 +22%" in line for line in details) == seasonal
+
+
+def test_the_whiplash_bars_are_said_as_this_plan_has_them():
+    plain = make(largest_fall=0.12, largest_fall_p90=0.2)
+    assert "(a fall of 10% is whiplash, 25% severe)" in verdict_text.fall_sentence(plain)
+    lucky = make(largest_fall=0.12, largest_fall_p90=0.2, mild_bar=0.17, severe_bar=0.31)
+    sentence = verdict_text.fall_sentence(lucky)
+    assert "with this deal luck a fall of 17% is whiplash and 31% severe" in sentence
+    assert "12% in the middle future, 20% or more in 1 future in 10" in sentence

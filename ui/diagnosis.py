@@ -53,7 +53,7 @@ def cached_diagnosis(scenario_json: str) -> Diagnosis:
     if fitting >= own:
         return diagnose_in_budget(scenario)
     note = (
-        f"Diagnosed with {fitting:,} runs (the scenario asks for {scenario.simulation.runs:,}) "
+        f"Diagnosed with {fitting:,} futures (the scenario asks for {scenario.simulation.runs:,}) "
         f"to answer within about {DIAGNOSIS_SECONDS:.0f} s; the ranking is less certain."
     )
     return replace(diagnose_in_budget(scenario, runs=fitting), note=note)

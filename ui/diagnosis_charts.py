@@ -156,7 +156,7 @@ def prediction_chart(
         alt.Tooltip("quarter:N", title="Quarter"),
         alt.Tooltip("median_text:N", title="Median"),
         alt.Tooltip("range_text:N", title="8 in 10 futures"),
-        alt.Tooltip("bust_text:N", title="Runs falling 10%+ into it"),
+        alt.Tooltip("bust_text:N", title="Futures falling 10%+ into it"),
     ]
     bars = (
         alt.Chart(frame)

@@ -129,7 +129,7 @@ def key_figures(result: ResultSummary, *, baseline: ResultSummary | None = None)
             delta=revenue_delta,
             delta_color="normal",
             help="Total revenue over the whole horizon in the middle future (the median of "
-            "all runs). " + FUTURES,
+            "all futures). " + FUTURES,
         ),
         Figure(
             label="Whiplash",
@@ -137,16 +137,18 @@ def key_figures(result: ResultSummary, *, baseline: ResultSummary | None = None)
             delta=None if base is None else _points(v.probability - base.probability),
             delta_color="inverse",
             help="Share of futures with whiplash: a boom followed by a bust, or revenue "
-            f"falling {percent(MILD_FALL)} or more within a year beyond its steady decline, "
-            "in the worst three years. " + FUTURES,
+            f"falling {percent(v.mild_bar)} or more within a year beyond its steady decline "
+            f"({percent(MILD_FALL)}, raised by this plan's deal luck), in the worst three "
+            "years. " + FUTURES,
         ),
         Figure(
             label="Severe whiplash",
             value=percent(v.severe_probability),
             delta=None if base is None else _points(v.severe_probability - base.severe_probability),
             delta_color="inverse",
-            help=f"Share of futures where revenue falls {percent(SEVERE_FALL)} or more within "
-            f"a year, or swings {percent(SEVERE_SWING)} up and down twice within two years. "
+            help=f"Share of futures where revenue falls {percent(v.severe_bar)} or more "
+            f"within a year ({percent(SEVERE_FALL)}, raised by deal luck), or swings "
+            f"{percent(SEVERE_SWING)} up and down twice within two years. "
             f"{percent(SEVERE_RISK_SHARE)} of futures or more is flagged as a material risk.",
         ),
         Figure(
