@@ -35,6 +35,7 @@ from ui import (
     session,
     timeline,
     verdict,
+    verdict_charts,
 )
 from ui.assumptions import render_assumptions
 from ui.diagnosis import render_diagnosis
@@ -80,6 +81,7 @@ def result_chart_specs(scenario_json: str) -> dict[str, dict]:
     result = simulate_cached(scenario_json)
     specs = {
         "bars": _spec(charts.quarterly_bars, result),
+        "attainment": _spec(verdict_charts.attainment_chart, result),
         "coverage": _spec(charts.coverage_chart, result),
         "source": _spec(charts.breakdown_chart, result, by="source"),
         "line": _spec(charts.breakdown_chart, result, by="line"),
@@ -138,7 +140,7 @@ def run_simulation(scenario: Scenario) -> ResultSummary | None:
     """The result, or None after showing an error panel (the rest of the page still works)."""
     sim = scenario.simulation
     try:
-        with st.spinner(f"Simulating {sim.runs:,} runs over {sim.months} months…"):
+        with st.spinner(f"Simulating {sim.runs:,} futures over {sim.months} months…"):
             return simulate_cached(scenario.model_dump_json(), session_gone())
     except SimulationCancelled:  # the session has gone: nobody is left to see a message
         return None
@@ -611,9 +613,23 @@ def settings_controls() -> None:
     seed = controls.limits(Simulation, "seed")
     with st.expander("Simulation settings", expanded=False):
         for label, key, lim, step, why in (
-            ("Runs", controls.W_RUNS, runs, 100, "More runs: smoother bands, slower."),
+            (
+                "Runs",
+                controls.W_RUNS,
+                runs,
+                100,
+                "Each run is one possible future: the same plan with other luck. More "
+                "runs: smoother bands, slower.",
+            ),
             ("Horizon (months)", controls.W_MONTHS, months, 3, "How far ahead to simulate."),
-            ("Seed", controls.W_SEED, seed, 1, "Same seed, same result: for repeatable demos."),
+            (
+                "Seed",
+                controls.W_SEED,
+                seed,
+                1,
+                "Which futures are drawn: the same seed gives the same result, for "
+                "repeatable demos.",
+            ),
         ):
             st.number_input(
                 label,
@@ -652,15 +668,26 @@ def messages() -> None:
         st.error(f"Not applied: {markdown_text(error)}. Your settings are unchanged.")
 
 
+TONES = {
+    "bad": ("red", "warning"),
+    "warn": ("orange", "error"),
+    "good": ("green", "check_circle"),
+}
+
+
 def headline(result: ResultSummary, baseline: ResultSummary | None) -> None:
-    colour = {"severe": "red", "mild": "orange", "none": "green"}[result.report.verdict]
-    icon = {"severe": "warning", "mild": "error", "none": "check_circle"}[result.report.verdict]
+    """The verdict, what else it says (risk, trend, season, deal luck), the early
+    warning and the key figures: every whiplash figure is the verdict's."""
+    colour, icon = TONES[verdict.verdict_tone(result)]
     sentence = markdown_text(verdict.verdict_sentence(result))
     st.markdown(f"## :{colour}[:material/{icon}: {sentence}]")
-    st.markdown(f"#### {markdown_text(verdict.early_warning_sentence(result.report))}")
-    for column, figure in zip(
-        st.columns(5), verdict.key_figures(result, baseline=baseline), strict=True
-    ):
+    details = verdict.verdict_details(result)
+    if details:
+        st.markdown("\n".join(f"- {markdown_text(line)}" for line in details))
+    warning = verdict.early_warning_sentence(result.report, whiplash=result.whiplash)
+    st.markdown(f"#### {markdown_text(warning)}")
+    figures = verdict.key_figures(result, baseline=baseline)
+    for column, figure in zip(st.columns(len(figures)), figures, strict=True):
         column.metric(
             figure.label,
             figure.value,
@@ -668,6 +695,10 @@ def headline(result: ResultSummary, baseline: ResultSummary | None) -> None:
             delta_color=figure.delta_color,
             help=figure.help,
         )
+    st.caption(
+        f"{result.runs:,} futures simulated. {markdown_text(verdict.FUTURES)} The shaded "
+        "bands hold 8 in 10 futures (p10 to p90); the line is the middle one (the median)."
+    )
 
 
 def baseline_controls(baseline: Scenario | None) -> None:
@@ -696,8 +727,11 @@ def baseline_controls(baseline: Scenario | None) -> None:
         right.caption("Pin a baseline, then change the plan to see before and after.")
 
 
-def chart_section(scenario: Scenario, baseline: Scenario | None) -> None:
-    """The five charts; any failure shows an error panel instead of a traceback."""
+def chart_section(
+    scenario: Scenario, baseline: Scenario | None, result: ResultSummary | None = None
+) -> None:
+    """The charts, revenue and bookings side by side; any failure shows an error panel
+    instead of a traceback."""
     key = scenario.model_dump_json()
     base_key = baseline.model_dump_json() if baseline is not None else None
     try:
@@ -705,12 +739,18 @@ def chart_section(scenario: Scenario, baseline: Scenario | None) -> None:
         show_chart(fan_spec(key, base_key))
         left, right = st.columns(2)
         show_chart(specs["bars"], left)
-        show_chart(specs["coverage"], right)
+        show_chart(specs["attainment"], right)
+        if result is not None:
+            right.caption(markdown_text(verdict.bookings_sentence(result)))
         left, right = st.columns(2)
-        show_chart(specs["source"], left)
-        show_chart(specs["line"], right)
+        show_chart(specs["coverage"], left)
+        show_chart(specs["source"], right)
         if "capacity" in specs:  # engines with the headcount stock (the team's series)
-            show_chart(specs["capacity"])
+            left, right = st.columns(2)
+            show_chart(specs["line"], left)
+            show_chart(specs["capacity"], right)
+        else:
+            show_chart(specs["line"])
         show_chart(
             calendar_spec(calendar_key(scenario), calendar_key(baseline), scenario, baseline)
         )
@@ -831,7 +871,8 @@ def share_section(
     st.caption(
         "The address bar holds these settings: copy the link to reopen this what-if. "
         "The report is two pages for a board (with the plans compared, if any); the CSVs "
-        "have one row per month or quarter, amounts rounded, units in the headers."
+        "have one row per month or quarter, amounts rounded, units in the headers; "
+        "p10 and p90 mean 1 future in 10 is below or above them."
     )
     stem = session.file_stem(scenario)
     downloads = (
@@ -868,7 +909,7 @@ def page(scenario: Scenario) -> None:
         ss[session.SUGGESTED_QUOTA] = controls.suggested_quota(result)
     baseline_controls(baseline_scenario)
     if result is not None:
-        chart_section(scenario, baseline_scenario if baseline is not None else None)
+        chart_section(scenario, baseline_scenario if baseline is not None else None, result)
     compared = compare_view.render_compare(ss, result, simulate=run_simulation)
     book_editor(scenario)
     lesson_section(scenario)

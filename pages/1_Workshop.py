@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from simulator.workshop import HOLDS, StepContent, compare_fix, list_workshops
-from ui import admission, charts
+from ui import admission, charts, verdict
 from ui import workshop as ws
 from ui.diagnosis import before_after_metrics
 from ui.diagnosis_charts import prediction_chart
@@ -114,6 +114,8 @@ def reveal_section(content: StepContent) -> None:
     prediction = ss[ws.PREDICTIONS].get(content.index)
     checked = ws.check(content, result, prediction)
     VERDICT_BOXES[checked.verdict](markdown_text(checked.sentence))
+    # The verdict as the main page's headline says it: the same figures, the same words.
+    st.markdown(f"#### {markdown_text(verdict.verdict_sentence(result))}")
     level = float(prediction) if content.prediction == "level" and prediction is not None else None
     st.altair_chart(
         prediction_chart(result, check=checked, quarter=content.level_quarter, level=level),

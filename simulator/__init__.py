@@ -4,7 +4,7 @@ Pure Python and numpy (no UI imports). Typical use::
 
     from simulator import load_scenario, simulate
     result = simulate(load_scenario("scenarios/team_a_team_b.toml"), seed=1)
-    print(result.report.verdict)
+    print(result.whiplash.verdict, result.whiplash.probability)
 """
 
 from .engine import SOURCES

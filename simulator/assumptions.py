@@ -26,6 +26,7 @@ from .models import Scenario
 from .money import money_text
 from .results import SimulationResult, simulate
 from .scenario_io import ScenarioError
+from .verdict_text import percent
 
 LEVELS = ("low", "default", "high")
 """The three points of a range; ``default`` is the scenario's own value (the model's
@@ -188,22 +189,22 @@ class LevelOutcome:
     """The constant's value (None for the scenario as it is)."""
     verdict: str
     probability: float
-    """Share of runs with whiplash (mild or severe)."""
+    """Share of futures (runs) with whiplash (mild or severe): the verdict's."""
     severe_probability: float
-    max_drawdown: float
-    """Median over the runs."""
+    largest_fall: float
+    """The middle future's largest fall within a year (the verdict's)."""
     median_revenue: float
 
     @classmethod
     def of(cls, level: str, value: float | None, result: SimulationResult) -> LevelOutcome:
-        report = result.report
+        v = result.whiplash
         return cls(
             level=level,
             value=value,
-            verdict=report.verdict,
-            probability=report.probability,
-            severe_probability=report.severe_probability,
-            max_drawdown=report.max_drawdown,
+            verdict=v.verdict,
+            probability=v.probability,
+            severe_probability=v.severe_probability,
+            largest_fall=v.largest_fall,
             median_revenue=float(np.median(result.total_revenue)),
         )
 
@@ -234,7 +235,7 @@ class Sensitivity:
 
     @property
     def swing(self) -> float:
-        """Points of runs with whiplash between the lowest and the highest level."""
+        """Points of futures with whiplash between the lowest and the highest level."""
         shares = [o.probability for o in self.levels]
         return max(shares) - min(shares)
 
@@ -311,8 +312,9 @@ class AssumptionsReport:
         b = self.baseline
         out = [
             f"Assumptions: {self.title}",
-            f"Now: {b.verdict.upper()} (whiplash in {b.probability:.0%} of runs, max drawdown "
-            f"{b.max_drawdown:.0%}; {self.runs:,} runs each, seed {self.seed})",
+            f"Now: {b.verdict.upper()} (whiplash in {percent(b.probability)} of futures, "
+            f"largest fall in a year {percent(b.largest_fall)}; {self.runs:,} futures (runs) "
+            f"each, seed {self.seed})",
         ]
         if self.note:
             out.append(self.note)
@@ -320,8 +322,8 @@ class AssumptionsReport:
             "Assumption",
             "Low / default / high",
             "Verdict",
-            "Whiplash (runs)",
-            "Max drawdown",
+            "Whiplash (futures)",
+            "Largest fall in a year",
             "Median revenue",
             "",
         )
@@ -333,8 +335,8 @@ class AssumptionsReport:
                     j.label,
                     " / ".join(s.value_texts),
                     " / ".join(o.verdict for o in s.levels),
-                    " / ".join(f"{o.probability:.0%}" for o in s.levels),
-                    " / ".join(f"{o.max_drawdown:.0%}" for o in s.levels),
+                    " / ".join(percent(o.probability) for o in s.levels),
+                    " / ".join(percent(o.largest_fall) for o in s.levels),
                     " / ".join(money_text(o.median_revenue) for o in s.levels),
                     "robust" if s.robust else "DEPENDS",
                 )

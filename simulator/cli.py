@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+from . import verdict_text
 from .assumptions import assess_assumptions
 from .calibrate import Calibration, calibrate
 from .crm_csv import read_export
@@ -28,7 +29,6 @@ from .history_csv import HistoryAssessment, assess_history, load_history
 from .models import MAX_REPS, Scenario, Simulation
 from .money import money_text, set_currency, using_currency
 from .optimize import LEVERS, Limits, suggest_fix
-from .plan_verdict import bookings_lens, revenue_verdict
 from .results import SimulationResult, simulate
 from .scenario_io import (
     ScenarioError,
@@ -158,20 +158,25 @@ def load_file_or_preset(name: str) -> Scenario:
 
 
 def summary_lines(result: SimulationResult) -> list[str]:
-    """The readable summary the CLI prints for one result."""
-    rep = result.report
+    """The readable summary the CLI prints for one result: the verdict as the app words
+    it (:mod:`simulator.verdict_text`), the bookings lens and the early warning."""
+    v, rep = result.whiplash, result.report
+    seasonal = "yes" if v.seasonal else "no"
     lines = [
         f"Scenario: {result.scenario.meta.title}",
-        f"Runs: {result.runs}  seed: {result.seed}  from {result.month_labels[0]} "
+        f"Futures (runs): {result.runs}  seed: {result.seed}  from {result.month_labels[0]} "
         f"for {len(result.month_labels)} months",
-        f"Verdict: {rep.verdict.upper()}  (whiplash in {rep.probability:.0%} of runs, "
-        f"severe in {rep.severe_probability:.0%})",
-        f"Max drawdown (median): {rep.max_drawdown:.0%}   volatility of QoQ change: "
-        f"{rep.volatility:.1%}   boom-bust events per run: {rep.boom_bust_events:.2f}",
+        f"Verdict: {v.verdict.upper()}  ({verdict_text.odds(v)})",
+        *(f"  {line}" for line in verdict_text.context_sentences(v)),
+        f"Trend: {v.trend} ({verdict_text.signed(v.trend_rate)} a year)   seasonal: {seasonal}   "
+        f"deal luck: {v.luck_share:.0%} of the swing{' (lumpy deals)' if v.lumpy else ''}   "
+        f"boom-busts per future (worst three years): {v.boom_bust_events:.2f}",
+        verdict_text.bookings_sentence(result.bookings),
     ]
     if rep.worst_quarter is not None and rep.worst_quarter_change is not None:
         lines.append(
-            f"Worst quarter: {rep.worst_quarter} ({rep.worst_quarter_change:+.0%} median QoQ)"
+            f"Worst quarter: {rep.worst_quarter} ({rep.worst_quarter_change:+.0%} change on "
+            "the quarter before, middle future)"
         )
     if rep.early_warning_months is not None:
         lines.append(
@@ -183,7 +188,7 @@ def summary_lines(result: SimulationResult) -> list[str]:
     totals = result.to_dict()["totals"]
     currency = result.scenario.currency  # ``compare`` may show two currencies side by side
     lines.append(
-        f"Totals (median): revenue {money_text(totals['revenue'], currency=currency)}, "
+        f"Totals (middle future): revenue {money_text(totals['revenue'], currency=currency)}, "
         f"new bookings {money_text(totals['bookings'], currency=currency)}"
     )
     return lines
@@ -220,14 +225,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def run_json(result: SimulationResult) -> dict[str, Any]:
-    """``run --json``: the result's object, its ``whiplash`` with the new verdict's
-    ``trend`` and ``seasonal``, and the ``bookings`` lens (docs/model.md)."""
-    data = result.to_dict()
-    verdict = revenue_verdict(result)
-    data["whiplash"]["trend"] = verdict.trend
-    data["whiplash"]["seasonal"] = verdict.seasonal
-    data["bookings"] = bookings_lens(result).as_dict()
-    return data
+    """``run --json``: the result's object (:meth:`SimulationResult.to_dict`): its
+    ``whiplash`` verdict with ``trend`` and ``seasonal``, and the ``bookings`` lens."""
+    return result.to_dict()
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:

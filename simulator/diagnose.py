@@ -24,8 +24,13 @@ from .levers import overrides as edit_overrides
 from .models import Scenario, month_index
 from .money import money_text
 from .results import SimulationResult, quarter_label, simulate
+from .verdict import TREND_BAND
+from .verdict_text import percent
 
 CAUSE_LABELS = {cause: lever(cause).cause for cause in CAUSES}
+LUMPINESS = "deal_lumpiness"
+"""The id ``top_causes`` leads with when the swing is mostly deal luck (not a lever)."""
+LUMPINESS_LABEL = "Deal lumpiness"
 DIAGNOSIS_MAX_RUNS = 2000
 """Above this many runs the diagnosis uses this many (and says so): six simulations
 of a 20,000-run scenario would take seconds and change no ranking."""
@@ -57,22 +62,37 @@ def neutralising_overrides(scenario: Scenario, cause: str, reference: Reference)
 
 @dataclass(frozen=True)
 class Outcome:
-    """The whiplash figures a comparison needs, from one simulation."""
+    """The whiplash figures a comparison needs, from one simulation's verdict
+    (``result.whiplash``: the figures the headline shows)."""
 
     probability: float
     severe_probability: float
-    max_drawdown: float
-    worst_drop: float
+    largest_fall: float
+    """Largest fall within a year in the middle future (median over runs)."""
+    tail_fall: float
+    """Largest fall within a year that 1 future in 10 reaches (90th percentile)."""
     revenue: float
+    trend_rate: float = 0.0
+    lumpy: bool = False
+    """Most of the swing is the luck of few, lumpy deals (the verdict's ``lumpy``)."""
+    luck_share: float = 0.0
+    luck_swing: float = 0.0
+    deals_per_quarter: float = 0.0
 
     @classmethod
     def of(cls, result: SimulationResult) -> Outcome:
+        v = result.whiplash
         return cls(
-            probability=result.report.probability,
-            severe_probability=result.report.severe_probability,
-            max_drawdown=result.report.max_drawdown,
-            worst_drop=float(np.median(result.metrics.worst_drop)),
+            probability=v.probability,
+            severe_probability=v.severe_probability,
+            largest_fall=v.largest_fall,
+            tail_fall=v.largest_fall_p90,
             revenue=float(np.median(result.total_revenue)),
+            trend_rate=v.trend_rate,
+            lumpy=v.lumpy or not v.judged,
+            luck_share=v.luck_share,
+            luck_swing=v.luck_swing,
+            deals_per_quarter=v.deals_per_quarter,
         )
 
     def as_dict(self) -> dict[str, float]:
@@ -84,20 +104,33 @@ def _relative_cut(before: float, after: float) -> float:
 
 
 def improvement(before: Outcome, after: Outcome) -> float:
-    """How much whiplash went away: the mean relative cut in probability, drawdown and
-    worst quarterly drop (1 = all gone; negative = worse)."""
+    """How much whiplash went away: the mean relative cut in the share of futures with
+    whiplash, the middle future's largest fall and the 1-in-10 future's (1 = all gone;
+    negative = worse)."""
     return (
         _relative_cut(before.probability, after.probability)
-        + _relative_cut(before.max_drawdown, after.max_drawdown)
-        + _relative_cut(before.worst_drop, after.worst_drop)
+        + _relative_cut(before.largest_fall, after.largest_fall)
+        + _relative_cut(before.tail_fall, after.tail_fall)
     ) / 3.0
+
+
+def lumpiness_sentence(outcome: Outcome) -> str:
+    """'Deal lumpiness: ...' when most of the swing is deal luck, else ''."""
+    if not outcome.lumpy:
+        return ""
+    return (
+        f"{LUMPINESS_LABEL}: about {outcome.deals_per_quarter:.1f} new deals a quarter, so "
+        f"the luck of which deals close alone swings revenue about {_pct(outcome.luck_swing)} "
+        f"a quarter ({_pct(outcome.luck_share)} of the swing). No habit causes that: more, "
+        "smaller deals or a larger recurring book would smooth it; the habits below move "
+        "the rest."
+    )
 
 
 # --- Plain-words facts ---------------------------------------------------------------
 
 
-def _pct(value: float) -> str:
-    return f"{value:.0%}"
+_pct = percent
 
 
 def _count_of(k: int, n: int, noun: str) -> str:
@@ -210,7 +243,7 @@ _FACTS = {
 def effect_phrase(before: Outcome, after: Outcome) -> str:
     """What neutralising did, in words: the figures that moved, or 'little difference'."""
     score = improvement(before, after)
-    runs = f"whiplash {_pct(before.probability)} → {_pct(after.probability)} of runs"
+    runs = f"whiplash {_pct(before.probability)} → {_pct(after.probability)} of futures"
     if score < -MATTERS:
         return f"makes it worse here ({runs})"
     if score < MATTERS:
@@ -218,18 +251,34 @@ def effect_phrase(before: Outcome, after: Outcome) -> str:
     parts = []
     if before.probability - after.probability >= 0.02:
         parts.append(
-            f"cuts whiplash from {_pct(before.probability)} to {_pct(after.probability)} of runs"
+            f"cuts whiplash from {_pct(before.probability)} to {_pct(after.probability)} of futures"
         )
     cuts = []
-    dd = _relative_cut(before.max_drawdown, after.max_drawdown)
-    wd = _relative_cut(before.worst_drop, after.worst_drop)
-    if dd >= 0.02:
-        cuts.append(f"{_pct(dd)} of the drawdown")
-    if wd >= 0.02:
-        cuts.append(f"{_pct(wd)} of the worst quarterly drop")
+    fall = _relative_cut(before.largest_fall, after.largest_fall)
+    tail = _relative_cut(before.tail_fall, after.tail_fall)
+    if fall >= 0.02:
+        cuts.append(f"{_pct(fall)} of the largest fall in a year")
+    if tail >= 0.02:
+        cuts.append(f"{_pct(tail)} of the fall in the worst 1 future in 10")
     if cuts:
         parts.append("removes " + " and ".join(cuts))
+    decline = decline_phrase(before, after)
+    if decline:
+        parts.append(decline)
     return " and ".join(parts) if parts else f"helps a little ({runs})"
+
+
+def decline_phrase(before: Outcome, after: Outcome) -> str:
+    """'slows revenue's decline from 38% to 2% a year' when the plan declines and the
+    change slows it by at least the trend band, else ''."""
+    if before.trend_rate > -TREND_BAND or after.trend_rate - before.trend_rate < TREND_BAND:
+        return ""
+    if after.trend_rate > -TREND_BAND:
+        return f"turns revenue's decline of {_pct(-before.trend_rate)} a year flat or better"
+    return (
+        f"slows revenue's decline from {_pct(-before.trend_rate)} to "
+        f"{_pct(-after.trend_rate)} a year"
+    )
 
 
 @dataclass(frozen=True)
@@ -255,14 +304,14 @@ class CauseEffect:
         return self.before.probability - self.after.probability
 
     @property
-    def drawdown_cut(self) -> float:
-        """Share of the (median) maximum drawdown removed."""
-        return _relative_cut(self.before.max_drawdown, self.after.max_drawdown)
+    def fall_cut(self) -> float:
+        """Share of the middle future's largest fall within a year removed."""
+        return _relative_cut(self.before.largest_fall, self.after.largest_fall)
 
     @property
-    def worst_drop_cut(self) -> float:
-        """Share of the (median) worst quarter-over-quarter fall removed."""
-        return _relative_cut(self.before.worst_drop, self.after.worst_drop)
+    def tail_cut(self) -> float:
+        """Share of the 1-in-10 future's largest fall within a year removed."""
+        return _relative_cut(self.before.tail_fall, self.after.tail_fall)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -273,8 +322,8 @@ class CauseEffect:
             "sentence": self.sentence,
             "score": self.score,
             "probability_cut": self.probability_cut,
-            "drawdown_cut": self.drawdown_cut,
-            "worst_drop_cut": self.worst_drop_cut,
+            "fall_cut": self.fall_cut,
+            "tail_cut": self.tail_cut,
             "after": self.after.as_dict(),
             "overrides": list(self.overrides),
         }
@@ -298,9 +347,21 @@ class Diagnosis:
         return [e for e in self.effects if e.applies]
 
     @property
+    def lumpy(self) -> bool:
+        """Most of the swing is the luck of few, lumpy deals, not a habit."""
+        return self.baseline.lumpy
+
+    @property
+    def lumpiness(self) -> str:
+        """The sentence naming deal lumpiness ('' when the swing is not mostly luck)."""
+        return lumpiness_sentence(self.baseline)
+
+    @property
     def top_causes(self) -> list[str]:
-        """Ids of the causes that make a real difference, strongest first."""
-        return [e.cause for e in self.ranked if e.score >= MATTERS]
+        """Ids of the causes that make a real difference, strongest first; led by
+        ``deal_lumpiness`` when the swing is mostly deal luck."""
+        habits = [e.cause for e in self.ranked if e.score >= MATTERS]
+        return [LUMPINESS, *habits] if self.lumpy else habits
 
     def effect(self, cause: str) -> CauseEffect:
         return next(e for e in self.effects if e.cause == cause)
@@ -310,13 +371,16 @@ class Diagnosis:
         b = self.baseline
         out = [
             f"Diagnosis: {self.title}",
-            f"Now: whiplash in {_pct(b.probability)} of runs, max drawdown "
-            f"{_pct(b.max_drawdown)}, worst quarterly drop {_pct(b.worst_drop)} "
-            f"(medians of {self.runs} runs, seed {self.seed})",
+            f"Now: whiplash in {_pct(b.probability)} of futures (severe in "
+            f"{_pct(b.severe_probability)}), largest fall in a year {_pct(b.largest_fall)} in "
+            f"the middle future and {_pct(b.tail_fall)} in 1 future in 10 ({self.runs} "
+            f"futures, seed {self.seed})",
         ]
         if self.note:
             out.append(self.note)
-        out.append("Causes, strongest first (each neutralised alone to the balanced level):")
+        if self.lumpy:
+            out.append(self.lumpiness)
+        out.append("Habits, strongest first (each neutralised alone to the balanced level):")
         for rank, e in enumerate(self.effects, start=1):
             marker = f"{rank}." if e.applies else "-"
             out.append(f"  {marker} {e.sentence}")
@@ -329,6 +393,7 @@ class Diagnosis:
             "seed": self.seed,
             "note": self.note,
             "baseline": self.baseline.as_dict(),
+            "deal_lumpiness": self.lumpiness,
             "top_causes": self.top_causes,
             "causes": [e.as_dict() for e in self.effects],
         }

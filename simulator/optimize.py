@@ -39,6 +39,7 @@ from .models import STAGES, Scenario
 from .money import money_text
 from .results import ResultSummary, SimulationResult, simulate
 from .scenario_io import ScenarioError
+from .verdict_text import percent
 
 LEVERS = SEARCHED
 """The levers the search may move (``--levers``), declared in simulator/levers.py."""
@@ -196,9 +197,11 @@ class Suggestion:
             width = max(len(c.label) for c in self.changes)
             out += [f"  {c.label:<{width}}  {c.before} → {c.after}" for c in self.changes]
         out.append(
-            f"Whiplash: {b.probability:.0%} → {a.probability:.0%} of runs; max drawdown "
-            f"{b.max_drawdown:.0%} → {a.max_drawdown:.0%}; median revenue "
-            f"{money_text(b.revenue)} → {money_text(a.revenue)} ({self.revenue_ratio:.0%})"
+            f"Whiplash: {percent(b.probability)} → {percent(a.probability)} of futures "
+            f"(severe: {percent(b.severe_probability)} → {percent(a.severe_probability)}); "
+            f"largest fall in a year {percent(b.largest_fall)} → {percent(a.largest_fall)}; "
+            f"revenue (middle future) {money_text(b.revenue)} → {money_text(a.revenue)} "
+            f"({self.revenue_ratio:.0%})"
         )
         out.append(
             f"({self.evaluations} plans screened at {self.screen_runs} runs, confirmed at "
@@ -342,8 +345,9 @@ class _Search:
         self.movable = sorted(order[:MOVABLE_CONTRACTS])
 
     def objective(self, out: Outcome) -> float:
-        """Lower is smoother: whiplash probability first, severity to break ties."""
-        return out.probability + 0.5 * out.severe_probability + 0.5 * out.max_drawdown
+        """Lower is smoother: the share of futures with whiplash first, severity and the
+        middle future's largest fall to break ties."""
+        return out.probability + 0.5 * out.severe_probability + 0.5 * out.largest_fall
 
     def allowed(self, plan: Plan) -> bool:
         """Within the floors: no stage or product line starved beyond where it already is."""

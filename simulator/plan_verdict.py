@@ -9,14 +9,16 @@ and luck" and "The bookings lens") defines both.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .engine import orphan_probability
 from .models import Effort, Relationships, Scenario
-from .results import SimulationResult
 from .verdict import DealNoise, Verdict, deal_noise, verdict_of
+
+if TYPE_CHECKING:  # results.py reads the verdict from here
+    from .results import SimulationResult
 
 __all__ = [
     "BookingsLens",

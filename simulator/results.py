@@ -1,8 +1,13 @@
-"""Simulation results: per-run arrays plus tidy pandas summaries and the report.
+"""Simulation results: per-run arrays plus tidy pandas summaries and the verdict.
 
 ``simulate`` is the public entry point. Summaries (mean, p10, p50, p90 per series)
-are computed on first use, so a caller that needs only the whiplash report (the
-optimiser, the benchmark) does not pay for them.
+and the verdict (``whiplash``, ``bookings``) are computed on first use, so a caller
+that needs only some of them (the optimiser, the benchmark) does not pay for the rest.
+
+``whiplash`` (:mod:`simulator.verdict`, docs/model.md section 12) is the verdict every
+page, the CLI and the JSON show. ``report`` (:class:`~simulator.metrics.WhiplashReport`,
+section 10) keeps the quarter-on-quarter figures behind the early warning, the per-quarter
+table and the workshop's "where does it break" question; its own verdict is not shown.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from .budget import SimulationCancelled, check
 from .engine import SOURCES, EngineOutput, run_engine
 from .metrics import VERDICTS, RunMetrics, WhiplashReport, assess
 from .models import MAX_CELLS, MAX_RUNS, Scenario, month_label
+from .plan_verdict import BookingsLens, bookings_lens, revenue_verdict
+from .verdict import Verdict
 
 __all__ = ["ResultSummary", "SimulationCancelled", "SimulationResult", "simulate"]
 
@@ -65,6 +72,10 @@ class ResultSummary:
 
     scenario: Scenario
     runs: int
+    whiplash: Verdict
+    """The verdict on revenue: what the headline, key figures and JSON show."""
+    bookings: BookingsLens
+    """Quota attainment per quarter and its verdict (the bookings lens)."""
     report: WhiplashReport
     month_labels: list[str] = field(repr=False)
     quarter_labels: list[str] = field(repr=False)
@@ -169,6 +180,17 @@ class SimulationResult:
         )
 
     @cached_property
+    def whiplash(self) -> Verdict:
+        """The verdict on revenue: whiplash, trend, season and deal luck (docs/model.md
+        section 12); the one every page, the CLI and the JSON show."""
+        return revenue_verdict(self)
+
+    @cached_property
+    def bookings(self) -> BookingsLens:
+        """Quota attainment per quarter and its verdict (docs/model.md, "The bookings lens")."""
+        return bookings_lens(self)
+
+    @cached_property
     def verdict_shares(self) -> dict[str, float]:
         counts = np.bincount(self.metrics.verdict, minlength=3) / self.runs
         return {name: float(c) for name, c in zip(VERDICTS, counts, strict=True)}
@@ -193,7 +215,9 @@ class SimulationResult:
         return ResultSummary(**{f.name: getattr(self, f.name) for f in fields(ResultSummary)})
 
     def to_dict(self) -> dict[str, Any]:
-        """The CLI's --json object (see README)."""
+        """The CLI's --json object (see README): ``whiplash`` is the verdict on revenue
+        (section 12's fields) with the quarter-on-quarter figures and the early warning
+        of section 10; ``bookings`` is the bookings lens with the same verdict fields."""
         rep = self.report
         q = self.quarter_table
         return {
@@ -203,19 +227,16 @@ class SimulationResult:
             "start": self.scenario.simulation.start,
             "months": self.scenario.simulation.months,
             "whiplash": {
-                "verdict": rep.verdict,
-                "probability": rep.probability,
-                "severe_probability": rep.severe_probability,
-                "mild_probability": rep.mild_probability,
+                **self.whiplash.as_dict(),
                 "max_drawdown": rep.max_drawdown,
                 "volatility": rep.volatility,
-                "boom_bust_events": rep.boom_bust_events,
                 "worst_quarter": rep.worst_quarter,
                 "worst_quarter_change": rep.worst_quarter_change,
                 "bust_quarter": rep.bust_quarter,
                 "early_warning_months": rep.early_warning_months,
                 "warning_month": rep.warning_month,
             },
+            "bookings": self.bookings.as_dict(),
             "quarterly": [
                 {
                     "quarter": row.quarter,

@@ -128,10 +128,11 @@ def deal_noise(
     size = np.asarray(deal_size, dtype=float)
     spread = 1.0 + np.asarray(size_cv, dtype=float) ** 2
     rec = np.asarray(recurring, dtype=bool)
-    if average_quarter <= 0 or n.sum() <= 0:
+    scale = float(average_quarter) ** 2  # 0 for a quarter too small to square (subnormal)
+    if not scale > 0 or n.sum() <= 0:
         return DealNoise(deals_per_quarter=float(max(n.sum(), 0.0)), swing=0.0, fall_sd=0.0)
-    one_off = float(np.sum(np.where(rec, 0.0, n * size**2 * spread))) / average_quarter**2
-    recur = float(np.sum(np.where(rec, n * (size / 4.0) ** 2 * spread, 0.0))) / average_quarter**2
+    one_off = float(np.sum(np.where(rec, 0.0, n * size**2 * spread))) / scale
+    recur = float(np.sum(np.where(rec, n * (size / 4.0) ** 2 * spread, 0.0))) / scale
     return DealNoise(
         deals_per_quarter=float(n.sum()),
         swing=float(np.sqrt(2.0 * one_off + recur)),
@@ -429,6 +430,11 @@ class Verdict:
     judged: bool
     """False when deal luck alone can take JUDGE_LIMIT of a quarter away: then the
     verdict is none because whiplash cannot be told from luck, not because it is calm."""
+    mild_bar: float = MILD_FALL
+    """The fall within a year that counts as whiplash here: MILD_FALL, raised by the
+    deal-luck allowance (equal to MILD_FALL without luck)."""
+    severe_bar: float = SEVERE_FALL
+    """The fall within a year that counts as severe here (SEVERE_FALL, raised alike)."""
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -483,6 +489,8 @@ def summarise(
         luck_share=luck_share,
         lumpy=bool(noise.swing >= LUMPY_SWING and (luck_share >= LUMPY_SHARE or not j.judged)),
         judged=j.judged,
+        mild_bar=float(-np.expm1(-(_fall_log(MILD_FALL) + j.allowance))),
+        severe_bar=float(-np.expm1(-(_fall_log(SEVERE_FALL) + j.allowance))),
     )
 
 

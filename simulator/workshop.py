@@ -33,6 +33,7 @@ from .scenario_io import (
     list_presets,
     load_preset,
 )
+from .verdict_text import percent
 
 WORKSHOP_DIR = PRESET_DIR / "workshops"
 DEFAULT_WORKSHOP = "four_causes"
@@ -262,11 +263,14 @@ def check_quarter(result: ResultSummary, prediction: str | None) -> PredictionCh
     answer = simulated_break(result)
     drop = result.scenario.thresholds.bust_drop
     if answer == HOLDS:
-        said = f"revenue holds: in {shares[HOLDS]:.0%} of runs no quarter falls {drop:.0%} or more"
+        said = (
+            f"revenue holds: in {percent(shares[HOLDS])} of futures no quarter falls "
+            f"{percent(drop)} or more on the quarter before"
+        )
     else:
         said = (
-            f"revenue most often first breaks in {answer} ({shares[answer]:.0%} of runs); "
-            f"{1 - shares[HOLDS]:.0%} of runs break somewhere"
+            f"revenue most often first breaks in {answer} ({percent(shares[answer])} of "
+            f"futures); {percent(1 - shares[HOLDS])} of futures break somewhere"
         )
     if not prediction:
         return PredictionCheck(
@@ -276,7 +280,7 @@ def check_quarter(result: ResultSummary, prediction: str | None) -> PredictionCh
     if prediction == answer:
         verdict, lead = "right", "Right"
     elif share is not None and share >= 0.15:
-        verdict, lead = "close", f"Plausible ({share:.0%} of runs first break there)"
+        verdict, lead = "close", f"Plausible ({percent(share)} of futures first break there)"
     else:
         verdict, lead = "wrong", "Not this time"
     return PredictionCheck(
@@ -296,7 +300,10 @@ def check_level(result: ResultSummary, prediction: float | None, quarter: str) -
         raise ScenarioError(f"level_quarter: {quarter!r} is not a quarter of this scenario")
     row = table.loc[quarter]
     band = f"{money_text(row.p10)} to {money_text(row.p90)}"
-    said = f"revenue in {quarter} is {money_text(row.p50)} in the median run (8 in 10 runs: {band})"
+    said = (
+        f"revenue in {quarter} is {money_text(row.p50)} in the middle future (8 in 10 "
+        f"futures: {band})"
+    )
     simulated = money_text(row.p50)
     if prediction is None:
         return PredictionCheck(
@@ -320,13 +327,16 @@ def check_level(result: ResultSummary, prediction: float | None, quarter: str) -
 
 @dataclass(frozen=True)
 class FixComparison:
-    """The original plan against the fixed one: the figures the room sees change."""
+    """The original plan against the fixed one: the verdict's figures the room sees
+    change (the same as the main page's headline and key figures)."""
 
     probability: tuple[float, float]
     severe_probability: tuple[float, float]
-    max_drawdown: tuple[float, float]
+    largest_fall: tuple[float, float]
+    """The middle future's largest fall within a year, before and after."""
     revenue: tuple[float, float]
     """Median total revenue over the horizon, before and after."""
+    verdict: tuple[str, str] = ("none", "none")
 
     @staticmethod
     def change_in_points(pair: tuple[float, float]) -> float:
@@ -335,26 +345,29 @@ class FixComparison:
 
     @property
     def sentence(self) -> str:
-        p, s, d, r = self.probability, self.severe_probability, self.max_drawdown, self.revenue
+        p, s, f, r = self.probability, self.severe_probability, self.largest_fall, self.revenue
         return (
-            f"Whiplash in {p[0]:.0%} → {p[1]:.0%} of runs (severe: {s[0]:.0%} → {s[1]:.0%}); "
-            f"max drawdown {d[0]:.0%} → {d[1]:.0%}; median revenue over the horizon "
-            f"{money_text(r[0])} → {money_text(r[1])}."
+            f"Whiplash in {percent(p[0])} → {percent(p[1])} of futures (severe: "
+            f"{percent(s[0])} → {percent(s[1])}); largest fall in a year {percent(f[0])} → "
+            f"{percent(f[1])} in the middle future; revenue over the horizon "
+            f"{money_text(r[0])} → {money_text(r[1])} (middle future)."
         )
 
 
 def compare_fix(before: ResultSummary, after: ResultSummary) -> FixComparison:
-    b, a = before.report, after.report
+    b, a = before.whiplash, after.whiplash
     return FixComparison(
         probability=(b.probability, a.probability),
         severe_probability=(b.severe_probability, a.severe_probability),
-        max_drawdown=(b.max_drawdown, a.max_drawdown),
+        largest_fall=(b.largest_fall, a.largest_fall),
         revenue=(before.median_revenue, after.median_revenue),
+        verdict=(b.verdict, a.verdict),
     )
 
 
 def fix_effect(before: ResultSummary, after: ResultSummary) -> str:
-    """One line on what the fix changed: whiplash runs, drawdown and median revenue."""
+    """One line on what the fix changed: futures with whiplash, severe whiplash, the
+    largest fall in a year and revenue."""
     return compare_fix(before, after).sentence
 
 

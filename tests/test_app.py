@@ -38,7 +38,8 @@ from ui.verdict import early_warning_sentence, key_figures, verdict_sentence
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 RUNS = "300"
-CHART_COUNT = 7  # effort split, fan, quarterly, coverage, by source, by line, renewal calendar
+CHART_COUNT = 8  # effort split, fan, quarterly, quota attainment, coverage, by source, by line,
+# renewal calendar
 
 
 # --- Helpers.
@@ -102,7 +103,7 @@ def test_every_preset_runs_without_exception(preset: str) -> None:
     assert_page_ok(at)
     assert current(at).meta.title == load_preset(preset).meta.title
     assert verdict_text(at).startswith("## ")
-    assert len(at.metric) == 5
+    assert len(at.metric) == 6
     charts = at.get("vega_lite_chart")
     # The team chart comes with engines that report headcount (tests/test_app_dynamics.py).
     charts = [c for c in charts if json.loads(c.proto.spec).get("description") != "Team capacity"]
@@ -117,19 +118,20 @@ def test_default_page_shows_the_2013q1_cliff_with_early_warning() -> None:
     assert_page_ok(at)
     assert current(at) == load_preset(presets.DEFAULT_PRESET)
     text = verdict_text(at)
-    assert "Severe whiplash" in text and "2013Q1" in text
+    # Mild in the middle future, with its severe tail flagged and its decline said.
+    assert "Mild whiplash" in text and "declines" in text and ":red[" in text
+    assert any("Severe-whiplash risk" in shown_text(m.value) for m in at.markdown)
     assert any("months before the first bust in 2013Q1" in m.value for m in at.markdown)
-    assert metric(at, "Worst qtr").label == "Worst qtr 2013Q1"
     assert at.query_params == {"preset": presets.DEFAULT_PRESET}
     assert at.get("page_link"), "the page links to About the model"
 
 
 # --- Each lever moves the result in the expected direction.
-def test_more_prospecting_raises_coverage_and_lowers_drawdown() -> None:
+def test_more_prospecting_raises_coverage_and_lowers_the_fall() -> None:
     at = open_app()
     assert at.slider(key=controls.W_CLOSING).value > 70  # the preset closes almost 80%
     _, before = chart(at, "Forward coverage")
-    drawdown = pct(metric(at, "Max drawdown").value)
+    fall = pct(metric(at, "Largest fall in a year").value)
     revenue_before = current(at)
 
     at.slider(key=controls.W_CLOSING).set_value(35.0).run()
@@ -140,7 +142,7 @@ def test_more_prospecting_raises_coverage_and_lowers_drawdown() -> None:
     assert sum(effort.as_dict().values()) == pytest.approx(1.0, abs=1e-5)
     _, after = chart(at, "Forward coverage")
     assert rows_with(after, "p50")["p50"].mean() > rows_with(before, "p50")["p50"].mean()
-    assert pct(metric(at, "Max drawdown").value) < drawdown
+    assert pct(metric(at, "Largest fall in a year").value) < fall
     _, split = chart(at, "Effort split")
     shares = rows_with(split, "share").set_index("stage")["share"]
     assert shares["attract"] == pytest.approx(effort.attract)
@@ -166,26 +168,26 @@ def test_moving_a_renewal_date_splits_the_cliff() -> None:
     at = open_app()
     _, before = chart(at, "Renewal calendar")
     assert set(rows_with(before, "ends")["ends"]) == {"2013-01"}
-    worst = pct(metric(at, "Worst qtr").value)
+    severe = pct(metric(at, "Severe whiplash").value)
 
     at.select_slider(key=controls.end_key(1)).set_value("2013-07").run()
     assert_page_ok(at)
     assert current(at).contracts[1].ends == "2013-07"
     _, after = chart(at, "Renewal calendar")
     assert set(rows_with(after, "ends")["ends"]) == {"2013-01", "2013-07"}
-    assert pct(metric(at, "Worst qtr").value) > worst
+    assert pct(metric(at, "Severe whiplash").value) < severe
 
 
 def test_more_buyer_contacts_lower_whiplash_probability() -> None:
     at = open_app()
-    probability = pct(metric(at, "Whiplash probability").value)
+    probability = pct(metric(at, "Whiplash").value)
     _, before = chart(at, "Quarterly revenue bars")
     for i in (0, 1):
         assert at.slider(key=controls.contacts_key(i)).value == 1
         at.slider(key=controls.contacts_key(i)).set_value(5).run()
     assert_page_ok(at)
     assert [c.contacts for c in current(at).contracts] == [5, 5]
-    assert pct(metric(at, "Whiplash probability").value) < probability
+    assert pct(metric(at, "Whiplash").value) < probability
     _, after = chart(at, "Quarterly revenue bars")
 
     def q2013q1(frames: list[pd.DataFrame]) -> float:
@@ -197,13 +199,13 @@ def test_more_buyer_contacts_lower_whiplash_probability() -> None:
 
 def test_contacts_per_account_and_turnover_controls() -> None:
     at = open_app({"preset": "balanced"})
-    probability = pct(metric(at, "Whiplash probability").value)
+    probability = pct(metric(at, "Whiplash").value)
     at.slider(key=controls.W_CONTACTS).set_value(1).run()
     at.slider(key=controls.W_TURNOVER).set_value(100.0).run()
     assert_page_ok(at)
     rel = current(at).relationships
     assert (rel.contacts_per_account, rel.champion_turnover) == (1, 1.0)
-    assert pct(metric(at, "Whiplash probability").value) > probability
+    assert pct(metric(at, "Whiplash").value) > probability
 
 
 # --- The workshop flow: pin, fix, compare.
@@ -225,9 +227,9 @@ def test_stagger_and_contacts_improve_against_the_pinned_baseline() -> None:
 
     _, fan = chart(at, "Revenue fan chart")
     assert "Baseline median" in set(rows_with(fan, "line")["line"])
-    probability = metric(at, "Whiplash probability")
+    probability = metric(at, "Whiplash")
     assert probability.delta.startswith("-"), probability.delta
-    assert metric(at, "Max drawdown").delta.startswith("-")
+    assert metric(at, "Largest fall in a year").delta.startswith("-")
     assert metric(at, "Revenue, 36 months").delta.startswith("+")
     calendar_spec, calendar = chart(at, "Renewal calendar")
     assert "Baseline end month" in json.dumps(calendar_spec)  # dashed outline of old dates
@@ -554,14 +556,19 @@ def test_damaged_scenario_links_are_rejected_cleanly() -> None:
 
 def test_verdict_wording() -> None:
     result = simulator.simulate(load_preset("balanced"), runs=300)
-    assert verdict_sentence(result).startswith("Smooth: no boom-bust quarter in ")
-    assert early_warning_sentence(result.report).startswith("No boom-and-bust to warn of")
-    severe = simulator.simulate(load_preset("team_a_team_b"), runs=300)
-    sentence = verdict_sentence(severe)
-    assert sentence.startswith("Severe whiplash in ") and sentence.endswith("in 2013Q1")
-    figures = key_figures(severe, baseline=result)
-    assert [f.delta is not None for f in figures][:4] == [True, True, True, True]
-    assert figures[3].delta.startswith("+")  # more whiplash than the balanced baseline
+    calm = result.whiplash
+    assert verdict_sentence(result) == (
+        f"No whiplash: whiplash in {round(calm.probability * 100)}% of futures, "
+        f"severe in {round(calm.severe_probability * 100)}%"
+    )
+    warning = early_warning_sentence(result.report, whiplash=calm)
+    assert warning.startswith("No boom-and-bust to warn of")
+    client = simulator.simulate(load_preset("team_a_team_b"), runs=300)
+    sentence = verdict_sentence(client)
+    assert sentence.startswith("Mild whiplash, and revenue declines ")
+    figures = key_figures(client, baseline=result)
+    assert [f.delta is not None for f in figures][:5] == [True, True, True, True, True]
+    assert figures[1].label == "Whiplash" and figures[1].delta.startswith("+")
 
 
 def test_a_scenario_too_big_for_a_link_says_save_as_file() -> None:

@@ -23,7 +23,7 @@ def test_a_preset_name_prints_one_row_per_constant_and_the_sentence(capsys):
     assert code == 0 and not err
     lines = out.splitlines()
     assert lines[0] == "Assumptions: Single-threaded relationships"
-    assert lines[1].startswith("Now: SEVERE") and f"{int(RUNS):,} runs each" in lines[1]
+    assert lines[1].startswith("Now: MILD") and f"{int(RUNS):,} futures (runs) each" in lines[1]
     assert lines[2].split()[:1] == ["Assumption"]
     rows = lines[3 : 3 + len(JUDGEMENTS)]
     assert [row.split("  ")[0] for row in rows] == [j.label for j in JUDGEMENTS]
@@ -49,7 +49,7 @@ def test_a_file_and_the_preset_give_the_same_json(capsys):
         "verdict",
         "probability",
         "severe_probability",
-        "max_drawdown",
+        "largest_fall",
         "median_revenue",
     }
     assert by_name["robust"] == (by_name["depends_on"] == [])

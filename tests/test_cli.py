@@ -20,7 +20,9 @@ def run(capsys, *args):
 def test_run_prints_a_readable_summary(capsys):
     code, out, _ = run(capsys, "run", TEAM_AB, "--runs", "300")
     assert code == 0
-    assert "Verdict: SEVERE" in out
+    # The 2012 client: mild in the middle future, flagged for its severe tail.
+    assert "Verdict: MILD" in out
+    assert "Severe-whiplash risk" in out
     assert "Worst quarter: 2013Q1" in out
     assert "Early warning" in out
 
@@ -42,7 +44,7 @@ def test_run_json_has_the_documented_fields(capsys):
         "early_warning_months",
     ):
         assert key in whiplash
-    assert whiplash["verdict"] == "severe"
+    assert whiplash["verdict"] == "mild" and whiplash["severe_risk"] is True
     assert whiplash["worst_quarter"] == "2013Q1"
     assert 0.0 <= whiplash["max_drawdown"] <= 1.0
     quarters = [q["quarter"] for q in data["quarterly"]]
@@ -130,6 +132,6 @@ def test_console_script_and_module_are_the_same_cli():
         capture_output=True,
         text=True,
     )
-    assert json.loads(module.stdout)["whiplash"]["verdict"] == "severe"
+    assert json.loads(module.stdout)["whiplash"]["verdict"] in ("mild", "severe")
     assert bad.returncode == 2
     assert "effort.close" in bad.stderr and "Traceback" not in bad.stderr

@@ -11,6 +11,7 @@ from simulator.cli import main
 from simulator.diagnose import (
     CAUSES,
     DIAGNOSIS_MAX_RUNS,
+    LUMPINESS,
     MATTERS,
     diagnose,
     neutralising_overrides,
@@ -35,11 +36,14 @@ def diagnoses():
 def test_planted_cause_ranks_first(diagnoses, preset, cause):
     result = diagnoses[preset]
     assert result.ranked[0].cause == cause, [(e.cause, round(e.score, 3)) for e in result.ranked]
-    assert result.top_causes[0] == cause
+    # The first habit named; behind "deal lumpiness" when the swing is mostly deal luck.
+    habits = [c for c in result.top_causes if c != LUMPINESS]
+    assert habits[0] == cause
+    assert (result.top_causes[0] == LUMPINESS) == result.lumpy
     top = result.ranked[0]
-    # Neutralising the planted cause removes a real share of the drawdown.
-    assert top.drawdown_cut > 0.2
-    assert top.after.max_drawdown < top.before.max_drawdown
+    # Neutralising the planted cause removes a real share of the largest fall in a year.
+    assert top.fall_cut > 0.15
+    assert top.after.largest_fall < top.before.largest_fall
 
 
 def test_team_a_team_b_names_renewal_cliff_and_single_threading(diagnoses):
@@ -47,7 +51,7 @@ def test_team_a_team_b_names_renewal_cliff_and_single_threading(diagnoses):
     assert set(result.top_causes[:2]) == {"renewal_dates", "contacts"}
     dates = result.effect("renewal_dates")
     assert "both big contracts" in dates.sentence and "2013-01" in dates.sentence
-    assert dates.worst_drop_cut > 0.15  # staggering splits the cliff
+    assert dates.tail_cut > 0.15  # staggering splits the cliff in the worst futures
     contacts = result.effect("contacts")
     assert "single buyer" in contacts.sentence
     assert contacts.probability_cut > 0.05

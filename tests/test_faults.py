@@ -256,7 +256,7 @@ def test_a_chart_that_fails_leaves_the_verdict_and_figures(
     at = open_app({"runs": RUNS})
     page_ok(at)
     assert any("chart could not be drawn" in e.value for e in at.error)
-    assert len(at.metric) == 5
+    assert len(at.metric) == 6
     at.slider(key=controls.W_CLOSING).set_value(40.0).run()  # the levers still work
     assert not at.exception
     assert at.session_state[app_session.SCENARIO].effort.close < 0.55
@@ -271,7 +271,7 @@ def test_a_diagnosis_that_fails_shows_an_error_panel(monkeypatch: pytest.MonkeyP
     at.toggle(key=ui.diagnosis.W_ON).set_value(True).run()
     page_ok(at)
     assert any("injected diagnosis failure" in e.value for e in at.error)
-    assert len(at.metric) >= 5
+    assert len(at.metric) >= 6
     assert at.get("download_button")  # the share section below it is still drawn
 
 

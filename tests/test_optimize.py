@@ -28,8 +28,9 @@ def suggestions():
 
 
 def test_presets_under_test_do_have_whiplash():
+    # Whiplash in at least 1 future in 10: something for the search to remove.
     for name in WHIPLASH_PRESETS:
-        assert simulate(load_preset(name)).report.probability >= 0.5, name
+        assert simulate(load_preset(name)).whiplash.probability >= 0.1, name
 
 
 @pytest.mark.parametrize("preset", WHIPLASH_PRESETS)
@@ -38,7 +39,7 @@ def test_fix_lowers_whiplash_and_keeps_the_revenue_floor(suggestions, preset):
     assert s.improved and s.changes
     assert s.after.probability < s.before.probability
     assert s.after.revenue >= 0.95 * s.before.revenue
-    assert s.after.max_drawdown < s.before.max_drawdown
+    assert s.after.largest_fall < s.before.largest_fall
 
 
 def test_fix_does_not_make_balanced_worse(suggestions):
@@ -52,7 +53,7 @@ def test_suggestion_is_reproducible_from_its_overrides(suggestions, preset):
     s = suggestions[preset]
     assert apply_overrides(s.original, s.overrides) == s.suggested
     assert s.suggested.team.reps == s.original.team.reps  # headcount fixed
-    rerun = simulate(s.suggested, runs=s.runs, seed=s.seed).report.probability
+    rerun = simulate(s.suggested, runs=s.runs, seed=s.seed).whiplash.probability
     assert rerun == pytest.approx(s.after.probability)
 
 
@@ -179,7 +180,7 @@ def test_app_section_diagnoses_suggests_and_applies():
     assert any(m.value.startswith("1. Relationships") for m in at.markdown)
     next(b for b in at.button if b.label == "Suggest a fix").click().run()
     assert not at.exception
-    assert at.metric[0].label == "Runs with whiplash"
+    assert at.metric[0].label == "Whiplash"  # the main page's key figure, same figure
     before = at.session_state[session.SCENARIO]
     at.button(key="dx_apply").click().run()
     assert not at.exception

@@ -48,9 +48,9 @@ def test_every_fix_in_the_workshop_smooths_revenue(index):
     content = resolve(load_workshop(), index)
     before, after = simulate(content.scenario), simulate(content.fixed)
     comparison = compare_fix(before, after)
-    assert comparison.severe_probability[1] < comparison.severe_probability[0]
-    assert comparison.max_drawdown[1] < comparison.max_drawdown[0]
-    assert comparison.probability[1] <= comparison.probability[0]
+    assert comparison.severe_probability[1] <= comparison.severe_probability[0]
+    assert comparison.largest_fall[1] < comparison.largest_fall[0]
+    assert comparison.probability[1] < comparison.probability[0]
 
 
 def test_texts_fall_back_to_the_presets_meta():
@@ -180,10 +180,10 @@ def test_page_walks_the_whole_sequence():
         if step < count - 1:
             at.button(key=f"ws_fix_{step}").click().run()
             assert not at.exception, at.exception
-            assert [m.label for m in at.metric] == [
-                "Runs with whiplash",
+            assert [m.label for m in at.metric] == [  # the main page's key figures
+                "Whiplash",
                 "Severe whiplash",
-                "Max drawdown (median)",
+                "Largest fall in a year",
             ]
             assert len(at.get("vega_lite_chart")) == 2  # prediction + before/after
             at.button(key="ws_next").click().run()

@@ -1,7 +1,7 @@
 """The assumptions panel's chart and table: pure builders from an ``AssumptionsReport``.
 
-* :func:`assumptions_chart`: for each judgement constant, the share of runs with
-  whiplash at its low, the scenario's value and its high (a dot each, on a line from
+* :func:`assumptions_chart`: for each judgement constant, the share of futures
+  (runs) with whiplash at its low, the scenario's value and its high (a dot each, on a line from
   the least to the most), coloured by the verdict at that value.
 * :func:`assumptions_table`: one row per constant, the figures the chart draws and the
   source of its range.
@@ -17,6 +17,7 @@ import pandas as pd
 
 from simulator.assumptions import LEVELS, AssumptionsReport
 from simulator.metrics import VERDICTS
+from simulator.verdict import MAJORITY
 
 from .charts import BLACK, GREY, VERDICT_COLOURS, themed
 from .format import money, percent
@@ -24,9 +25,9 @@ from .format import money, percent
 LEVEL_NAMES = {"low": "Low end", "default": "This plan", "high": "High end"}
 LEVEL_SHAPES = {"low": "triangle-down", "default": "diamond", "high": "triangle-up"}
 """Down for the low end of a range, up for the high end (x is the whiplash, not the value)."""
-HALF = 0.5
-"""The scenario's verdict is mild or severe once half the runs have whiplash
-(docs/model.md, "Verdict for the scenario"); the chart marks that line."""
+HALF = MAJORITY
+"""The scenario's verdict is mild or severe once half the futures have whiplash
+(docs/model.md, "Risk across runs"); the chart marks that line."""
 
 
 def assumptions_frame(report: AssumptionsReport) -> pd.DataFrame:
@@ -43,7 +44,7 @@ def assumptions_frame(report: AssumptionsReport) -> pd.DataFrame:
                     "verdict": outcome.verdict,
                     "probability": outcome.probability,
                     "probability_text": percent(outcome.probability),
-                    "drawdown_text": percent(outcome.max_drawdown),
+                    "fall_text": percent(outcome.largest_fall),
                     "revenue_text": money(outcome.median_revenue),
                     "robust": "holds" if s.robust else "changes",
                 }
@@ -77,7 +78,7 @@ def assumptions_chart(report: AssumptionsReport) -> alt.LayerChart:
             x=alt.X(
                 "probability:Q",
                 scale=x_scale,
-                title="Runs with whiplash",
+                title="Futures with whiplash",
                 axis=alt.Axis(format="%", tickCount=5),
             ),
             shape=alt.Shape(
@@ -98,8 +99,8 @@ def assumptions_chart(report: AssumptionsReport) -> alt.LayerChart:
                 alt.Tooltip("level:N", title="Level"),
                 alt.Tooltip("value_text:N", title="Value"),
                 alt.Tooltip("verdict:N", title="Verdict"),
-                alt.Tooltip("probability_text:N", title="Runs with whiplash"),
-                alt.Tooltip("drawdown_text:N", title="Max drawdown (median)"),
+                alt.Tooltip("probability_text:N", title="Futures with whiplash"),
+                alt.Tooltip("fall_text:N", title="Largest fall in a year (middle future)"),
                 alt.Tooltip("revenue_text:N", title="Revenue (median)"),
             ],
         )
@@ -116,7 +117,7 @@ def assumptions_chart(report: AssumptionsReport) -> alt.LayerChart:
             text="How each assumption moves the whiplash",
             subtitle=(
                 f"Each constant at its low and high end, the rest as they are, with the same "
-                f"{report.runs:,} random futures; dashed: half the runs."
+                f"{report.runs:,} random futures; dashed: half the futures."
             ),
         ),
         description="Assumptions chart",
@@ -133,8 +134,8 @@ def assumptions_table(report: AssumptionsReport) -> pd.DataFrame:
                 "Assumption": s.judgement.label,
                 "Low / this plan / high": " / ".join(s.value_texts),
                 "Verdict": " / ".join(o.verdict for o in s.levels),
-                "Runs with whiplash": " / ".join(percent(o.probability) for o in s.levels),
-                "Max drawdown": " / ".join(percent(o.max_drawdown) for o in s.levels),
+                "Futures with whiplash": " / ".join(percent(o.probability) for o in s.levels),
+                "Largest fall in a year": " / ".join(percent(o.largest_fall) for o in s.levels),
                 "Median revenue": " / ".join(money(o.median_revenue) for o in s.levels),
                 "Verdict holds": "yes" if s.robust else "no",
                 "Source of the range": s.judgement.source,

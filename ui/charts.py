@@ -351,7 +351,7 @@ def revenue_fan_chart(
 ) -> alt.LayerChart:
     """Monthly revenue: p10-p90 band, median line, target and the pinned baseline's median.
 
-    The band is what 8 runs in 10 fall within, so a trainer can point at the
+    The band is what 8 futures (runs) in 10 fall within, so a trainer can point at the
     uncertainty, not only at the middle line.
     """
     frame = _series(result, "revenue")
@@ -405,7 +405,7 @@ def revenue_fan_chart(
     tooltip = [
         alt.Tooltip("month_name:N", title="Month"),
         alt.Tooltip("median_text:N", title="Median"),
-        alt.Tooltip("range_text:N", title="8 in 10 runs"),
+        alt.Tooltip("range_text:N", title="8 in 10 futures"),
     ]
     if baseline is not None:
         tooltip.append(alt.Tooltip("baseline_text:N", title="Baseline median"))
@@ -417,7 +417,7 @@ def revenue_fan_chart(
         height=CHART_HEIGHT,
         title=_title(
             title or "Revenue per month",
-            f"Line: median of {result.runs:,} runs. Band: 8 runs in 10 fall inside it.",
+            f"Line: the middle of {result.runs:,} futures. Band: 8 futures in 10 fall inside it.",
         ),
         description="Revenue fan chart",
     )
@@ -456,9 +456,9 @@ def quarterly_bars(result: ResultSummary) -> alt.LayerChart:
     tooltip = [
         alt.Tooltip("quarter:N", title="Quarter"),
         alt.Tooltip("median_text:N", title="Median revenue"),
-        alt.Tooltip("range_text:N", title="8 in 10 runs"),
+        alt.Tooltip("range_text:N", title="8 in 10 futures"),
         alt.Tooltip("change_label:N", title="Change on previous quarter"),
-        alt.Tooltip("bust_text:N", title="Runs with a bust here"),
+        alt.Tooltip("bust_text:N", title="Futures with a bust here"),
     ]
     markers = change_markers(result.scenario, quarters=order)
     y_scale: Any = alt.Undefined  # the default scale
@@ -567,7 +567,7 @@ def breakdown_chart(result: ResultSummary, *, by: Literal["source", "line"]) -> 
     chart = alt.layer(area, *markers, _hover(wide, tooltip=tooltip)).properties(
         width="container",
         height=CHART_HEIGHT,
-        title=_title(title, f"Average of {result.runs:,} runs, stacked."),
+        title=_title(title, f"Average of {result.runs:,} futures, stacked."),
         description=f"Revenue by {by}",
     )
     return themed(chart)
@@ -650,7 +650,7 @@ def coverage_chart(result: ResultSummary) -> alt.LayerChart:
     tooltip = [
         alt.Tooltip("month_name:N", title="Month"),
         alt.Tooltip("median_text:N", title="Median coverage"),
-        alt.Tooltip("range_text:N", title="8 in 10 runs"),
+        alt.Tooltip("range_text:N", title="8 in 10 futures"),
     ]
     layers.append(_hover(frame, tooltip=tooltip))
     lookahead = result.scenario.thresholds.coverage_lookahead_months
@@ -721,7 +721,7 @@ def capacity_chart(result: ResultSummary) -> alt.LayerChart:
     for order, name in enumerate(names):
         tooltip += [
             alt.Tooltip(f"median_text{order}:N", title=f"{name} (median)"),
-            alt.Tooltip(f"range_text{order}:N", title=f"{name}, 8 in 10 runs"),
+            alt.Tooltip(f"range_text{order}:N", title=f"{name}, 8 in 10 futures"),
         ]
     markers = change_markers(result.scenario)
     chart = alt.layer(band, median, *markers, _hover(wide, tooltip=tooltip)).properties(
@@ -730,7 +730,8 @@ def capacity_chart(result: ResultSummary) -> alt.LayerChart:
         title=_title(
             "Sales team: headcount and productive reps",
             [
-                f"Lines: median of {result.runs:,} runs. Band: 8 runs in 10 fall inside it.",
+                f"Lines: the middle of {result.runs:,} futures. "
+                "Band: 8 futures in 10 fall inside it.",
                 "New hires count in part while they ramp up; a leaver's seat is empty "
                 "until backfilled.",
             ],

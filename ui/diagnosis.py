@@ -24,6 +24,7 @@ from simulator.workshop import FixComparison, compare_fix
 
 from . import charts
 from .diagnosis_charts import tornado_chart
+from .format import percent
 from .runtime import diagnose_in_budget, suggest_fix_in_budget
 from .text import markdown_text
 
@@ -52,7 +53,7 @@ def cached_diagnosis(scenario_json: str) -> Diagnosis:
     if fitting >= own:
         return diagnose_in_budget(scenario)
     note = (
-        f"Diagnosed with {fitting:,} runs (the scenario asks for {scenario.simulation.runs:,}) "
+        f"Diagnosed with {fitting:,} futures (the scenario asks for {scenario.simulation.runs:,}) "
         f"to answer within about {DIAGNOSIS_SECONDS:.0f} s; the ranking is less certain."
     )
     return replace(diagnose_in_budget(scenario, runs=fitting), note=note)
@@ -77,6 +78,8 @@ def _diagnosis(scenario: Scenario) -> None:
     result = cached_diagnosis(scenario.model_dump_json())
     if result.note:
         st.caption(markdown_text(result.note))
+    if result.lumpy:  # the swing is mostly deal luck: say so before any habit
+        st.info(markdown_text(result.lumpiness), icon=":material/casino:")
     st.altair_chart(tornado_chart(result), width="stretch")
     lines = []
     for rank, effect in enumerate(result.effects, start=1):
@@ -222,19 +225,21 @@ def render_diagnosis(scenario: Scenario, *, workshop_link: bool = True) -> None:
 
 
 def before_after_metrics(comparison: FixComparison) -> None:
-    """Three figures of a fix against the original plan, with their change in points."""
+    """Three figures of a fix against the original plan, with their change in points:
+    the verdict's, labelled as the main page's key figures are."""
     for column, (label, pair) in zip(
         st.columns(3),
         (
-            ("Runs with whiplash", comparison.probability),
+            ("Whiplash", comparison.probability),
             ("Severe whiplash", comparison.severe_probability),
-            ("Max drawdown (median)", comparison.max_drawdown),
+            ("Largest fall in a year", comparison.largest_fall),
         ),
         strict=True,
     ):
+        points = round(pair[1] * 100) - round(pair[0] * 100)
         column.metric(
             label,
-            f"{pair[1]:.0%}",
-            delta=f"{comparison.change_in_points(pair):+.0f} points from {pair[0]:.0%}",
+            percent(pair[1]),
+            delta=f"{points:+d} points from {percent(pair[0])}",
             delta_color="inverse",
         )

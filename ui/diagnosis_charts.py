@@ -33,9 +33,9 @@ from .charts import (
 from .format import money, percent
 
 TORNADO_MEASURES = (
-    ("drawdown_cut", "Drawdown removed"),
-    ("worst_drop_cut", "Worst quarterly drop removed"),
-    ("probability_cut", "Runs freed of whiplash (points)"),
+    ("fall_cut", "Largest fall in a year removed"),
+    ("tail_cut", "Fall in the worst 1 future in 10 removed"),
+    ("probability_cut", "Futures freed of whiplash (points)"),
 )
 TORNADO_COLOURS = (BLUE, SKY_BLUE, ORANGE)
 PREDICTION_COLOUR = BLACK
@@ -155,8 +155,8 @@ def prediction_chart(
     tooltip = [
         alt.Tooltip("quarter:N", title="Quarter"),
         alt.Tooltip("median_text:N", title="Median"),
-        alt.Tooltip("range_text:N", title="8 in 10 runs"),
-        alt.Tooltip("bust_text:N", title="Runs falling 10%+ into it"),
+        alt.Tooltip("range_text:N", title="8 in 10 futures"),
+        alt.Tooltip("bust_text:N", title="Futures falling 10%+ into it"),
     ]
     bars = (
         alt.Chart(frame)
@@ -206,7 +206,8 @@ def prediction_chart(
             .encode(x=x, y="value:Q", text="label:N")
         )
     subtitle = (
-        f"Bars: median of {result.runs:,} runs; lines: 8 runs in 10. Room's prediction: {said}."
+        f"Bars: the middle of {result.runs:,} futures; lines: 8 futures in 10. "
+        f"Room's prediction: {said}."
     )
     chart = alt.layer(*layers).properties(
         width="container",

@@ -15,6 +15,7 @@ PAGES = (
     ("pages/1_Workshop.py", "Workshop", ":material/school:"),
     ("pages/2_About_the_model.py", "About the model", ":material/menu_book:"),
     ("pages/3_Room.py", "Room", ":material/groups:"),
+    ("pages/3_Your_history.py", "Your history", ":material/upload_file:"),
 )
 
 

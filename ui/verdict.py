@@ -1,7 +1,9 @@
 """The verdict in words a trainer can read out, and the key figures with baseline deltas.
 
-Everything here reads the engine's :class:`WhiplashReport` and result summaries; no
-model arithmetic, only wording and formatting.
+Everything here reads the result's verdict (``result.whiplash``, worded by
+:mod:`simulator.verdict_text`, so the CLI says the same) and its summaries; the early
+warning still reads the quarter-on-quarter report. No model arithmetic, only wording and
+formatting.
 """
 
 from __future__ import annotations
@@ -9,40 +11,56 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from simulator import ResultSummary
+from simulator import ResultSummary, verdict_text
 from simulator.metrics import WhiplashReport
+from simulator.verdict import (
+    MILD_FALL,
+    SEVERE_FALL,
+    SEVERE_RISK_SHARE,
+    SEVERE_SWING,
+    TREND_BAND,
+    Verdict,
+)
 
-from .format import MISSING, money, month_name, percent, percent_change
+from .format import money, month_name, percent
 
-
-def _share(value: float) -> str:
-    return percent(value)
-
-
-def _fall(result: ResultSummary) -> str:
-    """Where revenue falls: the worst quarter's median change if it is a bust, else the
-    peak-to-trough drawdown (a slow slide rather than one cliff)."""
-    rep = result.report
-    bust_drop = result.scenario.thresholds.bust_drop
-    change = rep.worst_quarter_change
-    if change is not None and rep.worst_quarter is not None and -change >= bust_drop:
-        return f"revenue falls {percent(-change)} in {rep.worst_quarter}"
-    return f"revenue falls {percent(rep.max_drawdown)} from its peak"
+FUTURES = (
+    "Each run is one possible future: the same plan with other luck in which deals "
+    "arrive, close and renew."
+)
+"""What "futures" means, for the help texts."""
 
 
 def verdict_sentence(result: ResultSummary) -> str:
-    """One sentence: 'Severe whiplash in 83% of runs: revenue falls 37% in 2013Q1'."""
-    rep = result.report
-    if rep.verdict == "severe":
-        return f"Severe whiplash in {_share(rep.severe_probability)} of runs: {_fall(result)}"
-    if rep.verdict == "mild":
-        return f"Mild whiplash in {_share(rep.probability)} of runs: {_fall(result)}"
-    return f"Smooth: no boom-bust quarter in {_share(1.0 - rep.probability)} of runs"
+    """The headline: 'Mild whiplash, and revenue declines 7% a year: whiplash in 60% of
+    futures, severe in 31%'."""
+    return verdict_text.headline(result.whiplash)
 
 
-def early_warning_sentence(report: WhiplashReport) -> str:
-    """How long before the bust the pipeline warned, in plain words."""
-    smooth = report.verdict == "none"
+def verdict_tone(result: ResultSummary) -> Literal["bad", "warn", "good"]:
+    """How to colour the headline (see :func:`simulator.verdict_text.tone`)."""
+    return verdict_text.tone(result.whiplash)  # type: ignore[return-value]
+
+
+def verdict_details(result: ResultSummary) -> list[str]:
+    """The sentences under the headline: severe-whiplash risk, trend, season, deal luck
+    and the largest fall."""
+    return verdict_text.context_sentences(result.whiplash)
+
+
+def bookings_sentence(result: ResultSummary) -> str:
+    """The bookings lens's verdict in one sentence."""
+    return verdict_text.bookings_sentence(result.bookings)
+
+
+def early_warning_sentence(report: WhiplashReport, *, whiplash: Verdict | None = None) -> str:
+    """How long before the bust the pipeline warned, in plain words. ``whiplash`` (the
+    verdict) says whether there is a boom-and-bust to warn of at all."""
+    smooth = (
+        whiplash.verdict == "none" and not whiplash.severe_risk
+        if whiplash is not None
+        else report.verdict == "none"
+    )
     if smooth or report.bust_quarter is None or report.early_warning_months is None:
         start = "No boom-and-bust to warn of" if smooth else "No bust"
         if report.warning_month:
@@ -86,26 +104,23 @@ def _revenue(result: ResultSummary) -> float:
 
 
 def key_figures(result: ResultSummary, *, baseline: ResultSummary | None = None) -> list[Figure]:
-    """The five headline figures, with deltas when a baseline is pinned."""
+    """The six headline figures, with deltas when a baseline is pinned. The whiplash
+    figures are the verdict's, as the headline states them."""
+    v = result.whiplash
+    base = baseline.whiplash if baseline is not None else None
     rep = result.report
-    base = baseline.report if baseline is not None else None
+    base_rep = baseline.report if baseline is not None else None
     revenue = _revenue(result)
     revenue_delta = None
     if baseline is not None:
         diff = revenue - _revenue(baseline)
         revenue_delta = ("+" if diff >= 0 else "") + money(diff)
 
-    worst = rep.worst_quarter_change
-    worst_value = MISSING if worst is None else percent_change(worst) or "0%"
-    worst_delta = None
-    if base is not None and worst is not None and base.worst_quarter_change is not None:
-        worst_delta = _points(worst - base.worst_quarter_change)
-
     early = rep.early_warning_months
     early_value = "no bust" if early is None else f"{early} month" + ("" if early == 1 else "s")
     early_delta = None
-    if base is not None and early is not None and base.early_warning_months is not None:
-        early_delta = f"{early - base.early_warning_months:+d} months"
+    if base_rep is not None and early is not None and base_rep.early_warning_months is not None:
+        early_delta = f"{early - base_rep.early_warning_months:+d} months"
 
     return [
         Figure(
@@ -113,32 +128,46 @@ def key_figures(result: ResultSummary, *, baseline: ResultSummary | None = None)
             value=money(revenue),
             delta=revenue_delta,
             delta_color="normal",
-            help="Median total revenue over the whole horizon, across all runs.",
+            help="Total revenue over the whole horizon in the middle future (the median of "
+            "all futures). " + FUTURES,
         ),
         Figure(
-            label=f"Worst qtr {rep.worst_quarter}" if rep.worst_quarter else "Worst quarter",
-            value=worst_value,
-            delta=worst_delta,
+            label="Whiplash",
+            value=percent(v.probability),
+            delta=None if base is None else _points(v.probability - base.probability),
+            delta_color="inverse",
+            help="Share of futures with whiplash: a boom followed by a bust, or revenue "
+            f"falling {percent(v.mild_bar)} or more within a year beyond its steady decline "
+            f"({percent(MILD_FALL)}, raised by this plan's deal luck), in the worst three "
+            "years. " + FUTURES,
+        ),
+        Figure(
+            label="Severe whiplash",
+            value=percent(v.severe_probability),
+            delta=None if base is None else _points(v.severe_probability - base.severe_probability),
+            delta_color="inverse",
+            help=f"Share of futures where revenue falls {percent(v.severe_bar)} or more "
+            f"within a year ({percent(SEVERE_FALL)}, raised by deal luck), or swings "
+            f"{percent(SEVERE_SWING)} up and down twice within two years. "
+            f"{percent(SEVERE_RISK_SHARE)} of futures or more is flagged as a material risk.",
+        ),
+        Figure(
+            label="Largest fall in a year",
+            value=percent(v.largest_fall),
+            delta=None if base is None else _points(v.largest_fall - base.largest_fall),
+            delta_color="inverse",
+            help="How far quarterly revenue falls below a level it had reached, within a "
+            "year and beyond its steady decline, in the middle future; in 1 future in 10 it "
+            f"falls {percent(v.largest_fall_p90)} or more.",
+        ),
+        Figure(
+            label="Revenue trend",
+            value=f"{verdict_text.signed(v.trend_rate)} a year",
+            delta=None if base is None else _points(v.trend_rate - base.trend_rate),
             delta_color="normal",
-            help="Median change of revenue on the quarter before, in the quarter where it is "
-            "worst (the worst quarter's name is in the label).",
-        ),
-        Figure(
-            label="Max drawdown",
-            value=percent(rep.max_drawdown),
-            delta=None if base is None else _points(rep.max_drawdown - base.max_drawdown),
-            delta_color="inverse",
-            help="Median fall of quarterly revenue from its running peak: the depth of the bust.",
-        ),
-        Figure(
-            label="Whiplash probability",
-            value=percent(rep.probability),
-            delta=None if base is None else _points(rep.probability - base.probability),
-            delta_color="inverse",
-            help=(
-                "Share of runs with mild or severe boom-and-bust "
-                f"(severe alone: {percent(rep.severe_probability)})."
-            ),
+            help="The steady change a year of the typical path (the average future): "
+            f"growing above +{percent(TREND_BAND)}, declining below -{percent(TREND_BAND)}, "
+            "flat between. A steady decline is told apart from whiplash.",
         ),
         Figure(
             label="Warning lead",
