@@ -129,7 +129,7 @@ def test_the_edited_company_is_what_the_simulator_page_simulates() -> None:
     at.switch_page("app.py").run()
     assert not at.exception and not at.error
     assert current(at) == edited
-    revenue = next(m for m in at.metric if m.label.startswith("Revenue"))
+    revenue = next(m for m in at.metric if m.label.startswith("Revenue,"))
     assert revenue.value.startswith("€")
     assert links.scenario_from_params(dict(at.query_params))[0] == edited
 
@@ -182,7 +182,7 @@ def test_charts_and_the_cli_use_the_scenario_currency(tmp_path, capsys) -> None:
     at.query_params["cur"] = "DKK"
     at.run()
     assert not at.exception and not at.error
-    assert all(m.value.endswith("kr.") for m in at.metric if m.label.startswith("Revenue"))
+    assert all(m.value.endswith("kr.") for m in at.metric if m.label.startswith("Revenue,"))
     specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
     axes = json.dumps(specs)
     assert "'kr.'" in axes and "'$'" not in axes
