@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .budget import SimulationCancelled
-from .models import History, Relationships, Scenario
+from .models import History, Relationships, Scenario, Team
 
 SOURCES = ("existing", "new", "renewal", "expansion", "one_off")
 """Revenue sources: the starting book, first-term new contracts, renewed contracts,
@@ -597,7 +597,7 @@ class _Plan:
     attrition: float  # chance a month that a rep leaves
     backfill_months: int
     ramp_weights: np.ndarray  # (ramp_months + 1,) productivity by month of tenure
-    team_moves: bool  # headcount can change (hires, cuts or attrition)
+    team_moves: np.ndarray  # (months,) bool: someone joins, leaves or ramps this month
 
 
 def _starting_contacts(scenario: Scenario) -> int:
@@ -669,8 +669,21 @@ def _plan(scenario: Scenario) -> _Plan:
         attrition=min(team.attrition_annual / 12.0, 1.0),
         backfill_months=team.backfill_months,
         ramp_weights=_ramp_weights(team.ramp_months),
-        team_moves=team.attrition_annual > 0 or bool(np.any(by_month.reps != team.reps)),
+        team_moves=_team_moves(by_month.reps, team),
     )
+
+
+def _team_moves(reps: np.ndarray, team: Team) -> np.ndarray:
+    """Months in which the team stock can change: with attrition every month; else the
+    month of a change of ``reps`` and the ``ramp_months`` after it (hires ramping). In
+    the other months every rep is ramped and nothing moves (a speed shortcut)."""
+    if team.attrition_annual > 0:
+        return np.ones(len(reps), dtype=bool)
+    changed = np.flatnonzero(np.diff(reps, prepend=reps[0]) != 0)
+    moves = np.zeros(len(reps), dtype=bool)
+    for at in changed:  # a loop over the changes of headcount (at most 120)
+        moves[at : at + team.ramp_months + 1] = True
+    return moves
 
 
 # --- The state: the stocks of every run (docs/model.md, "Stocks and flows").
@@ -961,7 +974,7 @@ def _team(
     attrition chance) and their seats wait ``backfill_months`` for a replacement; the
     plan's hires join and ramp, its cuts are at once; replacements due join and ramp."""
     team = state.team
-    if plan.team_moves:
+    if plan.team_moves[t]:
         cohorts = team.cohorts
         ramp = len(cohorts) - 1
         if ramp:  # a month's more tenure: the last month of the ramp joins the ramped
