@@ -26,8 +26,9 @@ is fastest (the sums are exact); sums of money keep one fixed order of additions
 because that order decides the rounding and results must not move when the code is
 rearranged. Each speed trick lives in one helper whose docstring states its plain
 meaning: ``_PipelineWindow`` (ageing by sliding a window), ``_decide_oldest_first``
-(decisions as two matrix products), ``_product_on_one_thread``, ``_blocks_of_runs``
-and ``_sum_lines``. Figures: ``python -m bench.engine``, ``docs/benchmarks.md``.
+(decisions as two matrix products), ``_product_on_one_thread``, ``_blocks_of_runs``,
+``_sum_lines``, and ``_team_moves`` / ``_effort_moves`` (months in which nothing about
+the team or its effort changes are skipped). Figures: ``python -m bench.engine``, ``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
@@ -82,6 +83,8 @@ def relationship_factor(scenario: Scenario, contacts, years):
 def _stage_coverage(effort: float | np.ndarray, need: np.ndarray) -> np.ndarray:
     """Share of a stage's need its effort covers, 0..1; nothing to do counts as covered."""
     covered = np.minimum(1.0, effort / np.maximum(need, _TINY))
+    if np.all(np.greater(effort, 0.0)):  # the usual case: no stage left without effort
+        return covered
     return np.where(np.greater(effort, 0.0), covered, np.less_equal(need, 0.0).astype(float))
 
 
@@ -598,6 +601,7 @@ class _Plan:
     backfill_months: int
     ramp_weights: np.ndarray  # (ramp_months + 1,) productivity by month of tenure
     team_moves: np.ndarray  # (months,) bool: someone joins, leaves or ramps this month
+    effort_moves: np.ndarray  # (months,) bool: the month's effort differs from the last's
 
 
 def _starting_contacts(scenario: Scenario) -> int:
@@ -645,6 +649,7 @@ def _plan(scenario: Scenario) -> _Plan:
     )
     win_chance = np.stack([lines.win_rate, lines.win_rate * engagement.pull_forward_win_factor])
     team = scenario.team
+    team_moves = _team_moves(by_month.reps, team)
     return _Plan(
         scenario=scenario,
         months=months,
@@ -669,8 +674,27 @@ def _plan(scenario: Scenario) -> _Plan:
         attrition=min(team.attrition_annual / 12.0, 1.0),
         backfill_months=team.backfill_months,
         ramp_weights=_ramp_weights(team.ramp_months),
-        team_moves=_team_moves(by_month.reps, team),
+        team_moves=team_moves,
+        effort_moves=_effort_moves(by_month, team_moves=team_moves, push=push),
     )
+
+
+def _effort_moves(by_month: _Months, *, team_moves: np.ndarray, push: float) -> np.ndarray:
+    """Months whose rep-months, capacity or prospecting can differ from the month before:
+    the first, any month the team moves, the plan's effort, focus or season of decisions
+    changes, and every month management may push. ``_effort_of_the_month`` keeps the
+    last month's otherwise (a speed shortcut: the same numbers)."""
+
+    def changed(rows: np.ndarray | None) -> np.ndarray:
+        if rows is None:
+            return np.zeros(len(team_moves), dtype=bool)
+        rows = rows.reshape(len(rows), -1)
+        return np.concatenate([[True], (rows[1:] != rows[:-1]).any(axis=1)])
+
+    moves = team_moves | changed(by_month.effort) | changed(by_month.focus)
+    moves |= changed(by_month.decisions_season)
+    moves[0] = True
+    return moves | bool(push)
 
 
 def _team_moves(reps: np.ndarray, team: Team) -> np.ndarray:
@@ -1037,6 +1061,8 @@ def _effort_of_the_month(plan: _Plan, state: _State, *, t: int) -> None:
     """Rep-months on each stage: the plan's shares of the productive reps, with the push
     moving a share of prospecting to closing; closing capacity and prospecting per line
     follow focus (and closing the season of decisions)."""
+    if not plan.effort_moves[t]:
+        return  # the same as last month's (see _effort_moves)
     attract_share, close_share, engage, retain, leverage = plan.by_month.effort[t]
     productive = state.team.productive
     focus = plan.by_month.focus[t][:, None]
