@@ -28,7 +28,8 @@ rearranged. Each speed trick lives in one helper whose docstring states its plai
 meaning: ``_PipelineWindow`` (ageing by sliding a window), ``_decide_oldest_first``
 (decisions as two matrix products), ``_product_on_one_thread``, ``_blocks_of_runs``,
 ``_sum_lines``, and ``_team_moves`` / ``_effort_moves`` (months in which nothing about
-the team or its effort changes are skipped). Figures: ``python -m bench.engine``, ``docs/benchmarks.md``.
+the team or its effort changes are skipped). Figures: ``python -m bench.engine``,
+``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
