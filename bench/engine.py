@@ -19,7 +19,14 @@ from typing import Any
 import numpy as np
 
 import simulator.engine as engine_module
-from simulator import Scenario, load_preset, results, simulate
+from simulator import (
+    Scenario,
+    load_preset,
+    results,
+    scenario_from_dict,
+    scenario_to_dict,
+    simulate,
+)
 from simulator.engine import run_engine
 from simulator.models import ProductLine
 
@@ -91,6 +98,20 @@ def large_scenario() -> Scenario:
             "product_lines": lines,
             "contracts": tuple(contracts),
             "simulation": base.simulation.model_copy(update={"months": 120, "runs": 10_000}),
+        }
+    )
+
+
+def dynamic_scenario() -> Scenario:
+    """The default preset with a plan change (three hires in July, who ramp) and the
+    quarter-end push against a quota near its steady bookings (about $104k a quarter)."""
+    base = load_preset("balanced")
+    return scenario_from_dict(
+        {
+            **scenario_to_dict(base),
+            "targets": {"quarterly_bookings": 110_000},
+            "policy": {"quarter_end_push": 0.5},
+            "changes": [{"from": "2012-07", "reps": 15}],
         }
     )
 
@@ -201,6 +222,7 @@ def main() -> list[Timing]:
     print(f"Machine: {machine()}; load average before: {load_average()}")
     timings = [
         time_case("default preset (balanced)", load_preset("balanced"), repeats=15),
+        time_case("default preset + change + push", dynamic_scenario(), repeats=15),
         time_case("team_a_team_b", load_preset("team_a_team_b"), repeats=15),
         time_case("large", large_scenario(), repeats=5),
     ]

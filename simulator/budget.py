@@ -71,6 +71,7 @@ _SECONDS_PER = {
     "pipeline": 0.9e-9,
     "contracts": 0.045e-6,
     "contracts x look-ahead": 0.0045e-6,
+    "team": 0.02e-6,
 }
 
 
@@ -111,6 +112,8 @@ class _Shape:
     look: int
     contracts: int
     cells: int  # pipeline cells: sum over lines of cycle + max(cycle, 3)
+    ramp: int  # team.ramp_months
+    attrition: bool  # leavers are drawn (and their backfills kept)
 
 
 def _shape(scenario: Scenario, runs: int | None) -> _Shape:
@@ -122,6 +125,8 @@ def _shape(scenario: Scenario, runs: int | None) -> _Shape:
         look=scenario.thresholds.coverage_lookahead_months,
         contracts=len(scenario.contracts),
         cells=sum(ln.sales_cycle_months + max(ln.sales_cycle_months, 3) for ln in lines),
+        ramp=scenario.team.ramp_months,
+        attrition=scenario.team.attrition_annual > 0,
     )
 
 
@@ -133,13 +138,16 @@ def _memory_terms(s: _Shape) -> dict[str, float]:
     f8, f4 = 8, 4
     return {
         # revenue by source (5), bookings, wins, renewals kept, opportunity rate and
-        # open pipeline per line; the pooled contracts' end schedule; per-line state.
-        "lines": f8 * (10 * t * n + (t + k + 1) * n + 24 * n),
-        # coverage, care index, care factor, expansion, renewals due and kept; the
-        # summaries' per-run totals.
-        "months": f8 * 10 * t,
-        # the float32 pipeline buffer (months + cells rows) and its per-month products.
-        "pipeline": f4 * (t + p + n + 1) + f4 * 4 * p,
+        # open pipeline per line; the pooled contracts' end schedule; per-line state
+        # and the month's effort (capacity, prospecting).
+        "lines": f8 * (10 * t * n + (t + k + 1) * n + 30 * n),
+        # coverage, care index, care factor, expansion, renewals due and kept,
+        # headcount, productive reps, bookings and the push flags; the summaries'
+        # per-run totals; the team by month of the ramp, its backfills by month.
+        "months": f8 * 13 * t + t + f8 * (s.ramp + 8) + f8 * (t + 1) * s.attrition,
+        # the float32 pipeline buffer (months + cells + budget and slack rows) and its
+        # per-month products.
+        "pipeline": f4 * (t + p + 2 * n + 1) + f4 * 4 * p,
         # the float32 forecast for every look-ahead month.
         "look-ahead": f4 * t * k + f4 * (k + n),
         # in force and renewed flags per month, and the contracts' state.
@@ -158,13 +166,14 @@ def _end_bytes(s: _Shape) -> float:
     t, n, k, c = s.months, s.lines, s.look, s.contracts
     block = max(1, _BLOCK // ((t + k) * (2 * k + n)))
     per_run = 8 * (6 * (t + k) * (2 * k + n) + 4 * t * n + 2 * t * k) + 10 * t * c
-    per_scenario = 8 * 4 * t * c * k  # each contract's value ahead, for every month
+    # each contract's value ahead, for every month; renewal chances by month
+    per_scenario = 8 * 4 * t * c * k + 8 * 3 * (t + k) * (c + n)
     return block * per_run + per_scenario
 
 
 def _fixed_bytes(s: _Shape) -> float:
     """Pipeline matrices (cells x cells, built in float64) and small tables."""
-    return _OVERHEAD_BYTES + 8 * 3 * (s.cells + s.lines + 1) * s.cells
+    return _OVERHEAD_BYTES + 8 * 3 * (s.cells + 2 * s.lines + 1) * s.cells
 
 
 def _time_terms(s: _Shape) -> dict[str, float]:
@@ -176,9 +185,11 @@ def _time_terms(s: _Shape) -> dict[str, float]:
         "lines": t * n * rate["lines"],
         "look-ahead": t * k * rate["look-ahead"],
         "lines x look-ahead": t * n * k * rate["lines x look-ahead"],
-        "pipeline": t * p * (p + 3 * n + 1 + k) * rate["pipeline"],
+        "pipeline": t * p * (p + 4 * n + 1 + k) * rate["pipeline"],
         "contracts": t * c * rate["contracts"],
         "contracts x look-ahead": t * c * k * rate["contracts x look-ahead"],
+        # leavers drawn for each month of the ramp (estimated, see docs/benchmarks.md)
+        "team": t * (s.ramp + 1) * s.attrition * rate["team"],
     }
 
 
@@ -190,6 +201,7 @@ _WORDS = {
     "lines x look-ahead": "product lines or look-ahead months",
     "contracts": "contracts",
     "contracts x look-ahead": "contracts or look-ahead months",
+    "team": "ramp months (with attrition)",
 }
 
 
@@ -223,7 +235,7 @@ def summary_bytes(scenario: Scenario, runs: int | None = None) -> int:
     each run's first bust, plus the percentile tables (a row per period and series)."""
     s = _shape(scenario, runs)
     quarters = s.months // 3 + 1
-    rows = (s.months + quarters) * (9 + s.lines)
+    rows = (s.months + quarters) * (12 + s.lines)
     return math.ceil(8 * s.runs + 200 * rows + 100_000)
 
 

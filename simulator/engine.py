@@ -4,6 +4,7 @@ The engine follows docs/model.md, "One month, step by step": each step is one fu
 below, under the step's name and in the document's order, with a comment naming the
 section of docs/model.md that states its equations:
 
+0. ``_team``, ``_pressure``, ``_effort_of_the_month`` (the month's plan)
 1. ``_age_pipeline``        5. ``_pooled_renewals``
 2. ``_arrivals``            6. ``_explicit_renewals``
 3. ``_decisions``           7. ``_expansion``
@@ -13,7 +14,8 @@ and after the last month, from the stored histories, ``_revenue`` (step 8 for th
 contracts in force) and ``_forward_coverage`` (step 9).
 
 The steps act on a ``_State``, the stocks of "Stocks and flows" for every run at once,
-with the constants of a ``_Plan``; what the months leave behind is a ``_History``. There
+with the constants of a ``_Plan`` (what changes by month, ``Scenario.plan_periods``
+spelled out, is its ``_Months``); what the months leave behind is a ``_History``. There
 is no Python loop over runs, deals or contracts. Randomness comes only from the
 ``numpy.random.Generator`` passed in, so the same seed gives the same result bit for bit.
 
@@ -24,8 +26,10 @@ is fastest (the sums are exact); sums of money keep one fixed order of additions
 because that order decides the rounding and results must not move when the code is
 rearranged. Each speed trick lives in one helper whose docstring states its plain
 meaning: ``_PipelineWindow`` (ageing by sliding a window), ``_decide_oldest_first``
-(decisions as two matrix products), ``_product_on_one_thread``, ``_blocks_of_runs``
-and ``_sum_lines``. Figures: ``python -m bench.engine``, ``docs/benchmarks.md``.
+(decisions as two matrix products), ``_product_on_one_thread``, ``_blocks_of_runs``,
+``_sum_lines``, and ``_team_moves`` / ``_effort_moves`` (months in which nothing about
+the team or its effort changes are skipped). Figures: ``python -m bench.engine``,
+``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .budget import SimulationCancelled
-from .models import Relationships, Scenario
+from .models import History, Relationships, Scenario, Team
 
 SOURCES = ("existing", "new", "renewal", "expansion", "one_off")
 """Revenue sources: the starting book, first-term new contracts, renewed contracts,
@@ -60,6 +64,9 @@ class EngineOutput:
     coverage: np.ndarray  # (runs, months), forward coverage ratio
     care_index: np.ndarray  # (runs, months), smoothed onboarding + account care coverage
     pipeline_open: np.ndarray  # (runs, months, lines), open opportunities at month end
+    headcount: np.ndarray  # (runs, months), reps employed (docs/model.md, "Headcount")
+    productive_reps: np.ndarray  # (runs, months), reps weighted by how far they have ramped
+    pushing: np.ndarray  # (runs, months) bool, management pushes for the quarter end
 
 
 def orphan_probability(contacts, turnover: float, years):
@@ -74,11 +81,12 @@ def relationship_factor(scenario: Scenario, contacts, years):
     return (1.0 - orphan) + orphan * scenario.engagement.orphan_renewal_factor
 
 
-def _stage_coverage(effort: float, need: np.ndarray) -> np.ndarray:
+def _stage_coverage(effort: float | np.ndarray, need: np.ndarray) -> np.ndarray:
     """Share of a stage's need its effort covers, 0..1; nothing to do counts as covered."""
-    if effort <= 0:
-        return (need <= 0).astype(float)
-    return np.minimum(1.0, effort / np.maximum(need, _TINY))
+    covered = np.minimum(1.0, effort / np.maximum(need, _TINY))
+    if np.all(np.greater(effort, 0.0)):  # the usual case: no stage left without effort
+        return covered
+    return np.where(np.greater(effort, 0.0), covered, np.less_equal(need, 0.0).astype(float))
 
 
 StopCheck = Callable[[], bool] | None
@@ -182,7 +190,8 @@ class _Contracts:
     annual_value: np.ndarray
     term: np.ndarray  # renewal term in months
     first_due: np.ndarray  # month of the first renewal (``ends``)
-    base_chance: np.ndarray  # renewal chance before care: renewal_rate x relationships
+    base_chance: np.ndarray  # (months + look, contracts) renewal chance before care if due
+    # in that month: renewal_rate x relationships (contacts as when the term began)
     on_line: np.ndarray  # (contracts, lines) 1 where the contract is on the line
     due: dict[int, list[int]]  # month -> contracts due for renewal (fixed dates)
 
@@ -191,8 +200,9 @@ class _Contracts:
         return len(self.line)
 
 
-def _contracts(scenario: Scenario, lines: _Lines) -> _Contracts:
+def _contracts(scenario: Scenario, lines: _Lines, by_month: _Months) -> _Contracts:
     months = scenario.simulation.months
+    ahead = months + scenario.thresholds.coverage_lookahead_months
     contracts = scenario.contracts
     line_index = {key: i for i, key in enumerate(scenario.product_lines)}
     line = np.array([line_index[c.product_line] for c in contracts], dtype=np.int64)
@@ -204,15 +214,20 @@ def _contracts(scenario: Scenario, lines: _Lines) -> _Contracts:
         dtype=np.int64,
     )
     first_due = np.array([scenario.contract_end_offset(c) for c in contracts], dtype=np.int64)
-    contacts = np.array(
-        [scenario.contacts_of(c) for c in contracts],
-        dtype=float,
+    # A contract's own contacts, else those of the book on day one for its first
+    # renewal and those of the plan when each later term began.
+    own = np.array([c.contacts or 0 for c in contracts], dtype=float)
+    began = np.arange(ahead)[:, None] - term
+    contacts = np.where(
+        own > 0,
+        own,
+        np.where(
+            np.arange(ahead)[:, None] <= first_due,
+            _starting_contacts(scenario),
+            by_month.contacts[np.clip(began, 0, months - 1)],
+        ),
     )
-    base_chance = (
-        lines.renewal_rate[line] * relationship_factor(scenario, contacts, term / 12.0)
-        if contracts
-        else np.zeros(0)
-    )
+    base_chance = lines.renewal_rate[line] * relationship_factor(scenario, contacts, term / 12.0)
     on_line = np.zeros((len(contracts), len(lines.cycle)))
     on_line[np.arange(len(contracts)), line] = 1.0
     due: dict[int, list[int]] = {}
@@ -243,12 +258,11 @@ class _Pipeline:
     line_of: np.ndarray  # (cells,) line of each cell
     age: np.ndarray  # (cells,) age in months
     youngest: np.ndarray  # (lines,) cell of age 0
-    budget_left: np.ndarray  # (cells, cells + lines + 1): budget - slack - older eligible deals
+    budget_left: np.ndarray  # (cells, cells + 2 lines + 1): budget - slack - older eligible deals
     decided: np.ndarray  # (2 * lines, cells): deals taken per line, mature | pulled forward
 
 
-def _pipeline(lines: _Lines, slack: np.ndarray) -> _Pipeline:
-    """``slack``: idle capacity per line above which closers pull immature deals forward."""
+def _pipeline(lines: _Lines) -> _Pipeline:
     n_lines = len(lines.cycle)
     expiry = lines.cycle + np.maximum(lines.cycle, 3)
     starts = np.concatenate([[0], np.cumsum(expiry)[:-1]])
@@ -263,14 +277,14 @@ def _pipeline(lines: _Lines, slack: np.ndarray) -> _Pipeline:
     same_line = line_of[:, None] == line_of[None, :]
     cells = np.arange(size)
     # Rows: pipeline cells (minus the eligible deals older than the column's cell on
-    # its line), budget per line, constant 1 (minus the slack). A cell that cannot be
-    # decided gets -1, so nothing is taken from it.
-    budget_left = np.zeros((size + n_lines + 1, size))
+    # its line), budget per line, constant 1, slack per line (minus, for immature cells).
+    # A cell that cannot be decided gets -1, so nothing is taken from it.
+    budget_left = np.zeros((size + 2 * n_lines + 1, size))
     budget_left[:size] = -1.0 * (eligible[:, None] & same_line & (cells[:, None] < cells[None, :]))
     budget_left[size + line_of, cells] = 1.0
-    budget_left[-1] = -np.ceil(slack)[line_of] * pulled
+    budget_left[size + n_lines + 1 + line_of, cells] = -1.0 * pulled
     budget_left[:, ~eligible] = 0.0
-    budget_left[-1, ~eligible] = -1.0
+    budget_left[size + n_lines, ~eligible] = -1.0
     decided = np.zeros((size, 2 * n_lines))
     decided[cells, line_of + n_lines * pulled] = eligible
     return _Pipeline(
@@ -293,6 +307,9 @@ class _WarmStart:
     book_ends: np.ndarray  # (months + look + 1, lines) starting pooled contracts by end month
     expansion: np.ndarray  # (lines,) add-ons of the starting book, annual value
     one_off_buyers: np.ndarray  # (lines,) one-off buyers of the last 12 months
+    care_index: float  # the care index on day one
+    backlog: np.ndarray  # (lines,) mature deals waiting at each age but the oldest
+    backlog_oldest: np.ndarray  # (lines,) at the oldest age (they expire in month 0)
 
 
 def _spread_evenly(total: float, months: int) -> np.ndarray:
@@ -307,6 +324,8 @@ def _spread_evenly(total: float, months: int) -> np.ndarray:
 # with typical relationships (the model's defaults), not with today's levers: moving a
 # slider changes the future only.
 def _warm_start(scenario: Scenario, lines: _Lines) -> _WarmStart:
+    if scenario.history is not None:
+        return _warm_start_from_history(scenario, lines, scenario.history)
     engagement = scenario.engagement
     recurring = lines.recurring
     referral_monthly = engagement.referral_rate_annual / 12.0
@@ -349,6 +368,121 @@ def _warm_start(scenario: Scenario, lines: _Lines) -> _WarmStart:
         book_ends=book_ends,
         expansion=expansion,
         one_off_buyers=one_off_buyers,
+        care_index=1.0,
+        backlog=np.zeros(len(lines.cycle)),
+        backlog_oldest=np.zeros(len(lines.cycle)),
+    )
+
+
+@dataclass(frozen=True)
+class _Past:
+    """docs/model.md, section 8, "A past of its own": the steady flows of a past at one
+    care index, per line, and the care and leverage coverage that book would need."""
+
+    arrivals: np.ndarray  # opportunities a month, referrals included
+    decided: np.ndarray  # deals decided a month (at most the closing capacity)
+    client_life: np.ndarray  # months a client stays (recurring lines), else 0
+    clients: np.ndarray  # pooled book (recurring lines) or buyers of a year (one-off)
+    leverage: float  # leverage coverage of that client base
+    care: float  # the care index that book gets: 0.4 onboarding + 0.6 account care
+
+
+def _past_at(scenario: Scenario, lines: _Lines, *, history: History, care: float) -> _Past:
+    """The past of ``history``'s habits if its care index were ``care``."""
+    engagement, reps = scenario.engagement, scenario.team.reps
+    past, recurring = history.effort, lines.recurring
+    term_years = np.where(recurring, lines.term / 12.0, 1.0)
+    typical = Relationships()
+    orphan = orphan_probability(history.contacts_per_account, typical.champion_turnover, term_years)
+    relationships = (1.0 - orphan) + orphan * engagement.orphan_renewal_factor
+    care_factor = 1.0 - engagement.care_renewal_penalty * (1.0 - care)
+    renewal = np.minimum(lines.renewal_rate * relationships * care_factor, 1.0)
+    client_life = np.where(recurring, lines.term / np.maximum(1.0 - renewal, 0.05), 0.0)
+    span = np.where(recurring, client_life, 12.0)  # months a won deal counts as a client
+    prospecting = reps * past.attract * lines.prior_focus * lines.leads
+    closing = reps * past.close * lines.prior_focus / lines.close_effort
+    contracts = np.bincount(
+        [scenario.line_ids.index(c.product_line) for c in scenario.contracts],
+        minlength=len(lines.cycle),
+    )
+    leverage = 1.0
+    for _ in range(30):  # referrals and the leverage they need, to a fixed point
+        gain = engagement.referral_rate_annual / 12.0 * lines.win_rate * span * leverage
+        arrivals = np.minimum(
+            prospecting / np.maximum(1.0 - gain, 0.5), prospecting + gain * closing
+        )
+        decided = np.minimum(arrivals, closing)
+        clients = decided * lines.win_rate * span
+        need = engagement.leverage_effort_per_account * (
+            float(np.sum(clients)) + float(np.sum(contracts * recurring))
+        )
+        coverage = float(_stage_coverage(reps * past.leverage, np.array(need)))
+        if coverage == leverage:
+            break
+        leverage = coverage
+    onboarding = _stage_coverage(
+        reps * past.engage,
+        np.array(engagement.onboarding_effort_per_client * float(np.sum(decided * lines.win_rate))),
+    )
+    accounts = float(np.sum(clients * recurring)) + len(scenario.contracts)
+    account_care = _stage_coverage(
+        reps * past.retain, np.array(engagement.care_effort_per_account * accounts)
+    )
+    return _Past(
+        arrivals=arrivals,
+        decided=decided,
+        client_life=client_life,
+        clients=clients,
+        leverage=leverage,
+        care=float(0.4 * onboarding + 0.6 * account_care),
+    )
+
+
+def _warm_start_from_history(scenario: Scenario, lines: _Lines, history: History) -> _WarmStart:
+    """The warm start from ``[history]``: the steady past of those habits, at the care
+    index that past's own book would have had (found by bisection: a higher care index
+    keeps more clients, who need more care)."""
+    past = _past_at(scenario, lines, history=history, care=1.0)
+    if past.care < 1.0:
+        low, high = 0.0, 1.0
+        for _ in range(50):
+            middle = 0.5 * (low + high)
+            if _past_at(scenario, lines, history=history, care=middle).care > middle:
+                low = middle
+            else:
+                high = middle
+        past = _past_at(scenario, lines, history=history, care=low)
+    engagement, recurring = scenario.engagement, lines.recurring
+    wins = past.decided * lines.win_rate
+    padded = scenario.simulation.months + scenario.thresholds.coverage_lookahead_months + 1
+    book_ends = np.zeros((padded, len(lines.cycle)), dtype=np.int64)
+    expansion = np.zeros(len(lines.cycle))
+    one_off_buyers = np.zeros(len(lines.cycle))
+    if scenario.pipeline.warm_start:
+        one_off_buyers = np.where(recurring, 0.0, wins * 12.0)
+        for i in np.flatnonzero(recurring):  # a loop over product lines (at most 8)
+            spread = _spread_evenly(wins[i] * past.client_life[i], int(lines.term[i]))
+            book_ends[: min(len(spread), padded), i] = spread[:padded]
+            book_ends[-1, i] += spread[padded:].sum()  # due after the horizon: in force
+            expansion[i] = (
+                engagement.expansion_rate_annual
+                / 12.0
+                * engagement.expansion_term_months
+                * spread.sum()
+                * lines.deal_size[i]
+                * (past.leverage * past.care)
+            )
+    behind = past.arrivals > past.decided  # closing did not keep up: deals wait
+    return _WarmStart(
+        arrivals=past.arrivals,
+        wins=wins,
+        client_life=past.client_life,
+        book_ends=book_ends,
+        expansion=expansion,
+        one_off_buyers=one_off_buyers,
+        care_index=past.care if scenario.pipeline.warm_start else 1.0,
+        backlog=np.where(behind, past.arrivals, 0.0),
+        backlog_oldest=np.where(behind, past.arrivals - past.decided, 0.0),
     )
 
 
@@ -361,23 +495,26 @@ def _pipeline_dtype(
     lines: _Lines,
     *,
     capacity: np.ndarray,
+    prospecting: np.ndarray,
     prior_rate: np.ndarray,
     prior_clients: np.ndarray,
 ) -> type[np.floating]:
     """float32 for the pipeline window (fast) while no line's open deals plus its
     closing budget and slack can reach 2**24; float64 (exact to 2**53) otherwise.
 
-    A cell holds at most one month's arrivals; the most a month can bring is the
-    prospecting rate plus referrals from every client the warm book, the contracts and
-    a win at every decision could make, plus 12 standard deviations of the draw.
+    ``capacity`` and ``prospecting`` are the most any month can have per line. A cell
+    holds at most one month's arrivals; the most a month can bring is the prospecting
+    rate plus referrals from every client the warm book, the contracts and a win at
+    every decision could make (times the largest seasonal factor), plus 12 standard
+    deviations of the draw.
     """
     months = scenario.simulation.months
     ids = list(scenario.product_lines)
     on_line = [ids.index(c.product_line) for c in scenario.contracts]
     contracts = np.bincount(on_line, minlength=len(ids))
     clients = prior_clients * scenario.pipeline.warm_start + contracts + months * (capacity + 1)
-    rate = scenario.team.reps * scenario.effort.attract * lines.focus * lines.leads
-    rate = rate + scenario.engagement.referral_rate_annual / 12.0 * clients
+    season = max(scenario.seasonality.leads or (1.0,))
+    rate = prospecting + scenario.engagement.referral_rate_annual / 12.0 * clients * season
     rate = np.maximum(rate, prior_rate)
     most = rate + 12.0 * np.sqrt(rate) + 100.0
     largest = (lines.cycle + np.maximum(lines.cycle, 3)) * most + 2.0 * (capacity + 1.0)
@@ -386,10 +523,60 @@ def _pipeline_dtype(
     return np.float32 if (largest < _FLOAT32_EXACT).all() else np.float64
 
 
+# --- The plan over time (docs/model.md, section 1, "Plan changes over time").
+@dataclass(frozen=True)
+class _Months:
+    """The plan in force in each month (``Scenario.plan_periods`` spelled out month by
+    month) and the calendar: arrays over the months of the horizon."""
+
+    reps: np.ndarray  # (months,) headcount the plan calls for
+    effort: np.ndarray  # (months, 5) shares: attract, close, engage, retain, leverage
+    focus: np.ndarray  # (months, lines) focus shares
+    contacts: np.ndarray  # (months,) contacts per account
+    revenue_target: np.ndarray  # (months,) targets.quarterly_revenue, nan where not set
+    quota_monthly: np.ndarray  # (months,) targets.quarterly_bookings / 3, 0 where not set
+    leads_season: np.ndarray | None  # (months,) multiplier of arrivals; None: no season
+    decisions_season: np.ndarray | None  # (months,) multiplier of closing capacity
+    quarter_start: np.ndarray  # (months,) first month of the month's calendar quarter
+
+
+def _months(scenario: Scenario) -> _Months:
+    months = scenario.simulation.months
+    periods = scenario.plan_periods()
+    lengths = np.diff([at for at, _ in periods] + [months])
+    plans = [plan for _, plan in periods]
+
+    def spell_out(values: list) -> np.ndarray:  # one value per period -> one per month
+        return np.repeat(np.array(values, dtype=float), lengths, axis=0)
+
+    calendar = scenario.start_index + np.arange(months)
+    season = scenario.seasonality
+    return _Months(
+        reps=spell_out([plan.reps for plan in plans]),
+        effort=spell_out([list(plan.effort.as_dict().values()) for plan in plans]),
+        focus=spell_out([list(plan.focus_shares.values()) for plan in plans]),
+        contacts=spell_out([plan.contacts_per_account for plan in plans]),
+        revenue_target=spell_out([plan.targets.quarterly_revenue or np.nan for plan in plans]),
+        quota_monthly=spell_out([(plan.targets.quarterly_bookings or 0.0) for plan in plans]) / 3.0,
+        leads_season=None if season.leads is None else np.array(season.leads)[calendar % 12],
+        decisions_season=(
+            None if season.decisions is None else np.array(season.decisions)[calendar % 12]
+        ),
+        quarter_start=np.arange(months) - calendar % 3,
+    )
+
+
+def _ramp_weights(ramp_months: int) -> np.ndarray:
+    """Productivity of a rep in the 1st, 2nd, ... month of the ramp (the middle of a
+    straight line from 0 to 1 over ``ramp_months``), then 1 once ramped."""
+    return np.append((np.arange(ramp_months) + 0.5) / max(ramp_months, 1), 1.0)
+
+
 @dataclass(frozen=True)
 class _Plan:
-    """Everything that is the same in every run and month. Per-line constants are
-    columns (lines, 1), to broadcast against the lines x runs stocks."""
+    """Everything that is the same in every run. Per-line constants are columns
+    (lines, 1), to broadcast against the lines x runs stocks; what changes by month is
+    in ``by_month``."""
 
     scenario: Scenario
     months: int
@@ -399,15 +586,9 @@ class _Plan:
     warm: _WarmStart
     pipeline: _Pipeline
     pipeline_dtype: type[np.floating]
-    # docs/model.md, section 1: rep-months a month on each stage.
-    attract: float
-    engage: float
-    retain: float
-    leverage: float
     # Per line, (lines, 1).
-    capacity: np.ndarray  # closing capacity, decisions a month
-    prospecting: np.ndarray  # opportunities a month from prospecting
-    pooled_chance: np.ndarray  # renewal chance of a pooled contract before care
+    pooled_chance: np.ndarray  # (months + look, lines, 1) renewal chance before care, by
+    # the month the contract ends (contacts as when its term began)
     recurring: np.ndarray  # 1.0 on a recurring line, else 0.0
     one_off: np.ndarray  # 1.0 on a one-off line, else 0.0
     contract_value: np.ndarray  # value of a pooled contract (deal_size, 0 on a one-off line)
@@ -417,47 +598,71 @@ class _Plan:
     referral_monthly: float
     expansion_monthly: float
     lapse: float  # share of add-ons still running after a month
+    by_month: _Months
+    push: float  # policy.quarter_end_push: share of prospecting moved to closing
+    attrition: float  # chance a month that a rep leaves
+    backfill_months: int
+    ramp_weights: np.ndarray  # (ramp_months + 1,) productivity by month of tenure
+    team_moves: np.ndarray  # (months,) bool: someone joins, leaves or ramps this month
+    effort_moves: np.ndarray  # (months,) bool: the month's effort differs from the last's
+
+
+def _starting_contacts(scenario: Scenario) -> int:
+    """Contacts per account in the book on day one: ``[history]``'s, else the plan's."""
+    if scenario.history is not None:
+        return scenario.history.contacts_per_account
+    return scenario.relationships.contacts_per_account
 
 
 def _plan(scenario: Scenario) -> _Plan:
-    reps = scenario.team.reps
-    effort = scenario.effort
     engagement = scenario.engagement
     months = scenario.simulation.months
     look = scenario.thresholds.coverage_lookahead_months
     lines = _lines(scenario)
+    by_month = _months(scenario)
     recurring = lines.recurring
-    capacity = reps * effort.close * lines.focus / lines.close_effort
     warm = _warm_start(scenario, lines)
     term_years = np.where(recurring, lines.term / 12.0, 1.0)
-    pooled_chance = lines.renewal_rate * relationship_factor(
-        scenario, scenario.relationships.contacts_per_account, term_years
+    # A contract ending in month u began its term in u - term: the contacts of that
+    # month's plan (of the past before the start) decide its renewal chance.
+    began = np.arange(months + look)[:, None] - np.where(recurring, lines.term, 0)
+    contacts = np.where(
+        began < 0, _starting_contacts(scenario), by_month.contacts[np.clip(began, 0, months - 1)]
+    )
+    pooled_chance = lines.renewal_rate * relationship_factor(scenario, contacts, term_years)
+    push = scenario.policy.quarter_end_push
+    shares = by_month.effort
+    most_close = by_month.reps * (shares[:, 1] + push * shares[:, 0])
+    most_attract = by_month.reps * shares[:, 0]
+    decisions_season = 1.0 if by_month.decisions_season is None else by_month.decisions_season
+    leads_season = 1.0 if by_month.leads_season is None else by_month.leads_season
+    capacity = ((most_close * decisions_season)[:, None] * by_month.focus / lines.close_effort).max(
+        axis=0
+    )
+    prospecting = ((most_attract * leads_season)[:, None] * by_month.focus * lines.leads).max(
+        axis=0
     )
     pipeline_dtype = _pipeline_dtype(
         scenario,
         lines,
         capacity=capacity,
+        prospecting=prospecting,
         prior_rate=warm.arrivals,
         prior_clients=np.where(recurring, warm.wins * warm.client_life, 12.0 * warm.wins),
     )
-    attract = reps * effort.attract
     win_chance = np.stack([lines.win_rate, lines.win_rate * engagement.pull_forward_win_factor])
+    team = scenario.team
+    team_moves = _team_moves(by_month.reps, team)
     return _Plan(
         scenario=scenario,
         months=months,
         look=look,
         lines=lines,
-        contracts=_contracts(scenario, lines),
+        contracts=_contracts(scenario, lines, by_month),
         warm=warm,
-        pipeline=_pipeline(lines, capacity * engagement.pull_forward_slack),
+        pipeline=_pipeline(lines),
         pipeline_dtype=pipeline_dtype,
-        attract=attract,
-        engage=reps * effort.engage,
-        retain=reps * effort.retain,
-        leverage=reps * effort.leverage,
-        capacity=capacity[:, None],
-        prospecting=(attract * lines.focus * lines.leads)[:, None],
-        pooled_chance=pooled_chance[:, None],
+        pooled_chance=pooled_chance[:, :, None],
         recurring=recurring.astype(float)[:, None],
         one_off=(1.0 - recurring.astype(float))[:, None],
         contract_value=(lines.deal_size * recurring.astype(float))[:, None],
@@ -467,7 +672,45 @@ def _plan(scenario: Scenario) -> _Plan:
         referral_monthly=engagement.referral_rate_annual / 12.0,
         expansion_monthly=engagement.expansion_rate_annual / 12.0,
         lapse=1.0 - 1.0 / engagement.expansion_term_months,  # add-ons run a term, then lapse
+        by_month=by_month,
+        push=push,
+        attrition=min(team.attrition_annual / 12.0, 1.0),
+        backfill_months=team.backfill_months,
+        ramp_weights=_ramp_weights(team.ramp_months),
+        team_moves=team_moves,
+        effort_moves=_effort_moves(by_month, team_moves=team_moves, push=push),
     )
+
+
+def _effort_moves(by_month: _Months, *, team_moves: np.ndarray, push: float) -> np.ndarray:
+    """Months whose rep-months, capacity or prospecting can differ from the month before:
+    the first, any month the team moves, the plan's effort, focus or season of decisions
+    changes, and every month management may push. ``_effort_of_the_month`` keeps the
+    last month's otherwise (a speed shortcut: the same numbers)."""
+
+    def changed(rows: np.ndarray | None) -> np.ndarray:
+        if rows is None:
+            return np.zeros(len(team_moves), dtype=bool)
+        rows = rows.reshape(len(rows), -1)
+        return np.concatenate([[True], (rows[1:] != rows[:-1]).any(axis=1)])
+
+    moves = team_moves | changed(by_month.effort) | changed(by_month.focus)
+    moves |= changed(by_month.decisions_season)
+    moves[0] = True
+    return moves | bool(push)
+
+
+def _team_moves(reps: np.ndarray, team: Team) -> np.ndarray:
+    """Months in which the team stock can change: with attrition every month; else the
+    month of a change of ``reps`` and the ``ramp_months`` after it (hires ramping). In
+    the other months every rep is ramped and nothing moves (a speed shortcut)."""
+    if team.attrition_annual > 0:
+        return np.ones(len(reps), dtype=bool)
+    changed = np.flatnonzero(np.diff(reps, prepend=reps[0]) != 0)
+    moves = np.zeros(len(reps), dtype=bool)
+    for at in changed:  # a loop over the changes of headcount (at most 120)
+        moves[at : at + team.ramp_months + 1] = True
+    return moves
 
 
 # --- The state: the stocks of every run (docs/model.md, "Stocks and flows").
@@ -478,7 +721,8 @@ class _PipelineWindow:
     reach their line's expiry age are lost to "no decision".
 
     Trick: the cells are rows ``[cells | closing budget per line | 1]`` of a window that
-    moves down a taller buffer one row a month. Cells are stored oldest first per line,
+    moves down a taller buffer one row a month (``[... | 1 | slack per line]``, see
+    ``_decide_oldest_first``). Cells are stored oldest first per line,
     so moving the window is the ageing: each cell takes the deals of the next-younger
     cell, each line's oldest cell drops out (it moves into the previous line's youngest,
     which ``_arrivals`` then overwrites), and nothing is copied. The rows below the
@@ -489,7 +733,7 @@ class _PipelineWindow:
 
     def __init__(self, layout: _Pipeline, *, months: int, runs: int, dtype: type) -> None:
         self.layout = layout
-        self.rows = layout.size + len(layout.youngest) + 1
+        self.rows = layout.size + 2 * len(layout.youngest) + 1
         self.buffer = np.zeros((months + self.rows, runs), dtype=dtype)
         self.window = self.buffer[: self.rows]  # before the first month
         # float32 matrices times a float64 window multiply in float64 (numpy upcasts).
@@ -506,30 +750,61 @@ class _PipelineWindow:
         self.window = self.buffer[t + 1 : t + 1 + self.rows]
 
 
-def _decide_oldest_first(pipeline: _PipelineWindow, budget: np.ndarray) -> np.ndarray:
+def _decide_oldest_first(
+    pipeline: _PipelineWindow, budget: np.ndarray, slack: np.ndarray
+) -> np.ndarray:
     """Take this month's decided deals out of the pipeline; return the deals decided
     per line, (2 * lines, runs): mature ones, then those pulled forward.
 
     Plain meaning, per run and line (docs/model.md, "Deciding"): the whole-number
     ``budget`` goes to mature deals, oldest first; what is left beyond the mature deals
-    waiting and the slack goes to immature deals at least a month old, oldest first.
+    waiting and the whole-number ``slack`` goes to immature deals at least a month old,
+    oldest first.
 
     Trick: the budget left for a cell once the older deals of its line are decided is
-    linear in the window ``[cells | budget | 1]`` (budget - slack - older eligible
-    deals), so it is one matrix product with the constant ``budget_left`` for every
-    cell and run at once; the cell gives min(max(left, 0), deals). Summing what was
-    taken per line is a second product with ``decided``. Whole numbers throughout, so
-    the products are exact in any order of additions.
+    linear in the window ``[cells | budget | 1 | slack]`` (budget - slack - older
+    eligible deals), so it is one matrix product with the constant ``budget_left`` for
+    every cell and run at once; the cell gives min(max(left, 0), deals). Summing what
+    was taken per line is a second product with ``decided``. Whole numbers throughout,
+    so the products are exact in any order of additions.
     """
     layout, window, take = pipeline.layout, pipeline.window, pipeline.take
     cells = pipeline.cells
-    window[layout.size : -1] = budget
-    window[-1] = 1.0
+    n_lines = len(layout.youngest)
+    window[layout.size : layout.size + n_lines] = budget
+    window[layout.size + n_lines] = 1.0
+    window[layout.size + n_lines + 1 :] = slack
     _product_on_one_thread(layout.budget_left, window, out=take)  # budget left per cell
     np.maximum(take, 0.0, out=take)
     np.minimum(take, cells, out=take)
     cells -= take
     return _product_on_one_thread(layout.decided, take, out=pipeline.decided)
+
+
+@dataclass
+class _Team:
+    """The sales team of every run as a stock of people (docs/model.md, section 1,
+    "Headcount"). Seats (reps employed plus backfills open) are always the plan's reps."""
+
+    cohorts: np.ndarray  # (ramp_months + 1, runs) reps in their 1st, 2nd, ... month; last: ramped
+    backfills: np.ndarray  # (months + 1 | 0, runs) replacements by the month they start;
+    # the last row: after the horizon (no rows without attrition)
+    headcount: np.ndarray  # (runs,) reps employed
+    productive: np.ndarray  # (runs,) reps weighted by how far they have ramped
+
+
+@dataclass(frozen=True)
+class _Effort:
+    """What the team puts in this month, per run (docs/model.md, section 1): rep-months
+    on each stage, (runs,), and what they make per line, (lines, runs)."""
+
+    attract: np.ndarray
+    engage: np.ndarray
+    retain: np.ndarray
+    leverage: np.ndarray
+    capacity: np.ndarray  # decisions a month the closers can make (seasonal)
+    prospecting: np.ndarray  # opportunities a month from prospecting (before the season)
+    usual_capacity: np.ndarray  # the capacity without the push
 
 
 @dataclass
@@ -552,6 +827,9 @@ class _State:
     one_off_buyers_by_month: np.ndarray  # (12 | 0, lines, runs) ring of the last 12 months
     care_index: np.ndarray  # (runs,)
     expansion: np.ndarray  # add-ons, annual value
+    team: _Team
+    pushing: np.ndarray  # (runs,) bool: management pushes until the quarter ends
+    effort: _Effort | None = None  # this month's, set by _effort_of_the_month
 
 
 # docs/model.md, section 8 "Warm start", "Real open deals".
@@ -581,9 +859,13 @@ def _start(plan: _Plan, *, runs: int, rng: np.random.Generator) -> _State:
     open_deals = _open_deal_cells(plan.scenario, layout)
     if open_deals is not None:  # the real open pipeline, the same in every run
         pipeline.cells[...] = open_deals[:, None]
-    elif plan.scenario.pipeline.warm_start:  # Poisson(prior arrivals) below the cycle
-        young = layout.age < lines.cycle[layout.line_of]
-        mean = np.where(young, warm.arrivals[layout.line_of], 0.0)
+    elif plan.scenario.pipeline.warm_start:  # Poisson(prior arrivals) below the cycle,
+        # Poisson(the backlog) at the mature ages if closing did not keep up
+        line = layout.line_of
+        young = layout.age < lines.cycle[line]
+        oldest = layout.age == (lines.cycle + np.maximum(lines.cycle, 3) - 1)[line]
+        waiting = np.where(oldest, warm.backlog_oldest[line], warm.backlog[line])
+        mean = np.where(young, warm.arrivals[line], waiting)
         pipeline.cells[...] = rng.poisson(np.broadcast_to(mean, (runs, layout.size))).T
     has_one_off = bool(plan.one_off.any())
     return _State(
@@ -599,8 +881,23 @@ def _start(plan: _Plan, *, runs: int, rng: np.random.Generator) -> _State:
         ),
         one_off_buyers=np.repeat(warm.one_off_buyers[:, None], runs, axis=1),
         one_off_buyers_by_month=np.empty((12 if has_one_off else 0, n_lines, runs)),
-        care_index=np.ones(runs),
+        care_index=np.full(runs, warm.care_index),
         expansion=np.repeat(warm.expansion[:, None], runs, axis=1),
+        team=_starting_team(plan, runs=runs),
+        pushing=np.zeros(runs, dtype=bool),
+    )
+
+
+def _starting_team(plan: _Plan, *, runs: int) -> _Team:
+    """Day one: the opening plan's reps, all fully ramped, no backfill open."""
+    reps = plan.scenario.team.reps
+    cohorts = np.zeros((len(plan.ramp_weights), runs))
+    cohorts[-1] = reps
+    return _Team(
+        cohorts=cohorts,
+        backfills=np.zeros((plan.months + 1 if plan.attrition else 0, runs)),
+        headcount=np.full(runs, reps),
+        productive=np.full(runs, reps),
     )
 
 
@@ -622,6 +919,10 @@ class _History:
     pipeline_open: np.ndarray  # (runs, months, lines) open deals at month end
     contract_alive: np.ndarray  # (months, contracts, runs) explicit contract in force
     contract_renewed: np.ndarray  # (months, contracts, runs) renewed at least once
+    headcount: np.ndarray  # (runs, months) reps employed
+    productive_reps: np.ndarray  # (runs, months) reps weighted by their ramp
+    pushing: np.ndarray  # (runs, months) bool
+    bookings_value: np.ndarray  # (months | 0, runs) bookings of each month (with [policy])
 
 
 def _empty_history(plan: _Plan, *, runs: int) -> _History:
@@ -641,6 +942,10 @@ def _empty_history(plan: _Plan, *, runs: int) -> _History:
         pipeline_open=np.empty((runs, months, n_lines)),
         contract_alive=np.zeros((months, contracts, runs), dtype=bool),  # runs last: see
         contract_renewed=np.zeros((months, contracts, runs), dtype=bool),  # _forward_coverage
+        headcount=np.empty((runs, months)),
+        productive_reps=np.empty((runs, months)),
+        pushing=np.zeros((runs, months), dtype=bool),
+        bookings_value=np.zeros((months if plan.push else 0, runs)),
     )
 
 
@@ -664,6 +969,9 @@ def run_engine(
     pipeline_ahead = _PipelineAhead(plan, runs=runs)
     for t in range(plan.months):
         _stop_if_asked(should_stop)
+        _team(plan, state, history, t=t, rng=rng)
+        _pressure(plan, state, history, t=t)
+        _effort_of_the_month(plan, state, t=t)
         _age_pipeline(state, t=t)
         accounts, leverage_coverage = _arrivals(plan, state, history, t=t, rng=rng)
         wins = _decisions(plan, state, history, t=t, rng=rng)
@@ -700,6 +1008,109 @@ def run_engine(
         coverage=coverage,
         care_index=history.care_index,
         pipeline_open=history.pipeline_open,
+        headcount=history.headcount,
+        productive_reps=history.productive_reps,
+        pushing=history.pushing,
+    )
+
+
+# --- Step 0, The month's plan: the team (docs/model.md, section 1, "Headcount").
+def _team(
+    plan: _Plan, state: _State, history: _History, *, t: int, rng: np.random.Generator
+) -> None:
+    """Reps are a month further into their ramp; leavers go (each rep with the monthly
+    attrition chance) and their seats wait ``backfill_months`` for a replacement; the
+    plan's hires join and ramp, its cuts are at once; replacements due join and ramp."""
+    team = state.team
+    if plan.team_moves[t]:
+        cohorts = team.cohorts
+        ramp = len(cohorts) - 1
+        if ramp:  # a month's more tenure: the last month of the ramp joins the ramped
+            cohorts[ramp] += cohorts[ramp - 1]
+            cohorts[1:ramp] = cohorts[: ramp - 1]
+            cohorts[0] = 0.0
+        if plan.attrition:  # whole reps leave; a part of a rep (0.5 of 10.5) stays
+            whole = np.floor(cohorts + 1e-9).astype(np.int64)
+            leavers = rng.binomial(whole.T, plan.attrition).T  # drawn (runs, cohorts)
+            cohorts -= leavers
+            team.backfills[min(t + plan.backfill_months, plan.months)] += leavers.sum(axis=0)
+        change = plan.by_month.reps[t] - plan.by_month.reps[t - 1] if t else 0.0
+        if change > 0:  # hires start this month
+            cohorts[0] += change
+        elif change < 0:
+            _cut_newest_first(team, t=t, seats=-change)
+        if len(team.backfills):
+            cohorts[0] += team.backfills[t]
+        np.add.reduce(cohorts, axis=0, out=team.headcount)
+        np.add.reduce(cohorts * plan.ramp_weights[:, None], axis=0, out=team.productive)
+    history.headcount[:, t] = team.headcount
+    history.productive_reps[:, t] = team.productive
+
+
+def _cut_newest_first(team: _Team, *, t: int, seats: float) -> None:
+    """Take ``seats`` out of every run's team: open backfills first (the latest due
+    first), then reps, the newest first."""
+    backfills = team.backfills[t:][::-1]
+    order = np.concatenate([backfills, team.cohorts])  # (rows, runs), in the order cut
+    before = np.zeros_like(order)  # seats in the rows before each row
+    np.cumsum(order[:-1], axis=0, out=before[1:])
+    order -= np.clip(seats - before, 0.0, order)
+    team.backfills[t:] = order[: len(backfills)][::-1]
+    team.cohorts[...] = order[len(backfills) :]
+
+
+# --- Step 0, The month's plan: management pressure (docs/model.md, section 2,
+# "Management pressure").
+def _pressure(plan: _Plan, state: _State, history: _History, *, t: int) -> None:
+    """A run pushes from the month its quarter-to-date bookings, as management sees
+    them (up to ``perception_delay_months`` ago), trail ``push_trigger`` times the
+    quota pro rata for those months, to the end of the quarter."""
+    if not plan.push:
+        return
+    policy = plan.scenario.policy
+    first = int(plan.by_month.quarter_start[t])
+    if first == t:  # a new quarter: the push of the last one is over
+        state.pushing[:] = False
+    first, seen = max(first, 0), t - policy.perception_delay_months + 1  # months first..seen-1
+    if seen > first:
+        booked = np.add.reduce(history.bookings_value[first:seen], axis=0)
+        due = np.add.reduce(plan.by_month.quota_monthly[first:seen])
+        state.pushing |= booked < policy.push_trigger * due
+    history.pushing[:, t] = state.pushing
+
+
+# --- Step 0, The month's plan: effort (docs/model.md, section 1; section 2,
+# "Seasonality" and "Management pressure").
+def _effort_of_the_month(plan: _Plan, state: _State, *, t: int) -> None:
+    """Rep-months on each stage: the plan's shares of the productive reps, with the push
+    moving a share of prospecting to closing; closing capacity and prospecting per line
+    follow focus (and closing the season of decisions)."""
+    if not plan.effort_moves[t]:
+        return  # the same as last month's (see _effort_moves)
+    attract_share, close_share, engage, retain, leverage = plan.by_month.effort[t]
+    productive = state.team.productive
+    focus = plan.by_month.focus[t][:, None]
+    season = plan.by_month.decisions_season
+
+    def capacity_of(close: np.ndarray) -> np.ndarray:  # decisions a month per line
+        capacity = close * focus / plan.lines.close_effort[:, None]
+        return capacity if season is None else capacity * season[t]
+
+    usual = capacity_of(productive * close_share)
+    if plan.push:
+        moved = (plan.push * attract_share) * state.pushing
+        attract = productive * (attract_share - moved)
+        capacity = capacity_of(productive * (close_share + moved))
+    else:
+        attract, capacity = productive * attract_share, usual
+    state.effort = _Effort(
+        attract=attract,
+        engage=productive * engage,
+        retain=productive * retain,
+        leverage=productive * leverage,
+        capacity=capacity,
+        prospecting=attract * focus * plan.lines.leads[:, None],
+        usual_capacity=usual,
     )
 
 
@@ -714,17 +1125,21 @@ def _arrivals(
     plan: _Plan, state: _State, history: _History, *, t: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """New opportunities: prospecting on each line plus referrals from clients, which
-    need leverage effort in proportion to the client base. Returns the contracts in
+    need leverage effort in proportion to the client base, both with the season of
+    leads. Returns the contracts in
     force at the start of the month per line, and the leverage coverage per run."""
     accounts = state.pooled + state.contract_accounts
     clients = accounts * plan.recurring + state.one_off_buyers * plan.one_off
     engagement = plan.scenario.engagement
+    effort = state.effort
     leverage_coverage = _stage_coverage(
-        plan.leverage, engagement.leverage_effort_per_account * _sum_lines(clients)
+        effort.leverage, engagement.leverage_effort_per_account * _sum_lines(clients)
     )
     rate = plan.referral_monthly * clients
     rate *= leverage_coverage
-    rate += plan.prospecting
+    rate += effort.prospecting
+    if plan.by_month.leads_season is not None:
+        rate *= plan.by_month.leads_season[t]
     history.opportunity_rate[t] = rate.T
     state.pipeline.cells[plan.pipeline.youngest] = rng.poisson(rate.T).T
     return accounts, leverage_coverage
@@ -735,13 +1150,14 @@ def _arrivals(
 def _decisions(
     plan: _Plan, state: _State, history: _History, *, t: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """Closing capacity decides mature deals oldest first, and capacity idle beyond the
-    slack pulls immature deals forward at a lower win rate. Returns the deals won per
-    line, (lines, runs)."""
+    """Closing capacity decides mature deals oldest first; while management pushes (or
+    if the plan sets a slack) capacity left over pulls immature deals forward at a lower
+    win rate. Returns the deals won per line, (lines, runs)."""
     n_lines = len(plan.lines.cycle)
-    state.credit += plan.capacity
+    state.credit += state.effort.capacity
     budget = np.floor(state.credit + 1e-9)
-    decided = _decide_oldest_first(state.pipeline, budget)  # mature | pulled forward
+    slack = _pull_forward_slack(plan, state, budget=budget)
+    decided = _decide_oldest_first(state.pipeline, budget, slack)  # mature | pulled forward
     state.credit = np.minimum(state.credit - decided[:n_lines] - decided[n_lines:], 1.0)
     # Both win draws in one call, in (runs, lines) order: all mature, then all pulled.
     runs = decided.shape[1]
@@ -750,6 +1166,8 @@ def _decisions(
     won = won_by_kind[0] + won_by_kind[1]  # (runs, lines)
     history.wins[:, t] = won
     wins = np.ascontiguousarray(won.T)
+    if len(history.bookings_value):  # what management's push reacts to
+        history.bookings_value[t] = _sum_lines(wins * plan.lines.deal_size[:, None])
     # One-off buyers count as clients for a year. The engine's deviation
     # "warm_one_off_buyers_stay" (tests/reference_engine.py): the warm start's buyers
     # are not in the ring of the last 12 months, so they never drop out.
@@ -760,6 +1178,19 @@ def _decisions(
         np.multiply(wins, plan.one_off, out=this_month)
         state.one_off_buyers += this_month
     return wins
+
+
+def _pull_forward_slack(plan: _Plan, state: _State, *, budget: np.ndarray) -> np.ndarray:
+    """Decisions per line and run kept back from immature deals: ceil(capacity x
+    ``pull_forward_slack``) if the plan sets it; else, while management pushes, the
+    plan's own closing capacity (only the time the push adds pulls young deals, once the
+    mature ones are decided); otherwise the whole budget (no pull-forward)."""
+    share = plan.scenario.engagement.pull_forward_slack
+    if share is not None:
+        return np.ceil(state.effort.capacity * share)
+    if plan.push:
+        return np.where(state.pushing, np.ceil(state.effort.usual_capacity), budget)
+    return budget
 
 
 # --- Step 4, Care (docs/model.md, section 5, "Care index"; section 4, "Care factor").
@@ -777,10 +1208,10 @@ def _care(
     chances per run. A stage with nothing to do is fully covered, even with no one on it."""
     engagement = plan.scenario.engagement
     onboarding = _stage_coverage(
-        plan.engage, engagement.onboarding_effort_per_client * _sum_lines(wins)
+        state.effort.engage, engagement.onboarding_effort_per_client * _sum_lines(wins)
     )
     account_care = _stage_coverage(
-        plan.retain, engagement.care_effort_per_account * _sum_lines(accounts)
+        state.effort.retain, engagement.care_effort_per_account * _sum_lines(accounts)
     )
     care_index = state.care_index
     care_index += (0.4 * onboarding + 0.6 * account_care - care_index) / (
@@ -809,7 +1240,7 @@ def _pooled_renewals(
     start a term and are booked into the month they will end. Returns the book value
     lost per line and the book value before the renewals (for the expansion)."""
     ending = state.pooled_ends[t] + plan.warm.book_ends[t][:, None]
-    keep_chance = np.minimum(plan.pooled_chance * care_factor, 1.0)
+    keep_chance = np.minimum(plan.pooled_chance[t] * care_factor, 1.0)
     kept_by_run = rng.binomial(ending.T, keep_chance.T)
     history.pooled_kept[:, t] = kept_by_run
     kept = np.ascontiguousarray(kept_by_run.T)
@@ -843,7 +1274,7 @@ def _explicit_renewals(
     contracts = plan.contracts
     due_now = contracts.due.get(t)
     if due_now:
-        chance = np.minimum(contracts.base_chance[due_now] * care_factor[:, None], 1.0)
+        chance = np.minimum(contracts.base_chance[t, due_now] * care_factor[:, None], 1.0)
         renews = rng.random((len(care_factor), len(due_now))) < chance
         due = state.contract_alive[:, due_now]
         dropped = due & ~renews
@@ -1039,11 +1470,12 @@ def _in_force(started: np.ndarray, signed_before: np.ndarray) -> np.ndarray:
 class _CoverageTerms:
     """Per-scenario constants of the forward coverage, shared by every block of runs."""
 
-    ending_weights: np.ndarray  # (lines, 2 * look): value | likely-renewed value ending
+    ending_weights: np.ndarray  # (lines, look): value ending by each month ahead
+    chance_by_end: np.ndarray  # (months + look, lines) renewal chance by the month it ends
     monthly_value: np.ndarray  # (lines,) monthly value of one pooled contract
     flow: np.ndarray  # (lines, look) revenue per unit of opportunity rate
     contract_values: np.ndarray  # (months, contracts, 2 * look): in force | up for renewal
-    target: float | None
+    target: np.ndarray  # (months,) quarterly revenue target in force, nan where none
 
 
 def _coverage_terms(plan: _Plan) -> _CoverageTerms:
@@ -1056,11 +1488,7 @@ def _coverage_terms(plan: _Plan) -> _CoverageTerms:
     # two weighted sums of the ending schedule, computed for every h at once.
     ahead = np.arange(1, look + 1)
     known = ahead[None, :] <= lines.term[:, None]  # (lines, look): ends known at month t
-    pooled_chance = plan.pooled_chance[:, 0]
-    ending_weights = np.concatenate(
-        [known * monthly_value[:, None], known * (monthly_value * pooled_chance)[:, None]],
-        axis=1,
-    )
+    ending_weights = known * monthly_value[:, None]
     first_due, term = contracts.first_due[:, None], contracts.term[:, None]
     month = np.arange(months)
     # Next due month after each month t, per contract (due months are fixed).
@@ -1072,13 +1500,16 @@ def _coverage_terms(plan: _Plan) -> _CoverageTerms:
     # Value of each explicit contract at month t + h: certain while in force, else its
     # renewal chance before care (the care factor multiplies it per run).
     sure = in_force * (contracts.annual_value / 12.0)[:, None]
-    maybe = ~in_force * (contracts.annual_value * contracts.base_chance / 12.0)[:, None]
+    due_row = np.minimum(next_due, len(contracts.base_chance) - 1)
+    next_chance = contracts.base_chance[due_row, np.arange(contracts.count)[:, None]].T
+    maybe = ~in_force * (contracts.annual_value * next_chance / 12.0)[:, :, None]
     return _CoverageTerms(
         ending_weights=ending_weights,
+        chance_by_end=plan.pooled_chance[:, :, 0],
         monthly_value=monthly_value,
         flow=_flow_kernel(lines, look),
         contract_values=np.concatenate([sure, maybe], axis=2),
-        target=plan.scenario.targets.quarterly_revenue,
+        target=plan.by_month.revenue_target,
     )
 
 
@@ -1105,7 +1536,8 @@ def _forward_coverage(
     # Pooled contracts scheduled to end in month u, as known from history: (runs, u, lines).
     ends = np.empty(pooled_ends.shape)
     np.add(pooled_ends, starting_book_ends, out=ends)
-    ends_weighted = ends @ terms.ending_weights  # (runs, months + look, 2 * look)
+    ends_value = ends @ terms.ending_weights  # (runs, months + look, look)
+    ends_kept = (ends * terms.chance_by_end) @ terms.ending_weights
     contracted = pooled_in_force @ terms.monthly_value  # (runs, months): pooled, in force
     seen_base = expansion_total / 12.0 + contracted
     if has_contracts:
@@ -1119,8 +1551,8 @@ def _forward_coverage(
     ending_kept = np.zeros((runs, months))
     worst = np.full((runs, months), np.inf)
     for h in range(1, look + 1):  # a loop over the look-ahead months (at most 24)
-        ending_value += ends_weighted[:, h : h + months, h - 1]
-        ending_kept += ends_weighted[:, h : h + months, look + h - 1]
+        ending_value += ends_value[:, h : h + months, h - 1]
+        ending_kept += ends_kept[:, h : h + months, h - 1]
         seen = seen_base - ending_value + care_factor * ending_kept
         # Win-weighted pipeline, plus prospecting at the current rate (one matrix-vector
         # product per run, each rounded by BLAS the same way whatever the block).
@@ -1130,12 +1562,13 @@ def _forward_coverage(
             seen += care_factor * contracts_seen[:, look + h - 1].T
         np.minimum(worst, seen, out=worst)
 
-    if terms.target:
-        need = np.full((runs, months), terms.target / 3.0)
-    else:  # run-rate: average monthly revenue over the last three months
+    without_target = np.isnan(terms.target)
+    need = np.broadcast_to(terms.target / 3.0, (runs, months))
+    if without_target.any():  # run-rate: average monthly revenue over the last three months
         running = np.cumsum(revenue_total, axis=1)
         lagged = np.concatenate([np.zeros((runs, 3)), running[:, :-3]], axis=1)[:, :months]
-        need = (running - lagged) / np.minimum(np.arange(1, months + 1), 3)
+        run_rate = (running - lagged) / np.minimum(np.arange(1, months + 1), 3)
+        need = np.where(without_target, run_rate, need)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = np.where(need > 0, worst / np.where(need > 0, need, 1.0), COVERAGE_CAP)
     return np.clip(ratio, 0.0, COVERAGE_CAP)

@@ -337,7 +337,13 @@ class Engagement(_Frozen):
     expansion_rate_annual: float = Field(0.10, ge=0.0, le=2.0)
     referral_rate_annual: float = Field(0.1, ge=0.0, le=10.0)
     pull_forward_win_factor: Share = 0.5
-    pull_forward_slack: Share = 0.5
+    pull_forward_slack: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Idle closing capacity tolerated before closers pull young deals forward; "
+        "not set: they pull only while management pushes ([policy]).",
+    )
     care_memory_months: float = Field(6.0, ge=1.0, le=60.0)
     expansion_term_months: int = Field(12, ge=1, le=60)
 
@@ -356,7 +362,10 @@ class Policy(_Frozen):
         description="Quarter-to-date bookings / pro-rata quota below which the push starts.",
     )
     perception_delay_months: int = Field(
-        1, ge=0, le=2, description="Months before management sees a month's bookings."
+        1,
+        ge=1,  # a month's bookings are known at its end: the push can start the next month
+        le=2,
+        description="Months before management sees a month's bookings.",
     )
 
     @property

@@ -137,8 +137,17 @@ class SimulationResult:
 
     @cached_property
     def monthly(self) -> pd.DataFrame:
-        """Long table: month, series, mean, p10, p50, p90 (money per month; coverage ratio)."""
-        extra = [("coverage", self.output.coverage), ("care_index", self.output.care_index)]
+        """Long table: month, series, mean, p10, p50, p90 (money per month; coverage ratio;
+        ``headcount`` and ``productive_reps`` in reps; ``pushing`` is the share of runs in
+        which management pushes that month, the same number in every column)."""
+        out = self.output
+        extra = [
+            ("coverage", out.coverage),
+            ("care_index", out.care_index),
+            ("headcount", out.headcount),
+            ("productive_reps", out.productive_reps),
+            ("pushing", out.pushing.mean(axis=0, keepdims=True)),
+        ]
         return _percentile_table([*self._series(), *extra], self.month_labels, "month")
 
     @cached_property

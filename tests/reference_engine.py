@@ -14,9 +14,11 @@ then applies them run by run:
 1. warm start only, and only without ``pipeline.open_deals``: ``poisson`` of shape
    (runs, pipeline cells), cells ordered line by line and, within a line, oldest age
    first (the engine's layout);
-2. each month: ``poisson`` (runs, lines) arrivals; ``binomial`` (2, runs, lines) wins,
-   mature deals then pulled-forward deals; ``binomial`` (runs, lines) pooled renewals;
-   ``random`` (runs, contracts due this month, in file order) if any contract is due.
+2. each month: with attrition, ``binomial`` (runs, ramp_months + 1) leavers, reps by
+   month of tenure and the ramped last; ``poisson`` (runs, lines) arrivals;
+   ``binomial`` (2, runs, lines) wins, mature deals then pulled-forward deals;
+   ``binomial`` (runs, lines) pooled renewals; ``random`` (runs, contracts due this
+   month, in file order) if any contract is due.
 
 Two places where the engine does not do what docs/model.md says are reproduced here
 by default, so that the oracle checks everything else; each is named in
@@ -34,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulator.engine import COVERAGE_CAP, SOURCES, EngineOutput
-from simulator.models import Relationships, Scenario
+from simulator.models import PlanPeriod, Relationships, Scenario
 
 EXISTING, NEW, RENEWAL, EXPANSION, ONE_OFF = range(len(SOURCES))
 TINY = 1e-12  # the engine's guard against dividing by zero (a need or a book of 0)
@@ -84,13 +86,13 @@ class Line:
 
 @dataclass(frozen=True)
 class Contract:
-    """An explicit contract: its line, value, first due month, renewal term and chance."""
+    """An explicit contract: its line, value, first due month, renewal term, contacts."""
 
     line: int
     value: float
     first_due: int
     term: int
-    base: float  # renewal_rate x relationship factor, before care
+    contacts: int | None  # its own; None: the book's, then the plan's
 
 
 def relationship_factor(contacts: int, turnover: float, years: float, orphan_factor: float):
@@ -101,34 +103,64 @@ def relationship_factor(contacts: int, turnover: float, years: float, orphan_fac
 
 @dataclass(frozen=True)
 class Plan:
-    """Everything that is the same in every run and month."""
+    """Everything that is the same in every run: the lines, the contracts and the plan
+    in force in each month (section 1, "Plan changes over time")."""
 
     scenario: Scenario
     lines: list[Line]
     contracts: list[Contract]
+    periods: list[PlanPeriod]  # the plan in force, one per month
 
     @property
-    def reps(self) -> float:
-        return self.scenario.team.reps
+    def months(self) -> int:
+        return self.scenario.simulation.months
 
-    def fte(self, stage: str) -> float:
-        """Section 1: rep-months a month on a stage."""
-        return self.reps * getattr(self.scenario.effort, stage)
+    def focus(self, t: int) -> list[float]:
+        """Section 2: focus shares in month t."""
+        return list(self.periods[t].focus_shares.values())
 
-    def capacity(self, line: Line) -> float:
-        """Section 2: decisions a month the line's closers can make."""
-        return self.fte("close") * line.focus / line.close_cost
+    @property
+    def start_contacts(self) -> int:
+        """Contacts per account of the book on day one: [history]'s, else the plan's."""
+        history = self.scenario.history
+        if history is not None:
+            return history.contacts_per_account
+        return self.scenario.relationships.contacts_per_account
 
-    def pool_base(self, line: Line) -> float:
-        """Section 4: renewal chance of a pooled contract before care."""
-        rel = self.scenario.relationships
-        years = line.term / 12.0 if line.recurring else 1.0
-        return line.renew * relationship_factor(
-            rel.contacts_per_account,
-            rel.champion_turnover,
+    def contacts_since(self, began: int) -> int:
+        """Contacts of a contract whose term began in month ``began`` (< 0: before)."""
+        if began < 0:
+            return self.start_contacts
+        return self.periods[min(began, self.months - 1)].contacts_per_account
+
+    def factor(self, contacts: int, years: float) -> float:
+        sc = self.scenario
+        return relationship_factor(
+            contacts,
+            sc.relationships.champion_turnover,
             years,
-            self.scenario.engagement.orphan_renewal_factor,
+            sc.engagement.orphan_renewal_factor,
         )
+
+    def pool_base(self, i: int, due: int) -> float:
+        """Section 4: renewal chance before care of a pooled contract of line i that
+        ends in month ``due`` (contacts as when its term began)."""
+        ln = self.lines[i]
+        years = ln.term / 12.0 if ln.recurring else 1.0
+        return ln.renew * self.factor(self.contacts_since(due - ln.term), years)
+
+    def contract_base(self, k: int, due: int) -> float:
+        """Section 4: renewal chance before care of explicit contract k due in month
+        ``due``: its own contacts, else the book's at the first renewal and the plan's
+        when each later term began."""
+        c = self.contracts[k]
+        if c.contacts is not None:
+            contacts = c.contacts
+        elif due <= c.first_due:
+            contacts = self.start_contacts
+        else:
+            contacts = self.contacts_since(due - c.term)
+        return self.lines[c.line].renew * self.factor(contacts, c.term / 12.0)
 
 
 def make_plan(scenario: Scenario) -> Plan:
@@ -149,25 +181,23 @@ def make_plan(scenario: Scenario) -> Plan:
             )
         )
     index = {key: i for i, key in enumerate(scenario.product_lines)}
-    rel, eng = scenario.relationships, scenario.engagement
     contracts = []
     for c in scenario.contracts:
         line = lines[index[c.product_line]]
-        term = c.renewal_term_months or line.term or 12
-        contacts = c.contacts or rel.contacts_per_account
-        factor = relationship_factor(
-            contacts, rel.champion_turnover, term / 12.0, eng.orphan_renewal_factor
-        )
         contracts.append(
             Contract(
                 line=index[c.product_line],
                 value=c.annual_value,
                 first_due=scenario.contract_end_offset(c),
-                term=term,
-                base=line.renew * factor,
+                term=c.renewal_term_months or line.term or 12,
+                contacts=c.contacts,
             )
         )
-    return Plan(scenario=scenario, lines=lines, contracts=contracts)
+    periods: list[PlanPeriod] = []
+    changes = scenario.plan_periods()
+    for t in range(scenario.simulation.months):
+        periods.append(next(plan for at, plan in reversed(changes) if at <= t))
+    return Plan(scenario=scenario, lines=lines, contracts=contracts, periods=periods)
 
 
 # --- State of one run.
@@ -185,6 +215,25 @@ class Run:
     expansion: list[float] = field(default_factory=list)  # per line, annual value
     alive: list[bool] = field(default_factory=list)  # per explicit contract
     renewed: list[bool] = field(default_factory=list)
+    # Section 1, "Headcount": reps by month of tenure (the ramped last), and the
+    # replacements for leavers by the month they start (the last: after the horizon).
+    cohorts: list[float] = field(default_factory=list)
+    backfills: list[float] = field(default_factory=list)
+    pushing: bool = False  # section 2, "Management pressure"
+    booked: list[float] = field(default_factory=list)  # bookings value by month
+
+
+@dataclass
+class Effort:
+    """Section 1: rep-months on each stage this month, and per line what they make."""
+
+    attract: float
+    engage: float
+    retain: float
+    leverage: float
+    capacity: list[float]  # decisions a month (seasonal)
+    prospecting: list[float]  # opportunities a month from prospecting
+    usual_capacity: list[float]  # the capacity without the push
 
 
 @dataclass
@@ -195,12 +244,29 @@ class Month:
     won: list[int]
     care_factor: float = 1.0
     lev_cov: float = 1.0
+    effort: Effort | None = None
 
 
 # --- 8. Warm start.
-def warm_start(plan: Plan) -> tuple[list[float], list[list[int]], list[float]]:
-    """Prior arrivals a month, the starting pooled book by renewal month, and the
-    one-off buyers of the last 12 months, per line."""
+@dataclass
+class Warm:
+    """The warm start per line: prior arrivals a month, the starting pooled book by
+    renewal month, the one-off buyers of the last 12 months, the backlog of mature
+    deals (at every mature age but the oldest, and at the oldest), the care index on
+    day one and the share of the steady add-ons the starting book has."""
+
+    rates: list[float]
+    books: list[list[int]]
+    buyers: list[float]
+    backlog: list[float]
+    backlog_oldest: list[float]
+    care: float = 1.0
+    add_on_share: float = 1.0
+
+
+def warm_start(plan: Plan) -> Warm:
+    if plan.scenario.history is not None:
+        return warm_from_history(plan)
     eng = plan.scenario.engagement
     typical = Relationships()
     rates, books, buyers = [], [], []
@@ -214,18 +280,106 @@ def warm_start(plan: Plan) -> tuple[list[float], list[list[int]], list[float]]:
         )
         life = ln.term / max(1.0 - p0, 0.05) if ln.recurring else 0.0
         gain = eng.referral_rate_annual / 12.0 * ln.win * (life if ln.recurring else 12.0)
-        rate = plan.reps * plan.scenario.pipeline.prior_attract * ln.prior_focus * ln.leads
+        rate = (
+            plan.scenario.team.reps * plan.scenario.pipeline.prior_attract * ln.prior_focus
+        ) * ln.leads
         rate = rate / max(1.0 - gain, 0.5)
         wins = rate * ln.win
         rates.append(rate)
-        if ln.recurring:  # prior wins x L contracts, renewal dates spread over one term
-            total = wins * life
-            edges = [math.floor(i * (total / ln.term) + 1e-9) for i in range(ln.term + 1)]
-            books.append([b - a for a, b in itertools.pairwise(edges)])
-        else:
-            books.append([])
+        books.append(spread_book(ln, wins * life))
         buyers.append(0.0 if ln.recurring else wins * 12.0)
-    return rates, books, buyers
+    zeros = [0.0] * len(plan.lines)
+    return Warm(rates, books, buyers, backlog=zeros, backlog_oldest=zeros)
+
+
+def spread_book(ln: Line, total: float) -> list[int]:
+    """Recurring lines: ``total`` contracts, renewal dates spread over one term."""
+    if not ln.recurring:
+        return []
+    edges = [math.floor(i * (total / ln.term) + 1e-9) for i in range(ln.term + 1)]
+    return [b - a for a, b in itertools.pairwise(edges)]
+
+
+@dataclass
+class Past:
+    """Section 8, "A past of its own": the steady flows per line at one care index."""
+
+    arrivals: list[float]
+    decided: list[float]
+    life: list[float]
+    leverage: float
+    care: float  # the care index that past's book would get
+
+
+def past_at(plan: Plan, care: float) -> Past:
+    sc = plan.scenario
+    history, eng, reps = sc.history, sc.engagement, sc.team.reps
+    assert history is not None
+    past, typical = history.effort, Relationships()
+    life, span, prospecting, closing = [], [], [], []
+    for ln in plan.lines:
+        years = ln.term / 12.0 if ln.recurring else 1.0
+        rel = relationship_factor(
+            history.contacts_per_account,
+            typical.champion_turnover,
+            years,
+            eng.orphan_renewal_factor,
+        )
+        care_factor = 1.0 - eng.care_renewal_penalty * (1.0 - care)
+        renewal = min(ln.renew * rel * care_factor, 1.0)
+        life.append(ln.term / max(1.0 - renewal, 0.05) if ln.recurring else 0.0)
+        span.append(life[-1] if ln.recurring else 12.0)
+        prospecting.append(reps * past.attract * ln.prior_focus * ln.leads)
+        closing.append(reps * past.close * ln.prior_focus / ln.close_cost)
+    on_recurring = sum(plan.lines[c.line].recurring for c in plan.contracts)
+    leverage = 1.0
+    for _ in range(30):  # referrals from the book, which need leverage effort
+        arrivals, decided, clients = [], [], []
+        for i, ln in enumerate(plan.lines):
+            gain = eng.referral_rate_annual / 12.0 * ln.win * span[i] * leverage
+            arrivals.append(
+                min(prospecting[i] / max(1.0 - gain, 0.5), prospecting[i] + gain * closing[i])
+            )
+            decided.append(min(arrivals[i], closing[i]))
+            clients.append(decided[i] * ln.win * span[i])
+        need = eng.leverage_effort_per_account * (
+            float(np.sum(np.array(clients))) + float(on_recurring)
+        )
+        coverage = stage_coverage(reps * past.leverage, need)
+        if coverage == leverage:
+            break
+        leverage = coverage
+    won = float(np.sum(np.array([d * ln.win for d, ln in zip(decided, plan.lines, strict=True)])))
+    onboarding = stage_coverage(reps * past.engage, eng.onboarding_effort_per_client * won)
+    book = [n if ln.recurring else 0.0 for n, ln in zip(clients, plan.lines, strict=True)]
+    accounts = float(np.sum(np.array(book))) + len(plan.contracts)
+    account = stage_coverage(reps * past.retain, eng.care_effort_per_account * accounts)
+    return Past(arrivals, decided, life, leverage, 0.4 * onboarding + 0.6 * account)
+
+
+def warm_from_history(plan: Plan) -> Warm:
+    """The steady past of [history]'s habits, at the care index its own book would get:
+    the care index where care needed and care given meet, by bisection."""
+    past = past_at(plan, 1.0)
+    if past.care < 1.0:
+        low, high = 0.0, 1.0
+        for _ in range(50):
+            middle = 0.5 * (low + high)
+            if past_at(plan, middle).care > middle:
+                low = middle
+            else:
+                high = middle
+        past = past_at(plan, low)
+    warm = Warm([], [], [], [], [], care=past.care, add_on_share=past.leverage * past.care)
+    for i, ln in enumerate(plan.lines):
+        wins = past.decided[i] * ln.win
+        warm.rates.append(past.arrivals[i])
+        warm.books.append(spread_book(ln, wins * past.life[i]))
+        warm.buyers.append(0.0 if ln.recurring else wins * 12.0)
+        behind = past.arrivals[i] > past.decided[i]  # closing did not keep up
+        warm.backlog.append(past.arrivals[i] if behind else 0.0)
+        warm.backlog_oldest.append(past.arrivals[i] - past.decided[i] if behind else 0.0)
+    return warm
 
 
 def pipeline_cells(plan: Plan) -> list[tuple[int, int]]:
@@ -236,7 +390,8 @@ def pipeline_cells(plan: Plan) -> list[tuple[int, int]]:
 def start_runs(plan: Plan, *, runs: int, rng: np.random.Generator) -> list[Run]:
     sc = plan.scenario
     warm = sc.pipeline.warm_start
-    rates, books, buyers = warm_start(plan) if warm else ([], [], [])
+    past = warm_start(plan)
+    rates, books, buyers = past.rates, past.books, past.buyers
     pipes = [[[0] * ln.expiry for ln in plan.lines] for _ in range(runs)]
     given = sc.pipeline.open_deals
     if given is not None:  # the real open deals, in every run; no random draw
@@ -247,9 +402,14 @@ def start_runs(plan: Plan, *, runs: int, rng: np.random.Generator) -> list[Run]:
                 age = min(k, ln.expiry - 2)
                 for r in range(runs):
                     pipes[r][i][age] += n
-    elif warm:  # Poisson(prior arrivals) at each age below the cycle: no mature deals
+    elif warm:  # Poisson(prior arrivals) at each age below the cycle, the backlog above
         cells = pipeline_cells(plan)
-        lam = [rates[i] if age < plan.lines[i].cycle else 0.0 for i, age in cells]
+        lam = [
+            rates[i]
+            if age < plan.lines[i].cycle
+            else (past.backlog_oldest[i] if age == plan.lines[i].expiry - 1 else past.backlog[i])
+            for i, age in cells
+        ]
         drawn = rng.poisson(np.array([lam] * runs))
         for r in range(runs):
             for (i, age), n in zip(cells, drawn[r].tolist(), strict=True):
@@ -263,9 +423,10 @@ def start_runs(plan: Plan, *, runs: int, rng: np.random.Generator) -> list[Run]:
             spread = books[i] if warm else []
             for month, n in enumerate(spread):
                 book[i][month] = [n, 0, 0]
-            expansion.append(
+            add_ons = (
                 eng.expansion_rate_annual / 12.0 * eng.expansion_term_months * sum(spread) * ln.deal
             )
+            expansion.append(add_ons * past.add_on_share if sc.history else add_ons)
         out.append(
             Run(
                 pipeline=pipes[r],
@@ -276,9 +437,134 @@ def start_runs(plan: Plan, *, runs: int, rng: np.random.Generator) -> list[Run]:
                 expansion=expansion,
                 alive=[True] * len(plan.contracts),
                 renewed=[False] * len(plan.contracts),
+                care_index=past.care if warm else 1.0,
+                cohorts=[0.0] * sc.team.ramp_months + [sc.team.reps],  # all ramped
+                backfills=[0.0] * (plan.months + 1),
             )
         )
     return out
+
+
+# --- 1. Headcount: hires ramp, leavers go and are replaced, cuts are at once.
+def ramp_weight(plan: Plan, tenure: int) -> float:
+    """Productivity in the (tenure + 1)-th month: the middle of a straight line from 0
+    to 1 over ramp_months; 1 once ramped (the last cohort)."""
+    ramp = plan.scenario.team.ramp_months
+    return 1.0 if tenure == ramp else (tenure + 0.5) / ramp
+
+
+def attrition_chance(plan: Plan) -> float:
+    """Chance a month that a rep leaves: attrition_annual / 12 (at most 1)."""
+    return min(plan.scenario.team.attrition_annual / 12.0, 1.0)
+
+
+def team_moves(plan: Plan) -> bool:
+    team = plan.scenario.team
+    return team.attrition_annual > 0 or any(p.reps != team.reps for p in plan.periods)
+
+
+def tenure_and_leavers_at_risk(run: Run) -> list[int]:
+    """A month's more tenure; return the whole reps per cohort who may leave."""
+    c = run.cohorts
+    ramp = len(c) - 1
+    if ramp:
+        c[ramp] += c[ramp - 1]
+        c[1:ramp] = c[: ramp - 1]
+        c[0] = 0.0
+    return [math.floor(n + 1e-9) for n in c]
+
+
+def team_month(plan: Plan, run: Run, t: int, leavers: list[int]) -> None:
+    """Leavers go and wait for their replacement; the plan hires or cuts; replacements
+    due join at the start of their ramp."""
+    c = run.cohorts
+    if leavers:
+        for k, n in enumerate(leavers):
+            c[k] -= n
+        due = min(t + plan.scenario.team.backfill_months, plan.months)
+        run.backfills[due] += sum(leavers)
+    change = plan.periods[t].reps - plan.periods[t - 1].reps if t else 0.0
+    if change > 0:
+        c[0] += change
+    elif change < 0:
+        cut(run, t, -change)
+    if attrition_chance(plan):
+        c[0] += run.backfills[t]
+
+
+def cut(run: Run, t: int, seats: float) -> None:
+    """Take seats out: open backfills (the latest due first), then the newest reps."""
+    rows = run.backfills[t:][::-1] + run.cohorts
+    before = 0.0
+    for i, n in enumerate(rows):
+        rows[i] = n - min(max(seats - before, 0.0), n)
+        before += n
+    n_backfills = len(run.backfills) - t
+    run.backfills[t:] = rows[:n_backfills][::-1]
+    run.cohorts[:] = rows[n_backfills:]
+
+
+def headcount(run: Run) -> float:
+    return sum(run.cohorts[1:], run.cohorts[0])
+
+
+def productive(plan: Plan, run: Run) -> float:
+    w = [n * ramp_weight(plan, k) for k, n in enumerate(run.cohorts)]
+    return sum(w[1:], w[0])
+
+
+# --- 2. Management pressure: the quarter-end push.
+def quarter_start(plan: Plan, t: int) -> int:
+    return t - (plan.scenario.start_index + t) % 3
+
+
+def pressure(plan: Plan, run: Run, t: int) -> None:
+    """Push to the quarter's end once the bookings management has seen (up to
+    perception_delay_months ago) trail push_trigger x the quota of those months."""
+    policy = plan.scenario.policy
+    first = quarter_start(plan, t)
+    if first == t:
+        run.pushing = False
+    first, seen = max(first, 0), t - policy.perception_delay_months + 1
+    if seen > first:
+        quota = [(p.targets.quarterly_bookings or 0.0) / 3.0 for p in plan.periods[first:seen]]
+        booked = sum(run.booked[first:seen])
+        if booked < policy.push_trigger * sum(quota):
+            run.pushing = True
+
+
+def season(values: tuple[float, ...] | None, plan: Plan, t: int) -> float | None:
+    """Section 2, "Seasonality": this calendar month's multiplier (None: no season)."""
+    return None if values is None else values[(plan.scenario.start_index + t) % 12]
+
+
+def effort(plan: Plan, run: Run, t: int, reps: float) -> Effort:
+    """Section 1: the plan's shares of the productive reps; while pushing, a share of
+    prospecting moves to closing. Capacity follows focus and the season of decisions."""
+    sc = plan.scenario
+    shares = plan.periods[t].effort
+    push = sc.policy.quarter_end_push
+    if push:
+        moved = push * shares.attract * (1.0 if run.pushing else 0.0)
+        attract, close = reps * (shares.attract - moved), reps * (shares.close + moved)
+    else:
+        attract, close = reps * shares.attract, reps * shares.close
+    focus = plan.focus(t)
+    decisions = season(sc.seasonality.decisions, plan, t)
+
+    def capacity(close: float) -> list[float]:
+        out = [close * focus[i] / ln.close_cost for i, ln in enumerate(plan.lines)]
+        return out if decisions is None else [c * decisions for c in out]
+
+    return Effort(
+        attract=attract,
+        engage=reps * shares.engage,
+        retain=reps * shares.retain,
+        leverage=reps * shares.leverage,
+        capacity=capacity(close),
+        prospecting=[attract * focus[i] * ln.leads for i, ln in enumerate(plan.lines)],
+        usual_capacity=capacity(reps * shares.close),
+    )
 
 
 # --- Counting what is in force.
@@ -319,7 +605,8 @@ def stage_coverage(effort: float, need: float) -> float:
 
 
 # --- 2 and 6. Arrivals: prospecting plus referrals, which need leverage coverage.
-def arrival_rates(plan: Plan, run: Run, t: int, *, follow: set[str]) -> Month:
+def arrival_rates(plan: Plan, run: Run, t: int, work: Effort, *, follow: set[str]) -> Month:
+    """Prospecting plus referrals (which need leverage coverage), times the season."""
     eng = plan.scenario.engagement
     acc = accounts(plan, run, t)
     clients = [
@@ -327,13 +614,15 @@ def arrival_rates(plan: Plan, run: Run, t: int, *, follow: set[str]) -> Month:
         for i, ln in enumerate(plan.lines)
     ]
     need = eng.leverage_effort_per_account * float(np.sum(np.array(clients)))
-    lev_cov = stage_coverage(plan.fte("leverage"), need)
+    lev_cov = stage_coverage(work.leverage, need)
     rate = [
-        eng.referral_rate_annual / 12.0 * clients[i] * lev_cov
-        + plan.fte("attract") * ln.focus * ln.leads
-        for i, ln in enumerate(plan.lines)
+        eng.referral_rate_annual / 12.0 * clients[i] * lev_cov + work.prospecting[i]
+        for i in range(len(plan.lines))
     ]
-    return Month(rate=rate, won=[], lev_cov=lev_cov)
+    leads = season(plan.scenario.seasonality.leads, plan, t)
+    if leads is not None:
+        rate = [r * leads for r in rate]
+    return Month(rate=rate, won=[], lev_cov=lev_cov, effort=work)
 
 
 def age_pipeline(run: Run) -> None:
@@ -342,14 +631,15 @@ def age_pipeline(run: Run) -> None:
         run.pipeline[i] = [0, *cells[:-1]]
 
 
-# --- 2. Decisions: closing capacity, oldest first, pull-forward beyond the slack.
-def decisions(plan: Plan, run: Run) -> tuple[list[int], list[int]]:
+# --- 2. Decisions: closing capacity, oldest first; pull-forward while pushing, or
+# beyond the slack a plan sets.
+def decisions(plan: Plan, run: Run, work: Effort) -> tuple[list[int], list[int]]:
     """Deals decided per line this month: (mature, pulled forward)."""
     slack_share = plan.scenario.engagement.pull_forward_slack
     mature_out, pulled_out = [], []
     for i, ln in enumerate(plan.lines):
         cells = run.pipeline[i]
-        capacity = plan.capacity(ln)
+        capacity = work.capacity[i]
         run.credit[i] += capacity
         budget = math.floor(run.credit[i] + 1e-9)
         left = budget
@@ -360,7 +650,13 @@ def decisions(plan: Plan, run: Run) -> tuple[list[int], list[int]]:
             cells[age] -= take
             left -= take
             mature += take
-        spare = budget - waiting - math.ceil(capacity * slack_share)
+        if slack_share is not None:
+            slack = math.ceil(capacity * slack_share)
+        elif run.pushing:  # only the closing time the push adds pulls young deals
+            slack = math.ceil(work.usual_capacity[i])
+        else:
+            slack = budget  # no pull-forward
+        spare = budget - waiting - slack
         pulled = 0
         for age in range(ln.cycle - 1, 0, -1):  # immature, at least one month old
             take = min(cells[age], max(spare, 0))
@@ -376,10 +672,10 @@ def decisions(plan: Plan, run: Run) -> tuple[list[int], list[int]]:
 # --- 5. Care index.
 def care(plan: Plan, run: Run, month: Month, acc: list[int]) -> None:
     eng = plan.scenario.engagement
-    onboarding = stage_coverage(
-        plan.fte("engage"), eng.onboarding_effort_per_client * sum(month.won)
-    )
-    account = stage_coverage(plan.fte("retain"), eng.care_effort_per_account * sum(acc))
+    work = month.effort
+    assert work is not None
+    onboarding = stage_coverage(work.engage, eng.onboarding_effort_per_client * sum(month.won))
+    account = stage_coverage(work.retain, eng.care_effort_per_account * sum(acc))
     run.care_index += (0.4 * onboarding + 0.6 * account - run.care_index) / eng.care_memory_months
     month.care_factor = 1.0 - eng.care_renewal_penalty * (1.0 - run.care_index)
 
@@ -388,9 +684,9 @@ def pooled_ending(run: Run, t: int) -> list[int]:
     return [sum(book.get(t, [0, 0, 0])) for book in run.book]
 
 
-def pooled_keep_chance(plan: Plan, month: Month) -> list[float]:
+def pooled_keep_chance(plan: Plan, t: int, month: Month) -> list[float]:
     """Section 4: renewal_rate x relationships x care, at most 1."""
-    return [min(plan.pool_base(ln) * month.care_factor, 1.0) for ln in plan.lines]
+    return [min(plan.pool_base(i, t) * month.care_factor, 1.0) for i in range(len(plan.lines))]
 
 
 # --- 4. Pooled renewals; 3. new contracts join the book.
@@ -418,7 +714,13 @@ def explicit_due(plan: Plan, t: int) -> list[int]:
 
 # --- 4. Explicit renewals: one uniform draw per contract due.
 def explicit_renewals(
-    plan: Plan, run: Run, due: list[int], draws: list[float], month: Month, lost: list[float]
+    plan: Plan,
+    run: Run,
+    t: int,
+    due: list[int],
+    draws: list[float],
+    month: Month,
+    lost: list[float],
 ) -> tuple[int, int]:
     n_due = n_kept = 0
     for k, u in zip(due, draws, strict=True):
@@ -426,7 +728,7 @@ def explicit_renewals(
         if not run.alive[k]:
             continue
         n_due += 1
-        if u < min(c.base * month.care_factor, 1.0):
+        if u < min(plan.contract_base(k, t) * month.care_factor, 1.0):
             run.renewed[k] = True
             n_kept += 1
         else:
@@ -516,8 +818,10 @@ def seen_ahead(plan: Plan, run: Run, t: int, month: Month) -> list[float]:
         value = contracted + flat
         for i, ln in enumerate(plan.lines):
             # Signed contracts ending by t + h count at their renewal chance.
-            ending = sum(sum(n) for due, n in run.book[i].items() if t < due <= t + h)
-            value -= ending * ln.monthly_value * (1.0 - plan.pool_base(ln) * month.care_factor)
+            for due, n in run.book[i].items():
+                if t < due <= t + h:
+                    lapse = 1.0 - plan.pool_base(i, due) * month.care_factor
+                    value -= sum(n) * ln.monthly_value * lapse
             # Open pipeline: decided in max(cycle - age, 1) months, won at win_rate.
             for age, n in enumerate(run.pipeline[i]):
                 decide_in = max(ln.cycle - age, 1)
@@ -531,17 +835,19 @@ def seen_ahead(plan: Plan, run: Run, t: int, month: Month) -> list[float]:
                 value += month.rate[i] * ln.win * ln.monthly_value * earning * (earning + 1) / 2
             elif earning >= 1:
                 value += month.rate[i] * ln.win * ln.deal
-        for c, alive in zip(plan.contracts, run.alive, strict=True):
+        for k, (c, alive) in enumerate(zip(plan.contracts, run.alive, strict=True)):
             if alive:
-                sure = next_due(c, t) > t + h
-                value += c.value / 12.0 * (1.0 if sure else c.base * month.care_factor)
+                due = next_due(c, t)
+                chance = 1.0 if due > t + h else plan.contract_base(k, due) * month.care_factor
+                value += c.value / 12.0 * chance
         seen.append(value)
     return seen
 
 
-def coverage(plan: Plan, seen: list[float], revenue_so_far: list[float]) -> float:
-    """Worst month ahead over the need (target, or the last three months' run-rate)."""
-    target = plan.scenario.targets.quarterly_revenue
+def coverage(plan: Plan, t: int, seen: list[float], revenue_so_far: list[float]) -> float:
+    """Worst month ahead over the need (target in force, or the last three months'
+    run-rate)."""
+    target = plan.periods[t].targets.quarterly_revenue
     recent = revenue_so_far[-3:]
     need = target / 3.0 if target else sum(recent) / len(recent)
     if need <= 0:
@@ -571,23 +877,41 @@ def run_reference(
         "coverage": np.zeros((runs, months)),
         "care_index": np.zeros((runs, months)),
         "pipeline_open": np.zeros((runs, months, n_lines)),
+        "headcount": np.zeros((runs, months)),
+        "productive_reps": np.zeros((runs, months)),
+        "pushing": np.zeros((runs, months), dtype=bool),
     }
     state = start_runs(plan, runs=runs, rng=rng)
     totals: list[list[float]] = [[] for _ in range(runs)]
+    moves, leaving = team_moves(plan), attrition_chance(plan)
     for t in range(months):
+        # Step 0: the team, management's push, the month's effort.
+        work = []
+        at_risk = [tenure_and_leavers_at_risk(run) if moves else [] for run in state]
+        leavers = rng.binomial(np.array(at_risk), leaving).tolist() if leaving else at_risk
+        for r, run in enumerate(state):
+            if moves:
+                team_month(plan, run, t, leavers[r] if leaving else [])
+            if scenario.policy.active:
+                pressure(plan, run, t)
+            reps = productive(plan, run)
+            out["headcount"][r, t] = headcount(run)
+            out["productive_reps"][r, t] = reps
+            out["pushing"][r, t] = run.pushing
+            work.append(effort(plan, run, t, reps))
         # Steps 1-2 of 'One month, step by step': age the pipeline; arrivals.
         acc = [accounts(plan, run, t) for run in state]
         book_before = [book_value(plan, run, t, follow=follow) for run in state]
         for run in state:
             age_pipeline(run)
-        flows = [arrival_rates(plan, run, t, follow=follow) for run in state]
+        flows = [arrival_rates(plan, run, t, work[r], follow=follow) for r, run in enumerate(state)]
         arrivals = rng.poisson(np.array([m.rate for m in flows]))
         # Step 3: decisions, then wins.
         decided = []
         for r, run in enumerate(state):
             for i in range(n_lines):
                 run.pipeline[i][0] = int(arrivals[r, i])
-            decided.append(decisions(plan, run))
+            decided.append(decisions(plan, run, work[r]))
         n_decided = np.array([[d[0] for d in decided], [d[1] for d in decided]], dtype=np.int64)
         win_p = np.array(
             [
@@ -604,13 +928,14 @@ def run_reference(
             out["bookings"][r, t] = [
                 n * ln.deal for n, ln in zip(month.won, plan.lines, strict=True)
             ]
+            run.booked.append(float(np.sum(out["bookings"][r, t])))
             out["pipeline_open"][r, t] = [sum(cells) for cells in run.pipeline]
             # Step 4: care.
             care(plan, run, month, acc[r])
             out["care_index"][r, t] = run.care_index
         # Step 5: pooled renewals.
         ending = np.array([pooled_ending(run, t) for run in state], dtype=np.int64)
-        p_keep = np.array([pooled_keep_chance(plan, m) for m in flows])
+        p_keep = np.array([pooled_keep_chance(plan, t, m) for m in flows])
         kept = rng.binomial(ending, p_keep)
         lost = []
         for r, (run, month) in enumerate(zip(state, flows, strict=True)):
@@ -621,7 +946,7 @@ def run_reference(
         due = explicit_due(plan, t)
         draws = rng.random((runs, len(due))) if due else np.zeros((runs, 0))
         for r, (run, month) in enumerate(zip(state, flows, strict=True)):
-            n_due, n_kept = explicit_renewals(plan, run, due, draws[r].tolist(), month, lost[r])
+            n_due, n_kept = explicit_renewals(plan, run, t, due, draws[r].tolist(), month, lost[r])
             out["renewals_due"][r, t] += n_due
             out["renewals_kept"][r, t] += n_kept
             # Steps 7-9: expansion, revenue, forward coverage.
@@ -629,5 +954,5 @@ def run_reference(
             rev = revenue(plan, run, t, month)
             out["revenue"][r, t] = rev
             totals[r].append(sum(sum(row) for row in rev))
-            out["coverage"][r, t] = coverage(plan, seen_ahead(plan, run, t, month), totals[r])
+            out["coverage"][r, t] = coverage(plan, t, seen_ahead(plan, run, t, month), totals[r])
     return EngineOutput(**out)
