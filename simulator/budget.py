@@ -111,6 +111,7 @@ class _Shape:
     look: int
     contracts: int
     cells: int  # pipeline cells: sum over lines of cycle + max(cycle, 3)
+    contracts_due: int = 0  # contracts that come up for renewal within the horizon
 
 
 def _shape(scenario: Scenario, runs: int | None) -> _Shape:
@@ -122,6 +123,9 @@ def _shape(scenario: Scenario, runs: int | None) -> _Shape:
         look=scenario.thresholds.coverage_lookahead_months,
         contracts=len(scenario.contracts),
         cells=sum(ln.sales_cycle_months + max(ln.sales_cycle_months, 3) for ln in lines),
+        contracts_due=sum(
+            scenario.contract_end_offset(c) < scenario.simulation.months for c in scenario.contracts
+        ),
     )
 
 
@@ -133,11 +137,13 @@ def _memory_terms(s: _Shape) -> dict[str, float]:
     f8, f4 = 8, 4
     return {
         # revenue by source (5), bookings, wins, renewals kept, opportunity rate and
-        # open pipeline per line; the pooled contracts' end schedule; per-line state.
-        "lines": f8 * (10 * t * n + (t + k + 1) * n + 24 * n),
-        # coverage, care index, care factor, expansion, renewals due and kept; the
-        # summaries' per-run totals.
-        "months": f8 * 10 * t,
+        # open pipeline per line; value kept at renewals (base, first and later units);
+        # the pooled contracts' end schedule; per-line state.
+        "lines": f8 * (13 * t * n + (t + k + 1) * n + 24 * n),
+        # coverage, care index, care factor, expansion, renewals due and kept,
+        # onboarding, growth index, NRR, GRR, top accounts' share; the summaries'
+        # per-run totals.
+        "months": f8 * 15 * t,
         # the float32 pipeline buffer (months + cells rows) and its per-month products.
         "pipeline": f4 * (t + p + n + 1) + f4 * 4 * p,
         # the float32 forecast for every look-ahead month.
@@ -148,8 +154,9 @@ def _memory_terms(s: _Shape) -> dict[str, float]:
 
 
 def _loop_bytes_per_run(s: _Shape) -> float:
-    """Temporaries of a month with contracts due: draws, chances and values per contract."""
-    return 24 * s.contracts
+    """Temporaries of a month with contracts due: draws, chances and values per contract
+    (none when no contract comes up for renewal within the horizon)."""
+    return 24 * s.contracts if s.contracts_due else 0
 
 
 def _end_bytes(s: _Shape) -> float:
