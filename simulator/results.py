@@ -126,8 +126,15 @@ class SimulationResult:
 
     @cached_property
     def monthly(self) -> pd.DataFrame:
-        """Long table: month, series, mean, p10, p50, p90 (money per month; coverage ratio)."""
-        extra = [("coverage", self.output.coverage), ("care_index", self.output.care_index)]
+        """Long table: month, series, mean, p10, p50, p90 (money per month; coverage ratio;
+        care index, onboarding coverage and the top accounts' share of the book, 0..1)."""
+        out = self.output
+        extra = [
+            ("coverage", out.coverage),
+            ("care_index", out.care_index),
+            ("onboarding", out.onboarding),
+            ("top_accounts_share", out.top_accounts_share),
+        ]
         return _percentile_table([*self._series(), *extra], self.month_labels, "month")
 
     @cached_property
@@ -215,6 +222,12 @@ class SimulationResult:
                 "bust_quarter": rep.bust_quarter,
                 "early_warning_months": rep.early_warning_months,
                 "warning_month": rep.warning_month,
+            },
+            "book": {
+                "net_revenue_retention": rep.net_revenue_retention,
+                "gross_revenue_retention": rep.gross_revenue_retention,
+                "top_accounts_share": rep.top_accounts_share,
+                "lowest_gross_revenue_retention": rep.lowest_gross_revenue_retention,
             },
             "quarterly": [
                 {
@@ -309,6 +322,9 @@ def simulate(
         coverage=output.coverage,
         month_labels=month_labels,
         thresholds=scenario.thresholds,
+        nrr=output.nrr,
+        grr=output.grr,
+        top_accounts_share=output.top_accounts_share,
     )
     used_seed = (
         None
