@@ -114,6 +114,7 @@ class _Shape:
     cells: int  # pipeline cells: sum over lines of cycle + max(cycle, 3)
     ramp: int  # team.ramp_months
     attrition: bool  # leavers are drawn (and their backfills kept)
+    contracts_due: int = 0  # contracts that come up for renewal within the horizon
 
 
 def _shape(scenario: Scenario, runs: int | None) -> _Shape:
@@ -127,6 +128,9 @@ def _shape(scenario: Scenario, runs: int | None) -> _Shape:
         cells=sum(ln.sales_cycle_months + max(ln.sales_cycle_months, 3) for ln in lines),
         ramp=scenario.team.ramp_months,
         attrition=scenario.team.attrition_annual > 0,
+        contracts_due=sum(
+            scenario.contract_end_offset(c) < scenario.simulation.months for c in scenario.contracts
+        ),
     )
 
 
@@ -138,13 +142,15 @@ def _memory_terms(s: _Shape) -> dict[str, float]:
     f8, f4 = 8, 4
     return {
         # revenue by source (5), bookings, wins, renewals kept, opportunity rate and
-        # open pipeline per line; the pooled contracts' end schedule; per-line state
-        # and the month's effort (capacity, prospecting).
-        "lines": f8 * (10 * t * n + (t + k + 1) * n + 30 * n),
+        # open pipeline per line; value kept at renewals (base, first and later units);
+        # the pooled contracts' end schedule; per-line state and the month's effort
+        # (capacity, prospecting).
+        "lines": f8 * (13 * t * n + (t + k + 1) * n + 30 * n),
         # coverage, care index, care factor, expansion, renewals due and kept,
-        # headcount, productive reps, bookings and the push flags; the summaries'
-        # per-run totals; the team by month of the ramp, its backfills by month.
-        "months": f8 * 13 * t + t + f8 * (s.ramp + 8) + f8 * (t + 1) * s.attrition,
+        # onboarding, growth index, NRR, GRR, top accounts' share, headcount, productive
+        # reps, bookings and the push flags; the summaries' per-run totals; the team by
+        # month of the ramp, its backfills by month.
+        "months": f8 * 18 * t + t + f8 * (s.ramp + 8) + f8 * (t + 1) * s.attrition,
         # the float32 pipeline buffer (months + cells + budget and slack rows) and its
         # per-month products.
         "pipeline": f4 * (t + p + 2 * n + 1) + f4 * 4 * p,
@@ -156,8 +162,9 @@ def _memory_terms(s: _Shape) -> dict[str, float]:
 
 
 def _loop_bytes_per_run(s: _Shape) -> float:
-    """Temporaries of a month with contracts due: draws, chances and values per contract."""
-    return 24 * s.contracts
+    """Temporaries of a month with contracts due: draws, chances and values per contract
+    (none when no contract comes up for renewal within the horizon)."""
+    return 24 * s.contracts if s.contracts_due else 0
 
 
 def _end_bytes(s: _Shape) -> float:

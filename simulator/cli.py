@@ -191,6 +191,18 @@ def summary_lines(result: SimulationResult) -> list[str]:
         f"Totals (middle future): revenue {money_text(totals['revenue'], currency=currency)}, "
         f"new bookings {money_text(totals['bookings'], currency=currency)}"
     )
+    book = []
+    if rep.net_revenue_retention is not None and rep.gross_revenue_retention is not None:
+        lowest = rep.lowest_gross_revenue_retention
+        worst = f", gross at its lowest {lowest:.0%}" if lowest is not None else ""
+        book.append(
+            f"net revenue retention {rep.net_revenue_retention:.0%}, "
+            f"gross {rep.gross_revenue_retention:.0%} (last 12 months{worst})"
+        )
+    if rep.top_accounts_share is not None:
+        book.append(f"top 10 accounts hold up to {rep.top_accounts_share:.0%} of it")
+    if book:
+        lines.append("Recurring book (median): " + "; ".join(book))
     return lines
 
 

@@ -7,11 +7,13 @@ section of docs/model.md that states its equations:
 0. ``_team``, ``_pressure``, ``_effort_of_the_month`` (the month's plan)
 1. ``_age_pipeline``        5. ``_pooled_renewals``
 2. ``_arrivals``            6. ``_explicit_renewals``
-3. ``_decisions``           7. ``_expansion``
-4. ``_care``                8. ``_revenue_of_the_month`` (add-ons, one-off sales)
+3. ``_decisions``,          7. ``_expansion``
+   ``_deal_values``         8. ``_revenue_of_the_month`` (add-ons, one-off sales)
+4. ``_care``
 
 and after the last month, from the stored histories, ``_revenue`` (step 8 for the
-contracts in force) and ``_forward_coverage`` (step 9).
+contracts in force), ``_forward_coverage`` (step 9), ``_concentration`` (the top
+accounts' share of the book) and ``_retention`` (net and gross revenue retention).
 
 The steps act on a ``_State``, the stocks of "Stocks and flows" for every run at once,
 with the constants of a ``_Plan`` (what changes by month, ``Scenario.plan_periods``
@@ -27,9 +29,10 @@ because that order decides the rounding and results must not move when the code 
 rearranged. Each speed trick lives in one helper whose docstring states its plain
 meaning: ``_PipelineWindow`` (ageing by sliding a window), ``_decide_oldest_first``
 (decisions as two matrix products), ``_product_on_one_thread``, ``_blocks_of_runs``,
-``_sum_lines``, and ``_team_moves`` / ``_effort_moves`` (months in which nothing about
-the team or its effort changes are skipped). Figures: ``python -m bench.engine``,
-``docs/benchmarks.md``.
+``_sum_lines``, ``_sum_of_deal_values`` (one Gamma draw for a month's deals),
+``_window_sums``, ``_normal_cdf``, ``_normal_quantile``, and ``_team_moves`` /
+``_effort_moves`` (months in which nothing about the team or its effort changes are
+skipped). Figures: ``python -m bench.engine``, ``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
@@ -49,6 +52,16 @@ EXISTING, NEW, RENEWAL, EXPANSION, ONE_OFF = range(len(SOURCES))
 
 COVERAGE_CAP = 10.0
 """Forward coverage is reported up to this ratio (a plan 10x covered is simply 'covered')."""
+ONBOARDING_WEIGHT = 0.4
+"""Onboarding's share of the care a new client judges at its first renewal; account
+care has the rest (docs/model.md, section 5)."""
+TOP_ACCOUNTS = 10
+"""Revenue concentration is the share of the recurring book held by this many accounts."""
+RETENTION_MONTHS = 12
+"""Net and gross revenue retention compare the book with the same accounts a year earlier."""
+SMALLEST_SPREAD = 1e-6
+"""A deal_size_cv below this counts as 0: the values would agree to about 12 digits, and
+the Gamma draw's shape, n / cv^2, would overflow."""
 _TINY = 1e-12
 
 
@@ -67,6 +80,10 @@ class EngineOutput:
     headcount: np.ndarray  # (runs, months), reps employed (docs/model.md, "Headcount")
     productive_reps: np.ndarray  # (runs, months), reps weighted by how far they have ramped
     pushing: np.ndarray  # (runs, months) bool, management pushes for the quarter end
+    onboarding: np.ndarray  # (runs, months), onboarding coverage of the month's new clients
+    nrr: np.ndarray  # (runs, months), net revenue retention, trailing 12 months (NaN before)
+    grr: np.ndarray  # (runs, months), gross revenue retention, trailing 12 months
+    top_accounts_share: np.ndarray  # (runs, months), share of the book in the top accounts
 
 
 def orphan_probability(contacts, turnover: float, years):
@@ -160,6 +177,7 @@ class _Lines:
     close_effort: np.ndarray  # close_effort_per_deal
     recurring: np.ndarray  # bool: term_months > 0
     monthly_value: np.ndarray  # recurring value per month of one contract (0 for one-off)
+    deal_cv: np.ndarray  # deal_size_cv: spread of deal values (0: all equal)
 
 
 def _lines(scenario: Scenario) -> _Lines:
@@ -179,6 +197,9 @@ def _lines(scenario: Scenario) -> _Lines:
         close_effort=np.array([line.close_effort_per_deal for line in lines]),
         recurring=recurring,
         monthly_value=np.where(recurring, deal_size / 12.0, 0.0),
+        deal_cv=np.array(
+            [line.deal_size_cv if line.deal_size_cv >= SMALLEST_SPREAD else 0.0 for line in lines]
+        ),
     )
 
 
@@ -353,13 +374,9 @@ def _warm_start(scenario: Scenario, lines: _Lines) -> _WarmStart:
             spread = _spread_evenly(wins[i] * client_life[i], int(lines.term[i]))
             book_ends[: min(len(spread), padded), i] = spread[:padded]
             book_ends[-1, i] += spread[padded:].sum()  # due after the horizon: in force
-            expansion[i] = (
-                engagement.expansion_rate_annual
-                / 12.0
-                * engagement.expansion_term_months
-                * spread.sum()
-                * lines.deal_size[i]
-            )
+            # A year of add-ons (docs/model.md, section 8: with add-ons that renew, a
+            # steady past has no steady add-on share, so the judgement is one year's).
+            expansion[i] = engagement.expansion_rate_annual * spread.sum() * lines.deal_size[i]
         one_off_buyers = np.where(recurring, 0.0, wins * 12.0)
     return _WarmStart(
         arrivals=arrivals,
@@ -464,10 +481,8 @@ def _warm_start_from_history(scenario: Scenario, lines: _Lines, history: History
             spread = _spread_evenly(wins[i] * past.client_life[i], int(lines.term[i]))
             book_ends[: min(len(spread), padded), i] = spread[:padded]
             book_ends[-1, i] += spread[padded:].sum()  # due after the horizon: in force
-            expansion[i] = (
+            expansion[i] = (  # a year of add-ons, bought at the past's leverage and care
                 engagement.expansion_rate_annual
-                / 12.0
-                * engagement.expansion_term_months
                 * spread.sum()
                 * lines.deal_size[i]
                 * (past.leverage * past.care)
@@ -591,13 +606,10 @@ class _Plan:
     # the month the contract ends (contacts as when its term began)
     recurring: np.ndarray  # 1.0 on a recurring line, else 0.0
     one_off: np.ndarray  # 1.0 on a one-off line, else 0.0
-    contract_value: np.ndarray  # value of a pooled contract (deal_size, 0 on a one-off line)
     months_to_end: np.ndarray  # (lines,) from a contract's start to its end (one-off: never read)
-    one_off_value: np.ndarray  # (lines,) deal_size on a one-off line, else 0
     win_chance: np.ndarray  # (2, 1, lines): mature | pulled forward
     referral_monthly: float
     expansion_monthly: float
-    lapse: float  # share of add-ons still running after a month
     by_month: _Months
     push: float  # policy.quarter_end_push: share of prospecting moved to closing
     attrition: float  # chance a month that a rep leaves
@@ -605,6 +617,8 @@ class _Plan:
     ramp_weights: np.ndarray  # (ramp_months + 1,) productivity by month of tenure
     team_moves: np.ndarray  # (months,) bool: someone joins, leaves or ramps this month
     effort_moves: np.ndarray  # (months,) bool: the month's effort differs from the last's
+    warm_unit_value: np.ndarray  # (lines,) value of one starting pooled contract, add-ons included
+    deal_spread: np.ndarray  # (lines,) bool: deal values are drawn (deal_size_cv > 0)
 
 
 def _starting_contacts(scenario: Scenario) -> int:
@@ -665,13 +679,10 @@ def _plan(scenario: Scenario) -> _Plan:
         pooled_chance=pooled_chance[:, :, None],
         recurring=recurring.astype(float)[:, None],
         one_off=(1.0 - recurring.astype(float))[:, None],
-        contract_value=(lines.deal_size * recurring.astype(float))[:, None],
         months_to_end=np.where(recurring, lines.term, months + look),
-        one_off_value=lines.deal_size * ~recurring,
         win_chance=win_chance[:, None, :],
         referral_monthly=engagement.referral_rate_annual / 12.0,
         expansion_monthly=engagement.expansion_rate_annual / 12.0,
-        lapse=1.0 - 1.0 / engagement.expansion_term_months,  # add-ons run a term, then lapse
         by_month=by_month,
         push=push,
         attrition=min(team.attrition_annual / 12.0, 1.0),
@@ -679,7 +690,16 @@ def _plan(scenario: Scenario) -> _Plan:
         ramp_weights=_ramp_weights(team.ramp_months),
         team_moves=team_moves,
         effort_moves=_effort_moves(by_month, team_moves=team_moves, push=push),
+        warm_unit_value=_warm_unit_value(lines, warm),
+        deal_spread=lines.deal_cv > 0,
     )
+
+
+def _warm_unit_value(lines: _Lines, warm: _WarmStart) -> np.ndarray:
+    """The value of one contract of the starting book: deal_size plus its share of the
+    starting add-ons (which are spread over the book in proportion to value)."""
+    count = warm.book_ends.sum(axis=0)
+    return lines.deal_size + warm.expansion / np.maximum(count, 1)
 
 
 def _effort_moves(by_month: _Months, *, team_moves: np.ndarray, push: float) -> np.ndarray:
@@ -829,6 +849,11 @@ class _State:
     expansion: np.ndarray  # add-ons, annual value
     team: _Team
     pushing: np.ndarray  # (runs,) bool: management pushes until the quarter ends
+    # docs/model.md, section 6: every account's value grows with the growth index, so a
+    # contract's value is its units x the index; base values are without add-ons.
+    pooled_units: np.ndarray  # pooled contracts in force, in units of the growth index
+    pooled_base: np.ndarray  # pooled contracts in force, annual value without add-ons
+    growth: np.ndarray  # (runs,) growth index: 1 on day one, x (1 + add-ons bought) a month
     effort: _Effort | None = None  # this month's, set by _effort_of_the_month
 
 
@@ -868,6 +893,7 @@ def _start(plan: _Plan, *, runs: int, rng: np.random.Generator) -> _State:
         mean = np.where(young, warm.arrivals[line], waiting)
         pipeline.cells[...] = rng.poisson(np.broadcast_to(mean, (runs, layout.size))).T
     has_one_off = bool(plan.one_off.any())
+    warm_base = warm.book_ends.sum(axis=0) * lines.deal_size
     return _State(
         pipeline=pipeline,
         credit=np.zeros((n_lines, runs)),
@@ -883,6 +909,9 @@ def _start(plan: _Plan, *, runs: int, rng: np.random.Generator) -> _State:
         one_off_buyers_by_month=np.empty((12 if has_one_off else 0, n_lines, runs)),
         care_index=np.full(runs, warm.care_index),
         expansion=np.repeat(warm.expansion[:, None], runs, axis=1),
+        pooled_units=np.repeat((warm_base + warm.expansion)[:, None], runs, axis=1),
+        pooled_base=np.repeat(warm_base[:, None], runs, axis=1),
+        growth=np.ones(runs),
         team=_starting_team(plan, runs=runs),
         pushing=np.zeros(runs, dtype=bool),
     )
@@ -923,6 +952,12 @@ class _History:
     productive_reps: np.ndarray  # (runs, months) reps weighted by their ramp
     pushing: np.ndarray  # (runs, months) bool
     bookings_value: np.ndarray  # (months | 0, runs) bookings of each month (with [policy])
+    bookings: np.ndarray  # (runs, months, lines) value of the deals won
+    onboarding: np.ndarray  # (runs, months) onboarding coverage of the month's wins
+    kept_base: np.ndarray  # (runs, months, lines) base value of the pooled contracts renewed
+    kept_first_units: np.ndarray  # (runs, months, lines) units renewed at a first renewal
+    kept_later_units: np.ndarray  # (runs, months, lines) units renewed at a later renewal
+    growth: np.ndarray  # (runs, months) growth index at month end
 
 
 def _empty_history(plan: _Plan, *, runs: int) -> _History:
@@ -946,6 +981,12 @@ def _empty_history(plan: _Plan, *, runs: int) -> _History:
         productive_reps=np.empty((runs, months)),
         pushing=np.zeros((runs, months), dtype=bool),
         bookings_value=np.zeros((months if plan.push else 0, runs)),
+        bookings=np.empty((runs, months, n_lines)),
+        onboarding=np.empty((runs, months)),
+        kept_base=np.empty((runs, months, n_lines)),
+        kept_first_units=np.empty((runs, months, n_lines)),
+        kept_later_units=np.empty((runs, months, n_lines)),
+        growth=np.empty((runs, months)),
     )
 
 
@@ -975,39 +1016,30 @@ def run_engine(
         _age_pipeline(state, t=t)
         accounts, leverage_coverage = _arrivals(plan, state, history, t=t, rng=rng)
         wins = _decisions(plan, state, history, t=t, rng=rng)
+        values = _deal_values(plan, history, t=t, rng=rng, wins=wins)
         pipeline_ahead.record(state, history, t=t)  # read by the forward coverage
         care_factor = _care(plan, state, history, t=t, wins=wins, accounts=accounts)
-        lost_value, book_before = _pooled_renewals(
-            plan,
-            state,
-            history,
-            t=t,
-            rng=rng,
-            wins=wins,
-            accounts=accounts,
-            care_factor=care_factor,
+        _pooled_renewals(
+            plan, state, history, t=t, rng=rng, wins=wins, values=values, care_factor=care_factor
         )
-        _explicit_renewals(
-            plan, state, history, t=t, rng=rng, care_factor=care_factor, lost_value=lost_value
-        )
-        _expansion(
-            plan,
-            state,
-            leverage_coverage=leverage_coverage,
-            lost_value=lost_value,
-            book_before=book_before,
-        )
-        _revenue_of_the_month(plan, state, history, t=t, wins=wins)
-    coverage = _summarise(plan, state=state, history=history, should_stop=should_stop)
+        _explicit_renewals(plan, state, history, t=t, rng=rng, care_factor=care_factor)
+        _expansion(plan, state, history, t=t, leverage_coverage=leverage_coverage)
+        _revenue_of_the_month(plan, state, history, t=t, values=values)
+    coverage, top_share = _summarise(plan, state=state, history=history, should_stop=should_stop)
+    nrr, grr = _retention(plan, state=state, history=history)
     return EngineOutput(
         revenue=history.revenue,
-        bookings=history.wins * plan.lines.deal_size,
+        bookings=history.bookings,
         wins=history.wins,
         renewals_due=history.renewals_due,
         renewals_kept=history.renewals_kept,
         coverage=coverage,
         care_index=history.care_index,
         pipeline_open=history.pipeline_open,
+        onboarding=history.onboarding,
+        nrr=nrr,
+        grr=grr,
+        top_accounts_share=top_share,
         headcount=history.headcount,
         productive_reps=history.productive_reps,
         pushing=history.pushing,
@@ -1166,8 +1198,6 @@ def _decisions(
     won = won_by_kind[0] + won_by_kind[1]  # (runs, lines)
     history.wins[:, t] = won
     wins = np.ascontiguousarray(won.T)
-    if len(history.bookings_value):  # what management's push reacts to
-        history.bookings_value[t] = _sum_lines(wins * plan.lines.deal_size[:, None])
     # One-off buyers count as clients for a year. The engine's deviation
     # "warm_one_off_buyers_stay" (tests/reference_engine.py): the warm start's buyers
     # are not in the ring of the last 12 months, so they never drop out.
@@ -1193,6 +1223,37 @@ def _pull_forward_slack(plan: _Plan, state: _State, *, budget: np.ndarray) -> np
     return budget
 
 
+# --- Step 3, Decisions: the value of the wins (docs/model.md, section 3, "Deal sizes").
+def _deal_values(
+    plan: _Plan, history: _History, *, t: int, rng: np.random.Generator, wins: np.ndarray
+) -> np.ndarray:
+    """The value of this month's wins per line, (lines, runs): ``deal_size`` each, or on a
+    line with a spread (``deal_size_cv`` > 0) the sum of that many deal values, drawn at
+    once per run and line (``_sum_of_deal_values``). These are the month's bookings."""
+    values = wins * plan.lines.deal_size[:, None]
+    if plan.deal_spread.any():
+        drawn = _sum_of_deal_values(plan.lines, wins, rng)
+        values = np.where(plan.deal_spread[:, None], drawn, values)
+    history.bookings[:, t] = values.T
+    if len(history.bookings_value):  # what management's push reacts to
+        history.bookings_value[t] = _sum_lines(values)
+    return values
+
+
+def _sum_of_deal_values(lines: _Lines, wins: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The sum of ``wins`` deal values per line and run, (lines, runs), each deal with
+    mean ``deal_size`` and coefficient of variation ``deal_cv``.
+
+    Trick: one Gamma(n / cv^2, deal_size x cv^2) draw per run and line instead of n
+    draws: it has the sum's exact mean (n x deal_size) and variance (n x (cv x
+    deal_size)^2), and no deals give 0. Lines without a spread draw Gamma(0), which is 0
+    and is not used; the draw is (runs, lines), like every other draw.
+    """
+    cv2 = np.where(lines.deal_cv > 0, lines.deal_cv**2, 1.0)
+    shape = np.where(lines.deal_cv > 0, wins.T / cv2, 0.0)
+    return rng.gamma(shape, lines.deal_size * cv2).T
+
+
 # --- Step 4, Care (docs/model.md, section 5, "Care index"; section 4, "Care factor").
 def _care(
     plan: _Plan,
@@ -1203,20 +1264,19 @@ def _care(
     wins: np.ndarray,
     accounts: np.ndarray,
 ) -> np.ndarray:
-    """Onboarding for this month's new clients and account care for the book at the
-    start of the month move the smoothed care index; returns the care factor on renewal
-    chances per run. A stage with nothing to do is fully covered, even with no one on it."""
+    """Onboarding of this month's new clients (kept for their first renewal, see
+    ``_pooled_renewals``) and account care for the book at the start of the month, which
+    moves the smoothed, book-wide care index; returns the care factor on renewal chances
+    per run. A stage with nothing to do is fully covered, even with no one on it."""
     engagement = plan.scenario.engagement
-    onboarding = _stage_coverage(
+    history.onboarding[:, t] = _stage_coverage(
         state.effort.engage, engagement.onboarding_effort_per_client * _sum_lines(wins)
     )
     account_care = _stage_coverage(
         state.effort.retain, engagement.care_effort_per_account * _sum_lines(accounts)
     )
     care_index = state.care_index
-    care_index += (0.4 * onboarding + 0.6 * account_care - care_index) / (
-        engagement.care_memory_months
-    )
+    care_index += (account_care - care_index) / engagement.care_memory_months
     history.care_index[:, t] = care_index
     care_factor = 1.0 - engagement.care_renewal_penalty * (1.0 - care_index)
     history.care_factor[:, t] = care_factor
@@ -1224,6 +1284,54 @@ def _care(
 
 
 # --- Step 5, Pooled renewals (docs/model.md, section 4; section 3 for new contracts).
+@dataclass(frozen=True)
+class _Due:
+    """This simulation's pooled contracts that reach the end of a term this month, per
+    line, (lines, runs): the wins and the renewals of one term ago."""
+
+    first: np.ndarray  # contracts at their first renewal (the wins)
+    first_base: np.ndarray  # their value
+    first_units: np.ndarray  # their value in units of the growth index
+    onboarding: np.ndarray  # their cohort's onboarding coverage
+    later_base: np.ndarray  # value of the renewals of one term ago
+    later_units: np.ndarray  # the same in units
+
+
+def _due_for_renewal(plan: _Plan, history: _History, *, t: int) -> _Due:
+    """Read from the history of month t - term_months, per line (a recurring line's
+    contracts all run one term, so a month's starts all end together)."""
+    start = t - plan.months_to_end
+    ok = (start >= 0) & plan.lines.recurring
+    if not ok.any():  # nothing signed in the simulation is due yet
+        zero = np.zeros((len(start), history.wins.shape[0]))
+        return _Due(zero.astype(np.int64), zero, zero, zero + 1.0, zero, zero)
+    month, line = np.maximum(start, 0), np.arange(len(start))
+
+    def lagged(history_array: np.ndarray) -> np.ndarray:
+        return np.where(ok, history_array[:, month, line], 0).T
+
+    growth_before = np.where(month >= 1, history.growth[:, np.maximum(month - 1, 0)], 1.0)
+    first_base = lagged(history.bookings)
+    return _Due(
+        first=lagged(history.wins),
+        first_base=first_base,
+        first_units=first_base / growth_before.T,
+        onboarding=np.where(ok, history.onboarding[:, month], 1.0).T,
+        later_base=lagged(history.kept_base),
+        later_units=lagged(history.kept_first_units) + lagged(history.kept_later_units),
+    )
+
+
+def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """part / whole for whole-number counts, 0 where whole is 0 (part is 0 there too)."""
+    return part / np.maximum(whole, 1)
+
+
+def _ratio(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """part / whole, 0 where whole is 0."""
+    return np.divide(part, whole, out=np.zeros(np.broadcast(part, whole).shape), where=whole > 0)
+
+
 def _pooled_renewals(
     plan: _Plan,
     state: _State,
@@ -1232,30 +1340,55 @@ def _pooled_renewals(
     t: int,
     rng: np.random.Generator,
     wins: np.ndarray,
-    accounts: np.ndarray,
+    values: np.ndarray,
     care_factor: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Pooled contracts (starting book, new business, renewed) reaching their end renew
-    with one binomial draw per run and line; this month's recurring wins and renewals
-    start a term and are booked into the month they will end. Returns the book value
-    lost per line and the book value before the renewals (for the expansion)."""
-    ending = state.pooled_ends[t] + plan.warm.book_ends[t][:, None]
-    keep_chance = np.minimum(plan.pooled_chance[t] * care_factor, 1.0)
-    kept_by_run = rng.binomial(ending.T, keep_chance.T)
-    history.pooled_kept[:, t] = kept_by_run
-    kept = np.ascontiguousarray(kept_by_run.T)
+) -> None:
+    """Pooled contracts reaching the end of their term renew, one binomial draw per run,
+    line and kind: at a first renewal (the wins of one term ago) with their cohort's
+    onboarding in the care, at a later one (renewed before, or the starting book) with
+    the care factor alone. Each kind keeps its average value per contract renewed. This
+    month's recurring wins and renewals start a term, booked into the month they end."""
+    due = _due_for_renewal(plan, history, t=t)
+    warm_ending = plan.warm.book_ends[t][:, None]
+    ending = state.pooled_ends[t] + warm_ending
+    later = ending - due.first
+    penalty = plan.scenario.engagement.care_renewal_penalty
+    first_care = ONBOARDING_WEIGHT * due.onboarding + (1.0 - ONBOARDING_WEIGHT) * state.care_index
+    first_chance = np.minimum(plan.pooled_chance[t] * (1.0 - penalty * (1.0 - first_care)), 1.0)
+    later_chance = np.minimum(plan.pooled_chance[t] * care_factor, 1.0)
+    # Both draws in one call, in (runs, lines) order: first renewals, then later ones.
+    kept_by_kind = rng.binomial(
+        np.stack([due.first.T, later.T]), np.stack([first_chance.T, later_chance.T])
+    )
+    history.pooled_kept[:, t] = kept_by_kind[0] + kept_by_kind[1]
+    kept_first, kept_later = kept_by_kind[0].T, kept_by_kind[1].T
+    kept = kept_first + kept_later
+    # Value: each contract of a kind is worth the kind's average.
+    first_share, later_share = _share(kept_first, due.first), _share(kept_later, later)
+    later_base = due.later_base + warm_ending * plan.lines.deal_size[:, None]
+    later_units = due.later_units + warm_ending * plan.warm_unit_value[:, None]
+    kept_first_units = due.first_units * first_share
+    kept_later_units = later_units * later_share
+    kept_base = due.first_base * first_share + later_base * later_share
+    history.kept_base[:, t] = kept_base.T
+    history.kept_first_units[:, t] = kept_first_units.T
+    history.kept_later_units[:, t] = kept_later_units.T
+    new_value = values * plan.recurring
+    state.pooled_units += new_value / state.growth
+    state.pooled_units -= (due.first_units + later_units) - (kept_first_units + kept_later_units)
+    state.pooled_base += new_value
+    state.pooled_base -= (due.first_base + later_base) - kept_base
     starts = wins * plan.recurring.astype(np.int64) + kept
     n_lines = len(plan.lines.cycle)
     end_month = np.minimum(t + plan.months_to_end, plan.months + plan.look)
     state.pooled_ends[end_month, np.arange(n_lines)] = starts
-    # The engine's deviation "book_before_counts_contracts_twice" (tests/reference_engine.py):
-    # ``accounts`` already includes the explicit contracts, valued again in contract_book.
-    book_before = accounts * plan.contract_value + state.contract_book
-    lost_value = (ending - kept) * plan.contract_value
     state.pooled += starts - ending
+    # A line with no contracts in force holds no value (clears the rounding of the sums).
+    empty = state.pooled == 0
+    state.pooled_units[empty] = 0.0
+    state.pooled_base[empty] = 0.0
     np.add.reduce(ending, axis=0, out=history.renewals_due[:, t])
     np.add.reduce(kept, axis=0, out=history.renewals_kept[:, t])
-    return lost_value, book_before
 
 
 # --- Step 6, Explicit renewals (docs/model.md, section 4; section 3, explicit contracts).
@@ -1267,21 +1400,17 @@ def _explicit_renewals(
     t: int,
     rng: np.random.Generator,
     care_factor: np.ndarray,
-    lost_value: np.ndarray,
 ) -> None:
     """``[[contracts]]`` due this month renew or leave, one uniform draw each (computed
-    runs x contracts due); the value of those that leave is added to ``lost_value``."""
+    runs x contracts due); a contract that leaves takes its add-ons with it."""
     contracts = plan.contracts
     due_now = contracts.due.get(t)
     if due_now:
         chance = np.minimum(contracts.base_chance[t, due_now] * care_factor[:, None], 1.0)
         renews = rng.random((len(care_factor), len(due_now))) < chance
         due = state.contract_alive[:, due_now]
-        dropped = due & ~renews
         state.contract_alive[:, due_now] = due & renews
         state.contract_renewed[:, due_now] |= due & renews
-        on_line = contracts.on_line[due_now]
-        lost_value += ((dropped * contracts.annual_value[due_now]) @ on_line).T
         alive = state.contract_alive
         state.contract_accounts = np.ascontiguousarray((alive @ contracts.on_line).T)
         state.contract_book = np.ascontiguousarray(
@@ -1296,31 +1425,28 @@ def _explicit_renewals(
 
 # --- Step 7, Expansion (docs/model.md, section 6, "Expansion").
 def _expansion(
-    plan: _Plan,
-    state: _State,
-    *,
-    leverage_coverage: np.ndarray,
-    lost_value: np.ndarray,
-    book_before: np.ndarray,
+    plan: _Plan, state: _State, history: _History, *, t: int, leverage_coverage: np.ndarray
 ) -> None:
-    """Lost accounts take their add-ons with them, add-ons lapse after a term, and
-    cared-for clients buy more in proportion to leverage effort."""
-    kept_share = 1.0 - lost_value / np.maximum(book_before, _TINY)
-    book_now = state.pooled * plan.contract_value + state.contract_book
-    state.expansion *= np.clip(kept_share, 0.0, 1.0) * plan.lapse
-    state.expansion += plan.expansion_monthly * (leverage_coverage * state.care_index) * book_now
+    """Cared-for clients buy add-ons in proportion to leverage effort and to what they
+    pay already (base and add-ons): every account in force grows by the same share, the
+    growth index, so add-ons renew with their contract and leave with it."""
+    state.growth *= 1.0 + plan.expansion_monthly * (leverage_coverage * state.care_index)
+    history.growth[:, t] = state.growth
+    value = state.growth * (state.pooled_units + state.contract_book)
+    # Value above base; in exact arithmetic never below 0 (the guard is for rounding).
+    np.maximum(value - (state.pooled_base + state.contract_book), 0.0, out=state.expansion)
 
 
 # --- Step 8, Revenue (docs/model.md, section 3, "Contracts and revenue recognition").
 def _revenue_of_the_month(
-    plan: _Plan, state: _State, history: _History, *, t: int, wins: np.ndarray
+    plan: _Plan, state: _State, history: _History, *, t: int, values: np.ndarray
 ) -> None:
     """The month's revenue that is not a contract in force: add-ons (a twelfth of their
     annual value) and one-off sales (in the month won). Contracts in force are
     recognised after the loop, from the history (``_revenue``)."""
     revenue = history.revenue[:, t]
     np.divide(state.expansion.T, 12.0, out=revenue[:, :, EXPANSION])
-    np.multiply(wins.T, plan.one_off_value, out=revenue[:, :, ONE_OFF])
+    np.multiply(values.T, plan.one_off[:, 0], out=revenue[:, :, ONE_OFF])
     history.expansion_total[:, t] = _sum_lines(state.expansion)
 
 
@@ -1363,9 +1489,10 @@ def _pipeline_kernel(lines: _Lines, layout: _Pipeline, look: int) -> np.ndarray:
 # --- After the last month: steps 8 (contracts in force) and 9 (forward coverage).
 def _summarise(
     plan: _Plan, *, state: _State, history: _History, should_stop: StopCheck = None
-) -> np.ndarray:
-    """Fill in the revenue from contracts in force and return the forward coverage per
-    run and month (runs are independent here: see ``_blocks_of_runs``)."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fill in the revenue from contracts in force and return the forward coverage and
+    the share of the book in the top accounts, per run and month (runs are independent
+    here: see ``_blocks_of_runs``)."""
     runs = history.wins.shape[0]
     months, look, n_lines = plan.months, plan.look, len(plan.lines.cycle)
     revenue_terms = _revenue_terms(plan, state=state)
@@ -1374,20 +1501,28 @@ def _summarise(
     ahead = months + look
     for block in _blocks_of_runs(runs, elements_per_run=ahead * (2 * look + n_lines)):
         _stop_if_asked(should_stop)
-        pooled_in_force = _revenue(plan, history, terms=revenue_terms, runs=block)
+        pooled_value = _revenue(plan, history, terms=revenue_terms, runs=block)
+        ends, first_ends = _ending_schedule(plan, history, runs=block)
         coverage[block] = _forward_coverage(
             coverage_terms,
             revenue_total=history.revenue[block].sum(axis=(2, 3)),
-            pooled_in_force=pooled_in_force,
-            pooled_ends=state.pooled_ends[:ahead, :, block].transpose(2, 0, 1),
-            starting_book_ends=plan.warm.book_ends[:ahead],
+            pooled_value=pooled_value,
+            ends=ends,
+            first_ends=first_ends,
+            onboarding=history.onboarding[block],
+            care_index=history.care_index[block],
             care_factor=history.care_factor[block],
             expansion_total=history.expansion_total[block],
             pipeline_forecast=history.pipeline_forecast[:, block],
             opportunity_rate=history.opportunity_rate[:, block].transpose(1, 0, 2),
             contract_alive=history.contract_alive[:, :, block],
         )
-    return coverage
+    top_share = np.empty((runs, months))
+    per_run = months * (n_lines * (TOP_ACCOUNTS + 1) + plan.contracts.count)
+    for block in _blocks_of_runs(runs, elements_per_run=per_run):
+        _stop_if_asked(should_stop)
+        top_share[block] = _concentration(plan, history, terms=revenue_terms, runs=block)
+    return coverage, top_share
 
 
 # --- Step 8, Revenue, contracts in force (docs/model.md, section 3).
@@ -1398,7 +1533,7 @@ class _RevenueTerms:
     signed_before: np.ndarray  # (months, lines): a contract in force at month t was signed
     # after month signed_before[t] - 1 (t + 1 - term); one-off lines: t + 1, so none is
     starting_book_left: np.ndarray  # (months, lines) starting pooled contracts in force
-    starting_book_revenue: np.ndarray  # (months, lines) their revenue
+    starting_book_value: np.ndarray  # (months, lines) their annual value (without add-ons)
     contract_monthly: np.ndarray  # (contracts, lines) a twelfth of each explicit contract
 
 
@@ -1415,7 +1550,7 @@ def _revenue_terms(plan: _Plan, *, state: _State) -> _RevenueTerms:
     return _RevenueTerms(
         signed_before=signed_before,
         starting_book_left=starting_left,
-        starting_book_revenue=starting_left * lines.monthly_value,
+        starting_book_value=starting_left * lines.deal_size,
         contract_monthly=contracts.on_line * (contracts.annual_value / 12.0)[:, None],
     )
 
@@ -1424,10 +1559,11 @@ def _revenue(plan: _Plan, history: _History, *, terms: _RevenueTerms, runs: slic
     """Revenue of the contracts in force at each month end, by source, written into
     ``history.revenue`` for a block of runs: the starting book and explicit contracts in
     their first term are ``existing``, this simulation's wins in their first term
-    ``new``, anything renewed ``renewal``. Returns the pooled contracts in force,
-    (runs, months, lines), for the forward coverage."""
-    new = _in_force(history.wins[runs], terms.signed_before)
-    renewed = _in_force(history.pooled_kept[runs], terms.signed_before)
+    ``new``, anything renewed ``renewal`` (a twelfth of the annual value without
+    add-ons, which are ``expansion``). Returns the annual value of the pooled contracts
+    in force, (runs, months, lines)."""
+    new = _in_force(history.bookings[runs], terms.signed_before)
+    renewed = _in_force(history.kept_base[runs], terms.signed_before)
     revenue = history.revenue[runs]
     has_contracts = plan.contracts.count > 0
     if has_contracts:
@@ -1437,19 +1573,17 @@ def _revenue(plan: _Plan, history: _History, *, terms: _RevenueTerms, runs: slic
         # contiguous by contract as BLAS wants it.
         contract_first_term = _per_run(alive & ~again) @ terms.contract_monthly
         contract_renewed = _per_run(alive & again) @ terms.contract_monthly
-    for i, monthly_value in enumerate(plan.lines.monthly_value):  # lines (at most 8)
+    for i in range(len(plan.lines.cycle)):  # lines (at most 8)
         line = revenue[:, :, i]
-        line[..., EXISTING] = terms.starting_book_revenue[:, i]
-        np.multiply(new[:, :, i], monthly_value, out=line[..., NEW])
-        np.multiply(renewed[:, :, i], monthly_value, out=line[..., RENEWAL])
+        line[..., EXISTING] = terms.starting_book_value[:, i] / 12.0
+        np.divide(new[:, :, i], 12.0, out=line[..., NEW])
+        np.divide(renewed[:, :, i], 12.0, out=line[..., RENEWAL])
         if has_contracts:
             line[..., EXISTING] += contract_first_term[:, :, i]
             line[..., RENEWAL] += contract_renewed[:, :, i]
-    months, n_lines = terms.signed_before.shape
-    pooled_in_force = np.empty((months, revenue.shape[0], n_lines)).transpose(1, 0, 2)
-    np.add(new, renewed, out=pooled_in_force)
-    pooled_in_force += terms.starting_book_left
-    return pooled_in_force
+    new += renewed
+    new += terms.starting_book_value
+    return new
 
 
 def _per_run(flags: np.ndarray) -> np.ndarray:
@@ -1458,21 +1592,47 @@ def _per_run(flags: np.ndarray) -> np.ndarray:
 
 
 def _in_force(started: np.ndarray, signed_before: np.ndarray) -> np.ndarray:
-    """Contracts in force at each month end, (runs, months, lines), from those started."""
+    """Contracts (or their value) in force at each month end, (runs, months, lines), from
+    those started each month."""
     runs, months, n_lines = started.shape
-    signed = np.zeros((runs, months + 1, n_lines), dtype=np.int64)  # signed before month i
+    signed = np.zeros((runs, months + 1, n_lines), dtype=started.dtype)  # before month i
     np.cumsum(started, axis=1, out=signed[:, 1:])
     return signed[:, 1:] - signed[:, signed_before, np.arange(n_lines)]
 
 
 # --- Step 9, Forward coverage (docs/model.md, section 9).
+def _ending_schedule(
+    plan: _Plan, history: _History, *, runs: slice
+) -> tuple[np.ndarray, np.ndarray]:
+    """The annual value (without add-ons) of the pooled contracts that end in each month
+    u < months + look, (runs, u, lines), as the history made it (the months a contract
+    ends are known from the month it starts); and, (runs, u, 2 x lines), the value of
+    those at their first renewal, then the same times their cohort's onboarding."""
+    lines, months, look = plan.lines, plan.months, plan.look
+    starts = history.bookings[runs] + history.kept_base[runs]  # (runs, months, lines)
+    block = starts.shape[0]
+    n_lines = len(lines.cycle)
+    ends = np.zeros((block, months + look, n_lines))
+    ends += plan.warm.book_ends[: months + look] * lines.deal_size
+    first_ends = np.zeros((block, months + look, 2 * n_lines))
+    onboarded = history.bookings[runs] * history.onboarding[runs][:, :, None]
+    for i in np.flatnonzero(lines.recurring):  # lines (at most 8)
+        term = int(lines.term[i])
+        span = max(0, min(months, months + look - term))
+        ends[:, term : term + span, i] += starts[:, :span, i]
+        first_ends[:, term : term + span, i] = history.bookings[runs][:, :span, i]
+        first_ends[:, term : term + span, n_lines + i] = onboarded[:, :span, i]
+    return ends, first_ends
+
+
 @dataclass(frozen=True)
 class _CoverageTerms:
     """Per-scenario constants of the forward coverage, shared by every block of runs."""
 
-    ending_weights: np.ndarray  # (lines, look): value ending by each month ahead
+    ending_weights: np.ndarray  # (lines, look): a twelfth of the value ending by month ahead
     chance_by_end: np.ndarray  # (months + look, lines) renewal chance by the month it ends
-    monthly_value: np.ndarray  # (lines,) monthly value of one pooled contract
+    first_weights: np.ndarray  # (2 * lines, 2 * look): first renewals' onboarding term
+    twelfth: np.ndarray  # (lines,) 1/12: annual value to a month's revenue
     flow: np.ndarray  # (lines, look) revenue per unit of opportunity rate
     contract_values: np.ndarray  # (months, contracts, 2 * look): in force | up for renewal
     target: np.ndarray  # (months,) quarterly revenue target in force, nan where none
@@ -1482,13 +1642,21 @@ def _coverage_terms(plan: _Plan) -> _CoverageTerms:
     """The parts of the forward coverage that do not depend on the run."""
     lines, contracts = plan.lines, plan.contracts
     months, look = plan.months, plan.look
-    monthly_value = lines.monthly_value
+    n_lines = len(lines.cycle)
+    twelfth = np.full(n_lines, 1.0 / 12.0)
     # Contracts known to end by t + h are weighted by their renewal chance, which is
-    # pooled chance x care factor (both at most 1), so the sum over lines splits into
-    # two weighted sums of the ending schedule, computed for every h at once.
+    # pooled chance (by the month they end) x care factor (both at most 1), so the sum
+    # over lines splits into two weighted sums of the ending schedule, for every h at once.
     ahead = np.arange(1, look + 1)
     known = ahead[None, :] <= lines.term[:, None]  # (lines, look): ends known at month t
-    ending_weights = known * monthly_value[:, None]
+    ending_weights = known * twelfth[:, None]
+    # A first renewal's chance differs from the care factor's by pooled chance x
+    # penalty x ONBOARDING_WEIGHT x (onboarding - care index): two more weighted sums
+    # (of the schedule already weighted by the pooled chance).
+    onboarding_term = known * (twelfth * plan.scenario.engagement.care_renewal_penalty)[:, None]
+    first_weights = np.zeros((2 * n_lines, 2 * look))
+    first_weights[:n_lines, :look] = ONBOARDING_WEIGHT * onboarding_term
+    first_weights[n_lines:, look:] = ONBOARDING_WEIGHT * onboarding_term
     first_due, term = contracts.first_due[:, None], contracts.term[:, None]
     month = np.arange(months)
     # Next due month after each month t, per contract (due months are fixed).
@@ -1506,7 +1674,8 @@ def _coverage_terms(plan: _Plan) -> _CoverageTerms:
     return _CoverageTerms(
         ending_weights=ending_weights,
         chance_by_end=plan.pooled_chance[:, :, 0],
-        monthly_value=monthly_value,
+        first_weights=first_weights,
+        twelfth=twelfth,
         flow=_flow_kernel(lines, look),
         contract_values=np.concatenate([sure, maybe], axis=2),
         target=plan.by_month.revenue_target,
@@ -1517,9 +1686,11 @@ def _forward_coverage(
     terms: _CoverageTerms,
     *,
     revenue_total: np.ndarray,
-    pooled_in_force: np.ndarray,
-    pooled_ends: np.ndarray,
-    starting_book_ends: np.ndarray,
+    pooled_value: np.ndarray,
+    ends: np.ndarray,
+    first_ends: np.ndarray,
+    onboarding: np.ndarray,
+    care_index: np.ndarray,
     care_factor: np.ndarray,
     expansion_total: np.ndarray,
     pipeline_forecast: np.ndarray,
@@ -1533,12 +1704,15 @@ def _forward_coverage(
     runs, months = revenue_total.shape
     look = terms.flow.shape[1]
     has_contracts = contract_alive.shape[1] > 0
-    # Pooled contracts scheduled to end in month u, as known from history: (runs, u, lines).
-    ends = np.empty(pooled_ends.shape)
-    np.add(pooled_ends, starting_book_ends, out=ends)
+    # Pooled contracts scheduled to end in month u, as known from history.
     ends_value = ends @ terms.ending_weights  # (runs, months + look, look)
     ends_kept = (ends * terms.chance_by_end) @ terms.ending_weights
-    contracted = pooled_in_force @ terms.monthly_value  # (runs, months): pooled, in force
+    # First renewals differ from the others only where onboarding or care fell short.
+    full_care = bool((onboarding == 1.0).all() and (care_index == 1.0).all())
+    if not full_care:
+        first_chance = np.tile(terms.chance_by_end, 2)  # (months + look, 2 * lines)
+        first_weighted = (first_ends * first_chance) @ terms.first_weights
+    contracted = pooled_value @ terms.twelfth  # (runs, months): pooled, in force
     seen_base = expansion_total / 12.0 + contracted
     if has_contracts:
         # Value of explicit contracts per run, month and h, summed over contracts in
@@ -1549,11 +1723,17 @@ def _forward_coverage(
         )
     ending_value = np.zeros((runs, months))
     ending_kept = np.zeros((runs, months))
+    first_value = np.zeros((runs, months))
+    first_onboarded = np.zeros((runs, months))
     worst = np.full((runs, months), np.inf)
     for h in range(1, look + 1):  # a loop over the look-ahead months (at most 24)
         ending_value += ends_value[:, h : h + months, h - 1]
         ending_kept += ends_kept[:, h : h + months, h - 1]
         seen = seen_base - ending_value + care_factor * ending_kept
+        if not full_care:
+            first_value += first_weighted[:, h : h + months, h - 1]
+            first_onboarded += first_weighted[:, h : h + months, look + h - 1]
+            seen += first_onboarded - care_index * first_value
         # Win-weighted pipeline, plus prospecting at the current rate (one matrix-vector
         # product per run, each rounded by BLAS the same way whatever the block).
         seen += pipeline_forecast[:, :, h - 1].T + opportunity_rate @ terms.flow[:, h - 1]
@@ -1582,3 +1762,287 @@ def _flow_kernel(lines: _Lines, look: int) -> np.ndarray:
     recurring = earning * (earning + 1) / 2.0 * lines.monthly_value[:, None]
     one_off = (earning >= 1) * lines.deal_size[:, None]
     return np.where(lines.recurring[:, None], recurring, one_off) * lines.win_rate[:, None]
+
+
+# --- After the loop: revenue concentration (docs/model.md, section 3, "Concentration").
+def _concentration(
+    plan: _Plan, history: _History, *, terms: _RevenueTerms, runs: slice
+) -> np.ndarray:
+    """Share of the recurring book's value (add-ons included) held by its TOP_ACCOUNTS
+    largest accounts at each month end, (runs, months), for a block of runs; 0 with no
+    book. Explicit contracts count at their own value, pooled contracts at the expected
+    values of the largest ones of their line (``_largest_pooled``)."""
+    pooled_count = _in_force(history.wins[runs], terms.signed_before)
+    pooled_count += _in_force(history.pooled_kept[runs], terms.signed_before)
+    pooled_count += terms.starting_book_left
+    growth = history.growth[runs]
+    pooled_value = _pooled_units(plan, history, terms=terms, runs=runs) * growth[:, :, None]
+    total = pooled_value.sum(axis=2)
+    mean = _share(pooled_value, pooled_count)
+    candidates = [_largest_pooled(pooled_count, mean, plan.lines.deal_cv)]
+    contracts = plan.contracts
+    if contracts.count:
+        alive = history.contract_alive[:, :, runs].transpose(2, 0, 1)  # (runs, months, c)
+        values = alive * contracts.annual_value * growth[:, :, None]
+        total += values.sum(axis=2)
+        candidates.append(_largest(values, TOP_ACCOUNTS))
+    top = _largest(np.concatenate(candidates, axis=2), TOP_ACCOUNTS).sum(axis=2)
+    return np.minimum(_ratio(top, total), 1.0)  # at most 1 (the sums round differently)
+
+
+def _pooled_units(
+    plan: _Plan, history: _History, *, terms: _RevenueTerms, runs: slice
+) -> np.ndarray:
+    """The pooled contracts in force at each month end in units of the growth index,
+    (runs, months, lines): the starting book's left, plus those started (won or renewed)
+    within the last term, from the history (as ``_revenue`` does for their value)."""
+    growth_before = np.concatenate(
+        [np.ones((len(history.growth[runs]), 1)), history.growth[runs]], 1
+    )
+    started = history.bookings[runs] * plan.recurring[:, 0] / growth_before[:, :-1, None]
+    started += history.kept_first_units[runs]
+    started += history.kept_later_units[runs]
+    units = _in_force(started, terms.signed_before)
+    units += terms.starting_book_left * plan.warm_unit_value
+    return units
+
+
+def _largest(values: np.ndarray, k: int) -> np.ndarray:
+    """The k largest entries along the last axis (all of them if there are fewer)."""
+    size = values.shape[-1]
+    if size <= k:
+        return values
+    return np.partition(values, size - k, axis=-1)[..., size - k :]
+
+
+def _largest_pooled(count: np.ndarray, mean: np.ndarray, cv: np.ndarray) -> np.ndarray:
+    """The expected values of the TOP_ACCOUNTS largest pooled contracts of each line,
+    (runs, months, lines x TOP_ACCOUNTS), when a line's ``count`` contracts have values
+    lognormal with mean ``mean`` and coefficient of variation ``cv`` (0: all equal).
+
+    The i-th largest of n is taken as the value between the quantiles 1 - i/n and
+    1 - (i - 1)/n: the largest k of n lognormal values hold n x mean x Phi(sigma - z) of
+    the total, z the standard normal quantile of 1 - k/n, sigma^2 = ln(1 + cv^2); with
+    cv = 0 that is min(k, n) x mean.
+    """
+    k = np.arange(1, TOP_ACCOUNTS + 1)
+    n = count[..., None]
+    largest = (k <= n) * mean[..., None]  # equal values: the i-th largest is the mean
+    for i in np.flatnonzero(cv > 0):  # lines with a spread (at most 8)
+        sigma = np.sqrt(np.log1p(cv[i] ** 2))
+        line_n = n[:, :, i].astype(float)
+        k0 = np.arange(TOP_ACCOUNTS + 1)  # the largest k, k = 0 .. TOP_ACCOUNTS
+        inside = (k0 > 0) & (k0 < line_n)
+        tail = np.where(inside, k0 / np.where(line_n > 0, line_n, 1.0), 0.5)
+        part = line_n * _normal_cdf(sigma - _normal_quantile(1.0 - tail))
+        held = np.where(inside, part, np.minimum(k0, line_n))
+        largest[:, :, i] = np.diff(held, axis=-1) * mean[:, :, i, None]
+    return largest.reshape(*largest.shape[:2], -1)
+
+
+def _normal_cdf(x: np.ndarray) -> np.ndarray:
+    """The standard normal distribution function Phi(x).
+
+    Computed from the complementary error function of Numerical Recipes (erfcc, a
+    Chebyshev fit with a relative error below 1.2e-7 everywhere, also far in the tail),
+    since numpy has no erf.
+    """
+    z = np.abs(x) / np.sqrt(2.0)
+    t = 1.0 / (1.0 + 0.5 * z)
+    poly = -1.26551223 + t * (
+        1.00002368
+        + t
+        * (
+            0.37409196
+            + t
+            * (
+                0.09678418
+                + t
+                * (
+                    -0.18628806
+                    + t
+                    * (
+                        0.27886807
+                        + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))
+                    )
+                )
+            )
+        )
+    )
+    tail = 0.5 * t * np.exp(-z * z + poly)  # Phi(-|x|)
+    return np.where(x >= 0, 1.0 - tail, tail)
+
+
+_ACKLAM = (
+    (
+        -3.969683028665376e01,
+        2.209460984245205e02,
+        -2.759285104469687e02,
+        1.383577518672690e02,
+        -3.066479806614716e01,
+        2.506628277459239e00,
+    ),
+    (
+        -5.447609879822406e01,
+        1.615858368580409e02,
+        -1.556989798598866e02,
+        6.680131188771972e01,
+        -1.328068155288572e01,
+    ),
+    (
+        -7.784894002430293e-03,
+        -3.223964580411365e-01,
+        -2.400758277161838e00,
+        -2.549732539343734e00,
+        4.374664141464968e00,
+        2.938163982698783e00,
+    ),
+    (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.754408661907416e00),
+)
+
+
+def _normal_quantile(p: np.ndarray) -> np.ndarray:
+    """The standard normal quantile Phi^-1(p), 0 < p < 1.
+
+    Computed with P. J. Acklam's rational approximation (relative error below 1.2e-9):
+    one fit for the centre, one for the tails, since numpy has no inverse erf.
+    """
+    a, b, c, d = _ACKLAM
+    p = np.asarray(p, dtype=float)
+    low = 0.02425
+    q_tail = np.sqrt(-2.0 * np.log(np.where(p < 0.5, p, 1.0 - p)))
+    tail = np.polyval(c, q_tail) / (np.polyval(d, q_tail) * q_tail + 1.0)
+    tail = np.where(p < 0.5, tail, -tail)
+    q = p - 0.5
+    r = q * q
+    centre = np.polyval(a, r) * q / (np.polyval(b, r) * r + 1.0)
+    return np.where((p < low) | (p > 1.0 - low), tail, centre)
+
+
+# --- After the loop: net and gross revenue retention (docs/model.md, section 6).
+def _retention(plan: _Plan, *, state: _State, history: _History) -> tuple[np.ndarray, np.ndarray]:
+    """Net and gross revenue retention over the trailing RETENTION_MONTHS at each month
+    end, (runs, months); NaN before a full window (and where there was no book).
+
+    The cohort is the recurring accounts in force at the end of month s = t - 12 (day one
+    for t = 11). GRR is the share of their value then still in force at t; NRR is what
+    they pay at t, add-ons included, over what they paid at s. Every account's value
+    grows with the growth index, so NRR = GRR x growth(t) / growth(s). A pooled contract
+    that leaves is one of the cohort when it started its term by month s; contracts
+    renewed inside the window (terms under a year) are the cohort's in the share their
+    renewals were, followed month by month (``_cohort_losses``). Runs are independent,
+    so the work goes a block of runs at a time (``_blocks_of_runs``).
+    """
+    runs, months = history.growth.shape
+    nrr = np.full((runs, months), np.nan)
+    grr = np.full((runs, months), np.nan)
+    windows = months - RETENTION_MONTHS + 1
+    if windows <= 0:
+        return nrr, grr
+    warm = plan.warm
+    warm_units = (warm.book_ends.sum(axis=0) * plan.lines.deal_size + warm.expansion).sum()
+    day_one = float(warm_units + plan.contracts.annual_value.sum())
+    start = np.arange(windows)  # s + 1: index of month s in the *_before arrays
+    end = start + RETENTION_MONTHS - 1
+    terms = _revenue_terms(plan, state=state)
+    n_lines = len(plan.lines.cycle)
+    for block in _blocks_of_runs(runs, elements_per_run=(12 + 3 * n_lines) * (months + 1)):
+        explicit_in_force, explicit_left = _explicit_units(plan, history, runs=block)
+        pooled = _pooled_units(plan, history, terms=terms, runs=block)
+        units = pooled.sum(axis=2) + explicit_in_force  # (runs, months)
+        n = len(units)
+        units_before = np.concatenate([np.full((n, 1), day_one), units], axis=1)
+        growth_before = np.concatenate([np.ones((n, 1)), history.growth[block]], axis=1)
+        left_so_far = np.concatenate([np.zeros((n, 1)), np.cumsum(explicit_left, axis=1)], 1)
+        lost = _cohort_losses(plan, history, windows=windows, runs=block)
+        lost += left_so_far[:, start + RETENTION_MONTHS] - left_so_far[:, start]
+        cohort = units_before[:, start]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kept = np.where(cohort > 0, 1.0 - lost / np.where(cohort > 0, cohort, 1.0), np.nan)
+        grr[block, end] = kept
+        nrr[block, end] = kept * growth_before[:, end + 1] / growth_before[:, start]
+    return nrr, grr
+
+
+def _explicit_units(
+    plan: _Plan, history: _History, *, runs: slice
+) -> tuple[np.ndarray, np.ndarray]:
+    """The annual value of the explicit contracts in force at each month end, and of
+    those that left in the month, (runs, months) each (units: they start at index 1)."""
+    months = history.growth.shape[1]
+    n = len(history.growth[runs])
+    in_force, left = np.zeros((months, n)), np.zeros((months, n))
+    for c, value in enumerate(plan.contracts.annual_value):  # the file's contracts, once
+        alive = history.contract_alive[:, c, runs]  # (months, runs)
+        in_force += alive * value
+        left[0] += ~alive[0] * value
+        left[1:] += (alive[:-1] & ~alive[1:]) * value
+    return in_force.T, left.T
+
+
+def _cohort_losses(plan: _Plan, history: _History, *, windows: int, runs: slice) -> np.ndarray:
+    """Units of the pooled contracts in force at the end of month s that left in months
+    s + 1 .. s + 12, (runs, windows), for every s = -1 .. months - 13 at once.
+
+    At month m a line's ending contracts are its first renewals (the wins of m - term)
+    and its later ones (the renewals of m - term, or the starting book); each kind loses
+    its units in proportion. First renewals are the cohort's when m - term <= s; later
+    ones when m - term <= s, or else in the cohort's share of what renewed at m - term,
+    which is followed the same way (only lines with terms under a year get there).
+    """
+    lines = plan.lines
+    bookings = history.bookings[runs]
+    n, months, _ = bookings.shape
+    growth_before = np.concatenate([np.ones((n, 1)), history.growth[runs]], axis=1)
+    lost = np.zeros((n, windows))
+    for i in np.flatnonzero(lines.recurring):  # lines (at most 8)
+        term = int(lines.term[i])
+        kept_first = history.kept_first_units[runs, :, i]
+        kept_later = history.kept_later_units[runs, :, i]
+        first = np.zeros((n, months))  # units due at a first renewal in month m
+        later = plan.warm.book_ends[:months, i] * plan.warm_unit_value[i] + np.zeros((n, 1))
+        if term < months:
+            first[:, term:] = bookings[:, : months - term, i] / growth_before[:, : months - term]
+            later[:, term:] += kept_first[:, : months - term] + kept_later[:, : months - term]
+        if term >= RETENTION_MONTHS:  # every contract that leaves in a window is the cohort's
+            lost += _window_sums(first - kept_first + later - kept_later, windows)
+        else:
+            lost += _cohort_losses_short_term(
+                term=term, first=first, later=later, kept_first=kept_first, kept_later=kept_later
+            )
+    return lost
+
+
+def _window_sums(monthly: np.ndarray, windows: int) -> np.ndarray:
+    """Sums of (runs, months) over months s + 1 .. s + RETENTION_MONTHS, for every window
+    start s = -1 .. (runs, windows); computed as differences of one running sum."""
+    running = np.concatenate([np.zeros((len(monthly), 1)), np.cumsum(monthly, axis=1)], axis=1)
+    return running[:, RETENTION_MONTHS : RETENTION_MONTHS + windows] - running[:, :windows]
+
+
+def _cohort_losses_short_term(
+    *,
+    term: int,
+    first: np.ndarray,
+    later: np.ndarray,
+    kept_first: np.ndarray,
+    kept_later: np.ndarray,
+) -> np.ndarray:
+    """``_cohort_losses`` of a line whose term is under a year, (runs, windows), from its
+    units due and kept per month (runs, months): month by month of the window, the
+    cohort's share of the later renewals due is its share of what renewed one term
+    before (1 when that was by month s)."""
+    runs, months = first.shape
+    windows = months - RETENTION_MONTHS + 1
+    s = np.arange(windows) - 1  # window start months
+    lost = np.zeros((runs, windows))
+    share_kept: dict[int, np.ndarray] = {}  # offset j -> cohort share of what renewed at s + j
+    for j in range(1, RETENTION_MONTHS + 1):  # months of the window
+        m = s + j
+        first_is_cohort = float(j <= term)
+        share_later = share_kept.pop(j - term) if j > term else 1.0
+        lost += (first[:, m] - kept_first[:, m]) * first_is_cohort
+        lost += (later[:, m] - kept_later[:, m]) * share_later
+        kept_cohort = kept_first[:, m] * first_is_cohort + kept_later[:, m] * share_later
+        share_kept[j] = _ratio(kept_cohort, kept_first[:, m] + kept_later[:, m])
+    return lost

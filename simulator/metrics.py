@@ -108,9 +108,43 @@ class WhiplashReport:
     bust_quarter: str | None
     early_warning_months: int | None
     warning_month: str | None
+    net_revenue_retention: float | None = None
+    gross_revenue_retention: float | None = None
+    top_accounts_share: float | None = None
+    lowest_gross_revenue_retention: float | None = None
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
+
+
+def revenue_retention(rates: np.ndarray) -> float | None:
+    """The median over runs of a trailing-12-month retention rate (NRR or GRR, runs x
+    months, NaN where undefined) at the last month of the horizon; None without a full
+    year or a recurring book."""
+    if rates.shape[1] == 0:
+        return None
+    last = rates[:, -1]
+    last = last[np.isfinite(last)]
+    return float(np.median(last)) if last.size else None
+
+
+def lowest_retention(rates: np.ndarray) -> float | None:
+    """The median over runs of each run's lowest trailing-12-month retention rate over
+    the horizon (runs x months, NaN where undefined): the year a book lost the most."""
+    defined = np.isfinite(rates)
+    has = defined.any(axis=1)
+    if not has.any():
+        return None
+    lowest = np.where(defined, rates, np.inf).min(axis=1)
+    return float(np.median(lowest[has]))
+
+
+def concentration(top_share: np.ndarray) -> float | None:
+    """The median over runs of the highest monthly share of the recurring book held by
+    its top accounts (runs x months): how concentrated the book gets."""
+    if top_share.shape[1] == 0:
+        return None
+    return float(np.median(top_share.max(axis=1)))
 
 
 @dataclass(frozen=True)
@@ -136,8 +170,12 @@ def assess(
     coverage: np.ndarray,
     month_labels: list[str],
     thresholds: Thresholds,
+    nrr: np.ndarray | None = None,
+    grr: np.ndarray | None = None,
+    top_accounts_share: np.ndarray | None = None,
 ) -> tuple[RunMetrics, WhiplashReport]:
-    """Compute every whiplash metric per run and the scenario's report."""
+    """Compute every whiplash metric per run and the scenario's report, with the book's
+    revenue retention and concentration when their per-run arrays are given."""
     runs = quarterly.shape[0]
     qoq = quarter_over_quarter(quarterly)
     vol = volatility(qoq)
@@ -198,6 +236,12 @@ def assess(
         bust_quarter=bust_label,
         early_warning_months=early,
         warning_month=warning_label,
+        net_revenue_retention=None if nrr is None else revenue_retention(nrr),
+        gross_revenue_retention=None if grr is None else revenue_retention(grr),
+        top_accounts_share=(
+            None if top_accounts_share is None else concentration(top_accounts_share)
+        ),
+        lowest_gross_revenue_retention=None if grr is None else lowest_retention(grr),
     )
     metrics = RunMetrics(
         qoq=qoq,

@@ -333,8 +333,8 @@ class Engagement(_Frozen):
     care_effort_per_account: float = Field(0.01, ge=0.0, le=100.0)
     leverage_effort_per_account: float = Field(0.01, ge=0.0, le=100.0)
     care_renewal_penalty: Share = 0.6
-    orphan_renewal_factor: Share = 0.3
-    expansion_rate_annual: float = Field(0.10, ge=0.0, le=2.0)
+    orphan_renewal_factor: Share = 0.5
+    expansion_rate_annual: float = Field(0.15, ge=0.0, le=2.0)
     referral_rate_annual: float = Field(0.1, ge=0.0, le=10.0)
     pull_forward_win_factor: Share = 0.5
     pull_forward_slack: float | None = Field(
@@ -345,7 +345,17 @@ class Engagement(_Frozen):
         "not set: they pull only while management pushes ([policy]).",
     )
     care_memory_months: float = Field(6.0, ge=1.0, le=60.0)
-    expansion_term_months: int = Field(12, ge=1, le=60)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _removed_fields(cls, data: object) -> object:
+        """A field an older version had: say what replaced it rather than 'unknown'."""
+        if isinstance(data, dict) and "expansion_term_months" in data:
+            raise ValueError(
+                "expansion_term_months is no longer used: add-ons now renew with their "
+                "contract and leave with it (docs/model.md, section 6); remove the line"
+            )
+        return data
 
 
 class Policy(_Frozen):

@@ -139,7 +139,8 @@ class SimulationResult:
     def monthly(self) -> pd.DataFrame:
         """Long table: month, series, mean, p10, p50, p90 (money per month; coverage ratio;
         ``headcount`` and ``productive_reps`` in reps; ``pushing`` is the share of runs in
-        which management pushes that month, the same number in every column)."""
+        which management pushes that month, the same number in every column; care index,
+        onboarding coverage and the top accounts' share of the book, 0..1)."""
         out = self.output
         extra = [
             ("coverage", out.coverage),
@@ -147,6 +148,8 @@ class SimulationResult:
             ("headcount", out.headcount),
             ("productive_reps", out.productive_reps),
             ("pushing", out.pushing.mean(axis=0, keepdims=True)),
+            ("onboarding", out.onboarding),
+            ("top_accounts_share", out.top_accounts_share),
         ]
         return _percentile_table([*self._series(), *extra], self.month_labels, "month")
 
@@ -246,6 +249,12 @@ class SimulationResult:
                 "warning_month": rep.warning_month,
             },
             "bookings": self.bookings.as_dict(),
+            "book": {
+                "net_revenue_retention": rep.net_revenue_retention,
+                "gross_revenue_retention": rep.gross_revenue_retention,
+                "top_accounts_share": rep.top_accounts_share,
+                "lowest_gross_revenue_retention": rep.lowest_gross_revenue_retention,
+            },
             "quarterly": [
                 {
                     "quarter": row.quarter,
@@ -339,6 +348,9 @@ def simulate(
         coverage=output.coverage,
         month_labels=month_labels,
         thresholds=scenario.thresholds,
+        nrr=output.nrr,
+        grr=output.grr,
+        top_accounts_share=output.top_accounts_share,
     )
     used_seed = (
         None

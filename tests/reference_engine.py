@@ -16,15 +16,21 @@ then applies them run by run:
    first (the engine's layout);
 2. each month: with attrition, ``binomial`` (runs, ramp_months + 1) leavers, reps by
    month of tenure and the ramped last; ``poisson`` (runs, lines) arrivals;
-   ``binomial`` (2, runs, lines) wins, mature deals then pulled-forward deals;
-   ``binomial`` (runs, lines) pooled renewals; ``random`` (runs, contracts due this
-   month, in file order) if any contract is due.
+   ``binomial`` (2, runs, lines) wins, mature deals then pulled-forward deals; if any
+   line has a deal-size spread, ``gamma`` (runs, lines) for the value of each line's
+   wins; ``binomial`` (2, runs, lines) pooled renewals, first renewals then later ones;
+   ``random`` (runs, contracts due this month, in file order) if any contract is due.
 
-Two places where the engine does not do what docs/model.md says are reproduced here
+Where the engine does not do what docs/model.md says, the deviation is reproduced here
 by default, so that the oracle checks everything else; each is named in
 ``ENGINE_DEVIATIONS`` and can be switched off (``follow_engine=()``) to read the
 document literally. ``tests/test_reference_engine.py`` keeps a strict xfail test per
 deviation: when the engine is fixed it fails, and the deviation should be deleted here.
+
+Net and gross revenue retention are followed literally: at the end of every month (and
+on day one) the accounts in force are a cohort, and each cohort's share of every
+renewal is carried month by month for a year. The top-account share uses the exact
+normal distribution (``statistics.NormalDist``), the engine an approximation to 1e-7.
 """
 
 from __future__ import annotations
@@ -32,10 +38,19 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
+from statistics import NormalDist
 
 import numpy as np
 
-from simulator.engine import COVERAGE_CAP, SOURCES, EngineOutput
+from simulator.engine import (
+    COVERAGE_CAP,
+    ONBOARDING_WEIGHT,
+    RETENTION_MONTHS,
+    SMALLEST_SPREAD,
+    SOURCES,
+    TOP_ACCOUNTS,
+    EngineOutput,
+)
 from simulator.models import PlanPeriod, Relationships, Scenario
 
 EXISTING, NEW, RENEWAL, EXPANSION, ONE_OFF = range(len(SOURCES))
@@ -45,11 +60,6 @@ ENGINE_DEVIATIONS = {
     "warm_one_off_buyers_stay": (
         "Warm start: the 12 x prior wins of one-off buyers never drop out of 'buyers of "
         "the last 12 months', although 'wins older than 12 months drop out'."
-    ),
-    "book_before_counts_contracts_twice": (
-        "Expansion: the book before renewals values each explicit contract on a recurring "
-        "line twice (once at deal_size, once at annual_value), so the 'share of the line's "
-        "book kept' is too high."
     ),
 }
 
@@ -68,6 +78,7 @@ class Line:
     renew: float
     leads: float
     close_cost: float
+    cv: float = 0.0  # deal_size_cv
 
     @property
     def recurring(self) -> bool:
@@ -178,6 +189,7 @@ def make_plan(scenario: Scenario) -> Plan:
                 renew=ln.renewal_rate,
                 leads=ln.leads_per_rep_month,
                 close_cost=ln.close_effort_per_deal,
+                cv=ln.deal_size_cv if ln.deal_size_cv >= SMALLEST_SPREAD else 0.0,
             )
         )
     index = {key: i for i, key in enumerate(scenario.product_lines)}
@@ -202,22 +214,67 @@ def make_plan(scenario: Scenario) -> Plan:
 
 # --- State of one run.
 @dataclass
+class Slot:
+    """The pooled contracts of one line that come up for renewal in one month, by kind:
+    at their first renewal (won in the simulation, ``new`` revenue), from the starting
+    book (``existing``) and renewed before (``renewal``). Value is kept twice: the base
+    (annual value without add-ons) and units of the growth index (section 6)."""
+
+    first_n: int = 0
+    first_base: float = 0.0
+    first_units: float = 0.0
+    onboarding: float = 1.0  # onboarding coverage of the month the first ones were won
+    exist_n: int = 0
+    exist_base: float = 0.0
+    exist_units: float = 0.0
+    ren_n: int = 0
+    ren_base: float = 0.0
+    ren_units: float = 0.0
+
+    @property
+    def n(self) -> int:
+        return self.first_n + self.exist_n + self.ren_n
+
+    @property
+    def base(self) -> float:
+        return self.first_base + self.exist_base + self.ren_base
+
+    @property
+    def units(self) -> float:
+        return self.first_units + self.exist_units + self.ren_units
+
+
+@dataclass
+class Cohort:
+    """The accounts in force at the end of month ``start`` (-1: day one), followed for a
+    year for the revenue retention (section 6): their units per line and due month, by
+    kind (first renewal or later), and the explicit contracts among them."""
+
+    start: int
+    growth: float
+    units: float
+    first: list[dict[int, float]]
+    later: list[dict[int, float]]
+    alive: set[int]
+
+
+@dataclass
 class Run:
     """One run's stocks (docs/model.md, "Stocks and flows")."""
 
     pipeline: list[list[int]]  # per line, open deals by age
     credit: list[float]  # closing credit per line
-    # Pooled contracts per line: month they come up for renewal -> [existing, new, renewal].
-    book: list[dict[int, list[int]]]
+    book: list[dict[int, Slot]]  # pooled contracts per line, by the month they are due
     one_off_wins: list[list[int]]  # per line, wins by month (one-off lines)
     warm_buyers: list[float]  # per line, one-off buyers from before the start
     care_index: float = 1.0
-    expansion: list[float] = field(default_factory=list)  # per line, annual value
+    growth: float = 1.0  # the growth index of the add-ons
     alive: list[bool] = field(default_factory=list)  # per explicit contract
     renewed: list[bool] = field(default_factory=list)
+    cohorts: list[Cohort] = field(default_factory=list)
     # Section 1, "Headcount": reps by month of tenure (the ramped last), and the
     # replacements for leavers by the month they start (the last: after the horizon).
-    cohorts: list[float] = field(default_factory=list)
+    tenure: list[float] = field(default_factory=list)
     backfills: list[float] = field(default_factory=list)
     pushing: bool = False  # section 2, "Management pressure"
     booked: list[float] = field(default_factory=list)  # bookings value by month
@@ -242,8 +299,10 @@ class Month:
 
     rate: list[float]
     won: list[int]
+    values: list[float] = field(default_factory=list)  # value of the wins per line
     care_factor: float = 1.0
     lev_cov: float = 1.0
+    onboarding: float = 1.0
     effort: Effort | None = None
 
 
@@ -382,6 +441,14 @@ def warm_from_history(plan: Plan) -> Warm:
     return warm
 
 
+def warm_unit_value(plan: Plan, spread: list[int], line: Line, add_on_share: float) -> float:
+    """Value of one starting contract: deal_size plus its share of the starting add-ons,
+    one year's worth (expansion_rate_annual x the book, x the past's leverage x care
+    with ``[history]``)."""
+    add_ons = plan.scenario.engagement.expansion_rate_annual * sum(spread) * line.deal
+    return line.deal + add_ons * add_on_share / max(sum(spread), 1)
+
+
 def pipeline_cells(plan: Plan) -> list[tuple[int, int]]:
     """(line, age) of each cell in the engine's draw order: oldest age first per line."""
     return [(i, age) for i, ln in enumerate(plan.lines) for age in range(ln.expiry - 1, -1, -1)]
@@ -414,34 +481,29 @@ def start_runs(plan: Plan, *, runs: int, rng: np.random.Generator) -> list[Run]:
         for r in range(runs):
             for (i, age), n in zip(cells, drawn[r].tolist(), strict=True):
                 pipes[r][i][age] = n
-    eng = sc.engagement
     out = []
     for r in range(runs):
-        book: list[dict[int, list[int]]] = [{} for _ in plan.lines]
-        expansion = []
+        book: list[dict[int, Slot]] = [{} for _ in plan.lines]
         for i, ln in enumerate(plan.lines):
             spread = books[i] if warm else []
+            share = past.add_on_share if sc.history else 1.0
+            unit = warm_unit_value(plan, spread, ln, share)
             for month, n in enumerate(spread):
-                book[i][month] = [n, 0, 0]
-            add_ons = (
-                eng.expansion_rate_annual / 12.0 * eng.expansion_term_months * sum(spread) * ln.deal
-            )
-            expansion.append(add_ons * past.add_on_share if sc.history else add_ons)
-        out.append(
-            Run(
-                pipeline=pipes[r],
-                credit=[0.0] * len(plan.lines),
-                book=book,
-                one_off_wins=[[] for _ in plan.lines],
-                warm_buyers=list(buyers) if warm else [0.0] * len(plan.lines),
-                expansion=expansion,
-                alive=[True] * len(plan.contracts),
-                renewed=[False] * len(plan.contracts),
-                care_index=past.care if warm else 1.0,
-                cohorts=[0.0] * sc.team.ramp_months + [sc.team.reps],  # all ramped
-                backfills=[0.0] * (plan.months + 1),
-            )
+                book[i][month] = Slot(exist_n=n, exist_base=n * ln.deal, exist_units=n * unit)
+        run = Run(
+            pipeline=pipes[r],
+            credit=[0.0] * len(plan.lines),
+            book=book,
+            one_off_wins=[[] for _ in plan.lines],
+            warm_buyers=list(buyers) if warm else [0.0] * len(plan.lines),
+            alive=[True] * len(plan.contracts),
+            renewed=[False] * len(plan.contracts),
+            care_index=past.care if warm else 1.0,
+            tenure=[0.0] * sc.team.ramp_months + [sc.team.reps],  # all ramped
+            backfills=[0.0] * (plan.months + 1),
         )
+        run.cohorts.append(new_cohort(plan, run, -1))
+        out.append(run)
     return out
 
 
@@ -465,7 +527,7 @@ def team_moves(plan: Plan) -> bool:
 
 def tenure_and_leavers_at_risk(run: Run) -> list[int]:
     """A month's more tenure; return the whole reps per cohort who may leave."""
-    c = run.cohorts
+    c = run.tenure
     ramp = len(c) - 1
     if ramp:
         c[ramp] += c[ramp - 1]
@@ -477,7 +539,7 @@ def tenure_and_leavers_at_risk(run: Run) -> list[int]:
 def team_month(plan: Plan, run: Run, t: int, leavers: list[int]) -> None:
     """Leavers go and wait for their replacement; the plan hires or cuts; replacements
     due join at the start of their ramp."""
-    c = run.cohorts
+    c = run.tenure
     if leavers:
         for k, n in enumerate(leavers):
             c[k] -= n
@@ -494,22 +556,22 @@ def team_month(plan: Plan, run: Run, t: int, leavers: list[int]) -> None:
 
 def cut(run: Run, t: int, seats: float) -> None:
     """Take seats out: open backfills (the latest due first), then the newest reps."""
-    rows = run.backfills[t:][::-1] + run.cohorts
+    rows = run.backfills[t:][::-1] + run.tenure
     before = 0.0
     for i, n in enumerate(rows):
         rows[i] = n - min(max(seats - before, 0.0), n)
         before += n
     n_backfills = len(run.backfills) - t
     run.backfills[t:] = rows[:n_backfills][::-1]
-    run.cohorts[:] = rows[n_backfills:]
+    run.tenure[:] = rows[n_backfills:]
 
 
 def headcount(run: Run) -> float:
-    return sum(run.cohorts[1:], run.cohorts[0])
+    return sum(run.tenure[1:], run.tenure[0])
 
 
 def productive(plan: Plan, run: Run) -> float:
-    w = [n * ramp_weight(plan, k) for k, n in enumerate(run.cohorts)]
+    w = [n * ramp_weight(plan, k) for k, n in enumerate(run.tenure)]
     return sum(w[1:], w[0])
 
 
@@ -568,9 +630,14 @@ def effort(plan: Plan, run: Run, t: int, reps: float) -> Effort:
 
 
 # --- Counting what is in force.
+def in_force(run: Run, line: int, t: int) -> list[Slot]:
+    """The slots of a line in force after month t's renewals (due after t)."""
+    return [slot for due, slot in run.book[line].items() if due > t]
+
+
 def pooled_in_force(run: Run, line: int, t: int) -> int:
     """Pooled contracts of a line in force after month t's renewals (due after t)."""
-    return sum(sum(n) for due, n in run.book[line].items() if due > t)
+    return sum(slot.n for slot in in_force(run, line, t))
 
 
 def accounts(plan: Plan, run: Run, t: int) -> list[int]:
@@ -669,38 +736,84 @@ def decisions(plan: Plan, run: Run, work: Effort) -> tuple[list[int], list[int]]
     return mature_out, pulled_out
 
 
-# --- 5. Care index.
+# --- 3. The value of the wins: deal_size each, or a Gamma draw for a line's sum.
+def deal_value_draws(plan: Plan, won: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+    """(runs, lines) values of the month's wins on the lines with a spread, drawn with the
+    sum's mean and variance: Gamma(n / cv^2, deal_size x cv^2); None without a spread."""
+    if not any(ln.cv > 0 for ln in plan.lines):
+        return None
+    cv2 = np.array([ln.cv**2 if ln.cv > 0 else 1.0 for ln in plan.lines])
+    shape = np.array(
+        [
+            [
+                n / cv2[i] if ln.cv > 0 else 0.0
+                for i, (n, ln) in enumerate(zip(row, plan.lines, strict=True))
+            ]
+            for row in won.tolist()
+        ]
+    )
+    return rng.gamma(shape, np.array([ln.deal for ln in plan.lines]) * cv2)
+
+
+# --- 5. Care: onboarding per cohort, account care book-wide.
 def care(plan: Plan, run: Run, month: Month, acc: list[int]) -> None:
     eng = plan.scenario.engagement
     work = month.effort
     assert work is not None
-    onboarding = stage_coverage(work.engage, eng.onboarding_effort_per_client * sum(month.won))
+    month.onboarding = stage_coverage(
+        work.engage, eng.onboarding_effort_per_client * sum(month.won)
+    )
     account = stage_coverage(work.retain, eng.care_effort_per_account * sum(acc))
-    run.care_index += (0.4 * onboarding + 0.6 * account - run.care_index) / eng.care_memory_months
+    run.care_index += (account - run.care_index) / eng.care_memory_months
     month.care_factor = 1.0 - eng.care_renewal_penalty * (1.0 - run.care_index)
 
 
-def pooled_ending(run: Run, t: int) -> list[int]:
-    return [sum(book.get(t, [0, 0, 0])) for book in run.book]
+def first_renewal_chance(plan: Plan, i: int, run: Run, onboarding: float, due: int) -> float:
+    """Section 4: a first renewal's care is ONBOARDING_WEIGHT x its cohort's onboarding
+    plus the rest x the care index."""
+    penalty = plan.scenario.engagement.care_renewal_penalty
+    care_now = ONBOARDING_WEIGHT * onboarding + (1.0 - ONBOARDING_WEIGHT) * run.care_index
+    return min(plan.pool_base(i, due) * (1.0 - penalty * (1.0 - care_now)), 1.0)
 
 
-def pooled_keep_chance(plan: Plan, t: int, month: Month) -> list[float]:
-    """Section 4: renewal_rate x relationships x care, at most 1."""
-    return [min(plan.pool_base(i, t) * month.care_factor, 1.0) for i in range(len(plan.lines))]
+def later_renewal_chance(plan: Plan, i: int, month: Month, due: int) -> float:
+    """Section 4: renewal_rate x relationships (as when the term began) x care factor,
+    at most 1."""
+    return min(plan.pool_base(i, due) * month.care_factor, 1.0)
+
+
+def share(part: float, whole: float) -> float:
+    return part / whole if whole > 0 else 0.0
 
 
 # --- 4. Pooled renewals; 3. new contracts join the book.
-def pooled_renewals(plan: Plan, run: Run, t: int, month: Month, kept: list[int]) -> list[float]:
-    """Renew what is due, book this month's recurring wins; returns value lost per line."""
-    lost = []
+def pooled_renewals(
+    plan: Plan, run: Run, t: int, month: Month, kept_first: list[int], kept_later: list[int]
+) -> None:
+    """Renew what is due (each kind keeps its average value per contract), book this
+    month's recurring wins and renewals into the month they end."""
     for i, ln in enumerate(plan.lines):
-        ending = sum(run.book[i].get(t, [0, 0, 0]))
-        lost.append((ending - kept[i]) * (ln.deal if ln.recurring else 0.0))
-        if ln.recurring:
-            due = run.book[i].setdefault(t + ln.term, [0, 0, 0])
-            due[NEW] += month.won[i]
-            due[RENEWAL] += kept[i]
-    return lost
+        slot = run.book[i].get(t, Slot())
+        first_share = share(kept_first[i], slot.first_n)
+        later_share = share(kept_later[i], slot.exist_n + slot.ren_n)
+        for cohort in run.cohorts:  # each cohort keeps its part in the same shares
+            old = cohort.first[i].pop(t, 0.0) * first_share
+            old += cohort.later[i].pop(t, 0.0) * later_share
+            if ln.recurring and old:
+                cohort.later[i][t + ln.term] = cohort.later[i].get(t + ln.term, 0.0) + old
+        if not ln.recurring:
+            continue
+        kept_base = slot.first_base * first_share + (slot.ren_base + slot.exist_base) * later_share
+        kept_units = slot.first_units * first_share
+        kept_units += (slot.ren_units + slot.exist_units) * later_share
+        due = run.book[i].setdefault(t + ln.term, Slot())
+        due.first_n += month.won[i]
+        due.first_base += month.values[i]
+        due.first_units += month.values[i] / run.growth
+        due.onboarding = month.onboarding
+        due.ren_n += kept_first[i] + kept_later[i]
+        due.ren_base += kept_base
+        due.ren_units += kept_units
 
 
 def explicit_due(plan: Plan, t: int) -> list[int]:
@@ -714,31 +827,25 @@ def explicit_due(plan: Plan, t: int) -> list[int]:
 
 # --- 4. Explicit renewals: one uniform draw per contract due.
 def explicit_renewals(
-    plan: Plan,
-    run: Run,
-    t: int,
-    due: list[int],
-    draws: list[float],
-    month: Month,
-    lost: list[float],
+    plan: Plan, run: Run, t: int, due: list[int], draws: list[float], month: Month
 ) -> tuple[int, int]:
     n_due = n_kept = 0
     for k, u in zip(due, draws, strict=True):
-        c = plan.contracts[k]
         if not run.alive[k]:
             continue
         n_due += 1
         if u < min(plan.contract_base(k, t) * month.care_factor, 1.0):
             run.renewed[k] = True
             n_kept += 1
-        else:
+        else:  # it leaves, and with it its add-ons (and its place in every cohort)
             run.alive[k] = False
-            lost[c.line] += c.value
+            for cohort in run.cohorts:
+                cohort.alive.discard(k)
     return n_due, n_kept
 
 
 def explicit_book(plan: Plan, run: Run) -> list[float]:
-    """Annual value of the explicit contracts in force, per line."""
+    """Annual value of the explicit contracts in force, per line (without add-ons)."""
     book = [0.0] * len(plan.lines)
     for c, alive in zip(plan.contracts, run.alive, strict=True):
         if alive:
@@ -746,52 +853,37 @@ def explicit_book(plan: Plan, run: Run) -> list[float]:
     return book
 
 
-# --- 6. Expansion.
-def book_value(plan: Plan, run: Run, t: int, *, follow: set[str]) -> list[float]:
-    """Annual value of the book per line at the start of month t (pooled and explicit)."""
-    counts = [pooled_in_force(run, i, t - 1) for i in range(len(plan.lines))]
-    if "book_before_counts_contracts_twice" in follow:
-        counts = accounts(plan, run, t)  # pooled + explicit, then explicit again below
-    con = explicit_book(plan, run)
-    return [
-        counts[i] * (ln.deal if ln.recurring else 0.0) + con[i] for i, ln in enumerate(plan.lines)
-    ]
-
-
-def expansion(
-    plan: Plan,
-    run: Run,
-    t: int,
-    month: Month,
-    *,
-    book_before: list[float],
-    lost: list[float],
-) -> None:
+# --- 6. Expansion: every account grows with the growth index.
+def expansion(plan: Plan, run: Run, month: Month) -> None:
     eng = plan.scenario.engagement
-    lapse = 1.0 - 1.0 / eng.expansion_term_months
-    con_now = explicit_book(plan, run)
-    for i, ln in enumerate(plan.lines):
-        keep = 1.0 - lost[i] / max(book_before[i], TINY)
-        book_now = pooled_in_force(run, i, t) * (ln.deal if ln.recurring else 0.0) + con_now[i]
-        run.expansion[i] *= min(max(keep, 0.0), 1.0) * lapse
-        run.expansion[i] += (
-            eng.expansion_rate_annual / 12.0 * (month.lev_cov * run.care_index) * book_now
-        )
+    run.growth *= 1.0 + eng.expansion_rate_annual / 12.0 * (month.lev_cov * run.care_index)
+
+
+def add_ons(plan: Plan, run: Run, t: int) -> list[float]:
+    """Annual value of the add-ons per line: the book's value (units x growth index)
+    above its base value (never below 0: the engine guards its rounding)."""
+    con = explicit_book(plan, run)
+    out = []
+    for i in range(len(plan.lines)):
+        slots = in_force(run, i, t)
+        units = sum(slot.units for slot in slots) + con[i]
+        base = sum(slot.base for slot in slots) + con[i]
+        out.append(max(run.growth * units - base, 0.0))
+    return out
 
 
 # --- 3. Revenue by source.
 def revenue(plan: Plan, run: Run, t: int, month: Month) -> list[list[float]]:
     """Money recognised in month t per line and source, after renewals."""
     out = [[0.0] * len(SOURCES) for _ in plan.lines]
+    extra = add_ons(plan, run, t)
     for i, ln in enumerate(plan.lines):
-        counts = [0, 0, 0]
-        for due, n in run.book[i].items():
-            if due > t:
-                counts = [a + b for a, b in zip(counts, n, strict=True)]
-        for source in (EXISTING, NEW, RENEWAL):
-            out[i][source] = counts[source] * ln.monthly_value
-        out[i][EXPANSION] = run.expansion[i] / 12.0
-        out[i][ONE_OFF] = 0.0 if ln.recurring else month.won[i] * ln.deal
+        slots = in_force(run, i, t)
+        out[i][EXISTING] = sum(slot.exist_base for slot in slots) / 12.0
+        out[i][NEW] = sum(slot.first_base for slot in slots) / 12.0
+        out[i][RENEWAL] = sum(slot.ren_base for slot in slots) / 12.0
+        out[i][EXPANSION] = extra[i] / 12.0
+        out[i][ONE_OFF] = 0.0 if ln.recurring else month.values[i]
     for c, alive, renewed in zip(plan.contracts, run.alive, run.renewed, strict=True):
         if alive:
             out[c.line][RENEWAL if renewed else EXISTING] += c.value / 12.0
@@ -811,17 +903,19 @@ def seen_ahead(plan: Plan, run: Run, t: int, month: Month) -> list[float]:
     look = plan.scenario.thresholds.coverage_lookahead_months
     seen = []
     contracted = sum(
-        pooled_in_force(run, i, t) * ln.monthly_value for i, ln in enumerate(plan.lines)
+        sum(slot.base for slot in in_force(run, i, t)) / 12.0 for i in range(len(plan.lines))
     )
-    flat = sum(run.expansion) / 12.0
+    flat = sum(add_ons(plan, run, t)) / 12.0
     for h in range(1, look + 1):
         value = contracted + flat
         for i, ln in enumerate(plan.lines):
-            # Signed contracts ending by t + h count at their renewal chance.
-            for due, n in run.book[i].items():
+            # Signed contracts ending by t + h count at their renewal chance as of now.
+            for due, slot in run.book[i].items():
                 if t < due <= t + h:
-                    lapse = 1.0 - plan.pool_base(i, due) * month.care_factor
-                    value -= sum(n) * ln.monthly_value * lapse
+                    first = first_renewal_chance(plan, i, run, slot.onboarding, due)
+                    later = later_renewal_chance(plan, i, month, due)
+                    value -= slot.first_base / 12.0 * (1.0 - first)
+                    value -= (slot.exist_base + slot.ren_base) / 12.0 * (1.0 - later)
             # Open pipeline: decided in max(cycle - age, 1) months, won at win_rate.
             for age, n in enumerate(run.pipeline[i]):
                 decide_in = max(ln.cycle - age, 1)
@@ -855,6 +949,62 @@ def coverage(plan: Plan, t: int, seen: list[float], revenue_so_far: list[float])
     return min(max(min(seen) / need, 0.0), COVERAGE_CAP)
 
 
+# --- 6. Net and gross revenue retention: a cohort per month, followed for a year.
+def new_cohort(plan: Plan, run: Run, start: int) -> Cohort:
+    """The accounts in force at the end of month ``start``, as units of the growth index."""
+    first = [{d: s.first_units for d, s in book.items() if d > start} for book in run.book]
+    later = [
+        {d: s.exist_units + s.ren_units for d, s in book.items() if d > start} for book in run.book
+    ]
+    alive = {k for k, a in enumerate(run.alive) if a}
+    units = sum(sum(f.values()) + sum(g.values()) for f, g in zip(first, later, strict=True))
+    units += sum(plan.contracts[k].value for k in alive)
+    return Cohort(start, run.growth, units, first, later, alive)
+
+
+def retention(plan: Plan, run: Run, t: int) -> tuple[float, float]:
+    """(NRR, GRR) at the end of month t for the cohort of month t - 12, NaN before."""
+    cohort = next((c for c in run.cohorts if c.start == t - RETENTION_MONTHS), None)
+    if cohort is None or cohort.units <= 0:
+        return math.nan, math.nan
+    left = sum(
+        sum(f.values()) + sum(g.values()) for f, g in zip(cohort.first, cohort.later, strict=True)
+    )
+    left += sum(plan.contracts[k].value for k in cohort.alive)
+    gross = left / cohort.units
+    return gross * run.growth / cohort.growth, gross
+
+
+# --- 3. Revenue concentration.
+def top_accounts_share(plan: Plan, run: Run, t: int) -> float:
+    """Share of the recurring book's value held by its TOP_ACCOUNTS largest accounts:
+    explicit contracts at their value, a pooled line's contracts at the expected values
+    of its largest ones (lognormal values around the line's average)."""
+    values = [c.value * run.growth for c, a in zip(plan.contracts, run.alive, strict=True) if a]
+    total = sum(values)
+    for i, ln in enumerate(plan.lines):
+        slots = in_force(run, i, t)
+        n = sum(slot.n for slot in slots)
+        worth = sum(slot.units for slot in slots) * run.growth
+        total += worth
+        if n == 0:
+            continue
+        mean = worth / n
+        sigma = math.sqrt(math.log1p(ln.cv**2))
+
+        def held(k: int, n: int = n, sigma: float = sigma, cv: float = ln.cv) -> float:
+            """Contracts' worth (in means) held by the largest k of n."""
+            if k >= n or cv == 0:
+                return float(min(k, n))
+            if k == 0:
+                return 0.0
+            return n * NormalDist().cdf(sigma - NormalDist().inv_cdf(1.0 - k / n))
+
+        values += [(held(k) - held(k - 1)) * mean for k in range(1, TOP_ACCOUNTS + 1)]
+    top = sum(sorted(values, reverse=True)[:TOP_ACCOUNTS])
+    return min(top / total, 1.0) if total > 0 else 0.0
+
+
 # --- The simulation: every run, month by month, in the order of docs/model.md.
 def run_reference(
     scenario: Scenario,
@@ -880,6 +1030,10 @@ def run_reference(
         "headcount": np.zeros((runs, months)),
         "productive_reps": np.zeros((runs, months)),
         "pushing": np.zeros((runs, months), dtype=bool),
+        "onboarding": np.zeros((runs, months)),
+        "nrr": np.zeros((runs, months)),
+        "grr": np.zeros((runs, months)),
+        "top_accounts_share": np.zeros((runs, months)),
     }
     state = start_runs(plan, runs=runs, rng=rng)
     totals: list[list[float]] = [[] for _ in range(runs)]
@@ -901,12 +1055,11 @@ def run_reference(
             work.append(effort(plan, run, t, reps))
         # Steps 1-2 of 'One month, step by step': age the pipeline; arrivals.
         acc = [accounts(plan, run, t) for run in state]
-        book_before = [book_value(plan, run, t, follow=follow) for run in state]
         for run in state:
             age_pipeline(run)
         flows = [arrival_rates(plan, run, t, work[r], follow=follow) for r, run in enumerate(state)]
         arrivals = rng.poisson(np.array([m.rate for m in flows]))
-        # Step 3: decisions, then wins.
+        # Step 3: decisions, then wins and their value.
         decided = []
         for r, run in enumerate(state):
             for i in range(n_lines):
@@ -920,39 +1073,53 @@ def run_reference(
             ]
         )
         won = rng.binomial(n_decided, win_p[:, None, :])
+        drawn = deal_value_draws(plan, won[0] + won[1], rng)
         for r, (run, month) in enumerate(zip(state, flows, strict=True)):
             month.won = [int(a) + int(b) for a, b in zip(won[0, r], won[1, r], strict=True)]
+            month.values = [
+                float(drawn[r, i]) if ln.cv > 0 else n * ln.deal
+                for i, (n, ln) in enumerate(zip(month.won, plan.lines, strict=True))
+            ]
             for i, ln in enumerate(plan.lines):
                 run.one_off_wins[i].append(0 if ln.recurring else month.won[i])
             out["wins"][r, t] = month.won
-            out["bookings"][r, t] = [
-                n * ln.deal for n, ln in zip(month.won, plan.lines, strict=True)
-            ]
+            out["bookings"][r, t] = month.values
             run.booked.append(float(np.sum(out["bookings"][r, t])))
             out["pipeline_open"][r, t] = [sum(cells) for cells in run.pipeline]
             # Step 4: care.
             care(plan, run, month, acc[r])
             out["care_index"][r, t] = run.care_index
-        # Step 5: pooled renewals.
-        ending = np.array([pooled_ending(run, t) for run in state], dtype=np.int64)
-        p_keep = np.array([pooled_keep_chance(plan, t, m) for m in flows])
-        kept = rng.binomial(ending, p_keep)
-        lost = []
+            out["onboarding"][r, t] = month.onboarding
+        # Step 5: pooled renewals, first renewals then later ones.
+        n_due = np.zeros((2, runs, n_lines), dtype=np.int64)
+        p_keep = np.zeros((2, runs, n_lines))
         for r, (run, month) in enumerate(zip(state, flows, strict=True)):
-            lost.append(pooled_renewals(plan, run, t, month, [int(k) for k in kept[r]]))
-            out["renewals_due"][r, t] = int(ending[r].sum())
-            out["renewals_kept"][r, t] = int(kept[r].sum())
+            for i in range(n_lines):
+                slot = run.book[i].get(t, Slot())
+                n_due[:, r, i] = (slot.first_n, slot.exist_n + slot.ren_n)
+                p_keep[0, r, i] = first_renewal_chance(plan, i, run, slot.onboarding, t)
+                p_keep[1, r, i] = later_renewal_chance(plan, i, month, t)
+        kept = rng.binomial(n_due, p_keep)
+        for r, (run, month) in enumerate(zip(state, flows, strict=True)):
+            first, later = [int(k) for k in kept[0, r]], [int(k) for k in kept[1, r]]
+            pooled_renewals(plan, run, t, month, first, later)
+            out["renewals_due"][r, t] = int(n_due[:, r].sum())
+            out["renewals_kept"][r, t] = int(kept[:, r].sum())
         # Step 6: explicit renewals.
         due = explicit_due(plan, t)
         draws = rng.random((runs, len(due))) if due else np.zeros((runs, 0))
         for r, (run, month) in enumerate(zip(state, flows, strict=True)):
-            n_due, n_kept = explicit_renewals(plan, run, t, due, draws[r].tolist(), month, lost[r])
-            out["renewals_due"][r, t] += n_due
-            out["renewals_kept"][r, t] += n_kept
-            # Steps 7-9: expansion, revenue, forward coverage.
-            expansion(plan, run, t, month, book_before=book_before[r], lost=lost[r])
+            n_due_x, n_kept_x = explicit_renewals(plan, run, t, due, draws[r].tolist(), month)
+            out["renewals_due"][r, t] += n_due_x
+            out["renewals_kept"][r, t] += n_kept_x
+            # Steps 7-9: expansion, revenue, forward coverage; retention, concentration.
+            expansion(plan, run, month)
             rev = revenue(plan, run, t, month)
             out["revenue"][r, t] = rev
             totals[r].append(sum(sum(row) for row in rev))
             out["coverage"][r, t] = coverage(plan, t, seen_ahead(plan, run, t, month), totals[r])
+            out["nrr"][r, t], out["grr"][r, t] = retention(plan, run, t)
+            out["top_accounts_share"][r, t] = top_accounts_share(plan, run, t)
+            run.cohorts = [c for c in run.cohorts if c.start > t - RETENTION_MONTHS]
+            run.cohorts.append(new_cohort(plan, run, t))
     return EngineOutput(**out)

@@ -30,11 +30,6 @@ def renewal_share(result) -> float:
     return out.renewals_kept.sum() / out.renewals_due.sum()
 
 
-def cv(result) -> float:
-    q = result.quarterly_revenue
-    return float(np.median(q.std(axis=1) / q.mean(axis=1)))
-
-
 def test_closing_at_the_expense_of_prospecting_booms_then_busts(balanced, balanced_result):
     shifted = apply_overrides(balanced, ["effort.attract=0.15", "effort.close=0.35"])
     result = simulate(shifted, runs=RUNS, seed=SEED)
@@ -44,7 +39,9 @@ def test_closing_at_the_expense_of_prospecting_booms_then_busts(balanced, balanc
     later = slice(cycle // 3 + 2, None)  # from about one sales cycle after the boom
     assert np.all(after[later] < before[later]), "revenue should fall after a cycle"
     assert result.report.volatility > balanced_result.report.volatility
-    assert result.report.probability > balanced_result.report.probability
+    # Add-ons keep the book growing (docs/model.md, section 6): the slide after the boom
+    # shows as a deeper drawdown, below the whiplash thresholds.
+    assert result.report.max_drawdown > balanced_result.report.max_drawdown
 
 
 def test_single_threaded_accounts_renew_less_and_drop_deeper(balanced):
@@ -75,7 +72,9 @@ def test_favouring_one_product_line_makes_revenue_lumpier(balanced, balanced_res
         balanced, ["product_lines.subscriptions.focus=0", "product_lines.projects.focus=1"]
     )
     result = simulate(one_line, runs=RUNS, seed=SEED)
-    assert cv(result) > cv(balanced_result)
+    # Lumpier from quarter to quarter (the spread over the years is mostly the growth
+    # that add-ons bring, docs/model.md, section 6).
+    assert result.report.volatility > balanced_result.report.volatility
     # The neglected line's pipeline dries up (only referrals trickle in, and nobody
     # has time to close them): no new deals on it in the last year.
     neglected = result.output.pipeline_open[:, -1, 0].mean()

@@ -425,20 +425,24 @@ def _care_scenario(*, engage: float, retain: float, onboarding: float, care: flo
 
 def test_care_weights_in_the_doc_are_the_engines():
     found = re.search(
-        r"care this month\s*=\s*([\d.]+) × onboarding coverage \+ ([\d.]+) × account-care",
+        r"\(([\d.]+) × onboarding coverage of the month won\s+\+ ([\d.]+) × care index\)",
         MODEL,
     )
     w_onboarding, w_care = float(found.group(1)), float(found.group(2))
     assert w_onboarding + w_care == pytest.approx(1.0)
-    # No onboarding effort at all, account care fully covered: care = the care weight.
+    assert w_onboarding == engine.ONBOARDING_WEIGHT
+    # No onboarding effort at all, account care fully covered: the care index (account
+    # care) stays full; the month's onboarding coverage is 0.
     only_care = simulate(_care_scenario(engage=0.0, retain=0.2, onboarding=0.3, care=0.0), seed=3)
     assert np.all(only_care.output.wins.sum(axis=2) > 0)
-    assert only_care.output.care_index == pytest.approx(w_care)
+    assert only_care.output.care_index == pytest.approx(1.0)
+    assert only_care.output.onboarding == pytest.approx(0.0)
     # Onboarding fully covered, no account-care effort for a book that needs it.
     only_onboarding = simulate(
         _care_scenario(engage=0.2, retain=0.0, onboarding=0.0, care=0.01), seed=3
     )
-    assert only_onboarding.output.care_index == pytest.approx(w_onboarding)
+    assert only_onboarding.output.care_index == pytest.approx(0.0)
+    assert only_onboarding.output.onboarding == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize("cycle", [1, 2, 6])
