@@ -48,7 +48,7 @@ st.set_page_config(
     page_title="Sales whiplash simulator",
     page_icon="📉",
     layout="wide",
-    initial_sidebar_state="expanded",
+    initial_sidebar_state="auto",
 )
 ss = st.session_state
 

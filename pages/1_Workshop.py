@@ -2,7 +2,7 @@
 
 The sequence and every text come from ``scenarios/workshops/*.toml`` (see
 ``docs/workshop-guide.md``); the numbers from the engine; the state from
-``st.session_state`` (``ui/workshop.py``). This page only lays them out.
+``st.session_state`` and the address (``ui/workshop.py``). This page only lays them out.
 """
 
 from __future__ import annotations
@@ -27,10 +27,12 @@ st.set_page_config(
 ss = st.session_state
 page_menu()
 
-# Projector type: the story and the question are read from the back of the room.
+# Projector type: the story and the question are read from the back of the room. A
+# revealed result scrolls to just below the top bar (which covers the first 60 px).
 st.markdown(
     "<style>"
     ".st-key-ws_story p{font-size:1.35rem;line-height:1.5}"
+    "[class*='st-key-ws_result']{scroll-margin-top:4.5rem}"
     "[data-testid='stMarkdownContainer'] h3{font-size:2rem}"
     "</style>",
     unsafe_allow_html=True,
@@ -46,7 +48,7 @@ def header(workshop, content: StepContent, count: int) -> None:
         (step + 1) / count,
         text=markdown_text(f"Step {step + 1} of {count}: {content.title}"),
     )
-    back, forward, reset, _ = st.columns([1, 1, 1, 3])
+    back, forward, _ = st.columns([1, 1, 4])
     back.button(
         "◀ Back",
         key="ws_back",
@@ -68,44 +70,48 @@ def header(workshop, content: StepContent, count: int) -> None:
         type="primary" if step in ss[ws.REVEALED] else "secondary",
         shortcut="N",
     )
-    reset.button(
-        "↺ Start over",
-        key="ws_reset",
-        on_click=ws.reset,
-        args=(ss,),
-        width="stretch",
-        help="Back to step 1; clears the predictions, reveals and fixes.",
-    )
 
 
-def prediction_input(content: StepContent, *, locked: bool) -> None:
+def prediction_form(content: StepContent, *, locked: bool) -> None:
+    """The prediction and the reveal in one form, so a reveal (a click, Enter, or V, even
+    with the cursor in the box) sends what was typed with it, in one rerun."""
     index = content.index
-    ws.restore_prediction(ss, index)
+    level = content.prediction == "level"
+    ws.restore_prediction(ss, index, level=level, locked=locked)
     key = ws.prediction_key(ss[ws.NAME], index)
-    if content.prediction == "level":
-        st.number_input(
-            f"The room's prediction: revenue in {content.level_quarter} ($ per quarter)",
-            min_value=0.0,
-            max_value=1e13,
-            value=None,
-            step=50_000.0,
-            format="%.0f",
-            key=key,
-            on_change=ws.on_predict,
+    with st.form(f"ws_form_{ss[ws.NAME]}_{index}", border=False):
+        if level:
+            st.text_input(
+                f"The room's prediction: revenue in {content.level_quarter} ($ per quarter)",
+                max_chars=ws.PREDICTION_CHARS,
+                key=key,
+                disabled=locked,
+                placeholder="e.g. 1.5M, 800k or 1,500,000",
+            )
+            problem = ss[ws.PREDICTION_ERRORS].get(index)
+            if problem and not locked:
+                st.error(
+                    f"{markdown_text(problem)} Type an amount such as 1.5M, 800k or "
+                    "1,500,000, or clear the box to reveal without a prediction."
+                )
+        else:
+            st.selectbox(
+                "The room's prediction: the quarter revenue breaks in",
+                content.quarter_options(),
+                index=None,
+                key=key,
+                disabled=locked,
+                placeholder=f"Choose a quarter, or “{HOLDS}”",
+            )
+        st.form_submit_button(
+            "Reveal the simulation",
+            key=f"ws_reveal_{index}",
+            on_click=ws.reveal,
             args=(ss, index),
+            kwargs={"level": level},
             disabled=locked,
-            placeholder="e.g. 1500000",
-        )
-    else:
-        st.selectbox(
-            "The room's prediction: the quarter revenue breaks in",
-            content.quarter_options(),
-            index=None,
-            key=key,
-            on_change=ws.on_predict,
-            args=(ss, index),
-            disabled=locked,
-            placeholder=f"Choose a quarter, or “{HOLDS}”",
+            type="primary",
+            shortcut="V",
         )
 
 
@@ -158,6 +164,76 @@ def fix_section(content: StepContent) -> None:
         st.success(f"Why it works: {markdown_text(content.why)}")
 
 
+def start_over() -> None:
+    """Far from Next, and only after a second, explicit click: it clears the room's work."""
+    if not ss[ws.CONFIRM_RESET]:
+        st.button(
+            "↺ Start over…",
+            key="ws_reset",
+            on_click=ws.ask_reset,
+            args=(ss,),
+            help="Back to step 1; clears the predictions, reveals and fixes (asks first).",
+        )
+        return
+    st.warning("Start over? Every prediction, reveal and fix is cleared and step 1 opens.")
+    yes, no, _ = st.columns([1, 1, 3])
+    yes.button(
+        "Yes, start over",
+        key="ws_reset_yes",
+        on_click=ws.reset,
+        args=(ss,),
+        type="primary",
+        width="stretch",
+    )
+    no.button("Cancel", key="ws_reset_no", on_click=ws.cancel_reset, args=(ss,), width="stretch")
+
+
+def page_script() -> None:
+    """V reveals while the cursor is in the prediction box (Streamlit's own shortcuts
+    ignore keys typed into a box; no amount contains a v): a click on the form's reveal
+    button, which sends the typed text with it. A fresh reveal is scrolled into view
+    once: its container's key is ``ws_result_<token>`` (``ws.result_key``)."""
+    st.html(
+        """<script>
+(() => {
+  if (window.wsWorkshopScript) return;
+  window.wsWorkshopScript = true;
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "v" && event.key !== "V") return;
+    if (event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
+    const target = event.target;
+    if (!(target instanceof Element) || !target.closest("[class*='st-key-ws_w_pred_']")) return;
+    const button = document.querySelector("[class*='st-key-ws_reveal_'] button");
+    if (!button || button.disabled) return;
+    event.preventDefault();
+    event.stopPropagation();
+    button.click();
+  }, true);
+  const scrolled = new Set();
+  const scrollToNewResult = () => {
+    const result = document.querySelector("[class*='st-key-ws_result_']");
+    if (!result) return;
+    const key = [...result.classList].find((name) => name.startsWith("st-key-ws_result_"));
+    if (scrolled.has(key)) return;
+    scrolled.add(key);
+    /* The chart and the rest of the page arrive after the result's first line: follow
+       the page's growth for a moment, or the scroll stops where the page ended. */
+    const place = () => result.scrollIntoView({block: "start", behavior: "smooth"});
+    const page = result.closest("[data-testid='stMainBlockContainer']") || result;
+    const growth = new ResizeObserver(() => result.isConnected && place());
+    growth.observe(page);
+    setTimeout(() => growth.disconnect(), 3000);
+    place();
+  };
+  new MutationObserver(scrollToNewResult).observe(document.body, {childList: true, subtree: true});
+  scrollToNewResult();
+})();
+</script>""",
+        unsafe_allow_javascript=True,
+        width="content",
+    )
+
+
 def debrief(workshop, count: int) -> None:
     revealed = sorted(ss[ws.REVEALED])
     entries = [
@@ -205,7 +281,7 @@ def session_picker() -> None:
 
 
 def main() -> None:
-    ws.start(ss)
+    ws.start(ss, st.query_params.to_dict())
     try:
         workshop = ws.workshop_named(ss[ws.NAME])
     except Exception as exc:  # a broken trainer file: one line, no traceback
@@ -226,27 +302,24 @@ def main() -> None:
         st.markdown(markdown_text(" ".join(content.story.split())))
     st.markdown(f"### {markdown_text(content.question)}")
     revealed = content.index in ss[ws.REVEALED]
-    prediction_input(content, locked=revealed)
-    st.button(
-        "Reveal the simulation",
-        key=f"ws_reveal_{content.index}",
-        on_click=ws.mark,
-        args=(ss, ws.REVEALED, content.index),
-        disabled=revealed,
-        type="primary",
-        shortcut="V",
-    )
+    prediction_form(content, locked=revealed)
     if revealed:
-        try:
-            reveal_section(content)
-            fix_section(content)
-        except Exception as exc:  # a failed simulation must not take the workshop down
-            st.error(f"The simulation could not run: {markdown_text(str(exc))}")
+        with st.container(key=ws.result_key(ss, content.index)):
+            try:
+                reveal_section(content)
+                fix_section(content)
+            except Exception as exc:  # a failed simulation must not take the workshop down
+                st.error(f"The simulation could not run: {markdown_text(str(exc))}")
     try:
         debrief(workshop, count)
     except Exception as exc:  # the debrief re-reads the revealed results
         st.error(f"The debrief could not be built: {markdown_text(str(exc))}")
+    start_over()
     session_picker()
+    params = ws.url_params(ss, workshop)
+    if st.query_params.to_dict() != params:  # a reload resumes here
+        st.query_params.from_dict(params)
+    page_script()
 
 
 try:  # compute only while holding a slot (ui/admission.py), like the main page

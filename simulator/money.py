@@ -24,7 +24,8 @@ Accepted (case-insensitive, surrounding spaces ignored):
   ``m``/``mn``/``mm``/``mil``/``million`` (10^6), ``b``/``bn``/``billion`` (10^9),
   ``t``/``tn``/``trillion`` (10^12). ``m`` is always million (nobody types milli-dollars).
 
-Refused: a sign anywhere but in front (``2013-1`` is not 20131), a negative amount, zero,
+Refused: a sign anywhere but in front (``2013-1`` is not 20131), a negative amount, zero
+(unless ``allow_zero``: a prediction of $0 is an answer, a contract of $0 is not),
 anything that is not finite, two decimal points (``1.2.3``), a comma that may be a decimal
 comma (``1,5``) or grouping that is not in threes (``1,20,000``, ``12345,678``, ``1 2``), an
 exponent together with a scale word, other symbols or letters, and text longer than
@@ -115,8 +116,9 @@ _MINUS = "-\u2212\u2012\u2013\u2014"
 """Hyphen, minus sign and dashes: what a typed minus can look like."""
 
 
-def parse_money(text: str) -> float:
+def parse_money(text: str, *, allow_zero: bool = False) -> float:
     """The amount ``text`` means, in dollars; ValueError with a short reason otherwise."""
+    floor = f"{with_symbol('0')} or more" if allow_zero else f"above {with_symbol('0')}"
     if not isinstance(text, str):
         raise ValueError("is not text")
     if len(text) > MAX_CHARS:
@@ -127,7 +129,7 @@ def parse_money(text: str) -> float:
     body = _without_currency(body)
     body = body.removeprefix("+").strip()
     if body[:1] in _MINUS or body.startswith(("$-", "$\u2212", "(")):
-        raise ValueError(f"is negative; an amount must be above {with_symbol('0')}")
+        raise ValueError(f"is negative; an amount must be {floor}")
     body = body.removeprefix("$").strip()
     match = _NUMBER.fullmatch(body)
     if match is None:
@@ -146,8 +148,8 @@ def parse_money(text: str) -> float:
         raise ValueError("is not an amount") from None
     if not math.isfinite(value):
         raise ValueError("is too large")
-    if value <= 0:
-        raise ValueError(f"is zero; an amount must be above {with_symbol('0')}")
+    if value == 0 and not allow_zero:
+        raise ValueError(f"is zero; an amount must be {floor}")
     return value
 
 

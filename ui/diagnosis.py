@@ -174,7 +174,7 @@ def _suggestion(scenario_json: str, session: MutableMapping[str, Any]) -> None:
         st.info(markdown_text(suggestion.message))
         return
     st.markdown(markdown_text(suggestion.message))
-    st.dataframe(_changes_table(suggestion), hide_index=True, width="stretch")
+    st.table(_changes_table(suggestion).set_index("Setting"))  # wraps: Now/Suggested fit a phone
     comparison = compare_fix(suggestion.before_result, suggestion.after_result)
     before_after_metrics(comparison)
     st.caption(markdown_text(comparison.sentence))

@@ -10,6 +10,8 @@ with the same theme and palette as :mod:`ui.charts`.
 
 from __future__ import annotations
 
+import json
+
 import altair as alt
 import pandas as pd
 
@@ -38,6 +40,33 @@ TORNADO_MEASURES = (
     ("probability_cut", "Futures freed of whiplash (points)"),
 )
 TORNADO_COLOURS = (BLUE, SKY_BLUE, ORANGE)
+NARROW_PX = 600
+"""A chart container narrower than this (a phone) stacks the tornado's legend entries."""
+SHORT_PX = 1000
+"""A chart container narrower than this shows the short legend names (:data:`TORNADO_SHORT`),
+so no entry runs off the chart's right edge."""
+TORNADO_SHORT = {
+    "Worst quarterly drop removed": "Worst drop removed",
+    "Runs freed of whiplash (points)": "Runs freed (points)",
+}
+CAUSE_LINE_CHARS = 15
+"""A cause name longer than this is drawn on two lines (so a phone keeps room for bars)."""
+_HEAD = f"substring(datum.label, 0, {CAUSE_LINE_CHARS})"
+_CUT = f"lastindexof({_HEAD}, ' ')"
+CAUSE_LABEL_EXPR = (
+    f"length(datum.label) > {CAUSE_LINE_CHARS} && {_CUT} > 0"
+    f" ? [substring(datum.label, 0, {_CUT}), substring(datum.label, {_CUT} + 1)]"
+    " : datum.label"
+)
+"""Vega expression: 'Onboarding and account care' as 'Onboarding and' over 'account care'."""
+LEGEND_LABEL_EXPR = (
+    "".join(
+        f"containerSize()[0] < {SHORT_PX} && datum.label == {json.dumps(long)}"
+        f" ? {json.dumps(short)} : "
+        for long, short in TORNADO_SHORT.items()
+    )
+    + "datum.label"
+)
 PREDICTION_COLOUR = BLACK
 
 
@@ -78,11 +107,20 @@ def tornado_chart(diagnosis: Diagnosis) -> alt.Chart | alt.LayerChart:
         return _message_chart("Every cause is already at the balanced level.", title=title)
     order = list(dict.fromkeys(frame["cause"]))
     measures = [m for _, m in TORNADO_MEASURES]
-    y = alt.Y("cause:N", sort=order, title=None, axis=alt.Axis(labelLimit=260))
+    y = alt.Y(
+        "cause:N",
+        sort=order,
+        title=None,
+        axis=alt.Axis(labelLimit=260, labelExpr=CAUSE_LABEL_EXPR),
+    )
     colour = alt.Color(
         "measure:N",
         scale=alt.Scale(domain=measures, range=list(TORNADO_COLOURS)),
-        legend=alt.Legend(title=None),
+        legend=alt.Legend(
+            title=None,
+            columns=alt.ExprRef(f"containerSize()[0] < {NARROW_PX} ? 1 : {len(measures)}"),
+            labelExpr=LEGEND_LABEL_EXPR,
+        ),
     )
     tooltip = [
         alt.Tooltip("cause:N", title="Cause"),
@@ -95,7 +133,7 @@ def tornado_chart(diagnosis: Diagnosis) -> alt.Chart | alt.LayerChart:
     bars = base.mark_bar(height={"band": 0.9}).encode(
         x=alt.X(
             "value:Q",
-            title="Share removed by neutralising the cause alone",
+            title=["Share removed by neutralising", "the cause alone"],
             axis=alt.Axis(format="%", tickCount=5),
         ),
         color=colour,
