@@ -187,6 +187,8 @@ class LoadReport:
     worst: float
     server_cpu: float
     """Server CPU seconds per wall-clock second during the run (2.0 = both cores busy)."""
+    cpu_split: tuple[float, ...]
+    """The same per process (behind a proxy: the proxy, then each worker)."""
     rss_start_mb: float
     rss_peak_mb: float
     rss_end_mb: float
@@ -211,7 +213,14 @@ class LoadReport:
             f"max {self.worst * 1000:.0f} ms",
             f"page open latency (all at once): p50 {self.open_p50 * 1000:.0f} ms, "
             f"max {self.open_worst * 1000:.0f} ms",
-            f"server CPU: {self.server_cpu:.2f} cores busy on average",
+            f"server CPU: {self.server_cpu:.2f} cores busy on average"
+            + (
+                f" (proxy {self.cpu_split[0]:.2f}; workers "
+                + " + ".join(f"{c:.2f}" for c in self.cpu_split[1:])
+                + ")"
+                if len(self.cpu_split) > 1
+                else ""
+            ),
             f"server memory (RSS): {self.rss_start_mb:.0f} MB after the first page, "
             f"peak {self.rss_peak_mb:.0f} MB, {self.rss_end_mb:.0f} MB at the end",
         ]
@@ -228,8 +237,9 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
 
 
-def _cpu_seconds(processes: list[psutil.Process]) -> float:
-    return sum(t.user + t.system for t in (p.cpu_times() for p in processes))
+def _cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
 
 
 @contextlib.contextmanager
@@ -272,7 +282,7 @@ def run_load(
     gate = threading.Barrier(sessions)
     processes = [psutil.Process(s.process.pid) for s in serving]
     with MemoryWatch([s.process.pid for s in serving]) as memory:
-        cpu_start, wall_start = _cpu_seconds(processes), time.monotonic()
+        cpu_start, wall_start = [_cpu_seconds(p) for p in processes], time.monotonic()
         deadline = wall_start + seconds
         threads = [
             threading.Thread(
@@ -296,7 +306,10 @@ def run_load(
             thread.join(timeout=seconds + 180 + (20 * sessions if pattern == "largest" else 0))
         if any(t.is_alive() for t in threads):
             outcome.fail("a session did not finish within its time")
-        cpu = (_cpu_seconds(processes) - cpu_start) / (time.monotonic() - wall_start)
+        wall = time.monotonic() - wall_start
+        split = tuple(
+            (_cpu_seconds(p) - c) / wall for p, c in zip(processes, cpu_start, strict=True)
+        )
         rss_end = memory.rss()
     mb = 1024 * 1024
     return LoadReport(
@@ -312,7 +325,8 @@ def run_load(
         p50=statistics.median(outcome.moves) if outcome.moves else math.nan,
         p95=percentile(outcome.moves, 0.95),
         worst=max(outcome.moves, default=math.nan),
-        server_cpu=cpu,
+        server_cpu=sum(split),
+        cpu_split=split,
         rss_start_mb=memory.start / mb,
         rss_peak_mb=memory.peak / mb,
         rss_end_mb=rss_end / mb,
