@@ -4,10 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 ADDRESS ?= 127.0.0.1
+WORKERS ?= 2
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: run test test-fast test-postgres lint format bench fuzz load browser screenshot clean
+.PHONY: run serve proxy test test-fast test-postgres lint format bench fuzz load browser screenshot clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +26,16 @@ run: $(STAMP_RUN)  ## start the app on http://$(ADDRESS):$(PORT)
 	@echo "Open http://$(ADDRESS):$(PORT) in your browser (Ctrl+C stops the app)."
 	$(BIN)/streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT) \
 		--server.headless true --browser.gatherUsageStats false
+
+serve: $(STAMP_RUN) proxy  ## WORKERS app processes behind HAProxy on http://$(ADDRESS):$(PORT)
+	$(if $(findstring postgresql,$(WHIPLASH_DATABASE_URL)),$(BIN)/python -m pip install --quiet -e '.[postgres]')
+	$(BIN)/python -m serve --workers $(WORKERS) --address $(ADDRESS) --port $(PORT)
+
+proxy:  ## install Debian's HAProxy for `make serve` when it is missing
+	@command -v haproxy >/dev/null || test -x /usr/sbin/haproxy || { \
+		echo "Installing Debian's haproxy for make serve"; \
+		SUDO=$$(command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo); \
+		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q haproxy; }
 
 browser:  ## install Debian's Chromium for the browser tests when it is missing
 	@test -x /usr/bin/chromium || { \

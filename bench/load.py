@@ -7,6 +7,11 @@ the browser speaks: ``/_stcore/stream`` carrying protobuf ``BackMsg`` (client to
 moves a slider the way the browser reports it (a ``rerun_script`` BackMsg with the
 slider's new widget state), waits for ``script_finished`` and pauses to read the page.
 
+With ``--workers N`` (N > 1) it loads ``make serve``'s set-up instead: N app processes
+behind HAProxy (``serve``), the sessions connecting to the proxy, which spreads their
+websockets over the workers (fewest open connections first); server CPU and memory
+are then the sum over the workers and the proxy.
+
 Reported: sessions, reruns, errors (a script exception, an error panel, a rerun that
 did not finish, a lost connection), p50/p95/max rerun latency (send to
 ``script_finished``) and the server's peak resident memory (psutil, sampled every
@@ -16,18 +21,23 @@ did not finish, a lost connection), p50/p95/max rerun latency (send to
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import random
 import statistics
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psutil
 import websocket
 
+from serve import cluster, free_port
 from simulator.models import MAX_MONTHS, MAX_RUNS
 from tests.support.server import Server, streamlit_server
 from tests.support.session import ProtocolError, Rerun, StreamlitSession
@@ -130,10 +140,10 @@ def _new_value(proto, rng: random.Random) -> float:
 
 
 class MemoryWatch:
-    """Peak resident memory of the server process (and any children), sampled."""
+    """Peak resident memory of the server processes (and any children), sampled."""
 
-    def __init__(self, pid: int, *, every: float = 0.1) -> None:
-        self.process = psutil.Process(pid)
+    def __init__(self, pids: int | list[int], *, every: float = 0.1) -> None:
+        self.processes = [psutil.Process(p) for p in ([pids] if isinstance(pids, int) else pids)]
         self.every = every
         self.peak = 0
         self.start = self.rss()
@@ -142,7 +152,7 @@ class MemoryWatch:
 
     def rss(self) -> int:
         try:
-            procs = [self.process, *self.process.children(recursive=True)]
+            procs = [p for top in self.processes for p in (top, *top.children(recursive=True))]
             return sum(p.memory_info().rss for p in procs)
         except psutil.Error:
             return 0
@@ -177,6 +187,8 @@ class LoadReport:
     worst: float
     server_cpu: float
     """Server CPU seconds per wall-clock second during the run (2.0 = both cores busy)."""
+    cpu_split: tuple[float, ...]
+    """The same per process (behind a proxy: the proxy, then each worker)."""
     rss_start_mb: float
     rss_peak_mb: float
     rss_end_mb: float
@@ -201,7 +213,14 @@ class LoadReport:
             f"max {self.worst * 1000:.0f} ms",
             f"page open latency (all at once): p50 {self.open_p50 * 1000:.0f} ms, "
             f"max {self.open_worst * 1000:.0f} ms",
-            f"server CPU: {self.server_cpu:.2f} cores busy on average",
+            f"server CPU: {self.server_cpu:.2f} cores busy on average"
+            + (
+                f" (proxy {self.cpu_split[0]:.2f}; workers "
+                + " + ".join(f"{c:.2f}" for c in self.cpu_split[1:])
+                + ")"
+                if len(self.cpu_split) > 1
+                else ""
+            ),
             f"server memory (RSS): {self.rss_start_mb:.0f} MB after the first page, "
             f"peak {self.rss_peak_mb:.0f} MB, {self.rss_end_mb:.0f} MB at the end",
         ]
@@ -223,18 +242,47 @@ def _cpu_seconds(process: psutil.Process) -> float:
     return times.user + times.system
 
 
+@contextlib.contextmanager
+def target(workers: int) -> Iterator[tuple[Server, list[Server]]]:
+    """(the server the sessions connect to, every process serving them): one
+    ``streamlit run``, or with ``workers`` > 1 the proxy and its workers (``serve``)."""
+    if workers <= 1:
+        with streamlit_server("app.py") as server:
+            yield server, [server]
+        return
+    with (
+        tempfile.TemporaryDirectory(prefix="whiplash-load-") as folder,
+        cluster(workers=workers, port=free_port(), run_dir=Path(folder)) as running,
+    ):
+        proxy, *workers = (
+            Server(url=p.url, port=p.port, process=p.popen, log_path=p.log_path)
+            for p in running.processes
+        )
+        yield proxy, [proxy, *workers]
+
+
 def run_load(
-    server: Server, *, sessions: int, seconds: float, think: float, pattern: str
+    server: Server,
+    *,
+    sessions: int,
+    seconds: float,
+    think: float,
+    pattern: str,
+    serving: list[Server] | None = None,
 ) -> LoadReport:
-    """Drive ``sessions`` participants for ``seconds`` against a running server."""
-    warm = StreamlitSession(server)  # first page: imports and the default preset's cache
-    warm.rerun()
-    warm.close()
+    """Drive ``sessions`` participants for ``seconds`` against a running server;
+    ``serving``: the processes whose CPU and memory count (default: ``server``)."""
+    serving = serving or [server]
+    apps = serving[1:] or serving  # behind a proxy: each worker directly
+    for app in apps:  # each app process's first page: imports and the preset's cache
+        warm = StreamlitSession(app)
+        warm.rerun()
+        warm.close()
     outcome = Outcome()
     gate = threading.Barrier(sessions)
-    process = psutil.Process(server.process.pid)
-    with MemoryWatch(server.process.pid) as memory:
-        cpu_start, wall_start = _cpu_seconds(process), time.monotonic()
+    processes = [psutil.Process(s.process.pid) for s in serving]
+    with MemoryWatch([s.process.pid for s in serving]) as memory:
+        cpu_start, wall_start = [_cpu_seconds(p) for p in processes], time.monotonic()
         deadline = wall_start + seconds
         threads = [
             threading.Thread(
@@ -258,7 +306,10 @@ def run_load(
             thread.join(timeout=seconds + 180 + (20 * sessions if pattern == "largest" else 0))
         if any(t.is_alive() for t in threads):
             outcome.fail("a session did not finish within its time")
-        cpu = (_cpu_seconds(process) - cpu_start) / (time.monotonic() - wall_start)
+        wall = time.monotonic() - wall_start
+        split = tuple(
+            (_cpu_seconds(p) - c) / wall for p, c in zip(processes, cpu_start, strict=True)
+        )
         rss_end = memory.rss()
     mb = 1024 * 1024
     return LoadReport(
@@ -274,7 +325,8 @@ def run_load(
         p50=statistics.median(outcome.moves) if outcome.moves else math.nan,
         p95=percentile(outcome.moves, 0.95),
         worst=max(outcome.moves, default=math.nan),
-        server_cpu=cpu,
+        server_cpu=sum(split),
+        cpu_split=split,
         rss_start_mb=memory.start / mb,
         rss_peak_mb=memory.peak / mb,
         rss_end_mb=rss_end / mb,
@@ -298,25 +350,35 @@ def main(argv: list[str] | None = None) -> int:
         help="; ".join(f"{k}: {v}" for k, v in PATTERNS.items())
         + "; both: together, then explore (default)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="app processes; more than 1: behind HAProxy as `make serve` runs them",
+    )
     args = parser.parse_args(argv)
     if not (1 <= args.sessions <= 200 and 1 <= args.seconds <= 3600 and args.think >= 0):
         parser.error("--sessions 1..200, --seconds 1..3600, --think >= 0")
+    if not 1 <= args.workers <= 16:
+        parser.error("--workers 1..16")
     patterns = ["together", "explore"] if args.pattern == "both" else [args.pattern]
     failed = False
     for pattern in patterns:
         print(
             f"\nLoad ({pattern}): {args.sessions} sessions on the default preset for "
-            f"{args.seconds:g} s through Streamlit's websocket protocol (loopback); "
-            f"load average before: {os.getloadavg()[0]:.1f}"
+            f"{args.seconds:g} s through Streamlit's websocket protocol (loopback"
+            + (f", {args.workers} workers behind HAProxy" if args.workers > 1 else "")
+            + f"); load average before: {os.getloadavg()[0]:.1f}"
         )
         sys.stdout.flush()
-        with streamlit_server("app.py") as server:
+        with target(args.workers) as (server, serving):
             report = run_load(
                 server,
                 sessions=args.sessions,
                 seconds=args.seconds,
                 think=args.think,
                 pattern=pattern,
+                serving=serving,
             )
         print("\n".join(report.lines()))
         for error in report.errors[:10]:
