@@ -345,6 +345,7 @@ def _cmd_optimize(args: argparse.Namespace) -> int:
         max_shift_months=args.max_shift_months,
         max_contacts=args.max_contacts,
         levers=args.levers,
+        max_extra_reps=float(args.max_extra_reps),
     )
     result = suggest_fix(scenario, limits=limits, runs=args.runs, seed=args.seed)
     if args.json:
@@ -382,9 +383,19 @@ def _add_optimize(sub: argparse._SubParsersAction) -> None:
     cmd.add_argument(
         "--levers",
         type=_levers,
-        default=LEVERS,
+        default=Limits.levers,
         metavar="LIST",
-        help=f"comma-separated levers the search may move (default {','.join(LEVERS)})",
+        help=(
+            f"comma-separated levers the search may move, from {','.join(LEVERS)} "
+            f"(default {','.join(Limits.levers)})"
+        ),
+    )
+    cmd.add_argument(
+        "--max-extra-reps",
+        type=_bounded_int("--max-extra-reps", 0, 9999),
+        default=0,
+        metavar="N",
+        help="with --levers hiring: at most N more reps than a change of plan hires (default 0)",
     )
     cmd.add_argument("--json", action="store_true", help="print one JSON object")
     cmd.set_defaults(handler=_cmd_optimize)

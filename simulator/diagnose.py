@@ -9,7 +9,12 @@ and *care* raises onboarding and account care without changing that mix.
 
 Each cause is a lever of :mod:`simulator.levers`, neutralised to its balanced value
 there; the neutralisation is also shown as ``--set`` style overrides, so the app and
-the CLI can show it and apply it exactly. Pure numpy; no UI imports.
+the CLI can show it and apply it exactly. Besides the article's habits, the dynamics
+are causes when the plan has them: the quarter-end push (neutral: no push), the timing
+of the plan's reaction (neutral: reacting at once) and reps leaving (neutral: nobody
+leaves); their sentences give the figures before and after. Concentration, a book
+held by a few accounts, is not a lever: the diagnosis names it from the result. Pure
+numpy; no UI imports.
 """
 
 from __future__ import annotations
@@ -19,9 +24,17 @@ from typing import Any
 
 import numpy as np
 
-from .levers import CAUSES, Reference, balanced_mix, lever, reference_levels
+from .engine import SOURCES
+from .levers import (
+    CAUSES,
+    Reference,
+    balanced_mix,
+    lever,
+    month_words,
+    reference_levels,
+)
 from .levers import overrides as edit_overrides
-from .models import Scenario, month_index
+from .models import Change, Scenario, month_index
 from .money import money_text
 from .results import SimulationResult, quarter_label, simulate
 from .verdict import TREND_BAND
@@ -36,6 +49,13 @@ DIAGNOSIS_MAX_RUNS = 2000
 of a 20,000-run scenario would take seconds and change no ranking."""
 MATTERS = 0.05
 """Score below which a neutralised cause 'makes little difference here'."""
+CONCENTRATION = "concentration"
+CONCENTRATION_LABEL = "Concentration"
+TOP_ACCOUNTS = 10
+CONCENTRATED = 0.5
+"""Share of the recurring book its largest accounts (at most :data:`TOP_ACCOUNTS`) hold
+from which the diagnosis names concentration: losing one of them is a cliff no habit
+prevents (judgement)."""
 
 
 def neutralised(scenario: Scenario, cause: str, reference: Reference) -> Scenario | None:
@@ -209,6 +229,61 @@ def focus_fact(scenario: Scenario) -> str:
     return fact
 
 
+def push_fact(scenario: Scenario) -> str:
+    policy = scenario.policy
+    quota = scenario.targets.quarterly_bookings
+    of_quota = f" ({money_text(quota)} a quarter)" if quota else ""
+    late = policy.perception_delay_months
+    return (
+        f"while a quarter's bookings (seen {late} month{'s' if late > 1 else ''} late) trail "
+        f"{_pct(policy.push_trigger)} of the pro-rata quota{of_quota}, management moves "
+        f"{_pct(policy.quarter_end_push)} of prospecting time to closing and closers pull "
+        "young deals forward"
+    )
+
+
+def change_words(change: Change) -> str:
+    """What a change of plan sets, in a few words: 'headcount to 15, a new effort split'."""
+    parts = []
+    if change.reps is not None:
+        parts.append(f"headcount to {change.reps:g}")
+    if change.effort is not None:
+        e = change.effort
+        parts.append(f"prospecting {_pct(e.attract)}, closing {_pct(e.close)}")
+    if change.focus is not None:
+        parts.append("a new product focus")
+    if change.contacts_per_account is not None:
+        parts.append(f"{change.contacts_per_account} contacts per new account")
+    if change.targets is not None:
+        parts.append("new targets")
+    return ", ".join(parts) or "no field"
+
+
+def _first_change(scenario: Scenario) -> Change:
+    return min(scenario.changes, key=lambda c: month_index(c.from_))
+
+
+def timing_fact(scenario: Scenario) -> str:
+    first = _first_change(scenario)
+    months = month_index(first.from_) - scenario.start_index
+    fact = (
+        f"the plan first changes in {month_words(first.from_)} ({change_words(first)})"
+        f", {months} month{'s' if months != 1 else ''} in"
+    )
+    more = len(scenario.changes) - 1
+    if more:
+        fact += f", and {more} more change{'s follow' if more > 1 else ' follows'}"
+    return fact
+
+
+def team_fact(scenario: Scenario) -> str:
+    team = scenario.team
+    return (
+        f"{_pct(team.attrition_annual)} of reps leave in a year; a seat stays empty "
+        f"{team.backfill_months} months and the new rep ramps over {team.ramp_months}"
+    )
+
+
 def _action(cause: str, scenario: Scenario, reference: Reference) -> str:
     ref = reference.effort
     if cause == "effort":
@@ -228,6 +303,17 @@ def _action(cause: str, scenario: Scenario, reference: Reference) -> str:
         return "staggering them over the quarters of a year (largest first)"
     if cause == "focus":
         return f"splitting it evenly over the {len(scenario.product_lines)} lines"
+    if cause == "pressure":
+        return "no push"
+    if cause == "timing":
+        first = _first_change(scenario)
+        start = scenario.simulation.start
+        every = " (every change as much earlier)" if len(scenario.changes) > 1 else ""
+        hires = first.reps is not None and first.effort is None and first.focus is None
+        verb = "hiring" if hires and first.contacts_per_account is None else "reacting"
+        return f"{verb} in {month_words(start)} instead of {month_words(first.from_)}{every}"
+    if cause == "team":
+        return "nobody leaving"
     raise ValueError(cause)
 
 
@@ -237,6 +323,9 @@ _FACTS = {
     "contacts": lambda s, r: contacts_fact(s, r.contacts),
     "renewal_dates": lambda s, r: renewal_fact(s),
     "focus": lambda s, r: focus_fact(s),
+    "pressure": lambda s, r: push_fact(s),
+    "timing": lambda s, r: timing_fact(s),
+    "team": lambda s, r: team_fact(s),
 }
 
 
@@ -279,6 +368,36 @@ def decline_phrase(before: Outcome, after: Outcome) -> str:
         f"slows revenue's decline from {_pct(-before.trend_rate)} to "
         f"{_pct(-after.trend_rate)} a year"
     )
+
+
+def figures_phrase(before: Outcome, after: Outcome) -> str:
+    """The verdict's figures before and after: 'whiplash 94% → 3% of futures, largest
+    fall in a year 31% → 4%' (the worst 1 in 10 and the decline when they move)."""
+    parts = [
+        f"whiplash {_pct(before.probability)} → {_pct(after.probability)} of futures",
+        f"largest fall in a year {_pct(before.largest_fall)} → {_pct(after.largest_fall)}",
+    ]
+    if abs(_relative_cut(before.tail_fall, after.tail_fall)) >= 0.1:
+        parts.append(
+            f"{_pct(before.tail_fall)} → {_pct(after.tail_fall)} in the worst 1 future in 10"
+        )
+    if decline_phrase(before, after):
+        was = _pct(-before.trend_rate)
+        now = "flat or better" if after.trend_rate > -TREND_BAND else _pct(-after.trend_rate)
+        parts.append(f"revenue's decline {was} a year → {now}")
+    return ", ".join(parts)
+
+
+def figures_effect(action: str, before: Outcome, after: Outcome) -> str:
+    """'no push: whiplash 94% → 3% of futures, ...', or that it makes little difference
+    or makes it worse, with the same figures."""
+    score = improvement(before, after)
+    figures = figures_phrase(before, after)
+    if score < -MATTERS:
+        return f"{action} makes it worse here: {figures}"
+    if score < MATTERS:
+        return f"{action} makes little difference here: {figures}"
+    return f"{action}: {figures}"
 
 
 @dataclass(frozen=True)
@@ -330,6 +449,50 @@ class CauseEffect:
 
 
 @dataclass(frozen=True)
+class Concentration:
+    """How much of the recurring book its largest accounts hold."""
+
+    accounts: int
+    share: float
+
+    @property
+    def named(self) -> bool:
+        """Concentrated enough for the diagnosis to name (see CONCENTRATED)."""
+        return self.share >= CONCENTRATED
+
+    def sentence(self) -> str:
+        who = (
+            "the largest account holds"
+            if self.accounts == 1
+            else f"the {self.accounts} largest accounts hold"
+        )
+        return (
+            f"{CONCENTRATION_LABEL}: {who} {_pct(self.share)} of the recurring book, so losing "
+            "one is a cliff no habit prevents; staggering their renewals and more buyer "
+            "contacts in them soften it, more and smaller accounts remove it."
+        )
+
+
+def book_concentration(result: SimulationResult) -> Concentration | None:
+    """The top accounts' share of the recurring book: the report's measure when the engine
+    gives one (``top_accounts_share``), else the contracts listed in the book against the
+    whole starting book (pooled accounts are many and small, so the listed ones are the
+    largest); None without a book."""
+    share = getattr(result.report, "top_accounts_share", None)
+    if share is not None:
+        return Concentration(TOP_ACCOUNTS, float(share))
+    contracts = result.scenario.contracts
+    if not contracts:
+        return None
+    existing = result.output.revenue[:, 0, :, SOURCES.index("existing")].sum(axis=1)
+    book = 12.0 * float(np.median(existing))
+    if book <= 0:
+        return None
+    largest = sorted((c.annual_value for c in contracts), reverse=True)[:TOP_ACCOUNTS]
+    return Concentration(len(largest), min(sum(largest) / book, 1.0))
+
+
+@dataclass(frozen=True)
 class Diagnosis:
     """Every cause's effect on one scenario, strongest first."""
 
@@ -340,6 +503,8 @@ class Diagnosis:
     effects: tuple[CauseEffect, ...]
     note: str = ""
     scenario_runs: int = field(default=0, repr=False)
+    concentration: Concentration | None = None
+    """The top accounts' share of the book (named when it is CONCENTRATED or more)."""
 
     @property
     def ranked(self) -> list[CauseEffect]:
@@ -355,6 +520,13 @@ class Diagnosis:
     def lumpiness(self) -> str:
         """The sentence naming deal lumpiness ('' when the swing is not mostly luck)."""
         return lumpiness_sentence(self.baseline)
+
+    @property
+    def concentration_sentence(self) -> str:
+        """'Concentration: the 10 largest accounts hold 80% of ...', or '' below
+        CONCENTRATED."""
+        c = self.concentration
+        return c.sentence() if c is not None and c.named else ""
 
     @property
     def top_causes(self) -> list[str]:
@@ -380,6 +552,8 @@ class Diagnosis:
             out.append(self.note)
         if self.lumpy:
             out.append(self.lumpiness)
+        if self.concentration_sentence:
+            out.append(self.concentration_sentence)
         out.append("Habits, strongest first (each neutralised alone to the balanced level):")
         for rank, e in enumerate(self.effects, start=1):
             marker = f"{rank}." if e.applies else "-"
@@ -394,13 +568,24 @@ class Diagnosis:
             "note": self.note,
             "baseline": self.baseline.as_dict(),
             "deal_lumpiness": self.lumpiness,
+            CONCENTRATION: self.concentration_sentence,
+            "top_accounts_share": None if self.concentration is None else self.concentration.share,
             "top_causes": self.top_causes,
             "causes": [e.as_dict() for e in self.effects],
         }
 
 
 def _sentence(cause: str, fact: str, action: str, before: Outcome, after: Outcome) -> str:
+    if not lever(cause).said_when_balanced:  # a dynamic: the figures before and after
+        return f"{CAUSE_LABELS[cause]}: {fact}; {figures_effect(action, before, after)}."
     return f"{CAUSE_LABELS[cause]}: {fact}; {action} {effect_phrase(before, after)}."
+
+
+def simulations(scenario: Scenario, reference: Reference | None = None) -> int:
+    """Simulations a diagnosis of ``scenario`` makes: the plan, then each cause that is
+    not balanced already (so a caller can budget its runs)."""
+    reference = reference or reference_levels()
+    return 1 + sum(lever(cause).balanced(scenario, reference) is not None for cause in CAUSES)
 
 
 def diagnosis_runs(scenario: Scenario, runs: int | None) -> tuple[int, str]:
@@ -427,11 +612,15 @@ def diagnose(
     reference = reference or reference_levels()
     n_runs, note = diagnosis_runs(scenario, runs)
     used_seed = scenario.simulation.seed if seed is None else int(seed)
-    before = Outcome.of(simulate(scenario, runs=n_runs, seed=used_seed))
+    baseline = simulate(scenario, runs=n_runs, seed=used_seed)
+    before, concentration = Outcome.of(baseline), book_concentration(baseline)
+    del baseline  # one simulation's arrays at a time (ui/runtime.py budgets for one)
     effects = []
     for cause in CAUSES:
-        fact = _FACTS[cause](scenario, reference)
         variant = neutralised(scenario, cause, reference)
+        if variant is None and not lever(cause).said_when_balanced:
+            continue  # a dynamic this plan does not have
+        fact = _FACTS[cause](scenario, reference)
         if variant is None:
             sentence = f"{CAUSE_LABELS[cause]}: {fact}; already balanced, so not a cause here."
             effects.append(
@@ -461,4 +650,5 @@ def diagnose(
         effects=tuple(effects),
         note=note,
         scenario_runs=scenario.simulation.runs,
+        concentration=concentration,
     )

@@ -539,6 +539,27 @@ def _decode_push(scenario: Scenario, text: str, value: Any) -> Pressure:
     )
 
 
+def _with_push(value: Pressure, push: float) -> Pressure:
+    return replace(value, policy=value.policy.model_copy(update={"quarter_end_push": push}))
+
+
+def _neutral_pressure(scenario: Scenario, reference: Reference) -> Pressure | None:
+    """No quarter-end push (the quota stays: it is the company's, not the habit)."""
+    if not scenario.policy.active:
+        return None
+    return _with_push(_read_pressure(scenario), 0.0)
+
+
+def _push_moves(value: Pressure, step: float) -> list[Pressure]:
+    """The push lowered by ``step`` of prospecting time, and the push off."""
+    push = value.policy.quarter_end_push
+    if push <= 0:
+        return []
+    lower = round(push - step, 4)
+    levels = ([lower] if lower > 0 else []) + [0.0]
+    return [_with_push(value, level) for level in levels]
+
+
 # --- The plan timeline: changes of plan from a month on ----------------------------------------
 
 CHANGE_KEYS = ("reps", "effort", "focus", "contacts", "revenue", "bookings")
@@ -635,6 +656,112 @@ def _decode_changes(scenario: Scenario, text: str, value: Any) -> tuple[Change, 
 
 def _put_changes(scenario: Scenario, value: Sequence[Change]) -> Scenario:
     return _with(scenario, changes=tuple(value))
+
+
+# --- When the plan changes, and the hires in it -------------------------------------------
+
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def month_words(year_month: str) -> str:
+    """'2012-07' as people say it: 'July 2012'."""
+    return f"{MONTH_NAMES[int(year_month[5:7]) - 1]} {year_month[:4]}"
+
+
+def _read_timing(scenario: Scenario) -> tuple[int, ...]:
+    """Each change's month, counted from the start (the file's order)."""
+    start = scenario.start_index
+    return tuple(month_index(change.from_) - start for change in scenario.changes)
+
+
+def _put_timing(scenario: Scenario, offsets: Sequence[int]) -> Scenario:
+    if len(offsets) != len(scenario.changes):
+        raise ScenarioError(
+            f"changes: {len(offsets)} months for {len(scenario.changes)} changes of plan"
+        )
+    start = scenario.start_index
+    changes = tuple(
+        change.model_copy(update={"from_": month_label(max(start + int(off), 0))})
+        for change, off in zip(scenario.changes, offsets, strict=True)
+    )
+    return _with(scenario, changes=changes)
+
+
+def _neutral_timing(scenario: Scenario, reference: Reference) -> tuple[int, ...] | None:
+    """Every change as many months earlier as the first one comes after the start, so
+    the plan reacts at once and its changes keep their order and spacing."""
+    offsets = _read_timing(scenario)
+    if not offsets or min(offsets) <= 0:
+        return None
+    first = min(offsets)
+    return tuple(off - first for off in offsets)
+
+
+def _timing_moves(value: tuple[int, ...], step: float) -> list[tuple[int, ...]]:
+    """Each change ``step`` months earlier or later, never before the start nor past
+    another change (which would change what each one means: later changes win)."""
+    months = int(step)
+    out = []
+    for i, now in enumerate(value):
+        others = value[:i] + value[i + 1 :]
+        if now in others:  # two changes in one month act together: keep them so
+            continue
+        low = max((o for o in others if o < now), default=-1)
+        high = min((o for o in others if o > now), default=math.inf)
+        for moved in (now - months, now + months):
+            if low < moved < high and moved >= 0:
+                out.append((*value[:i], moved, *value[i + 1 :]))
+    return out
+
+
+def _read_hiring(scenario: Scenario) -> tuple[float | None, ...]:
+    """Each change's headcount (None: the change leaves headcount as it is)."""
+    return tuple(change.reps for change in scenario.changes)
+
+
+def _put_hiring(scenario: Scenario, reps: Sequence[float | None]) -> Scenario:
+    if len(reps) != len(scenario.changes):
+        raise ScenarioError(
+            f"changes: {len(reps)} headcounts for {len(scenario.changes)} changes of plan"
+        )
+    changes = tuple(
+        change.model_copy(update={"reps": None if n is None else float(n)})
+        for change, n in zip(scenario.changes, reps, strict=True)
+    )
+    return _with(scenario, changes=changes)
+
+
+def _hiring_moves(value: tuple[float | None, ...], step: float) -> list[tuple[float | None, ...]]:
+    """Each change that sets headcount with ``step`` of it more or fewer reps (whole reps,
+    at least one)."""
+    out = []
+    for i, reps in enumerate(value):
+        if reps is None:
+            continue
+        delta = max(1.0, float(round(step * reps)))
+        for moved in (reps + delta, reps - delta):
+            if moved > 0:
+                out.append((*value[:i], moved, *value[i + 1 :]))
+    return out
+
+
+def _neutral_team(scenario: Scenario, reference: Reference) -> tuple[float, int, float, int] | None:
+    """Nobody leaving: what the team's attrition costs (not a move the search may make)."""
+    reps, ramp, attrition, backfill = _read_team(scenario)
+    return None if attrition <= 0 else (reps, ramp, 0.0, backfill)
 
 
 # --- The company: product lines, revenue target, start month, currency ------------------------
@@ -808,6 +935,9 @@ class Lever:
     moves: Callable[[Any, float], list[Any]] | None = None
     """Suggest-a-fix's moves from a value: one step of ``steps`` each."""
     steps: tuple[float, ...] = ()
+    said_when_balanced: bool = True
+    """The diagnosis says "already balanced" when its value is; False for a dynamic a plan
+    may not have at all (no push, no change of plan, nobody leaving): left out unless set."""
 
     def write(self, scenario: Scenario, value: Any) -> Scenario:
         """The scenario with this lever set to ``value``, re-validated."""
@@ -940,6 +1070,9 @@ LEVERS: tuple[Lever, ...] = (
         read=_read_team,
         put=_put_team,
         links=(LinkParam("team", _encode_team, _decode_team),),
+        cause="Reps leaving",
+        neutral=_neutral_team,
+        said_when_balanced=False,
     ),
     Lever(
         name="lines",
@@ -1002,6 +1135,29 @@ LEVERS: tuple[Lever, ...] = (
         links=(LinkParam("changes", _encode_changes, _decode_changes),),
     ),
     Lever(
+        name="timing",
+        label="When the plan changes",
+        fields=("changes.N.from",),
+        groups=("timeline",),
+        read=_read_timing,
+        put=_put_timing,
+        cause="Timing of the reaction",
+        neutral=_neutral_timing,
+        moves=_timing_moves,
+        steps=(3,),
+        said_when_balanced=False,
+    ),
+    Lever(
+        name="hiring",
+        label="Hires in the plan's changes",
+        fields=("changes.N.reps",),
+        groups=("timeline",),
+        read=_read_hiring,
+        put=_put_hiring,
+        moves=_hiring_moves,
+        steps=(0.2, 0.1),
+    ),
+    Lever(
         name="pressure",
         label="Quarter-end push",
         fields=(
@@ -1014,14 +1170,23 @@ LEVERS: tuple[Lever, ...] = (
         read=_read_pressure,
         put=_put_pressure,
         links=(LinkParam("push", _encode_push, _decode_push),),
+        cause="Quarter-end push",
+        neutral=_neutral_pressure,
+        moves=_push_moves,
+        steps=(0.25,),
+        said_when_balanced=False,
     ),
 )
 """Every lever: the plan's, then the simulation settings (which a link also carries), then
 the dynamics: the team as a stock, the seasons, the plan's changes and the push."""
 
 BY_NAME: dict[str, Lever] = {lever.name: lever for lever in LEVERS}
-CAUSES: tuple[str, ...] = ("effort", "contacts", "renewal_dates", "focus", "care")
-"""The diagnosis' causes (levers with a balanced value), in the order it reports them."""
+HABITS: tuple[str, ...] = ("effort", "contacts", "renewal_dates", "focus", "care")
+"""The article's habits: every diagnosis reports each (balanced or not)."""
+CAUSES: tuple[str, ...] = (*HABITS, "pressure", "timing", "team")
+"""The diagnosis' causes (levers with a balanced value), in the order it reports them:
+the habits, then the dynamics (the push, when the plan reacts, reps leaving), which it
+reports only when the plan has them (``said_when_balanced``)."""
 SEARCHED: tuple[str, ...] = tuple(lever.name for lever in LEVERS if lever.moves is not None)
 """The levers suggest-a-fix may move."""
 LINK_ORDER = (

@@ -2,7 +2,11 @@
 
 The levers are the ones the diagnosis tests: the effort split (headcount stays
 fixed), product-line focus, contacts per account and the contracts' renewal
-months (each moved by at most ``max_shift_months``). The search is a batched
+months (each moved by at most ``max_shift_months``), and the dynamics a plan may
+have: the quarter-end push (lowered or off), the months of the plan's changes (a
+reaction or a hire a quarter earlier or later, at most ``max_shift_months`` from
+where it is) and the hires in them (fewer, or at most ``max_extra_reps`` more).
+The search is a batched
 coordinate descent with common random numbers: every candidate is simulated with
 the same seed, first with few runs (screening), starting from the diagnosis'
 neutralisations and their combination, then moving the best lever one step at a
@@ -21,21 +25,24 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .budget import estimate
-from .diagnose import Outcome
+from .diagnose import Outcome, change_words
 from .levers import (
     SEARCHED,
     BuyerContacts,
+    Pressure,
     Reference,
     apply,
     balanced_mix,
     lever,
+    month_words,
     reference_levels,
     round_shares,
     staggered_ends,
     with_care,
 )
 from .levers import overrides as edit_overrides
-from .models import STAGES, Scenario
+from .models import MAX_REPS, STAGES, Scenario, month_index
+from .models import Change as ChangeOfPlan
 from .money import money_text
 from .results import ResultSummary, SimulationResult, simulate
 from .scenario_io import ScenarioError
@@ -43,6 +50,9 @@ from .verdict_text import percent
 
 LEVERS = SEARCHED
 """The levers the search may move (``--levers``), declared in simulator/levers.py."""
+OPT_IN = ("hiring",)
+"""Levers the search moves only when asked: how many reps to hire is the user's call."""
+DEFAULT_LEVERS = tuple(name for name in LEVERS if name not in OPT_IN)
 LEVER_LABELS = {name: lever(name).label.lower() for name in LEVERS}
 STAGE_LABELS = {
     "attract": "Prospecting (attract)",
@@ -88,17 +98,24 @@ STEP_SIZES = max(len(lever(name).steps) for name in LEVERS)
 """Rounds of step sizes: each lever moves by its first step, then (when no move helps) by
 its next one (simulator/levers.py declares each lever's steps)."""
 
+HEADLINE_CHANGES = 3
+"""Changes the headline names; it counts the rest (the table lists them all)."""
+
 ProgressCallback = Callable[[float, str], None]
 
 
 @dataclass(frozen=True)
 class Limits:
-    """What the suggestion may change; headcount is always fixed."""
+    """What the suggestion may change. The opening headcount is fixed; a change of plan's
+    month moves by at most ``max_shift_months``, as the renewal dates do, and only when
+    ``levers`` names ``hiring`` may its hires shrink or grow, by at most
+    ``max_extra_reps`` (default none: no more reps than the plan's)."""
 
     keep_revenue: float = 0.95
     max_shift_months: int = 6
     max_contacts: int = 4
-    levers: tuple[str, ...] = LEVERS
+    levers: tuple[str, ...] = DEFAULT_LEVERS
+    max_extra_reps: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.keep_revenue <= 2.0:
@@ -107,6 +124,8 @@ class Limits:
             raise ScenarioError(f"max_shift_months: {self.max_shift_months} is outside 0..36")
         if not 1 <= self.max_contacts <= 20:
             raise ScenarioError(f"max_contacts: {self.max_contacts} is outside 1..20")
+        if not 0.0 <= self.max_extra_reps <= MAX_REPS:  # also refuses nan
+            raise ScenarioError(f"max_extra_reps: {self.max_extra_reps} is outside 0..{MAX_REPS}")
         unknown = set(self.levers) - set(LEVERS)
         if unknown:
             raise ScenarioError(
@@ -125,6 +144,12 @@ class Plan:
     contacts: BuyerContacts
     renewal_dates: tuple[int, ...]
     """Each contract's end month, counted from the start."""
+    timing: tuple[int, ...]
+    """Each change of plan's month, counted from the start."""
+    hiring: tuple[float | None, ...]
+    """Each change of plan's headcount (None: it leaves headcount as it is)."""
+    pressure: Pressure
+    """The quarter-end push and its quota."""
 
     def with_effort(self, effort: dict[str, float]) -> Plan:
         rounded = round_shares(effort)
@@ -147,6 +172,13 @@ class Change:
     label: str
     before: str
     after: str
+    words: str = ""
+    """The change as a sentence ('React in July 2012 instead of January 2013'); '' when
+    'label: before → after' says it."""
+
+    @property
+    def said(self) -> str:
+        return self.words or f"{self.label} {self.before} → {self.after}"
 
     def as_dict(self) -> dict[str, str]:
         return dict(self.__dict__)
@@ -182,16 +214,38 @@ class Suggestion:
     def revenue_ratio(self) -> float:
         return self.after.revenue / self.before.revenue if self.before.revenue > 0 else 1.0
 
+    @property
+    def headline(self) -> str:
+        """The dynamics the suggestion changes, with the figures before and after: 'React
+        in July 2012 instead of January 2013: largest fall in a year 41% → 18%, ...'
+        ('' when it changes none of them: the table says the rest)."""
+        if not any(c.words for c in self.changes):
+            return ""
+        ordered = sorted(self.changes, key=lambda c: not c.words)  # the dynamics first
+        said = [c.said for c in ordered[:HEADLINE_CHANGES]]
+        more = len(ordered) - HEADLINE_CHANGES
+        if more > 0:
+            said.append(f"{more} more setting{'s' if more > 1 else ''} below")
+        b, a = self.before, self.after
+        return (
+            f"{'; '.join(said)}: largest fall in a year {percent(b.largest_fall)} → "
+            f"{percent(a.largest_fall)}, whiplash {percent(b.probability)} → "
+            f"{percent(a.probability)} of futures"
+        )
+
     def lines(self) -> list[str]:
         """The plain-text report the CLI prints."""
         b, a = self.before, self.after
         out = [
             f"Suggest a fix: {self.original.meta.title}",
             f"Limits: revenue at least {self.limits.keep_revenue:.0%} of the current plan's, "
-            f"renewal dates moved by at most {self.limits.max_shift_months} months, at most "
-            f"{self.limits.max_contacts} contacts per account, headcount fixed",
+            f"{_dates_moved(self.original)} moved by at most {self.limits.max_shift_months} "
+            f"months, at most {self.limits.max_contacts} contacts per account, "
+            f"{_headcount_limit(self.original, self.limits)}",
             self.message,
         ]
+        if self.headline:
+            out.append(self.headline)
         if self.changes:
             out.append("Change:")
             width = max(len(c.label) for c in self.changes)
@@ -220,8 +274,10 @@ class Suggestion:
                 "keep_revenue": self.limits.keep_revenue,
                 "max_shift_months": self.limits.max_shift_months,
                 "max_contacts": self.limits.max_contacts,
+                "max_extra_reps": self.limits.max_extra_reps,
                 "levers": list(self.limits.levers),
             },
+            "headline": self.headline,
             "changes": [c.as_dict() for c in self.changes],
             "overrides": list(self.overrides),
             "before": self.before.as_dict(),
@@ -235,16 +291,26 @@ class Suggestion:
         }
 
 
+def _dates_moved(scenario: Scenario) -> str:
+    return "renewal dates and the plan's changes" if scenario.changes else "renewal dates"
+
+
+def _headcount_limit(scenario: Scenario, limits: Limits) -> str:
+    hires = any(change.reps is not None for change in scenario.changes)
+    if not hires or "hiring" not in limits.levers:
+        return "headcount fixed"
+    if limits.max_extra_reps <= 0:
+        return "no more reps than the plan's"
+    return f"at most {limits.max_extra_reps:g} more reps than the plan's"
+
+
 # --- Search space --------------------------------------------------------------------
 
 
 def _current_plan(scenario: Scenario) -> Plan:
-    return Plan(
-        effort=lever("effort").read(scenario),
-        focus=tuple(scenario.focus_shares.values()),
-        contacts=lever("contacts").read(scenario),
-        renewal_dates=lever("renewal_dates").read(scenario),
-    )
+    values = {name: lever(name).read(scenario) for name in LEVERS}
+    values["focus"] = tuple(scenario.focus_shares.values())  # shares, as the moves keep them
+    return Plan(**values)
 
 
 def _focus_ratio(shares: Sequence[float]) -> float:
@@ -311,7 +377,81 @@ def describe_changes(scenario: Scenario, suggested: Scenario) -> list[Change]:
             )
         if b.ends != a.ends:
             changes.append(Change(f"contracts.{i}.ends", f"{b.name} renews", b.ends, a.ends))
+    changes += _dynamics_changes(scenario, suggested)
     return changes
+
+
+def _headcount_before(scenario: Scenario, i: int) -> float:
+    """The headcount in force just before change ``i`` of ``scenario`` takes effect."""
+    at = month_index(scenario.changes[i].from_) - scenario.start_index
+    before = scenario.team.reps
+    for offset, period in scenario.plan_periods():
+        if offset >= at:
+            break
+        before = period.reps
+    return before
+
+
+def _timing_change(scenario: Scenario, i: int, moved: ChangeOfPlan) -> Change:
+    """Change ``i`` of ``scenario`` in another month (``moved``: as suggested, whose
+    headcount may differ too): a hire, a cut or a reaction."""
+    change = scenario.changes[i]
+    old, new = month_words(change.from_), month_words(moved.from_)
+    sets_plan = any(
+        value is not None for value in (change.effort, change.focus, change.contacts_per_account)
+    )
+    if moved.reps is not None and not sets_plan:
+        more = moved.reps > _headcount_before(scenario, i)
+        verb = f"{'Hire' if more else 'Cut headcount'} to {moved.reps:g} reps"
+        label = f"{'Hiring' if more else 'Cutting'} to {moved.reps:g} reps"
+    else:
+        verb, label = "React", f"Change of plan ({change_words(change)})"
+    return Change(f"changes.{i}.from", label, old, new, words=f"{verb} in {new} instead of {old}")
+
+
+def _dynamics_changes(scenario: Scenario, suggested: Scenario) -> list[Change]:
+    """The push, the months of the plan's changes and their hires, in the user's words."""
+    out = []
+    push, pushed = scenario.policy.quarter_end_push, suggested.policy.quarter_end_push
+    if push != pushed:
+        words = (
+            "Stop the quarter-end push"
+            if pushed == 0
+            else f"Push with {percent(pushed)} of prospecting time instead of {percent(push)}"
+        )
+        out.append(
+            Change(
+                "policy.quarter_end_push",
+                "Quarter-end push (prospecting time moved to closing)",
+                percent(push),
+                "off" if pushed == 0 else percent(pushed),
+                words=words,
+            )
+        )
+    for i, (b, a) in enumerate(zip(scenario.changes, suggested.changes, strict=True)):
+        only_reps = all(v is None for v in (b.effort, b.focus, b.contacts_per_account))
+        before = _headcount_before(scenario, i)
+        dropped = only_reps and a.reps == before  # the change no longer hires or cuts
+        if b.from_ != a.from_ and not dropped:
+            out.append(_timing_change(scenario, i, a))
+        if b.reps != a.reps and b.reps is not None and a.reps is not None:
+            month = month_words(a.from_)
+            words = (
+                f"No change of headcount in {month_words(b.from_)}: stay at {before:g} reps "
+                f"instead of {b.reps:g}"
+                if dropped
+                else f"Headcount {a.reps:g} instead of {b.reps:g} from {month}"
+            )
+            out.append(
+                Change(
+                    f"changes.{i}.reps",
+                    f"Headcount from {month_words(b.from_ if dropped else a.from_)}",
+                    f"{b.reps:g}",
+                    f"{a.reps:g}",
+                    words=words,
+                )
+            )
+    return out
 
 
 class _Search:
@@ -408,6 +548,22 @@ class _Search:
             out[i] = max(earliest, min(ends[i], now + n))
         return tuple(out)
 
+    def within_timing(self, timing: Sequence[int]) -> bool:
+        """Every change within the shift limit of its month and inside the horizon."""
+        n, months = self.limits.max_shift_months, self.scenario.simulation.months
+        return all(
+            0 <= t < months and abs(t - now) <= n
+            for t, now in zip(timing, self.now.timing, strict=True)
+        )
+
+    def within_hiring(self, hiring: Sequence[float | None]) -> bool:
+        """No change hires more than ``max_extra_reps`` above the plan's headcount."""
+        extra = self.limits.max_extra_reps
+        return all(
+            reps is None or now is None or reps <= now + extra + 1e-9
+            for reps, now in zip(hiring, self.now.hiring, strict=True)
+        )
+
     def simplify(self, plan: Plan, value: float) -> Plan:
         """Undo each change that the plan does not need (within SIMPLIFY_TOLERANCE)."""
         now = self.now
@@ -415,6 +571,9 @@ class _Search:
             lambda p: replace(p, effort=now.effort),
             lambda p: replace(p, focus=now.focus),
             lambda p: replace(p, contacts=now.contacts),
+            lambda p: replace(p, pressure=now.pressure),
+            lambda p: replace(p, timing=now.timing),
+            lambda p: replace(p, hiring=now.hiring),
         ]
         for i in self.movable:
             undo.append(
@@ -458,13 +617,22 @@ class _Search:
         if "renewal_dates" in levers and len(self.now.renewal_dates) > 1:
             ends = self.clamp_ends(staggered_ends(self.scenario))  # "Stagger renewals"
             singles.append(replace(self.now, renewal_dates=ends))
+        no_push = lever("pressure").balanced(self.scenario, reference)
+        if "pressure" in levers and no_push is not None:
+            singles.append(replace(self.now, pressure=no_push))
+        if "timing" in levers and self.now.timing:  # react as early as the limits allow
+            earlier = min(min(self.now.timing), self.limits.max_shift_months)
+            if earlier > 0:
+                singles.append(
+                    replace(self.now, timing=tuple(t - earlier for t in self.now.timing))
+                )
         combined = self.now
         for plan in singles:
             combined = replace(
                 combined,
                 **{
                     name: getattr(plan, name)
-                    for name in ("effort", "focus", "renewal_dates")
+                    for name in ("effort", "focus", "renewal_dates", "pressure", "timing")
                     if getattr(plan, name) != getattr(self.now, name)
                 },
             )
@@ -480,7 +648,7 @@ class _Search:
                 continue
             moved = lever(name)
             step = moved.steps[min(step_index, len(moved.steps) - 1)]
-            if name == "renewal_dates":
+            if name in ("renewal_dates", "timing"):  # dates: within the shift limit
                 if self.limits.max_shift_months <= 0:
                     continue
                 step = max(1, min(int(step), self.limits.max_shift_months))
@@ -491,6 +659,10 @@ class _Search:
                     value = self.clamp_ends(value)
                     if value == plan.renewal_dates:
                         continue
+                if name == "timing" and not self.within_timing(value):
+                    continue
+                if name == "hiring" and not self.within_hiring(value):
+                    continue
                 out.append(plan.with_lever(name, value))
         return out
 

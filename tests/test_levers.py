@@ -67,6 +67,8 @@ def test_a_written_value_is_read_back() -> None:
         "team": (14.0, 4, 0.15, 2),
         "season": Seasonality(leads=SEASONAL_PATTERNS["summer_dip"]),
         "changes": (Change.model_validate({"from": "2012-07", "reps": 15.0}),),
+        "timing": (3,),  # of the change of plan above
+        "hiring": (14.0,),
         "pressure": Pressure(policy=Policy(quarter_end_push=0.5), quota=400_000.0),
         "lines": (("solo", ProductLine(name="Solo", deal_size=80_000.0, win_rate=0.3)),),
         "revenue_target": 2_500_000.0,
@@ -74,7 +76,12 @@ def test_a_written_value_is_read_back() -> None:
         "currency": Currency(code="DKK", symbol="kr.", symbol_after=True),
     }
     assert set(cases) | {"care"} == set(NAMES), "a new lever needs a case here"
+    planned = lever("changes").write(scenario, cases["changes"])
     for name, value in cases.items():
+        if name in ("timing", "hiring"):  # the months and hires of the plan's changes
+            written = lever(name).write(planned, value)
+            assert lever(name).read(written) == value and written != planned
+            continue
         if name == "lines":  # the book's contracts are on the preset's lines
             written = lever(name).write(scenario.model_copy(update={"contracts": ()}), value)
             assert lever(name).read(written) == value
@@ -128,7 +135,16 @@ def test_the_balanced_preset_is_balanced_on_every_cause() -> None:
 def test_every_cause_and_every_searched_lever_is_a_registry_lever() -> None:
     assert set(CAUSES) <= set(BY_NAME) and all(BY_NAME[c].neutral for c in CAUSES)
     assert all(BY_NAME[c].cause for c in CAUSES)
-    assert tuple(OPTIMIZE_LEVERS) == SEARCHED == ("effort", "focus", "contacts", "renewal_dates")
+    assert tuple(OPTIMIZE_LEVERS) == SEARCHED
+    assert SEARCHED == (
+        "effort",
+        "focus",
+        "contacts",
+        "renewal_dates",
+        "timing",
+        "hiring",
+        "pressure",
+    )
 
 
 @pytest.mark.parametrize("name", SEARCHED)
@@ -138,7 +154,8 @@ def test_every_search_move_is_a_valid_plan_or_refused_by_name(preset, name: str)
     if name == "focus":
         now = tuple(preset.focus_shares.values())
     moves = [m for step in chosen.steps for m in chosen.moves(now, step)]
-    assert moves or name == "focus"  # one product line: nothing to move
+    # One product line, or no push or change of plan (tests/test_dynamic_levers.py has them).
+    assert moves or name in ("focus", "pressure", "timing", "hiring")
     for value in moves:
         assert value != now
         try:
