@@ -319,7 +319,7 @@ def test_reps_leaving_is_a_cause_with_its_figures():
 def test_a_book_held_by_a_few_accounts_is_named():
     result = diagnose(load_preset("team_a_team_b"), runs=200)
     assert result.concentration is not None and result.concentration.named
-    assert result.concentration_sentence.startswith("Concentration: the 2 largest accounts hold")
+    assert result.concentration_sentence.startswith("Concentration: the 10 largest accounts hold")
     assert result.concentration_sentence in result.lines()
     assert result.to_dict()["concentration"] == result.concentration_sentence
     assert "concentration" not in CAUSES  # a property of the book, not a habit to neutralise
