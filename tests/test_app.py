@@ -178,14 +178,14 @@ def test_moving_a_renewal_date_splits_the_cliff() -> None:
 
 def test_more_buyer_contacts_lower_whiplash_probability() -> None:
     at = open_app()
-    probability = pct(metric(at, "Whiplash probability").value)
+    probability = pct(metric(at, "Whiplash risk").value)
     _, before = chart(at, "Quarterly revenue bars")
     for i in (0, 1):
         assert at.slider(key=controls.contacts_key(i)).value == 1
         at.slider(key=controls.contacts_key(i)).set_value(5).run()
     assert_page_ok(at)
     assert [c.contacts for c in current(at).contracts] == [5, 5]
-    assert pct(metric(at, "Whiplash probability").value) < probability
+    assert pct(metric(at, "Whiplash risk").value) < probability
     _, after = chart(at, "Quarterly revenue bars")
 
     def q2013q1(frames: list[pd.DataFrame]) -> float:
@@ -197,13 +197,13 @@ def test_more_buyer_contacts_lower_whiplash_probability() -> None:
 
 def test_contacts_per_account_and_turnover_controls() -> None:
     at = open_app({"preset": "balanced"})
-    probability = pct(metric(at, "Whiplash probability").value)
+    probability = pct(metric(at, "Whiplash risk").value)
     at.slider(key=controls.W_CONTACTS).set_value(1).run()
     at.slider(key=controls.W_TURNOVER).set_value(100.0).run()
     assert_page_ok(at)
     rel = current(at).relationships
     assert (rel.contacts_per_account, rel.champion_turnover) == (1, 1.0)
-    assert pct(metric(at, "Whiplash probability").value) > probability
+    assert pct(metric(at, "Whiplash risk").value) > probability
 
 
 # --- The workshop flow: pin, fix, compare.
@@ -225,10 +225,10 @@ def test_stagger_and_contacts_improve_against_the_pinned_baseline() -> None:
 
     _, fan = chart(at, "Revenue fan chart")
     assert "Baseline median" in set(rows_with(fan, "line")["line"])
-    probability = metric(at, "Whiplash probability")
+    probability = metric(at, "Whiplash risk")
     assert probability.delta.startswith("-"), probability.delta
     assert metric(at, "Max drawdown").delta.startswith("-")
-    assert metric(at, "Revenue, 36 months").delta.startswith("+")
+    assert metric(at, "Revenue, 36 mo").delta.startswith("+")
     calendar_spec, calendar = chart(at, "Renewal calendar")
     assert "Baseline end month" in json.dumps(calendar_spec)  # dashed outline of old dates
     assert set(rows_with(calendar, "ends")["ends"]) == {

@@ -102,18 +102,22 @@ def key_figures(result: ResultSummary, *, baseline: ResultSummary | None = None)
         worst_delta = _points(worst - base.worst_quarter_change)
 
     early = rep.early_warning_months
-    early_value = "no bust" if early is None else f"{early} month" + ("" if early == 1 else "s")
+    # "mo", not "months": "12 months" does not fit a fifth of the column at 1280 px.
+    early_value = "no bust" if early is None else f"{early} mo"
     early_delta = None
     if base is not None and early is not None and base.early_warning_months is not None:
-        early_delta = f"{early - base.early_warning_months:+d} months"
+        early_delta = f"{early - base.early_warning_months:+d} mo"
 
     return [
         Figure(
-            label=f"Revenue, {len(result.month_labels)} months",
+            # Labels short enough for a fifth of the main column at 1280 px with the
+            # sidebar open (about 140 px): Streamlit cuts a longer one off with "…".
+            label=f"Revenue, {len(result.month_labels)} mo",
             value=money(revenue),
             delta=revenue_delta,
             delta_color="normal",
-            help="Median total revenue over the whole horizon, across all runs.",
+            help=f"Median total revenue over the whole horizon ({len(result.month_labels)} "
+            "months), across all runs.",
         ),
         Figure(
             label=f"Worst qtr {rep.worst_quarter}" if rep.worst_quarter else "Worst quarter",
@@ -131,12 +135,12 @@ def key_figures(result: ResultSummary, *, baseline: ResultSummary | None = None)
             help="Median fall of quarterly revenue from its running peak: the depth of the bust.",
         ),
         Figure(
-            label="Whiplash probability",
+            label="Whiplash risk",
             value=percent(rep.probability),
             delta=None if base is None else _points(rep.probability - base.probability),
             delta_color="inverse",
             help=(
-                "Share of runs with mild or severe boom-and-bust "
+                "Whiplash probability: the share of runs with mild or severe boom-and-bust "
                 f"(severe alone: {percent(rep.severe_probability)})."
             ),
         ),
@@ -146,8 +150,8 @@ def key_figures(result: ResultSummary, *, baseline: ResultSummary | None = None)
             delta=early_delta,
             delta_color="normal",
             help=(
-                "Median months the forward pipeline coverage had been below the warning "
-                "level before the first bust: the time left to react."
+                "Median months (mo) the forward pipeline coverage had been below the "
+                "warning level before the first bust: the time left to react."
             ),
         ),
     ]

@@ -153,7 +153,7 @@ def test_page_loads_without_exception_and_every_chart_draws(page: Page, server: 
 
 def test_keyboard_slider_changes_the_verdict_and_the_chart(page: Page, server: Server) -> None:
     open_app(page, server)
-    probability = metric(page, "Whiplash probability")
+    probability = metric(page, "Whiplash risk")
     sentence = verdict(page)
     median = page.evaluate(MEDIAN_PATH_JS)
     assert median
@@ -163,10 +163,10 @@ def test_keyboard_slider_changes_the_verdict_and_the_chart(page: Page, server: S
     expect(page.get_by_role("slider", name=NORDIC_CONTACTS)).to_have_attribute(
         "aria-valuetext", "3"
     )
-    expect(
-        page.get_by_test_id("stMetric").filter(has_text="Whiplash probability")
-    ).not_to_contain_text(probability)
-    assert percent_value(metric(page, "Whiplash probability")) < percent_value(probability)
+    expect(page.get_by_test_id("stMetric").filter(has_text="Whiplash risk")).not_to_contain_text(
+        probability
+    )
+    assert percent_value(metric(page, "Whiplash risk")) < percent_value(probability)
     assert verdict(page) != sentence
     assert page.evaluate(MEDIAN_PATH_JS) != median, "the revenue chart did not redraw"
     expect(page.get_by_test_id("stException")).to_have_count(0)
@@ -185,7 +185,7 @@ def test_shared_url_reopens_the_same_settings(page: Page, browser: Browser, serv
             "aria-valuetext"
         ),
         "verdict": verdict(page),
-        "probability": metric(page, "Whiplash probability"),
+        "probability": metric(page, "Whiplash risk"),
     }
     assert expected["ends"] == "2013-04" and expected["contacts"] == "2"
 
@@ -202,7 +202,7 @@ def test_shared_url_reopens_the_same_settings(page: Page, browser: Browser, serv
                 "aria-valuetext"
             ),
             "verdict": verdict(other),
-            "probability": metric(other, "Whiplash probability"),
+            "probability": metric(other, "Whiplash risk"),
         }
         assert reopened == expected, (link, other.url)
     finally:
