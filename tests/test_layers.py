@@ -34,6 +34,7 @@ STREAMLIT_UI = {
     "ui/assumptions.py",
     "ui/diagnosis.py",
     "ui/nav.py",
+    "ui/presenter.py",
     "ui/room.py",
     "ui/streamlit_runtime.py",
     "ui/workshop.py",
