@@ -16,6 +16,7 @@ import altair as alt
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+import ui.presenter as presenter
 from simulator import ResultSummary, Scenario, ScenarioError, dump_scenario
 from simulator.budget import SimulationCancelled
 from simulator.models import Contract, Effort, Policy, Relationships, Simulation, Team
@@ -44,13 +45,15 @@ from ui.runtime import simulate_summary
 from ui.streamlit_runtime import session_gone
 from ui.text import hidden_label, markdown_text
 
+ss = st.session_state
+PRESENTING = presenter.start(ss, st.query_params.to_dict())
 st.set_page_config(
     page_title="Sales whiplash simulator",
     page_icon="📉",
     layout="wide",
-    initial_sidebar_state="auto",
+    initial_sidebar_state=presenter.sidebar_state(PRESENTING),
 )
-ss = st.session_state
+presenter.style()
 
 # --- Simulation and charts, cached on the validated scenario.
 
@@ -92,10 +95,15 @@ def result_chart_specs(scenario_json: str) -> dict[str, dict]:
 
 
 @st.cache_data(max_entries=12, show_spinner=False)
-def fan_spec(scenario_json: str, baseline_json: str | None) -> dict:
+def fan_spec(scenario_json: str, baseline_json: str | None, presenting: bool) -> dict:
     result = simulate_cached(scenario_json)
     baseline = simulate_cached(baseline_json) if baseline_json is not None else None
-    return _spec(charts.revenue_fan_chart, result, baseline=baseline)
+    size = (
+        {"plot_height": presenter.FAN_PLOT_HEIGHT, "narrowest": presenter.FAN_NARROWEST_PLOT}
+        if presenting
+        else {}
+    )
+    return _spec(charts.revenue_fan_chart, result, baseline=baseline, **size)
 
 
 # What the renewal calendar draws: its cache key, so other levers do not redraw it.
@@ -701,42 +709,58 @@ def headline(result: ResultSummary, baseline: ResultSummary | None) -> None:
     )
 
 
-def baseline_controls(baseline: Scenario | None) -> None:
-    left, middle, right = st.columns([1, 1, 3])
-    left.button(
+def baseline_controls(baseline: Scenario | None, *, title: str | None = None) -> None:
+    """The baseline buttons and the presenter toggle in one row (buttons as wide as their
+    labels); the presenter view puts the scenario's title first, as the page's header."""
+    key = presenter.HEADER_KEY if title is not None else "baseline_row"
+    row = st.container(horizontal=True, vertical_alignment="center", key=key)
+    if title is not None:
+        row.markdown(f"### {markdown_text(title)}", width="stretch")
+    row.button(
         "Pin as baseline",
         icon=":material/push_pin:",
         on_click=session.pin_baseline,
         args=(ss,),
         help="Keep this result; later changes are drawn against it until you clear it.",
-        width="stretch",
     )
-    middle.button(
+    row.button(
         "Clear baseline",
         on_click=session.clear_baseline,
         args=(ss,),
         disabled=baseline is None,
-        width="stretch",
     )
-    if baseline is not None:
-        right.caption(
-            f"Baseline: {markdown_text(baseline.meta.title)}. "
-            "Deltas and dashed lines compare to it."
-        )
-    else:
-        right.caption("Pin a baseline, then change the plan to see before and after.")
+    row.toggle(
+        "Presenter view",
+        key=presenter.KEY,
+        help="The verdict and the revenue chart on one projector screen (1280x720): the "
+        "sidebar folded away, no contract table or downloads. The link keeps it (present=1).",
+    )
+    if title is None:
+        if baseline is not None:
+            row.caption(
+                f"Baseline: {markdown_text(baseline.meta.title)}. "
+                "Deltas and dashed lines compare to it.",
+                width="stretch",
+            )
+        else:
+            row.caption(
+                "Pin a baseline, then change the plan to see before and after.", width="stretch"
+            )
 
 
 def chart_section(
     scenario: Scenario, baseline: Scenario | None, result: ResultSummary | None = None
 ) -> None:
-    """The charts, revenue and bookings side by side; any failure shows an error panel
-    instead of a traceback."""
+    """The charts; any failure shows an error panel instead of a traceback.
+
+    The revenue chart takes the whole width; revenue and quota attainment per quarter
+    sit side by side, then the rest two by two.
+    """
     key = scenario.model_dump_json()
     base_key = baseline.model_dump_json() if baseline is not None else None
     try:
         specs = result_chart_specs(key)
-        show_chart(fan_spec(key, base_key))
+        show_chart(fan_spec(key, base_key, PRESENTING))
         left, right = st.columns(2)
         show_chart(specs["bars"], left)
         show_chart(specs["attainment"], right)
@@ -895,28 +919,38 @@ def share_section(
 
 
 def page(scenario: Scenario) -> None:
-    """The main column: verdict, figures, charts, table, diagnosis, downloads."""
-    st.title("Sales whiplash simulator")
-    st.caption("Will this sales plan make revenue boom one quarter and bust the next?")
-    st.markdown(f"### {markdown_text(scenario.meta.title)}")
+    """The main column: verdict, figures, charts, table, diagnosis, downloads.
+
+    The presenter view (ui/presenter.py) has a one-line header with the baseline buttons
+    instead of the title block, and no contract table or downloads.
+    """
+    baseline_scenario: Scenario | None = ss.get(session.BASELINE)
+    if PRESENTING:
+        baseline_controls(baseline_scenario, title=scenario.meta.title)
+    else:
+        st.title("Sales whiplash simulator")
+        st.caption("Will this sales plan make revenue boom one quarter and bust the next?")
+        st.markdown(f"### {markdown_text(scenario.meta.title)}")
     messages()
 
-    baseline_scenario: Scenario | None = ss.get(session.BASELINE)
     result = run_simulation(scenario)
     baseline = run_simulation(baseline_scenario) if baseline_scenario is not None else None
     if result is not None:
         headline(result, baseline)
         ss[session.SUGGESTED_QUOTA] = controls.suggested_quota(result)
-    baseline_controls(baseline_scenario)
+    if not PRESENTING:
+        baseline_controls(baseline_scenario)
     if result is not None:
         chart_section(scenario, baseline_scenario if baseline is not None else None, result)
     compared = compare_view.render_compare(ss, result, simulate=run_simulation)
-    book_editor(scenario)
+    if not PRESENTING:
+        book_editor(scenario)
     lesson_section(scenario)
     if result is not None:
         diagnosis_section(scenario)
         assumptions_section(scenario)
-        share_section(scenario, result, compared)
+        if not PRESENTING:
+            share_section(scenario, result, compared)
 
 
 def main() -> None:
@@ -932,8 +966,9 @@ def main() -> None:
 
 def draw() -> None:
     """The page for the scenario the link or the session holds, and the link for it."""
-    session.start_session(ss, st.query_params.to_dict())
-    compare.start(ss, st.query_params.to_dict())
+    query = presenter.scenario_params(st.query_params.to_dict())
+    session.start_session(ss, query)
+    compare.start(ss, query)
     scenario: Scenario = ss[session.SCENARIO]
     # The main column first, so the verdict and charts reach the browser sooner; the
     # callbacks have already applied the move, so nothing here reads the sidebar.
@@ -952,6 +987,7 @@ def draw() -> None:
             "carry it: use **Save as TOML** in the sidebar to share it as a file."
         )
     params.update(compare.link_params(ss))
+    params = presenter.link_params(params, on=PRESENTING)
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)
 

@@ -35,6 +35,7 @@ STREAMLIT_UI = {
     "ui/compare_view.py",
     "ui/diagnosis.py",
     "ui/nav.py",
+    "ui/presenter.py",
     "ui/room.py",
     "ui/streamlit_runtime.py",
     "ui/workshop.py",

@@ -96,7 +96,7 @@ def test_raw_html_is_only_ever_a_literal_from_the_source() -> None:
             if body is None or not _is_literal_text(body):
                 offenders.append(_where(path, call))
     assert not offenders, f"raw HTML built from data at {offenders}"
-    assert seen <= 2, "raw HTML is rare here; review new uses and update this bound"
+    assert seen <= 3, "raw HTML is rare here; review new uses and update this bound"
 
 
 def test_the_checker_catches_html_built_from_data(tmp_path: Path) -> None:
@@ -266,7 +266,10 @@ def test_hostile_text_in_an_uploaded_file_is_shown_as_text() -> None:
     assert at.session_state[app_session.SCENARIO].meta.title == HOSTILE
 
     assert not any(m.proto.allow_html for m in at.markdown)
-    assert not at.get("html")
+    # The only raw HTML is the page's own stylesheet (ui/presenter.py), text from the code.
+    [style] = [h.proto.body for h in at.get("html")]
+    assert style.startswith("<style>") and style.endswith("</style>")
+    assert "<" not in style.removeprefix("<style>").removesuffix("</style>")
     shown = [m.value for m in at.markdown] + [c.value for c in at.caption]
     labels = [w.label for w in (*at.slider, *at.select_slider)]
     for text in (*shown, *labels):  # Markdown everywhere: every < is escaped

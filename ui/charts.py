@@ -12,6 +12,7 @@ deficiencies); fonts are sized for a projector at the back of a training room.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import altair as alt
@@ -48,10 +49,10 @@ STAGE_COLOURS = {
     "retain": BLUE,
     "leverage": PURPLE,
 }
-STAGE_TEXT_COLOURS = {
+STAGE_TEXT_COLOURS = {  # whichever of black and white reads better on the stage's colour
     "attract": BLACK,
     "close": BLACK,
-    "engage": "#FFFFFF",
+    "engage": BLACK,
     "retain": "#FFFFFF",
     "leverage": BLACK,
 }
@@ -79,39 +80,101 @@ STAGE_MEANINGS = {
 CONTACT_GROUPS = ("1 (single-threaded)", "2", "3 or more")
 CONTACT_COLOURS = (VERMILLION, ORANGE, BLUE)
 
-# --- Theme: sizes for a projector, the page's own font (Streamlit serves "Source Sans");
-# colours are left to the host (light or dark page).
+# --- Text colours: dark enough to read from the back of a room. Every text colour here has
+# at least 4.5:1 contrast against BACKGROUND (WCAG AA for body text; tests/test_chart_legibility.py
+# computes it). The palette's own vermillion and purple (3.9:1, 3.1:1) stay for rules and
+# areas; their text uses the darker shades below.
+BACKGROUND = "#FFFFFF"
+TEXT = "#31333F"
+"""Axis, legend and title text (12.5:1 on white): Streamlit's own dark text colour."""
+MUTED_TEXT = "#555867"
+"""Subtitles and the message of an empty chart (7.1:1 on white)."""
+WARNING_TEXT = "#A34400"
+"""Text in vermillion's hue: the coverage warning (6.2:1 on white)."""
+CHANGE_TEXT = "#8F3F72"
+"""Text in the plan-change purple's hue (6.7:1 on white)."""
+
+# --- Theme: sizes for a projector, the page's own font (Streamlit serves "Source Sans"),
+# dark text on a white chart whatever the host page does.
 FONT = "'Source Sans', 'Source Sans Pro', 'Source Sans 3', 'Helvetica Neue', Arial, sans-serif"
 FONT_SIZE = 16
 """Axis, legend and label text in pixels; the page's base font is 18 px."""
-CHART_HEIGHT = 260
-"""Height of each chart's plot area in pixels; titles and legends add to it."""
+TITLE_SIZE = FONT_SIZE + 5
+MIN_FONT_SIZE = 14
+"""No text in a chart is smaller than this (the effort legend in the sidebar is)."""
+PLOT_HEIGHT = 260
+"""Height of each chart's plot area in pixels; :func:`chart_height` adds titles, legends
+and axes to it."""
+CHART_HEIGHT = PLOT_HEIGHT
+"""The plot height under its older name (other pages' charts size by it)."""
+NARROWEST_CHART = 350
+"""The narrowest chart the layouts draw, in pixels: half the main column at 1280 px with
+the sidebar open (372), or a phone (390 px less the page's margins: 354). Titles and
+subtitles wrap to fit this width (Vega cannot wrap them to the width it finds)."""
+CHART_PADDING = 8
+PADDING_PX = 2 * CHART_PADDING
+Y_AXIS_PX = 80
+"""Width of a money axis left of the plot: "$800k" and the axis title (measured)."""
+NARROWEST_PLOT = NARROWEST_CHART - PADDING_PX - Y_AXIS_PX
+"""The plot's width in the narrowest chart: a legend above the plot has this much room."""
+LEGEND_SYMBOL_PX = 38
+"""A legend entry's symbol and its gap to the label (22 px with Streamlit's legend
+padding), and the padding to the next column (16 px); measured in Chromium."""
+LEGEND_LABEL_LIMIT = NARROWEST_PLOT - LEGEND_SYMBOL_PX
+"""Legend labels up to this many pixels are drawn whole however narrow the chart (wider
+charts allow wider ones); Vega shortens a longer one with "…". Only a long product-line
+name can reach it."""
 THEME: dict[str, dict] = {
-    "config": {"font": FONT},
+    "config": {"font": FONT, "background": BACKGROUND},
     "axis": {
         "labelFontSize": FONT_SIZE,
         "titleFontSize": FONT_SIZE + 1,
         "titleFontWeight": "normal",
         "titlePadding": 10,
         "labelOverlap": "greedy",
+        "labelColor": TEXT,
+        "titleColor": TEXT,
     },
     "legend": {
         "labelFontSize": FONT_SIZE,
         "titleFontSize": FONT_SIZE,
         "titleFontWeight": "normal",
         "symbolSize": 180,
-        "labelLimit": 320,
+        # The plot's width, less the symbol (a chart's ``width`` signal is its plot's).
+        "labelLimit": {"expr": f"max({LEGEND_LABEL_LIMIT}, width - {LEGEND_SYMBOL_PX})"},
         "orient": "top",
+        "labelColor": TEXT,
+        "titleColor": TEXT,
     },
     "title": {
-        "fontSize": FONT_SIZE + 5,
+        "fontSize": TITLE_SIZE,
         "subtitleFontSize": FONT_SIZE,
         "anchor": "start",
+        # Over the whole chart, axes included: Vega shortens a title longer than its
+        # frame with "…", and the default frame (the plot) is narrower by the y axis.
+        "frame": "bounds",
         "offset": 10,
+        "color": TEXT,
+        "subtitleColor": MUTED_TEXT,
     },
+    "text": {"color": TEXT, "fontSize": FONT_SIZE},
     "view": {"stroke": None},
 }
 """Shared chart configuration; :func:`themed` applies it to a finished chart."""
+USERMETA = {"embedOptions": {"renderer": "svg"}}
+"""Vega-embed draws SVG: text stays sharp on a projector, and the browser tests can read
+every legend entry (Streamlit would switch a chart of many marks to canvas)."""
+
+# Pixels the parts around a plot take, for :func:`chart_height` (measured in Chromium
+# with the theme's sizes; tests/e2e/test_presenter_browser.py checks the plot's height).
+TITLE_PX = 37
+TITLE_LINE_PX = 26
+SUBTITLE_LINE_PX = 20
+LEGEND_PX = 18
+LEGEND_ROW_PX = 39
+X_AXIS_PX = 52
+"""Two-line quarter labels ("Q1" over "2013") under the plot."""
+X_TITLE_PX = 28
 
 ChartLike = alt.Chart | alt.LayerChart | alt.VConcatChart
 
@@ -123,11 +186,34 @@ ChartLike = alt.Chart | alt.LayerChart | alt.VConcatChart
 alt.utils.schemapi.disable_debug_mode()
 
 
-def themed(chart: ChartLike) -> ChartLike:
+def chart_height(
+    plot: int = PLOT_HEIGHT,
+    *,
+    title_lines: int = 1,
+    subtitle_lines: int = 0,
+    legend_rows: int = 0,
+    x_axis: bool = True,
+    x_title: bool = False,
+) -> int:
+    """The whole chart's height for a plot of ``plot`` pixels: what :func:`themed` asks
+    Vega to fit, so that a fullscreen chart (whose height Streamlit sets to the screen's)
+    keeps its axes and legend on screen."""
+    height = plot + PADDING_PX
+    height += TITLE_PX + TITLE_LINE_PX * (title_lines - 1) if title_lines else 0
+    height += SUBTITLE_LINE_PX * subtitle_lines
+    height += LEGEND_PX + LEGEND_ROW_PX * legend_rows if legend_rows else 0
+    height += X_AXIS_PX if x_axis else 0
+    height += X_TITLE_PX if x_title else 0
+    return height
+
+
+def themed(chart: ChartLike, *, height: int | None = None) -> ChartLike:
     """Apply :data:`THEME` so every chart in the app reads the same on a projector.
 
-    Width follows the container; the height is the plot's own, so a chart with a
-    two-line title or a legend is not squashed (Streamlit's default "fit" would).
+    Width follows the container. With ``height`` (from :func:`chart_height`) the chart
+    fits in that height, titles, legends and axes included, and so fits a fullscreen view
+    too; without it the height is the plot's own (Streamlit's default "fit" would squash a
+    chart with a two-line title or a legend).
     """
     # One shallow copy with the whole config, not a deep copy per configure_* call: the
     # same spec, about 50 ms less per page of charts (bench.app).
@@ -137,10 +223,78 @@ def themed(chart: ChartLike) -> ChartLike:
         axis=alt.AxisConfig(**THEME["axis"]),
         legend=alt.LegendConfig(**THEME["legend"]),
         title=alt.TitleConfig(**THEME["title"]),
+        text=alt.MarkConfig(**THEME["text"]),
         view=alt.ViewConfig(**THEME["view"]),
     )
-    out.autosize = alt.AutoSizeParams(type="fit-x", contains="padding")
+    out.usermeta = USERMETA
+    # Vega fits text by its font size; a rotated axis title's descenders and a title's
+    # accents reach a few pixels beyond, which the default 5 px padding would cut off.
+    # (An object: Streamlit adds to its "bottom" and fails on a plain number.)
+    out.padding = {side: CHART_PADDING for side in ("top", "left", "right", "bottom")}
+    if height is None:
+        out.autosize = alt.AutoSizeParams(type="fit-x", contains="padding")
+    else:
+        out.height = height
+        out.autosize = alt.AutoSizeParams(type="fit", contains="padding")
     return out
+
+
+# --- Fitting text into the narrowest chart. Vega neither wraps titles nor wraps a legend
+# row, so the builders do: from an estimate of the text's width in Source Sans.
+_NARROW = frozenset("fijlrt1.,:;'!|()[] ")
+_WIDE = frozenset("mwMW@%")
+
+
+def text_width(text: str, *, font_size: float = FONT_SIZE, bold: bool = False) -> float:
+    """Estimated width in pixels of ``text`` in Source Sans: a little wider than Chromium
+    draws it (measured on the app's labels), so what fits here fits on screen."""
+    em = sum(
+        0.3 if c in _NARROW else 0.85 if c in _WIDE else 0.62 if c.isupper() else 0.52 for c in text
+    )
+    return em * font_size * (1.06 if bold else 1.0)
+
+
+def legend_column_px(labels: Sequence[str], *, font_size: float = FONT_SIZE) -> int:
+    """The width of one column of a legend of ``labels``: the widest label and a symbol."""
+    widest = max((text_width(t, font_size=font_size) for t in labels), default=0.0)
+    return round(min(widest, LEGEND_LABEL_LIMIT) + LEGEND_SYMBOL_PX)
+
+
+def legend_columns(
+    labels: Sequence[str], *, font_size: float = FONT_SIZE, width: float = NARROWEST_PLOT
+) -> int:
+    """How many columns of ``labels`` fit side by side in ``width`` pixels (at least one)."""
+    column = legend_column_px(labels, font_size=font_size)
+    return max(1, min(len(labels), int(width // column)))
+
+
+def fitted_columns(labels: Sequence[str], *, font_size: float = FONT_SIZE) -> alt.ExprRef:
+    """A legend's ``columns``: as many as fit the chart's width when it is drawn (one row on
+    a wide screen, more on a phone). One row wider than the chart is cut off at its edge."""
+    column = legend_column_px(labels, font_size=font_size)
+    return alt.ExprRef(f"max(1, min({len(labels)}, floor(width / {column})))")
+
+
+def legend_rows(
+    labels: Sequence[str], *, font_size: float = FONT_SIZE, width: float = NARROWEST_PLOT
+) -> int:
+    """Rows of a :func:`fitted_columns` legend in the narrowest chart (the most it takes)."""
+    columns = legend_columns(labels, font_size=font_size, width=width)
+    return -(-len(labels) // columns)
+
+
+def wrap(
+    text: str, *, font_size: float = FONT_SIZE, width: float = NARROWEST_CHART - PADDING_PX
+) -> list[str]:
+    """``text`` broken at spaces into lines that each fit in ``width`` pixels (a title or
+    subtitle); a single word longer than that stays whole."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and text_width(f"{lines[-1]} {word}", font_size=font_size) <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [""]
 
 
 def verdict_colour(verdict: str) -> str:
@@ -224,10 +378,34 @@ def _x_month(*, months: int, field: str = "date", title: str | None = None) -> a
     )
 
 
+def _lines(text: str | list[str] | None, *, font_size: float) -> list[str]:
+    """Each paragraph of ``text`` wrapped to fit the narrowest chart."""
+    if text is None:
+        return []
+    paragraphs = [text] if isinstance(text, str) else text
+    return [line for p in paragraphs for line in wrap(p, font_size=font_size)]
+
+
 def _title(text: str, subtitle: str | list[str] | None = None) -> alt.TitleParams:
-    if subtitle is None:
-        return alt.TitleParams(text=text)
-    return alt.TitleParams(text=text, subtitle=subtitle)
+    """A title and subtitle wrapped into lines that fit the narrowest chart (Vega would
+    draw a long one past the chart's edge, where it is cut off)."""
+    # Bold and larger: the title wraps a little earlier than the subtitle.
+    lines = _lines(text, font_size=TITLE_SIZE * 1.1)
+    title = lines[0] if len(lines) == 1 else lines
+    sub = _lines(subtitle, font_size=FONT_SIZE)
+    if not sub:
+        return alt.TitleParams(text=title)
+    return alt.TitleParams(text=title, subtitle=sub[0] if len(sub) == 1 else sub)
+
+
+def _title_rows(title: alt.TitleParams) -> dict[str, int]:
+    """The lines of a :func:`_title`, as :func:`chart_height` counts them."""
+    text, sub = title.text, title.subtitle
+    sub_lines = 0 if sub is alt.Undefined else 1 if isinstance(sub, str) else len(sub)
+    return {
+        "title_lines": 1 if isinstance(text, str) else len(text),
+        "subtitle_lines": sub_lines,
+    }
 
 
 def _series(result: ResultSummary, series: str) -> pd.DataFrame:
@@ -317,8 +495,8 @@ def change_markers(scenario: Scenario, *, quarters: list[str] | None = None) -> 
                 align="left",
                 dx=4,
                 baseline="top",
-                color=CHANGE_COLOUR,
-                fontSize=FONT_SIZE - 2,
+                color=CHANGE_TEXT,
+                fontSize=MIN_FONT_SIZE,
                 fontWeight="bold",
             )
             .encode(
@@ -348,11 +526,16 @@ def revenue_fan_chart(
     *,
     baseline: ResultSummary | None = None,
     title: str | None = None,
+    plot_height: int = PLOT_HEIGHT,
+    narrowest: float = NARROWEST_PLOT,
 ) -> alt.LayerChart:
     """Monthly revenue: p10-p90 band, median line, target and the pinned baseline's median.
 
     The band is what 8 futures (runs) in 10 fall within, so a trainer can point at the
-    uncertainty, not only at the middle line.
+    uncertainty, not only at the middle line. ``plot_height`` and ``narrowest`` (the
+    narrowest plot it is drawn at, which sets the legend's rows): the presenter view's
+    shorter plot on a wide screen, so the chart fits under the verdict on a 720-pixel
+    projector.
     """
     frame = _series(result, "revenue")
     frame["median_text"] = [money(v) for v in frame["p50"]]
@@ -389,7 +572,9 @@ def revenue_fan_chart(
         .mark_area(color=SKY_BLUE, opacity=0.3)
         .encode(x=x, y=alt.Y("p10:Q", axis=money_axis("Revenue per month")), y2=alt.Y2("p90:Q"))
     )
-    legend = alt.Legend(title=None, symbolStrokeWidth=3, symbolSize=400)
+    legend = alt.Legend(
+        title=None, symbolStrokeWidth=3, symbolSize=400, columns=fitted_columns(shown)
+    )
     line = (
         alt.Chart(line_frame)
         .mark_line(strokeWidth=3)
@@ -412,28 +597,40 @@ def revenue_fan_chart(
     if target is not None:
         tooltip.append(alt.Tooltip("target_text:N", title="Monthly target"))
     markers = change_markers(result.scenario)
-    chart = alt.layer(band, line, *markers, _hover(frame, tooltip=tooltip)).properties(
-        width="container",
-        height=CHART_HEIGHT,
-        title=_title(
-            title or "Revenue per month",
-            f"Line: the middle of {result.runs:,} futures. Band: 8 futures in 10 fall inside it.",
-        ),
-        description="Revenue fan chart",
+    heading = _title(
+        title or "Revenue per month",
+        f"Line: the middle of {result.runs:,} futures. Band: 8 futures in 10 fall inside it.",
     )
-    return themed(chart)
+    chart = alt.layer(band, line, *markers, _hover(frame, tooltip=tooltip)).properties(
+        width="container", title=heading, description="Revenue fan chart"
+    )
+    rows = legend_rows(shown, width=narrowest)
+    height = chart_height(plot_height, **_title_rows(heading), legend_rows=rows)
+    return themed(chart, height=height)
 
 
 # --- 2. Quarterly bars.
-def _status_legend_expr(result: ResultSummary) -> str:
+def status_legend_labels(result: ResultSummary) -> dict[str, str]:
+    """The quarterly bars' legend: each status with the threshold that defines it."""
     th = result.scenario.thresholds
-    boom = f"Boom (≥ +{percent(th.boom_rise)})"
-    bust = f"Bust (≤ -{percent(th.bust_drop)})"
-    return f"datum.label == 'boom' ? '{boom}' : datum.label == 'bust' ? '{bust}' : 'Steady'"
+    return {
+        "boom": f"Boom (≥ +{percent(th.boom_rise)})",
+        "steady": "Steady",
+        "bust": f"Bust (≤ -{percent(th.bust_drop)})",
+    }
+
+
+def _status_legend_expr(result: ResultSummary) -> str:
+    names = status_legend_labels(result)
+    return (
+        f"datum.label == 'boom' ? '{names['boom']}' : "
+        f"datum.label == 'bust' ? '{names['bust']}' : '{names['steady']}'"
+    )
 
 
 LABEL_MIN_BAND = 40
-"""Bar width in pixels below which the change labels are drawn upright."""
+"""Bar width in pixels below which a steady quarter's change label is left out: the
+labels always read across (never upright), and a boom's or a bust's is the one to read."""
 
 
 def quarterly_bars(result: ResultSummary) -> alt.LayerChart:
@@ -473,32 +670,35 @@ def quarterly_bars(result: ResultSummary) -> alt.LayerChart:
             color=alt.Color(
                 "status:N",
                 scale=alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values())),
-                legend=alt.Legend(title=None, labelExpr=_status_legend_expr(result)),
+                legend=alt.Legend(
+                    title=None,
+                    labelExpr=_status_legend_expr(result),
+                    columns=fitted_columns(list(status_legend_labels(result).values())),
+                ),
             ),
             tooltip=tooltip,
         )
     )
-    # Labels read across where bars are wide, and turn upright where they are narrow.
-    wide = f"bandwidth('x') >= {LABEL_MIN_BAND}"
+    # Labels read across; where bars are too narrow for every label, only booms and busts
+    # keep theirs (upright labels cannot be read from the back of a room).
+    # (A condition, not a calculated field: the scale's band width exists only when the
+    # marks are drawn.)
+    text = alt.condition(
+        f"bandwidth('x') >= {LABEL_MIN_BAND} || datum.status != 'steady'",
+        alt.Text("change_label:N"),
+        alt.value(""),
+    )
     labels = (
         alt.Chart(frame)
-        .mark_text(
-            dy=-6,
-            fontSize=FONT_SIZE,
-            fontWeight="bold",
-            angle=alt.ExprRef(f"{wide} ? 0 : 270"),
-            align=alt.ExprRef(f"{wide} ? 'center' : 'left'"),
-            baseline=alt.ExprRef(f"{wide} ? 'bottom' : 'middle'"),
-        )
-        .encode(x=x, y=alt.Y("p50:Q"), text=alt.Text("change_label:N"), tooltip=tooltip)
+        .mark_text(dy=-6, fontSize=FONT_SIZE, fontWeight="bold", baseline="bottom")
+        .encode(x=x, y=alt.Y("p50:Q"), text=text, tooltip=tooltip)
     )
+    heading = _title("Revenue per quarter", "Label: median change on the previous quarter.")
     chart = alt.layer(bars, labels, *markers).properties(
-        width="container",
-        height=CHART_HEIGHT,
-        title=_title("Revenue per quarter", "Label: median change on the previous quarter."),
-        description="Quarterly revenue bars",
+        width="container", title=heading, description="Quarterly revenue bars"
     )
-    return themed(chart)
+    rows = legend_rows(list(status_legend_labels(result).values()))
+    return themed(chart, height=chart_height(**_title_rows(heading), legend_rows=rows))
 
 
 # --- 3. Revenue by source or product line.
@@ -510,13 +710,12 @@ def breakdown_chart(result: ResultSummary, *, by: Literal["source", "line"]) -> 
     if by == "source":
         keys, labels = list(SOURCES), [SOURCE_LABELS[s] for s in SOURCES]
         colours = [SOURCE_COLOURS[s] for s in SOURCES]
-        title, legend_columns = "Revenue by source", 3
+        title = "Revenue by source"
     elif by == "line":
         lines = result.scenario.product_lines
         keys, labels = list(lines), [line.name for line in lines.values()]
         colours = [PALETTE[i % len(PALETTE)] for i in range(len(keys))]
         title = "Revenue by product line"
-        legend_columns = 1 if max(len(name) for name in labels) > 20 else 2
     else:
         raise ValueError(f"by must be 'source' or 'line', not {by!r}")
 
@@ -558,19 +757,18 @@ def breakdown_chart(result: ResultSummary, *, by: Literal["source", "line"]) -> 
                 sort=shown,
                 scale=alt.Scale(domain=shown, range=shown_colours),
                 # Wrap long legends: Vega clips a legend row wider than the chart.
-                legend=alt.Legend(title=None, columns=legend_columns),
+                legend=alt.Legend(title=None, columns=fitted_columns(shown)),
             ),
             order=alt.Order("order:Q"),
         )
     )
     markers = change_markers(result.scenario)
+    heading = _title(title, f"Average of {result.runs:,} futures, stacked.")
     chart = alt.layer(area, *markers, _hover(wide, tooltip=tooltip)).properties(
-        width="container",
-        height=CHART_HEIGHT,
-        title=_title(title, f"Average of {result.runs:,} futures, stacked."),
-        description=f"Revenue by {by}",
+        width="container", title=heading, description=f"Revenue by {by}"
     )
-    return themed(chart)
+    height = chart_height(**_title_rows(heading), legend_rows=legend_rows(shown))
+    return themed(chart, height=height)
 
 
 # --- 4. Forward coverage.
@@ -616,7 +814,7 @@ def coverage_chart(result: ResultSummary) -> alt.LayerChart:
             baseline="top",
             dx=-4,
             dy=5,
-            color=VERMILLION,
+            color=WARNING_TEXT,
             fontSize=FONT_SIZE,
             fontWeight="bold",
         )
@@ -641,7 +839,7 @@ def coverage_chart(result: ResultSummary) -> alt.LayerChart:
                 align="left",
                 dx=5,
                 baseline="top",
-                color=VERMILLION,
+                color=WARNING_TEXT,
                 fontSize=FONT_SIZE,
                 fontWeight="bold",
             )
@@ -654,16 +852,14 @@ def coverage_chart(result: ResultSummary) -> alt.LayerChart:
     ]
     layers.append(_hover(frame, tooltip=tooltip))
     lookahead = result.scenario.thresholds.coverage_lookahead_months
-    chart = alt.layer(*layers).properties(
-        width="container",
-        height=CHART_HEIGHT,
-        title=_title(
-            "Forward pipeline coverage",
-            f"How much of the next {lookahead} months' revenue is already in sight.",
-        ),
-        description="Forward coverage",
+    heading = _title(
+        "Forward pipeline coverage",
+        f"How much of the next {lookahead} months' revenue is already in sight.",
     )
-    return themed(chart)
+    chart = alt.layer(*layers).properties(
+        width="container", title=heading, description="Forward coverage"
+    )
+    return themed(chart, height=chart_height(**_title_rows(heading)))
 
 
 # --- 4b. The team: headcount and productive capacity.
@@ -696,7 +892,9 @@ def capacity_chart(result: ResultSummary) -> alt.LayerChart:
     ]
     months = int(frame["month"].nunique())
     scale = alt.Scale(domain=names, range=list(CAPACITY_COLOURS))
-    legend = alt.Legend(title=None, symbolStrokeWidth=3, symbolSize=400)
+    legend = alt.Legend(
+        title=None, symbolStrokeWidth=3, symbolSize=400, columns=fitted_columns(names)
+    )
     colour = alt.Color("line:N", sort=names, scale=scale, legend=legend)
     x = _x_month(months=months)
     band = (
@@ -724,24 +922,38 @@ def capacity_chart(result: ResultSummary) -> alt.LayerChart:
             alt.Tooltip(f"range_text{order}:N", title=f"{name}, 8 in 10 futures"),
         ]
     markers = change_markers(result.scenario)
-    chart = alt.layer(band, median, *markers, _hover(wide, tooltip=tooltip)).properties(
-        width="container",
-        height=CHART_HEIGHT,
-        title=_title(
-            "Sales team: headcount and productive reps",
-            [
-                f"Lines: the middle of {result.runs:,} futures. "
-                "Band: 8 futures in 10 fall inside it.",
-                "New hires count in part while they ramp up; a leaver's seat is empty "
-                "until backfilled.",
-            ],
-        ),
-        description="Team capacity",
+    heading = _title(
+        "Sales team: headcount and productive reps",
+        [
+            f"Lines: the middle of {result.runs:,} futures. Band: 8 futures in 10 fall inside it.",
+            "New hires count in part while they ramp up; a leaver's seat is empty "
+            "until backfilled.",
+        ],
     )
-    return themed(chart)
+    chart = alt.layer(band, median, *markers, _hover(wide, tooltip=tooltip)).properties(
+        width="container", title=heading, description="Team capacity"
+    )
+    height = chart_height(**_title_rows(heading), legend_rows=legend_rows(names))
+    return themed(chart, height=height)
 
 
 # --- 5. Renewal calendar.
+CONTACT_LEGEND_TITLE = "Buyer contacts:"
+
+
+def _contact_legend() -> alt.Legend:
+    """The calendar's legend: "Buyer contacts:" left of one row where the row fits beside
+    it, above the entries where it does not."""
+    groups = list(CONTACT_GROUPS)
+    column = legend_column_px(groups)
+    beside = f"width - {text_width(CONTACT_LEGEND_TITLE) + 10:.0f} >= {column * len(groups)}"
+    return alt.Legend(
+        title=CONTACT_LEGEND_TITLE,
+        titleOrient=alt.ExprRef(f"{beside} ? 'left' : 'top'"),
+        columns=alt.ExprRef(f"{beside} ? {len(groups)} : max(1, floor(width / {column}))"),
+    )
+
+
 def _contact_group(contacts: int) -> str:
     if contacts <= 1:
         return CONTACT_GROUPS[0]
@@ -843,14 +1055,14 @@ def renewal_calendar(
             color=alt.Color(
                 "contact_group:N",
                 scale=alt.Scale(domain=list(CONTACT_GROUPS), range=list(CONTACT_COLOURS)),
-                legend=alt.Legend(title="Buyer contacts:", titleOrient="left"),
+                legend=_contact_legend(),
             ),
             tooltip=tooltip,
         )
     )
     labels = (
         alt.Chart(totals)
-        .mark_text(dy=-10, fontSize=FONT_SIZE, fontWeight="bold")
+        .mark_text(dy=-10, fontSize=FONT_SIZE, fontWeight="bold", color=TEXT)
         .encode(x=x, y=alt.Y("annual_value:Q"), text=alt.Text("total_text:N"))
     )
     layers = [extent, bars, labels]
@@ -872,20 +1084,23 @@ def renewal_calendar(
         )
         layers.insert(1, outline)
         subtitle = [subtitle, "Dashed outline: the baseline's end dates."]
+    heading = _title(title, subtitle)
     chart = alt.layer(*layers).properties(
-        width="container",
-        height=CHART_HEIGHT,
-        title=_title(title, subtitle),
-        description="Renewal calendar",
+        width="container", title=heading, description="Renewal calendar"
     )
-    return themed(chart)
+    height = chart_height(
+        **_title_rows(heading),
+        legend_rows=legend_rows(CONTACT_GROUPS) + 1,  # the title above the entries
+        x_title=True,
+    )
+    return themed(chart, height=height)
 
 
 def _message_chart(message: str, *, title: str) -> alt.Chart:
     """A small chart that says why there is nothing to draw, instead of an empty frame."""
     chart = (
         alt.Chart(pd.DataFrame({"message": [message]}))
-        .mark_text(fontSize=18, color=GREY)
+        .mark_text(fontSize=18, color=MUTED_TEXT)
         .encode(text=alt.Text("message:N"))
         .properties(width="container", height=90, title=_title(title), description=title)
     )
@@ -924,14 +1139,14 @@ def effort_split_bar(effort: Effort) -> alt.LayerChart:
             "name:N",
             sort=names,
             scale=alt.Scale(domain=names, range=[STAGE_COLOURS[s] for s in STAGES]),
-            # Three columns fit the sidebar; the legend names what the colours mean.
+            # As many columns as fit the sidebar; the legend names what the colours mean.
             legend=alt.Legend(
                 title=None,
                 orient="bottom",
                 direction="horizontal",
-                columns=3,
+                columns=fitted_columns(names, font_size=MIN_FONT_SIZE),
                 symbolType="square",
-                labelFontSize=13,
+                labelFontSize=MIN_FONT_SIZE,
             ),
         ),
         tooltip=tooltip,

@@ -117,14 +117,17 @@ def key_figures(result: ResultSummary, *, baseline: ResultSummary | None = None)
         revenue_delta = ("+" if diff >= 0 else "") + money(diff)
 
     early = rep.early_warning_months
-    early_value = "no bust" if early is None else f"{early} month" + ("" if early == 1 else "s")
+    # "mo", not "months": "12 months" does not fit a fifth of the column at 1280 px.
+    early_value = "no bust" if early is None else f"{early} mo"
     early_delta = None
     if base_rep is not None and early is not None and base_rep.early_warning_months is not None:
-        early_delta = f"{early - base_rep.early_warning_months:+d} months"
+        early_delta = f"{early - base_rep.early_warning_months:+d} mo"
 
     return [
         Figure(
-            label=f"Revenue, {len(result.month_labels)} months",
+            # Labels short enough for a fifth of the main column at 1280 px with the
+            # sidebar open (about 140 px): Streamlit cuts a longer one off with "…".
+            label=f"Revenue, {len(result.month_labels)} mo",
             value=money(revenue),
             delta=revenue_delta,
             delta_color="normal",
@@ -175,8 +178,8 @@ def key_figures(result: ResultSummary, *, baseline: ResultSummary | None = None)
             delta=early_delta,
             delta_color="normal",
             help=(
-                "Median months the forward pipeline coverage had been below the warning "
-                "level before the first bust: the time left to react."
+                "Median months (mo) the forward pipeline coverage had been below the "
+                "warning level before the first bust: the time left to react."
             ),
         ),
     ]

@@ -1,0 +1,82 @@
+"""The presenter view: the verdict, the key figures and the revenue chart on one
+1280x720 projector screen, without scrolling.
+
+A trainer opens it with ``?present=1`` on the link (a bookmark or a second tab for the
+projector) or with the "Presenter view" toggle above the charts; the link keeps it
+across reloads. It collapses the sidebar, folds the page's header into one line with the
+baseline buttons, draws the revenue chart a little shorter, and leaves out what nobody
+reads off a projector (the contract table and the downloads); everything else stays
+below the fold for the debrief.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+import streamlit as st
+
+PARAM = "present"
+"""The link parameter: ``?present=1`` opens the presenter view."""
+KEY = "presenter_view"
+"""Session key of the "Presenter view" toggle."""
+HEADER_KEY = "presenter_header"
+"""Key of the presenter view's one-line header; the page's CSS keys off its class."""
+FAN_PLOT_HEIGHT = 250
+"""The revenue chart's plot in the presenter view, in pixels (260 elsewhere): what is
+left of 720 pixels under the header, the verdict and the key figures with a baseline's
+deltas."""
+FAN_NARROWEST_PLOT = 900
+"""The revenue chart's plot on a projector is at least this wide (1280 px less the
+margins and the axis): its legend takes one row."""
+_ON = ("1", "true", "yes", "on")
+
+
+def start(session: MutableMapping[str, Any], params: Mapping[str, Any]) -> bool:
+    """On a session's first run, take the view from the link; later, from the toggle.
+    True when the presenter view is on."""
+    if KEY not in session:
+        value = params.get(PARAM, "")
+        value = value[-1] if isinstance(value, list) and value else value
+        session[KEY] = str(value).strip().lower() in _ON
+    return bool(session[KEY])
+
+
+def scenario_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The link's parameters without the view's own, for the scenario's reader (which
+    names any parameter it does not know as ignored)."""
+    return {k: v for k, v in params.items() if k != PARAM}
+
+
+def link_params(params: Mapping[str, str], *, on: bool) -> dict[str, str]:
+    """The scenario's link parameters plus ``present=1`` while the view is on."""
+    return {**params, PARAM: "1"} if on else dict(params)
+
+
+def sidebar_state(on: bool) -> str:
+    """``initial_sidebar_state`` for ``st.set_page_config``: the projector gets the page's
+    whole width; otherwise "auto", which starts collapsed on a phone (under 768 px) and
+    open on a laptop."""
+    return "collapsed" if on else "auto"
+
+
+def style() -> None:
+    """The page's CSS: literal text only (tests/test_security.py). Rules under
+    ``:has(.st-key-presenter_header)`` apply in the presenter view alone."""
+    st.html(
+        "<style>"
+        # The presenter view: less white space above and between the blocks.
+        # The header row goes up into Streamlit's own (empty) header band, right of its
+        # button that opens the sidebar.
+        ".stApp:has(.st-key-presenter_header) .stMainBlockContainer"
+        "{padding:0.75rem 3.5rem 2rem 4rem}"
+        ".stApp:has(.st-key-presenter_header) [data-testid='stHeader']{background:transparent}"
+        ".stApp:has(.st-key-presenter_header) [data-testid='stHeader'],"
+        ".stApp:has(.st-key-presenter_header) [data-testid='stHeader'] *{pointer-events:none}"
+        ".stApp:has(.st-key-presenter_header) [data-testid='stHeader'] button{pointer-events:auto}"
+        ".stApp:has(.st-key-presenter_header) .stMain .stVerticalBlock{gap:0.55rem}"
+        ".stApp:has(.st-key-presenter_header) .stMain h2{font-size:2rem;padding:0.25rem 0 0 0}"
+        ".stApp:has(.st-key-presenter_header) .stMain h4{font-size:1.3rem;padding:0}"
+        ".st-key-presenter_header h3{font-size:1.4rem;padding:0}"
+        "</style>"
+    )
