@@ -695,18 +695,26 @@ def headline(result: ResultSummary, baseline: ResultSummary | None) -> None:
     warning = verdict.early_warning_sentence(result.report, whiplash=result.whiplash)
     st.markdown(f"#### {markdown_text(warning)}")
     figures = verdict.key_figures(result, baseline=baseline)
-    for column, figure in zip(st.columns(len(figures)), figures, strict=True):
-        column.metric(
-            figure.label,
-            figure.value,
-            delta=figure.delta,
-            delta_color=figure.delta_color,
-            help=figure.help,
-        )
+    # One row on the projector (the sidebar is closed, so six fit); three a row beside
+    # the sidebar, where six would cut their labels (tests/test_chart_legibility.py).
+    per_row = len(figures) if PRESENTING else KEY_FIGURES_PER_ROW
+    for first in range(0, len(figures), per_row):
+        row = figures[first : first + per_row]
+        for column, figure in zip(st.columns(per_row), row, strict=False):
+            column.metric(
+                figure.label,
+                figure.value,
+                delta=figure.delta,
+                delta_color=figure.delta_color,
+                help=figure.help,
+            )
     st.caption(
         f"{result.runs:,} futures simulated. {markdown_text(verdict.FUTURES)} The shaded "
         "bands hold 8 in 10 futures (p10 to p90); the line is the middle one (the median)."
     )
+
+
+KEY_FIGURES_PER_ROW = 3
 
 
 def baseline_controls(baseline: Scenario | None, *, title: str | None = None) -> None:

@@ -41,7 +41,7 @@ def test_the_link_opens_the_presenter_view_and_keeps_it() -> None:
     assert not [w.value for w in at.warning if "unknown" in w.value]
     # The verdict, the key figures and the revenue chart are all still there.
     assert any(m.value.startswith("## ") for m in at.markdown)
-    assert len(at.metric) == 5
+    assert len(at.metric) == 6  # the six key figures, in one row on the projector
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
 
 
@@ -81,4 +81,4 @@ def test_the_view_parameter_is_kept_apart_from_the_scenarios() -> None:
     }
     assert presenter.link_params({"preset": "balanced"}, on=False) == {"preset": "balanced"}
     assert presenter.sidebar_state(True) == "collapsed"
-    assert presenter.sidebar_state(False) == "expanded"
+    assert presenter.sidebar_state(False) == "auto"

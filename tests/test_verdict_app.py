@@ -81,7 +81,7 @@ def test_a_declining_plan_says_its_decline_beside_the_verdict_and_is_not_green()
     rate = round(-verdict.trend_rate * 100)
     text = headline(at)
     assert f"revenue declines {rate}% a year" in text
-    assert metric(at, "Revenue trend").value == f"-{rate}% a year"
+    assert metric(at, "Revenue trend").value == f"-{rate}%/yr"
     assert ":green[" not in text
 
 

@@ -165,7 +165,7 @@ def key_figures(result: ResultSummary, *, baseline: ResultSummary | None = None)
         ),
         Figure(
             label="Revenue trend",
-            value=f"{verdict_text.signed(v.trend_rate)} a year",
+            value=f"{verdict_text.signed(v.trend_rate)}/yr",
             delta=None if base is None else _points(v.trend_rate - base.trend_rate),
             delta_color="normal",
             help="The steady change a year of the typical path (the average future): "
