@@ -230,7 +230,7 @@ def test_stagger_and_contacts_improve_against_the_pinned_baseline() -> None:
     probability = metric(at, "Whiplash")
     assert probability.delta.startswith("-"), probability.delta
     assert metric(at, "Largest fall in a year").delta.startswith("-")
-    assert metric(at, "Revenue, 36 months").delta.startswith("+")
+    assert metric(at, "Revenue, 36 mo").delta.startswith("+")
     calendar_spec, calendar = chart(at, "Renewal calendar")
     assert "Baseline end month" in json.dumps(calendar_spec)  # dashed outline of old dates
     assert set(rows_with(calendar, "ends")["ends"]) == {
@@ -291,7 +291,8 @@ def test_bad_upload_shows_the_error_and_keeps_everything() -> None:
     assert at.slider(key=controls.W_CLOSING).value == pytest.approx(50.0)
 
     # A refused file is taken out of the uploader: the next one goes to a fresh uploader.
-    at.file_uploader[0].upload("junk.toml", b"[effort\nx=", "text/plain").run()
+    [fresh] = [u for u in at.file_uploader if "scenario file" in u.proto.label]
+    fresh.upload("junk.toml", b"[effort\nx=", "text/plain").run()
     assert "not valid TOML" in at.error[0].value
     assert current(at) == before
 
