@@ -49,6 +49,11 @@ PRIOR_RENEWALS = 5.0
 own chance, counted as this many renewals (so one lost renewal is not a 100% risk)."""
 
 
+def _finite(values: list[float]) -> list[float | None]:
+    """JSON has no infinity or NaN: a month without a quota or a pipeline is null."""
+    return [round(v, 4) if np.isfinite(v) else None for v in values]
+
+
 @dataclass(frozen=True)
 class Signal:
     """One signal's median path (month by month) and when it first warns."""
@@ -76,7 +81,7 @@ class Signal:
             "warning_when": "below" if self.below_is_warning else "at or above",
             "first_warning": self.first_warning,
             "worst": worst,
-            "p50": self.p50,
+            "p50": _finite(self.p50),
         }
 
 
@@ -95,21 +100,24 @@ class EarlyWarning:
     renewal_exposure: Signal
     revenue_in_sight: Signal
     first_warning: str | None
+    warned_from: str | None
+    """The first month of the warning spell still on just before the bust."""
     warning_signals: list[str]
-    """The signals on when the warning that leads to the bust began."""
+    """The signals on in that month."""
     bust_quarter: str | None
     lead_months: int | None
     reason: str
 
     def as_dict(self) -> dict[str, Any]:
         pipeline = self.pipeline_coverage.as_dict()
-        pipeline["coverage_p50"] = self.pipeline_ratio
-        pipeline["healthy_p50"] = self.pipeline_healthy
+        pipeline["coverage_p50"] = _finite(self.pipeline_ratio)
+        pipeline["healthy_p50"] = _finite(self.pipeline_healthy)
         return {
             "pipeline_coverage": pipeline,
             "renewal_exposure": self.renewal_exposure.as_dict(),
             "revenue_in_sight": self.revenue_in_sight.as_dict(),
             "first_warning": self.first_warning,
+            "warned_from": self.warned_from,
             "warning_signals": self.warning_signals,
             "bust_quarter": self.bust_quarter,
             "lead_months": self.lead_months,
@@ -322,6 +330,7 @@ def early_warning(
     bust_label = quarter_labels[q] if q >= 0 else None
     lead: int | None = None
     on: list[str] = []
+    warned_from = None
     if q < 0:
         reason = "no bust to warn of"
     else:
@@ -334,6 +343,7 @@ def early_warning(
             while start > 0 and any_warn[start - 1]:
                 start -= 1
             lead = bust_month - start
+            warned_from = labels[start]
             on = [s.name for s, w in zip(signals, warns[:, start], strict=True) if w]
             reason = f"warned from {labels[start]}, bust in {bust_label}"
     finite = np.isfinite(healthy)
@@ -350,6 +360,7 @@ def early_warning(
         renewal_exposure=renewals,
         revenue_in_sight=sight,
         first_warning=first_any,
+        warned_from=warned_from,
         warning_signals=on,
         bust_quarter=bust_label,
         lead_months=lead,
