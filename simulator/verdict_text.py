@@ -273,9 +273,9 @@ def history_details(assessment: HistoryAssessment) -> list[str]:
 
 
 SIGNAL_WORDS = {
-    "pipeline_coverage": "pipeline coverage of next quarter's quota fell below its healthy level",
-    "renewal_exposure": "renewals at risk in the next two quarters reached a tenth of revenue",
-    "revenue_in_sight": "revenue in sight fell a tenth below today's run rate",
+    "pipeline_coverage": "pipeline coverage",
+    "renewal_exposure": "renewals at risk",
+    "revenue_in_sight": "revenue in sight",
 }
 
 
@@ -285,7 +285,7 @@ def warning_sentence(warning: EarlyWarning) -> str:
     if warning.lead_months is None:
         if warning.first_warning is None:
             return "No bust to warn of: pipeline, renewals and revenue in sight stay healthy."
-        return f"No bust to warn of, though a warning signal is on from {warning.first_warning}."
+        return f"No bust to warn of, though a signal warns from {warning.first_warning}."
     if warning.lead_months == 0:
         return (
             "No early warning: no signal was on just before the first bust in "
@@ -295,5 +295,5 @@ def warning_sentence(warning: EarlyWarning) -> str:
     signals = " and ".join(SIGNAL_WORDS[name] for name in warning.warning_signals)
     return (
         f"Early warning {warning.lead_months} {unit} before the first bust in "
-        f"{warning.bust_quarter}: from {warning.warned_from}, {signals}."
+        f"{warning.bust_quarter}: {signals} warned from {warning.warned_from}."
     )
