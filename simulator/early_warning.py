@@ -147,14 +147,16 @@ def _by_month(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
     return quota, contacts
 
 
-def _renewal_chance(scenario: Scenario, contacts, years) -> np.ndarray:
+def _renewal_chance(scenario: Scenario, contacts: Any, years: Any) -> np.ndarray:
     """The plan's own chance that a contract renews: relationships only (care as planned)."""
     orphan = orphan_probability(contacts, scenario.relationships.champion_turnover, years)
     factor = (1.0 - orphan) + orphan * scenario.engagement.orphan_renewal_factor
     return np.asarray(factor, dtype=float)
 
 
-def _pipeline(out: EngineOutput, scenario: Scenario, arr: dict[str, np.ndarray]):
+def _pipeline(
+    out: EngineOutput, scenario: Scenario, *, arr: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(runs, months) raw coverage, healthy level and their ratio (docs/model.md)."""
     share = np.minimum(PIPELINE_MONTHS, arr["cycle"]) / arr["cycle"]  # matures in 3 months
     open_value = out.pipeline_open * arr["size"] * share  # (runs, months, lines)
@@ -172,7 +174,7 @@ def _pipeline(out: EngineOutput, scenario: Scenario, arr: dict[str, np.ndarray])
     return raw, healthy, relative
 
 
-def _explicit(scenario: Scenario, months: int, ahead: int):
+def _explicit(scenario: Scenario, months: int, *, ahead: int) -> tuple[np.ndarray, np.ndarray]:
     """Expected monthly value of the explicit contracts per line in force each month, and
     the expected monthly value each month's renewals lose, (months + ahead, lines)."""
     line_index = {key: i for i, key in enumerate(scenario.product_lines)}
@@ -198,7 +200,9 @@ def _explicit(scenario: Scenario, months: int, ahead: int):
     return in_force, lost
 
 
-def _renewals(out: EngineOutput, scenario: Scenario, arr: dict[str, np.ndarray]):
+def _renewals(
+    out: EngineOutput, scenario: Scenario, *, arr: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
     """Per run and month: today's recurring revenue and the expected monthly revenue
     lost to renewals by each month of the next two quarters, (runs, months, h)."""
     months = out.renewals_due.shape[1]
@@ -207,7 +211,7 @@ def _renewals(out: EngineOutput, scenario: Scenario, arr: dict[str, np.ndarray])
     sources = np.ones(out.revenue.shape[3], dtype=bool)
     sources[ONE_OFF] = False
     line_recurring = out.revenue[:, :, :, sources].sum(axis=3) * recurring_line  # (r, m, l)
-    in_force, lost = _explicit(scenario, months, RENEWAL_MONTHS)
+    in_force, lost = _explicit(scenario, months, ahead=RENEWAL_MONTHS)
     pooled = np.maximum(line_recurring - in_force[None, :months], 0.0)
     # Renewal chance per line: the plan's, blended with the last 12 months' renewals.
     _, contacts = _by_month(scenario)
@@ -247,7 +251,14 @@ def _run_rate(out: EngineOutput) -> np.ndarray:
     return _trailing_mean(out.revenue.sum(axis=(2, 3)))
 
 
-def _in_sight(out, arr, recurring_now, loss, run_rate) -> np.ndarray:
+def _in_sight(
+    out: EngineOutput,
+    arr: dict[str, np.ndarray],
+    *,
+    recurring_now: np.ndarray,
+    loss: np.ndarray,
+    run_rate: np.ndarray,
+) -> np.ndarray:
     """Lowest revenue in sight over the next two quarters against today's run rate."""
     horizon = np.arange(1, RENEWAL_MONTHS + 1)
     # New business a month per line, held flat: the slower of the pace the open pipeline
@@ -265,7 +276,15 @@ def _in_sight(out, arr, recurring_now, loss, run_rate) -> np.ndarray:
     return np.where(run_rate[:, :, None] > 0, seen / safe[:, :, None], 1.0).min(axis=2)
 
 
-def _signal(name, window, level, below, values, labels) -> Signal:
+def _signal(
+    name: str,
+    values: np.ndarray,
+    *,
+    window: int,
+    level: float,
+    below: bool,
+    labels: list[str],
+) -> Signal:
     p50 = np.median(values, axis=0) if values.shape[0] else np.zeros(values.shape[1])
     warns = p50 < level if below else p50 >= level
     first = labels[int(np.argmax(warns))] if warns.any() else None
@@ -309,18 +328,37 @@ def early_warning(
     months = output.renewals_due.shape[1]
     labels = [month_label(scenario.start_index + t) for t in range(months)]
     arr = _line_arrays(scenario)
-    raw, healthy, relative = _pipeline(output, scenario, arr)
-    recurring_now, loss = _renewals(output, scenario, arr)
+    raw, healthy, relative = _pipeline(output, scenario, arr=arr)
+    recurring_now, loss = _renewals(output, scenario, arr=arr)
     run_rate = _run_rate(output)
     safe = np.where(run_rate > 0, run_rate, 1.0)
     exposure = np.where(run_rate > 0, loss[:, :, -1] / safe, 0.0)
-    in_sight = _in_sight(output, arr, recurring_now, loss, run_rate)
+    in_sight = _in_sight(output, arr, recurring_now=recurring_now, loss=loss, run_rate=run_rate)
 
     pipeline = _signal(
-        "pipeline_coverage", PIPELINE_MONTHS, PIPELINE_WARNING, True, relative, labels
+        "pipeline_coverage",
+        relative,
+        window=PIPELINE_MONTHS,
+        level=PIPELINE_WARNING,
+        below=True,
+        labels=labels,
     )
-    renewals = _signal("renewal_exposure", RENEWAL_MONTHS, RENEWAL_WARNING, False, exposure, labels)
-    sight = _signal("revenue_in_sight", RENEWAL_MONTHS, IN_SIGHT_WARNING, True, in_sight, labels)
+    renewals = _signal(
+        "renewal_exposure",
+        exposure,
+        window=RENEWAL_MONTHS,
+        level=RENEWAL_WARNING,
+        below=False,
+        labels=labels,
+    )
+    sight = _signal(
+        "revenue_in_sight",
+        in_sight,
+        window=RENEWAL_MONTHS,
+        level=IN_SIGHT_WARNING,
+        below=True,
+        labels=labels,
+    )
     signals = (pipeline, renewals, sight)
     warns = np.stack([s.warns() for s in signals])  # (3, months)
     any_warn = warns.any(axis=0)
