@@ -692,7 +692,9 @@ def headline(result: ResultSummary, baseline: ResultSummary | None) -> None:
     details = verdict.verdict_details(result)
     if details:
         st.markdown("\n".join(f"- {markdown_text(line)}" for line in details))
-    warning = verdict.early_warning_sentence(result.report, whiplash=result.whiplash)
+    warning = verdict.early_warning_sentence(
+        result.report, whiplash=result.whiplash, warning=result.early_warning
+    )
     st.markdown(f"#### {markdown_text(warning)}")
     figures = verdict.key_figures(result, baseline=baseline)
     # One row on the projector (the sidebar is closed, so six fit); three a row beside

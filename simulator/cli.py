@@ -178,13 +178,7 @@ def summary_lines(result: SimulationResult) -> list[str]:
             f"Worst quarter: {rep.worst_quarter} ({rep.worst_quarter_change:+.0%} change on "
             "the quarter before, middle future)"
         )
-    if rep.early_warning_months is not None:
-        lines.append(
-            f"Early warning: coverage fell below the warning level "
-            f"{rep.early_warning_months} months before the first bust ({rep.bust_quarter})"
-        )
-    elif rep.warning_month:
-        lines.append(f"Coverage warning from {rep.warning_month}")
+    lines.append(verdict_text.warning_sentence(result.early_warning))
     totals = result.to_dict()["totals"]
     currency = result.scenario.currency  # ``compare`` may show two currencies side by side
     lines.append(

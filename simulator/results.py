@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .budget import SimulationCancelled, check
+from .early_warning import EarlyWarning, early_warning
 from .engine import SOURCES, EngineOutput, run_engine
 from .metrics import VERDICTS, RunMetrics, WhiplashReport, assess
 from .models import MAX_CELLS, MAX_RUNS, Scenario, month_label
@@ -77,6 +78,8 @@ class ResultSummary:
     bookings: BookingsLens
     """Quota attainment per quarter and its verdict (the bookings lens)."""
     report: WhiplashReport
+    early_warning: EarlyWarning = field(repr=False)
+    """Pipeline coverage, renewal exposure, revenue in sight and the warning lead."""
     month_labels: list[str] = field(repr=False)
     quarter_labels: list[str] = field(repr=False)
     monthly: pd.DataFrame = field(repr=False)
@@ -203,6 +206,17 @@ class SimulationResult:
         return bookings_lens(self)
 
     @cached_property
+    def early_warning(self) -> EarlyWarning:
+        """The early warning in sales terms (docs/model.md, "Early warning in sales terms")."""
+        return early_warning(
+            self.output,
+            self.scenario,
+            quarterly=self.quarterly_revenue,
+            quarter_labels=self.quarter_labels,
+            quarter_first_month=self.quarter_first_month,
+        )
+
+    @cached_property
     def verdict_shares(self) -> dict[str, float]:
         counts = np.bincount(self.metrics.verdict, minlength=3) / self.runs
         return {name: float(c) for name, c in zip(VERDICTS, counts, strict=True)}
@@ -228,8 +242,9 @@ class SimulationResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The CLI's --json object (see README): ``whiplash`` is the verdict on revenue
-        (section 12's fields) with the quarter-on-quarter figures and the early warning
-        of section 10; ``bookings`` is the bookings lens with the same verdict fields."""
+        (section 12's fields) with the quarter-on-quarter figures of section 10 and the
+        warning lead; ``early_warning`` is the early warning in sales terms; ``bookings``
+        is the bookings lens with the same verdict fields."""
         rep = self.report
         q = self.quarter_table
         return {
@@ -245,9 +260,10 @@ class SimulationResult:
                 "worst_quarter": rep.worst_quarter,
                 "worst_quarter_change": rep.worst_quarter_change,
                 "bust_quarter": rep.bust_quarter,
-                "early_warning_months": rep.early_warning_months,
-                "warning_month": rep.warning_month,
+                "early_warning_months": self.early_warning.lead_months,
+                "warning_month": self.early_warning.first_warning,
             },
+            "early_warning": self.early_warning.as_dict(),
             "bookings": self.bookings.as_dict(),
             "book": {
                 "net_revenue_retention": rep.net_revenue_retention,

@@ -9,6 +9,7 @@ Wording only: every number comes from the verdict (docs/model.md, section 12).
 
 from __future__ import annotations
 
+from .early_warning import EarlyWarning
 from .history_csv import HistoryAssessment
 from .plan_verdict import BookingsLens
 from .verdict import (
@@ -37,6 +38,7 @@ __all__ = [
     "signed",
     "tone",
     "trend_sentence",
+    "warning_sentence",
 ]
 
 LEADS = {"severe": "Severe whiplash", "mild": "Mild whiplash", "none": "No whiplash"}
@@ -268,3 +270,30 @@ def history_details(assessment: HistoryAssessment) -> list[str]:
             "or more): " + ", ".join(assessment.boom_bust_quarters) + "."
         )
     return [p for p in parts if p]
+
+
+SIGNAL_WORDS = {
+    "pipeline_coverage": "pipeline coverage",
+    "renewal_exposure": "renewals at risk",
+    "revenue_in_sight": "revenue in sight",
+}
+
+
+def warning_sentence(warning: EarlyWarning) -> str:
+    """The early warning in one sentence: how long before the first bust a sales signal
+    warned, or that there is no bust to warn of (never a negative lead)."""
+    if warning.lead_months is None:
+        if warning.first_warning is None:
+            return "No bust to warn of: pipeline, renewals and revenue in sight stay healthy."
+        return f"No bust to warn of, though a signal warns from {warning.first_warning}."
+    if warning.lead_months == 0:
+        return (
+            "No early warning: no signal was on just before the first bust in "
+            f"{warning.bust_quarter}."
+        )
+    unit = "month" if warning.lead_months == 1 else "months"
+    signals = " and ".join(SIGNAL_WORDS[name] for name in warning.warning_signals)
+    return (
+        f"Early warning {warning.lead_months} {unit} before the first bust in "
+        f"{warning.bust_quarter}: {signals} warned from {warning.warned_from}."
+    )

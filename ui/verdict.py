@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from simulator import ResultSummary, verdict_text
+from simulator.early_warning import EarlyWarning
 from simulator.metrics import WhiplashReport
 from simulator.verdict import (
     MILD_FALL,
@@ -53,9 +54,17 @@ def bookings_sentence(result: ResultSummary) -> str:
     return verdict_text.bookings_sentence(result.bookings)
 
 
-def early_warning_sentence(report: WhiplashReport, *, whiplash: Verdict | None = None) -> str:
-    """How long before the bust the pipeline warned, in plain words. ``whiplash`` (the
-    verdict) says whether there is a boom-and-bust to warn of at all."""
+def early_warning_sentence(
+    report: WhiplashReport,
+    *,
+    whiplash: Verdict | None = None,
+    warning: EarlyWarning | None = None,
+) -> str:
+    """How long before the bust the pipeline warned, in plain words: the early warning in
+    sales terms when ``warning`` is given (as the CLI says it), else the forward coverage's
+    (``whiplash``, the verdict, says whether there is a boom-and-bust to warn of)."""
+    if warning is not None:
+        return verdict_text.warning_sentence(warning)
     smooth = (
         whiplash.verdict == "none" and not whiplash.severe_risk
         if whiplash is not None
@@ -108,20 +117,17 @@ def key_figures(result: ResultSummary, *, baseline: ResultSummary | None = None)
     figures are the verdict's, as the headline states them."""
     v = result.whiplash
     base = baseline.whiplash if baseline is not None else None
-    rep = result.report
-    base_rep = baseline.report if baseline is not None else None
     revenue = _revenue(result)
     revenue_delta = None
     if baseline is not None:
         diff = revenue - _revenue(baseline)
         revenue_delta = ("+" if diff >= 0 else "") + money(diff)
 
-    early = rep.early_warning_months
-    # "mo", not "months": "12 months" does not fit a fifth of the column at 1280 px.
-    early_value = "no bust" if early is None else f"{early} mo"
-    early_delta = None
-    if base_rep is not None and early is not None and base_rep.early_warning_months is not None:
-        early_delta = f"{early - base_rep.early_warning_months:+d} mo"
+    lead = result.early_warning.lead_months
+    # "mo", not "months": "12 months" does not fit its column at 1280 px.
+    early_value = "no bust" if lead is None else f"{lead} mo"
+    base_lead = baseline.early_warning.lead_months if baseline is not None else None
+    early_delta = None if lead is None or base_lead is None else f"{lead - base_lead:+d} mo"
 
     return [
         Figure(
@@ -178,8 +184,9 @@ def key_figures(result: ResultSummary, *, baseline: ResultSummary | None = None)
             delta=early_delta,
             delta_color="normal",
             help=(
-                "Median months (mo) the forward pipeline coverage had been below the "
-                "warning level before the first bust: the time left to react."
+                "Months between the first warning (pipeline coverage below its healthy "
+                "level, renewals at risk, or revenue in sight below today's run rate) and "
+                "the first bust in the middle future: the time left to react."
             ),
         ),
     ]
