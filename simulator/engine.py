@@ -1781,8 +1781,9 @@ def _concentration(
     largest accounts at each month end, (runs, months), for a block of runs; 0 with no
     book. Explicit contracts count at their own value, pooled contracts at the expected
     values of the largest ones of their line (``_largest_pooled``)."""
-    pooled_count = _in_force(history.wins[runs], terms.signed_before)
-    pooled_count += _in_force(history.pooled_kept[runs], terms.signed_before)
+    # Whole numbers: one running sum of the wins and renewals started is exact.
+    started = history.wins[runs] + history.pooled_kept[runs]
+    pooled_count = _in_force(started, terms.signed_before)
     pooled_count += terms.starting_book_left
     growth = history.growth[runs]
     pooled_value = _pooled_units(plan, history, terms=terms, runs=runs) * growth[:, :, None]
