@@ -1745,13 +1745,22 @@ def _forward_coverage(
     without_target = np.isnan(terms.target)
     need = np.broadcast_to(terms.target / 3.0, (runs, months))
     if without_target.any():  # run-rate: average monthly revenue over the last three months
-        running = np.cumsum(revenue_total, axis=1)
-        lagged = np.concatenate([np.zeros((runs, 3)), running[:, :-3]], axis=1)[:, :months]
-        run_rate = (running - lagged) / np.minimum(np.arange(1, months + 1), 3)
-        need = np.where(without_target, run_rate, need)
+        need = np.where(without_target, _run_rate(revenue_total), need)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = np.where(need > 0, worst / np.where(need > 0, need, 1.0), COVERAGE_CAP)
     return np.clip(ratio, 0.0, COVERAGE_CAP)
+
+
+def _run_rate(revenue_total: np.ndarray) -> np.ndarray:
+    """Average monthly revenue of months t - 2 .. t (fewer at the start), (runs, months).
+
+    The three months are added directly, oldest first: a difference of running sums
+    would cancel a large past (a 1e12 contract that has left) into the last digits of
+    a small present."""
+    runs, months = revenue_total.shape
+    padded = np.concatenate([np.zeros((runs, 2)), revenue_total], axis=1)
+    recent = padded[:, :months] + padded[:, 1 : months + 1] + padded[:, 2:]
+    return recent / np.minimum(np.arange(1, months + 1), 3)
 
 
 def _flow_kernel(lines: _Lines, look: int) -> np.ndarray:
@@ -1772,8 +1781,9 @@ def _concentration(
     largest accounts at each month end, (runs, months), for a block of runs; 0 with no
     book. Explicit contracts count at their own value, pooled contracts at the expected
     values of the largest ones of their line (``_largest_pooled``)."""
-    pooled_count = _in_force(history.wins[runs], terms.signed_before)
-    pooled_count += _in_force(history.pooled_kept[runs], terms.signed_before)
+    # Whole numbers: one running sum of the wins and renewals started is exact.
+    started = history.wins[runs] + history.pooled_kept[runs]
+    pooled_count = _in_force(started, terms.signed_before)
     pooled_count += terms.starting_book_left
     growth = history.growth[runs]
     pooled_value = _pooled_units(plan, history, terms=terms, runs=runs) * growth[:, :, None]

@@ -327,7 +327,7 @@ GOLDEN = {
     "balanced": "2dce20a747348792",
     "close_close_close": "1361898a6cf1f0aa",
     "hand_off_after_close": "ca5f9129797f5564",
-    "new_product_splash": "b5fee60cd9caf252",
+    "new_product_splash": "b18bf256e804c812",
     "single_threaded": "60d87638f6a23694",
     "team_a_team_b": "0f1adadffa1ade85",
 }

@@ -54,6 +54,7 @@ from simulator.models import (
     LINE_ID,
     MAX_CELLS,
     MAX_CONTRACTS,
+    MAX_OPEN_DEALS,
     MAX_PRODUCT_LINES,
     STAGES,
     Engagement,
@@ -392,10 +393,20 @@ def _pipeline(draw: st.DrawFn, ids: list[str]) -> dict[str, Any]:
     if draw(st.booleans()):
         counts = st.one_of(st.integers(0, 30), st.sampled_from([0, 10**5]))
         data["open_deals"] = {
-            line_id: draw(st.lists(counts, max_size=draw(st.sampled_from([3, 80]))))
+            line_id: _within_limit(draw(st.lists(counts, max_size=draw(st.sampled_from([3, 80])))))
             for line_id in draw(st.lists(st.sampled_from(ids), unique=True))
         }
     return data
+
+
+def _within_limit(counts: list[int]) -> list[int]:
+    """Open deals by age with at most MAX_OPEN_DEALS in all (up to exactly the limit):
+    80 ages of 10**5 would be an invalid document."""
+    kept, total = [], 0
+    for count in counts:
+        kept.append(min(count, MAX_OPEN_DEALS - total))
+        total += kept[-1]
+    return kept
 
 
 @st.composite
