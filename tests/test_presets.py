@@ -92,6 +92,7 @@ def test_new_product_splash_dries_the_old_line_and_comes_in_waves(results):
     result = results["new_product_splash"]
     lines = list(result.scenario.product_lines)
     old = lines.index("subscriptions")
-    assert result.output.wins[:, 12:, old].sum() == 0
+    # No effort on the old line from January to June: its 2-month pipeline runs dry.
+    assert result.output.wins[:, 3:6, old].sum() == 0
     assert result.report.boom_bust_events > results["balanced"].report.boom_bust_events
     assert result.report.volatility > 2 * results["balanced"].report.volatility
