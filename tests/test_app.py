@@ -292,7 +292,8 @@ def test_bad_upload_shows_the_error_and_keeps_everything() -> None:
     assert at.slider(key=controls.W_CLOSING).value == pytest.approx(50.0)
 
     # A refused file is taken out of the uploader: the next one goes to a fresh uploader.
-    at.file_uploader[0].upload("junk.toml", b"[effort\nx=", "text/plain").run()
+    [fresh] = [u for u in at.file_uploader if u.key.startswith(app_session.W_UPLOAD)]
+    fresh.upload("junk.toml", b"[effort\nx=", "text/plain").run()
     assert "not valid TOML" in at.error[0].value
     assert current(at) == before
 
