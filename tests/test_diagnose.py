@@ -27,9 +27,21 @@ PLANTED = {
 }
 
 
+def planted(name: str):
+    """The preset whose habit is planted in its base plan. close_close_close switches to
+    closing from April (a [[changes]]), which diagnosis does not neutralise: here the
+    switch is its plan from January, on the same balanced past."""
+    scenario = load_preset(name)
+    if name == "close_close_close":
+        effort = scenario.changes[0].effort.as_dict()
+        overrides = ["changes=[]", *(f"effort.{k}={v}" for k, v in effort.items())]
+        scenario = apply_overrides(scenario, overrides)
+    return scenario
+
+
 @pytest.fixture(scope="module")
 def diagnoses():
-    return {name: diagnose(load_preset(name)) for name in [*PLANTED, "team_a_team_b", "balanced"]}
+    return {name: diagnose(planted(name)) for name in [*PLANTED, "team_a_team_b", "balanced"]}
 
 
 @pytest.mark.parametrize(("preset", "cause"), sorted(PLANTED.items()))

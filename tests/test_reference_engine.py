@@ -325,11 +325,13 @@ GOLDEN_SEED = 2024
 GOLDEN_RUNS = 20
 GOLDEN = {
     "balanced": "2dce20a747348792",
-    "close_close_close": "1361898a6cf1f0aa",
+    "close_close_close": "15d87112615bae88",
     "hand_off_after_close": "ca5f9129797f5564",
-    "new_product_splash": "b18bf256e804c812",
+    "new_product_splash": "a6c4a0f48f537bc4",
+    "quarter_end_push": "d026156b01063280",
     "single_threaded": "60d87638f6a23694",
-    "team_a_team_b": "0f1adadffa1ade85",
+    "team_a_team_b": "9c148470167f8ebe",
+    "too_late_to_react": "5b88bbf6be5dc58f",
 }
 """Short sha256 of simulate(preset, runs=20, seed=2024)'s outputs, 10 significant digits."""
 
