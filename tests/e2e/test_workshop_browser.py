@@ -77,7 +77,7 @@ def test_first_step_end_to_end(page):
 
     page.get_by_role("button", name="Apply the fix").click()
     expect(page.get_by_text("Why it works:")).to_be_visible()
-    expect(page.get_by_text("Runs with whiplash")).to_be_visible()
+    expect(page.get_by_test_id("stMetric").filter(has_text="Severe whiplash")).to_be_visible()
     page.wait_for_function(f"() => ({DRAWN_CHARTS_JS})() >= 2")
     assert drawn_charts(page) == 2
 
