@@ -18,7 +18,6 @@ through the scenario model, so a refused bundle names the plan and the field
 
 from __future__ import annotations
 
-import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from .scenario_io import (
     MAX_KEYS,
     MAX_TABLES,
     ScenarioError,
-    check_toml_shape,
+    read_toml,
     scenario_from_dict,
     scenario_to_dict,
 )
@@ -156,33 +155,13 @@ def bundle_from_dict(data: Any) -> tuple[Plan, ...]:
 
 def parse_bundle(text: str | bytes, *, source: str = "bundle") -> tuple[Plan, ...]:
     """Read a bundle file's text or bytes; ScenarioError naming what is wrong."""
-    if isinstance(text, bytes):
-        if len(text) > MAX_BUNDLE_BYTES:
-            raise ScenarioError(
-                f"{source}: the file is {len(text):,} bytes; the limit is {MAX_BUNDLE_BYTES:,}"
-            )
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ScenarioError(f"{source}: the file is not UTF-8 text") from None
-    if len(text) > MAX_BUNDLE_BYTES:
-        raise ScenarioError(f"{source}: the text is longer than {MAX_BUNDLE_BYTES:,} characters")
-    try:
-        check_toml_shape(
-            text,
-            source=source,
-            max_keys=MAX_PLANS * MAX_KEYS + 16,
-            max_tables=MAX_PLANS * MAX_TABLES + 16,
-        )
-        data = tomllib.loads(text)
-    except ScenarioError:
-        raise
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{source}: not valid TOML ({exc})") from None
-    except ValueError as exc:  # e.g. a whole number with more than 4,300 digits
-        raise ScenarioError(f"{source}: a value cannot be read as TOML ({exc})") from None
-    except (RecursionError, MemoryError):
-        raise ScenarioError(f"{source}: the TOML is too complex to read") from None
+    data = read_toml(
+        text,
+        source=source,
+        max_bytes=MAX_BUNDLE_BYTES,
+        max_keys=MAX_PLANS * MAX_KEYS + 16,
+        max_tables=MAX_PLANS * MAX_TABLES + 16,
+    )
     try:
         return bundle_from_dict(data)
     except ScenarioError as exc:

@@ -256,22 +256,31 @@ def scenario_from_dict(data: Mapping[str, Any]) -> Scenario:
         raise ScenarioError(f"scenario: cannot be checked ({_OUT_OF_MEMORY})") from None
 
 
-def parse_scenario(text: str | bytes, *, source: str = "scenario") -> Scenario:
-    """Parse TOML text (an upload, a file's content) into a validated Scenario."""
+def read_toml(
+    text: str | bytes,
+    *,
+    source: str,
+    max_bytes: int = MAX_FILE_BYTES,
+    max_keys: int = MAX_KEYS,
+    max_tables: int = MAX_TABLES,
+) -> dict[str, Any]:
+    """TOML text or bytes as plain data, within the size and shape limits: the one
+    bounded reader every file format goes through (scenarios, plan bundles), so each
+    refusal is a short ScenarioError naming ``source``."""
     if isinstance(text, bytes):
-        if len(text) > MAX_FILE_BYTES:
+        if len(text) > max_bytes:
             raise ScenarioError(
-                f"{source}: the file is {len(text):,} bytes; the limit is {MAX_FILE_BYTES:,}"
+                f"{source}: the file is {len(text):,} bytes; the limit is {max_bytes:,}"
             )
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError:
             raise ScenarioError(f"{source}: the file is not UTF-8 text") from None
-    if len(text) > MAX_FILE_BYTES:
-        raise ScenarioError(f"{source}: the text is longer than {MAX_FILE_BYTES:,} characters")
+    if len(text) > max_bytes:
+        raise ScenarioError(f"{source}: the text is longer than {max_bytes:,} characters")
     try:
-        check_toml_shape(text, source=source)
-        data = tomllib.loads(text)
+        check_toml_shape(text, source=source, max_keys=max_keys, max_tables=max_tables)
+        return tomllib.loads(text)
     except ScenarioError:
         raise
     except tomllib.TOMLDecodeError as exc:
@@ -283,7 +292,11 @@ def parse_scenario(text: str | bytes, *, source: str = "scenario") -> Scenario:
         raise ScenarioError(f"{source}: the TOML is nested too deeply") from None
     except MemoryError:
         raise ScenarioError(f"{source}: cannot be read ({_OUT_OF_MEMORY})") from None
-    return scenario_from_dict(data)
+
+
+def parse_scenario(text: str | bytes, *, source: str = "scenario") -> Scenario:
+    """Parse TOML text (an upload, a file's content) into a validated Scenario."""
+    return scenario_from_dict(read_toml(text, source=source))
 
 
 def _read_regular_file(path: Path) -> tuple[bytes, int]:
