@@ -156,12 +156,14 @@ def check_toml_shape(
             check_key_length()
             keys += 1
             if keys > max_keys:
-                raise refuse(f"too many keys (a document may have at most {max_keys:,})")
+                raise refuse(f"too many keys (a TOML document may have at most {max_keys:,})")
         elif kind == "open":
             if line_start and depth == 0 and token.group() == "[":
                 tables, header = tables + 1, True
                 if tables > max_tables:
-                    raise refuse(f"too many [tables] (a document may have at most {max_tables:,})")
+                    raise refuse(
+                        f"too many [tables] (a TOML document may have at most {max_tables:,})"
+                    )
             depth += 1
             if depth > MAX_DEPTH:
                 raise refuse(f"the TOML is nested more than {MAX_DEPTH} levels deep")
