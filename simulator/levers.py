@@ -220,7 +220,9 @@ def parse_whole(text: str, name: str) -> int:
 
 
 def _parts(text: str, count: int, name: str, what: str) -> list[str]:
-    parts = text.split(",")
+    """``count`` comma-separated parts of ``text``; an empty text is no parts (a plan with
+    no contracts writes ``cc=`` and ``ends=``, which ``split`` would read as one)."""
+    parts = text.split(",") if count or text.strip() else []
     if len(parts) != count:
         raise ScenarioError(f"{name}: expected {count} {what}, got {len(parts)}")
     return parts
