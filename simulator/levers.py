@@ -292,6 +292,20 @@ def _neutral_contacts(scenario: Scenario, reference: Reference) -> BuyerContacts
     return raised if raised != now else None
 
 
+def _neutral_contacts_changes(
+    scenario: Scenario, reference: Reference
+) -> tuple[Change, ...] | None:
+    """Every change that sets contacts per account with at least the reference's."""
+
+    def edit(change: Change) -> Change:
+        n = change.contacts_per_account
+        if n is None or n >= reference.contacts:
+            return change
+        return change.model_copy(update={"contacts_per_account": reference.contacts})
+
+    return _changes_with(scenario, edit)
+
+
 def _decode_cc(scenario: Scenario, text: str, value: BuyerContacts) -> BuyerContacts:
     parts = _parts(text, len(value.contracts), "cc", "entries")
     counts = tuple(parse_whole(p, "cc") if p.strip() else None for p in parts)
@@ -378,6 +392,40 @@ def _neutral_care(scenario: Scenario, reference: Reference) -> tuple[float, ...]
     return cared if _differs(cared, _read_effort(scenario)) else None
 
 
+def _changes_with(
+    scenario: Scenario, edit: Callable[[Change], Change]
+) -> tuple[Change, ...] | None:
+    """The plan's changes each passed through ``edit`` (None: ``edit`` changed none)."""
+    edited = tuple(edit(change) for change in scenario.changes)
+    return None if edited == scenario.changes else edited
+
+
+def _effort_in_changes(
+    scenario: Scenario, balance: Callable[[Mapping[str, float]], Mapping[str, float]]
+) -> tuple[Change, ...] | None:
+    """Every change that sets an effort split with ``balance`` applied to it."""
+
+    def edit(change: Change) -> Change:
+        if change.effort is None:
+            return change
+        now = tuple(change.effort.as_dict().values())
+        shares = _rounded(list(balance(change.effort.as_dict()).values()))
+        if not _differs(shares, now):
+            return change
+        effort = Effort.model_construct(**dict(zip(STAGES, shares, strict=True)))
+        return change.model_copy(update={"effort": effort})
+
+    return _changes_with(scenario, edit)
+
+
+def _neutral_effort_changes(scenario: Scenario, reference: Reference) -> tuple[Change, ...] | None:
+    return _effort_in_changes(scenario, lambda e: balanced_mix(e, reference))
+
+
+def _neutral_care_changes(scenario: Scenario, reference: Reference) -> tuple[Change, ...] | None:
+    return _effort_in_changes(scenario, lambda e: with_care(e, reference))
+
+
 def _share_moves(value: tuple[float, ...], step: float) -> list[tuple[float, ...]]:
     """``step`` of the total moved from one share to another, for every ordered pair."""
     out = []
@@ -418,6 +466,24 @@ def _neutral_focus(scenario: Scenario, reference: Reference) -> tuple[float, ...
     if len(shares) < 2 or not favours_one_line(shares, reference):
         return None
     return _rounded([1.0] * len(shares))
+
+
+def _neutral_focus_changes(scenario: Scenario, reference: Reference) -> tuple[Change, ...] | None:
+    """When some period of the plan favours one line, every change that sets a focus sets
+    the even split the opening plan is neutralised to (a written value, not a removed
+    one, so the ``--set`` overrides can show it)."""
+    favoured = any(
+        len(plan.focus) > 1 and favours_one_line(plan.focus_shares, reference)
+        for _, plan in scenario.plan_periods()
+    )
+    if not favoured:
+        return None
+    even = dict(zip(scenario.line_ids, _rounded([1.0] * len(scenario.line_ids)), strict=True))
+
+    def edit(change: Change) -> Change:
+        return change if change.focus is None else change.model_copy(update={"focus": even})
+
+    return _changes_with(scenario, edit)
 
 
 def _decode_focus(scenario: Scenario, text: str, value: tuple[float, ...]) -> tuple[float, ...]:
@@ -940,6 +1006,10 @@ class Lever:
     said_when_balanced: bool = True
     """The diagnosis says "already balanced" when its value is; False for a dynamic a plan
     may not have at all (no push, no change of plan, nobody leaving): left out unless set."""
+    neutral_changes: Callable[[Scenario, Reference], tuple[Change, ...] | None] | None = None
+    """The plan's changes with this lever balanced in each (None: balanced there already),
+    given the scenario with the opening plan neutralised: a habit a change of plan sets
+    (``[[changes]]``' effort, focus or contacts) is the same habit from that month on."""
 
     def write(self, scenario: Scenario, value: Any) -> Scenario:
         """The scenario with this lever set to ``value``, re-validated."""
@@ -950,6 +1020,21 @@ class Lever:
         if self.neutral is None:
             return None
         return self.neutral(scenario, reference or reference_levels())
+
+    def neutralise(self, scenario: Scenario, reference: Reference | None = None) -> Scenario | None:
+        """``scenario`` with this lever balanced in the opening plan and in every change of
+        plan, re-validated (None: balanced throughout already)."""
+        reference = reference or reference_levels()
+        value = self.balanced(scenario, reference)
+        edited = scenario if value is None else self.put(scenario, value)
+        changes = None
+        if self.neutral_changes is not None and scenario.changes:
+            changes = self.neutral_changes(edited, reference)
+        if value is None and changes is None:
+            return None
+        if changes is not None:
+            edited = _with(edited, changes=changes)
+        return revalidate(edited)
 
 
 def _simulation(field: str) -> Lever:
@@ -983,6 +1068,7 @@ LEVERS: tuple[Lever, ...] = (
         links=(LinkParam("effort", _numbers, _decode_effort),),
         cause="Effort balance",
         neutral=_neutral_effort,
+        neutral_changes=_neutral_effort_changes,
         moves=_share_moves,
         steps=(0.10, 0.05),
     ),
@@ -995,6 +1081,7 @@ LEVERS: tuple[Lever, ...] = (
         put=_put_effort,
         cause="Onboarding and account care",
         neutral=_neutral_care,
+        neutral_changes=_neutral_care_changes,
     ),
     Lever(
         name="focus",
@@ -1006,6 +1093,7 @@ LEVERS: tuple[Lever, ...] = (
         links=(LinkParam("focus", _numbers, _decode_focus),),
         cause="Product focus",
         neutral=_neutral_focus,
+        neutral_changes=_neutral_focus_changes,
         moves=_share_moves,
         steps=(0.2, 0.1),
     ),
@@ -1030,6 +1118,7 @@ LEVERS: tuple[Lever, ...] = (
         ),
         cause="Relationships",
         neutral=_neutral_contacts,
+        neutral_changes=_neutral_contacts_changes,
         moves=lambda v, step: [v.at_least(v.fewest + int(step))],
         steps=(1,),
     ),

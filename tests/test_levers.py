@@ -115,12 +115,12 @@ def test_an_invalid_value_is_refused_naming_the_field(name: str, value, field: s
 @pytest.mark.parametrize("cause", CAUSES)
 def test_every_balanced_value_is_a_valid_plan_that_stays_balanced(preset, cause: str) -> None:
     chosen = lever(cause)
-    value = chosen.balanced(preset)
-    if value is None:
+    fixed = chosen.neutralise(preset)  # the opening plan and its changes; valid, or this raises
+    if fixed is None:
+        assert chosen.balanced(preset) is None
         return
-    fixed = chosen.write(preset, value)  # valid, or this raises
     assert fixed != preset
-    assert chosen.balanced(fixed) is None  # neutralising twice changes nothing more
+    assert chosen.neutralise(fixed) is None  # neutralising twice changes nothing more
     # The shown overrides reproduce the typed edit exactly.
     assert apply_overrides(preset, neutralising_overrides(preset, cause, reference_levels())) == (
         fixed
