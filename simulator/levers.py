@@ -795,6 +795,49 @@ def _timing_moves(value: tuple[int, ...], step: float) -> list[tuple[int, ...]]:
     return out
 
 
+ChangeEfforts = tuple[tuple[float, ...] | None, ...]
+"""Each change of plan's effort split (STAGES order; None: the change keeps the split)."""
+
+
+def _read_effort_of(effort: Effort) -> tuple[float, ...]:
+    return tuple(getattr(effort, s) for s in STAGES)
+
+
+def _read_change_effort(scenario: Scenario) -> ChangeEfforts:
+    return tuple(
+        None if change.effort is None else _read_effort_of(change.effort)
+        for change in scenario.changes
+    )
+
+
+def _put_change_effort(scenario: Scenario, efforts: ChangeEfforts) -> Scenario:
+    if len(efforts) != len(scenario.changes):
+        raise ScenarioError(
+            f"changes: {len(efforts)} effort splits for {len(scenario.changes)} changes of plan"
+        )
+    changes = tuple(
+        change.model_copy(
+            update={
+                "effort": None
+                if shares is None
+                else Effort.model_construct(**dict(zip(STAGES, map(float, shares), strict=True)))
+            }
+        )
+        for change, shares in zip(scenario.changes, efforts, strict=True)
+    )
+    return _with(scenario, changes=changes)
+
+
+def _change_effort_moves(value: ChangeEfforts, step: float) -> list[ChangeEfforts]:
+    """``step`` of the time moved between two stages in one change's effort split."""
+    return [
+        (*value[:i], moved, *value[i + 1 :])
+        for i, shares in enumerate(value)
+        if shares is not None
+        for moved in _share_moves(shares, step)
+    ]
+
+
 def _read_hiring(scenario: Scenario) -> tuple[float | None, ...]:
     """Each change's headcount (None: the change leaves headcount as it is)."""
     return tuple(change.reps for change in scenario.changes)
@@ -1237,6 +1280,16 @@ LEVERS: tuple[Lever, ...] = (
         moves=_timing_moves,
         steps=(3,),
         said_when_balanced=False,
+    ),
+    Lever(
+        name="change_effort",
+        label="Effort split in the plan's changes",
+        fields=tuple(f"changes.N.effort.{s}" for s in STAGES),
+        groups=("timeline",),
+        read=_read_change_effort,
+        put=_put_change_effort,
+        moves=_change_effort_moves,
+        steps=(0.10, 0.05),
     ),
     Lever(
         name="hiring",
