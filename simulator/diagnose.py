@@ -574,6 +574,17 @@ class Diagnosis:
         }
 
 
+def _changed_fact(scenario: Scenario, variant: Scenario, *, cause: str) -> str:
+    """', and from April 2012 prospecting 3%, closing 77%': the first change of plan the
+    neutralisation rebalances, so the fact names the habit where the plan sets it."""
+    moved = [b for b, a in zip(scenario.changes, variant.changes, strict=True) if b != a]
+    first = min(moved, key=lambda c: month_index(c.from_))
+    said = change_words(first)
+    if cause == "care" and first.effort is not None:
+        said = f"onboarding {_pct(first.effort.engage)}, account care {_pct(first.effort.retain)}"
+    return f", and from {month_words(first.from_)} {said}"
+
+
 def _sentence(cause: str, fact: str, action: str, before: Outcome, after: Outcome) -> str:
     if not lever(cause).said_when_balanced:  # a dynamic: the figures before and after
         return f"{CAUSE_LABELS[cause]}: {fact}; {figures_effect(action, before, after)}."
@@ -629,6 +640,7 @@ def diagnose(
         after = Outcome.of(simulate(variant, runs=n_runs, seed=used_seed))
         action = _action(cause, scenario, reference)
         if lever(cause).neutral_changes is not None and variant.changes != scenario.changes:
+            fact += _changed_fact(scenario, variant, cause=cause)
             action += " (from the start and in the plan's changes)"
         effects.append(
             CauseEffect(

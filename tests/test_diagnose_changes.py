@@ -33,6 +33,7 @@ def test_a_switch_to_closing_in_april_is_an_effort_imbalance() -> None:
     assert effect.applies and effect.score > MATTERS
     assert effect.after.largest_fall < effect.before.largest_fall
     assert "in the plan's changes" in effect.sentence
+    assert "from April 2012 prospecting 3%, closing 77%" in effect.sentence
 
 
 def test_favouring_a_line_in_the_changes_is_a_focus_imbalance() -> None:
