@@ -53,6 +53,8 @@ def test_reacting_in_july_gives_a_shallower_drawdown_than_waiting_for_january() 
     # measured (1000 runs, seed 2012): 22% against 40% in the middle future
     assert np.median(july) <= np.median(january) - 0.10
     assert at_most_levels(july, january, by=0.05) >= 0.6  # in most futures
+    # Run by run too (same seed; measured 63%), though each plan's runs draw other luck.
+    assert np.mean(july <= january - 0.05) > 0.55
     # A severe drawdown (30% or more) in far fewer futures: measured 37% against 71%.
     assert np.mean(july >= 0.3) <= np.mean(january >= 0.3) - 0.2
 
