@@ -726,7 +726,7 @@ def _team_moves(reps: np.ndarray, team: Team) -> np.ndarray:
     the other months every rep is ramped and nothing moves (a speed shortcut)."""
     if team.attrition_annual > 0:
         return np.ones(len(reps), dtype=bool)
-    changed = np.flatnonzero(np.diff(reps, prepend=reps[0]) != 0)
+    changed = np.flatnonzero(np.diff(reps, prepend=team.reps) != 0)  # month 0: from [team]
     moves = np.zeros(len(reps), dtype=bool)
     for at in changed:  # a loop over the changes of headcount (at most 120)
         moves[at : at + team.ramp_months + 1] = True
@@ -1066,7 +1066,9 @@ def _team(
             leavers = rng.binomial(whole.T, plan.attrition).T  # drawn (runs, cohorts)
             cohorts -= leavers
             team.backfills[min(t + plan.backfill_months, plan.months)] += leavers.sum(axis=0)
-        change = plan.by_month.reps[t] - plan.by_month.reps[t - 1] if t else 0.0
+        # A change of plan in the first month hires (or cuts) from the opening team.
+        before = plan.by_month.reps[t - 1] if t else plan.scenario.team.reps
+        change = plan.by_month.reps[t] - before
         if change > 0:  # hires start this month
             cohorts[0] += change
         elif change < 0:

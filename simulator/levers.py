@@ -220,7 +220,9 @@ def parse_whole(text: str, name: str) -> int:
 
 
 def _parts(text: str, count: int, name: str, what: str) -> list[str]:
-    parts = text.split(",")
+    """``count`` comma-separated parts of ``text``; an empty text is no parts (a plan with
+    no contracts writes ``cc=`` and ``ends=``, which ``split`` would read as one)."""
+    parts = text.split(",") if count or text.strip() else []
     if len(parts) != count:
         raise ScenarioError(f"{name}: expected {count} {what}, got {len(parts)}")
     return parts
@@ -288,6 +290,20 @@ def _neutral_contacts(scenario: Scenario, reference: Reference) -> BuyerContacts
     now = _read_contacts(scenario)
     raised = now.at_least(reference.contacts)
     return raised if raised != now else None
+
+
+def _neutral_contacts_changes(
+    scenario: Scenario, reference: Reference
+) -> tuple[Change, ...] | None:
+    """Every change that sets contacts per account with at least the reference's."""
+
+    def edit(change: Change) -> Change:
+        n = change.contacts_per_account
+        if n is None or n >= reference.contacts:
+            return change
+        return change.model_copy(update={"contacts_per_account": reference.contacts})
+
+    return _changes_with(scenario, edit)
 
 
 def _decode_cc(scenario: Scenario, text: str, value: BuyerContacts) -> BuyerContacts:
@@ -376,6 +392,40 @@ def _neutral_care(scenario: Scenario, reference: Reference) -> tuple[float, ...]
     return cared if _differs(cared, _read_effort(scenario)) else None
 
 
+def _changes_with(
+    scenario: Scenario, edit: Callable[[Change], Change]
+) -> tuple[Change, ...] | None:
+    """The plan's changes each passed through ``edit`` (None: ``edit`` changed none)."""
+    edited = tuple(edit(change) for change in scenario.changes)
+    return None if edited == scenario.changes else edited
+
+
+def _effort_in_changes(
+    scenario: Scenario, balance: Callable[[Mapping[str, float]], Mapping[str, float]]
+) -> tuple[Change, ...] | None:
+    """Every change that sets an effort split with ``balance`` applied to it."""
+
+    def edit(change: Change) -> Change:
+        if change.effort is None:
+            return change
+        now = tuple(change.effort.as_dict().values())
+        shares = _rounded(list(balance(change.effort.as_dict()).values()))
+        if not _differs(shares, now):
+            return change
+        effort = Effort.model_construct(**dict(zip(STAGES, shares, strict=True)))
+        return change.model_copy(update={"effort": effort})
+
+    return _changes_with(scenario, edit)
+
+
+def _neutral_effort_changes(scenario: Scenario, reference: Reference) -> tuple[Change, ...] | None:
+    return _effort_in_changes(scenario, lambda e: balanced_mix(e, reference))
+
+
+def _neutral_care_changes(scenario: Scenario, reference: Reference) -> tuple[Change, ...] | None:
+    return _effort_in_changes(scenario, lambda e: with_care(e, reference))
+
+
 def _share_moves(value: tuple[float, ...], step: float) -> list[tuple[float, ...]]:
     """``step`` of the total moved from one share to another, for every ordered pair."""
     out = []
@@ -416,6 +466,24 @@ def _neutral_focus(scenario: Scenario, reference: Reference) -> tuple[float, ...
     if len(shares) < 2 or not favours_one_line(shares, reference):
         return None
     return _rounded([1.0] * len(shares))
+
+
+def _neutral_focus_changes(scenario: Scenario, reference: Reference) -> tuple[Change, ...] | None:
+    """When some period of the plan favours one line, every change that sets a focus sets
+    the even split the opening plan is neutralised to (a written value, not a removed
+    one, so the ``--set`` overrides can show it)."""
+    favoured = any(
+        len(plan.focus) > 1 and favours_one_line(plan.focus_shares, reference)
+        for _, plan in scenario.plan_periods()
+    )
+    if not favoured:
+        return None
+    even = dict(zip(scenario.line_ids, _rounded([1.0] * len(scenario.line_ids)), strict=True))
+
+    def edit(change: Change) -> Change:
+        return change if change.focus is None else change.model_copy(update={"focus": even})
+
+    return _changes_with(scenario, edit)
 
 
 def _decode_focus(scenario: Scenario, text: str, value: tuple[float, ...]) -> tuple[float, ...]:
@@ -727,6 +795,49 @@ def _timing_moves(value: tuple[int, ...], step: float) -> list[tuple[int, ...]]:
     return out
 
 
+ChangeEfforts = tuple[tuple[float, ...] | None, ...]
+"""Each change of plan's effort split (STAGES order; None: the change keeps the split)."""
+
+
+def _read_effort_of(effort: Effort) -> tuple[float, ...]:
+    return tuple(getattr(effort, s) for s in STAGES)
+
+
+def _read_change_effort(scenario: Scenario) -> ChangeEfforts:
+    return tuple(
+        None if change.effort is None else _read_effort_of(change.effort)
+        for change in scenario.changes
+    )
+
+
+def _put_change_effort(scenario: Scenario, efforts: ChangeEfforts) -> Scenario:
+    if len(efforts) != len(scenario.changes):
+        raise ScenarioError(
+            f"changes: {len(efforts)} effort splits for {len(scenario.changes)} changes of plan"
+        )
+    changes = tuple(
+        change.model_copy(
+            update={
+                "effort": None
+                if shares is None
+                else Effort.model_construct(**dict(zip(STAGES, map(float, shares), strict=True)))
+            }
+        )
+        for change, shares in zip(scenario.changes, efforts, strict=True)
+    )
+    return _with(scenario, changes=changes)
+
+
+def _change_effort_moves(value: ChangeEfforts, step: float) -> list[ChangeEfforts]:
+    """``step`` of the time moved between two stages in one change's effort split."""
+    return [
+        (*value[:i], moved, *value[i + 1 :])
+        for i, shares in enumerate(value)
+        if shares is not None
+        for moved in _share_moves(shares, step)
+    ]
+
+
 def _read_hiring(scenario: Scenario) -> tuple[float | None, ...]:
     """Each change's headcount (None: the change leaves headcount as it is)."""
     return tuple(change.reps for change in scenario.changes)
@@ -938,6 +1049,10 @@ class Lever:
     said_when_balanced: bool = True
     """The diagnosis says "already balanced" when its value is; False for a dynamic a plan
     may not have at all (no push, no change of plan, nobody leaving): left out unless set."""
+    neutral_changes: Callable[[Scenario, Reference], tuple[Change, ...] | None] | None = None
+    """The plan's changes with this lever balanced in each (None: balanced there already),
+    given the scenario with the opening plan neutralised: a habit a change of plan sets
+    (``[[changes]]``' effort, focus or contacts) is the same habit from that month on."""
 
     def write(self, scenario: Scenario, value: Any) -> Scenario:
         """The scenario with this lever set to ``value``, re-validated."""
@@ -948,6 +1063,21 @@ class Lever:
         if self.neutral is None:
             return None
         return self.neutral(scenario, reference or reference_levels())
+
+    def neutralise(self, scenario: Scenario, reference: Reference | None = None) -> Scenario | None:
+        """``scenario`` with this lever balanced in the opening plan and in every change of
+        plan, re-validated (None: balanced throughout already)."""
+        reference = reference or reference_levels()
+        value = self.balanced(scenario, reference)
+        edited = scenario if value is None else self.put(scenario, value)
+        changes = None
+        if self.neutral_changes is not None and scenario.changes:
+            changes = self.neutral_changes(edited, reference)
+        if value is None and changes is None:
+            return None
+        if changes is not None:
+            edited = _with(edited, changes=changes)
+        return revalidate(edited)
 
 
 def _simulation(field: str) -> Lever:
@@ -981,6 +1111,7 @@ LEVERS: tuple[Lever, ...] = (
         links=(LinkParam("effort", _numbers, _decode_effort),),
         cause="Effort balance",
         neutral=_neutral_effort,
+        neutral_changes=_neutral_effort_changes,
         moves=_share_moves,
         steps=(0.10, 0.05),
     ),
@@ -993,6 +1124,7 @@ LEVERS: tuple[Lever, ...] = (
         put=_put_effort,
         cause="Onboarding and account care",
         neutral=_neutral_care,
+        neutral_changes=_neutral_care_changes,
     ),
     Lever(
         name="focus",
@@ -1004,6 +1136,7 @@ LEVERS: tuple[Lever, ...] = (
         links=(LinkParam("focus", _numbers, _decode_focus),),
         cause="Product focus",
         neutral=_neutral_focus,
+        neutral_changes=_neutral_focus_changes,
         moves=_share_moves,
         steps=(0.2, 0.1),
     ),
@@ -1028,6 +1161,7 @@ LEVERS: tuple[Lever, ...] = (
         ),
         cause="Relationships",
         neutral=_neutral_contacts,
+        neutral_changes=_neutral_contacts_changes,
         moves=lambda v, step: [v.at_least(v.fewest + int(step))],
         steps=(1,),
     ),
@@ -1146,6 +1280,16 @@ LEVERS: tuple[Lever, ...] = (
         moves=_timing_moves,
         steps=(3,),
         said_when_balanced=False,
+    ),
+    Lever(
+        name="change_effort",
+        label="Effort split in the plan's changes",
+        fields=tuple(f"changes.N.effort.{s}" for s in STAGES),
+        groups=("timeline",),
+        read=_read_change_effort,
+        put=_put_change_effort,
+        moves=_change_effort_moves,
+        steps=(0.10, 0.05),
     ),
     Lever(
         name="hiring",

@@ -148,6 +148,8 @@ class Plan:
     """Each change of plan's month, counted from the start."""
     hiring: tuple[float | None, ...]
     """Each change of plan's headcount (None: it leaves headcount as it is)."""
+    change_effort: tuple[tuple[float, ...] | None, ...]
+    """Each change of plan's effort split (None: it keeps the split in force)."""
     pressure: Pressure
     """The quarter-end push and its quota."""
 
@@ -313,6 +315,21 @@ def _current_plan(scenario: Scenario) -> Plan:
     return Plan(**values)
 
 
+def _shares(effort: dict[str, float]) -> tuple[float, ...]:
+    """An effort split as rounded shares in STAGES order (summing to exactly 1)."""
+    rounded = round_shares(effort)
+    return tuple(rounded[s] for s in STAGES)
+
+
+def _balanced_shares(
+    shares: Sequence[float], reference: Reference, *, care: bool
+) -> tuple[float, ...]:
+    """An effort split with prospecting, closing and growing in the balanced ratio (and,
+    with ``care``, onboarding and account care raised to the reference)."""
+    mix = balanced_mix(dict(zip(STAGES, shares, strict=True)), reference)
+    return _shares(with_care(mix, reference) if care else mix)
+
+
 def _focus_ratio(shares: Sequence[float]) -> float:
     """Largest over smallest focus share (infinite when a line gets none)."""
     low = min(shares)
@@ -378,7 +395,28 @@ def describe_changes(scenario: Scenario, suggested: Scenario) -> list[Change]:
         if b.ends != a.ends:
             changes.append(Change(f"contracts.{i}.ends", f"{b.name} renews", b.ends, a.ends))
     changes += _dynamics_changes(scenario, suggested)
+    changes += _change_effort_changes(scenario, suggested)
     return changes
+
+
+def _change_effort_changes(scenario: Scenario, suggested: Scenario) -> list[Change]:
+    """Each stage whose share a change of plan's effort split moves, from that month."""
+    out = []
+    for i, (b, a) in enumerate(zip(scenario.changes, suggested.changes, strict=True)):
+        if b.effort is None or a.effort is None:
+            continue
+        before, after = b.effort.as_dict(), a.effort.as_dict()
+        for s in STAGES:
+            if abs(before[s] - after[s]) >= 0.0005:
+                out.append(
+                    Change(
+                        f"changes.{i}.effort.{s}",
+                        f"{STAGE_LABELS[s]} from {month_words(a.from_)}",
+                        f"{before[s]:.0%}",
+                        f"{after[s]:.0%}",
+                    )
+                )
+    return out
 
 
 def _headcount_before(scenario: Scenario, i: int) -> float:
@@ -490,11 +528,19 @@ class _Search:
         return out.probability + 0.5 * out.severe_probability + 0.5 * out.largest_fall
 
     def allowed(self, plan: Plan) -> bool:
-        """Within the floors: no stage or product line starved beyond where it already is."""
-        for i, stage in enumerate(STAGES):
-            floor = min(self.now.effort[i], FLOOR_SHARE * self.reference.effort[stage])
-            if plan.effort[i] < floor - 1e-9:
-                return False
+        """Within the floors: no stage or product line starved beyond where it already is,
+        in the opening plan nor in any change of plan's effort split."""
+        splits = [(plan.effort, self.now.effort)]
+        splits += [
+            (moved, now)
+            for moved, now in zip(plan.change_effort, self.now.change_effort, strict=True)
+            if moved is not None and now is not None
+        ]
+        for shares, now in splits:
+            for i, stage in enumerate(STAGES):
+                floor = min(now[i], FLOOR_SHARE * self.reference.effort[stage])
+                if shares[i] < floor - 1e-9:
+                    return False
         equal = 1.0 / len(plan.focus)
         if not all(
             share >= min(now, FLOOR_SHARE * equal) - 1e-9
@@ -574,6 +620,7 @@ class _Search:
             lambda p: replace(p, pressure=now.pressure),
             lambda p: replace(p, timing=now.timing),
             lambda p: replace(p, hiring=now.hiring),
+            lambda p: replace(p, change_effort=now.change_effort),
         ]
         for i in self.movable:
             undo.append(
@@ -607,6 +654,18 @@ class _Search:
             singles.append(self.now.with_effort(with_care(effort, reference)))
             both = with_care(balanced_mix(effort, reference), reference)
             singles.append(self.now.with_effort(both))
+        if "change_effort" in levers and any(e is not None for e in self.now.change_effort):
+            # The diagnosis' neutralisations of a change's effort (simulator/levers.py).
+            for care in (False, True):
+                singles.append(
+                    replace(
+                        self.now,
+                        change_effort=tuple(
+                            None if e is None else _balanced_shares(e, reference, care=care)
+                            for e in self.now.change_effort
+                        ),
+                    )
+                )
         if "focus" in levers and len(self.now.focus) > 1:
             singles.append(self.now.with_focus([1.0] * len(self.now.focus)))
             singles.append(self.now.with_focus(list(self.scenario.prior_focus_shares.values())))
@@ -632,7 +691,14 @@ class _Search:
                 combined,
                 **{
                     name: getattr(plan, name)
-                    for name in ("effort", "focus", "renewal_dates", "pressure", "timing")
+                    for name in (
+                        "effort",
+                        "focus",
+                        "renewal_dates",
+                        "pressure",
+                        "timing",
+                        "change_effort",
+                    )
                     if getattr(plan, name) != getattr(self.now, name)
                 },
             )

@@ -545,7 +545,8 @@ def team_month(plan: Plan, run: Run, t: int, leavers: list[int]) -> None:
             c[k] -= n
         due = min(t + plan.scenario.team.backfill_months, plan.months)
         run.backfills[due] += sum(leavers)
-    change = plan.periods[t].reps - plan.periods[t - 1].reps if t else 0.0
+    before = plan.periods[t - 1].reps if t else plan.scenario.team.reps
+    change = plan.periods[t].reps - before
     if change > 0:
         c[0] += change
     elif change < 0:

@@ -29,8 +29,8 @@ PLANTED = {
 
 def planted(name: str):
     """The preset whose habit is planted in its base plan. close_close_close switches to
-    closing from April (a [[changes]]), which diagnosis does not neutralise: here the
-    switch is its plan from January, on the same balanced past. new_product_splash
+    closing from April (a [[changes]]; tests/test_diagnose_changes.py diagnoses that as it
+    is): here the switch is its plan from January, on the same balanced past. new_product_splash
     switches its favoured line every nine months (a timeline the diagnosis names as
     "timing"): here it favours its opening line throughout."""
     scenario = load_preset(name)

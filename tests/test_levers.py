@@ -69,6 +69,7 @@ def test_a_written_value_is_read_back() -> None:
         "changes": (Change.model_validate({"from": "2012-07", "reps": 15.0}),),
         "timing": (3,),  # of the change of plan above
         "hiring": (14.0,),
+        "change_effort": ((0.3, 0.3, 0.15, 0.15, 0.1),),
         "pressure": Pressure(policy=Policy(quarter_end_push=0.5), quota=400_000.0),
         "lines": (("solo", ProductLine(name="Solo", deal_size=80_000.0, win_rate=0.3)),),
         "revenue_target": 2_500_000.0,
@@ -78,7 +79,7 @@ def test_a_written_value_is_read_back() -> None:
     assert set(cases) | {"care"} == set(NAMES), "a new lever needs a case here"
     planned = lever("changes").write(scenario, cases["changes"])
     for name, value in cases.items():
-        if name in ("timing", "hiring"):  # the months and hires of the plan's changes
+        if name in ("timing", "hiring", "change_effort"):  # of the plan's changes
             written = lever(name).write(planned, value)
             assert lever(name).read(written) == value and written != planned
             continue
@@ -115,12 +116,12 @@ def test_an_invalid_value_is_refused_naming_the_field(name: str, value, field: s
 @pytest.mark.parametrize("cause", CAUSES)
 def test_every_balanced_value_is_a_valid_plan_that_stays_balanced(preset, cause: str) -> None:
     chosen = lever(cause)
-    value = chosen.balanced(preset)
-    if value is None:
+    fixed = chosen.neutralise(preset)  # the opening plan and its changes; valid, or this raises
+    if fixed is None:
+        assert chosen.balanced(preset) is None
         return
-    fixed = chosen.write(preset, value)  # valid, or this raises
     assert fixed != preset
-    assert chosen.balanced(fixed) is None  # neutralising twice changes nothing more
+    assert chosen.neutralise(fixed) is None  # neutralising twice changes nothing more
     # The shown overrides reproduce the typed edit exactly.
     assert apply_overrides(preset, neutralising_overrides(preset, cause, reference_levels())) == (
         fixed
@@ -142,6 +143,7 @@ def test_every_cause_and_every_searched_lever_is_a_registry_lever() -> None:
         "contacts",
         "renewal_dates",
         "timing",
+        "change_effort",
         "hiring",
         "pressure",
     )
@@ -155,7 +157,7 @@ def test_every_search_move_is_a_valid_plan_or_refused_by_name(preset, name: str)
         now = tuple(preset.focus_shares.values())
     moves = [m for step in chosen.steps for m in chosen.moves(now, step)]
     # One product line, or no push or change of plan (tests/test_dynamic_levers.py has them).
-    assert moves or name in ("focus", "pressure", "timing", "hiring")
+    assert moves or name in ("focus", "pressure", "timing", "hiring", "change_effort")
     for value in moves:
         assert value != now
         try:

@@ -33,10 +33,6 @@ def test_presets_under_test_do_have_whiplash():
         assert simulate(load_preset(name)).whiplash.probability >= 0.1, name
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect (issue 10 re-base): on close_close_close the search lowers whiplash but not the largest fall",  # noqa: E501
-)
 @pytest.mark.parametrize("preset", WHIPLASH_PRESETS)
 def test_fix_lowers_whiplash_and_keeps_the_revenue_floor(suggestions, preset):
     s = suggestions[preset]
