@@ -85,7 +85,7 @@ def result_chart_specs(scenario_json: str) -> dict[str, dict]:
     specs = {
         "bars": _spec(charts.quarterly_bars, result),
         "attainment": _spec(verdict_charts.attainment_chart, result),
-        "coverage": _spec(charts.coverage_chart, result),
+        "coverage": _spec(verdict_charts.warning_chart, result),
         "source": _spec(charts.breakdown_chart, result, by="source"),
         "line": _spec(charts.breakdown_chart, result, by="line"),
     }
@@ -692,9 +692,7 @@ def headline(result: ResultSummary, baseline: ResultSummary | None) -> None:
     details = verdict.verdict_details(result)
     if details:
         st.markdown("\n".join(f"- {markdown_text(line)}" for line in details))
-    warning = verdict.early_warning_sentence(
-        result.report, whiplash=result.whiplash, warning=result.early_warning
-    )
+    warning = verdict.early_warning_sentence(result)
     st.markdown(f"#### {markdown_text(warning)}")
     figures = verdict.key_figures(result, baseline=baseline)
     # One row on the projector (the sidebar is closed, so six fit); three a row beside

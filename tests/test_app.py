@@ -563,8 +563,8 @@ def test_verdict_wording() -> None:
         f"No whiplash: whiplash in {round(calm.probability * 100)}% of futures, "
         f"severe in {round(calm.severe_probability * 100)}%"
     )
-    warning = early_warning_sentence(result.report, whiplash=calm)
-    assert warning.startswith("No boom-and-bust to warn of")
+    warning = early_warning_sentence(result)
+    assert warning.startswith("No bust to warn of")
     client = simulator.simulate(load_preset("team_a_team_b"), runs=300)
     sentence = verdict_sentence(client)
     assert sentence.startswith("Mild whiplash: whiplash in ")

@@ -2,10 +2,14 @@
 
 * :func:`attainment_chart`: quota attainment per quarter (the bookings lens), so a plan
   that empties its pipeline shows when bookings fall, not a year later in revenue.
+* :func:`warning_chart`: the early warning in sales terms (pipeline coverage, renewals
+  at risk, revenue in sight) on the middle future, with the month the warning that
+  counts came on and the first bust it warned of.
 * :func:`history_chart`: an actual revenue history (``Your history`` page) with its
   largest fall and its boom-bust peaks marked.
 
-The numbers come from :class:`simulator.plan_verdict.BookingsLens` and
+The numbers come from :class:`simulator.plan_verdict.BookingsLens`,
+:class:`simulator.early_warning.EarlyWarning` and
 :class:`simulator.history_csv.HistoryAssessment`; this module only reshapes, labels and
 colours them, with the theme and palette of :mod:`ui.charts`.
 """
@@ -13,23 +17,30 @@ colours them, with the theme and palette of :mod:`ui.charts`.
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from simulator.history_csv import HistoryAssessment
 from simulator.results import ResultSummary
+from simulator.verdict_text import warning_sentence
 
 from .charts import (
     BLACK,
     BLUE,
     CHART_HEIGHT,
+    FONT_SIZE,
     GREY,
+    ORANGE,
+    PURPLE,
     QUARTER_NAME_LABEL_EXPR,
     SKY_BLUE,
     VERMILLION,
+    WARNING_TEXT,
     money_axis,
+    month_axis,
     themed,
 )
-from .format import money, percent
+from .format import money, month_name, month_start, percent
 
 BASIS_SUBTITLES = {
     "quota": "Bookings against the new-business quota (targets.quarterly_bookings).",
@@ -120,6 +131,149 @@ def attainment_chart(result: ResultSummary) -> alt.LayerChart:
             ],
         ),
         description="Quota attainment",
+    )
+    return themed(chart)
+
+
+WARNING_SERIES = {
+    "pipeline_coverage": "Pipeline coverage (of its healthy level)",
+    "revenue_in_sight": "Revenue in sight (of today's run rate)",
+    "renewal_exposure": "Revenue not at risk at renewal",
+}
+"""The early warning's three signals as the chart names them: each as a share of what
+is healthy, so one dashed level (90%) is the warning level of all three."""
+WARNING_COLOURS = (BLUE, ORANGE, PURPLE)
+WARNING_TOP = 1.5
+"""The chart's top (150%): far above the warning level, so healthy months stay in view
+(pipeline coverage without a quota is unbounded)."""
+
+
+def warning_frame(result: ResultSummary) -> pd.DataFrame:
+    """One row per month and signal: the middle future's value as a share of healthy
+    (renewals at risk as the revenue not at risk), and the signal in its own words."""
+    ew = result.early_warning
+    rows = []
+    for name, label in WARNING_SERIES.items():
+        signal = getattr(ew, name)
+        for month, value in zip(ew.months, signal.p50, strict=True):
+            shown = 1.0 - value if name == "renewal_exposure" else value
+            if name == "pipeline_coverage":
+                words = "no quota to cover" if not np.isfinite(value) else percent(value)
+                words += " of its healthy level"
+            elif name == "revenue_in_sight":
+                words = f"{percent(value)} of today's run rate"
+            else:
+                words = f"{percent(value)} of today's revenue at risk"
+            rows.append(
+                {
+                    "date": month_start(month),
+                    "month_name": month_name(month),
+                    "signal": label,
+                    "value": min(float(shown), WARNING_TOP) if np.isfinite(shown) else WARNING_TOP,
+                    "value_text": words,
+                    "warns": bool(signal.warns()[ew.months.index(month)]),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def warning_markers(result: ResultSummary) -> pd.DataFrame:
+    """The months the chart marks: the warning that counts (the spell still on before
+    the first bust, else the first month any signal warns) and the first bust."""
+    ew = result.early_warning
+    rows = []
+    warned = ew.warned_from or ew.first_warning
+    if warned is not None:
+        rows.append(
+            {"date": month_start(warned), "label": f"Warning {month_name(warned)}", "pos": 4}
+        )
+    if ew.bust_quarter is not None:
+        first_month = f"{ew.bust_quarter[:4]}-{(int(ew.bust_quarter[-1]) - 1) * 3 + 1:02d}"
+        rows.append(  # one line lower: a warning a few months before must stay legible
+            {"date": month_start(first_month), "label": f"First bust {ew.bust_quarter}", "pos": 26}
+        )
+    return pd.DataFrame(rows, columns=["date", "label", "pos"])
+
+
+def warning_chart(result: ResultSummary) -> alt.LayerChart:
+    """The early warning on the middle future: the three signals against their healthy
+    level, the warning level, the month the warning came on and the bust it warned of;
+    the subtitle is the headline's warning sentence (``warning_sentence``)."""
+    frame = warning_frame(result)
+    months = len(result.early_warning.months)
+    x = alt.X("date:T", title=None, axis=month_axis(months=months))
+    y_scale = alt.Scale(domain=[0, WARNING_TOP], clamp=True, nice=False)
+    tooltip = [
+        alt.Tooltip("month_name:N", title="Month"),
+        alt.Tooltip("signal:N", title="Signal"),
+        alt.Tooltip("value_text:N", title="Middle future"),
+    ]
+    lines = (
+        alt.Chart(frame)
+        .mark_line(strokeWidth=3)
+        .encode(
+            x=x,
+            y=alt.Y(
+                "value:Q",
+                scale=y_scale,
+                axis=alt.Axis(title="Share of healthy", format=".0%", tickCount=4),
+            ),
+            color=alt.Color(
+                "signal:N",
+                sort=list(WARNING_SERIES.values()),
+                scale=alt.Scale(domain=list(WARNING_SERIES.values()), range=WARNING_COLOURS),
+                legend=alt.Legend(title=None, orient="bottom", columns=1),
+            ),
+            tooltip=tooltip,
+        )
+    )
+    level = result.early_warning.pipeline_coverage.warning_level
+    rule_frame = pd.DataFrame({"level": [level], "label": [f"Warning level {percent(level)}"]})
+    rule = (
+        alt.Chart(rule_frame)
+        .mark_rule(color=VERMILLION, strokeWidth=2, strokeDash=[6, 4])
+        .encode(y=alt.Y("level:Q", scale=y_scale))
+    )
+    rule_text = (
+        alt.Chart(rule_frame)
+        .mark_text(
+            align="right", baseline="top", dx=-4, dy=5, color=WARNING_TEXT, fontSize=FONT_SIZE
+        )
+        .encode(
+            x=alt.value(alt.ExprRef("width")),
+            y=alt.Y("level:Q", scale=y_scale),
+            text=alt.Text("label:N"),
+        )
+    )
+    layers = [lines, rule, rule_text]
+    markers = warning_markers(result)
+    if len(markers):
+        layers.append(
+            alt.Chart(markers).mark_rule(color=VERMILLION, strokeWidth=2).encode(x=alt.X("date:T"))
+        )
+        layers.append(
+            alt.Chart(markers)
+            .mark_text(
+                align="left",
+                dx=5,
+                baseline="top",
+                color=WARNING_TEXT,
+                fontSize=FONT_SIZE,
+                fontWeight="bold",
+            )
+            .encode(x=alt.X("date:T"), y=alt.Y("pos:Q", scale=None), text=alt.Text("label:N"))
+        )
+    chart = alt.layer(*layers).properties(
+        width="container",
+        height=CHART_HEIGHT,
+        title=alt.TitleParams(
+            "Early warning: pipeline, renewals, revenue in sight",
+            subtitle=[
+                warning_sentence(result.early_warning),
+                "The middle future. Below the dashed level a signal warns.",
+            ],
+        ),
+        description="Early warning",
     )
     return themed(chart)
 
