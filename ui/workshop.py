@@ -15,6 +15,7 @@ from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import altair as alt
 import streamlit as st
 
 from simulator import ResultSummary, Scenario
@@ -32,6 +33,7 @@ from simulator.workshop import (
     resolve,
 )
 
+from . import charts, verdict_charts
 from .runtime import simulate_summary
 from .text import markdown_text
 
@@ -303,6 +305,21 @@ def _step_list(text: str | None, count: int) -> list[int]:
         return []
     steps = {_step_number(part.strip(), count) for part in text.split(",")[:count]}
     return sorted(i for i in steps if i is not None)
+
+
+# --- The reveal.
+def lesson_charts(content: StepContent, result: ResultSummary) -> list[alt.TopLevelMixin]:
+    """The charts the step's lesson points at (``charts`` in the workshop file), in order:
+    the main page's own builders, so the room sees the same chart it will find there."""
+    build = {
+        "quarters": lambda: charts.quarterly_bars(result),
+        "attainment": lambda: verdict_charts.attainment_chart(result),
+        "warning": lambda: verdict_charts.warning_chart(result),
+        "sources": lambda: charts.breakdown_chart(result, by="source"),
+        "lines": lambda: charts.breakdown_chart(result, by="line"),
+        "calendar": lambda: charts.renewal_calendar(content.scenario),
+    }
+    return [build[name]() for name in content.step.charts]
 
 
 # --- Predictions and the debrief.
