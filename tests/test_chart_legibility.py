@@ -158,7 +158,7 @@ def test_the_colours_kept_for_lines_and_areas_are_not_used_for_text() -> None:
         (charts.PURPLE, charts.CHANGE_TEXT),
     ):
         assert contrast(light, "#FFFFFF") < WCAG_AA <= contrast(dark, "#FFFFFF")
-    text = str(specs_for("team_a_team_b")["coverage"])
+    text = str(specs_for("team_a_team_b")["warning"])
     assert charts.WARNING_TEXT in text and charts.VERMILLION in text  # text dark, rule bright
 
 

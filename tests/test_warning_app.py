@@ -61,6 +61,12 @@ def chart_spec(at: AppTest, description: str) -> dict:
     raise AssertionError(f"no chart described as {description!r}")
 
 
+def subtitle(spec: dict) -> str:
+    """A chart's subtitle as one text (it is wrapped into lines to fit the chart)."""
+    sub = spec["title"].get("subtitle", "")
+    return " ".join([sub] if isinstance(sub, str) else sub)
+
+
 def test_headline_key_figures_compare_table_chart_and_json_give_one_lead(capsys) -> None:
     at = open_app({"preset": "team_a_team_b"})
     assert not at.exception
@@ -70,7 +76,7 @@ def test_headline_key_figures_compare_table_chart_and_json_give_one_lead(capsys)
     assert warning_line(at) == warning_sentence(ew)
     assert metric(at, "Warning lead").value == f"{ew.lead_months} mo"
     chart = chart_spec(at, "Early warning")
-    assert chart["title"]["subtitle"][0] == warning_sentence(ew)
+    assert subtitle(chart).startswith(warning_sentence(ew))
 
     at = hold(at, "Base")
     row = table(at).iloc[0]
@@ -105,7 +111,7 @@ def test_a_fix_that_removes_the_bust_says_no_bust_to_warn_of_not_a_negative_lead
     at = hold(at, "Fixed")
     assert table(at).iloc[0]["Warning lead"] == "no bust to warn of"
     spec = chart_spec(at, "Early warning")
-    assert spec["title"]["subtitle"][0].startswith("No bust to warn of")
+    assert subtitle(spec).startswith("No bust to warn of")
 
 
 def test_the_workshop_reveal_states_the_headline_figures() -> None:
@@ -119,4 +125,4 @@ def test_the_workshop_reveal_states_the_headline_figures() -> None:
     assert not workshop.exception
     boxes = [shown_text(b.value) for b in [*workshop.success, *workshop.info, *workshop.warning]]
     assert any(f"whiplash in {whiplash} of futures" in b for b in boxes), boxes
-    assert chart_spec(workshop, "Early warning")["title"]["subtitle"][0] == warning_line(main)
+    assert subtitle(chart_spec(workshop, "Early warning")).startswith(warning_line(main))

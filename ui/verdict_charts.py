@@ -36,6 +36,11 @@ from .charts import (
     SKY_BLUE,
     VERMILLION,
     WARNING_TEXT,
+    _title,
+    _title_rows,
+    chart_height,
+    fitted_columns,
+    legend_rows,
     money_axis,
     month_axis,
     themed,
@@ -136,12 +141,14 @@ def attainment_chart(result: ResultSummary) -> alt.LayerChart:
 
 
 WARNING_SERIES = {
-    "pipeline_coverage": "Pipeline coverage (of its healthy level)",
-    "revenue_in_sight": "Revenue in sight (of today's run rate)",
-    "renewal_exposure": "Revenue not at risk at renewal",
+    "pipeline_coverage": "Pipeline coverage",
+    "revenue_in_sight": "Revenue in sight",
+    "renewal_exposure": "Safe at renewal",
 }
 """The early warning's three signals as the chart names them: each as a share of what
-is healthy, so one dashed level (90%) is the warning level of all three."""
+is healthy (pipeline coverage of its healthy level, revenue in sight of today's run
+rate, today's revenue not at risk at renewal), so one dashed level (90%) is the warning
+level of all three."""
 WARNING_COLOURS = (BLUE, ORANGE, PURPLE)
 WARNING_TOP = 1.5
 """The chart's top (150%): far above the warning level, so healthy months stay in view
@@ -222,7 +229,11 @@ def warning_chart(result: ResultSummary) -> alt.LayerChart:
                 "signal:N",
                 sort=list(WARNING_SERIES.values()),
                 scale=alt.Scale(domain=list(WARNING_SERIES.values()), range=WARNING_COLOURS),
-                legend=alt.Legend(title=None, orient="bottom", columns=1),
+                legend=alt.Legend(
+                    title=None,
+                    orient="bottom",
+                    columns=fitted_columns(list(WARNING_SERIES.values())),
+                ),
             ),
             tooltip=tooltip,
         )
@@ -263,19 +274,20 @@ def warning_chart(result: ResultSummary) -> alt.LayerChart:
             )
             .encode(x=alt.X("date:T"), y=alt.Y("pos:Q", scale=None), text=alt.Text("label:N"))
         )
-    chart = alt.layer(*layers).properties(
-        width="container",
-        height=CHART_HEIGHT,
-        title=alt.TitleParams(
-            "Early warning: pipeline, renewals, revenue in sight",
-            subtitle=[
-                warning_sentence(result.early_warning),
-                "The middle future. Below the dashed level a signal warns.",
-            ],
-        ),
-        description="Early warning",
+    heading = _title(
+        "Early warning",
+        [
+            warning_sentence(result.early_warning),
+            "The middle future, each signal against healthy: pipeline coverage against "
+            "its healthy level, revenue in sight against today's run rate, and today's "
+            "revenue not at risk at renewal. Below the dashed level a signal warns.",
+        ],
     )
-    return themed(chart)
+    chart = alt.layer(*layers).properties(
+        width="container", title=heading, description="Early warning"
+    )
+    shown = legend_rows(list(WARNING_SERIES.values()))
+    return themed(chart, height=chart_height(**_title_rows(heading), legend_rows=shown))
 
 
 HISTORY_STATUS = {"fall": VERMILLION, "peak": BLUE, "steady": SKY_BLUE}
