@@ -418,7 +418,8 @@ def team_controls() -> None:
         high=float(attrition.high) * 100,
         step=1.0,
         format="%.0f%%",
-        help="Share of the team who leave in a year, drawn per run. 0% = nobody leaves.",
+        help="Share of the team who leave in a year, drawn afresh in each future. 0% = nobody "
+        "leaves.",
     )
     st.number_input(
         "Months to replace a leaver",
@@ -622,7 +623,7 @@ def settings_controls() -> None:
     with st.expander("Simulation settings", expanded=False):
         for label, key, lim, step, why in (
             (
-                "Runs",
+                "Futures (runs)",
                 controls.W_RUNS,
                 runs,
                 100,
@@ -631,7 +632,7 @@ def settings_controls() -> None:
             ),
             ("Horizon (months)", controls.W_MONTHS, months, 3, "How far ahead to simulate."),
             (
-                "Seed",
+                "Seed (which luck)",
                 controls.W_SEED,
                 seed,
                 1,

@@ -91,9 +91,9 @@ def compare_chart(plans: Named, *, current: ResultSummary | None = None) -> alt.
         if field in hover.columns
     ]
     layers.append(_hover(hover, tooltip=tooltip, name="compare_hover"))
-    subtitle = "Lines: each plan's median run."
+    subtitle = "Lines: each plan's middle future (the median)."
     if current is not None:
-        subtitle += " Band: 8 in 10 runs of the sidebar plan."
+        subtitle += " Band: 8 in 10 futures of the sidebar plan."
     chart = alt.layer(*layers).properties(
         width="container",
         height=CHART_HEIGHT,
