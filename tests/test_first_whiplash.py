@@ -82,3 +82,13 @@ charts = ["lines", "calendar"]
 
 def test_the_default_workshop_shows_a_chart_at_every_step() -> None:
     assert all(step.charts for step in load_workshop().steps)
+
+
+def test_the_debrief_gives_a_level_question_its_starting_figure() -> None:
+    workshop = load_workshop()
+    content = resolve(workshop, 1)  # hand-off after close: a revenue question
+    assert content.prediction == "level"
+    entry = ws.debrief_entry(content, 250_000.0)
+    assert entry.question.startswith(content.question)
+    assert "Starting point: revenue in 2012Q1, the first quarter, is $" in entry.question
+    assert "Starting point" not in ws.debrief_entry(resolve(workshop, 0), "2013Q1").question

@@ -31,6 +31,7 @@ from simulator.workshop import (
     list_workshops,
     load_workshop,
     resolve,
+    starting_sentence,
 )
 
 from . import charts, verdict_charts
@@ -353,10 +354,13 @@ def debrief_entry(content: StepContent, prediction: Any) -> DebriefEntry:
             fix += f" {content.why}"
     elif content.why:
         fix = content.why
+    question = content.question
+    if content.prediction == "level":  # the figure the room started from
+        question += f" {starting_sentence(result)}"
     return DebriefEntry(
         number=content.index + 1,
         title=content.title,
-        question=content.question,
+        question=question,
         prediction=checked.prediction or "No prediction",
         result=checked.sentence,
         fix=fix,
