@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
@@ -19,6 +20,7 @@ from simulator.workshop import load_workshop
 from ui import compare, links
 from ui import session as app_session
 from ui.text import shown_text
+from ui.verdict_charts import WARNING_SERIES, warning_frame
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -126,3 +128,17 @@ def test_the_workshop_reveal_states_the_headline_figures() -> None:
     boxes = [shown_text(b.value) for b in [*workshop.success, *workshop.info, *workshop.warning]]
     assert any(f"whiplash in {whiplash} of futures" in b for b in boxes), boxes
     assert subtitle(chart_spec(workshop, "Early warning")).startswith(warning_line(main))
+
+
+def test_the_warning_chart_draws_the_early_warnings_own_numbers() -> None:
+    result = simulate(load_preset("team_a_team_b"), runs=RUNS)
+    ew = result.early_warning
+    frame = warning_frame(result)
+    safe = frame[frame.signal == WARNING_SERIES["renewal_exposure"]]
+    assert list(safe.value) == pytest.approx([1 - v for v in ew.renewal_exposure.p50])
+    level = ew.pipeline_coverage.warning_level
+    for name in WARNING_SERIES:  # below the dashed level exactly where the signal warns
+        rows = frame[frame.signal == WARNING_SERIES[name]]
+        assert list(rows.value < level) == list(rows.warns), name
+    july = safe[safe.month_name == "Jul 2012"].iloc[0]
+    assert july.warns and july.value_text.endswith("of today's revenue at risk")

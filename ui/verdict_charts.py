@@ -159,29 +159,38 @@ def warning_frame(result: ResultSummary) -> pd.DataFrame:
     """One row per month and signal: the middle future's value as a share of healthy
     (renewals at risk as the revenue not at risk), and the signal in its own words."""
     ew = result.early_warning
-    rows = []
+    dates = [month_start(m) for m in ew.months]
+    names = [month_name(m) for m in ew.months]
+    frames = []
     for name, label in WARNING_SERIES.items():
         signal = getattr(ew, name)
-        for month, value in zip(ew.months, signal.p50, strict=True):
-            shown = 1.0 - value if name == "renewal_exposure" else value
-            if name == "pipeline_coverage":
-                words = "no quota to cover" if not np.isfinite(value) else percent(value)
-                words += " of its healthy level"
-            elif name == "revenue_in_sight":
-                words = f"{percent(value)} of today's run rate"
-            else:
-                words = f"{percent(value)} of today's revenue at risk"
-            rows.append(
+        raw = np.array(signal.p50, dtype=float)
+        if name == "pipeline_coverage":
+            shown = raw
+            words = [
+                f"{percent(v)} of its healthy level" if np.isfinite(v) else "no quota to cover"
+                for v in raw
+            ]
+        elif name == "revenue_in_sight":
+            shown, words = raw, [f"{percent(v)} of today's run rate" for v in raw]
+        else:
+            shown, words = 1.0 - raw, [f"{percent(v)} of today's revenue at risk" for v in raw]
+        frames.append(
+            pd.DataFrame(
                 {
-                    "date": month_start(month),
-                    "month_name": month_name(month),
+                    "date": dates,
+                    "month_name": names,
                     "signal": label,
-                    "value": min(float(shown), WARNING_TOP) if np.isfinite(shown) else WARNING_TOP,
+                    # Unbounded (no quota) or far above healthy: drawn at the chart's top.
+                    "value": np.where(
+                        np.isfinite(shown), np.minimum(shown, WARNING_TOP), WARNING_TOP
+                    ),
                     "value_text": words,
-                    "warns": bool(signal.warns()[ew.months.index(month)]),
+                    "warns": signal.warns(),
                 }
             )
-    return pd.DataFrame(rows)
+        )
+    return pd.concat(frames, ignore_index=True)
 
 
 def warning_markers(result: ResultSummary) -> pd.DataFrame:
