@@ -314,14 +314,14 @@ def main() -> None:
         st.markdown(markdown_text(" ".join(content.story.split())))
     st.markdown(f"### {markdown_text(content.question)}")
     try:  # the room's starting figure, or what counts as whiplash, before it predicts
-        start = ws.result_for(content.scenario)
+        simulated = ws.result_for(content.scenario)
     except Exception as exc:  # a failed simulation must not take the workshop down
         st.error(f"The simulation could not run: {markdown_text(str(exc))}")
     else:
         if content.prediction == "level":
-            st.markdown(f"**{markdown_text(starting_sentence(start))}**")
+            st.markdown(f"**{markdown_text(starting_sentence(simulated))}**")
         else:
-            st.caption(markdown_text(whiplash_words(start)))
+            st.caption(markdown_text(whiplash_words(simulated)))
     revealed = content.index in ss[ws.REVEALED]
     prediction_form(content, locked=revealed)
     if revealed:

@@ -264,8 +264,8 @@ def starting_revenue(result: ResultSummary) -> tuple[str, float]:
 
 
 def starting_sentence(result: ResultSummary) -> str:
-    """'Starting point: revenue in 2012Q1, the first quarter, is $1.1M (the middle
-    future).'"""
+    """'Starting point: revenue in 2012Q1, the first quarter, is $1.11M in the middle
+    future.' (a level question is about a full quarter, so there is a first one)."""
     quarter, revenue = starting_revenue(result)
     return (
         f"Starting point: revenue in {quarter}, the first quarter, is {money_text(revenue)} "
