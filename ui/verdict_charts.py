@@ -30,7 +30,9 @@ from .charts import (
     CHART_HEIGHT,
     FONT_SIZE,
     GREY,
+    NARROWEST_CHART,
     ORANGE,
+    PADDING_PX,
     PURPLE,
     QUARTER_NAME_LABEL_EXPR,
     SKY_BLUE,
@@ -44,6 +46,7 @@ from .charts import (
     money_axis,
     month_axis,
     themed,
+    wrap,
 )
 from .format import money, month_name, month_start, percent
 
@@ -97,10 +100,11 @@ def attainment_chart(result: ResultSummary) -> alt.LayerChart:
         alt.Tooltip("range_text:N", title="8 in 10 futures"),
         alt.Tooltip("target_text:N", title="Target bookings"),
     ]
+    names = ["On target", "Short of target"]
     status = alt.Color(
         "status:N",
-        scale=alt.Scale(domain=["On target", "Short of target"], range=[BLUE, VERMILLION]),
-        legend=alt.Legend(title=None),
+        scale=alt.Scale(domain=names, range=[BLUE, VERMILLION]),
+        legend=alt.Legend(title=None, columns=fitted_columns(names)),
     )
     bars = (
         alt.Chart(frame)
@@ -125,19 +129,19 @@ def attainment_chart(result: ResultSummary) -> alt.LayerChart:
         .mark_rule(color=GREY, strokeWidth=2, strokeDash=[6, 4])
         .encode(y=alt.Y("level:Q"))
     )
-    chart = alt.layer(bars, whiskers, target).properties(
-        width="container",
-        height=CHART_HEIGHT,
-        title=alt.TitleParams(
-            "Quota attainment per quarter",
-            subtitle=[
-                BASIS_SUBTITLES[result.bookings.basis],
-                "Bar: the middle future. Whiskers: 8 in 10 futures. Dashed: 100%.",
-            ],
-        ),
-        description="Quota attainment",
+    heading = _title(  # wrapped to the narrowest chart, as every chart's title is
+        "Quota attainment per quarter",
+        [
+            BASIS_SUBTITLES[result.bookings.basis],
+            "Bar: the middle future. Whiskers: 8 in 10 futures. Dashed: 100%.",
+        ],
     )
-    return themed(chart)
+    chart = alt.layer(bars, whiskers, target).properties(
+        width="container", title=heading, description="Quota attainment"
+    )
+    return themed(
+        chart, height=chart_height(**_title_rows(heading), legend_rows=legend_rows(names))
+    )
 
 
 WARNING_SERIES = {
@@ -150,6 +154,8 @@ is healthy (pipeline coverage of its healthy level, revenue in sight of today's 
 rate, today's revenue not at risk at renewal), so one dashed level (90%) is the warning
 level of all three."""
 WARNING_COLOURS = (BLUE, ORANGE, PURPLE)
+WARNING_SUBTITLE_PX = 0.85 * (NARROWEST_CHART - PADDING_PX)
+"""Width the early warning's subtitle is wrapped to (see :func:`warning_chart`)."""
 WARNING_TOP = 1.5
 """The chart's top (150%): far above the warning level, so healthy months stay in view
 (pipeline coverage without a quota is unbounded)."""
@@ -283,15 +289,16 @@ def warning_chart(result: ResultSummary) -> alt.LayerChart:
             )
             .encode(x=alt.X("date:T"), y=alt.Y("pos:Q", scale=None), text=alt.Text("label:N"))
         )
-    heading = _title(
-        "Early warning",
-        [
-            warning_sentence(result.early_warning),
-            "The middle future, each signal against healthy: pipeline coverage against "
-            "its healthy level, revenue in sight against today's run rate, and today's "
-            "revenue not at risk at renewal. Below the dashed level a signal warns.",
-        ],
-    )
+    subtitle = [
+        warning_sentence(result.early_warning),
+        "The middle future, each signal against healthy: pipeline coverage against its "
+        "healthy level, revenue in sight against today's run rate, and today's revenue "
+        "not at risk at renewal. Below the dashed level a signal warns.",
+    ]
+    # Wrapped with some slack: dates and figures ("2013Q1: ... 2012-01") draw wider
+    # than the width estimate, and a phone's chart is barely the narrowest one.
+    lines = [line for text in subtitle for line in wrap(text, width=WARNING_SUBTITLE_PX)]
+    heading = alt.TitleParams(text="Early warning", subtitle=lines)
     chart = alt.layer(*layers).properties(
         width="container", title=heading, description="Early warning"
     )
