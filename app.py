@@ -85,7 +85,7 @@ def result_chart_specs(scenario_json: str) -> dict[str, dict]:
     specs = {
         "bars": _spec(charts.quarterly_bars, result),
         "attainment": _spec(verdict_charts.attainment_chart, result),
-        "coverage": _spec(charts.coverage_chart, result),
+        "coverage": _spec(verdict_charts.warning_chart, result),
         "source": _spec(charts.breakdown_chart, result, by="source"),
         "line": _spec(charts.breakdown_chart, result, by="line"),
     }
@@ -418,7 +418,8 @@ def team_controls() -> None:
         high=float(attrition.high) * 100,
         step=1.0,
         format="%.0f%%",
-        help="Share of the team who leave in a year, drawn per run. 0% = nobody leaves.",
+        help="Share of the team who leave in a year, drawn afresh in each future. 0% = nobody "
+        "leaves.",
     )
     st.number_input(
         "Months to replace a leaver",
@@ -622,7 +623,7 @@ def settings_controls() -> None:
     with st.expander("Simulation settings", expanded=False):
         for label, key, lim, step, why in (
             (
-                "Runs",
+                "Futures (runs)",
                 controls.W_RUNS,
                 runs,
                 100,
@@ -631,7 +632,7 @@ def settings_controls() -> None:
             ),
             ("Horizon (months)", controls.W_MONTHS, months, 3, "How far ahead to simulate."),
             (
-                "Seed",
+                "Seed (which luck)",
                 controls.W_SEED,
                 seed,
                 1,
@@ -692,9 +693,7 @@ def headline(result: ResultSummary, baseline: ResultSummary | None) -> None:
     details = verdict.verdict_details(result)
     if details:
         st.markdown("\n".join(f"- {markdown_text(line)}" for line in details))
-    warning = verdict.early_warning_sentence(
-        result.report, whiplash=result.whiplash, warning=result.early_warning
-    )
+    warning = verdict.early_warning_sentence(result)
     st.markdown(f"#### {markdown_text(warning)}")
     figures = verdict.key_figures(result, baseline=baseline)
     # One row on the projector (the sidebar is closed, so six fit); three a row beside

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from simulator.workshop import HOLDS, StepContent, compare_fix, list_workshops
+from simulator.workshop import (
+    HOLDS,
+    StepContent,
+    compare_fix,
+    list_workshops,
+    starting_sentence,
+    whiplash_words,
+)
 from ui import admission, charts, verdict
 from ui import workshop as ws
 from ui.diagnosis import before_after_metrics
@@ -96,7 +103,7 @@ def prediction_form(content: StepContent, *, locked: bool) -> None:
                 )
         else:
             st.selectbox(
-                "The room's prediction: the quarter revenue breaks in",
+                "The room's prediction: the quarter whiplash first hits",
                 content.quarter_options(),
                 index=None,
                 key=key,
@@ -127,6 +134,11 @@ def reveal_section(content: StepContent) -> None:
         prediction_chart(result, check=checked, quarter=content.level_quarter, level=level),
         width="stretch",
     )
+    shown = ws.lesson_charts(content, result)  # the charts the lesson points at
+    for first in range(0, len(shown), 2):
+        row = shown[first : first + 2]
+        for column, chart in zip(st.columns(len(row)), row, strict=True):
+            column.altair_chart(chart, width="stretch")
     if content.lesson:
         st.markdown("**What to notice**")
         st.markdown(markdown_text(" ".join(content.lesson.split())))
@@ -301,6 +313,15 @@ def main() -> None:
     with st.container(key="ws_story"):
         st.markdown(markdown_text(" ".join(content.story.split())))
     st.markdown(f"### {markdown_text(content.question)}")
+    try:  # the room's starting figure, or what counts as whiplash, before it predicts
+        simulated = ws.result_for(content.scenario)
+    except Exception as exc:  # a failed simulation must not take the workshop down
+        st.error(f"The simulation could not run: {markdown_text(str(exc))}")
+    else:
+        if content.prediction == "level":
+            st.markdown(f"**{markdown_text(starting_sentence(simulated))}**")
+        else:
+            st.caption(markdown_text(whiplash_words(simulated)))
     revealed = content.index in ss[ws.REVEALED]
     prediction_form(content, locked=revealed)
     if revealed:

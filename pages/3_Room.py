@@ -341,7 +341,8 @@ def debrief(access: RoomAccess, status: RoomStatus) -> None:
                 st.markdown(markdown_text(note))
         st.caption(
             "Score = median revenue × (1 − whiplash probability ÷ 2) × (1 − max drawdown): "
-            "revenue you can count on (docs/workshop-guide.md)."
+            "revenue you can count on. Max drawdown is the largest fall from the best "
+            "quarter so far (docs/workshop-guide.md)."
         )
     left, right, _ = st.columns([1, 1, 2])
     left.download_button(

@@ -392,7 +392,8 @@ def assumption_runs(
     used = min(own, ASSUMPTIONS_MAX_RUNS, fitting)
     if used < own:
         return used, (
-            f"Each assumption checked with {used:,} runs (the scenario asks for {own:,}), "
+            f"Each assumption checked with {used:,} futures (runs; the scenario asks for "
+            f"{own:,}), "
             f"{sims} simulations in about {ASSUMPTIONS_SECONDS:.0f} s at most."
         )
     return used, ""

@@ -239,7 +239,7 @@ def estimate(scenario: Scenario, runs: int | None = None) -> Cost:
 
 def summary_bytes(scenario: Scenario, runs: int | None = None) -> int:
     """Upper bound on a :class:`simulator.results.ResultSummary` (what the app caches):
-    each run's first bust, plus the percentile tables (a row per period and series)."""
+    each run's first whiplash quarter, plus the percentile tables (a row per period and series)."""
     s = _shape(scenario, runs)
     quarters = s.months // 3 + 1
     rows = (s.months + quarters) * (12 + s.lines)

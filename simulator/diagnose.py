@@ -605,8 +605,8 @@ def diagnosis_runs(scenario: Scenario, runs: int | None) -> tuple[int, str]:
     own = scenario.simulation.runs
     if own > DIAGNOSIS_MAX_RUNS:
         return DIAGNOSIS_MAX_RUNS, (
-            f"Diagnosed with {DIAGNOSIS_MAX_RUNS:,} runs (the scenario asks for {own:,}) to "
-            "answer within a second; the ranking does not change with more runs."
+            f"Diagnosed with {DIAGNOSIS_MAX_RUNS:,} futures (runs; the scenario asks for "
+            f"{own:,}) to answer within a second; the ranking does not change with more."
         )
     return own, ""
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from .engine import orphan_probability
 from .models import Effort, Relationships, Scenario
-from .verdict import DealNoise, Verdict, deal_noise, verdict_of
+from .verdict import DealNoise, Verdict, deal_noise, judge_plan, verdict_of
 
 if TYPE_CHECKING:  # results.py reads the verdict from here
     from .results import SimulationResult
@@ -24,6 +24,7 @@ __all__ = [
     "BookingsLens",
     "bookings_lens",
     "first_position",
+    "revenue_first_whiplash",
     "revenue_noise",
     "revenue_verdict",
     "steady_bookings",
@@ -117,6 +118,19 @@ def revenue_verdict(result: SimulationResult) -> Verdict:
     return verdict_of(
         result.quarterly_revenue, first_position=first_position(result.quarter_labels), noise=noise
     )
+
+
+def revenue_first_whiplash(result: SimulationResult) -> np.ndarray:
+    """Per run, the quarter index whiplash first shows in by the verdict's rules (-1
+    where it never does): the runs with one are the verdict's whiplash share when the
+    horizon is at most three years (:data:`simulator.verdict.RISK_WINDOW_QUARTERS`)."""
+    runs, _ = judge_plan(
+        result.quarterly_revenue,
+        first_position=first_position(result.quarter_labels),
+        noise=revenue_noise(result),
+    )
+    assert runs.first_whiplash is not None
+    return runs.first_whiplash
 
 
 def _quota_by_month(scenario: Scenario) -> np.ndarray:

@@ -25,7 +25,12 @@ from .early_warning import EarlyWarning, early_warning
 from .engine import SOURCES, EngineOutput, run_engine
 from .metrics import VERDICTS, RunMetrics, WhiplashReport, assess
 from .models import MAX_CELLS, MAX_RUNS, Scenario, month_label
-from .plan_verdict import BookingsLens, bookings_lens, revenue_verdict
+from .plan_verdict import (
+    BookingsLens,
+    bookings_lens,
+    revenue_first_whiplash,
+    revenue_verdict,
+)
 from .verdict import Verdict
 
 __all__ = ["ResultSummary", "SimulationCancelled", "SimulationResult", "simulate"]
@@ -90,8 +95,8 @@ class ResultSummary:
     """One row per quarter: revenue percentiles, median QoQ change and its status."""
     median_revenue: float
     """Median total revenue over the horizon."""
-    first_bust: np.ndarray = field(repr=False)
-    """Per run, the index of the first bust QoQ change, or -1 (see SimulationResult)."""
+    first_whiplash: np.ndarray = field(repr=False)
+    """Per run, the quarter whiplash first shows in, or -1 (see SimulationResult)."""
 
 
 @dataclass(frozen=True)
@@ -226,11 +231,11 @@ class SimulationResult:
         """Median over the runs of the total revenue over the horizon."""
         return float(np.median(self.total_revenue))
 
-    @property
-    def first_bust(self) -> np.ndarray:
-        """Per run, the index of the first quarter-over-quarter change at or below the
-        bust drop (quarter ``i + 1`` falls from quarter ``i``), or -1 if none."""
-        return self.metrics.bust_quarter
+    @cached_property
+    def first_whiplash(self) -> np.ndarray:
+        """Per run, the index of the quarter whiplash first shows in by the verdict's
+        rules (a fall reaching its whiplash bar, or a boom's bust), or -1 if none."""
+        return revenue_first_whiplash(self)
 
     def summary_only(self) -> ResultSummary:
         """What a page shows of this result, without the per-run engine arrays.

@@ -268,6 +268,32 @@ def _boom_busts(a: np.ndarray, rise: float, fall: float) -> tuple[np.ndarray, np
     return events, np.where(events, np.minimum(up, down), 0.0)
 
 
+def _first_landing(
+    a: np.ndarray, *, fall_bar: float, rise_bar: float, drop_bar: float
+) -> np.ndarray:
+    """Per run, the first quarter whiplash shows in, or -1: the first quarter a fall
+    reaches ``fall_bar`` below its established level (as :func:`_falls` measures it),
+    or the first quarter of a boom's bust (as :func:`_boom_busts` finds it)."""
+    runs, n = a.shape
+    first = np.full(runs, n)
+    if n < 2:
+        return np.full(runs, -1)
+    level = a.copy()
+    level[:, 1:] = np.minimum(a[:, 1:], a[:, :-1])
+    held = a.copy()
+    held[:, :-1] = np.maximum(a[:, :-1], a[:, 1:])
+    turns = np.zeros((runs, n), dtype=bool)
+    turns[:, :-1] = a[:, 1:] < level[:, :-1]
+    events, _ = _boom_busts(a, rise_bar, drop_bar)
+    ends = np.arange(n)
+    for lag in range(1, min(WINDOW_QUARTERS, n - 1) + 1):
+        reached = turns[:, :-lag] & (level[:, :-lag] - held[:, lag:] >= fall_bar)
+        if lag <= BOOM_BUST_QUARTERS:
+            reached |= events[:, :-lag] & (a[:, :-lag] - a[:, lag:] >= drop_bar)
+        first = np.minimum(first, np.where(reached, ends[lag:], n).min(axis=1))
+    return np.where(first < n, first, -1)
+
+
 def _repeated(big: np.ndarray) -> np.ndarray:
     """Per quarter: a marked quarter with SEVERE_SWING_REPEATS - 1 more marked in the
     REPEAT_WINDOW_QUARTERS ending there."""
@@ -311,6 +337,9 @@ class Judgement:
     """Log shift every whiplash bar got for deal luck (0 without it)."""
     judged: bool
     """False when deal luck is too large to tell whiplash from it (JUDGE_LIMIT)."""
+    first_whiplash: np.ndarray | None = None
+    """(runs,) the first quarter whiplash shows in (a fall reaching the whiplash bar, or
+    a boom's bust), -1 where none: what the workshop's quarter question asks."""
 
     @property
     def boom_bust_events(self) -> np.ndarray:
@@ -366,6 +395,12 @@ def judge(
     largest = fall_at[rows, at] if n else np.zeros(runs)
     counted = judged & (largest >= mild_fall)
     changes = np.diff(a, axis=1)
+    first = _first_landing(
+        a,
+        fall_bar=mild_fall,
+        rise_bar=_rise_log(SWING) + allowance,
+        drop_bar=_fall_log(SWING) + allowance,
+    )
     return Judgement(
         grade_at=grade,
         fall_at=-np.expm1(-fall_at),
@@ -384,6 +419,7 @@ def judge(
         first_position=first_position % 4,
         allowance=allowance,
         judged=judged,
+        first_whiplash=first if judged else np.full(runs, -1),
     )
 
 
@@ -501,13 +537,22 @@ def typical_path(quarterly: np.ndarray) -> np.ndarray:
     return _as_runs(quarterly).mean(axis=0)
 
 
-def verdict_of(
+def judge_plan(
     quarterly: np.ndarray, *, first_position: int = 0, noise: DealNoise = NO_NOISE
-) -> Verdict:
-    """The answers for a plan's runs or one series: the typical path's trend and season
+) -> tuple[Judgement, Judgement]:
+    """(every run's judgement, the typical path's): the typical path's trend and season
     (:func:`typical_path`), then every run judged against that season with the luck
-    allowance, summarised (:func:`summarise`)."""
+    allowance."""
     typical = judge(typical_path(quarterly)[None, :], first_position=first_position)
     season = typical.season[0] if typical.seasonal[0] else None
     runs = judge(quarterly, first_position=first_position, noise=noise, season=season)
+    return runs, typical
+
+
+def verdict_of(
+    quarterly: np.ndarray, *, first_position: int = 0, noise: DealNoise = NO_NOISE
+) -> Verdict:
+    """The answers for a plan's runs or one series (:func:`judge_plan`), summarised
+    (:func:`summarise`)."""
+    runs, typical = judge_plan(quarterly, first_position=first_position, noise=noise)
     return summarise(runs, typical=typical, noise=noise)

@@ -33,16 +33,21 @@ from .scenario_io import (
     list_presets,
     load_preset,
 )
+from .verdict import MAJORITY
 from .verdict_text import percent
 
 WORKSHOP_DIR = PRESET_DIR / "workshops"
 DEFAULT_WORKSHOP = "four_causes"
 HOLDS = "It holds"
-"""The quarter prediction that says revenue never breaks."""
+"""The quarter prediction that says revenue holds: no whiplash in most futures."""
 MAX_STEPS = 20
 MAX_FIX_OVERRIDES = 60
 
 PredictionKind = Literal["quarter", "level"]
+RevealChart = Literal["quarters", "attainment", "warning", "sources", "lines", "calendar"]
+"""Charts a reveal can show beside the prediction chart: revenue per quarter, quota
+attainment (the bookings lens), the early warning, revenue by source, by product line,
+and the renewal calendar."""
 
 
 class WorkshopStep(_Frozen):
@@ -63,6 +68,12 @@ class WorkshopStep(_Frozen):
     fix_title: str = Field("Apply the fix", max_length=200)
     why: str = Field("", max_length=MAX_TEXT, description="Default: meta.fix.")
     lesson: str = Field("", max_length=MAX_TEXT, description="Default: meta.lesson.")
+    charts: tuple[RevealChart, ...] = Field(
+        (),
+        max_length=4,
+        strict=False,
+        description="The charts the lesson points at, shown with the reveal.",
+    )
 
     @field_validator("preset")
     @classmethod
@@ -137,7 +148,7 @@ class StepContent:
         return quarter_labels(self.scenario)
 
     def quarter_options(self) -> list[str]:
-        """What the room can answer to 'in which quarter does it break?'."""
+        """What the room can answer to 'in which quarter does whiplash first hit?'."""
         return [HOLDS, *self.quarters[1:]]
 
     @property
@@ -232,45 +243,77 @@ class PredictionCheck:
     verdict: Literal["right", "close", "wrong", "none"]
     sentence: str
     share_in_predicted: float | None = None
-    """Share of runs that first break in the predicted quarter (quarter predictions)."""
+    """Share of runs whose whiplash first hits in the predicted quarter (quarter
+    predictions)."""
+
+
+def whiplash_words(result: ResultSummary) -> str:
+    """What counts as whiplash for this plan, for the room before it predicts: the
+    verdict's bars (raised by the plan's deal luck, as the key figures say)."""
+    return (
+        f"Whiplash: revenue {percent(result.whiplash.mild_bar)} or more below a level it "
+        "had reached within the year before, or a boom followed by a bust."
+    )
+
+
+def starting_revenue(result: ResultSummary) -> tuple[str, float]:
+    """The first full quarter and its revenue in the middle future: the figure a
+    dollar prediction starts from."""
+    row = result.quarter_table.iloc[0]
+    return str(row.quarter), float(row.p50)
+
+
+def starting_sentence(result: ResultSummary) -> str:
+    """'Starting point: revenue in 2012Q1, the first quarter, is $1.11M in the middle
+    future.' (a level question is about a full quarter, so there is a first one)."""
+    quarter, revenue = starting_revenue(result)
+    return (
+        f"Starting point: revenue in {quarter}, the first quarter, is {money_text(revenue)} "
+        "in the middle future."
+    )
 
 
 def first_break_shares(result: ResultSummary) -> dict[str, float]:
-    """Share of runs whose revenue first falls by the bust threshold in each quarter,
-    plus the share where it never does (under HOLDS)."""
+    """Share of runs whose whiplash first shows in each quarter, by the verdict's rules,
+    plus the share with no whiplash (under HOLDS): on a horizon of at most three years
+    the shares other than HOLDS add up to the headline's whiplash share."""
     labels = result.quarter_labels
-    first = result.first_bust  # index into QoQ changes: quarter index + 1
+    first = result.first_whiplash  # quarter index, -1 for none
     counts = Counter(first.tolist())
     runs = len(first)
     shares = {HOLDS: counts.get(-1, 0) / runs}
-    for i, label in enumerate(labels[1:]):
+    for i, label in enumerate(labels[1:], start=1):
         shares[label] = counts.get(i, 0) / runs
     return shares
 
 
 def simulated_break(result: ResultSummary) -> str:
-    """Where revenue breaks: the most common first-bust quarter when most runs bust."""
+    """Where whiplash first hits: the most common quarter when at least half the runs
+    have whiplash (the verdict's majority), else HOLDS. Of quarters whose shares read
+    the same whole percent the earliest is named: the room cannot tell them apart."""
     shares = first_break_shares(result)
-    if shares[HOLDS] >= 0.5:
+    if shares[HOLDS] > 1.0 - MAJORITY:
         return HOLDS
     busts = {k: v for k, v in shares.items() if k != HOLDS}
-    return max(busts, key=lambda k: busts[k])
+    top = percent(max(busts.values()))
+    return next(k for k, v in busts.items() if percent(v) == top)
 
 
 def check_quarter(result: ResultSummary, prediction: str | None) -> PredictionCheck:
-    """Score 'in which quarter does it break?' against the runs' first busts."""
+    """Score 'in which quarter does whiplash first hit?' against every run's first
+    whiplash quarter (the verdict's rules, so the shares are the headline's)."""
     shares = first_break_shares(result)
     answer = simulated_break(result)
-    drop = result.scenario.thresholds.bust_drop
+    whiplash = percent(1 - shares[HOLDS])
     if answer == HOLDS:
         said = (
-            f"revenue holds: in {percent(shares[HOLDS])} of futures no quarter falls "
-            f"{percent(drop)} or more on the quarter before"
+            f"revenue holds: no whiplash in {percent(shares[HOLDS])} of futures "
+            f"(whiplash in {whiplash})"
         )
     else:
         said = (
-            f"revenue most often first breaks in {answer} ({percent(shares[answer])} of "
-            f"futures); {percent(1 - shares[HOLDS])} of futures break somewhere"
+            f"whiplash most often first hits in {answer} ({percent(shares[answer])} of "
+            f"futures); whiplash in {whiplash} of futures"
         )
     if not prediction:
         return PredictionCheck(
@@ -280,7 +323,7 @@ def check_quarter(result: ResultSummary, prediction: str | None) -> PredictionCh
     if prediction == answer:
         verdict, lead = "right", "Right"
     elif share is not None and share >= 0.15:
-        verdict, lead = "close", f"Plausible ({percent(share)} of futures first break there)"
+        verdict, lead = "close", f"Plausible ({percent(share)} of futures first hit there)"
     else:
         verdict, lead = "wrong", "Not this time"
     return PredictionCheck(
@@ -383,6 +426,7 @@ def answer_sheet(workshop: Workshop) -> list[str]:
         lines.append(f"{i + 1}. {content.title} ({content.step.preset})")
         lines.append(f"   Q: {content.question}")
         if content.prediction == "level":
+            lines.append(f"   {starting_sentence(result)}")
             answer = check_level(result, None, content.level_quarter).sentence
         else:
             answer = check_quarter(result, None).sentence

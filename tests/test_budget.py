@@ -167,6 +167,6 @@ def test_summaries_are_all_a_cached_result_keeps() -> None:
     scenario = _scenario(runs=2000, months=120, lines=3, contracts=50, look=12)
     summary = simulate(scenario).summary_only()
     tables = (summary.monthly, summary.quarterly, summary.quarter_table)
-    kept = summary.first_bust.nbytes + sum(t.memory_usage(deep=True).sum() for t in tables)
+    kept = summary.first_whiplash.nbytes + sum(t.memory_usage(deep=True).sum() for t in tables)
     assert kept <= budget.summary_bytes(scenario)
     assert budget.summary_bytes(scenario) < budget.estimate(scenario).bytes / 10

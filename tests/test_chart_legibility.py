@@ -15,7 +15,7 @@ import altair as alt
 import pytest
 
 from simulator import ResultSummary, apply_overrides, list_presets, load_preset, simulate
-from ui import charts
+from ui import charts, verdict_charts
 from ui.verdict import key_figures
 
 PRESETS = sorted(list_presets())
@@ -50,7 +50,7 @@ def builders(result: ResultSummary) -> dict[str, alt.TopLevelMixin]:
         "quarters": charts.quarterly_bars(result),
         "by source": charts.breakdown_chart(result, by="source"),
         "by line": charts.breakdown_chart(result, by="line"),
-        "coverage": charts.coverage_chart(result),
+        "warning": verdict_charts.warning_chart(result),
         "renewals": charts.renewal_calendar(result.scenario),
         "renewals+baseline": charts.renewal_calendar(
             result.scenario, baseline_scenario=baseline.scenario
@@ -158,7 +158,7 @@ def test_the_colours_kept_for_lines_and_areas_are_not_used_for_text() -> None:
         (charts.PURPLE, charts.CHANGE_TEXT),
     ):
         assert contrast(light, "#FFFFFF") < WCAG_AA <= contrast(dark, "#FFFFFF")
-    text = str(specs_for("team_a_team_b")["coverage"])
+    text = str(specs_for("team_a_team_b")["warning"])
     assert charts.WARNING_TEXT in text and charts.VERMILLION in text  # text dark, rule bright
 
 

@@ -11,7 +11,8 @@ import pytest
 from simulator import apply_overrides, list_presets, load_preset, simulate
 from simulator.models import STAGES, Effort
 from simulator.results import SOURCE_LABELS, SimulationResult
-from ui import charts
+from simulator.verdict_text import warning_sentence
+from ui import charts, verdict_charts
 from ui.format import money, month_name, percent, percent_change
 
 PRESETS = sorted(list_presets())
@@ -54,7 +55,7 @@ def all_builders(result: SimulationResult) -> dict[str, alt.TopLevelMixin]:
         "quarters": charts.quarterly_bars(result),
         "by source": charts.breakdown_chart(result, by="source"),
         "by line": charts.breakdown_chart(result, by="line"),
-        "coverage": charts.coverage_chart(result),
+        "warning": verdict_charts.warning_chart(result),
         "renewals": charts.renewal_calendar(result.scenario),
         "renewals+baseline": charts.renewal_calendar(
             result.scenario, baseline_scenario=baseline.scenario
@@ -193,29 +194,34 @@ def test_breakdown_rejects_an_unknown_grouping() -> None:
         charts.breakdown_chart(result_for("balanced"), by="region")  # type: ignore[arg-type]
 
 
-# --- 4. Coverage.
-def test_coverage_chart_draws_the_warning_level_and_the_month_it_fires() -> None:
+# --- 4. Early warning (ui/verdict_charts.py).
+
+
+def subtitle(spec: dict) -> str:
+    """A chart's subtitle as one text (it is wrapped into lines to fit the chart)."""
+    sub = spec["title"].get("subtitle", "")
+    return " ".join([sub] if isinstance(sub, str) else sub)
+
+
+def test_warning_chart_marks_the_warning_and_the_bust_the_headline_names() -> None:
     result = result_for("team_a_team_b")
-    assert result.report.warning_month is not None
-    spec = spec_of(charts.coverage_chart(result))
-    level = result.scenario.thresholds.coverage_warning
+    ew = result.early_warning
+    assert ew.lead_months and ew.warned_from is not None
+    spec = spec_of(verdict_charts.warning_chart(result))
     (rule,) = [r for r in records(spec) if "level" in r]
-    assert rule["level"] == level
-    assert rule["label"] == f"Warning level {percent(level)}"
-    fires = [r for r in records(spec) if str(r.get("label", "")).startswith("Warning fires")]
-    assert fires[0]["label"] == f"Warning fires {month_name(result.report.warning_month)}"
-    assert fires[0]["date"].startswith(result.report.warning_month)
-
-    stricter = apply_overrides(result.scenario, ["thresholds.coverage_warning=0.95"])
-    moved = spec_of(charts.coverage_chart(simulate(stricter, runs=200, seed=1)))
-    assert [r["level"] for r in records(moved) if "level" in r] == [0.95]
+    assert rule["label"] == f"Warning level {percent(ew.pipeline_coverage.warning_level)}"
+    labels = {r["label"]: r["date"] for r in records(spec) if "pos" in r}
+    assert labels[f"Warning {month_name(ew.warned_from)}"].startswith(ew.warned_from)
+    assert f"First bust {ew.bust_quarter}" in labels
+    assert subtitle(spec).startswith(warning_sentence(ew))
 
 
-def test_coverage_chart_has_no_warning_marker_when_the_warning_never_fires() -> None:
+def test_warning_chart_has_no_marker_when_there_is_nothing_to_warn_of() -> None:
     result = result_for("balanced")
-    assert result.report.warning_month is None
-    spec = spec_of(charts.coverage_chart(result))
-    assert not [r for r in records(spec) if str(r.get("label", "")).startswith("Warning fires")]
+    assert result.early_warning.first_warning is None
+    spec = spec_of(verdict_charts.warning_chart(result))
+    assert not [r for r in records(spec) if "pos" in r]
+    assert subtitle(spec).startswith("No bust to warn of")
 
 
 # --- 5. Renewal calendar.

@@ -53,12 +53,12 @@ def test_the_pdf_reads_back_with_verdict_figures_settings_and_comparison(base, b
     assert 1 <= pages <= 2
     assert "The 2012 client: Team A and Team B" in text
     assert verdict_sentence(plan).split(":")[0] in text  # "Severe whiplash in 80% of runs"
-    assert "Max drawdown" in text and "Warning lead" in text
+    assert "Largest fall in a year" in text and "Warning lead" in text
     assert " kr." in text and "amounts in DKK" in text  # the plan's own currency
     assert "The plan's settings" in text and "15 reps" in text  # the change, in words
     for line in plan.scenario.product_lines.values():
         assert line.name in text
-    assert "Plans compared" in text and "Best case" in text and "Smooth" in text
+    assert "Plans compared" in text and "Best case" in text and "No whiplash" in text
     assert "$" in text  # the held plans keep their own currency (USD)
 
 

@@ -19,8 +19,11 @@ from simulator.workshop import (
     parse_workshop,
     resolve,
     simulated_break,
+    starting_sentence,
+    whiplash_words,
 )
 from ui import workshop as ws
+from ui.text import markdown_text
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "1_Workshop.py")
 EXPECTED_SEQUENCE = [
@@ -111,7 +114,7 @@ def test_quarter_predictions_are_scored(team_a):
     assert check_quarter(team_a, "2013Q1").verdict == "right"
     wrong = check_quarter(team_a, "2012Q2")
     assert wrong.verdict == "wrong" and "2013Q1" in wrong.sentence
-    holds = check_quarter(team_a, HOLDS)  # about a fifth of runs hold: plausible, not right
+    holds = check_quarter(team_a, HOLDS)  # about a third of runs hold: plausible, not right
     assert holds.verdict in ("close", "wrong") and "2013Q1" in holds.sentence
     assert check_quarter(team_a, None).verdict == "none"
 
@@ -171,10 +174,20 @@ def test_page_walks_the_whole_sequence():
         assert at.session_state[ws.STEP] == step
         assert f"Step {step + 1} of {count}" in at.get("progress")[0].proto.text
         assert not at.get("vega_lite_chart")  # nothing revealed before the prediction
+        content = ws.step_content(at.session_state[ws.NAME], step)
+        before = " ".join(m.value for m in [*at.markdown, *at.caption])
+        result = simulate(content.scenario).summary_only()
+        if content.prediction == "level":  # the room's starting figure
+            said = starting_sentence(result)
+            assert said.startswith("Starting point: revenue in 2012Q1, the first quarter, is $")
+        else:  # what counts as whiplash, in the verdict's words
+            said = whiplash_words(result)
+        assert markdown_text(said) in before
         answer(at, step)
         at.button(key=f"ws_reveal_{step}").click().run()
         assert not at.exception, at.exception
-        assert at.get("vega_lite_chart"), "the reveal shows the chart"
+        shown = 1 + len(content.step.charts)  # the prediction and the lesson's charts
+        assert len(at.get("vega_lite_chart")) == shown, "the reveal shows the lesson's charts"
         boxes = [*at.success, *at.info, *at.warning]
         assert any("the simulation says" in b.value for b in boxes)
         if step < count - 1:
@@ -185,7 +198,7 @@ def test_page_walks_the_whole_sequence():
                 "Severe whiplash",
                 "Largest fall in a year",
             ]
-            assert len(at.get("vega_lite_chart")) == 2  # prediction + before/after
+            assert len(at.get("vega_lite_chart")) == shown + 1  # and before/after
             at.button(key="ws_next").click().run()
             assert not at.exception, at.exception
     assert sorted(at.session_state[ws.REVEALED]) == list(range(count))

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-from simulator import ResultSummary
+from simulator import ResultSummary, verdict_text
 from simulator.money import using_currency
 
 from .charts import (
@@ -25,11 +25,10 @@ from .charts import (
     money_axis,
     themed,
 )
-from .format import MISSING, money, percent, percent_change
+from .format import money, percent
 
 CURRENT = "Sidebar now"
 """The plan in the sidebar, as the chart and the table call it."""
-VERDICT_WORDS = {"severe": "Severe whiplash", "mild": "Mild whiplash", "none": "Smooth"}
 
 Named = Sequence[tuple[str, ResultSummary]]
 """(plan name, its result), in the comparison's order."""
@@ -92,9 +91,9 @@ def compare_chart(plans: Named, *, current: ResultSummary | None = None) -> alt.
         if field in hover.columns
     ]
     layers.append(_hover(hover, tooltip=tooltip, name="compare_hover"))
-    subtitle = "Lines: each plan's median run."
+    subtitle = "Lines: each plan's middle future (the median)."
     if current is not None:
-        subtitle += " Band: 8 in 10 runs of the sidebar plan."
+        subtitle += " Band: 8 in 10 futures of the sidebar plan."
     chart = alt.layer(*layers).properties(
         width="container",
         height=CHART_HEIGHT,
@@ -107,37 +106,44 @@ def compare_chart(plans: Named, *, current: ResultSummary | None = None) -> alt.
 TABLE_COLUMNS = (
     "Plan",
     "Verdict",
-    "Whiplash probability",
+    "Whiplash",
+    "Severe whiplash",
+    "Largest fall in a year",
     "Revenue over the horizon",
-    "Worst quarter",
-    "Max drawdown",
     "Warning lead",
     "Reps",
     "Currency",
 )
+NO_BUST = "no bust to warn of"
+"""The warning lead of a plan whose middle future has no bust (never a negative lead)."""
+
+
+def lead_text(result: ResultSummary) -> str:
+    """The early warning's lead as the key figure counts it, in words for a table cell."""
+    lead = result.early_warning.lead_months
+    if lead is None:
+        return NO_BUST
+    return f"{lead} month" if lead == 1 else f"{lead} months"
 
 
 def comparison_table(plans: Named) -> pd.DataFrame:
-    """One row per plan: its verdict and key figures as the app's headline shows them,
-    each amount in the plan's own currency."""
+    """One row per plan: its verdict and key figures as the app's headline and key
+    figures show them (the verdict, ``result.whiplash``, and the early warning), each
+    amount in the plan's own currency."""
     rows = []
     for name, result in plans:
-        rep = result.report
+        v = result.whiplash
         with using_currency(result.scenario.currency):
             revenue = money(result.median_revenue)
-        worst = MISSING
-        if rep.worst_quarter is not None and rep.worst_quarter_change is not None:
-            worst = f"{percent_change(rep.worst_quarter_change) or '0%'} in {rep.worst_quarter}"
-        lead = rep.early_warning_months
         rows.append(
             {
                 "Plan": name,
-                "Verdict": VERDICT_WORDS.get(rep.verdict, rep.verdict),
-                "Whiplash probability": percent(rep.probability),
+                "Verdict": verdict_text.lead(v),
+                "Whiplash": percent(v.probability),
+                "Severe whiplash": percent(v.severe_probability),
+                "Largest fall in a year": percent(v.largest_fall),
                 "Revenue over the horizon": f"{revenue} in {len(result.month_labels)} months",
-                "Worst quarter": worst,
-                "Max drawdown": percent(rep.max_drawdown),
-                "Warning lead": "no bust" if lead is None else f"{lead} months",
+                "Warning lead": lead_text(result),
                 "Reps": f"{result.scenario.team.reps:g}",
                 "Currency": result.scenario.currency.code,
             }

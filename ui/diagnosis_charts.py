@@ -47,7 +47,7 @@ SHORT_PX = 1000
 so no entry runs off the chart's right edge."""
 TORNADO_SHORT = {
     "Worst quarterly drop removed": "Worst drop removed",
-    "Runs freed of whiplash (points)": "Runs freed (points)",
+    "Futures freed of whiplash (points)": "Futures freed (points)",
 }
 CAUSE_LINE_CHARS = 15
 """A cause name longer than this is drawn on two lines (so a phone keeps room for bars)."""

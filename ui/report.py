@@ -175,7 +175,7 @@ def report_text(result: ResultSummary, *, compared: Named = ()) -> ReportText:
                 f"of {sim.months} months from {sim.start}; amounts in {scenario.currency.code}."
             ),
             verdict=plain(verdict_sentence(result)) + ".",
-            warning=plain(early_warning_sentence(result.report, warning=result.early_warning)),
+            warning=plain(early_warning_sentence(result)),
             figures=figures,
             settings=_settings(scenario),
             lines=lines,

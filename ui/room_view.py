@@ -163,7 +163,7 @@ def leaderboard_frame(
             "Score": money(r.score),
             "Median revenue": money(r.median_revenue),
             "Whiplash": percent(r.probability),
-            "Max drawdown": percent(r.max_drawdown),
+            "Fall from best quarter": percent(r.max_drawdown),
             "Verdict": r.sentence,
         }
         if previous is not None:
@@ -189,8 +189,8 @@ def result_sentence(result: TeamResult) -> str:
     """A result's score and what it is made of, in words (plain text)."""
     return (
         f"Score {money(result.score)}: median revenue {money(result.median_revenue)}, "
-        f"whiplash in {percent(result.probability)} of runs, max drawdown "
-        f"{percent(result.max_drawdown)}."
+        f"whiplash in {percent(result.probability)} of futures, largest fall from the best "
+        f"quarter (max drawdown) {percent(result.max_drawdown)}."
     )
 
 

@@ -1,8 +1,8 @@
 """The verdict in words a trainer can read out, and the key figures with baseline deltas.
 
 Everything here reads the result's verdict (``result.whiplash``, worded by
-:mod:`simulator.verdict_text`, so the CLI says the same) and its summaries; the early
-warning still reads the quarter-on-quarter report. No model arithmetic, only wording and
+:mod:`simulator.verdict_text`, so the CLI says the same), its early warning
+(``result.early_warning``) and its summaries. No model arithmetic, only wording and
 formatting.
 """
 
@@ -12,18 +12,15 @@ from dataclasses import dataclass
 from typing import Literal
 
 from simulator import ResultSummary, verdict_text
-from simulator.early_warning import EarlyWarning
-from simulator.metrics import WhiplashReport
 from simulator.verdict import (
     MILD_FALL,
     SEVERE_FALL,
     SEVERE_RISK_SHARE,
     SEVERE_SWING,
     TREND_BAND,
-    Verdict,
 )
 
-from .format import money, month_name, percent
+from .format import money, percent
 
 FUTURES = (
     "Each run is one possible future: the same plan with other luck in which deals "
@@ -54,41 +51,11 @@ def bookings_sentence(result: ResultSummary) -> str:
     return verdict_text.bookings_sentence(result.bookings)
 
 
-def early_warning_sentence(
-    report: WhiplashReport,
-    *,
-    whiplash: Verdict | None = None,
-    warning: EarlyWarning | None = None,
-) -> str:
-    """How long before the bust the pipeline warned, in plain words: the early warning in
-    sales terms when ``warning`` is given (as the CLI says it), else the forward coverage's
-    (``whiplash``, the verdict, says whether there is a boom-and-bust to warn of)."""
-    if warning is not None:
-        return verdict_text.warning_sentence(warning)
-    smooth = (
-        whiplash.verdict == "none" and not whiplash.severe_risk
-        if whiplash is not None
-        else report.verdict == "none"
-    )
-    if smooth or report.bust_quarter is None or report.early_warning_months is None:
-        start = "No boom-and-bust to warn of" if smooth else "No bust"
-        if report.warning_month:
-            return (
-                f"{start}, though forward coverage dips below the warning level in "
-                f"{month_name(report.warning_month)}."
-            )
-        return f"{start}: forward coverage stays above the warning level."
-    months = report.early_warning_months
-    if months <= 0:
-        return (
-            "No early warning: forward coverage was still above the warning level just "
-            f"before the first bust in {report.bust_quarter}."
-        )
-    unit = "month" if months == 1 else "months"
-    return (
-        f"Early warning: forward coverage had been below the warning level for "
-        f"{months} {unit} before the first bust in {report.bust_quarter}."
-    )
+def early_warning_sentence(result: ResultSummary) -> str:
+    """How long before the first bust a sales signal warned, or that there is no bust to
+    warn of: the early warning in sales terms (``result.early_warning``), as the CLI, the
+    compare table and the warning chart say it."""
+    return verdict_text.warning_sentence(result.early_warning)
 
 
 @dataclass(frozen=True)

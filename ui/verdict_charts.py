@@ -2,10 +2,14 @@
 
 * :func:`attainment_chart`: quota attainment per quarter (the bookings lens), so a plan
   that empties its pipeline shows when bookings fall, not a year later in revenue.
+* :func:`warning_chart`: the early warning in sales terms (pipeline coverage, renewals
+  at risk, revenue in sight) on the middle future, with the month the warning that
+  counts came on and the first bust it warned of.
 * :func:`history_chart`: an actual revenue history (``Your history`` page) with its
   largest fall and its boom-bust peaks marked.
 
-The numbers come from :class:`simulator.plan_verdict.BookingsLens` and
+The numbers come from :class:`simulator.plan_verdict.BookingsLens`,
+:class:`simulator.early_warning.EarlyWarning` and
 :class:`simulator.history_csv.HistoryAssessment`; this module only reshapes, labels and
 colours them, with the theme and palette of :mod:`ui.charts`.
 """
@@ -13,23 +17,38 @@ colours them, with the theme and palette of :mod:`ui.charts`.
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from simulator.history_csv import HistoryAssessment
 from simulator.results import ResultSummary
+from simulator.verdict_text import warning_sentence
 
 from .charts import (
     BLACK,
     BLUE,
     CHART_HEIGHT,
+    FONT_SIZE,
     GREY,
+    NARROWEST_CHART,
+    ORANGE,
+    PADDING_PX,
+    PURPLE,
     QUARTER_NAME_LABEL_EXPR,
     SKY_BLUE,
     VERMILLION,
+    WARNING_TEXT,
+    _title,
+    _title_rows,
+    chart_height,
+    fitted_columns,
+    legend_rows,
     money_axis,
+    month_axis,
     themed,
+    wrap,
 )
-from .format import money, percent
+from .format import money, month_name, month_start, percent
 
 BASIS_SUBTITLES = {
     "quota": "Bookings against the new-business quota (targets.quarterly_bookings).",
@@ -81,10 +100,11 @@ def attainment_chart(result: ResultSummary) -> alt.LayerChart:
         alt.Tooltip("range_text:N", title="8 in 10 futures"),
         alt.Tooltip("target_text:N", title="Target bookings"),
     ]
+    names = ["On target", "Short of target"]
     status = alt.Color(
         "status:N",
-        scale=alt.Scale(domain=["On target", "Short of target"], range=[BLUE, VERMILLION]),
-        legend=alt.Legend(title=None),
+        scale=alt.Scale(domain=names, range=[BLUE, VERMILLION]),
+        legend=alt.Legend(title=None, columns=fitted_columns(names)),
     )
     bars = (
         alt.Chart(frame)
@@ -109,19 +129,181 @@ def attainment_chart(result: ResultSummary) -> alt.LayerChart:
         .mark_rule(color=GREY, strokeWidth=2, strokeDash=[6, 4])
         .encode(y=alt.Y("level:Q"))
     )
-    chart = alt.layer(bars, whiskers, target).properties(
-        width="container",
-        height=CHART_HEIGHT,
-        title=alt.TitleParams(
-            "Quota attainment per quarter",
-            subtitle=[
-                BASIS_SUBTITLES[result.bookings.basis],
-                "Bar: the middle future. Whiskers: 8 in 10 futures. Dashed: 100%.",
-            ],
-        ),
-        description="Quota attainment",
+    heading = _title(  # wrapped to the narrowest chart, as every chart's title is
+        "Quota attainment per quarter",
+        [
+            BASIS_SUBTITLES[result.bookings.basis],
+            "Bar: the middle future. Whiskers: 8 in 10 futures. Dashed: 100%.",
+        ],
     )
-    return themed(chart)
+    chart = alt.layer(bars, whiskers, target).properties(
+        width="container", title=heading, description="Quota attainment"
+    )
+    return themed(
+        chart, height=chart_height(**_title_rows(heading), legend_rows=legend_rows(names))
+    )
+
+
+WARNING_SERIES = {
+    "pipeline_coverage": "Pipeline coverage",
+    "revenue_in_sight": "Revenue in sight",
+    "renewal_exposure": "Safe at renewal",
+}
+"""The early warning's three signals as the chart names them: each as a share of what
+is healthy (pipeline coverage of its healthy level, revenue in sight of today's run
+rate, today's revenue not at risk at renewal), so one dashed level (90%) is the warning
+level of all three."""
+WARNING_COLOURS = (BLUE, ORANGE, PURPLE)
+WARNING_SUBTITLE_PX = 0.85 * (NARROWEST_CHART - PADDING_PX)
+"""Width the early warning's subtitle is wrapped to (see :func:`warning_chart`)."""
+WARNING_TOP = 1.5
+"""The chart's top (150%): far above the warning level, so healthy months stay in view
+(pipeline coverage without a quota is unbounded)."""
+
+
+def warning_frame(result: ResultSummary) -> pd.DataFrame:
+    """One row per month and signal: the middle future's value as a share of healthy
+    (renewals at risk as the revenue not at risk), and the signal in its own words."""
+    ew = result.early_warning
+    dates = [month_start(m) for m in ew.months]
+    names = [month_name(m) for m in ew.months]
+    frames = []
+    for name, label in WARNING_SERIES.items():
+        signal = getattr(ew, name)
+        raw = np.array(signal.p50, dtype=float)
+        if name == "pipeline_coverage":
+            shown = raw
+            words = [
+                f"{percent(v)} of its healthy level" if np.isfinite(v) else "no quota to cover"
+                for v in raw
+            ]
+        elif name == "revenue_in_sight":
+            shown, words = raw, [f"{percent(v)} of today's run rate" for v in raw]
+        else:
+            shown, words = 1.0 - raw, [f"{percent(v)} of today's revenue at risk" for v in raw]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "date": dates,
+                    "month_name": names,
+                    "signal": label,
+                    # Unbounded (no quota) or far above healthy: drawn at the chart's top.
+                    "value": np.where(
+                        np.isfinite(shown), np.minimum(shown, WARNING_TOP), WARNING_TOP
+                    ),
+                    "value_text": words,
+                    "warns": signal.warns(),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def warning_markers(result: ResultSummary) -> pd.DataFrame:
+    """The months the chart marks: the warning that counts (the spell still on before
+    the first bust, else the first month any signal warns) and the first bust."""
+    ew = result.early_warning
+    rows = []
+    warned = ew.warned_from or ew.first_warning
+    if warned is not None:
+        rows.append(
+            {"date": month_start(warned), "label": f"Warning {month_name(warned)}", "pos": 4}
+        )
+    if ew.bust_quarter is not None:
+        first_month = f"{ew.bust_quarter[:4]}-{(int(ew.bust_quarter[-1]) - 1) * 3 + 1:02d}"
+        rows.append(  # one line lower: a warning a few months before must stay legible
+            {"date": month_start(first_month), "label": f"First bust {ew.bust_quarter}", "pos": 26}
+        )
+    return pd.DataFrame(rows, columns=["date", "label", "pos"])
+
+
+def warning_chart(result: ResultSummary) -> alt.LayerChart:
+    """The early warning on the middle future: the three signals against their healthy
+    level, the warning level, the month the warning came on and the bust it warned of;
+    the subtitle is the headline's warning sentence (``warning_sentence``)."""
+    frame = warning_frame(result)
+    months = len(result.early_warning.months)
+    x = alt.X("date:T", title=None, axis=month_axis(months=months))
+    y_scale = alt.Scale(domain=[0, WARNING_TOP], clamp=True, nice=False)
+    tooltip = [
+        alt.Tooltip("month_name:N", title="Month"),
+        alt.Tooltip("signal:N", title="Signal"),
+        alt.Tooltip("value_text:N", title="Middle future"),
+    ]
+    lines = (
+        alt.Chart(frame)
+        .mark_line(strokeWidth=3)
+        .encode(
+            x=x,
+            y=alt.Y(
+                "value:Q",
+                scale=y_scale,
+                axis=alt.Axis(title="Share of healthy", format=".0%", tickCount=4),
+            ),
+            color=alt.Color(
+                "signal:N",
+                sort=list(WARNING_SERIES.values()),
+                scale=alt.Scale(domain=list(WARNING_SERIES.values()), range=WARNING_COLOURS),
+                legend=alt.Legend(
+                    title=None,
+                    orient="bottom",
+                    columns=fitted_columns(list(WARNING_SERIES.values())),
+                ),
+            ),
+            tooltip=tooltip,
+        )
+    )
+    level = result.early_warning.pipeline_coverage.warning_level
+    rule_frame = pd.DataFrame({"level": [level], "label": [f"Warning level {percent(level)}"]})
+    rule = (
+        alt.Chart(rule_frame)
+        .mark_rule(color=VERMILLION, strokeWidth=2, strokeDash=[6, 4])
+        .encode(y=alt.Y("level:Q", scale=y_scale))
+    )
+    rule_text = (
+        alt.Chart(rule_frame)
+        .mark_text(
+            align="right", baseline="top", dx=-4, dy=5, color=WARNING_TEXT, fontSize=FONT_SIZE
+        )
+        .encode(
+            x=alt.value(alt.ExprRef("width")),
+            y=alt.Y("level:Q", scale=y_scale),
+            text=alt.Text("label:N"),
+        )
+    )
+    layers = [lines, rule, rule_text]
+    markers = warning_markers(result)
+    if len(markers):
+        layers.append(
+            alt.Chart(markers).mark_rule(color=VERMILLION, strokeWidth=2).encode(x=alt.X("date:T"))
+        )
+        layers.append(
+            alt.Chart(markers)
+            .mark_text(
+                align="left",
+                dx=5,
+                baseline="top",
+                color=WARNING_TEXT,
+                fontSize=FONT_SIZE,
+                fontWeight="bold",
+            )
+            .encode(x=alt.X("date:T"), y=alt.Y("pos:Q", scale=None), text=alt.Text("label:N"))
+        )
+    subtitle = [
+        warning_sentence(result.early_warning),
+        "The middle future, each signal against healthy: pipeline coverage against its "
+        "healthy level, revenue in sight against today's run rate, and today's revenue "
+        "not at risk at renewal. Below the dashed level a signal warns.",
+    ]
+    # Wrapped with some slack: dates and figures ("2013Q1: ... 2012-01") draw wider
+    # than the width estimate, and a phone's chart is barely the narrowest one.
+    lines = [line for text in subtitle for line in wrap(text, width=WARNING_SUBTITLE_PX)]
+    heading = alt.TitleParams(text="Early warning", subtitle=lines)
+    chart = alt.layer(*layers).properties(
+        width="container", title=heading, description="Early warning"
+    )
+    shown = legend_rows(list(WARNING_SERIES.values()))
+    return themed(chart, height=chart_height(**_title_rows(heading), legend_rows=shown))
 
 
 HISTORY_STATUS = {"fall": VERMILLION, "peak": BLUE, "steady": SKY_BLUE}

@@ -15,6 +15,7 @@ from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import altair as alt
 import streamlit as st
 
 from simulator import ResultSummary, Scenario
@@ -30,8 +31,10 @@ from simulator.workshop import (
     list_workshops,
     load_workshop,
     resolve,
+    starting_sentence,
 )
 
+from . import charts, verdict_charts
 from .runtime import simulate_summary
 from .text import markdown_text
 
@@ -305,6 +308,21 @@ def _step_list(text: str | None, count: int) -> list[int]:
     return sorted(i for i in steps if i is not None)
 
 
+# --- The reveal.
+def lesson_charts(content: StepContent, result: ResultSummary) -> list[alt.TopLevelMixin]:
+    """The charts the step's lesson points at (``charts`` in the workshop file), in order:
+    the main page's own builders, so the room sees the same chart it will find there."""
+    build = {
+        "quarters": lambda: charts.quarterly_bars(result),
+        "attainment": lambda: verdict_charts.attainment_chart(result),
+        "warning": lambda: verdict_charts.warning_chart(result),
+        "sources": lambda: charts.breakdown_chart(result, by="source"),
+        "lines": lambda: charts.breakdown_chart(result, by="line"),
+        "calendar": lambda: charts.renewal_calendar(content.scenario),
+    }
+    return [build[name]() for name in content.step.charts]
+
+
 # --- Predictions and the debrief.
 def check(content: StepContent, result: ResultSummary, prediction: Any) -> PredictionCheck:
     if content.prediction == "level":
@@ -336,10 +354,13 @@ def debrief_entry(content: StepContent, prediction: Any) -> DebriefEntry:
             fix += f" {content.why}"
     elif content.why:
         fix = content.why
+    question = content.question
+    if content.prediction == "level":  # the figure the room started from
+        question += f" {starting_sentence(result)}"
     return DebriefEntry(
         number=content.index + 1,
         title=content.title,
-        question=content.question,
+        question=question,
         prediction=checked.prediction or "No prediction",
         result=checked.sentence,
         fix=fix,

@@ -41,7 +41,7 @@ REQUIRED_CHARTS = (  # the charts' descriptions (ui/charts.py), shown as their a
     "Quota attainment",
     "Revenue by source",
     "Revenue by line",
-    "Forward coverage",
+    "Early warning",
     "Renewal calendar",
 )
 NORDIC_CONTACTS = re.compile(r"Nordic Telecom.*buyer contacts")

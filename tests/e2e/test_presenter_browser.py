@@ -17,7 +17,7 @@ import pytest
 
 from simulator import ResultSummary
 from tests.support.server import BROWSER_TIMEOUT_MS, ROOT, Server
-from ui import charts, links, presenter
+from ui import charts, links, presenter, verdict_charts
 from ui.runtime import simulate_summary
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -129,7 +129,7 @@ def expected_legends() -> dict[str, set[str]]:
         ),
         "Revenue by source": legend_entries(charts.breakdown_chart(result, by="source").to_dict()),
         "Revenue by line": legend_entries(charts.breakdown_chart(result, by="line").to_dict()),
-        "Forward coverage": set(),
+        "Early warning": legend_entries(verdict_charts.warning_chart(result).to_dict()),
         "Renewal calendar": legend_entries(charts.renewal_calendar(result.scenario).to_dict()),
         "Effort split": legend_entries(charts.effort_split_bar(result.scenario.effort).to_dict()),
     }

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from simulator.workshop import load_workshop
 from tests.support.server import (
     BROWSER_TIMEOUT_MS,
     CHROMIUM,
@@ -58,11 +59,13 @@ def drawn_charts(page) -> int:
 def test_first_step_end_to_end(page):
     expect(page.get_by_text("Step 1 of 6: The 2012 client: Team A and Team B")).to_be_visible()
     expect(
-        page.get_by_text("Will revenue hold in 2013? In which quarter does it break?")
+        page.get_by_text(
+            "Will revenue hold in 2013? If not, in which quarter does whiplash first hit?"
+        )
     ).to_be_visible()
     assert page.locator("[data-testid='stVegaLiteChart']").count() == 0  # the room predicts first
 
-    page.get_by_label("The room's prediction: the quarter revenue breaks in").click()
+    page.get_by_label("The room's prediction: the quarter whiplash first hits").click()
     page.get_by_role("option", name="2013Q1", exact=True).click()
 
     reveal = page.get_by_role("button", name="Reveal the simulation")
@@ -71,15 +74,17 @@ def test_first_step_end_to_end(page):
     expect(page.get_by_text("Right: the room said 2013Q1")).to_be_visible()
     page.wait_for_function(f"() => ({DRAWN_CHARTS_JS})() >= 1")
     expect(page.locator(".vega-embed[aria-label='Prediction chart']")).to_be_visible()
+    lesson = len(load_workshop().steps[0].charts)  # the charts the lesson points at
+    expect(page.locator(".vega-embed[aria-label='Early warning']")).to_be_visible()
     expect(
-        page.get_by_label("The room's prediction: the quarter revenue breaks in")
+        page.get_by_label("The room's prediction: the quarter whiplash first hits")
     ).to_be_disabled()
 
     page.get_by_role("button", name="Apply the fix").click()
     expect(page.get_by_text("Why it works:")).to_be_visible()
     expect(page.get_by_test_id("stMetric").filter(has_text="Severe whiplash")).to_be_visible()
-    page.wait_for_function(f"() => ({DRAWN_CHARTS_JS})() >= 2")
-    assert drawn_charts(page) == 2
+    page.wait_for_function(f"() => ({DRAWN_CHARTS_JS})() >= {2 + lesson}")
+    assert drawn_charts(page) == 2 + lesson
 
     with page.expect_download() as download:
         page.get_by_role("button", name="Download debrief (HTML, printable)").click()
