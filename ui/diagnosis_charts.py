@@ -28,9 +28,11 @@ from .charts import (
     QUARTER_NAME_LABEL_EXPR,
     SKY_BLUE,
     STATUS_COLOURS,
+    TITLE_SIZE,
     VERMILLION,
     money_axis,
     themed,
+    wrap,
 )
 from .format import money, percent
 
@@ -45,10 +47,14 @@ NARROW_PX = 600
 SHORT_PX = 1000
 """A chart container narrower than this shows the short legend names (:data:`TORNADO_SHORT`),
 so no entry runs off the chart's right edge."""
-TORNADO_SHORT = {
-    "Worst quarterly drop removed": "Worst drop removed",
-    "Runs freed of whiplash (points)": "Runs freed (points)",
+TORNADO_SHORT_NAMES = {
+    "fall_cut": "Largest fall removed",
+    "tail_cut": "1-in-10 fall removed",
+    "probability_cut": "Futures freed (points)",
 }
+"""Short legend names by measure: each fits a phone's legend (one column right of the
+cause labels) whole."""
+TORNADO_SHORT = {name: TORNADO_SHORT_NAMES[field] for field, name in TORNADO_MEASURES}
 CAUSE_LINE_CHARS = 15
 """A cause name longer than this is drawn on two lines (so a phone keeps room for bars)."""
 _HEAD = f"substring(datum.label, 0, {CAUSE_LINE_CHARS})"
@@ -147,8 +153,8 @@ def tornado_chart(diagnosis: Diagnosis) -> alt.Chart | alt.LayerChart:
         width="container",
         height=max(90, 75 * rows),
         title=alt.TitleParams(
-            text=title,
-            subtitle=(
+            text=wrap(title, font_size=TITLE_SIZE * 1.1),
+            subtitle=wrap(
                 "Each cause set alone to the balanced plan's level and simulated again with "
                 f"the same {diagnosis.runs:,} random futures."
             ),

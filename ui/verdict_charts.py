@@ -25,14 +25,19 @@ from .charts import (
     GREY,
     QUARTER_NAME_LABEL_EXPR,
     SKY_BLUE,
+    TITLE_SIZE,
     VERMILLION,
+    chart_height,
+    fitted_columns,
+    legend_rows,
     money_axis,
     themed,
+    wrap,
 )
 from .format import money, percent
 
 BASIS_SUBTITLES = {
-    "quota": "Bookings against the new-business quota (targets.quarterly_bookings).",
+    "quota": "Bookings against the new-business quota.",
     "steady state": "No quota set: bookings against what the plan books at the start.",
     "quota and steady state": "Bookings against the quota where it is set, else against "
     "what the plan books at the start.",
@@ -69,9 +74,16 @@ def attainment_frame(result: ResultSummary) -> pd.DataFrame:
     return frame
 
 
+ATTAINMENT_STATUSES = ["On target", "Short of target"]
+ATTAINMENT_TITLE = "Quota attainment per quarter"
+ATTAINMENT_KEY = "Bar: the middle future. Whiskers: 8 in 10 futures. Dashed: 100%."
+
+
 def attainment_chart(result: ResultSummary) -> alt.LayerChart:
     """Quota attainment per quarter: the middle future's bar, whiskers holding 8
-    futures in 10, and a rule at 100% of target."""
+    futures in 10, and a rule at 100% of target. The subtitle is wrapped to the
+    narrowest chart (half the main column beside the sidebar) and the height leaves the
+    plot its full height under it."""
     frame = attainment_frame(result)
     order = list(frame["quarter"])
     x = _quarter_axis(order)
@@ -83,8 +95,8 @@ def attainment_chart(result: ResultSummary) -> alt.LayerChart:
     ]
     status = alt.Color(
         "status:N",
-        scale=alt.Scale(domain=["On target", "Short of target"], range=[BLUE, VERMILLION]),
-        legend=alt.Legend(title=None),
+        scale=alt.Scale(domain=ATTAINMENT_STATUSES, range=[BLUE, VERMILLION]),
+        legend=alt.Legend(title=None, columns=fitted_columns(ATTAINMENT_STATUSES)),
     )
     bars = (
         alt.Chart(frame)
@@ -109,19 +121,19 @@ def attainment_chart(result: ResultSummary) -> alt.LayerChart:
         .mark_rule(color=GREY, strokeWidth=2, strokeDash=[6, 4])
         .encode(y=alt.Y("level:Q"))
     )
+    title = wrap(ATTAINMENT_TITLE, font_size=TITLE_SIZE * 1.1)
+    subtitle = [*wrap(BASIS_SUBTITLES[result.bookings.basis]), *wrap(ATTAINMENT_KEY)]
     chart = alt.layer(bars, whiskers, target).properties(
         width="container",
-        height=CHART_HEIGHT,
-        title=alt.TitleParams(
-            "Quota attainment per quarter",
-            subtitle=[
-                BASIS_SUBTITLES[result.bookings.basis],
-                "Bar: the middle future. Whiskers: 8 in 10 futures. Dashed: 100%.",
-            ],
-        ),
+        title=alt.TitleParams(title[0] if len(title) == 1 else title, subtitle=subtitle),
         description="Quota attainment",
     )
-    return themed(chart)
+    height = chart_height(
+        title_lines=len(title),
+        subtitle_lines=len(subtitle),
+        legend_rows=legend_rows(ATTAINMENT_STATUSES),
+    )
+    return themed(chart, height=height)
 
 
 HISTORY_STATUS = {"fall": VERMILLION, "peak": BLUE, "steady": SKY_BLUE}
