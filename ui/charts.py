@@ -913,9 +913,7 @@ def capacity_chart(result: ResultSummary) -> alt.LayerChart:
             x=x,
             y=alt.Y("p10:Q", axis=alt.Axis(title="Sales reps", tickCount=5)),
             y2=alt.Y2("p90:Q"),
-            # Fill, not colour: a layer with the colour legend switched off would switch
-            # off the shared legend of the lines too (Vega-Lite keeps the first layer's).
-            fill=alt.Fill("line:N", sort=names, scale=scale, legend=None),
+            color=alt.Color("line:N", sort=names, scale=scale, legend=None),
         )
     )
     median = alt.Chart(frame).mark_line(strokeWidth=3).encode(x=x, y="p50:Q", color=colour)
@@ -944,6 +942,9 @@ def capacity_chart(result: ResultSummary) -> alt.LayerChart:
     chart = alt.layer(band, median, *markers, _hover(wide, tooltip=tooltip)).properties(
         width="container", title=heading, description="Team capacity"
     )
+    # The lines' legend on its own: merged with the band's (switched off, and first),
+    # Vega-Lite would switch both off.
+    chart = chart.resolve_legend(color="independent")
     height = chart_height(**_title_rows(heading), legend_rows=legend_rows(names))
     return themed(chart, height=height)
 
