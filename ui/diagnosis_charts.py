@@ -24,6 +24,7 @@ from .charts import (
     BLUE,
     CHART_HEIGHT,
     GREY,
+    MUTED_TEXT,
     ORANGE,
     QUARTER_NAME_LABEL_EXPR,
     SKY_BLUE,
@@ -74,14 +75,22 @@ LEGEND_LABEL_EXPR = (
     + "datum.label"
 )
 PREDICTION_COLOUR = BLACK
+MESSAGE_SIZE = 18
 
 
 def _message_chart(message: str, *, title: str) -> alt.Chart:
+    """Why there is nothing to draw, in lines that fit a phone, dark enough to read."""
+    lines = "\n".join(wrap(message, font_size=MESSAGE_SIZE))
     chart = (
-        alt.Chart(pd.DataFrame({"message": [message]}))
-        .mark_text(fontSize=18, color=GREY)
+        alt.Chart(pd.DataFrame({"message": [lines]}))
+        .mark_text(fontSize=MESSAGE_SIZE, color=MUTED_TEXT, lineBreak="\n")
         .encode(text="message:N")
-        .properties(width="container", height=90, title=title, description=title)
+        .properties(
+            width="container",
+            height=90,
+            title=alt.TitleParams(text=wrap(title, font_size=TITLE_SIZE * 1.1)),
+            description=title,
+        )
     )
     return themed(chart)
 
