@@ -91,6 +91,8 @@ CUT_TEXT_JS = """() => [...document.querySelectorAll("[data-testid='stMetric'] *
   && el.scrollWidth > el.clientWidth + 1)
 .map(el => el.textContent)"""
 
+SKELETONS_GONE_JS = """() => !document.querySelector("[data-testid='stSkeleton']")"""
+
 SCROLLED_JS = """() => window.scrollY
   + (document.querySelector("[data-testid='stMain']")?.scrollTop ?? 0)
   + (document.querySelector("[data-testid='stAppViewContainer']")?.scrollTop ?? 0)"""
@@ -228,6 +230,8 @@ def screenshot(page: Page, name: str, *, whole_page: bool = False) -> None:
     same width (Streamlit scrolls inside its main area, so the window grows to it)."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    # Widgets whose code is still loading are grey bars: wait for the real ones.
+    page.wait_for_function(SKELETONS_GONE_JS)
     page.screenshot(path=path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     if whole_page:
@@ -235,6 +239,7 @@ def screenshot(page: Page, name: str, *, whole_page: bool = False) -> None:
         height = page.get_by_test_id("stMain").evaluate("el => el.scrollHeight")
         page.set_viewport_size({"width": view["width"], "height": int(height) + 20})
         wait_until_idle(page)
+        page.wait_for_function(SKELETONS_GONE_JS)
         page.screenshot(path=ARTIFACTS / f"{name}-whole.png", full_page=True)
         page.set_viewport_size(view)
 
@@ -290,6 +295,8 @@ def test_the_longest_verdict_and_a_baseline_leave_the_revenue_chart_on_screen(
     warning_top = warning.bounding_box()
     assert chart_bottom is not None and warning_top is not None
     assert warning_top["y"] >= chart_bottom["y"] + chart_bottom["height"], "not under the chart"
+    page.mouse.move(0, PROJECTOR["height"] - 1)  # the button's tooltip would cover the verdict
+    expect(page.get_by_test_id("stTooltipContent").first).to_be_hidden()
     screenshot(page, "presenter-longest-verdict-1280x720")
 
 
