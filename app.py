@@ -686,15 +686,14 @@ TONES = {
 
 def headline(result: ResultSummary, baseline: ResultSummary | None) -> None:
     """The verdict, what else it says (risk, trend, season, deal luck), the early
-    warning and the key figures: every whiplash figure is the verdict's."""
+    warning and the key figures: every whiplash figure is the verdict's. The presenter
+    view keeps the verdict and the key figures above the revenue chart and draws the
+    rest under it (:func:`verdict_notes`), so both fit a 720-pixel projector."""
     colour, icon = TONES[verdict.verdict_tone(result)]
     sentence = markdown_text(verdict.verdict_sentence(result))
     st.markdown(f"## :{colour}[:material/{icon}: {sentence}]")
-    details = verdict.verdict_details(result)
-    if details:
-        st.markdown("\n".join(f"- {markdown_text(line)}" for line in details))
-    warning = verdict.early_warning_sentence(result)
-    st.markdown(f"#### {markdown_text(warning)}")
+    if not PRESENTING:
+        verdict_notes(result, caption=False)
     figures = verdict.key_figures(result, baseline=baseline)
     # One row on the projector (the sidebar is closed, so six fit); three a row beside
     # the sidebar, where six would cut their labels (tests/test_chart_legibility.py).
@@ -709,6 +708,23 @@ def headline(result: ResultSummary, baseline: ResultSummary | None) -> None:
                 delta_color=figure.delta_color,
                 help=figure.help,
             )
+    if not PRESENTING:
+        futures_caption(result)
+
+
+def verdict_notes(result: ResultSummary, *, caption: bool = True) -> None:
+    """What else the verdict says and the early warning (with ``caption``, then how to
+    read the charts): under the verdict, or under the revenue chart when presenting."""
+    details = verdict.verdict_details(result)
+    if details:
+        st.markdown("\n".join(f"- {markdown_text(line)}" for line in details))
+    warning = verdict.early_warning_sentence(result)
+    st.markdown(f"#### {markdown_text(warning)}")
+    if caption:
+        futures_caption(result)
+
+
+def futures_caption(result: ResultSummary) -> None:
     st.caption(
         f"{result.runs:,} futures simulated. {markdown_text(verdict.FUTURES)} The shaded "
         "bands hold 8 in 10 futures (p10 to p90); the line is the middle one (the median)."
@@ -770,6 +786,8 @@ def chart_section(
     try:
         specs = result_chart_specs(key)
         show_chart(fan_spec(key, base_key, PRESENTING))
+        if PRESENTING and result is not None:  # the room reads the verdict, then these
+            verdict_notes(result)
         left, right = st.columns(2)
         show_chart(specs["bars"], left)
         show_chart(specs["attainment"], right)

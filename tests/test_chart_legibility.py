@@ -219,8 +219,11 @@ def test_the_calendar_legend_title_goes_above_its_entries_on_a_narrow_chart() ->
 
 
 def test_titles_and_subtitles_are_wrapped_to_the_narrowest_chart() -> None:
-    room = charts.NARROWEST_CHART - charts.PADDING_PX
+    """The presenter view's revenue chart is drawn at least 900 px wide (its plot):
+    its subtitle takes one line of that."""
     for name, spec in all_specs():
+        wide = name.endswith("/fan, presenter")
+        room = 900 + charts.Y_AXIS_PX if wide else charts.NARROWEST_CHART - charts.PADDING_PX
         title = spec.get("title")
         if not isinstance(title, dict):
             continue

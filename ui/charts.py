@@ -378,21 +378,29 @@ def _x_month(*, months: int, field: str = "date", title: str | None = None) -> a
     )
 
 
-def _lines(text: str | list[str] | None, *, font_size: float) -> list[str]:
-    """Each paragraph of ``text`` wrapped to fit the narrowest chart."""
+TITLE_ROOM = NARROWEST_CHART - PADDING_PX
+"""Titles and subtitles wrap to this width unless a chart is drawn wider."""
+
+
+def _lines(
+    text: str | list[str] | None, *, font_size: float, width: float = TITLE_ROOM
+) -> list[str]:
+    """Each paragraph of ``text`` wrapped to fit ``width`` (the narrowest chart)."""
     if text is None:
         return []
     paragraphs = [text] if isinstance(text, str) else text
-    return [line for p in paragraphs for line in wrap(p, font_size=font_size)]
+    return [line for p in paragraphs for line in wrap(p, font_size=font_size, width=width)]
 
 
-def _title(text: str, subtitle: str | list[str] | None = None) -> alt.TitleParams:
-    """A title and subtitle wrapped into lines that fit the narrowest chart (Vega would
-    draw a long one past the chart's edge, where it is cut off)."""
+def _title(
+    text: str, subtitle: str | list[str] | None = None, *, width: float = TITLE_ROOM
+) -> alt.TitleParams:
+    """A title and subtitle wrapped into lines that fit the narrowest chart, or ``width``
+    (Vega would draw a long one past the chart's edge, where it is cut off)."""
     # Bold and larger: the title wraps a little earlier than the subtitle.
-    lines = _lines(text, font_size=TITLE_SIZE * 1.1)
+    lines = _lines(text, font_size=TITLE_SIZE * 1.1, width=width)
     title = lines[0] if len(lines) == 1 else lines
-    sub = _lines(subtitle, font_size=FONT_SIZE)
+    sub = _lines(subtitle, font_size=FONT_SIZE, width=width)
     if not sub:
         return alt.TitleParams(text=title)
     return alt.TitleParams(text=title, subtitle=sub[0] if len(sub) == 1 else sub)
@@ -533,9 +541,9 @@ def revenue_fan_chart(
 
     The band is what 8 futures (runs) in 10 fall within, so a trainer can point at the
     uncertainty, not only at the middle line. ``plot_height`` and ``narrowest`` (the
-    narrowest plot it is drawn at, which sets the legend's rows): the presenter view's
-    shorter plot on a wide screen, so the chart fits under the verdict on a 720-pixel
-    projector.
+    narrowest plot it is drawn at, which sets the legend's rows and where the subtitle
+    wraps): the presenter view's shorter plot on a wide screen, so the chart fits under
+    the verdict on a 720-pixel projector.
     """
     frame = _series(result, "revenue")
     frame["median_text"] = [money(v) for v in frame["p50"]]
@@ -600,6 +608,7 @@ def revenue_fan_chart(
     heading = _title(
         title or "Revenue per month",
         f"Line: the middle of {result.runs:,} futures. Band: 8 futures in 10 fall inside it.",
+        width=narrowest + Y_AXIS_PX,  # the presenter view's wide chart: one line
     )
     chart = alt.layer(band, line, *markers, _hover(frame, tooltip=tooltip)).properties(
         width="container", title=heading, description="Revenue fan chart"
@@ -842,6 +851,9 @@ def capacity_chart(result: ResultSummary) -> alt.LayerChart:
     chart = alt.layer(band, median, *markers, _hover(wide, tooltip=tooltip)).properties(
         width="container", title=heading, description="Team capacity"
     )
+    # The lines' legend on its own: merged with the band's (switched off, and first),
+    # Vega-Lite would switch both off.
+    chart = chart.resolve_legend(color="independent")
     height = chart_height(**_title_rows(heading), legend_rows=legend_rows(names))
     return themed(chart, height=height)
 

@@ -24,13 +24,16 @@ from .charts import (
     BLUE,
     CHART_HEIGHT,
     GREY,
+    MUTED_TEXT,
     ORANGE,
     QUARTER_NAME_LABEL_EXPR,
     SKY_BLUE,
     STATUS_COLOURS,
+    TITLE_SIZE,
     VERMILLION,
     money_axis,
     themed,
+    wrap,
 )
 from .format import money, percent
 
@@ -45,10 +48,14 @@ NARROW_PX = 600
 SHORT_PX = 1000
 """A chart container narrower than this shows the short legend names (:data:`TORNADO_SHORT`),
 so no entry runs off the chart's right edge."""
-TORNADO_SHORT = {
-    "Worst quarterly drop removed": "Worst drop removed",
-    "Futures freed of whiplash (points)": "Futures freed (points)",
+TORNADO_SHORT_NAMES = {
+    "fall_cut": "Largest fall removed",
+    "tail_cut": "1-in-10 fall removed",
+    "probability_cut": "Futures freed (points)",
 }
+"""Short legend names by measure: each fits a phone's legend (one column right of the
+cause labels) whole."""
+TORNADO_SHORT = {name: TORNADO_SHORT_NAMES[field] for field, name in TORNADO_MEASURES}
 CAUSE_LINE_CHARS = 15
 """A cause name longer than this is drawn on two lines (so a phone keeps room for bars)."""
 _HEAD = f"substring(datum.label, 0, {CAUSE_LINE_CHARS})"
@@ -68,14 +75,22 @@ LEGEND_LABEL_EXPR = (
     + "datum.label"
 )
 PREDICTION_COLOUR = BLACK
+MESSAGE_SIZE = 18
 
 
 def _message_chart(message: str, *, title: str) -> alt.Chart:
+    """Why there is nothing to draw, in lines that fit a phone, dark enough to read."""
+    lines = "\n".join(wrap(message, font_size=MESSAGE_SIZE))
     chart = (
-        alt.Chart(pd.DataFrame({"message": [message]}))
-        .mark_text(fontSize=18, color=GREY)
+        alt.Chart(pd.DataFrame({"message": [lines]}))
+        .mark_text(fontSize=MESSAGE_SIZE, color=MUTED_TEXT, lineBreak="\n")
         .encode(text="message:N")
-        .properties(width="container", height=90, title=title, description=title)
+        .properties(
+            width="container",
+            height=90,
+            title=alt.TitleParams(text=wrap(title, font_size=TITLE_SIZE * 1.1)),
+            description=title,
+        )
     )
     return themed(chart)
 
@@ -147,8 +162,8 @@ def tornado_chart(diagnosis: Diagnosis) -> alt.Chart | alt.LayerChart:
         width="container",
         height=max(90, 75 * rows),
         title=alt.TitleParams(
-            text=title,
-            subtitle=(
+            text=wrap(title, font_size=TITLE_SIZE * 1.1),
+            subtitle=wrap(
                 "Each cause set alone to the balanced plan's level and simulated again with "
                 f"the same {diagnosis.runs:,} random futures."
             ),

@@ -4,9 +4,10 @@
 A trainer opens it with ``?present=1`` on the link (a bookmark or a second tab for the
 projector) or with the "Presenter view" toggle above the charts; the link keeps it
 across reloads. It collapses the sidebar, folds the page's header into one line with the
-baseline buttons, draws the revenue chart a little shorter, and leaves out what nobody
-reads off a projector (the contract table and the downloads); everything else stays
-below the fold for the debrief.
+baseline buttons, keeps the verdict's headline and the key figures above the revenue
+chart (which it draws a little shorter) and the verdict's notes and the early warning
+under it, and leaves out what nobody reads off a projector (the contract table and the
+downloads); everything else stays below the fold for the debrief.
 """
 
 from __future__ import annotations

@@ -36,9 +36,9 @@ from .charts import (
     PURPLE,
     QUARTER_NAME_LABEL_EXPR,
     SKY_BLUE,
+    TITLE_SIZE,
     VERMILLION,
     WARNING_TEXT,
-    _title,
     _title_rows,
     chart_height,
     fitted_columns,
@@ -51,7 +51,7 @@ from .charts import (
 from .format import money, month_name, month_start, percent
 
 BASIS_SUBTITLES = {
-    "quota": "Bookings against the new-business quota (targets.quarterly_bookings).",
+    "quota": "Bookings against the new-business quota.",
     "steady state": "No quota set: bookings against what the plan books at the start.",
     "quota and steady state": "Bookings against the quota where it is set, else against "
     "what the plan books at the start.",
@@ -88,9 +88,16 @@ def attainment_frame(result: ResultSummary) -> pd.DataFrame:
     return frame
 
 
+ATTAINMENT_STATUSES = ["On target", "Short of target"]
+ATTAINMENT_TITLE = "Quota attainment per quarter"
+ATTAINMENT_KEY = "Bar: the middle future. Whiskers: 8 in 10 futures. Dashed: 100%."
+
+
 def attainment_chart(result: ResultSummary) -> alt.LayerChart:
     """Quota attainment per quarter: the middle future's bar, whiskers holding 8
-    futures in 10, and a rule at 100% of target."""
+    futures in 10, and a rule at 100% of target. The subtitle is wrapped to the
+    narrowest chart (half the main column beside the sidebar) and the height leaves the
+    plot its full height under it."""
     frame = attainment_frame(result)
     order = list(frame["quarter"])
     x = _quarter_axis(order)
@@ -100,11 +107,10 @@ def attainment_chart(result: ResultSummary) -> alt.LayerChart:
         alt.Tooltip("range_text:N", title="8 in 10 futures"),
         alt.Tooltip("target_text:N", title="Target bookings"),
     ]
-    names = ["On target", "Short of target"]
     status = alt.Color(
         "status:N",
-        scale=alt.Scale(domain=names, range=[BLUE, VERMILLION]),
-        legend=alt.Legend(title=None, columns=fitted_columns(names)),
+        scale=alt.Scale(domain=ATTAINMENT_STATUSES, range=[BLUE, VERMILLION]),
+        legend=alt.Legend(title=None, columns=fitted_columns(ATTAINMENT_STATUSES)),
     )
     bars = (
         alt.Chart(frame)
@@ -129,19 +135,19 @@ def attainment_chart(result: ResultSummary) -> alt.LayerChart:
         .mark_rule(color=GREY, strokeWidth=2, strokeDash=[6, 4])
         .encode(y=alt.Y("level:Q"))
     )
-    heading = _title(  # wrapped to the narrowest chart, as every chart's title is
-        "Quota attainment per quarter",
-        [
-            BASIS_SUBTITLES[result.bookings.basis],
-            "Bar: the middle future. Whiskers: 8 in 10 futures. Dashed: 100%.",
-        ],
-    )
+    title = wrap(ATTAINMENT_TITLE, font_size=TITLE_SIZE * 1.1)
+    subtitle = [*wrap(BASIS_SUBTITLES[result.bookings.basis]), *wrap(ATTAINMENT_KEY)]
     chart = alt.layer(bars, whiskers, target).properties(
-        width="container", title=heading, description="Quota attainment"
+        width="container",
+        title=alt.TitleParams(title[0] if len(title) == 1 else title, subtitle=subtitle),
+        description="Quota attainment",
     )
-    return themed(
-        chart, height=chart_height(**_title_rows(heading), legend_rows=legend_rows(names))
+    height = chart_height(
+        title_lines=len(title),
+        subtitle_lines=len(subtitle),
+        legend_rows=legend_rows(ATTAINMENT_STATUSES),
     )
+    return themed(chart, height=height)
 
 
 WARNING_SERIES = {

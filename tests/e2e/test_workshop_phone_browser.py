@@ -120,10 +120,6 @@ def test_v_reveals_while_typing_keeps_the_amount_and_scrolls_to_the_result(
     expect(page.locator(RESULT).get_by_test_id("stAlert")).to_contain_text("too high")
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect after the merges of 2026-12-01 (issue 13): the merged diagnosis section no longer matches the phone layout check",  # noqa: E501
-)
 def test_a_phone_starts_with_the_sidebar_shut_and_reads_the_diagnosis(
     phone: Page, server: Server, tmp_path: Path
 ) -> None:
