@@ -772,21 +772,27 @@ def plan_section(access: TeamAccess, status: RoomStatus) -> None:
     current = status.current
     plan = round_plan(access, current.number)
     me = status.me
-    if me is not None and me.submitted:
-        st.success(
-            f"Your plan of {clock(me.submitted_at)} is in. Change it and submit again until "
-            "the facilitator closes the round."
-        )
-    else:
-        st.info("Shape your plan, then submit it before the facilitator closes the round.")
+    submitted_at = me.submitted_at if me is not None else None
+    note = st.empty()  # filled once the button has had its say: no second run to show it
+    refused = submitted = None
     if st.button("Submit our plan", type="primary", shortcut="S"):
         try:
             rm.store().submit(access.code, secret=access.token, plan=plan)
         except RoomError as exc:
-            say(exc)
+            refused = str(exc)
         else:
-            ss[NOTICE] = "Plan submitted."
-        st.rerun()
+            submitted = submitted_at = int(time.time())
+    with note.container():
+        if refused:
+            st.error(markdown_text(refused))
+        if submitted_at is not None:
+            st.success(
+                ("Plan submitted. " if submitted else "")
+                + f"Your plan of {clock(submitted_at)} is in. Change it and submit again "
+                "until the facilitator closes the round."
+            )
+        else:
+            st.info("Shape your plan, then submit it before the facilitator closes the round.")
     plan_controls(plan)
     if current.blind:
         st.caption("A blind round: your plan's simulation is shown at the reveal.")
