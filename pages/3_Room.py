@@ -459,6 +459,9 @@ def round_plan(access: TeamAccess, number: int) -> Scenario:
         plan = store.own_plan(access.code, secret=access.token) or given
         ss[PLAN] = plan
         ss[ROUND_SCENARIO] = given
+        draft = view.PrefixedState(ss)
+        for key in timeline.draft_defaults(plan):  # a new round's draft starts from its plan
+            draft.pop(key, None)
         ss[PLAN_ROUND] = (access.code, number)
         view.sync_plan_widgets(ss, plan)
     return ss[PLAN]

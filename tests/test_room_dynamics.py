@@ -336,3 +336,38 @@ def test_the_guide_documents_the_new_levers_and_their_limits():
     assert "quarter-end push" in room.lower() and "plan timeline" in room.lower()
     assert f"`MAX_TEAM_CHANGES` | {MAX_TEAM_CHANGES} |" in room
     assert "headcount" in room
+
+
+def test_a_push_turned_off_again_reads_as_off_not_changed():
+    left_quota = levers.apply(PRESET, {"pressure": levers.Pressure(Policy(), 1_000_000.0)})
+    assert view.plan_choices(left_quota, round_scenario=PRESET)["Quarter-end push"] == "off"
+    other_quota = levers.apply(PRESET, {"pressure": levers.Pressure(PUSH, 1_000_000.0)})
+    assert view.plan_choices(other_quota, round_scenario=pushing_plan())[
+        "Quarter-end push"
+    ].endswith("$1M quota (seen after 1 month) (changed)")
+
+
+def test_on_the_page_a_change_is_removed_and_a_thirteenth_is_refused(url: str):
+    host, code = open_room_page()
+    team = join(code, "Planners")
+    open_round(host, "team_a_team_b")
+    team.run()
+    team.selectbox(key=view.PREFIX + timeline.W_MONTH).set_value(MID_YEAR)
+    team.checkbox(key=view.PREFIX + timeline.W_SET_CONTACTS).check().run()
+    button(team, "Add change").click().run()
+    assert len(team.session_state["room_plan"].changes) == 1
+    button(team, "Remove").click().run()
+    ok(team)
+    assert team.session_state["room_plan"].changes == ()
+    assert "No changes yet" in page_text(team)
+    months = PRESET.month_labels()[1 : 1 + MAX_TEAM_CHANGES]
+    full = levers.lever("changes").write(
+        PRESET, tuple(Change(**{"from": m, "contacts_per_account": 2}) for m in months)
+    )
+    team.session_state["room_plan"] = full
+    team.run()
+    team.selectbox(key=view.PREFIX + timeline.W_MONTH).set_value(PRESET.month_labels()[-1])
+    team.checkbox(key=view.PREFIX + timeline.W_SET_CONTACTS).check().run()
+    button(team, "Add change").click().run()
+    assert f"a team's plan holds at most {MAX_TEAM_CHANGES}" in page_text(team)
+    assert team.session_state["room_plan"].changes == full.changes  # the plan as it was

@@ -131,11 +131,14 @@ def plan_choices(plan: Scenario, *, round_scenario: Scenario) -> dict[str, str]:
         return words if _same(plan, round_scenario, lever) else f"{words} (changed)"
 
     contacts = plan.relationships.contacts_per_account
+    same_push = plan.policy == round_scenario.policy and (
+        not plan.policy.active or _same(plan, round_scenario, "pressure")
+    )  # a quota left behind by a push turned off again changes nothing
     return {
         "Effort": mark(effort_words(plan), "effort"),
         "Contacts": mark(f"{contacts} per account", "contacts"),
         "Renewals": "as given" if _same(plan, round_scenario, "renewal_dates") else "moved",
-        "Quarter-end push": mark(push_words(plan), "pressure"),
+        "Quarter-end push": push_words(plan) + ("" if same_push else " (changed)"),
         "Plan timeline": mark(timeline_words(plan), "changes"),
     }
 
