@@ -1,9 +1,9 @@
-"""The room's submission burst (bench/room_load.py) on the real server, at a size a test
-can afford: every team's plan reaches the store and is the team's own."""
+"""The room's submission burst (the driver of bench/room_load.py) on the real server,
+at a size a test can afford: every team's plan reaches the store and is its own."""
 
 from __future__ import annotations
 
-from bench import room_load
+from tests.support import room_burst as room_load
 
 
 def test_teams_submitting_at_once_each_store_their_own_plan() -> None:
