@@ -134,12 +134,12 @@ def plan_choices(plan: Scenario, *, round_scenario: Scenario) -> dict[str, str]:
     same_push = plan.policy == round_scenario.policy and (
         not plan.policy.active or _same(plan, round_scenario, "pressure")
     )  # a quota left behind by a push turned off again changes nothing
-    return {
+    return {  # the dynamics first: the longest words, and what the debrief asks about
+        "Quarter-end push": push_words(plan) + ("" if same_push else " (changed)"),
+        "Plan timeline": mark(timeline_words(plan), "changes"),
         "Effort": mark(effort_words(plan), "effort"),
         "Contacts": mark(f"{contacts} per account", "contacts"),
         "Renewals": "as given" if _same(plan, round_scenario, "renewal_dates") else "moved",
-        "Quarter-end push": push_words(plan) + ("" if same_push else " (changed)"),
-        "Plan timeline": mark(timeline_words(plan), "changes"),
     }
 
 
