@@ -821,6 +821,14 @@ def team_result_section(access: TeamAccess) -> None:
         st.subheader(f":{colour}[Rank {mine.rank} of {len(board)}]", anchor=False)
         st.markdown(f"**{markdown_text(view.result_sentence(mine.result))}**")
         st.markdown(markdown_text(mine.result.sentence))
+        own = store.own_plan(access.code, secret=access.token, number=last.number)
+        if own is not None:
+            given = store.round_scenario(access.code, secret=access.token, number=last.number)
+            chosen = view.plan_choices(own, round_scenario=given)
+            st.caption(
+                "Your plan: "
+                + "; ".join(f"{k.lower()} {markdown_text(v)}" for k, v in list(chosen.items())[:2])
+            )
         if len(revealed) > 1:
             change = view.own_change_sentence(access.team_id, revealed[-2], last)
             if change:

@@ -138,6 +138,10 @@ def test_a_team_pushes_and_changes_its_plan_mid_year_and_the_reveal_says_so(url:
     assert rows["Pushers"]["Plan timeline"].startswith(f"From {MID_YEAR}: effort attract 42%")
     assert rows["Steady"]["Quarter-end push"] == "off"
     assert rows["Steady"]["Plan timeline"] == "none"
+    pushers.run()  # the team's own page: its rank and what it chose
+    assert "Rank " in page_text(pushers)
+    assert "Your plan: quarter-end push 50% of prospecting to closing" in page_text(pushers)
+    assert f"plan timeline From {MID_YEAR}: effort attract 42%" in page_text(pushers)
     # The stored plans are what the teams set (the store re-validated them).
     store = RoomStore(url)
     key = host.session_state["room_facilitator"].key
