@@ -495,8 +495,10 @@ def suggested_quota() -> float | None:
     """The quota the push uses when the plan has none: the round's plan's median
     quarter of bookings (one simulation per round, shared by every team)."""
     try:
-        return controls.suggested_quota(rm.plan_result(ss[ROUND_SCENARIO].model_dump_json()))
-    except Exception:  # no suggestion: the model then names the missing quota
+        with admission.compute_slot(gone=session_gone()):  # a callback: outside main()'s
+            summary = rm.plan_result(ss[ROUND_SCENARIO].model_dump_json())
+        return controls.suggested_quota(summary)
+    except Exception:  # gone, or no suggestion: the model then names the missing quota
         return None
 
 

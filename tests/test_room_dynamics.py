@@ -151,11 +151,17 @@ def test_a_team_pushes_and_changes_its_plan_mid_year_and_the_reveal_says_so(url:
     store.dispose()
 
 
-def test_turning_the_push_on_without_a_quota_fills_in_the_rounds_median_quarter(url: str):
+@pytest.mark.parametrize("blind", [False, True])
+def test_turning_the_push_on_without_a_quota_fills_in_the_rounds_median_quarter(
+    url: str, blind: bool
+):
     host, code = open_room_page()
     team = join(code, "Pushers")
+    host.run()
+    host.checkbox(key="room_w_blind").set_value(blind)
     open_round(host, "balanced")
     team.run()
+    assert ("A blind round" in page_text(team)) == blind
     assert "The push needs a new-business quota" in page_text(team)
     team.slider(key=view.PREFIX + controls.W_PUSH).set_value(25.0).run()
     ok(team)
