@@ -53,7 +53,6 @@ PLAN_ROUND = "room_plan_round"
 ROUND_SCENARIO = "room_round_scenario"
 CHOICES = "room_choices"
 ERROR = "room_error"
-NOTICE = "room_notice"
 W_CODE = "room_w_code"
 W_NAME = "room_w_name"
 W_SOURCE = "room_w_source"
@@ -76,8 +75,6 @@ def say(error: Exception | str) -> None:
 def messages() -> None:
     if ss.get(ERROR):
         st.error(markdown_text(ss.pop(ERROR)))
-    if ss.get(NOTICE):
-        st.success(markdown_text(ss.pop(NOTICE)))
 
 
 def clock(ts: int | None) -> str:
@@ -503,8 +500,8 @@ def suggested_quota() -> float | None:
 
 
 def on_add_change() -> None:
-    """ "Add change": the drafted change joins the team's plan, or the message names the
-    field and the draft stays as the team set it."""
+    """Callback for "Add change": the drafted change joins the team's plan, or the
+    message names the field and the draft stays as the team set it."""
     plan: Scenario = ss[PLAN]
     draft = view.PrefixedState(ss)
     timeline.prepare_draft(draft, plan)
@@ -518,6 +515,7 @@ def on_add_change() -> None:
 
 
 def on_remove_change(index: int, change: Change) -> None:
+    """Callback for a listed change's "Remove" (a second click removes nothing more)."""
     try:
         ss[PLAN] = timeline.remove_change(ss[PLAN], index, change)
     except ScenarioError as exc:  # e.g. the push loses the only quota a change set

@@ -134,7 +134,7 @@ def _shown(rerun: Rerun, text: str) -> bool:
     return any(text in shown_text(t) for t in rerun.texts)
 
 
-def _team(server: Server, access: TeamAccess, number: int, burst: _Burst) -> None:
+def _team(server: Server, access: TeamAccess, *, number: int, burst: _Burst) -> None:
     """One team: open its page, shape its plan, wait for the call, submit."""
     try:
         session = StreamlitSession(server, page_name=PAGE)
@@ -207,7 +207,9 @@ def run_submit(server: Server, url: str, *, teams: int = TEAMS) -> SubmitReport:
         )
         burst = _Burst(teams=teams, server=psutil.Process(server.process.pid))
         threads = [
-            threading.Thread(target=_team, args=(server, m, i, burst), daemon=True)
+            threading.Thread(
+                target=_team, args=(server, m), kwargs={"number": i, "burst": burst}, daemon=True
+            )
             for i, m in enumerate(members)
         ]
         for thread in threads:
