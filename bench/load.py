@@ -38,6 +38,7 @@ import psutil
 import websocket
 
 from bench import room_load
+from rooms.store import MAX_TEAMS
 from serve import cluster, free_port
 from simulator.models import MAX_MONTHS, MAX_RUNS
 from tests.support.server import Server, streamlit_server
@@ -366,6 +367,8 @@ def main(argv: list[str] | None = None) -> int:
     patterns = {"both": ["together", "explore"], "all": ["together", "explore", "submit"]}.get(
         args.pattern, [args.pattern]
     )
+    if "submit" in patterns and args.sessions > MAX_TEAMS:
+        parser.error(f"--sessions: a room holds at most {MAX_TEAMS} teams (--pattern submit)")
     failed = False
     for pattern in patterns:
         if pattern == "submit":  # one room, its teams submitting at once (no proxy)

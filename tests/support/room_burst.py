@@ -45,7 +45,8 @@ SUBMITTED = "Plan submitted."
 
 
 def share(team: int) -> float:
-    """The new-business share team ``team`` picks (%): one of its own, 40-69 and on."""
+    """The new-business share team ``team`` picks (%): one of its own for the 40 teams
+    a room holds (40% to 79%)."""
     return 40.0 + team % 60
 
 
