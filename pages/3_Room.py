@@ -350,9 +350,10 @@ def debrief(access: RoomAccess, status: RoomStatus) -> None:
             "revenue you can count on (docs/workshop-guide.md)."
         )
     left, right, _ = st.columns([1, 1, 2])
+    chosen_by_round = {r.number: round_choices(access, r.number) for r in revealed}
     left.download_button(
         "Download results (CSV)",
-        data=results_csv(revealed),
+        data=results_csv(revealed, choices=chosen_by_round),
         file_name="whiplash_room_results.csv",
         mime="text/csv",
         on_click="ignore",
@@ -363,7 +364,7 @@ def debrief(access: RoomAccess, status: RoomStatus) -> None:
         data=view.debrief_markdown(
             status.title,
             revealed,
-            choices={r.number: round_choices(access, r.number) for r in revealed},
+            choices=chosen_by_round,
         ),
         file_name="whiplash_room_debrief.md",
         mime="text/markdown",

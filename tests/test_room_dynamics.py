@@ -5,6 +5,8 @@ on a real SQLite file."""
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from rooms import (
     RoomStore,
     TeamResult,
     leaderboard,
+    results_csv,
     team_plan,
 )
 from rooms.plans import MAX_TEAM_CHANGES, TEAM_LEVERS, headcount_ceiling
@@ -381,3 +384,26 @@ def test_on_the_page_a_change_is_removed_and_a_thirteenth_is_refused(url: str):
     button(team, "Add change").click().run()
     assert f"a team's plan holds at most {MAX_TEAM_CHANGES}" in page_text(team)
     assert team.session_state["room_plan"].changes == full.changes  # the plan as it was
+
+
+def test_the_results_csv_carries_each_teams_choices_in_columns_of_their_own():
+    result = TeamResult(
+        score=1.0,
+        median_revenue=2.0,
+        probability=0.0,
+        severe_probability=0.0,
+        max_drawdown=0.0,
+        verdict="none",
+        sentence="No whiplash",
+        quarters=("2012Q1",),
+        quarter_revenue=(1.0,),
+    )
+    board = tuple(leaderboard([(7, "Pushers", result), (8, "Quiet", result)]))
+    chosen = view.plan_choices(pushing_plan(), round_scenario=PRESET)
+    text = results_csv([RevealedRound(1, "Round 1", board)], choices={1: {7: chosen}})
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert {"quarter_end_push", "plan_timeline", "effort", "contacts", "renewals"} <= set(rows[0])
+    by_team = {row["team"]: row for row in rows}
+    assert by_team["Pushers"]["quarter_end_push"].startswith("50% of prospecting to closing")
+    assert by_team["Quiet"]["quarter_end_push"] == ""  # no plan words given: blank, not made up
+    assert results_csv([RevealedRound(1, "Round 1", board)]).splitlines()[0].endswith(",sentence")
