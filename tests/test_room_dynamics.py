@@ -24,7 +24,7 @@ from rooms import (
     team_plan,
 )
 from rooms.plans import MAX_TEAM_CHANGES, TEAM_LEVERS, headcount_ceiling
-from simulator import levers, load_preset
+from simulator import Scenario, levers, load_preset
 from simulator.models import Change, ChangeTargets, Effort, Policy
 from tests.support.rooms import BACKENDS, Clock, database
 from ui import controls, timeline
@@ -211,7 +211,7 @@ def open_room(store: RoomStore):
     return room, a, b
 
 
-def pushing_plan(*, changes: tuple = ()) -> object:
+def pushing_plan(*, changes: tuple[Change, ...] = ()) -> Scenario:
     return levers.apply(PRESET, {"pressure": levers.Pressure(PUSH, 900_000.0), "changes": changes})
 
 
@@ -232,7 +232,7 @@ def test_a_team_sets_only_its_own_push_and_timeline(store: RoomStore):
     assert store.own_plan(room.code, secret=b.token).policy == theirs.policy
 
 
-def constructed(**fields) -> object:
+def constructed(**fields: object) -> Scenario:
     """A scenario made without validation: what a hostile caller could hand the store."""
     return PRESET.model_copy(update=fields)
 
