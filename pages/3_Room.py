@@ -465,7 +465,10 @@ def round_plan(access: TeamAccess, number: int) -> Scenario:
     return ss[PLAN]
 
 
-def on_plan_change(group: str) -> None:
+def on_plan_change(group: str, moved: str = "") -> None:
+    """A plan widget moved: apply its group. The other widgets follow the plan; the one
+    ``moved`` (its key) keeps where the team put it, so a quick second step on it is not
+    answered with the first one's value."""
     plan: Scenario = ss[PLAN]
     try:
         ss[PLAN] = view.apply_plan_group(plan, group, ss)
@@ -474,10 +477,10 @@ def on_plan_change(group: str) -> None:
         view.sync_plan_widgets(ss, plan)
         return
     if not controls.keeps_while_moving(group):
-        view.sync_plan_widgets(ss, ss[PLAN])
+        view.sync_plan_widgets(ss, ss[PLAN], skip=(moved,))
 
 
-def on_pressure_change() -> None:
+def on_pressure_change(moved: str) -> None:
     """The push controls: turning the push on in a plan without a quota fills in what
     the round's plan books in a median quarter (as the simulator page does)."""
     plan: Scenario = ss[PLAN]
@@ -486,7 +489,7 @@ def on_pressure_change() -> None:
     values.update({k: state[k] for k in values if k in state})
     if controls.needs_quota(plan, values):
         state[controls.W_QUOTA] = suggested_quota()
-    on_plan_change("pressure")
+    on_plan_change("pressure", moved)
 
 
 def suggested_quota() -> float | None:
@@ -717,17 +720,23 @@ def timeline_controls(plan: Scenario) -> None:
 def pressure_controls(plan: Scenario) -> None:
     """The quarter-end push: how hard management pushes when behind the quota."""
     st.subheader("Management pressure", anchor=False)
-    pushing = {"on_change": on_pressure_change}
+
+    def pushing(key: str) -> dict:
+        return {
+            "key": view.PREFIX + key,
+            "on_change": on_pressure_change,
+            "args": (view.PREFIX + key,),
+        }
+
     st.slider(
         "Quarter-end push when behind quota",
         min_value=PERCENT[0],
         max_value=PERCENT[1],
         step=5.0,
         format="%.0f%%",
-        key=view.PREFIX + controls.W_PUSH,
         help="Share of prospecting time moved to closing while the quarter's bookings "
         "trail the quota; 0% = off.",
-        **pushing,
+        **pushing(controls.W_PUSH),
     )
     if not plan.policy.active and plan.targets.quarterly_bookings is None:
         st.caption(
@@ -741,14 +750,12 @@ def pressure_controls(plan: Scenario) -> None:
         max_value=float(TRIGGER.high) * 100,
         step=5.0,
         format="%.0f%%",
-        key=view.PREFIX + controls.W_PUSH_TRIGGER,
-        **pushing,
+        **pushing(controls.W_PUSH_TRIGGER),
     )
     st.select_slider(
         "Management sees bookings after (months)",
         options=list(range(int(DELAY.low), int(DELAY.high) + 1)),
-        key=view.PREFIX + controls.W_PUSH_DELAY,
-        **pushing,
+        **pushing(controls.W_PUSH_DELAY),
     )
     st.number_input(
         f"New-business quota per quarter ({plan.currency.symbol})",
@@ -756,8 +763,7 @@ def pressure_controls(plan: Scenario) -> None:
         max_value=1e13,
         step=10_000.0,
         format="%.0f",
-        key=view.PREFIX + controls.W_QUOTA,
-        **pushing,
+        **pushing(controls.W_QUOTA),
     )
 
 

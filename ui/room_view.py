@@ -91,9 +91,12 @@ def apply_plan_group(scenario: Scenario, group: str, state: Mapping[str, Any]) -
     return apply_group(scenario, group, values)
 
 
-def sync_plan_widgets(state: MutableMapping[str, Any], scenario: Scenario) -> None:
-    """Move every plan widget to ``scenario`` (before the widgets are drawn)."""
-    state.update(plan_widget_values(scenario))
+def sync_plan_widgets(
+    state: MutableMapping[str, Any], scenario: Scenario, *, skip: Sequence[str] = ()
+) -> None:
+    """Move every plan widget to ``scenario`` (before the widgets are drawn), except the
+    keys in ``skip``."""
+    state.update({k: v for k, v in plan_widget_values(scenario).items() if k not in skip})
 
 
 # --- What a team chose, in words (the facilitator's debrief).
