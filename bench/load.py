@@ -37,6 +37,8 @@ from pathlib import Path
 import psutil
 import websocket
 
+from bench import room_load
+from rooms.store import MAX_TEAMS
 from serve import cluster, free_port
 from simulator.models import MAX_MONTHS, MAX_RUNS
 from tests.support.server import Server, streamlit_server
@@ -345,10 +347,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--pattern",
-        choices=(*PATTERNS, "both"),
-        default="both",
+        choices=(*PATTERNS, "submit", "both", "all"),
+        default="all",
         help="; ".join(f"{k}: {v}" for k, v in PATTERNS.items())
-        + "; both: together, then explore (default)",
+        + "; submit: that many teams of a room submit their plans at once (bench/room_load.py)"
+        + "; both: together, then explore; all: both, then submit (default)",
     )
     parser.add_argument(
         "--workers",
@@ -361,9 +364,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--sessions 1..200, --seconds 1..3600, --think >= 0")
     if not 1 <= args.workers <= 16:
         parser.error("--workers 1..16")
-    patterns = ["together", "explore"] if args.pattern == "both" else [args.pattern]
+    patterns = {"both": ["together", "explore"], "all": ["together", "explore", "submit"]}.get(
+        args.pattern, [args.pattern]
+    )
+    if "submit" in patterns and args.sessions > MAX_TEAMS:
+        parser.error(f"--sessions: a room holds at most {MAX_TEAMS} teams (--pattern submit)")
     failed = False
     for pattern in patterns:
+        if pattern == "submit":  # one room, its teams submitting at once (no proxy)
+            burst = room_load.main(teams=args.sessions)
+            failed |= bool(burst.errors or burst.lost or burst.crossed)
+            continue
         print(
             f"\nLoad ({pattern}): {args.sessions} sessions on the default preset for "
             f"{args.seconds:g} s through Streamlit's websocket protocol (loopback"

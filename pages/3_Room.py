@@ -27,9 +27,10 @@ from rooms import (
     team_result,
 )
 from rooms.codes import MAX_NAME, shown_code
-from simulator import Scenario
-from simulator.models import Contract, Effort, Relationships
-from ui import admission, controls, verdict
+from rooms.plans import check_changes, headcount_ceiling
+from simulator import Scenario, ScenarioError
+from simulator.models import Change, Contract, Effort, Policy, Relationships
+from ui import admission, controls, timeline, verdict
 from ui import room as rm
 from ui import room_view as view
 from ui.nav import page_menu
@@ -49,8 +50,9 @@ FACILITATOR = "room_facilitator"
 TEAM = "room_team"
 PLAN = "room_plan"
 PLAN_ROUND = "room_plan_round"
+ROUND_SCENARIO = "room_round_scenario"
+CHOICES = "room_choices"
 ERROR = "room_error"
-NOTICE = "room_notice"
 W_CODE = "room_w_code"
 W_NAME = "room_w_name"
 W_SOURCE = "room_w_source"
@@ -61,6 +63,8 @@ _SHARE = controls.limits(Effort, "attract")
 PERCENT = (_SHARE.low * 100, _SHARE.high * 100)
 ACCOUNT_CONTACTS = controls.limits(Relationships, "contacts_per_account")
 CONTRACT_CONTACTS = controls.limits(Contract, "contacts")
+TRIGGER = controls.limits(Policy, "push_trigger")
+DELAY = controls.limits(Policy, "perception_delay_months")
 
 
 def say(error: Exception | str) -> None:
@@ -71,8 +75,6 @@ def say(error: Exception | str) -> None:
 def messages() -> None:
     if ss.get(ERROR):
         st.error(markdown_text(ss.pop(ERROR)))
-    if ss.get(NOTICE):
-        st.success(markdown_text(ss.pop(NOTICE)))
 
 
 def clock(ts: int | None) -> str:
@@ -339,15 +341,20 @@ def debrief(access: RoomAccess, status: RoomStatus) -> None:
             note = view.most_improved(previous, last)
             if note:
                 st.markdown(markdown_text(note))
+        chosen = round_choices(access, last.number)
+        if chosen:
+            st.subheader("What each team chose", anchor=False)
+            st.dataframe(view.choices_frame(board, chosen), hide_index=True, width="stretch")
         st.caption(
             "Score = median revenue × (1 − whiplash probability ÷ 2) × (1 − max drawdown): "
             "revenue you can count on. Max drawdown is the largest fall from the best "
             "quarter so far (docs/workshop-guide.md)."
         )
     left, right, _ = st.columns([1, 1, 2])
+    chosen_by_round = {r.number: round_choices(access, r.number) for r in revealed}
     left.download_button(
         "Download results (CSV)",
-        data=results_csv(revealed),
+        data=results_csv(revealed, choices=chosen_by_round),
         file_name="whiplash_room_results.csv",
         mime="text/csv",
         on_click="ignore",
@@ -355,7 +362,11 @@ def debrief(access: RoomAccess, status: RoomStatus) -> None:
     )
     right.download_button(
         "Download debrief (Markdown)",
-        data=view.debrief_markdown(status.title, revealed),
+        data=view.debrief_markdown(
+            status.title,
+            revealed,
+            choices=chosen_by_round,
+        ),
         file_name="whiplash_room_debrief.md",
         mime="text/markdown",
         on_click="ignore",
@@ -366,6 +377,20 @@ def debrief(access: RoomAccess, status: RoomStatus) -> None:
             st.dataframe(
                 view.leaderboard_frame(earlier.standings), hide_index=True, width="stretch"
             )
+
+
+def round_choices(access: RoomAccess, number: int) -> dict[int, dict[str, str]]:
+    """What each team of a revealed round chose, in words, by team id (kept in this
+    session: a revealed round's plans no longer change)."""
+    kept = ss.setdefault(CHOICES, {})
+    if (access.code, number) not in kept:
+        store = rm.store()
+        given = store.round_scenario(access.code, secret=access.key, number=number)
+        kept[(access.code, number)] = {
+            team_id: view.plan_choices(plan, round_scenario=given)
+            for team_id, _, plan in store.plans(access.code, secret=access.key, number=number)
+        }
+    return kept[(access.code, number)]
 
 
 # --- A team's page ---------------------------------------------------------------------------
@@ -429,16 +454,22 @@ def round_plan(access: TeamAccess, number: int) -> Scenario:
     """The plan being shaped: the team's submitted plan, else the round's scenario."""
     if ss.get(PLAN_ROUND) != (access.code, number) or PLAN not in ss:
         store = rm.store()
-        plan = store.own_plan(access.code, secret=access.token) or store.round_scenario(
-            access.code, secret=access.token
-        )
+        given = store.round_scenario(access.code, secret=access.token)
+        plan = store.own_plan(access.code, secret=access.token) or given
         ss[PLAN] = plan
+        ss[ROUND_SCENARIO] = given
+        draft = view.PrefixedState(ss)
+        for key in timeline.draft_defaults(plan):  # a new round's draft starts from its plan
+            draft.pop(key, None)
         ss[PLAN_ROUND] = (access.code, number)
         view.sync_plan_widgets(ss, plan)
     return ss[PLAN]
 
 
-def on_plan_change(group: str) -> None:
+def on_plan_change(group: str, moved: str = "") -> None:
+    """A plan widget moved: apply its group. The other widgets follow the plan; the one
+    ``moved`` (its key) keeps where the team put it, so a quick second step on it is not
+    answered with the first one's value."""
     plan: Scenario = ss[PLAN]
     try:
         ss[PLAN] = view.apply_plan_group(plan, group, ss)
@@ -447,7 +478,54 @@ def on_plan_change(group: str) -> None:
         view.sync_plan_widgets(ss, plan)
         return
     if not controls.keeps_while_moving(group):
-        view.sync_plan_widgets(ss, ss[PLAN])
+        view.sync_plan_widgets(ss, ss[PLAN], skip=(moved,))
+
+
+def on_pressure_change(moved: str) -> None:
+    """The push controls: turning the push on in a plan without a quota fills in what
+    the round's plan books in a median quarter (as the simulator page does)."""
+    plan: Scenario = ss[PLAN]
+    state = view.PrefixedState(ss)
+    values = controls.widget_values(plan)
+    values.update({k: state[k] for k in values if k in state})
+    if controls.needs_quota(plan, values):
+        state[controls.W_QUOTA] = suggested_quota()
+    on_plan_change("pressure", moved)
+
+
+def suggested_quota() -> float | None:
+    """The quota the push uses when the plan has none: the round's plan's median
+    quarter of bookings (one simulation per round, shared by every team)."""
+    try:
+        with admission.compute_slot(gone=session_gone()):  # a callback: outside main()'s
+            summary = rm.plan_result(ss[ROUND_SCENARIO].model_dump_json())
+        return controls.suggested_quota(summary)
+    except Exception:  # gone, or no suggestion: the model then names the missing quota
+        return None
+
+
+def on_add_change() -> None:
+    """Callback for "Add change": the drafted change joins the team's plan, or the
+    message names the field and the draft stays as the team set it."""
+    plan: Scenario = ss[PLAN]
+    draft = view.PrefixedState(ss)
+    timeline.prepare_draft(draft, plan)
+    try:
+        changed = timeline.add_change(plan, draft)
+        check_changes(ss[ROUND_SCENARIO], changed.changes)  # what the store will refuse
+    except (ScenarioError, TypeError, ValueError, KeyError) as exc:
+        say(f"Not added: {exc}")
+    else:
+        ss[PLAN] = changed
+
+
+def on_remove_change(index: int, change: Change) -> None:
+    """Callback for a listed change's "Remove" (a second click removes nothing more)."""
+    try:
+        ss[PLAN] = timeline.remove_change(ss[PLAN], index, change)
+    except ScenarioError as exc:  # e.g. the push loses the only quota a change set
+        say(f"Not removed: {exc}")
+    view.sync_plan_widgets(ss, ss[PLAN])
 
 
 def on_stagger() -> None:
@@ -468,93 +546,264 @@ def plan_slider(label: str, key: str, group: str, *, low, high, **kwargs) -> Non
 
 
 def plan_controls(plan: Scenario) -> None:
-    effort, other = st.columns(2, gap="large")
-    with effort:
-        st.subheader("Effort", anchor=False)
-        for key, label in (
-            (controls.W_NEW_BUSINESS, "Time on new business"),
-            (controls.W_CLOSING, "…of which closing"),
-            (controls.W_ENGAGE, "Onboarding (weight)"),
-            (controls.W_RETAIN, "Account care (weight)"),
-            (controls.W_LEVERAGE, "Up-sell and referrals (weight)"),
-        ):
+    """Every control group of the team's levers (``view.PLAN_GROUPS``, from the lever
+    registry), laid out: the habits side by side, the book, then the year's dynamics."""
+    habits, focus = st.columns(2, gap="large")
+    book = st.container()
+    over_time, pressure = st.columns(2, gap="large")
+    where = {
+        "effort": habits,
+        "focus": focus,
+        "relationships": focus,
+        "contract": book,
+        "timeline": over_time,
+        "pressure": pressure,
+    }
+    for group in view.PLAN_GROUPS:
+        with where[group]:
+            DRAW[group](plan)
+
+
+def effort_controls(plan: Scenario) -> None:
+    st.subheader("Effort", anchor=False)
+    for key, label in (
+        (controls.W_NEW_BUSINESS, "Time on new business"),
+        (controls.W_CLOSING, "…of which closing"),
+        (controls.W_ENGAGE, "Onboarding (weight)"),
+        (controls.W_RETAIN, "Account care (weight)"),
+        (controls.W_LEVERAGE, "Up-sell and referrals (weight)"),
+    ):
+        plan_slider(label, key, "effort", low=PERCENT[0], high=PERCENT[1], step=1.0, format="%.0f")
+
+
+def focus_controls(plan: Scenario) -> None:
+    st.subheader("Focus and relationships", anchor=False)
+    lines = plan.product_lines
+    if len(lines) == 2:
+        first, second = (line.name for line in lines.values())
+        plan_slider(
+            f"New-business effort on {first} (%; the rest on {second})",
+            controls.W_FOCUS_SPLIT,
+            "focus",
+            low=PERCENT[0],
+            high=PERCENT[1],
+            step=1.0,
+            format="%.0f",
+        )
+    elif len(lines) > 2:
+        for line_id, line in lines.items():
             plan_slider(
-                label, key, "effort", low=PERCENT[0], high=PERCENT[1], step=1.0, format="%.0f"
-            )
-    with other:
-        st.subheader("Focus and relationships", anchor=False)
-        lines = plan.product_lines
-        if len(lines) == 2:
-            first, second = (line.name for line in lines.values())
-            plan_slider(
-                f"New-business effort on {first} (%; the rest on {second})",
-                controls.W_FOCUS_SPLIT,
+                f"Focus on {line.name} (weight)",
+                controls.focus_key(line_id),
                 "focus",
                 low=PERCENT[0],
                 high=PERCENT[1],
                 step=1.0,
                 format="%.0f",
             )
-        elif len(lines) > 2:
-            for line_id, line in lines.items():
-                plan_slider(
-                    f"Focus on {line.name} (weight)",
-                    controls.focus_key(line_id),
-                    "focus",
-                    low=PERCENT[0],
-                    high=PERCENT[1],
+
+
+def relationship_controls(plan: Scenario) -> None:
+    plan_slider(
+        "Buyer contacts per account",
+        controls.W_CONTACTS,
+        "relationships",
+        low=int(ACCOUNT_CONTACTS.low),
+        high=int(ACCOUNT_CONTACTS.high),
+        step=1,
+    )
+
+
+def contract_controls(plan: Scenario) -> None:
+    if not plan.contracts:
+        return
+    with st.expander("Renewal dates and contacts of the largest contracts"):
+        st.button("Stagger renewals", on_click=on_stagger)
+        for i in controls.contracts_with_sliders(plan):
+            contract = plan.contracts[i]
+            st.select_slider(
+                f"{contract.name}: ends",
+                options=controls.end_month_options(plan, contract),
+                key=view.PREFIX + controls.end_key(i),
+                on_change=on_plan_change,
+                args=(f"contract:{i}",),
+            )
+            plan_slider(
+                f"{contract.name}: buyer contacts",
+                controls.contacts_key(i),
+                f"contract:{i}",
+                low=int(CONTRACT_CONTACTS.low),
+                high=int(CONTRACT_CONTACTS.high),
+                step=1,
+            )
+
+
+def timeline_controls(plan: Scenario) -> None:
+    """The plan's changes at a month: listed in words, each removable; a draft to add
+    one (ui/timeline.py, under the room's widget keys)."""
+    st.subheader("Plan timeline", anchor=False)
+    st.caption(markdown_text(timeline.opening_words(plan)))
+    listed = timeline.listed_changes(plan)
+    for i, change, words in listed:
+        st.markdown(f":small[{markdown_text(words)}]")
+        st.button(
+            "Remove",
+            icon=":material/delete:",
+            type="tertiary",
+            key=view.PREFIX + timeline.remove_key(i),
+            on_click=on_remove_change,
+            args=(i, change),
+        )
+    if not listed:
+        st.caption("No changes yet: the plan above holds for the whole round.")
+    timeline.prepare_draft(view.PrefixedState(ss), plan)
+    with st.expander("Add a change"):
+        st.selectbox("From month", options=plan.month_labels(), key=view.PREFIX + timeline.W_MONTH)
+        if st.checkbox("Change the effort split", key=view.PREFIX + timeline.W_SET_EFFORT):
+            for key, label in (
+                (timeline.W_NEW_BUSINESS, "Time on new business"),
+                (timeline.W_CLOSING, "…of which closing"),
+                (timeline.W_ENGAGE, "Onboarding (weight)"),
+                (timeline.W_RETAIN, "Account care (weight)"),
+                (timeline.W_LEVERAGE, "Up-sell and referrals (weight)"),
+            ):
+                st.slider(
+                    f"{label} from then on",
+                    min_value=PERCENT[0],
+                    max_value=PERCENT[1],
                     step=1.0,
                     format="%.0f",
+                    key=view.PREFIX + key,
                 )
-        plan_slider(
-            "Buyer contacts per account",
-            controls.W_CONTACTS,
-            "relationships",
-            low=int(ACCOUNT_CONTACTS.low),
-            high=int(ACCOUNT_CONTACTS.high),
-            step=1,
+        if len(plan.line_ids) > 1 and st.checkbox(
+            "Change product focus", key=view.PREFIX + timeline.W_SET_FOCUS
+        ):
+            names = [line.name for line in plan.product_lines.values()]
+            for key, name in zip(timeline.focus_draft_keys(plan), names, strict=False):
+                label = (
+                    f"New-business effort on {names[0]} from then on (%)"
+                    if key == timeline.W_FOCUS_SPLIT
+                    else f"Focus on {name} from then on (weight)"
+                )
+                st.slider(
+                    label,
+                    min_value=PERCENT[0],
+                    max_value=PERCENT[1],
+                    step=1.0,
+                    format="%.0f",
+                    key=view.PREFIX + key,
+                )
+        if st.checkbox("Change headcount", key=view.PREFIX + timeline.W_SET_REPS):
+            ceiling = headcount_ceiling(ss.get(ROUND_SCENARIO, plan))
+            st.number_input(
+                "Sales reps from then on",
+                min_value=0.0,
+                max_value=float(ceiling),
+                step=1.0,
+                format="%g",
+                key=view.PREFIX + timeline.W_REPS,
+                help=f"Hires ramp up; cuts take effect at once. At most {ceiling:g} in "
+                "this round: hiring costs nothing in the model.",
+            )
+        if st.checkbox(
+            "Change buyer contacts per account", key=view.PREFIX + timeline.W_SET_CONTACTS
+        ):
+            st.slider(
+                "Buyer contacts per account from then on",
+                min_value=int(timeline.CONTACTS.low),
+                max_value=int(timeline.CONTACTS.high),
+                step=1,
+                key=view.PREFIX + timeline.W_CONTACTS,
+            )
+        st.button("Add change", icon=":material/add:", on_click=on_add_change, width="stretch")
+
+
+def pressure_controls(plan: Scenario) -> None:
+    """The quarter-end push: how hard management pushes when behind the quota."""
+    st.subheader("Management pressure", anchor=False)
+
+    def pushing(key: str) -> dict:
+        return {
+            "key": view.PREFIX + key,
+            "on_change": on_pressure_change,
+            "args": (view.PREFIX + key,),
+        }
+
+    st.slider(
+        "Quarter-end push when behind quota",
+        min_value=PERCENT[0],
+        max_value=PERCENT[1],
+        step=5.0,
+        format="%.0f%%",
+        help="Share of prospecting time moved to closing while the quarter's bookings "
+        "trail the quota; 0% = off.",
+        **pushing(controls.W_PUSH),
+    )
+    if not plan.policy.active and plan.targets.quarterly_bookings is None:
+        st.caption(
+            "The push needs a new-business quota: turning it on sets what the round's "
+            "plan books in a median quarter."
         )
-    if plan.contracts:
-        with st.expander("Renewal dates and contacts of the largest contracts"):
-            st.button("Stagger renewals", on_click=on_stagger)
-            for i in controls.contracts_with_sliders(plan):
-                contract = plan.contracts[i]
-                st.select_slider(
-                    f"{contract.name}: ends",
-                    options=controls.end_month_options(plan, contract),
-                    key=view.PREFIX + controls.end_key(i),
-                    on_change=on_plan_change,
-                    args=(f"contract:{i}",),
-                )
-                plan_slider(
-                    f"{contract.name}: buyer contacts",
-                    controls.contacts_key(i),
-                    f"contract:{i}",
-                    low=int(CONTRACT_CONTACTS.low),
-                    high=int(CONTRACT_CONTACTS.high),
-                    step=1,
-                )
+        return
+    st.slider(
+        "Push starts below (% of the pro-rata quota)",
+        min_value=float(TRIGGER.low) * 100,
+        max_value=float(TRIGGER.high) * 100,
+        step=5.0,
+        format="%.0f%%",
+        **pushing(controls.W_PUSH_TRIGGER),
+    )
+    st.select_slider(
+        "Management sees bookings after (months)",
+        options=list(range(int(DELAY.low), int(DELAY.high) + 1)),
+        **pushing(controls.W_PUSH_DELAY),
+    )
+    st.number_input(
+        f"New-business quota per quarter ({plan.currency.symbol})",
+        min_value=0.0,
+        max_value=1e13,
+        step=10_000.0,
+        format="%.0f",
+        **pushing(controls.W_QUOTA),
+    )
+
+
+DRAW = {
+    "effort": effort_controls,
+    "focus": focus_controls,
+    "relationships": relationship_controls,
+    "contract": contract_controls,
+    "timeline": timeline_controls,
+    "pressure": pressure_controls,
+}
+"""Each control group's widgets; the groups shown are ``view.PLAN_GROUPS``."""
 
 
 def plan_section(access: TeamAccess, status: RoomStatus) -> None:
     current = status.current
     plan = round_plan(access, current.number)
     me = status.me
-    if me is not None and me.submitted:
-        st.success(
-            f"Your plan of {clock(me.submitted_at)} is in. Change it and submit again until "
-            "the facilitator closes the round."
-        )
-    else:
-        st.info("Shape your plan, then submit it before the facilitator closes the round.")
+    submitted_at = me.submitted_at if me is not None else None
+    note = st.empty()  # filled once the button has had its say: no second run to show it
+    refused = submitted = None
     if st.button("Submit our plan", type="primary", shortcut="S"):
         try:
             rm.store().submit(access.code, secret=access.token, plan=plan)
         except RoomError as exc:
-            say(exc)
+            refused = str(exc)
         else:
-            ss[NOTICE] = "Plan submitted."
-        st.rerun()
+            submitted = submitted_at = int(time.time())
+    with note.container():
+        if refused:
+            st.error(markdown_text(refused))
+        if submitted_at is not None:
+            st.success(
+                ("Plan submitted. " if submitted else "")
+                + f"Your plan of {clock(submitted_at)} is in. Change it and submit again "
+                "until the facilitator closes the round."
+            )
+        else:
+            st.info("Shape your plan, then submit it before the facilitator closes the round.")
     plan_controls(plan)
     if current.blind:
         st.caption("A blind round: your plan's simulation is shown at the reveal.")
@@ -580,6 +829,14 @@ def team_result_section(access: TeamAccess) -> None:
         st.subheader(f":{colour}[Rank {mine.rank} of {len(board)}]", anchor=False)
         st.markdown(f"**{markdown_text(view.result_sentence(mine.result))}**")
         st.markdown(markdown_text(mine.result.sentence))
+        own = store.own_plan(access.code, secret=access.token, number=last.number)
+        if own is not None:
+            given = store.round_scenario(access.code, secret=access.token, number=last.number)
+            chosen = view.plan_choices(own, round_scenario=given)
+            st.caption(
+                "Your plan: "
+                + "; ".join(f"{k.lower()} {markdown_text(v)}" for k, v in list(chosen.items())[:2])
+            )
         if len(revealed) > 1:
             change = view.own_change_sentence(access.team_id, revealed[-2], last)
             if change:

@@ -194,14 +194,27 @@ def _cell(value: object) -> object:
     return value
 
 
-def results_csv(revealed: Sequence[RevealedRound]) -> str:
-    """Every revealed round's leaderboard, one row per team and round."""
+def _column(name: str) -> str:
+    """'Quarter-end push' -> 'quarter_end_push' (a CSV header like the others)."""
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def results_csv(
+    revealed: Sequence[RevealedRound],
+    *,
+    choices: Mapping[int, Mapping[int, Mapping[str, str]]] | None = None,
+) -> str:
+    """Every revealed round's leaderboard, one row per team and round; with ``choices``
+    (round number -> team id -> what the team chose, in words) a column each after."""
+    chosen = choices or {}
+    named = list(dict.fromkeys(k for rnd in chosen.values() for team in rnd.values() for k in team))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([*CSV_COLUMNS, *(_column(k) for k in named)])
     for rnd in revealed:
         for s in rnd.standings:
             r = s.result
+            mine = chosen.get(rnd.number, {}).get(s.team_id, {})
             row = (
                 rnd.number,
                 rnd.label,
@@ -214,6 +227,7 @@ def results_csv(revealed: Sequence[RevealedRound]) -> str:
                 round(r.max_drawdown, 4),
                 r.verdict,
                 r.sentence,
+                *(mine.get(k, "") for k in named),
             )
             writer.writerow([_cell(v) for v in row])
     return out.getvalue()

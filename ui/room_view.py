@@ -9,7 +9,7 @@ go through :func:`ui.text.markdown_text`.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -17,8 +17,8 @@ import altair as alt
 import pandas as pd
 import segno
 
-from rooms import RevealedRound, RoundChange, Standing, TeamResult, compare_rounds
-from simulator import Scenario
+from rooms import TEAM_LEVERS, RevealedRound, RoundChange, Standing, TeamResult, compare_rounds
+from simulator import Scenario, levers
 
 from .charts import (
     BLUE,
@@ -29,16 +29,43 @@ from .charts import (
     money_axis,
     themed,
 )
-from .controls import apply_group, widget_groups, widget_values
+from .controls import apply_group, effort_controls, widget_groups, widget_values
 from .format import money, percent
 from .text import markdown_text
+from .timeline import listed_changes
 
 # --- The team's plan controls: the sidebar's control groups, under keys of their own.
 PREFIX = "room_w_"
 """Widget keys of the room's plan controls: the simulator page's keys with this prefix,
 so a team's plan never moves the simulator page's sliders (one session, two pages)."""
-PLAN_GROUPS = ("effort", "focus", "relationships", "contract")
-"""The control groups (ui/controls.py) a team's page shows; not the simulation settings."""
+PLAN_GROUPS = tuple(dict.fromkeys(levers.lever(name).groups[0] for name in TEAM_LEVERS))
+"""The control groups (ui/controls.py) a team's page shows: each team lever's own group
+in the registry (simulator/levers.py), so a lever that joins ``rooms.TEAM_LEVERS`` brings
+its controls; not the simulation settings or the company."""
+
+
+class PrefixedState(MutableMapping[str, Any]):
+    """``state`` seen through the simulator page's widget keys: key ``k`` is
+    ``state[PREFIX + k]``, so the page's helpers (ui/timeline.py) work on a team's
+    widgets without moving the simulator page's."""
+
+    def __init__(self, state: MutableMapping[str, Any]) -> None:
+        self.state = state
+
+    def __getitem__(self, key: str) -> Any:
+        return self.state[PREFIX + key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.state[PREFIX + key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.state[PREFIX + key]
+
+    def __iter__(self) -> Iterator[str]:
+        return (k[len(PREFIX) :] for k in list(self.state) if str(k).startswith(PREFIX))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def plan_groups(scenario: Scenario) -> dict[str, list[str]]:
@@ -64,9 +91,75 @@ def apply_plan_group(scenario: Scenario, group: str, state: Mapping[str, Any]) -
     return apply_group(scenario, group, values)
 
 
-def sync_plan_widgets(state: MutableMapping[str, Any], scenario: Scenario) -> None:
-    """Move every plan widget to ``scenario`` (before the widgets are drawn)."""
-    state.update(plan_widget_values(scenario))
+def sync_plan_widgets(
+    state: MutableMapping[str, Any], scenario: Scenario, *, skip: Sequence[str] = ()
+) -> None:
+    """Move every plan widget to ``scenario`` (before the widgets are drawn), except the
+    keys in ``skip``."""
+    state.update({k: v for k, v in plan_widget_values(scenario).items() if k not in skip})
+
+
+# --- What a team chose, in words (the facilitator's debrief).
+def push_words(plan: Scenario) -> str:
+    """The quarter-end push of a plan, as a sales leader says it."""
+    policy = plan.policy
+    if not policy.active:
+        return "off"
+    quota = plan.targets.quarterly_bookings
+    against = "the quota a change sets" if quota is None else f"a {money(quota)} quota"
+    delay = policy.perception_delay_months
+    return (
+        f"{percent(policy.quarter_end_push)} of prospecting to closing when below "
+        f"{percent(policy.push_trigger)} of {against} (seen after {delay} "
+        f"month{'s' if delay > 1 else ''})"
+    )
+
+
+def effort_words(plan: Scenario) -> str:
+    """The effort split as the team's sliders set it: new business and closing."""
+    shown = effort_controls(plan.effort)
+    return f"{shown.new_business:.0f}% new business, {shown.closing:.0f}% of it closing"
+
+
+def timeline_words(plan: Scenario) -> str:
+    """The plan's changes in the order they take effect ("none" without any)."""
+    return "; ".join(words for _, _, words in listed_changes(plan)) or "none"
+
+
+def plan_choices(plan: Scenario, *, round_scenario: Scenario) -> dict[str, str]:
+    """What a team set of its levers (rooms.TEAM_LEVERS), in words, marking what
+    differs from the round's plan."""
+
+    def mark(words: str, lever: str) -> str:
+        return words if _same(plan, round_scenario, lever) else f"{words} (changed)"
+
+    contacts = plan.relationships.contacts_per_account
+    same_push = plan.policy == round_scenario.policy and (
+        not plan.policy.active or _same(plan, round_scenario, "pressure")
+    )  # a quota left behind by a push turned off again changes nothing
+    return {  # the dynamics first: the longest words, and what the debrief asks about
+        "Quarter-end push": push_words(plan) + ("" if same_push else " (changed)"),
+        "Plan timeline": mark(timeline_words(plan), "changes"),
+        "Effort": mark(effort_words(plan), "effort"),
+        "Contacts": mark(f"{contacts} per account", "contacts"),
+        "Renewals": "as given" if _same(plan, round_scenario, "renewal_dates") else "moved",
+    }
+
+
+def _same(plan: Scenario, other: Scenario, lever: str) -> bool:
+    return levers.lever(lever).read(plan) == levers.lever(lever).read(other)
+
+
+def choices_frame(
+    standings: Sequence[Standing], choices: Mapping[int, Mapping[str, str]]
+) -> pd.DataFrame:
+    """What each team chose, in leaderboard order (text cells, shown literally)."""
+    rows = [
+        {"Rank": s.rank, "Team": s.team, **choices[s.team_id]}
+        for s in standings
+        if s.team_id in choices
+    ]
+    return pd.DataFrame(rows)
 
 
 # --- Joining.
@@ -225,8 +318,14 @@ def most_improved(before: RevealedRound, now: RevealedRound) -> str | None:
     return f"Most improved since round {before.number}: {best.team} (+{money(best.score_change)})."
 
 
-def debrief_markdown(title: str, revealed: Sequence[RevealedRound]) -> str:
-    """Every revealed round's leaderboard as one Markdown page (names escaped)."""
+def debrief_markdown(
+    title: str,
+    revealed: Sequence[RevealedRound],
+    *,
+    choices: Mapping[int, Mapping[int, Mapping[str, str]]] | None = None,
+) -> str:
+    """Every revealed round's leaderboard as one Markdown page (names escaped), with
+    what each team chose (``choices``: round number -> team id -> lever -> words)."""
     lines = [f"# {markdown_text(title or 'Whiplash room')}", "", "Debrief of the rounds", ""]
     if not revealed:
         lines.append("No round has been revealed yet.")
@@ -238,6 +337,9 @@ def debrief_markdown(title: str, revealed: Sequence[RevealedRound]) -> str:
                 f"{markdown_text(standing_sentence(s, teams=len(rnd.standings)))} "
                 f"{markdown_text(s.result.sentence)}"
             )
+            chosen = (choices or {}).get(rnd.number, {}).get(s.team_id)
+            if chosen:
+                lines += [f"   - {name}: {markdown_text(words)}" for name, words in chosen.items()]
         if i:
             note = most_improved(revealed[i - 1], rnd)
             if note:

@@ -41,6 +41,8 @@ class Rerun:
     """Error panels (st.error) the page showed."""
     buttons: dict[str, object] = field(default_factory=dict)
     """Widget id -> proto of every button drawn (keyed or not), to press by label."""
+    texts: list[str] = field(default_factory=list)
+    """The Markdown and the panels (st.success, st.info, ...) the page showed."""
 
     @property
     def ok(self) -> bool:
@@ -54,10 +56,12 @@ class StreamlitSession:
     them all with each rerun (a widget the client does not report loses its value).
     """
 
-    def __init__(self, server: Server, *, timeout: float = 60.0) -> None:
+    def __init__(self, server: Server, *, timeout: float = 60.0, page_name: str = "") -> None:
         url = f"ws://127.0.0.1:{server.port}/_stcore/stream"
         self.ws = websocket.create_connection(url, subprotocols=["streamlit"], timeout=timeout)
         self.page_script_hash = ""
+        self.page_name = page_name
+        """The page to run, as its address names it (e.g. ``Room``); "" the main one."""
         self.values: dict[str, tuple[str, object]] = {}
         """Widget id -> (WidgetState value field, value), as the browser holds them."""
 
@@ -81,7 +85,10 @@ class StreamlitSession:
         msg = BackMsg()
         client = msg.rerun_script
         client.query_string = query_string
-        client.page_script_hash = self.page_script_hash
+        if self.page_name:  # the page by name, each run (a page's hash is the server's)
+            client.page_name = self.page_name
+        else:
+            client.page_script_hash = self.page_script_hash
         for widget_id, (kind, value) in self.values.items():
             widget = client.widget_states.widgets.add()
             widget.id = widget_id
@@ -173,6 +180,10 @@ def _collect(element, rerun: Rerun) -> None:
     if kind == "alert" and element.alert.format == Alert.Format.ERROR:
         rerun.errors.append(element.alert.body)
         return
+    if kind == "alert":
+        rerun.texts.append(element.alert.body)
+    elif kind == "markdown":
+        rerun.texts.append(element.markdown.body)
     proto = getattr(element, kind, None)
     widget_id = getattr(proto, "id", "")
     if kind == "button" and widget_id:

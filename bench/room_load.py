@@ -1,0 +1,53 @@
+"""Load test: a room of teams submitting their plans at once (``make load``'s last part).
+
+The issue's target: 30 teams submitting within 10 s, with no submission lost. Starts
+``streamlit run app.py`` on a free loopback port with a fresh SQLite room store (a
+temporary ``WHIPLASH_DATABASE_URL``), opens a room and a round of the default preset
+through the store, as the facilitator's dashboard does, and joins N teams (default 30).
+Each team then opens its own Room page in its own session through Streamlit's websocket
+protocol (``tests/support/session.py``; the team's link ``?room=…&team=…``) and
+shapes a plan of its own: it moves the *Time on new business* slider to a value no
+other team picks (each one a plan nobody has simulated yet: its preview is a cold
+simulation). Untimed so far: that is the round being played.
+
+Timed: every team presses **Submit our plan** at the same moment (a barrier), as a
+room does when the facilitator calls time. Reported: the time from the first press to
+the last team's page back with "Plan submitted." (the target: under 10 s), each
+submission's latency (p50, p95, max), errors (an exception or error panel, a run that
+does not finish, a lost connection) and then, from the store, whether every team's
+plan is there and is the plan that team shaped (no submission lost or crossed). The
+server's CPU is sampled as in ``bench.load``. The driver is
+``tests/support/room_burst.py``, which tests/test_room_submit_burst.py runs too.
+"""
+
+from __future__ import annotations
+
+import os
+
+from tests.support.room_burst import (
+    DEFAULT_PRESET,
+    TARGET_SECONDS,
+    TEAMS,
+    SubmitReport,
+    room_server,
+    run_submit,
+)
+
+
+def main(teams: int = TEAMS) -> SubmitReport:
+    """Run the burst and print the report."""
+    print(
+        f"\nRoom submissions: {teams} teams on the {DEFAULT_PRESET} preset submit at once "
+        f"(loopback, SQLite room store); load average before: {os.getloadavg()[0]:.1f}"
+    )
+    with room_server() as (server, url):
+        report = run_submit(server, url, teams=teams)
+    print("\n".join(report.lines()))
+    for error in report.errors[:10]:
+        print(f"  error: {error}")
+    verdict = "met" if report.met else "NOT met"
+    print(
+        f"target ({teams} teams submitted within {TARGET_SECONDS:g} s, none lost, "
+        f"zero errors): {verdict}"
+    )
+    return report

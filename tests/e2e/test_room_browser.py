@@ -1,0 +1,117 @@
+"""A full round in Chromium, with a facilitator and a team in two browser contexts: the
+team turns the quarter-end push on and adds a mid-year change of plan, submits; the
+facilitator reveals and the debrief says what the team chose; the team sees its rank.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.room_burst import room_server
+from tests.support.server import BROWSER_TIMEOUT_MS, Server
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+SHOTS = os.environ.get("ROOM_SCREENSHOTS", "")
+"""A folder to save the team's page in (1280x720), to look at the layout; unset: none."""
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    with room_server() as (running, _url):  # the app with a room store of its own
+        yield running
+
+
+def idle(page) -> None:
+    page.wait_for_selector("[data-test-script-state='notRunning']", state="attached")
+
+
+def new_page(browser, url: str):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(BROWSER_TIMEOUT_MS)
+    page.goto(url)
+    return page
+
+
+def shoot(page, name: str) -> None:
+    """The page at 1280x720 from the top, and all of it in a tall window (Streamlit
+    scrolls inside the page, so a full-page screenshot shows only the window)."""
+    page.get_by_test_id("stMain").evaluate("main => main.scrollTo(0, 0)")
+    page.screenshot(path=str(Path(SHOTS) / f"{name}_1280x720.png"))
+    page.set_viewport_size({"width": 1280, "height": 3000})
+    idle(page)
+    page.screenshot(path=str(Path(SHOTS) / f"{name}_tall.png"))
+    page.set_viewport_size({"width": 1280, "height": 720})
+
+
+def move_to(page, name: str, shown: re.Pattern[str], *, most: int = 20) -> None:
+    """Move a slider with the keyboard (ArrowRight, one step and one rerun at a time)
+    until it shows ``shown`` once the app has answered: a step the server answered
+    with an older value (the page moves every plan widget to the plan) is pressed
+    again."""
+    slider = page.get_by_role("slider", name=name)
+    for _ in range(most):
+        idle(page)
+        before = slider.get_attribute("aria-valuetext") or ""
+        if shown.fullmatch(before):
+            break
+        slider.focus()
+        slider.press("ArrowRight")
+        expect(slider).not_to_have_attribute("aria-valuetext", before)
+    idle(page)
+    expect(slider).to_have_attribute("aria-valuetext", shown)
+
+
+def test_a_team_pushes_and_changes_mid_year_and_the_debrief_shows_it(browser, server):
+    host = new_page(browser, f"{server.url}/Room")
+    host.get_by_role("button", name="Open a new room").click()
+    heading = host.get_by_role("heading", name=re.compile(r"Room code: \w{4}-\w{4}"))
+    code = heading.inner_text().split(":", 1)[1].strip()
+
+    team = new_page(browser, f"{server.url}/Room?join={code}")
+    team.get_by_label("Team name").fill("Pushers")
+    team.get_by_role("button", name="Join").click()
+    expect(team.get_by_role("heading", name="Pushers")).to_be_visible()
+
+    expect(host.get_by_text("1 team in the room")).to_be_visible()
+    host.get_by_role("button", name="Open round 1").click()  # the first preset: balanced
+    expect(host.get_by_text("0 of 1 teams have submitted")).to_be_visible()
+
+    expect(team.get_by_text("Shape your plan")).to_be_visible()
+    idle(team)
+    expect(team.get_by_text("The push needs a new-business quota")).to_be_visible()
+    move_to(team, "Quarter-end push when behind quota", re.compile(r"20(\.0)?%?"))
+    expect(team.get_by_role("slider", name="Push starts below")).to_be_visible()
+    team.get_by_text("Add a change").click()
+    team.get_by_text("Change buyer contacts per account").click()
+    idle(team)
+    team.get_by_role("button", name="Add change").click()
+    # Markdown text carries zero-width spaces after punctuation (ui/text.py): ".*" between.
+    expect(
+        team.get_by_text(re.compile(r"^From 2012.*07.*buyer contacts? per account"))
+    ).to_be_visible()
+    if SHOTS:
+        shoot(team, "room_team")
+    team.get_by_role("button", name="Submit our plan").click()
+    expect(team.get_by_text("Plan submitted.")).to_be_visible()
+
+    expect(host.get_by_text("1 of 1 teams have submitted")).to_be_visible()
+    host.get_by_role("button", name="Close and reveal").click()
+    expect(host.get_by_role("heading", name="What each team chose")).to_be_visible()
+    chosen = host.get_by_test_id("stDataFrame").nth(1)
+    expect(chosen).to_contain_text("20% of prospecting to closing")
+    expect(chosen).to_contain_text("From 2012-07")
+    if SHOTS:
+        shoot(host, "room_debrief")
+
+    expect(team.get_by_text("Rank 1 of 1")).to_be_visible()
+    expect(team.get_by_test_id("stException")).to_have_count(0)
+    expect(host.get_by_test_id("stException")).to_have_count(0)
+    host.context.close()
+    team.context.close()
