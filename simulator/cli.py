@@ -29,6 +29,7 @@ from .history_csv import HistoryAssessment, assess_history, load_history
 from .models import MAX_REPS, Scenario, Simulation
 from .money import money_text, set_currency, using_currency
 from .optimize import LEVERS, Limits, suggest_fix
+from .period_table import period_csv
 from .results import SimulationResult, simulate
 from .scenario_io import (
     ScenarioError,
@@ -201,11 +202,12 @@ def summary_lines(result: SimulationResult) -> list[str]:
 
 
 def _write_csv(result: SimulationResult, path: str) -> None:
-    """Write the quarterly CSV; a failure names --csv, the path and why in plain words."""
+    """Write the quarterly CSV (one row per quarter, rounded, units in the headers: the
+    app's download too); a failure names --csv, the path and why in plain words."""
     target = Path(path)
     try:
         with open(target, "w", encoding="utf-8", newline="") as out:
-            result.quarterly.to_csv(out, index=False)
+            out.write(period_csv(result, by="quarter"))
     except FileNotFoundError:
         reason = f"the folder {str(target.parent)!r} does not exist"
         raise ScenarioError(f"--csv {path}: cannot write the file ({reason})") from None
@@ -683,7 +685,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", help="scenario TOML file, e.g. scenarios/balanced.toml")
     add_scenario_arguments(run)
     run.add_argument("--json", action="store_true", help="print one JSON object")
-    run.add_argument("--csv", metavar="OUT", help="also write quarterly summaries as CSV")
+    run.add_argument(
+        "--csv",
+        metavar="OUT",
+        help="also write the results as CSV, a row per quarter, units in names",
+    )
     run.set_defaults(handler=_cmd_run)
 
     compare = sub.add_parser("compare", help="simulate two scenarios side by side")
