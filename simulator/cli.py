@@ -25,7 +25,7 @@ from typing import Any, NoReturn, TextIO
 
 from . import verdict_text
 from .assumptions import assess_assumptions
-from .bundle import MAX_BUNDLE_BYTES, parse_bundle
+from .bundle import MAX_BUNDLE_BYTES, MAX_PLAN_NAME, MAX_PLANS, Plan, check_name, parse_bundle
 from .calibrate import Calibration, calibrate
 from .crm_csv import read_export
 from .diagnose import diagnose
@@ -44,6 +44,7 @@ from .scenario_io import (
     load_preset,
     load_scenario,
     parse_scenario,
+    read_toml,
 )
 from .workshop import DEFAULT_WORKSHOP, answer_sheet, list_workshops, load_workshop
 
@@ -694,13 +695,13 @@ def _write_bytes(data: bytes, path: str, *, option: str) -> None:
 
 
 def _read_bundle(path: str) -> bytes:
-    """A plan bundle's bytes: a regular file (checked before it is opened, so a pipe
-    cannot hang the command) of at most MAX_BUNDLE_BYTES."""
+    """A plan bundle's (or a scenario file's) bytes: a regular file (checked before it
+    is opened, so a pipe cannot hang the command) of at most MAX_BUNDLE_BYTES."""
     target = Path(path)
     try:
         info = target.stat()
         if stat.S_ISDIR(info.st_mode):
-            raise ScenarioError(f"--compare {path}: is a folder, not a plan bundle")
+            raise ScenarioError(f"--compare {path}: is a folder, not a plan bundle or scenario")
         if not stat.S_ISREG(info.st_mode):
             raise ScenarioError(f"--compare {path}: is not a regular file")
         if info.st_size > MAX_BUNDLE_BYTES:
@@ -719,6 +720,18 @@ def _read_bundle(path: str) -> bytes:
         raise ScenarioError(f"--compare {path}: cannot be read ({reason})") from None
 
 
+def _plans_of(path: str) -> list[Plan]:
+    """The plans of a ``--compare`` file: a bundle's plans, or a scenario file as one
+    plan named after the file ("best_case.toml" is "best_case")."""
+    raw = _read_bundle(path)
+    name = Path(path).name
+    data = read_toml(raw, source=name, max_bytes=MAX_BUNDLE_BYTES)
+    if "bundle" in data or "plans" in data:
+        return list(parse_bundle(raw, source=name))
+    stem = check_name(Path(path).stem[:MAX_PLAN_NAME], where=f"--compare {name}")
+    return [Plan(name=stem, scenario=parse_scenario(raw, source=name))]
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from ui import report  # the app's charts: imported only by this command
 
@@ -727,10 +740,17 @@ def _cmd_report(args: argparse.Namespace) -> int:
         scenario = apply_overrides(scenario, args.overrides)
     if args.runs is not None:
         scenario = apply_overrides(scenario, [f"simulation.runs={args.runs}"])
-    plans = ()
-    if args.compare:
-        plans = parse_bundle(_read_bundle(args.compare), source=Path(args.compare).name)
+    plans: list[Plan] = []
+    for path in args.compare:
+        plans += _plans_of(path)
+    if len(plans) > MAX_PLANS:
+        raise ScenarioError(f"--compare: {len(plans)} plans; a report compares at most {MAX_PLANS}")
     result = simulate(scenario, seed=args.seed).summary_only()
+    if args.runs is not None:  # --runs is every plan's, so the report's plans compare alike
+        plans = [
+            Plan(p.name, apply_overrides(p.scenario, [f"simulation.runs={args.runs}"]))
+            for p in plans
+        ]
     compared = [(p.name, simulate(p.scenario, seed=args.seed).summary_only()) for p in plans]
     output = args.output
     if not output.lower().endswith((".pdf", ".png")):
@@ -769,8 +789,11 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
     )
     cmd.add_argument(
         "--compare",
-        metavar="PLANS.toml",
-        help="a plan bundle (the app's 'Save plans' file): its plans join the report",
+        nargs="+",
+        default=[],
+        metavar="FILE",
+        help="plans to compare: a plan bundle (the app's 'Save plans' file) or scenario "
+        "files, each named after its file; at most 4 plans",
     )
     add_scenario_arguments(cmd)
     cmd.set_defaults(handler=_cmd_report)

@@ -66,6 +66,18 @@ def test_png_and_a_bundle_of_plans_to_compare(tmp_path, capsys) -> None:
     assert "compared with Base, Best case: staggered renewals" in out
 
 
+def test_scenario_files_compare_under_their_file_names(tmp_path, capsys) -> None:
+    target = tmp_path / "board.pdf"
+    code, out, err = run(
+        capsys, "report", "team_a_team_b", "-o", str(target), "--runs", "100",
+        "--compare", "scenarios/balanced.toml", "scenarios/close_close_close.toml",
+    )  # fmt: skip
+    assert code == 0, err
+    _, text = pdf_text(target)
+    assert "balanced" in text and "close_close_close" in text
+    assert "100 futures, compared with balanced, close_close_close" in out
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -74,7 +86,8 @@ def test_png_and_a_bundle_of_plans_to_compare(tmp_path, capsys) -> None:
         (["-o", "{tmp}"], None),
         (["-o", "{tmp}/r.pdf", "--compare", "{tmp}/x.toml"], "--compare {tmp}/x.toml: no such"),
         (["-o", "{tmp}/r.pdf", "--compare", "{tmp}"], "is a folder, not a plan bundle"),
-        (["-o", "{tmp}/r.pdf", "--compare", "scenarios/balanced.toml"], "balanced.toml"),
+        (["-o", "{tmp}/r.pdf", "--compare", "README.md"], "README.md: not valid TOML"),
+        (["-o", "{tmp}/r.pdf", "--compare", *["scenarios/balanced.toml"] * 5], "at most 4"),
     ],
 )  # fmt: skip
 def test_a_bad_option_is_one_line_naming_it(tmp_path, capsys, argv, message) -> None:
