@@ -13,12 +13,13 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from simulator import load_scenario
+from simulator import Scenario, load_scenario
 from simulator.bundle import Plan, dump_bundle
 from simulator.cli import main
 from simulator.money import using_currency
 from simulator.scenario_io import apply_overrides
 from ui import crm_import as crm
+from ui.controls import EffortControls, effort_from_controls
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -32,6 +33,20 @@ def blocks(kind: str) -> list[str]:
 def commands() -> list[list[str]]:
     [shell] = blocks("sh")
     return [shlex.split(line)[1:] for line in shell.splitlines() if line.strip()]
+
+
+def test_the_sliders_of_step_4_are_the_commands_effort() -> None:
+    """The app's plans of step 4 (slider positions as the README gives them) are the
+    shell's ``--set effort.*`` plans, so the figures hold for both."""
+    base = Scenario()  # the effort split a calibrated scenario has
+    sliders = [
+        EffortControls(new_business=50, closing=90, engage=30, retain=40, leverage=30),
+        EffortControls(new_business=80, closing=40, engage=90, retain=5, leverage=5),
+    ]
+    for controls, step in zip(sliders, commands()[2:4], strict=True):
+        sets = [step[i + 1] for i, arg in enumerate(step) if arg == "--set"]
+        assert effort_from_controls(controls) == apply_overrides(base, sets).effort
+    assert "*…of which closing* to 90%" in SECTION and "*Account care* 5" in SECTION
 
 
 def test_the_quoted_page_sentences_are_what_the_wizard_shows() -> None:
