@@ -239,3 +239,33 @@ def test_messages_use_the_wizards_words() -> None:
     assert crm.missing_message("f.csv", []) is None
     spec = next(f for f in OPPORTUNITY_FIELDS if f.name == "amount")
     assert "no column for the field 'amount'" in crm.missing_message("f.csv", [spec])
+
+
+def test_a_messy_european_export_fits_with_its_notes() -> None:
+    """';' and comma decimals, 'kr.' amounts, a BOM, day-first dates, stray spaces in
+    stages, blank accounts and blank lines: the wizard reads it as the CLI does."""
+    export = generate(TWO_LINES, seed=4)
+    text = write_csv(
+        export, style="plain", delimiter=";", decimal=",", currency="kr.", bom=True,
+        dates="dmy", messy=True,
+    )  # fmt: skip
+    at = upload(open_page(), "eksport.csv", text.encode("utf-8"))
+    chosen = {s.label: s.value for s in at.selectbox}
+    assert chosen["stage *"] == "deal_stage" and chosen["amount *"] == "close_value"
+    assert chosen["created *"] == "engage_date" and chosen["owner"] == "sales_agent"
+    at = button(at, "Fit my numbers").click().run()
+    assert not at.exception and not at.error
+    shown = texts(at)
+    assert "without an account: kept" in shown
+    [table] = [d.value for d in at.dataframe]
+    assert len(table) == len(TWO_LINES.lines)
+
+
+def test_using_the_fit_says_the_baseline_stays() -> None:
+    at = open_page()
+    at.session_state[app_session.BASELINE] = at.session_state[app_session.SCENARIO]
+    at = upload(at.run(), SAMPLE.name, SAMPLE_BYTES)
+    at = button(at, "Fit my numbers").click().run()
+    at = button(at, "Use as my scenario").click().run()
+    [message] = [shown_text(s.value) for s in at.success]
+    assert "The pinned baseline stays as it was." in message

@@ -32,6 +32,7 @@ from simulator.crm_csv import (
 )
 from simulator.scenario_io import scenario_from_dict, scenario_to_dict
 
+from . import compare
 from . import session as app_session
 from .format import money
 
@@ -413,6 +414,8 @@ def _replaced(current: Scenario, new: Scenario) -> list[str]:
         out.append("seasonality (the export's)" if new.seasonality.leads else "seasonality (none)")
     if current.engagement != new.engagement:
         out.append("engagement efforts (as fitted)")
+    if current.history != new.history:
+        out.append("the past before the start (the fit's steady past, not [history])")
     out.append("title")
     return out
 
@@ -480,7 +483,14 @@ def on_use(session: MutableMapping[str, Any]) -> None:
         return
     session[PREVIOUS] = current
     app_session.load_scenario_from(session, adoption.scenario, source="your CRM export")
-    session[ADOPTED] = adoption.message()
+    held = []
+    if session.get(app_session.BASELINE) is not None:
+        held.append("the pinned baseline")
+    if session.get(compare.PLANS):
+        held.append("the held plans")
+    verb = "stays as it was" if len(held) == 1 else "stay as they were"
+    after = f" {' and '.join(held).capitalize()} {verb}." if held else ""
+    session[ADOPTED] = adoption.message() + after
 
 
 def on_undo(session: MutableMapping[str, Any]) -> None:
