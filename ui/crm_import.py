@@ -65,7 +65,7 @@ def upload_limit_text() -> str:
     """The limit as the page states it."""
     return (
         f"up to {MAX_UPLOAD_MB} MiB and {MAX_IMPORT_ROWS:,} rows a file (about 10,000 "
-        "opportunities); for a larger export run `whiplash calibrate` on your own machine"
+        "opportunities); for a larger export run whiplash calibrate on your own machine"
     )
 
 
@@ -86,7 +86,7 @@ def check_size(name: str, data: bytes) -> str | None:
     if len(data) > MAX_UPLOAD_BYTES:
         return (
             f"{name}: the file is {len(data):,} bytes; the limit is {MAX_UPLOAD_BYTES:,} "
-            f"({MAX_UPLOAD_MB} MiB). Export a shorter period, or run `whiplash calibrate` "
+            f"({MAX_UPLOAD_MB} MiB). Export a shorter period, or run whiplash calibrate "
             "on your own machine for a larger file"
         )
     return None
@@ -282,9 +282,7 @@ def line_rows(calibration: Calibration) -> list[dict[str, Any]]:
         {
             "Product line": f.name,
             "Opportunities": f.opportunities,
-            "Won": f.won,
-            "Lost": f.lost,
-            "Win rate": f"{f.win_rate:.0%}",
+            "Win rate": f"{f.win_rate:.0%} ({f.won:,} of {f.won + f.lost:,})",
             "Sales cycle": f"{f.sales_cycle_months} mo",
             "Deal size": money(f.deal_size),
             "Leads per rep-month": round(f.leads_per_rep_month, 2),
