@@ -124,6 +124,7 @@ def test_the_sample_export_all_the_way_to_my_scenario() -> None:
     assert "Account 4339" not in link and "Rep 03" not in link and "Deal 1" not in link
     assert at.session_state[app_session.SOURCE] == "your CRM export"
 
+    at = button(at, "Use as my scenario").click().run()  # again: Undo still goes back
     at = button(at, "Undo: back to my previous plan").click().run()
     assert at.session_state[app_session.SCENARIO] == plan
     assert not at.success

@@ -479,7 +479,8 @@ def on_use(session: MutableMapping[str, Any]) -> None:
     except ScenarioError as exc:
         session[app_session.ERROR] = str(exc)
         return
-    session[PREVIOUS] = current
+    if session.get(ADOPTED) is None or session.get(PREVIOUS) is None:
+        session[PREVIOUS] = current  # a second click keeps the plan from before the first
     app_session.load_scenario_from(session, adoption.scenario, source="your CRM export")
     held = []
     if session.get(app_session.BASELINE) is not None:
