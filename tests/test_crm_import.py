@@ -78,6 +78,14 @@ def test_the_page_states_the_limit_and_privacy_before_any_upload() -> None:
     assert not [b for b in at.button if b.label == "Fit my numbers"]
 
 
+def test_the_docs_state_the_wizards_limits() -> None:
+    security = (ROOT / "SECURITY.md").read_text(encoding="utf-8")
+    guide = (ROOT / "docs" / "calibration.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for text in (security, guide, readme):
+        assert f"{crm.MAX_UPLOAD_MB} MiB" in text and f"{crm.MAX_IMPORT_ROWS:,} rows" in text
+
+
 def test_the_limit_keeps_uploads_in_memory() -> None:
     """Starlette spools a larger upload to a temporary file; the server refuses one above
     its own limit: both are at least the wizard's, so an accepted export is never on disk."""

@@ -72,7 +72,8 @@ def upload_limit_text() -> str:
 PRIVACY = (
     "Your export stays in this browser session's memory: it is not saved on the server, "
     "not shared with other sessions and never put in the link; only the fitted scenario "
-    "travels. Close the tab and it is gone."
+    "travels (its product line names and, from a contracts export, the largest accounts' "
+    "names and values). Close the tab and it is gone."
 )
 
 
