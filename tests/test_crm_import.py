@@ -278,3 +278,34 @@ def test_using_the_fit_says_the_baseline_stays() -> None:
     at = button(at, "Use as my scenario").click().run()
     [message] = [shown_text(s.value) for s in at.success]
     assert "The pinned baseline stays as it was." in message
+
+
+def test_nothing_is_written_to_disk_on_the_way(monkeypatch) -> None:
+    """Upload, map, fit and use the sample with every file write in the process
+    recorded: none happens (the export lives in the session's memory only)."""
+    import builtins
+    import os
+
+    writes: list[str] = []
+    real_open, real_os_open = builtins.open, os.open
+    write_flags = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+
+    def watched_open(file, mode="r", *args, **kwargs):
+        if any(c in mode for c in "wax+"):
+            writes.append(f"open({file!r}, {mode!r})")
+        return real_open(file, mode, *args, **kwargs)
+
+    def watched_os_open(path, flags, *args, **kwargs):
+        if flags & write_flags:
+            writes.append(f"os.open({path!r})")
+        return real_os_open(path, flags, *args, **kwargs)
+
+    at = open_page()
+    monkeypatch.setattr(builtins, "open", watched_open)
+    monkeypatch.setattr(os, "open", watched_os_open)
+    at = upload(at, SAMPLE.name, SAMPLE_BYTES)
+    at = button(at, "Fit my numbers").click().run()
+    at = button(at, "Use as my scenario").click().run()
+    monkeypatch.undo()
+    assert not at.exception and at.success
+    assert writes == []
