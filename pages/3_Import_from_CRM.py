@@ -18,6 +18,7 @@ from streamlit.errors import StreamlitPageNotFoundError
 
 from simulator import Scenario, ScenarioError
 from simulator.crm_csv import CONTRACT_FIELDS, OPPORTUNITY_FIELDS, FieldSpec
+from simulator.models import MAX_REPS
 from simulator.money import using_currency
 from ui import admission, compare, links, session
 from ui import crm_import as crm
@@ -119,7 +120,7 @@ def options_section() -> None:
         cols[0].number_input(
             "Reps (0: count the owners)",
             min_value=0.0,
-            max_value=10_000.0,
+            max_value=float(MAX_REPS),
             step=1.0,
             format="%g",
             key=crm.W_REPS,
@@ -222,7 +223,7 @@ def main() -> None:
     options_section()
     request = request_of(opp, con)
     if st.button("Fit my numbers", icon=":material/tune:", disabled=not ready):
-        with admission.compute_slot(gone=session_gone()):
+        with st.spinner("Fitting and backtesting…"), admission.compute_slot(gone=session_gone()):
             ss[crm.FIT] = crm.fit(request)
             ss[crm.ADOPTED] = None
     outcome: crm.FitOutcome | None = ss.get(crm.FIT)

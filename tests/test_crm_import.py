@@ -309,3 +309,15 @@ def test_nothing_is_written_to_disk_on_the_way(monkeypatch) -> None:
     monkeypatch.undo()
     assert not at.exception and at.success
     assert writes == []
+
+
+def test_the_options_are_the_commands_flags() -> None:
+    at = upload(open_page(), SAMPLE.name, SAMPLE_BYTES)
+    at.number_input(key=crm.W_REPS).set_value(12.0)
+    at.text_input(key=crm.W_WON).input("Closed Won").run()
+    at = button(at, "Fit my numbers").click().run()
+    assert not at.error and "12 reps (as set)" in texts(at)
+    at.text_input(key=crm.W_LOST).input("Nope, Not this").run()
+    at = button(at, "Fit my numbers").click().run()
+    [error] = [shown_text(e.value) for e in at.error]
+    assert "no stage matches the 'Lost stages' (Nope Not this)" in error
