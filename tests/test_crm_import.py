@@ -321,3 +321,30 @@ def test_the_options_are_the_commands_flags() -> None:
     at = button(at, "Fit my numbers").click().run()
     [error] = [shown_text(e.value) for e in at.error]
     assert "no stage matches the 'Lost stages' (Nope Not this)" in error
+
+
+def test_a_plan_the_fit_cannot_take_is_refused_by_name_and_kept() -> None:
+    """A push whose only quota comes with a change that focuses a line the fit lacks:
+    the change must go, the push would have no quota; the plan stays as it was."""
+    base = load_preset("team_a_team_b")
+    change = Change.model_validate(
+        {
+            "from": "2012-04",
+            "focus": {"enterprise": 1.0},
+            "targets": {"quarterly_bookings": 500_000.0},
+        }
+    )
+    plan = base.model_copy(
+        update={
+            "targets": base.targets.model_copy(update={"quarterly_bookings": None}),
+            "policy": base.policy.model_copy(update={"quarter_end_push": 0.5}),
+            "changes": (change,),
+        }
+    )
+    plan = type(plan).model_validate(plan.model_dump())
+    header = crm.read_file_header(SAMPLE.name, SAMPLE_BYTES)
+    outcome = crm.fit(crm.FitRequest(crm.Upload(SAMPLE.name, SAMPLE_BYTES, header.detected)))
+    session = {app_session.SCENARIO: plan, crm.FIT: outcome}
+    crm.on_use(session)
+    assert "policy.quarter_end_push needs targets.quarterly_bookings" in session[app_session.ERROR]
+    assert session[app_session.SCENARIO] is plan and crm.ADOPTED not in session

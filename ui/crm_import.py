@@ -385,6 +385,7 @@ def adopt(current: Scenario, fitted: Scenario) -> Adoption:
         if not keep_changes:
             raise
         dropped.append(f"{len(keep_changes)} change(s) of plan ({exc})")
+        keep_changes = []
         data.pop("changes", None)
         scenario = scenario_from_dict(data)
     return Adoption(
