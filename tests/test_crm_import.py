@@ -22,6 +22,7 @@ from simulator.crm_csv import OPPORTUNITY_FIELDS
 from simulator.models import Change, Currency
 from tests.support.crm import SAMPLE, TWO_LINES, generate, generate_book, write_book, write_csv
 from ui import crm_import as crm
+from ui import links
 from ui import session as app_session
 from ui.text import shown_text
 
@@ -348,3 +349,23 @@ def test_a_plan_the_fit_cannot_take_is_refused_by_name_and_kept() -> None:
     crm.on_use(session)
     assert "policy.quarter_end_push needs targets.quarterly_bookings" in session[app_session.ERROR]
     assert session[app_session.SCENARIO] is plan and crm.ADOPTED not in session
+
+
+def test_the_simulator_page_simulates_the_fitted_company_and_its_link_reopens_it() -> None:
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["runs"] = "200"
+    at.run()
+    at.switch_page("pages/3_Import_from_CRM.py").run()
+    at = upload(at, SAMPLE.name, SAMPLE_BYTES)
+    at = button(at, "Fit my numbers").click().run()
+    at = button(at, "Use as my scenario").click().run()
+    fitted = at.session_state[app_session.SCENARIO]
+    at.switch_page("app.py").run()
+    assert not at.exception and not at.error
+    assert at.session_state[app_session.SCENARIO] == fitted
+    shown = " ".join(shown_text(e.value) for e in (*at.caption, *at.markdown))
+    assert "Now showing: Calibrated from crm_opportunities.csv (your CRM export)" in shown
+    reopened = links.scenario_from_params(dict(at.query_params))[0]
+    assert list(reopened.product_lines) == list(fitted.product_lines)
+    assert reopened.pipeline.open_deals == fitted.pipeline.open_deals
