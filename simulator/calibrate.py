@@ -171,6 +171,12 @@ class Backtest:
     total_p50: float  # median over runs of the period's total
 
     @property
+    def total_gap(self) -> float | None:
+        """The simulated median total against the actual one (+0.05: 5% more), or None
+        when nothing was booked."""
+        return self.total_p50 / self.total_actual - 1.0 if self.total_actual > 0 else None
+
+    @property
     def within_band(self) -> int:
         """Months whose actual bookings are within the simulated 10th-90th percentiles."""
         return int(np.sum((self.actual >= self.p10) & (self.actual <= self.p90)))

@@ -315,12 +315,12 @@ def backtest_sentence(calibration: Calibration) -> str:
     bt = calibration.backtest
     if bt is None:
         return "No backtest: the export has fewer than 3 full months after the first sales cycle."
-    share = bt.total_p50 / bt.total_actual - 1 if bt.total_actual > 0 else 0.0
+    gap = f" ({bt.total_gap:+.0%})" if bt.total_gap is not None else ""
     return (
         f"Backtest {bt.months[0]} to {bt.months[-1]} ({bt.runs} simulated futures): actual "
         f"bookings fall inside the simulated 8-in-10 band in {bt.within_band} of "
         f"{len(bt.months)} months; over the period {money(bt.total_actual)} was booked and "
-        f"the simulation's middle future books {money(bt.total_p50)} ({share:+.0%})."
+        f"the simulation's middle future books {money(bt.total_p50)}{gap}."
     )
 
 
