@@ -282,6 +282,12 @@ def draw(scenario: Scenario) -> None:
         "The numbers that make this plan yours. Every change is checked at once; the "
         "simulator page shows what it does."
     )
+    with contextlib.suppress(StreamlitPageNotFoundError):  # the page run alone
+        st.page_link(
+            "pages/3_Import_from_CRM.py",
+            label="Or fit them to your CRM export",
+            icon=":material/input:",
+        )
     messages()
     symbol = scenario.currency.symbol
     team_section()

@@ -171,6 +171,12 @@ class Backtest:
     total_p50: float  # median over runs of the period's total
 
     @property
+    def total_gap(self) -> float | None:
+        """The simulated median total against the actual one (+0.05: 5% more), or None
+        when nothing was booked."""
+        return self.total_p50 / self.total_actual - 1.0 if self.total_actual > 0 else None
+
+    @property
     def within_band(self) -> int:
         """Months whose actual bookings are within the simulated 10th-90th percentiles."""
         return int(np.sum((self.actual >= self.p10) & (self.actual <= self.p90)))
@@ -683,7 +689,7 @@ def _read_contracts(
     raw: bytes,
     *,
     source: str,
-    overrides: Mapping[str, str],
+    overrides: Mapping[str, str | None],
     line_by_product: dict[str, int],
     default_line: int,
     n_lines: int,
@@ -691,11 +697,17 @@ def _read_contracts(
     as_of: int,
     date_order: str | None,
     notes: _Notes,
+    max_rows: int | None,
 ) -> tuple[list[_ContractGroup], list[list[int]], dict[str, str]]:
     """Contracts in force at the start (month index ``start``), grouped per account, line,
     end month and term; and the terms seen per line (for the lines' term)."""
     columns = load_columns(
-        raw, source=source, fields=CONTRACT_FIELDS, overrides=overrides, map_prefix="contracts."
+        raw,
+        source=source,
+        fields=CONTRACT_FIELDS,
+        overrides=overrides,
+        map_prefix="contracts.",
+        max_rows=max_rows,
     )
     values, lines = columns.values, columns.line_of_row
     if not any(f in values for f in ("annual_value", "monthly_value", "amount")):
@@ -889,18 +901,21 @@ def calibrate(
     source: str = "opportunities",
     contracts: bytes | None = None,
     contracts_source: str = "contracts",
-    mapping: Mapping[str, str] | None = None,
-    contract_mapping: Mapping[str, str] | None = None,
+    mapping: Mapping[str, str | None] | None = None,
+    contract_mapping: Mapping[str, str | None] | None = None,
     won: Sequence[str] = (),
     lost: Sequence[str] = (),
     reps: float | None = None,
     date_order: str | None = None,
     backtest_runs: int = BACKTEST_RUNS,
     seed: int = Simulation().seed,
+    max_rows: int | None = None,
 ) -> Calibration:
     """Fit a scenario to a CRM export (bytes of CSV files, as read or uploaded).
 
-    ``mapping`` / ``contract_mapping``: field -> column overrides (``--map``); ``won`` /
+    ``mapping`` / ``contract_mapping``: field -> column overrides (``--map``; None: the
+    file has no column for that field); ``max_rows``: the most rows a file may have (the
+    app's upload limit is lower than the command line's; default ``MAX_CSV_ROWS``); ``won`` /
     ``lost``: the stages that count as won or lost (default: the usual names);
     ``reps``: the team size (default: distinct owners); ``date_order``: 'dmy' or 'mdy'
     for numeric dates the file itself does not settle. Raises :class:`CrmFileError`
@@ -912,7 +927,11 @@ def calibrate(
         raise CrmFileError(f"--date-order: {date_order!r} is not dmy or mdy")
     notes = _Notes()
     columns = load_columns(
-        opportunities, source=source, fields=OPPORTUNITY_FIELDS, overrides=mapping or {}
+        opportunities,
+        source=source,
+        fields=OPPORTUNITY_FIELDS,
+        overrides=mapping or {},
+        max_rows=max_rows,
     )
     if columns.short_rows:
         notes.add(f"{columns.short_rows:,} rows have fewer columns than the header: blanks assumed")
@@ -976,6 +995,7 @@ def calibrate(
             as_of=deals.as_of,
             date_order=date_order,
             notes=notes,
+            max_rows=max_rows,
         )
 
     fits, flows = _fit_lines(

@@ -1,10 +1,12 @@
 """The ``whiplash`` command line: every subcommand (run, compare, schema, diagnose,
-optimize, workshop, assumptions, assess, calibrate) and the
+optimize, workshop, assumptions, assess, calibrate, report) and the
 ``python -m simulator[.workshop]`` entry points.
 
 This is the only module of ``simulator`` that parses arguments or prints: it imports
 the domain (models, results, diagnose, optimize, workshop, ...) and the domain imports
-nothing from here (``tests/test_layers.py`` checks it). Every user error (a bad file, a
+nothing from here (``tests/test_layers.py`` checks it). One exception upwards:
+``report`` imports the board report (``ui/report.py``, no Streamlit) when it runs, to
+draw the app's own charts. Every user error (a bad file, a
 bad ``--set``) ends with exit status 2 and one line on standard error naming the
 field; a traceback is never shown to the user.
 """
@@ -15,6 +17,7 @@ import argparse
 import json
 import math
 import re
+import stat
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -22,6 +25,7 @@ from typing import Any, NoReturn, TextIO
 
 from . import verdict_text
 from .assumptions import assess_assumptions
+from .bundle import MAX_BUNDLE_BYTES, MAX_PLAN_NAME, MAX_PLANS, Plan, check_name, parse_bundle
 from .calibrate import Calibration, calibrate
 from .crm_csv import read_export
 from .diagnose import diagnose
@@ -29,6 +33,7 @@ from .history_csv import HistoryAssessment, assess_history, load_history
 from .models import MAX_REPS, Scenario, Simulation
 from .money import money_text, set_currency, using_currency
 from .optimize import LEVERS, Limits, suggest_fix
+from .period_table import period_csv
 from .results import SimulationResult, simulate
 from .scenario_io import (
     ScenarioError,
@@ -39,6 +44,7 @@ from .scenario_io import (
     load_preset,
     load_scenario,
     parse_scenario,
+    read_toml,
 )
 from .workshop import DEFAULT_WORKSHOP, answer_sheet, list_workshops, load_workshop
 
@@ -201,11 +207,12 @@ def summary_lines(result: SimulationResult) -> list[str]:
 
 
 def _write_csv(result: SimulationResult, path: str) -> None:
-    """Write the quarterly CSV; a failure names --csv, the path and why in plain words."""
+    """Write the quarterly CSV (one row per quarter, rounded, units in the headers: the
+    app's download too); a failure names --csv, the path and why in plain words."""
     target = Path(path)
     try:
         with open(target, "w", encoding="utf-8", newline="") as out:
-            result.quarterly.to_csv(out, index=False)
+            out.write(period_csv(result, by="quarter"))
     except FileNotFoundError:
         reason = f"the folder {str(target.parent)!r} does not exist"
         raise ScenarioError(f"--csv {path}: cannot write the file ({reason})") from None
@@ -672,6 +679,126 @@ def _add_calibrate(sub: argparse._SubParsersAction) -> None:
     cmd.set_defaults(handler=_cmd_calibrate)
 
 
+def _write_bytes(data: bytes, path: str, *, option: str) -> None:
+    """Write a file; a failure names the option, the path and why in plain words."""
+    target = Path(path)
+    try:
+        target.write_bytes(data)
+    except FileNotFoundError:
+        reason = f"the folder {str(target.parent)!r} does not exist"
+        raise ScenarioError(f"{option} {path}: cannot write the file ({reason})") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"{option} {path}: is a folder; give a file name") from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ScenarioError(f"{option} {path}: cannot write the file ({reason})") from None
+
+
+def _read_bundle(path: str) -> bytes:
+    """A plan bundle's (or a scenario file's) bytes: a regular file (checked before it
+    is opened, so a pipe cannot hang the command) of at most MAX_BUNDLE_BYTES."""
+    target = Path(path)
+    try:
+        info = target.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise ScenarioError(f"--compare {path}: is a folder, not a plan bundle or scenario")
+        if not stat.S_ISREG(info.st_mode):
+            raise ScenarioError(f"--compare {path}: is not a regular file")
+        if info.st_size > MAX_BUNDLE_BYTES:
+            raise ScenarioError(
+                f"--compare {path}: the file is {info.st_size:,} bytes; the limit is "
+                f"{MAX_BUNDLE_BYTES:,}"
+            )
+        with target.open("rb") as handle:
+            return handle.read(MAX_BUNDLE_BYTES + 1)
+    except ScenarioError:
+        raise
+    except FileNotFoundError:
+        raise ScenarioError(f"--compare {path}: no such file") from None
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        raise ScenarioError(f"--compare {path}: cannot be read ({reason})") from None
+
+
+def _plans_of(path: str) -> list[Plan]:
+    """The plans of a ``--compare`` file: a bundle's plans, or a scenario file as one
+    plan named after the file ("best_case.toml" is "best_case")."""
+    raw = _read_bundle(path)
+    name = Path(path).name
+    data = read_toml(raw, source=name, max_bytes=MAX_BUNDLE_BYTES)
+    if "bundle" in data or "plans" in data:
+        return list(parse_bundle(raw, source=name))
+    stem = check_name(Path(path).stem[:MAX_PLAN_NAME], where=f"--compare {name}")
+    return [Plan(name=stem, scenario=parse_scenario(raw, source=name))]
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from ui import report  # the app's charts: imported only by this command
+
+    scenario = load_file_or_preset(args.scenario)
+    if args.overrides:
+        scenario = apply_overrides(scenario, args.overrides)
+    if args.runs is not None:
+        scenario = apply_overrides(scenario, [f"simulation.runs={args.runs}"])
+    plans: list[Plan] = []
+    for path in args.compare:
+        plans += _plans_of(path)
+    if len(plans) > MAX_PLANS:
+        raise ScenarioError(f"--compare: {len(plans)} plans; a report compares at most {MAX_PLANS}")
+    result = simulate(scenario, seed=args.seed).summary_only()
+    if args.runs is not None:  # --runs is every plan's, so the report's plans compare alike
+        plans = [
+            Plan(p.name, apply_overrides(p.scenario, [f"simulation.runs={args.runs}"]))
+            for p in plans
+        ]
+    compared = [(p.name, simulate(p.scenario, seed=args.seed).summary_only()) for p in plans]
+    output = args.output
+    if not output.lower().endswith((".pdf", ".png")):
+        raise ScenarioError(f"-o {output}: name a .pdf file (or a .png one with --png)")
+    written = []
+    if output.lower().endswith(".pdf"):
+        _write_bytes(report.report_pdf(result, compared=compared), output, option="-o")
+        written.append(output)
+    if args.png or output.lower().endswith(".png"):
+        png = output if output.lower().endswith(".png") else str(Path(output).with_suffix(".png"))
+        _write_bytes(report.report_png(result, compared=compared), png, option="--png")
+        written.append(png)
+    verdict = result.whiplash.verdict.upper()
+    held = f", compared with {', '.join(name for name, _ in compared)}" if compared else ""
+    print_lines(
+        [
+            f"Report on {scenario.meta.title} ({verdict}, {result.runs:,} futures{held})",
+            *(f"written to {path}" for path in written),
+        ]
+    )
+    return 0
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    cmd = sub.add_parser(
+        "report",
+        help="write the board report (PDF, two pages; --png: its first page as a picture)",
+        description="The app's board report without a browser: the verdict in words, key "
+        "figures, revenue fan, quarterly bars, renewal calendar, settings and changes, and "
+        "the plans of a bundle compared.",
+    )
+    cmd.add_argument("scenario", metavar="FILE_OR_PRESET", help="scenario TOML file or preset name")
+    cmd.add_argument("-o", "--output", required=True, metavar="REPORT.pdf", help="the PDF")
+    cmd.add_argument(
+        "--png", action="store_true", help="also write the first page as REPORT.png beside it"
+    )
+    cmd.add_argument(
+        "--compare",
+        nargs="+",
+        default=[],
+        metavar="FILE",
+        help="plans to compare: a plan bundle (the app's 'Save plans' file) or scenario "
+        "files, each named after its file; at most 4 plans",
+    )
+    add_scenario_arguments(cmd)
+    cmd.set_defaults(handler=_cmd_report)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="whiplash",
@@ -683,7 +810,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", help="scenario TOML file, e.g. scenarios/balanced.toml")
     add_scenario_arguments(run)
     run.add_argument("--json", action="store_true", help="print one JSON object")
-    run.add_argument("--csv", metavar="OUT", help="also write quarterly summaries as CSV")
+    run.add_argument(
+        "--csv",
+        metavar="OUT",
+        help="also write the results as CSV, a row per quarter, units in names",
+    )
     run.set_defaults(handler=_cmd_run)
 
     compare = sub.add_parser("compare", help="simulate two scenarios side by side")
@@ -702,6 +833,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_assumptions(sub)
     _add_assess(sub)
     _add_calibrate(sub)
+    _add_report(sub)
     return parser
 
 

@@ -387,17 +387,36 @@ def read_header(text: str, *, source: str) -> tuple[list[str], str]:
     raise CrmFileError(f"{source}: the file is empty (no header row)")
 
 
+def detect_columns(
+    header: Sequence[str], fields: Sequence[FieldSpec], *, taken: Sequence[int] = ()
+) -> dict[str, int]:
+    """Field -> column index of the fields whose usual headers the file has: the first
+    alias each field's header matches, a column used once (``taken``: already used)."""
+    normalised = [normalise(h) for h in header]
+    used = set(taken)
+    mapping: dict[str, int] = {}
+    for spec in fields:
+        for alias in spec.aliases:
+            hits = [i for i, n in enumerate(normalised) if n == alias and i not in used]
+            if hits:
+                mapping[spec.name] = hits[0]
+                used.add(hits[0])
+                break
+    return mapping
+
+
 def map_columns(
     header: Sequence[str],
     fields: Sequence[FieldSpec],
     *,
     source: str,
-    overrides: Mapping[str, str],
+    overrides: Mapping[str, str | None],
     map_prefix: str = "",
 ) -> dict[str, int]:
-    """Field -> column index: ``overrides`` (field -> column name, from ``--map``) first,
-    then the first alias each field's header matches. A missing required field is one
-    error naming it, the headers looked for, and the ``--map`` to use."""
+    """Field -> column index: ``overrides`` (field -> column name, from ``--map`` or the
+    app's mapping; None: the file has no column for it) first, then the first alias each
+    other field's header matches. A missing required field is one error naming it, the
+    headers looked for, and the ``--map`` to use."""
     known = {f.name: f for f in fields}
     normalised = [normalise(h) for h in header]
     mapping: dict[str, int] = {}
@@ -406,6 +425,8 @@ def map_columns(
             raise CrmFileError(
                 f"--map {map_prefix}{name}: not a field of {source} (fields: {', '.join(known)})"
             )
+        if column is None:
+            continue
         if column in header:
             mapping[name] = list(header).index(column)
         elif normalise(column) and normalise(column) in normalised:
@@ -415,16 +436,8 @@ def map_columns(
                 f"--map {map_prefix}{name}={column}: {source} has no column {column!r} "
                 f"(columns: {_shown_columns(header)})"
             )
-    taken = set(mapping.values())
-    for spec in fields:
-        if spec.name in mapping:
-            continue
-        for alias in spec.aliases:
-            hits = [i for i, n in enumerate(normalised) if n == alias and i not in taken]
-            if hits:
-                mapping[spec.name] = hits[0]
-                taken.add(hits[0])
-                break
+    others = [spec for spec in fields if spec.name not in overrides]
+    mapping.update(detect_columns(header, others, taken=list(mapping.values())))
     for spec in fields:
         if spec.required and spec.name not in mapping:
             raise missing_field(spec, header=header, source=source, map_prefix=map_prefix)
@@ -451,10 +464,18 @@ def _shown_columns(header: Sequence[str]) -> str:
 
 
 def read_columns(
-    text: str, *, source: str, header: list[str], delimiter: str, mapping: dict[str, int]
+    text: str,
+    *,
+    source: str,
+    header: list[str],
+    delimiter: str,
+    mapping: dict[str, int],
+    max_rows: int | None = None,
 ) -> Columns:
-    """Every data row's mapped values (stripped), blank rows skipped. A row shorter
-    than the header has blanks in its missing columns (counted in ``short_rows``)."""
+    """Every data row's mapped values (stripped), blank rows skipped; more than
+    ``max_rows`` rows (default MAX_CSV_ROWS) are refused. A row shorter than the header
+    has blanks in its missing columns (counted in ``short_rows``)."""
+    max_rows = MAX_CSV_ROWS if max_rows is None else max_rows
     wanted = sorted(mapping.items(), key=lambda item: item[1])
     values: dict[str, list[str]] = {name: [] for name, _ in wanted}
     appends = [values[name].append for name, _ in wanted]
@@ -482,10 +503,10 @@ def read_columns(
                     f"{source}: line {row_start:,} has {len(row):,} columns; the limit is "
                     f"{MAX_CSV_COLUMNS:,}"
                 )
-            if len(lines) >= MAX_CSV_ROWS:
+            if len(lines) >= max_rows:
                 raise CrmFileError(
-                    f"{source}: more than {MAX_CSV_ROWS:,} rows; the limit is {MAX_CSV_ROWS:,} "
-                    "(export a shorter period)"
+                    f"{source}: line {row_start:,}: more than {max_rows:,} rows; the limit is "
+                    f"{max_rows:,} (export a shorter period)"
                 )
             lines.append(row_start)
             row_start = row_end + 1
@@ -524,14 +545,22 @@ def load_columns(
     *,
     source: str,
     fields: Sequence[FieldSpec],
-    overrides: Mapping[str, str],
+    overrides: Mapping[str, str | None],
     map_prefix: str = "",
+    max_rows: int | None = None,
 ) -> Columns:
     """Decode, find the delimiter and header, map the fields and read their columns."""
     text, encoding = decode(raw, source=source)
     header, delimiter = read_header(text, source=source)
     mapping = map_columns(header, fields, source=source, overrides=overrides, map_prefix=map_prefix)
-    columns = read_columns(text, source=source, header=header, delimiter=delimiter, mapping=mapping)
+    columns = read_columns(
+        text,
+        source=source,
+        header=header,
+        delimiter=delimiter,
+        mapping=mapping,
+        max_rows=max_rows,
+    )
     columns.encoding = encoding
     return columns
 

@@ -5,6 +5,7 @@ the numbers are the results' own, formatted in each plan's currency.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import altair as alt
@@ -17,13 +18,17 @@ from .charts import (
     BLACK,
     CHART_HEIGHT,
     GREY,
+    LEGEND_LABEL_LIMIT,
+    LEGEND_SYMBOL_PX,
     PALETTE,
     _hover,
     _series,
     _title,
     _x_month,
     money_axis,
+    text_width,
     themed,
+    wrap,
 )
 from .format import money, percent
 
@@ -32,6 +37,49 @@ CURRENT = "Sidebar now"
 
 Named = Sequence[tuple[str, ResultSummary]]
 """(plan name, its result), in the comparison's order."""
+
+
+def legend_lines(name: str, *, width: float = LEGEND_LABEL_LIMIT) -> list[str]:
+    """A plan's name as legend lines that each fit ``width`` pixels: broken at spaces,
+    and a word too long for a line broken inside it, so no part is cut off with "…"
+    (Vega shortens a label to its limit, and a plan name may be 40 characters)."""
+    lines: list[str] = []
+    for line in wrap(name, width=width):
+        while text_width(line) > width and len(line) > 1:
+            cut = max((i for i in range(1, len(line)) if text_width(line[:i]) <= width), default=1)
+            lines.append(line[:cut])
+            line = line[cut:]
+        lines.append(line)
+    return lines
+
+
+def legend_label_expr(names: Sequence[str]) -> str:
+    """Vega expression drawing each name that needs it on its lines (the names are
+    JSON string literals, so a quote in a name stays text)."""
+    wrapped = [(n, legend_lines(n)) for n in dict.fromkeys(names)]
+    return (
+        "".join(
+            f"datum.label == {json.dumps(n)} ? {json.dumps(lines)} : "
+            for n, lines in wrapped
+            if len(lines) > 1
+        )
+        + "datum.label"
+    )
+
+
+def compare_legend(names: Sequence[str]) -> alt.Legend:
+    """The plans' legend: long names on two or three lines, as many columns as the
+    chart's width holds (one row on a wide screen), so no name runs off the chart."""
+    widest = max((text_width(line) for n in names for line in legend_lines(n)), default=0.0)
+    column = round(widest + LEGEND_SYMBOL_PX)
+    return alt.Legend(
+        title=None,
+        symbolStrokeWidth=3,
+        symbolSize=400,
+        labelExpr=legend_label_expr(names),
+        labelLimit=0,  # no "…": the lines are already short enough (0 is no limit)
+        columns=alt.ExprRef(f"max(1, min({len(names)}, floor(width / {column})))"),
+    )
 
 
 def compare_chart(plans: Named, *, current: ResultSummary | None = None) -> alt.LayerChart:
@@ -66,7 +114,7 @@ def compare_chart(plans: Named, *, current: ResultSummary | None = None) -> alt.
         colours.append(BLACK)
     frame = pd.concat(lines, ignore_index=True)
     dashes = [[1, 0]] * (len(names) - (current is not None)) + ([[6, 4]] if current else [])
-    legend = alt.Legend(title=None, symbolStrokeWidth=3, symbolSize=400)
+    legend = compare_legend(names)
     layers.append(
         alt.Chart(frame)
         .mark_line(strokeWidth=3)

@@ -12,6 +12,7 @@ from streamlit.errors import StreamlitPageNotFoundError
 PAGES = (
     ("app.py", "Simulator", ":material/monitoring:"),
     ("pages/3_Your_company.py", "Your company", ":material/business:"),
+    ("pages/3_Import_from_CRM.py", "Import from CRM", ":material/input:"),
     ("pages/1_Workshop.py", "Workshop", ":material/school:"),
     ("pages/2_About_the_model.py", "About the model", ":material/menu_book:"),
     ("pages/3_Room.py", "Room", ":material/groups:"),

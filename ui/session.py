@@ -222,6 +222,15 @@ def load_preset_into(session: MutableMapping[str, Any], name: str) -> None:
     set_scenario(session, scenario)
 
 
+def load_scenario_from(
+    session: MutableMapping[str, Any], scenario: Scenario, *, source: str
+) -> None:
+    """Make a scenario built elsewhere in the app current (e.g. fitted to a CRM export),
+    with where it came from; the baseline and the held plans stay as they are."""
+    _set_origin(session, preset=None, source=source)
+    set_scenario(session, scenario)
+
+
 def upload_limit() -> str:
     """The largest scenario file accepted, as people write it: '256 KiB'."""
     if MAX_FILE_BYTES % 1024**2 == 0:
