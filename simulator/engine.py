@@ -1840,14 +1840,30 @@ def _largest_pooled(count: np.ndarray, mean: np.ndarray, cv: np.ndarray) -> np.n
     largest = (k <= n) * mean[..., None]  # equal values: the i-th largest is the mean
     for i in np.flatnonzero(cv > 0):  # lines with a spread (at most 8)
         sigma = np.sqrt(np.log1p(cv[i] ** 2))
-        line_n = n[:, :, i].astype(float)
+        counts, which = _distinct(count[:, :, i])
+        line_n = counts.astype(float)[:, None]
         k0 = np.arange(TOP_ACCOUNTS + 1)  # the largest k, k = 0 .. TOP_ACCOUNTS
         inside = (k0 > 0) & (k0 < line_n)
         tail = np.where(inside, k0 / np.where(line_n > 0, line_n, 1.0), 0.5)
         part = line_n * _normal_cdf(sigma - _normal_quantile(1.0 - tail))
         held = np.where(inside, part, np.minimum(k0, line_n))
-        largest[:, :, i] = np.diff(held, axis=-1) * mean[:, :, i, None]
+        np.multiply(np.diff(held, axis=-1)[which], mean[:, :, i, None], out=largest[:, :, i])
     return largest.reshape(*largest.shape[:2], -1)
+
+
+def _distinct(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of a whole-number array, and for each entry the index of its
+    value among them (``values[index]`` is ``counts``).
+
+    For the speed of a function of the count alone: computed once per distinct count
+    (a few hundred) instead of once per run and month, with the same result per entry.
+    """
+    low = int(counts.min(initial=0))
+    span = int(counts.max(initial=0)) - low + 1
+    if span <= counts.size:  # the usual case: a table of every count in the range
+        return np.arange(low, low + span, dtype=counts.dtype), counts - low
+    values, index = np.unique(counts, return_inverse=True)
+    return values, index.reshape(counts.shape)
 
 
 def _normal_cdf(x: np.ndarray) -> np.ndarray:
