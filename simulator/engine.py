@@ -606,6 +606,7 @@ class _Plan:
     # the month the contract ends (contacts as when its term began)
     recurring: np.ndarray  # 1.0 on a recurring line, else 0.0
     one_off: np.ndarray  # 1.0 on a one-off line, else 0.0
+    recurring_lines: np.ndarray  # indices of the recurring lines
     months_to_end: np.ndarray  # (lines,) from a contract's start to its end (one-off: never read)
     win_chance: np.ndarray  # (2, 1, lines): mature | pulled forward
     referral_monthly: float
@@ -679,6 +680,7 @@ def _plan(scenario: Scenario) -> _Plan:
         pooled_chance=pooled_chance[:, :, None],
         recurring=recurring.astype(float)[:, None],
         one_off=(1.0 - recurring.astype(float))[:, None],
+        recurring_lines=np.flatnonzero(recurring),
         months_to_end=np.where(recurring, lines.term, months + look),
         win_chance=win_chance[:, None, :],
         referral_monthly=engagement.referral_rate_annual / 12.0,
@@ -839,6 +841,7 @@ class _State:
     # runs); the starting book's are plan.warm.book_ends. Rows of past months stay:
     # the forward coverage reads them after the loop.
     pooled_ends: np.ndarray
+    due: _DueRing  # what the renewals of this simulation's pooled contracts read
     contract_alive: np.ndarray  # (runs, contracts) explicit contract in force
     contract_renewed: np.ndarray  # (runs, contracts) renewed at least once
     contract_accounts: np.ndarray  # explicit contracts in force per line
@@ -899,6 +902,7 @@ def _start(plan: _Plan, *, runs: int, rng: np.random.Generator) -> _State:
         credit=np.zeros((n_lines, runs)),
         pooled=np.repeat(warm.book_ends.sum(axis=0)[:, None], runs, axis=1).astype(float),
         pooled_ends=np.zeros((plan.months + plan.look + 1, n_lines, runs), dtype=np.int64),
+        due=_DueRing(int(lines.term.max(initial=0)) + 1, lines=n_lines, runs=runs),
         contract_alive=np.ones((runs, contracts.count), dtype=bool),
         contract_renewed=np.zeros((runs, contracts.count), dtype=bool),
         contract_accounts=np.repeat(contracts.on_line.sum(axis=0)[:, None], runs, axis=1),
@@ -1297,29 +1301,39 @@ class _Due:
     later_units: np.ndarray  # the same in units
 
 
-def _due_for_renewal(plan: _Plan, history: _History, *, t: int) -> _Due:
-    """Read from the history of month t - term_months, per line (a recurring line's
-    contracts all run one term, so a month's starts all end together)."""
-    start = t - plan.months_to_end
-    ok = (start >= 0) & plan.lines.recurring
-    if not ok.any():  # nothing signed in the simulation is due yet
-        zero = np.zeros((len(start), history.wins.shape[0]))
-        return _Due(zero.astype(np.int64), zero, zero, zero + 1.0, zero, zero)
-    month, line = np.maximum(start, 0), np.arange(len(start))
+class _DueRing:
+    """This simulation's pooled contracts by the month their term ends, for step 5: the
+    wins (first renewals) and what each month's starts are worth, booked when they
+    start (a recurring line's contracts all run one term, so a month's starts all end
+    together); nothing is due where nothing was booked.
 
-    def lagged(history_array: np.ndarray) -> np.ndarray:
-        return np.where(ok, history_array[:, month, line], 0).T
+    Trick: kept in a ring of ``size`` months (the longest term + 1, not the horizon):
+    the row of month u is u % size. A recurring line books the row of month s + term
+    in every month s, so a row read in month u >= term was booked in month u - term,
+    after its last reading (terms are shorter than the ring), and rows read before
+    then were never booked; one-off lines book nothing.
+    """
 
-    growth_before = np.where(month >= 1, history.growth[:, np.maximum(month - 1, 0)], 1.0)
-    first_base = lagged(history.bookings)
-    return _Due(
-        first=lagged(history.wins),
-        first_base=first_base,
-        first_units=first_base / growth_before.T,
-        onboarding=np.where(ok, history.onboarding[:, month], 1.0).T,
-        later_base=lagged(history.kept_base),
-        later_units=lagged(history.kept_first_units) + lagged(history.kept_later_units),
-    )
+    FIELDS = ("first_base", "first_units", "onboarding", "later_base", "later_units")
+
+    def __init__(self, size: int, *, lines: int, runs: int) -> None:
+        self.size = size
+        self.first = np.zeros((size, lines, runs), dtype=np.int64)
+        self.values = np.zeros((size, lines, len(self.FIELDS), runs))
+        self.values[:, :, self.FIELDS.index("onboarding")] = 1.0  # none due: fully onboarded
+
+    def read(self, t: int) -> _Due:
+        """What reaches the end of its term in month t (views, valid for the month)."""
+        values = self.values[t % self.size]
+        return _Due(self.first[t % self.size], *(values[:, i] for i in range(len(self.FIELDS))))
+
+    def book(self, end_month: np.ndarray, lines: np.ndarray, **starts: np.ndarray) -> None:
+        """Book ``starts`` (first=..., and each of FIELDS, per line, (lines, runs)) of
+        ``lines`` into the months they end."""
+        rows = end_month % self.size
+        self.first[rows, lines] = starts["first"][lines]
+        for i, name in enumerate(self.FIELDS):
+            self.values[rows, lines, i] = starts[name][lines]
 
 
 def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
@@ -1348,7 +1362,7 @@ def _pooled_renewals(
     onboarding in the care, at a later one (renewed before, or the starting book) with
     the care factor alone. Each kind keeps its average value per contract renewed. This
     month's recurring wins and renewals start a term, booked into the month they end."""
-    due = _due_for_renewal(plan, history, t=t)
+    due = state.due.read(t)
     warm_ending = plan.warm.book_ends[t][:, None]
     ending = state.pooled_ends[t] + warm_ending
     later = ending - due.first
@@ -1374,7 +1388,8 @@ def _pooled_renewals(
     history.kept_first_units[:, t] = kept_first_units.T
     history.kept_later_units[:, t] = kept_later_units.T
     new_value = values * plan.recurring
-    state.pooled_units += new_value / state.growth
+    new_units = new_value / state.growth
+    state.pooled_units += new_units
     state.pooled_units -= (due.first_units + later_units) - (kept_first_units + kept_later_units)
     state.pooled_base += new_value
     state.pooled_base -= (due.first_base + later_base) - kept_base
@@ -1382,6 +1397,17 @@ def _pooled_renewals(
     n_lines = len(plan.lines.cycle)
     end_month = np.minimum(t + plan.months_to_end, plan.months + plan.look)
     state.pooled_ends[end_month, np.arange(n_lines)] = starts
+    recurring = plan.recurring_lines
+    state.due.book(
+        t + plan.months_to_end[recurring],
+        recurring,
+        first=wins,
+        first_base=values,
+        first_units=new_units,
+        onboarding=np.broadcast_to(history.onboarding[:, t], wins.shape),
+        later_base=kept_base,
+        later_units=kept_first_units + kept_later_units,
+    )
     state.pooled += starts - ending
     # A line with no contracts in force holds no value (clears the rounding of the sums).
     empty = state.pooled == 0
@@ -1514,7 +1540,7 @@ def _summarise(
             care_factor=history.care_factor[block],
             expansion_total=history.expansion_total[block],
             pipeline_forecast=history.pipeline_forecast[:, block],
-            opportunity_rate=history.opportunity_rate[:, block].transpose(1, 0, 2),
+            opportunity_rate=np.ascontiguousarray(history.opportunity_rate[:, block]),
             contract_alive=history.contract_alive[:, :, block],
         )
     top_share = np.empty((runs, months))
@@ -1633,7 +1659,7 @@ class _CoverageTerms:
     chance_by_end: np.ndarray  # (months + look, lines) renewal chance by the month it ends
     first_weights: np.ndarray  # (2 * lines, 2 * look): first renewals' onboarding term
     twelfth: np.ndarray  # (lines,) 1/12: annual value to a month's revenue
-    flow: np.ndarray  # (lines, look) revenue per unit of opportunity rate
+    flow_by_ahead: np.ndarray  # (look, lines) revenue per unit of opportunity rate
     contract_values: np.ndarray  # (months, contracts, 2 * look): in force | up for renewal
     target: np.ndarray  # (months,) quarterly revenue target in force, nan where none
 
@@ -1676,7 +1702,7 @@ def _coverage_terms(plan: _Plan) -> _CoverageTerms:
         chance_by_end=plan.pooled_chance[:, :, 0],
         first_weights=first_weights,
         twelfth=twelfth,
-        flow=_flow_kernel(lines, look),
+        flow_by_ahead=np.ascontiguousarray(_flow_kernel(lines, look).T),
         contract_values=np.concatenate([sure, maybe], axis=2),
         target=plan.by_month.revenue_target,
     )
@@ -1702,7 +1728,7 @@ def _forward_coverage(
     prospecting at the current rate) over what those months need (target or run-rate);
     the worst month counts."""
     runs, months = revenue_total.shape
-    look = terms.flow.shape[1]
+    look = terms.flow_by_ahead.shape[0]
     has_contracts = contract_alive.shape[1] > 0
     # Pooled contracts scheduled to end in month u, as known from history.
     ends_value = ends @ terms.ending_weights  # (runs, months + look, look)
@@ -1721,26 +1747,29 @@ def _forward_coverage(
         contracts_seen = np.einsum(
             "tcr,tck->tkr", contract_alive.astype(float), terms.contract_values
         )
-    ending_value = np.zeros((runs, months))
-    ending_kept = np.zeros((runs, months))
-    first_value = np.zeros((runs, months))
-    first_onboarded = np.zeros((runs, months))
-    worst = np.full((runs, months), np.inf)
-    for h in range(1, look + 1):  # a loop over the look-ahead months (at most 24)
-        ending_value += ends_value[:, h : h + months, h - 1]
-        ending_kept += ends_kept[:, h : h + months, h - 1]
-        seen = seen_base - ending_value + care_factor * ending_kept
-        if not full_care:
-            first_value += first_weighted[:, h : h + months, h - 1]
-            first_onboarded += first_weighted[:, h : h + months, look + h - 1]
-            seen += first_onboarded - care_index * first_value
-        # Win-weighted pipeline, plus prospecting at the current rate (one matrix-vector
-        # product per run, each rounded by BLAS the same way whatever the block).
-        seen += pipeline_forecast[:, :, h - 1].T + opportunity_rate @ terms.flow[:, h - 1]
-        if has_contracts:
-            seen += contracts_seen[:, h - 1].T
-            seen += care_factor * contracts_seen[:, look + h - 1].T
-        np.minimum(worst, seen, out=worst)
+    # Every look-ahead month h at once, (look, runs, months): what is known to end by
+    # t + h is a running total over h (added in the order h = 1, 2, ...).
+    ending_value = _known_by_ahead(ends_value, months)
+    ending_kept = _known_by_ahead(ends_kept, months)
+    seen = np.subtract(seen_base, ending_value, out=ending_value)
+    seen += np.multiply(care_factor, ending_kept, out=ending_kept)
+    if not full_care:
+        first_value = _known_by_ahead(first_weighted[:, :, :look], months)
+        first_onboarded = _known_by_ahead(first_weighted[:, :, look:], months)
+        first_onboarded -= np.multiply(care_index, first_value, out=first_value)
+        seen += first_onboarded
+    # Win-weighted pipeline, plus prospecting at the current rate (one matrix-vector
+    # product per run and month, each rounded by BLAS the same way whatever the block).
+    flow = np.empty((look, months, runs))
+    rate = opportunity_rate.reshape(months * runs, -1)
+    for h in range(look):  # a loop over the look-ahead months (at most 24)
+        np.matmul(rate, terms.flow_by_ahead[h], out=flow[h].reshape(-1))
+    flow += pipeline_forecast.transpose(2, 0, 1)
+    seen += flow.transpose(0, 2, 1)
+    if has_contracts:
+        seen += contracts_seen[:, :look].transpose(1, 2, 0)
+        seen += care_factor * contracts_seen[:, look:].transpose(1, 2, 0)
+    worst = np.minimum.reduce(seen, axis=0)
 
     without_target = np.isnan(terms.target)
     need = np.broadcast_to(terms.target / 3.0, (runs, months))
@@ -1749,6 +1778,28 @@ def _forward_coverage(
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = np.where(need > 0, worst / np.where(need > 0, need, 1.0), COVERAGE_CAP)
     return np.clip(ratio, 0.0, COVERAGE_CAP)
+
+
+def _known_by_ahead(by_month: np.ndarray, months: int) -> np.ndarray:
+    """Running totals over the look-ahead: of a (runs, months + look, look) array x, the
+    (look, runs, months) array whose entry [h - 1, r, t] is x[r, t + 1, 0] + x[r, t + 2,
+    1] + ... + x[r, t + h, h - 1], added in that order (what is known by month t + h).
+
+    Trick: the entries x[r, t + h, h - 1] are a strided view of x (one step in h is one
+    month and one column), copied once into a contiguous array and summed along h.
+    """
+    runs, _, look = by_month.shape
+    run_step, month_step, ahead_step = by_month.strides
+    window = np.lib.stride_tricks.as_strided(
+        by_month[:, 1:],
+        shape=(look, runs, months),
+        strides=(month_step + ahead_step, run_step, month_step),
+        writeable=False,
+    )
+    total = np.array(window, order="C")
+    for h in range(1, look):  # a loop over the look-ahead months (at most 24)
+        total[h] += total[h - 1]
+    return total
 
 
 def _run_rate(revenue_total: np.ndarray) -> np.ndarray:
@@ -1789,14 +1840,17 @@ def _concentration(
     pooled_value = _pooled_units(plan, history, terms=terms, runs=runs) * growth[:, :, None]
     total = pooled_value.sum(axis=2)
     mean = _share(pooled_value, pooled_count)
-    candidates = [_largest_pooled(pooled_count, mean, plan.lines.deal_cv)]
     contracts = plan.contracts
+    pooled_candidates = len(plan.lines.cycle) * TOP_ACCOUNTS
+    # The candidates, side by side: the largest pooled contracts, then the explicit ones.
+    candidates = np.empty((*total.shape, pooled_candidates + min(contracts.count, TOP_ACCOUNTS)))
+    _largest_pooled(pooled_count, mean, plan.lines.deal_cv, out=candidates[..., :pooled_candidates])
     if contracts.count:
         alive = history.contract_alive[:, :, runs].transpose(2, 0, 1)  # (runs, months, c)
         values = alive * contracts.annual_value * growth[:, :, None]
         total += values.sum(axis=2)
-        candidates.append(_largest(values, TOP_ACCOUNTS))
-    top = _largest(np.concatenate(candidates, axis=2), TOP_ACCOUNTS).sum(axis=2)
+        candidates[..., pooled_candidates:] = _largest(values, TOP_ACCOUNTS)
+    top = _largest(candidates, TOP_ACCOUNTS, in_place=True).sum(axis=2)
     return np.minimum(_ratio(top, total), 1.0)  # at most 1 (the sums round differently)
 
 
@@ -1817,18 +1871,25 @@ def _pooled_units(
     return units
 
 
-def _largest(values: np.ndarray, k: int) -> np.ndarray:
-    """The k largest entries along the last axis (all of them if there are fewer)."""
+def _largest(values: np.ndarray, k: int, *, in_place: bool = False) -> np.ndarray:
+    """The k largest entries along the last axis (all of them if there are fewer), in
+    the order ``np.partition`` leaves them; ``in_place``: partitions ``values`` itself."""
     size = values.shape[-1]
     if size <= k:
         return values
-    return np.partition(values, size - k, axis=-1)[..., size - k :]
+    if not in_place:
+        return np.partition(values, size - k, axis=-1)[..., size - k :]
+    values.partition(size - k, axis=-1)
+    return values[..., size - k :]
 
 
-def _largest_pooled(count: np.ndarray, mean: np.ndarray, cv: np.ndarray) -> np.ndarray:
+def _largest_pooled(
+    count: np.ndarray, mean: np.ndarray, cv: np.ndarray, *, out: np.ndarray
+) -> np.ndarray:
     """The expected values of the TOP_ACCOUNTS largest pooled contracts of each line,
-    (runs, months, lines x TOP_ACCOUNTS), when a line's ``count`` contracts have values
-    lognormal with mean ``mean`` and coefficient of variation ``cv`` (0: all equal).
+    written into ``out``, (runs, months, lines x TOP_ACCOUNTS), when a line's ``count``
+    contracts have values lognormal with mean ``mean`` and coefficient of variation
+    ``cv`` (0: all equal).
 
     The i-th largest of n is taken as the value between the quantiles 1 - i/n and
     1 - (i - 1)/n: the largest k of n lognormal values hold n x mean x Phi(sigma - z) of
@@ -1837,7 +1898,8 @@ def _largest_pooled(count: np.ndarray, mean: np.ndarray, cv: np.ndarray) -> np.n
     """
     k = np.arange(1, TOP_ACCOUNTS + 1)
     n = count[..., None]
-    largest = (k <= n) * mean[..., None]  # equal values: the i-th largest is the mean
+    largest = out.reshape(*count.shape, TOP_ACCOUNTS)  # a view: (runs, months, lines, k)
+    np.multiply(k <= n, mean[..., None], out=largest)  # equal values: the mean each
     for i in np.flatnonzero(cv > 0):  # lines with a spread (at most 8)
         sigma = np.sqrt(np.log1p(cv[i] ** 2))
         counts, which = _distinct(count[:, :, i])
@@ -1848,7 +1910,7 @@ def _largest_pooled(count: np.ndarray, mean: np.ndarray, cv: np.ndarray) -> np.n
         part = line_n * _normal_cdf(sigma - _normal_quantile(1.0 - tail))
         held = np.where(inside, part, np.minimum(k0, line_n))
         np.multiply(np.diff(held, axis=-1)[which], mean[:, :, i, None], out=largest[:, :, i])
-    return largest.reshape(*largest.shape[:2], -1)
+    return out
 
 
 def _distinct(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
