@@ -940,13 +940,14 @@ class _History:
     after the loop (revenue from contracts in force, forward coverage) read."""
 
     wins: np.ndarray  # (runs, months, lines) deals won
-    pooled_kept: np.ndarray  # (runs, months, lines) pooled contracts renewed
+    pooled_kept: np.ndarray  # (months, runs, lines) pooled contracts renewed
     renewals_due: np.ndarray  # (runs, months) contracts that reached their end date
     renewals_kept: np.ndarray  # (runs, months) of which renewed
-    revenue: np.ndarray  # (runs, months, lines, sources); contracts filled in after the loop
+    revenue: np.ndarray  # (runs, months, lines, sources), filled in after the loop
+    expansion_revenue: np.ndarray  # (months, runs, lines) revenue from add-ons
     care_index: np.ndarray  # (runs, months)
-    care_factor: np.ndarray  # (runs, months) multiplier of renewal chances
-    expansion_total: np.ndarray  # (runs, months) add-on value per year, all lines
+    care_factor: np.ndarray  # (months, runs) multiplier of renewal chances
+    expansion_total: np.ndarray  # (months, runs) add-on value per year, all lines
     opportunity_rate: np.ndarray  # (months, runs, lines) arrival rate
     pipeline_forecast: np.ndarray  # (months, runs, look) float32: win-weighted revenue ahead
     pipeline_open: np.ndarray  # (runs, months, lines) open deals at month end
@@ -958,10 +959,10 @@ class _History:
     bookings_value: np.ndarray  # (months | 0, runs) bookings of each month (with [policy])
     bookings: np.ndarray  # (runs, months, lines) value of the deals won
     onboarding: np.ndarray  # (runs, months) onboarding coverage of the month's wins
-    kept_base: np.ndarray  # (runs, months, lines) base value of the pooled contracts renewed
-    kept_first_units: np.ndarray  # (runs, months, lines) units renewed at a first renewal
-    kept_later_units: np.ndarray  # (runs, months, lines) units renewed at a later renewal
-    growth: np.ndarray  # (runs, months) growth index at month end
+    kept_base: np.ndarray  # (months, runs, lines) base value of the pooled contracts renewed
+    kept_first_units: np.ndarray  # (months, runs, lines) units renewed at a first renewal
+    kept_later_units: np.ndarray  # (months, runs, lines) units renewed at a later renewal
+    growth: np.ndarray  # (months, runs) growth index at month end
 
 
 def _empty_history(plan: _Plan, *, runs: int) -> _History:
@@ -969,13 +970,14 @@ def _empty_history(plan: _Plan, *, runs: int) -> _History:
     contracts = plan.contracts.count
     return _History(
         wins=np.empty((runs, months, n_lines), dtype=np.int64),
-        pooled_kept=np.empty((runs, months, n_lines), dtype=np.int64),
+        pooled_kept=np.empty((months, runs, n_lines), dtype=np.int64),
         renewals_due=np.empty((runs, months), dtype=np.int64),
         renewals_kept=np.empty((runs, months), dtype=np.int64),
         revenue=np.empty((runs, months, n_lines, len(SOURCES))),
+        expansion_revenue=np.empty((months, runs, n_lines)),
         care_index=np.empty((runs, months)),
-        care_factor=np.empty((runs, months)),
-        expansion_total=np.empty((runs, months)),
+        care_factor=np.empty((months, runs)),
+        expansion_total=np.empty((months, runs)),
         opportunity_rate=np.empty((months, runs, n_lines)),
         pipeline_forecast=np.empty((months, runs, look), dtype=np.float32),
         pipeline_open=np.empty((runs, months, n_lines)),
@@ -987,10 +989,10 @@ def _empty_history(plan: _Plan, *, runs: int) -> _History:
         bookings_value=np.zeros((months if plan.push else 0, runs)),
         bookings=np.empty((runs, months, n_lines)),
         onboarding=np.empty((runs, months)),
-        kept_base=np.empty((runs, months, n_lines)),
-        kept_first_units=np.empty((runs, months, n_lines)),
-        kept_later_units=np.empty((runs, months, n_lines)),
-        growth=np.empty((runs, months)),
+        kept_base=np.empty((months, runs, n_lines)),
+        kept_first_units=np.empty((months, runs, n_lines)),
+        kept_later_units=np.empty((months, runs, n_lines)),
+        growth=np.empty((months, runs)),
     )
 
 
@@ -1283,7 +1285,7 @@ def _care(
     care_index += (account_care - care_index) / engagement.care_memory_months
     history.care_index[:, t] = care_index
     care_factor = 1.0 - engagement.care_renewal_penalty * (1.0 - care_index)
-    history.care_factor[:, t] = care_factor
+    history.care_factor[t] = care_factor
     return care_factor
 
 
@@ -1374,7 +1376,7 @@ def _pooled_renewals(
     kept_by_kind = rng.binomial(
         np.stack([due.first.T, later.T]), np.stack([first_chance.T, later_chance.T])
     )
-    history.pooled_kept[:, t] = kept_by_kind[0] + kept_by_kind[1]
+    history.pooled_kept[t] = kept_by_kind[0] + kept_by_kind[1]
     kept_first, kept_later = kept_by_kind[0].T, kept_by_kind[1].T
     kept = kept_first + kept_later
     # Value: each contract of a kind is worth the kind's average.
@@ -1384,9 +1386,9 @@ def _pooled_renewals(
     kept_first_units = due.first_units * first_share
     kept_later_units = later_units * later_share
     kept_base = due.first_base * first_share + later_base * later_share
-    history.kept_base[:, t] = kept_base.T
-    history.kept_first_units[:, t] = kept_first_units.T
-    history.kept_later_units[:, t] = kept_later_units.T
+    history.kept_base[t] = kept_base.T
+    history.kept_first_units[t] = kept_first_units.T
+    history.kept_later_units[t] = kept_later_units.T
     new_value = values * plan.recurring
     new_units = new_value / state.growth
     state.pooled_units += new_units
@@ -1457,7 +1459,7 @@ def _expansion(
     pay already (base and add-ons): every account in force grows by the same share, the
     growth index, so add-ons renew with their contract and leave with it."""
     state.growth *= 1.0 + plan.expansion_monthly * (leverage_coverage * state.care_index)
-    history.growth[:, t] = state.growth
+    history.growth[t] = state.growth
     value = state.growth * (state.pooled_units + state.contract_book)
     # Value above base; in exact arithmetic never below 0 (the guard is for rounding).
     np.maximum(value - (state.pooled_base + state.contract_book), 0.0, out=state.expansion)
@@ -1468,12 +1470,11 @@ def _revenue_of_the_month(
     plan: _Plan, state: _State, history: _History, *, t: int, values: np.ndarray
 ) -> None:
     """The month's revenue that is not a contract in force: add-ons (a twelfth of their
-    annual value) and one-off sales (in the month won). Contracts in force are
-    recognised after the loop, from the history (``_revenue``)."""
-    revenue = history.revenue[:, t]
-    np.divide(state.expansion.T, 12.0, out=revenue[:, :, EXPANSION])
-    np.multiply(values.T, plan.one_off[:, 0], out=revenue[:, :, ONE_OFF])
-    history.expansion_total[:, t] = _sum_lines(state.expansion)
+    annual value) and one-off sales (in the month won, from the bookings). Contracts in
+    force are recognised after the loop, from the history (``_revenue``), which also
+    writes these into ``history.revenue``."""
+    np.divide(state.expansion.T, 12.0, out=history.expansion_revenue[t])
+    history.expansion_total[t] = _sum_lines(state.expansion)
 
 
 # --- The open pipeline at each month end (read by step 9, "Open pipeline").
@@ -1537,8 +1538,8 @@ def _summarise(
             first_ends=first_ends,
             onboarding=history.onboarding[block],
             care_index=history.care_index[block],
-            care_factor=history.care_factor[block],
-            expansion_total=history.expansion_total[block],
+            care_factor=_by_run(history.care_factor, block),
+            expansion_total=_by_run(history.expansion_total, block),
             pipeline_forecast=history.pipeline_forecast[:, block],
             opportunity_rate=np.ascontiguousarray(history.opportunity_rate[:, block]),
             contract_alive=history.contract_alive[:, :, block],
@@ -1589,8 +1590,10 @@ def _revenue(plan: _Plan, history: _History, *, terms: _RevenueTerms, runs: slic
     add-ons, which are ``expansion``). Returns the annual value of the pooled contracts
     in force, (runs, months, lines)."""
     new = _in_force(history.bookings[runs], terms.signed_before)
-    renewed = _in_force(history.kept_base[runs], terms.signed_before)
+    renewed = _in_force(_by_run(history.kept_base, runs), terms.signed_before)
     revenue = history.revenue[runs]
+    add_ons = history.expansion_revenue[:, runs].swapaxes(0, 1)  # (runs, months, lines)
+    bookings = history.bookings[runs]
     has_contracts = plan.contracts.count > 0
     if has_contracts:
         alive = history.contract_alive[:, :, runs]
@@ -1604,12 +1607,23 @@ def _revenue(plan: _Plan, history: _History, *, terms: _RevenueTerms, runs: slic
         line[..., EXISTING] = terms.starting_book_value[:, i] / 12.0
         np.divide(new[:, :, i], 12.0, out=line[..., NEW])
         np.divide(renewed[:, :, i], 12.0, out=line[..., RENEWAL])
+        line[..., EXPANSION] = add_ons[:, :, i]
+        np.multiply(bookings[:, :, i], plan.one_off[i, 0], out=line[..., ONE_OFF])
         if has_contracts:
             line[..., EXISTING] += contract_first_term[:, :, i]
             line[..., RENEWAL] += contract_renewed[:, :, i]
     new += renewed
     new += terms.starting_book_value
     return new
+
+
+def _by_run(by_month: np.ndarray, runs: slice) -> np.ndarray:
+    """A block of runs of a (months, runs, ...) history array, as (runs, months, ...).
+
+    The history keeps what only the steps after the loop read month-major, so that each
+    month writes one contiguous slice; the copy per block is what those steps read.
+    """
+    return np.ascontiguousarray(by_month[:, runs].swapaxes(0, 1))
 
 
 def _per_run(flags: np.ndarray) -> np.ndarray:
@@ -1635,7 +1649,7 @@ def _ending_schedule(
     ends are known from the month it starts); and, (runs, u, 2 x lines), the value of
     those at their first renewal, then the same times their cohort's onboarding."""
     lines, months, look = plan.lines, plan.months, plan.look
-    starts = history.bookings[runs] + history.kept_base[runs]  # (runs, months, lines)
+    starts = history.bookings[runs] + _by_run(history.kept_base, runs)  # (runs, months, lines)
     block = starts.shape[0]
     n_lines = len(lines.cycle)
     ends = np.zeros((block, months + look, n_lines))
@@ -1833,10 +1847,10 @@ def _concentration(
     book. Explicit contracts count at their own value, pooled contracts at the expected
     values of the largest ones of their line (``_largest_pooled``)."""
     # Whole numbers: one running sum of the wins and renewals started is exact.
-    started = history.wins[runs] + history.pooled_kept[runs]
+    started = history.wins[runs] + _by_run(history.pooled_kept, runs)
     pooled_count = _in_force(started, terms.signed_before)
     pooled_count += terms.starting_book_left
-    growth = history.growth[runs]
+    growth = _by_run(history.growth, runs)
     pooled_value = _pooled_units(plan, history, terms=terms, runs=runs) * growth[:, :, None]
     total = pooled_value.sum(axis=2)
     mean = _share(pooled_value, pooled_count)
@@ -1860,12 +1874,11 @@ def _pooled_units(
     """The pooled contracts in force at each month end in units of the growth index,
     (runs, months, lines): the starting book's left, plus those started (won or renewed)
     within the last term, from the history (as ``_revenue`` does for their value)."""
-    growth_before = np.concatenate(
-        [np.ones((len(history.growth[runs]), 1)), history.growth[runs]], 1
-    )
+    growth = _by_run(history.growth, runs)
+    growth_before = np.concatenate([np.ones((len(growth), 1)), growth], 1)
     started = history.bookings[runs] * plan.recurring[:, 0] / growth_before[:, :-1, None]
-    started += history.kept_first_units[runs]
-    started += history.kept_later_units[runs]
+    started += _by_run(history.kept_first_units, runs)
+    started += _by_run(history.kept_later_units, runs)
     units = _in_force(started, terms.signed_before)
     units += terms.starting_book_left * plan.warm_unit_value
     return units
@@ -2021,7 +2034,7 @@ def _retention(plan: _Plan, *, state: _State, history: _History) -> tuple[np.nda
     renewals were, followed month by month (``_cohort_losses``). Runs are independent,
     so the work goes a block of runs at a time (``_blocks_of_runs``).
     """
-    runs, months = history.growth.shape
+    months, runs = history.growth.shape
     nrr = np.full((runs, months), np.nan)
     grr = np.full((runs, months), np.nan)
     windows = months - RETENTION_MONTHS + 1
@@ -2040,7 +2053,7 @@ def _retention(plan: _Plan, *, state: _State, history: _History) -> tuple[np.nda
         units = pooled.sum(axis=2) + explicit_in_force  # (runs, months)
         n = len(units)
         units_before = np.concatenate([np.full((n, 1), day_one), units], axis=1)
-        growth_before = np.concatenate([np.ones((n, 1)), history.growth[block]], axis=1)
+        growth_before = np.concatenate([np.ones((n, 1)), _by_run(history.growth, block)], axis=1)
         left_so_far = np.concatenate([np.zeros((n, 1)), np.cumsum(explicit_left, axis=1)], 1)
         lost = _cohort_losses(plan, history, windows=windows, runs=block)
         lost += left_so_far[:, start + RETENTION_MONTHS] - left_so_far[:, start]
@@ -2057,8 +2070,8 @@ def _explicit_units(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The annual value of the explicit contracts in force at each month end, and of
     those that left in the month, (runs, months) each (units: they start at index 1)."""
-    months = history.growth.shape[1]
-    n = len(history.growth[runs])
+    months = history.growth.shape[0]
+    n = len(range(*runs.indices(history.growth.shape[1])))
     in_force, left = np.zeros((months, n)), np.zeros((months, n))
     for c, value in enumerate(plan.contracts.annual_value):  # the file's contracts, once
         alive = history.contract_alive[:, c, runs]  # (months, runs)
@@ -2081,12 +2094,14 @@ def _cohort_losses(plan: _Plan, history: _History, *, windows: int, runs: slice)
     lines = plan.lines
     bookings = history.bookings[runs]
     n, months, _ = bookings.shape
-    growth_before = np.concatenate([np.ones((n, 1)), history.growth[runs]], axis=1)
+    growth_before = np.concatenate([np.ones((n, 1)), _by_run(history.growth, runs)], axis=1)
     lost = np.zeros((n, windows))
+    all_kept_first = _by_run(history.kept_first_units, runs)
+    all_kept_later = _by_run(history.kept_later_units, runs)
     for i in np.flatnonzero(lines.recurring):  # lines (at most 8)
         term = int(lines.term[i])
-        kept_first = history.kept_first_units[runs, :, i]
-        kept_later = history.kept_later_units[runs, :, i]
+        kept_first = all_kept_first[:, :, i]
+        kept_later = all_kept_later[:, :, i]
         first = np.zeros((n, months))  # units due at a first renewal in month m
         later = plan.warm.book_ends[:months, i] * plan.warm_unit_value[i] + np.zeros((n, 1))
         if term < months:
