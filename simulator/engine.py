@@ -606,7 +606,6 @@ class _Plan:
     # the month the contract ends (contacts as when its term began)
     recurring: np.ndarray  # 1.0 on a recurring line, else 0.0
     one_off: np.ndarray  # 1.0 on a one-off line, else 0.0
-    recurring_lines: np.ndarray  # indices of the recurring lines
     months_to_end: np.ndarray  # (lines,) from a contract's start to its end (one-off: never read)
     win_chance: np.ndarray  # (2, 1, lines): mature | pulled forward
     referral_monthly: float
@@ -680,7 +679,6 @@ def _plan(scenario: Scenario) -> _Plan:
         pooled_chance=pooled_chance[:, :, None],
         recurring=recurring.astype(float)[:, None],
         one_off=(1.0 - recurring.astype(float))[:, None],
-        recurring_lines=np.flatnonzero(recurring),
         months_to_end=np.where(recurring, lines.term, months + look),
         win_chance=win_chance[:, None, :],
         referral_monthly=engagement.referral_rate_annual / 12.0,
@@ -841,7 +839,6 @@ class _State:
     # runs); the starting book's are plan.warm.book_ends. Rows of past months stay:
     # the forward coverage reads them after the loop.
     pooled_ends: np.ndarray
-    due: _DueRing  # what the renewals of this simulation's pooled contracts read
     contract_alive: np.ndarray  # (runs, contracts) explicit contract in force
     contract_renewed: np.ndarray  # (runs, contracts) renewed at least once
     contract_accounts: np.ndarray  # explicit contracts in force per line
@@ -902,7 +899,6 @@ def _start(plan: _Plan, *, runs: int, rng: np.random.Generator) -> _State:
         credit=np.zeros((n_lines, runs)),
         pooled=np.repeat(warm.book_ends.sum(axis=0)[:, None], runs, axis=1).astype(float),
         pooled_ends=np.zeros((plan.months + plan.look + 1, n_lines, runs), dtype=np.int64),
-        due=_DueRing(int(lines.term.max(initial=0)) + 1, lines=n_lines, runs=runs),
         contract_alive=np.ones((runs, contracts.count), dtype=bool),
         contract_renewed=np.zeros((runs, contracts.count), dtype=bool),
         contract_accounts=np.repeat(contracts.on_line.sum(axis=0)[:, None], runs, axis=1),
@@ -944,7 +940,6 @@ class _History:
     renewals_due: np.ndarray  # (runs, months) contracts that reached their end date
     renewals_kept: np.ndarray  # (runs, months) of which renewed
     revenue: np.ndarray  # (runs, months, lines, sources), filled in after the loop
-    expansion_revenue: np.ndarray  # (months, runs, lines) revenue from add-ons
     care_index: np.ndarray  # (runs, months)
     care_factor: np.ndarray  # (months, runs) multiplier of renewal chances
     expansion_total: np.ndarray  # (months, runs) add-on value per year, all lines
@@ -974,7 +969,6 @@ def _empty_history(plan: _Plan, *, runs: int) -> _History:
         renewals_due=np.empty((runs, months), dtype=np.int64),
         renewals_kept=np.empty((runs, months), dtype=np.int64),
         revenue=np.empty((runs, months, n_lines, len(SOURCES))),
-        expansion_revenue=np.empty((months, runs, n_lines)),
         care_index=np.empty((runs, months)),
         care_factor=np.empty((months, runs)),
         expansion_total=np.empty((months, runs)),
@@ -1303,39 +1297,35 @@ class _Due:
     later_units: np.ndarray  # the same in units
 
 
-class _DueRing:
-    """This simulation's pooled contracts by the month their term ends, for step 5: the
-    wins (first renewals) and what each month's starts are worth, booked when they
-    start (a recurring line's contracts all run one term, so a month's starts all end
-    together); nothing is due where nothing was booked.
+def _due_for_renewal(plan: _Plan, history: _History, *, t: int) -> _Due:
+    """Read from the history of month t - term_months, per line (a recurring line's
+    contracts all run one term, so a month's starts all end together)."""
+    start = t - plan.months_to_end
+    ok = (start >= 0) & plan.lines.recurring
+    if not ok.any():  # nothing signed in the simulation is due yet
+        zero = np.zeros((len(start), history.wins.shape[0]))
+        return _Due(zero.astype(np.int64), zero, zero, zero + 1.0, zero, zero)
+    month, line = np.maximum(start, 0), np.arange(len(start))
 
-    Trick: kept in a ring of ``size`` months (the longest term + 1, not the horizon):
-    the row of month u is u % size. A recurring line books the row of month s + term
-    in every month s, so a row read in month u >= term was booked in month u - term,
-    after its last reading (terms are shorter than the ring), and rows read before
-    then were never booked; one-off lines book nothing.
-    """
+    def lagged(history_array: np.ndarray) -> np.ndarray:  # run-major: (runs, months, lines)
+        return np.where(ok, history_array[:, month, line], 0).T
 
-    FIELDS = ("first_base", "first_units", "onboarding", "later_base", "later_units")
+    def lagged_by_month(history_array: np.ndarray) -> np.ndarray:  # (months, runs, lines)
+        return np.where(ok[:, None], history_array[month, :, line], 0)
 
-    def __init__(self, size: int, *, lines: int, runs: int) -> None:
-        self.size = size
-        self.first = np.zeros((size, lines, runs), dtype=np.int64)
-        self.values = np.zeros((size, lines, len(self.FIELDS), runs))
-        self.values[:, :, self.FIELDS.index("onboarding")] = 1.0  # none due: fully onboarded
-
-    def read(self, t: int) -> _Due:
-        """What reaches the end of its term in month t (views, valid for the month)."""
-        values = self.values[t % self.size]
-        return _Due(self.first[t % self.size], *(values[:, i] for i in range(len(self.FIELDS))))
-
-    def book(self, end_month: np.ndarray, lines: np.ndarray, **starts: np.ndarray) -> None:
-        """Book ``starts`` (first=..., and each of FIELDS, per line, (lines, runs)) of
-        ``lines`` into the months they end."""
-        rows = end_month % self.size
-        self.first[rows, lines] = starts["first"][lines]
-        for i, name in enumerate(self.FIELDS):
-            self.values[rows, lines, i] = starts[name][lines]
+    growth_before = np.where(
+        (month >= 1)[:, None], history.growth[np.maximum(month - 1, 0)], 1.0
+    )  # (lines, runs)
+    first_base = lagged(history.bookings)
+    return _Due(
+        first=lagged(history.wins),
+        first_base=first_base,
+        first_units=first_base / growth_before,
+        onboarding=np.where(ok, history.onboarding[:, month], 1.0).T,
+        later_base=lagged_by_month(history.kept_base),
+        later_units=lagged_by_month(history.kept_first_units)
+        + lagged_by_month(history.kept_later_units),
+    )
 
 
 def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
@@ -1364,7 +1354,7 @@ def _pooled_renewals(
     onboarding in the care, at a later one (renewed before, or the starting book) with
     the care factor alone. Each kind keeps its average value per contract renewed. This
     month's recurring wins and renewals start a term, booked into the month they end."""
-    due = state.due.read(t)
+    due = _due_for_renewal(plan, history, t=t)
     warm_ending = plan.warm.book_ends[t][:, None]
     ending = state.pooled_ends[t] + warm_ending
     later = ending - due.first
@@ -1390,8 +1380,7 @@ def _pooled_renewals(
     history.kept_first_units[t] = kept_first_units.T
     history.kept_later_units[t] = kept_later_units.T
     new_value = values * plan.recurring
-    new_units = new_value / state.growth
-    state.pooled_units += new_units
+    state.pooled_units += new_value / state.growth
     state.pooled_units -= (due.first_units + later_units) - (kept_first_units + kept_later_units)
     state.pooled_base += new_value
     state.pooled_base -= (due.first_base + later_base) - kept_base
@@ -1399,17 +1388,6 @@ def _pooled_renewals(
     n_lines = len(plan.lines.cycle)
     end_month = np.minimum(t + plan.months_to_end, plan.months + plan.look)
     state.pooled_ends[end_month, np.arange(n_lines)] = starts
-    recurring = plan.recurring_lines
-    state.due.book(
-        t + plan.months_to_end[recurring],
-        recurring,
-        first=wins,
-        first_base=values,
-        first_units=new_units,
-        onboarding=np.broadcast_to(history.onboarding[:, t], wins.shape),
-        later_base=kept_base,
-        later_units=kept_first_units + kept_later_units,
-    )
     state.pooled += starts - ending
     # A line with no contracts in force holds no value (clears the rounding of the sums).
     empty = state.pooled == 0
@@ -1470,10 +1448,9 @@ def _revenue_of_the_month(
     plan: _Plan, state: _State, history: _History, *, t: int, values: np.ndarray
 ) -> None:
     """The month's revenue that is not a contract in force: add-ons (a twelfth of their
-    annual value) and one-off sales (in the month won, from the bookings). Contracts in
-    force are recognised after the loop, from the history (``_revenue``), which also
-    writes these into ``history.revenue``."""
-    np.divide(state.expansion.T, 12.0, out=history.expansion_revenue[t])
+    annual value); one-off sales (in the month won) and contracts in force are
+    recognised after the loop, from the history (``_revenue``)."""
+    np.divide(state.expansion.T, 12.0, out=history.revenue[:, t, :, EXPANSION])
     history.expansion_total[t] = _sum_lines(state.expansion)
 
 
@@ -1592,7 +1569,6 @@ def _revenue(plan: _Plan, history: _History, *, terms: _RevenueTerms, runs: slic
     new = _in_force(history.bookings[runs], terms.signed_before)
     renewed = _in_force(_by_run(history.kept_base, runs), terms.signed_before)
     revenue = history.revenue[runs]
-    add_ons = history.expansion_revenue[:, runs].swapaxes(0, 1)  # (runs, months, lines)
     bookings = history.bookings[runs]
     has_contracts = plan.contracts.count > 0
     if has_contracts:
@@ -1607,7 +1583,6 @@ def _revenue(plan: _Plan, history: _History, *, terms: _RevenueTerms, runs: slic
         line[..., EXISTING] = terms.starting_book_value[:, i] / 12.0
         np.divide(new[:, :, i], 12.0, out=line[..., NEW])
         np.divide(renewed[:, :, i], 12.0, out=line[..., RENEWAL])
-        line[..., EXPANSION] = add_ons[:, :, i]
         np.multiply(bookings[:, :, i], plan.one_off[i, 0], out=line[..., ONE_OFF])
         if has_contracts:
             line[..., EXISTING] += contract_first_term[:, :, i]
