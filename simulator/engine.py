@@ -1593,12 +1593,13 @@ def _revenue(plan: _Plan, history: _History, *, terms: _RevenueTerms, runs: slic
 
 
 def _by_run(by_month: np.ndarray, runs: slice) -> np.ndarray:
-    """A block of runs of a (months, runs, ...) history array, as (runs, months, ...).
+    """A block of runs of a (months, runs, ...) history array, as (runs, months, ...)
+    (a view).
 
     The history keeps what only the steps after the loop read month-major, so that each
-    month writes one contiguous slice; the copy per block is what those steps read.
+    month writes one contiguous slice instead of one element per run.
     """
-    return np.ascontiguousarray(by_month[:, runs].swapaxes(0, 1))
+    return by_month[:, runs].swapaxes(0, 1)
 
 
 def _per_run(flags: np.ndarray) -> np.ndarray:
