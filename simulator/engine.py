@@ -30,9 +30,11 @@ rearranged. Each speed trick lives in one helper whose docstring states its plai
 meaning: ``_PipelineWindow`` (ageing by sliding a window), ``_decide_oldest_first``
 (decisions as two matrix products), ``_product_on_one_thread``, ``_blocks_of_runs``,
 ``_sum_lines``, ``_sum_of_deal_values`` (one Gamma draw for a month's deals),
-``_window_sums``, ``_normal_cdf``, ``_normal_quantile``, and ``_team_moves`` /
-``_effort_moves`` (months in which nothing about the team or its effort changes are
-skipped). Figures: ``python -m bench.engine``, ``docs/benchmarks.md``.
+``_window_sums``, ``_known_by_ahead`` (every look-ahead month at once), ``_distinct``
+(a function of a count computed once per distinct count), ``_by_run`` (history the
+steps after the loop read is kept month-major), ``_normal_cdf``, ``_normal_quantile``,
+and ``_team_moves`` / ``_effort_moves`` (months in which nothing about the team or its
+effort changes are skipped). Figures: ``python -m bench.engine``, ``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
