@@ -61,9 +61,8 @@ _OVERHEAD_BYTES = 1_000_000
 _MARGIN = 1.0
 """Headroom on the counted arrays for numpy temporaries the count does not name: none
 since the early warning and the engine's whole-array steps work a block of runs at a
-time. The count alone is 1.08 to 18 times the measured peak over 60 shapes (the
-lowest: the engine benchmark's large case at 10,000 runs), and tests/test_budget.py
-checks the worst cases."""
+time. The count alone is 1.06 to 18 times the measured peak over the shapes of
+docs/benchmarks.md, "Cost model", and tests/test_budget.py checks the worst cases."""
 _BLOCK = 1 << 17
 """The engine's run-block size in elements (engine._BLOCK), for the whole-array steps."""
 _SECONDS_FIXED = 0.01
