@@ -311,6 +311,41 @@ def _median_bust(quarterly: np.ndarray) -> int:
     return -1
 
 
+_BLOCK_ELEMENTS = 1 << 18
+"""Elements per (runs, months, h or lines) array of one block of runs (2 MB)."""
+
+
+def _per_run_signals(
+    output: EngineOutput, scenario: Scenario, *, arr: dict[str, np.ndarray]
+) -> tuple[np.ndarray, ...]:
+    """Per run and month: raw pipeline coverage, its healthy level and their ratio,
+    renewal exposure and revenue in sight, (runs, months) each.
+
+    Each run's figures depend on that run alone, so they are computed a block of runs
+    at a time: the (runs, months, h) temporaries of a block stay small instead of
+    growing with the runs (the same numbers).
+    """
+    runs, months = output.renewals_due.shape
+    n_lines = output.pipeline_open.shape[2]
+    block = max(1, _BLOCK_ELEMENTS // max(1, months * (RENEWAL_MONTHS + n_lines)))
+    parts = []
+    for first in range(0, max(runs, 1), block):  # blocks of runs
+        part = EngineOutput(
+            **{
+                name: getattr(output, name)[first : first + block]
+                for name in EngineOutput.__dataclass_fields__
+            }
+        )
+        raw, healthy, relative = _pipeline(part, scenario, arr=arr)
+        recurring_now, loss = _renewals(part, scenario, arr=arr)
+        run_rate = _run_rate(part)
+        safe = np.where(run_rate > 0, run_rate, 1.0)
+        exposure = np.where(run_rate > 0, loss[:, :, -1] / safe, 0.0)
+        in_sight = _in_sight(part, arr, recurring_now=recurring_now, loss=loss, run_rate=run_rate)
+        parts.append((raw, healthy, relative, exposure, in_sight))
+    return tuple(np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+
+
 def early_warning(
     output: EngineOutput,
     scenario: Scenario,
@@ -328,12 +363,7 @@ def early_warning(
     months = output.renewals_due.shape[1]
     labels = [month_label(scenario.start_index + t) for t in range(months)]
     arr = _line_arrays(scenario)
-    raw, healthy, relative = _pipeline(output, scenario, arr=arr)
-    recurring_now, loss = _renewals(output, scenario, arr=arr)
-    run_rate = _run_rate(output)
-    safe = np.where(run_rate > 0, run_rate, 1.0)
-    exposure = np.where(run_rate > 0, loss[:, :, -1] / safe, 0.0)
-    in_sight = _in_sight(output, arr, recurring_now=recurring_now, loss=loss, run_rate=run_rate)
+    raw, healthy, relative, exposure, in_sight = _per_run_signals(output, scenario, arr=arr)
 
     pipeline = _signal(
         "pipeline_coverage",

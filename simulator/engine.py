@@ -30,9 +30,11 @@ rearranged. Each speed trick lives in one helper whose docstring states its plai
 meaning: ``_PipelineWindow`` (ageing by sliding a window), ``_decide_oldest_first``
 (decisions as two matrix products), ``_product_on_one_thread``, ``_blocks_of_runs``,
 ``_sum_lines``, ``_sum_of_deal_values`` (one Gamma draw for a month's deals),
-``_window_sums``, ``_normal_cdf``, ``_normal_quantile``, and ``_team_moves`` /
-``_effort_moves`` (months in which nothing about the team or its effort changes are
-skipped). Figures: ``python -m bench.engine``, ``docs/benchmarks.md``.
+``_window_sums``, ``_known_by_ahead`` (every look-ahead month at once), ``_distinct``
+(a function of a count computed once per distinct count), ``_by_run`` (history the
+steps after the loop read is kept month-major), ``_normal_cdf``, ``_normal_quantile``,
+and ``_team_moves`` / ``_effort_moves`` (months in which nothing about the team or its
+effort changes are skipped). Figures: ``python -m bench.engine``, ``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
@@ -936,13 +938,13 @@ class _History:
     after the loop (revenue from contracts in force, forward coverage) read."""
 
     wins: np.ndarray  # (runs, months, lines) deals won
-    pooled_kept: np.ndarray  # (runs, months, lines) pooled contracts renewed
+    pooled_kept: np.ndarray  # (months, runs, lines) pooled contracts renewed
     renewals_due: np.ndarray  # (runs, months) contracts that reached their end date
     renewals_kept: np.ndarray  # (runs, months) of which renewed
-    revenue: np.ndarray  # (runs, months, lines, sources); contracts filled in after the loop
+    revenue: np.ndarray  # (runs, months, lines, sources), filled in after the loop
     care_index: np.ndarray  # (runs, months)
-    care_factor: np.ndarray  # (runs, months) multiplier of renewal chances
-    expansion_total: np.ndarray  # (runs, months) add-on value per year, all lines
+    care_factor: np.ndarray  # (months, runs) multiplier of renewal chances
+    expansion_total: np.ndarray  # (months, runs) add-on value per year, all lines
     opportunity_rate: np.ndarray  # (months, runs, lines) arrival rate
     pipeline_forecast: np.ndarray  # (months, runs, look) float32: win-weighted revenue ahead
     pipeline_open: np.ndarray  # (runs, months, lines) open deals at month end
@@ -954,10 +956,10 @@ class _History:
     bookings_value: np.ndarray  # (months | 0, runs) bookings of each month (with [policy])
     bookings: np.ndarray  # (runs, months, lines) value of the deals won
     onboarding: np.ndarray  # (runs, months) onboarding coverage of the month's wins
-    kept_base: np.ndarray  # (runs, months, lines) base value of the pooled contracts renewed
-    kept_first_units: np.ndarray  # (runs, months, lines) units renewed at a first renewal
-    kept_later_units: np.ndarray  # (runs, months, lines) units renewed at a later renewal
-    growth: np.ndarray  # (runs, months) growth index at month end
+    kept_base: np.ndarray  # (months, runs, lines) base value of the pooled contracts renewed
+    kept_first_units: np.ndarray  # (months, runs, lines) units renewed at a first renewal
+    kept_later_units: np.ndarray  # (months, runs, lines) units renewed at a later renewal
+    growth: np.ndarray  # (months, runs) growth index at month end
 
 
 def _empty_history(plan: _Plan, *, runs: int) -> _History:
@@ -965,13 +967,13 @@ def _empty_history(plan: _Plan, *, runs: int) -> _History:
     contracts = plan.contracts.count
     return _History(
         wins=np.empty((runs, months, n_lines), dtype=np.int64),
-        pooled_kept=np.empty((runs, months, n_lines), dtype=np.int64),
+        pooled_kept=np.empty((months, runs, n_lines), dtype=np.int64),
         renewals_due=np.empty((runs, months), dtype=np.int64),
         renewals_kept=np.empty((runs, months), dtype=np.int64),
         revenue=np.empty((runs, months, n_lines, len(SOURCES))),
         care_index=np.empty((runs, months)),
-        care_factor=np.empty((runs, months)),
-        expansion_total=np.empty((runs, months)),
+        care_factor=np.empty((months, runs)),
+        expansion_total=np.empty((months, runs)),
         opportunity_rate=np.empty((months, runs, n_lines)),
         pipeline_forecast=np.empty((months, runs, look), dtype=np.float32),
         pipeline_open=np.empty((runs, months, n_lines)),
@@ -983,10 +985,10 @@ def _empty_history(plan: _Plan, *, runs: int) -> _History:
         bookings_value=np.zeros((months if plan.push else 0, runs)),
         bookings=np.empty((runs, months, n_lines)),
         onboarding=np.empty((runs, months)),
-        kept_base=np.empty((runs, months, n_lines)),
-        kept_first_units=np.empty((runs, months, n_lines)),
-        kept_later_units=np.empty((runs, months, n_lines)),
-        growth=np.empty((runs, months)),
+        kept_base=np.empty((months, runs, n_lines)),
+        kept_first_units=np.empty((months, runs, n_lines)),
+        kept_later_units=np.empty((months, runs, n_lines)),
+        growth=np.empty((months, runs)),
     )
 
 
@@ -1281,7 +1283,7 @@ def _care(
     care_index += (account_care - care_index) / engagement.care_memory_months
     history.care_index[:, t] = care_index
     care_factor = 1.0 - engagement.care_renewal_penalty * (1.0 - care_index)
-    history.care_factor[:, t] = care_factor
+    history.care_factor[t] = care_factor
     return care_factor
 
 
@@ -1309,18 +1311,24 @@ def _due_for_renewal(plan: _Plan, history: _History, *, t: int) -> _Due:
         return _Due(zero.astype(np.int64), zero, zero, zero + 1.0, zero, zero)
     month, line = np.maximum(start, 0), np.arange(len(start))
 
-    def lagged(history_array: np.ndarray) -> np.ndarray:
+    def lagged(history_array: np.ndarray) -> np.ndarray:  # run-major: (runs, months, lines)
         return np.where(ok, history_array[:, month, line], 0).T
 
-    growth_before = np.where(month >= 1, history.growth[:, np.maximum(month - 1, 0)], 1.0)
+    def lagged_by_month(history_array: np.ndarray) -> np.ndarray:  # (months, runs, lines)
+        return np.where(ok[:, None], history_array[month, :, line], 0)
+
+    growth_before = np.where(
+        (month >= 1)[:, None], history.growth[np.maximum(month - 1, 0)], 1.0
+    )  # (lines, runs)
     first_base = lagged(history.bookings)
     return _Due(
         first=lagged(history.wins),
         first_base=first_base,
-        first_units=first_base / growth_before.T,
+        first_units=first_base / growth_before,
         onboarding=np.where(ok, history.onboarding[:, month], 1.0).T,
-        later_base=lagged(history.kept_base),
-        later_units=lagged(history.kept_first_units) + lagged(history.kept_later_units),
+        later_base=lagged_by_month(history.kept_base),
+        later_units=lagged_by_month(history.kept_first_units)
+        + lagged_by_month(history.kept_later_units),
     )
 
 
@@ -1362,7 +1370,7 @@ def _pooled_renewals(
     kept_by_kind = rng.binomial(
         np.stack([due.first.T, later.T]), np.stack([first_chance.T, later_chance.T])
     )
-    history.pooled_kept[:, t] = kept_by_kind[0] + kept_by_kind[1]
+    history.pooled_kept[t] = kept_by_kind[0] + kept_by_kind[1]
     kept_first, kept_later = kept_by_kind[0].T, kept_by_kind[1].T
     kept = kept_first + kept_later
     # Value: each contract of a kind is worth the kind's average.
@@ -1372,9 +1380,9 @@ def _pooled_renewals(
     kept_first_units = due.first_units * first_share
     kept_later_units = later_units * later_share
     kept_base = due.first_base * first_share + later_base * later_share
-    history.kept_base[:, t] = kept_base.T
-    history.kept_first_units[:, t] = kept_first_units.T
-    history.kept_later_units[:, t] = kept_later_units.T
+    history.kept_base[t] = kept_base.T
+    history.kept_first_units[t] = kept_first_units.T
+    history.kept_later_units[t] = kept_later_units.T
     new_value = values * plan.recurring
     state.pooled_units += new_value / state.growth
     state.pooled_units -= (due.first_units + later_units) - (kept_first_units + kept_later_units)
@@ -1433,7 +1441,7 @@ def _expansion(
     pay already (base and add-ons): every account in force grows by the same share, the
     growth index, so add-ons renew with their contract and leave with it."""
     state.growth *= 1.0 + plan.expansion_monthly * (leverage_coverage * state.care_index)
-    history.growth[:, t] = state.growth
+    history.growth[t] = state.growth
     value = state.growth * (state.pooled_units + state.contract_book)
     # Value above base; in exact arithmetic never below 0 (the guard is for rounding).
     np.maximum(value - (state.pooled_base + state.contract_book), 0.0, out=state.expansion)
@@ -1444,12 +1452,10 @@ def _revenue_of_the_month(
     plan: _Plan, state: _State, history: _History, *, t: int, values: np.ndarray
 ) -> None:
     """The month's revenue that is not a contract in force: add-ons (a twelfth of their
-    annual value) and one-off sales (in the month won). Contracts in force are
+    annual value); one-off sales (in the month won) and contracts in force are
     recognised after the loop, from the history (``_revenue``)."""
-    revenue = history.revenue[:, t]
-    np.divide(state.expansion.T, 12.0, out=revenue[:, :, EXPANSION])
-    np.multiply(values.T, plan.one_off[:, 0], out=revenue[:, :, ONE_OFF])
-    history.expansion_total[:, t] = _sum_lines(state.expansion)
+    np.divide(state.expansion.T, 12.0, out=history.revenue[:, t, :, EXPANSION])
+    history.expansion_total[t] = _sum_lines(state.expansion)
 
 
 # --- The open pipeline at each month end (read by step 9, "Open pipeline").
@@ -1513,10 +1519,10 @@ def _summarise(
             first_ends=first_ends,
             onboarding=history.onboarding[block],
             care_index=history.care_index[block],
-            care_factor=history.care_factor[block],
-            expansion_total=history.expansion_total[block],
+            care_factor=_by_run(history.care_factor, block),
+            expansion_total=_by_run(history.expansion_total, block),
             pipeline_forecast=history.pipeline_forecast[:, block],
-            opportunity_rate=history.opportunity_rate[:, block].transpose(1, 0, 2),
+            opportunity_rate=np.ascontiguousarray(history.opportunity_rate[:, block]),
             contract_alive=history.contract_alive[:, :, block],
         )
     top_share = np.empty((runs, months))
@@ -1565,8 +1571,9 @@ def _revenue(plan: _Plan, history: _History, *, terms: _RevenueTerms, runs: slic
     add-ons, which are ``expansion``). Returns the annual value of the pooled contracts
     in force, (runs, months, lines)."""
     new = _in_force(history.bookings[runs], terms.signed_before)
-    renewed = _in_force(history.kept_base[runs], terms.signed_before)
+    renewed = _in_force(_by_run(history.kept_base, runs), terms.signed_before)
     revenue = history.revenue[runs]
+    bookings = history.bookings[runs]
     has_contracts = plan.contracts.count > 0
     if has_contracts:
         alive = history.contract_alive[:, :, runs]
@@ -1580,12 +1587,23 @@ def _revenue(plan: _Plan, history: _History, *, terms: _RevenueTerms, runs: slic
         line[..., EXISTING] = terms.starting_book_value[:, i] / 12.0
         np.divide(new[:, :, i], 12.0, out=line[..., NEW])
         np.divide(renewed[:, :, i], 12.0, out=line[..., RENEWAL])
+        np.multiply(bookings[:, :, i], plan.one_off[i, 0], out=line[..., ONE_OFF])
         if has_contracts:
             line[..., EXISTING] += contract_first_term[:, :, i]
             line[..., RENEWAL] += contract_renewed[:, :, i]
     new += renewed
     new += terms.starting_book_value
     return new
+
+
+def _by_run(by_month: np.ndarray, runs: slice) -> np.ndarray:
+    """A block of runs of a (months, runs, ...) history array, as (runs, months, ...)
+    (a view).
+
+    The history keeps what only the steps after the loop read month-major, so that each
+    month writes one contiguous slice instead of one element per run.
+    """
+    return by_month[:, runs].swapaxes(0, 1)
 
 
 def _per_run(flags: np.ndarray) -> np.ndarray:
@@ -1611,7 +1629,7 @@ def _ending_schedule(
     ends are known from the month it starts); and, (runs, u, 2 x lines), the value of
     those at their first renewal, then the same times their cohort's onboarding."""
     lines, months, look = plan.lines, plan.months, plan.look
-    starts = history.bookings[runs] + history.kept_base[runs]  # (runs, months, lines)
+    starts = history.bookings[runs] + _by_run(history.kept_base, runs)  # (runs, months, lines)
     block = starts.shape[0]
     n_lines = len(lines.cycle)
     ends = np.zeros((block, months + look, n_lines))
@@ -1635,7 +1653,7 @@ class _CoverageTerms:
     chance_by_end: np.ndarray  # (months + look, lines) renewal chance by the month it ends
     first_weights: np.ndarray  # (2 * lines, 2 * look): first renewals' onboarding term
     twelfth: np.ndarray  # (lines,) 1/12: annual value to a month's revenue
-    flow: np.ndarray  # (lines, look) revenue per unit of opportunity rate
+    flow_by_ahead: np.ndarray  # (look, lines) revenue per unit of opportunity rate
     contract_values: np.ndarray  # (months, contracts, 2 * look): in force | up for renewal
     target: np.ndarray  # (months,) quarterly revenue target in force, nan where none
 
@@ -1678,7 +1696,7 @@ def _coverage_terms(plan: _Plan) -> _CoverageTerms:
         chance_by_end=plan.pooled_chance[:, :, 0],
         first_weights=first_weights,
         twelfth=twelfth,
-        flow=_flow_kernel(lines, look),
+        flow_by_ahead=np.ascontiguousarray(_flow_kernel(lines, look).T),
         contract_values=np.concatenate([sure, maybe], axis=2),
         target=plan.by_month.revenue_target,
     )
@@ -1704,7 +1722,7 @@ def _forward_coverage(
     prospecting at the current rate) over what those months need (target or run-rate);
     the worst month counts."""
     runs, months = revenue_total.shape
-    look = terms.flow.shape[1]
+    look = terms.flow_by_ahead.shape[0]
     has_contracts = contract_alive.shape[1] > 0
     # Pooled contracts scheduled to end in month u, as known from history.
     ends_value = ends @ terms.ending_weights  # (runs, months + look, look)
@@ -1723,26 +1741,29 @@ def _forward_coverage(
         contracts_seen = np.einsum(
             "tcr,tck->tkr", contract_alive.astype(float), terms.contract_values
         )
-    ending_value = np.zeros((runs, months))
-    ending_kept = np.zeros((runs, months))
-    first_value = np.zeros((runs, months))
-    first_onboarded = np.zeros((runs, months))
-    worst = np.full((runs, months), np.inf)
-    for h in range(1, look + 1):  # a loop over the look-ahead months (at most 24)
-        ending_value += ends_value[:, h : h + months, h - 1]
-        ending_kept += ends_kept[:, h : h + months, h - 1]
-        seen = seen_base - ending_value + care_factor * ending_kept
-        if not full_care:
-            first_value += first_weighted[:, h : h + months, h - 1]
-            first_onboarded += first_weighted[:, h : h + months, look + h - 1]
-            seen += first_onboarded - care_index * first_value
-        # Win-weighted pipeline, plus prospecting at the current rate (one matrix-vector
-        # product per run, each rounded by BLAS the same way whatever the block).
-        seen += pipeline_forecast[:, :, h - 1].T + opportunity_rate @ terms.flow[:, h - 1]
-        if has_contracts:
-            seen += contracts_seen[:, h - 1].T
-            seen += care_factor * contracts_seen[:, look + h - 1].T
-        np.minimum(worst, seen, out=worst)
+    # Every look-ahead month h at once, (look, runs, months): what is known to end by
+    # t + h is a running total over h (added in the order h = 1, 2, ...).
+    ending_value = _known_by_ahead(ends_value, months)
+    ending_kept = _known_by_ahead(ends_kept, months)
+    seen = np.subtract(seen_base, ending_value, out=ending_value)
+    seen += np.multiply(care_factor, ending_kept, out=ending_kept)
+    if not full_care:
+        first_value = _known_by_ahead(first_weighted[:, :, :look], months)
+        first_onboarded = _known_by_ahead(first_weighted[:, :, look:], months)
+        first_onboarded -= np.multiply(care_index, first_value, out=first_value)
+        seen += first_onboarded
+    # Win-weighted pipeline, plus prospecting at the current rate (one matrix-vector
+    # product per run and month, each rounded by BLAS the same way whatever the block).
+    flow = np.empty((look, months, runs))
+    rate = opportunity_rate.reshape(months * runs, -1)
+    for h in range(look):  # a loop over the look-ahead months (at most 24)
+        np.matmul(rate, terms.flow_by_ahead[h], out=flow[h].reshape(-1))
+    flow += pipeline_forecast.transpose(2, 0, 1)
+    seen += flow.transpose(0, 2, 1)
+    if has_contracts:
+        seen += contracts_seen[:, :look].transpose(1, 2, 0)
+        seen += care_factor * contracts_seen[:, look:].transpose(1, 2, 0)
+    worst = np.minimum.reduce(seen, axis=0)
 
     without_target = np.isnan(terms.target)
     need = np.broadcast_to(terms.target / 3.0, (runs, months))
@@ -1751,6 +1772,28 @@ def _forward_coverage(
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = np.where(need > 0, worst / np.where(need > 0, need, 1.0), COVERAGE_CAP)
     return np.clip(ratio, 0.0, COVERAGE_CAP)
+
+
+def _known_by_ahead(by_month: np.ndarray, months: int) -> np.ndarray:
+    """Running totals over the look-ahead: of a (runs, months + look, look) array x, the
+    (look, runs, months) array whose entry [h - 1, r, t] is x[r, t + 1, 0] + x[r, t + 2,
+    1] + ... + x[r, t + h, h - 1], added in that order (what is known by month t + h).
+
+    Trick: the entries x[r, t + h, h - 1] are a strided view of x (one step in h is one
+    month and one column), copied once into a contiguous array and summed along h.
+    """
+    runs, _, look = by_month.shape
+    run_step, month_step, ahead_step = by_month.strides
+    window = np.lib.stride_tricks.as_strided(
+        by_month[:, 1:],
+        shape=(look, runs, months),
+        strides=(month_step + ahead_step, run_step, month_step),
+        writeable=False,
+    )
+    total = np.array(window, order="C")
+    for h in range(1, look):  # a loop over the look-ahead months (at most 24)
+        total[h] += total[h - 1]
+    return total
 
 
 def _run_rate(revenue_total: np.ndarray) -> np.ndarray:
@@ -1784,21 +1827,24 @@ def _concentration(
     book. Explicit contracts count at their own value, pooled contracts at the expected
     values of the largest ones of their line (``_largest_pooled``)."""
     # Whole numbers: one running sum of the wins and renewals started is exact.
-    started = history.wins[runs] + history.pooled_kept[runs]
+    started = history.wins[runs] + _by_run(history.pooled_kept, runs)
     pooled_count = _in_force(started, terms.signed_before)
     pooled_count += terms.starting_book_left
-    growth = history.growth[runs]
+    growth = _by_run(history.growth, runs)
     pooled_value = _pooled_units(plan, history, terms=terms, runs=runs) * growth[:, :, None]
     total = pooled_value.sum(axis=2)
     mean = _share(pooled_value, pooled_count)
-    candidates = [_largest_pooled(pooled_count, mean, plan.lines.deal_cv)]
     contracts = plan.contracts
+    pooled_candidates = len(plan.lines.cycle) * TOP_ACCOUNTS
+    # The candidates, side by side: the largest pooled contracts, then the explicit ones.
+    candidates = np.empty((*total.shape, pooled_candidates + min(contracts.count, TOP_ACCOUNTS)))
+    _largest_pooled(pooled_count, mean, plan.lines.deal_cv, out=candidates[..., :pooled_candidates])
     if contracts.count:
         alive = history.contract_alive[:, :, runs].transpose(2, 0, 1)  # (runs, months, c)
         values = alive * contracts.annual_value * growth[:, :, None]
         total += values.sum(axis=2)
-        candidates.append(_largest(values, TOP_ACCOUNTS))
-    top = _largest(np.concatenate(candidates, axis=2), TOP_ACCOUNTS).sum(axis=2)
+        candidates[..., pooled_candidates:] = _largest(values, TOP_ACCOUNTS)
+    top = _largest(candidates, TOP_ACCOUNTS, in_place=True).sum(axis=2)
     return np.minimum(_ratio(top, total), 1.0)  # at most 1 (the sums round differently)
 
 
@@ -1808,29 +1854,35 @@ def _pooled_units(
     """The pooled contracts in force at each month end in units of the growth index,
     (runs, months, lines): the starting book's left, plus those started (won or renewed)
     within the last term, from the history (as ``_revenue`` does for their value)."""
-    growth_before = np.concatenate(
-        [np.ones((len(history.growth[runs]), 1)), history.growth[runs]], 1
-    )
+    growth = _by_run(history.growth, runs)
+    growth_before = np.concatenate([np.ones((len(growth), 1)), growth], 1)
     started = history.bookings[runs] * plan.recurring[:, 0] / growth_before[:, :-1, None]
-    started += history.kept_first_units[runs]
-    started += history.kept_later_units[runs]
+    started += _by_run(history.kept_first_units, runs)
+    started += _by_run(history.kept_later_units, runs)
     units = _in_force(started, terms.signed_before)
     units += terms.starting_book_left * plan.warm_unit_value
     return units
 
 
-def _largest(values: np.ndarray, k: int) -> np.ndarray:
-    """The k largest entries along the last axis (all of them if there are fewer)."""
+def _largest(values: np.ndarray, k: int, *, in_place: bool = False) -> np.ndarray:
+    """The k largest entries along the last axis (all of them if there are fewer), in
+    the order ``np.partition`` leaves them; ``in_place``: partitions ``values`` itself."""
     size = values.shape[-1]
     if size <= k:
         return values
-    return np.partition(values, size - k, axis=-1)[..., size - k :]
+    if not in_place:
+        return np.partition(values, size - k, axis=-1)[..., size - k :]
+    values.partition(size - k, axis=-1)
+    return values[..., size - k :]
 
 
-def _largest_pooled(count: np.ndarray, mean: np.ndarray, cv: np.ndarray) -> np.ndarray:
+def _largest_pooled(
+    count: np.ndarray, mean: np.ndarray, cv: np.ndarray, *, out: np.ndarray
+) -> np.ndarray:
     """The expected values of the TOP_ACCOUNTS largest pooled contracts of each line,
-    (runs, months, lines x TOP_ACCOUNTS), when a line's ``count`` contracts have values
-    lognormal with mean ``mean`` and coefficient of variation ``cv`` (0: all equal).
+    written into ``out``, (runs, months, lines x TOP_ACCOUNTS), when a line's ``count``
+    contracts have values lognormal with mean ``mean`` and coefficient of variation
+    ``cv`` (0: all equal).
 
     The i-th largest of n is taken as the value between the quantiles 1 - i/n and
     1 - (i - 1)/n: the largest k of n lognormal values hold n x mean x Phi(sigma - z) of
@@ -1839,17 +1891,34 @@ def _largest_pooled(count: np.ndarray, mean: np.ndarray, cv: np.ndarray) -> np.n
     """
     k = np.arange(1, TOP_ACCOUNTS + 1)
     n = count[..., None]
-    largest = (k <= n) * mean[..., None]  # equal values: the i-th largest is the mean
+    largest = out.reshape(*count.shape, TOP_ACCOUNTS)  # a view: (runs, months, lines, k)
+    np.multiply(k <= n, mean[..., None], out=largest)  # equal values: the mean each
     for i in np.flatnonzero(cv > 0):  # lines with a spread (at most 8)
         sigma = np.sqrt(np.log1p(cv[i] ** 2))
-        line_n = n[:, :, i].astype(float)
+        counts, which = _distinct(count[:, :, i])
+        line_n = counts.astype(float)[:, None]
         k0 = np.arange(TOP_ACCOUNTS + 1)  # the largest k, k = 0 .. TOP_ACCOUNTS
         inside = (k0 > 0) & (k0 < line_n)
         tail = np.where(inside, k0 / np.where(line_n > 0, line_n, 1.0), 0.5)
         part = line_n * _normal_cdf(sigma - _normal_quantile(1.0 - tail))
         held = np.where(inside, part, np.minimum(k0, line_n))
-        largest[:, :, i] = np.diff(held, axis=-1) * mean[:, :, i, None]
-    return largest.reshape(*largest.shape[:2], -1)
+        np.multiply(np.diff(held, axis=-1)[which], mean[:, :, i, None], out=largest[:, :, i])
+    return out
+
+
+def _distinct(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of a whole-number array, and for each entry the index of its
+    value among them (``values[index]`` is ``counts``).
+
+    For the speed of a function of the count alone: computed once per distinct count
+    (a few hundred) instead of once per run and month, with the same result per entry.
+    """
+    low = int(counts.min(initial=0))
+    span = int(counts.max(initial=0)) - low + 1
+    if span <= counts.size:  # the usual case: a table of every count in the range
+        return np.arange(low, low + span, dtype=counts.dtype), counts - low
+    values, index = np.unique(counts, return_inverse=True)
+    return values, index.reshape(counts.shape)
 
 
 def _normal_cdf(x: np.ndarray) -> np.ndarray:
@@ -1945,7 +2014,7 @@ def _retention(plan: _Plan, *, state: _State, history: _History) -> tuple[np.nda
     renewals were, followed month by month (``_cohort_losses``). Runs are independent,
     so the work goes a block of runs at a time (``_blocks_of_runs``).
     """
-    runs, months = history.growth.shape
+    months, runs = history.growth.shape
     nrr = np.full((runs, months), np.nan)
     grr = np.full((runs, months), np.nan)
     windows = months - RETENTION_MONTHS + 1
@@ -1964,7 +2033,7 @@ def _retention(plan: _Plan, *, state: _State, history: _History) -> tuple[np.nda
         units = pooled.sum(axis=2) + explicit_in_force  # (runs, months)
         n = len(units)
         units_before = np.concatenate([np.full((n, 1), day_one), units], axis=1)
-        growth_before = np.concatenate([np.ones((n, 1)), history.growth[block]], axis=1)
+        growth_before = np.concatenate([np.ones((n, 1)), _by_run(history.growth, block)], axis=1)
         left_so_far = np.concatenate([np.zeros((n, 1)), np.cumsum(explicit_left, axis=1)], 1)
         lost = _cohort_losses(plan, history, windows=windows, runs=block)
         lost += left_so_far[:, start + RETENTION_MONTHS] - left_so_far[:, start]
@@ -1981,8 +2050,8 @@ def _explicit_units(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The annual value of the explicit contracts in force at each month end, and of
     those that left in the month, (runs, months) each (units: they start at index 1)."""
-    months = history.growth.shape[1]
-    n = len(history.growth[runs])
+    months = history.growth.shape[0]
+    n = len(range(*runs.indices(history.growth.shape[1])))
     in_force, left = np.zeros((months, n)), np.zeros((months, n))
     for c, value in enumerate(plan.contracts.annual_value):  # the file's contracts, once
         alive = history.contract_alive[:, c, runs]  # (months, runs)
@@ -2005,12 +2074,14 @@ def _cohort_losses(plan: _Plan, history: _History, *, windows: int, runs: slice)
     lines = plan.lines
     bookings = history.bookings[runs]
     n, months, _ = bookings.shape
-    growth_before = np.concatenate([np.ones((n, 1)), history.growth[runs]], axis=1)
+    growth_before = np.concatenate([np.ones((n, 1)), _by_run(history.growth, runs)], axis=1)
     lost = np.zeros((n, windows))
+    all_kept_first = _by_run(history.kept_first_units, runs)
+    all_kept_later = _by_run(history.kept_later_units, runs)
     for i in np.flatnonzero(lines.recurring):  # lines (at most 8)
         term = int(lines.term[i])
-        kept_first = history.kept_first_units[runs, :, i]
-        kept_later = history.kept_later_units[runs, :, i]
+        kept_first = all_kept_first[:, :, i]
+        kept_later = all_kept_later[:, :, i]
         first = np.zeros((n, months))  # units due at a first renewal in month m
         later = plan.warm.book_ends[:months, i] * plan.warm_unit_value[i] + np.zeros((n, 1))
         if term < months:

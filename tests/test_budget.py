@@ -46,10 +46,6 @@ def _peak(scenario: Scenario) -> int:
         tracemalloc.stop()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect (issue 10 merge): the cost model underestimates the merged engine at many runs",  # noqa: E501
-)
 @pytest.mark.parametrize("shape", WORST_CASES.values(), ids=WORST_CASES.keys())
 def test_the_memory_estimate_is_an_upper_bound_within_the_stated_factor(shape: dict) -> None:
     scenario = _scenario(**shape)
