@@ -60,6 +60,11 @@ care has the rest (docs/model.md, section 5)."""
 TOP_ACCOUNTS = 10
 """Revenue concentration is the share of the recurring book held by this many accounts."""
 RETENTION_MONTHS = 12
+NO_BOOK = 1e-6
+"""A retention cohort worth less than this (a millionth of a currency unit) is no book:
+its retention is NaN. The engine follows a cohort by subtracting what left from what
+was there, so an emptied cohort keeps float residue of about 1e-13; read as a book, it
+gave retention figures such as -7e-14 or 2e-6 where there was nothing to retain."""
 """Net and gross revenue retention compare the book with the same accounts a year earlier."""
 SMALLEST_SPREAD = 1e-6
 """A deal_size_cv below this counts as 0: the values would agree to about 12 digits, and
@@ -1845,7 +1850,8 @@ def _concentration(
         total += values.sum(axis=2)
         candidates[..., pooled_candidates:] = _largest(values, TOP_ACCOUNTS)
     top = _largest(candidates, TOP_ACCOUNTS, in_place=True).sum(axis=2)
-    return np.minimum(_ratio(top, total), 1.0)  # at most 1 (the sums round differently)
+    share = np.divide(top, total, out=np.zeros_like(total), where=total > NO_BOOK)
+    return np.minimum(share, 1.0)  # at most 1 (the sums round differently)
 
 
 def _pooled_units(
@@ -2039,7 +2045,12 @@ def _retention(plan: _Plan, *, state: _State, history: _History) -> tuple[np.nda
         lost += left_so_far[:, start + RETENTION_MONTHS] - left_so_far[:, start]
         cohort = units_before[:, start]
         with np.errstate(divide="ignore", invalid="ignore"):
-            kept = np.where(cohort > 0, 1.0 - lost / np.where(cohort > 0, cohort, 1.0), np.nan)
+            booked = cohort > NO_BOOK
+            # Clipped to [0, 1]: what is kept of a cohort can be neither negative nor more
+            # than it; outside that is the residue of the subtraction above.
+            kept = np.where(
+                booked, np.clip(1.0 - lost / np.where(booked, cohort, 1.0), 0, 1), np.nan
+            )
         grr[block, end] = kept
         nrr[block, end] = kept * growth_before[:, end + 1] / growth_before[:, start]
     return nrr, grr

@@ -44,6 +44,7 @@ import numpy as np
 
 from simulator.engine import (
     COVERAGE_CAP,
+    NO_BOOK,
     ONBOARDING_WEIGHT,
     RETENTION_MONTHS,
     SMALLEST_SPREAD,
@@ -966,7 +967,7 @@ def new_cohort(plan: Plan, run: Run, start: int) -> Cohort:
 def retention(plan: Plan, run: Run, t: int) -> tuple[float, float]:
     """(NRR, GRR) at the end of month t for the cohort of month t - 12, NaN before."""
     cohort = next((c for c in run.cohorts if c.start == t - RETENTION_MONTHS), None)
-    if cohort is None or cohort.units <= 0:
+    if cohort is None or cohort.units <= NO_BOOK:
         return math.nan, math.nan
     left = sum(
         sum(f.values()) + sum(g.values()) for f, g in zip(cohort.first, cohort.later, strict=True)
@@ -1003,7 +1004,7 @@ def top_accounts_share(plan: Plan, run: Run, t: int) -> float:
 
         values += [(held(k) - held(k - 1)) * mean for k in range(1, TOP_ACCOUNTS + 1)]
     top = sum(sorted(values, reverse=True)[:TOP_ACCOUNTS])
-    return min(top / total, 1.0) if total > 0 else 0.0
+    return min(top / total, 1.0) if total > NO_BOOK else 0.0
 
 
 # --- The simulation: every run, month by month, in the order of docs/model.md.

@@ -49,9 +49,12 @@ def assert_same(scenario: Scenario, *, runs: int, seed: int, **reference: object
         scale = float(np.abs(b).max(initial=0.0))
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12 * scale, err_msg=name)
     np.testing.assert_allclose(got.coverage, want.coverage, rtol=1e-6, atol=1e-4)
-    for name in SHARES:  # NaN where there is no full year yet; 1e-6: normal approximations
+    # NaN where there is no full year yet; rtol 1e-6: normal approximations; atol 1e-5 (a
+    # thousandth of a percentage point, never shown): the engine follows a cohort by
+    # subtraction, so a cohort of a few cents in a book of millions keeps residue.
+    for name in SHARES:
         a, b = getattr(got, name), getattr(want, name)
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9, equal_nan=True, err_msg=name)
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-5, equal_nan=True, err_msg=name)
 
 
 # --- Every preset, 20 runs.
