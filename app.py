@@ -706,6 +706,7 @@ def headline(result: ResultSummary, baseline: ResultSummary | None) -> None:
                 figure.value,
                 delta=figure.delta,
                 delta_color=figure.delta_color,
+                delta_arrow=figure.delta_arrow,
                 help=figure.help,
             )
     if not PRESENTING:
