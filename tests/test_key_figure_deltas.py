@@ -64,3 +64,30 @@ def test_pinned_baseline_with_no_change_draws_grey_figures_without_arrows() -> N
         assert shown.delta in UNCHANGED, shown.delta
         assert shown.proto.direction == Metric.MetricDirection.NONE, shown.label
         assert shown.proto.color == Metric.MetricColor.GRAY, shown.label
+
+
+def _fix_metrics() -> None:
+    from simulator.workshop import FixComparison
+    from ui.diagnosis import before_after_metrics
+
+    before_after_metrics(
+        FixComparison(
+            probability=(0.40, 0.12),
+            severe_probability=(0.104, 0.096),  # both show as 10%
+            largest_fall=(0.20, 0.25),
+            revenue=(1e6, 1e6),
+        )
+    )
+
+
+def test_the_workshops_fix_figures_draw_an_unchanged_one_neutral() -> None:
+    at = AppTest.from_function(_fix_metrics).run()
+    assert not at.exception
+    shown = {m.label: m for m in at.metric}
+    assert shown["Severe whiplash"].delta == "+0 points from 10%"
+    assert shown["Severe whiplash"].proto.direction == Metric.MetricDirection.NONE
+    assert shown["Severe whiplash"].proto.color == Metric.MetricColor.GRAY
+    assert shown["Whiplash"].proto.direction == Metric.MetricDirection.DOWN
+    assert shown["Whiplash"].proto.color == Metric.MetricColor.GREEN  # a fall is good
+    assert shown["Largest fall in a year"].proto.direction == Metric.MetricDirection.UP
+    assert shown["Largest fall in a year"].proto.color == Metric.MetricColor.RED
