@@ -188,17 +188,18 @@ def user_label(label: str, *, help: str) -> str:
 
 
 def scenario_controls(scenario: Scenario) -> None:
-    titles = presets.preset_titles()
+    labels = presets.preset_labels()  # short enough for the sidebar at 1280 px
     st.selectbox(
         "Preset scenario",
-        options=list(titles),
-        format_func=lambda name: titles.get(name, name),
+        options=list(labels),
+        format_func=lambda name: labels.get(name, name),
         index=None,
         placeholder="Choose a preset…",
         key=session.W_PRESET,
         on_change=session.on_preset_change,
         args=(ss,),
-        help="Ready-made plans: one per cause of whiplash in the article, and the balanced fix.",
+        help="Ready-made plans: one per cause of whiplash in the article, and the balanced "
+        "fix. The line below names the plan in full.",
     )
     st.caption(
         f"Now showing: {markdown_text(scenario.meta.title)} ({markdown_text(ss[session.SOURCE])})"
@@ -706,6 +707,7 @@ def headline(result: ResultSummary, baseline: ResultSummary | None) -> None:
                 figure.value,
                 delta=figure.delta,
                 delta_color=figure.delta_color,
+                delta_arrow=figure.delta_arrow,
                 help=figure.help,
             )
     if not PRESENTING:

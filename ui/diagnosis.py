@@ -241,9 +241,11 @@ def before_after_metrics(comparison: FixComparison) -> None:
         strict=True,
     ):
         points = round(pair[1] * 100) - round(pair[0] * 100)
+        # Streamlit reads "+0 points" as a rise: an unchanged figure gets no arrow or colour.
         column.metric(
             label,
             percent(pair[1]),
             delta=f"{points:+d} points from {percent(pair[0])}",
-            delta_color="inverse",
+            delta_color="inverse" if points else "off",
+            delta_arrow="auto" if points else "off",
         )

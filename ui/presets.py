@@ -25,3 +25,14 @@ def preset_titles() -> dict[str, str]:
         except ScenarioError:
             continue
     return titles
+
+
+def preset_labels() -> dict[str, str]:
+    """Preset names and the picker's labels: each title up to its colon ("The 2012
+    client", not "The 2012 client: Team A and Team B"), which fits the sidebar's
+    selectbox at 1280 px, where Streamlit cuts a longer one with "…"; the caption under
+    the picker gives the whole title. A short label two presets share stays whole."""
+    titles = preset_titles()
+    short = {name: title.split(": ", 1)[0].strip() or title for name, title in titles.items()}
+    counts = {label: list(short.values()).count(label) for label in short.values()}
+    return {name: short[name] if counts[short[name]] == 1 else titles[name] for name in titles}

@@ -5,9 +5,12 @@ math, ``:shortcode:`` emoji, ``:material/...:`` icons, ``:color[...]`` directive
 a few arrow ligatures (``->``). Backslash escapes stop every construct the parser
 sees, but not the plugins that rewrite the parsed text afterwards: the emoji and icon
 shortcodes, GFM's bare links (``https://``, ``www.``, ``a@b.example``) and the
-arrows all match the unescaped text. A zero-width space after each punctuation
+arrows all match the unescaped text. A zero-width space after a punctuation
 character (and inside ``www.``) breaks every one of those patterns, since each
-needs a punctuation character directly followed by a letter or another mark.
+needs a punctuation character directly followed by a letter or another mark. In
+shown text that space is also a place the line may wrap, so it is left out where no
+pattern needs it (after an opening bracket or quote, inside "O'Brien" or "1,500")
+and is a word joiner before a closing bracket, quote or full stop (and in ``www.``).
 Checked in Chromium against Streamlit's own frontend (tests/e2e/test_hostile_text_browser.py).
 
 Pure Python, no streamlit import, so the simulator's tests and tools can use it too.
@@ -22,28 +25,64 @@ INVISIBLE = "\u200b"
 """Zero-width space: invisible, read by no screen reader, dropped from accessible
 names by browsers' test tooling; it only splits what Streamlit's plugins would match."""
 
+JOINER = "\u2060"
+"""Word joiner: as invisible, but no line may break at it; it splits a plugin pattern
+where a break would leave a closing bracket, quote or full stop at a line's start."""
+
 _PUNCTUATION = frozenset(string.punctuation)
 _LINE_BREAKS = re.compile(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
 
 
+_OPENERS = frozenset("([{")
+"""Brackets no plugin pattern starts with: nothing follows them, so no line starts
+right after one ("milder (" then "one future ...")."""
+_QUOTES = frozenset("'\"")
+_NO_BREAK_BEFORE = frozenset(")]}>.,;:!?%") | _QUOTES
+"""Marks a line must not start with: a mark before one is followed by a word joiner."""
+_IN_WORD = frozenset("'.,")
+"""Marks that no plugin pattern needs, left whole between letters or digits
+("O'Brien", "3.5", "1,500")."""
+
+
+def _separator(text: str, at: int, *, display: bool) -> str:
+    """What follows the punctuation mark ``text[at]``: a zero-width space (the line may
+    break there), a word joiner (it may not), or nothing where no plugin could match."""
+    if not display:
+        return INVISIBLE  # an accessible name: never displayed, never wrapped
+    char = text[at]
+    before = text[at - 1] if at > 0 else " "
+    after = text[at + 1] if at + 1 < len(text) else " "
+    if char in _OPENERS or (char in _QUOTES and (before.isspace() or before in _OPENERS)):
+        return ""
+    if char in _IN_WORD and before.isalnum() and after.isalnum():
+        return ""
+    if after in _NO_BREAK_BEFORE:
+        return JOINER
+    return INVISIBLE
+
+
 def _neutralise(text: str, *, escape: bool) -> str:
-    """One line of ``text``, each ASCII punctuation mark followed by a zero-width space
+    """One line of ``text``, each ASCII punctuation mark followed by its separator
     (and, if ``escape``, preceded by a backslash), and ``www`` split from its dot."""
+    line = _LINE_BREAKS.sub(" ", str(text)).strip()
     out = []
-    for char in _LINE_BREAKS.sub(" ", str(text)).strip():
+    for at, char in enumerate(line):
         if char in _PUNCTUATION:
-            out.append(f"\\{char}{INVISIBLE}" if escape else f"{char}{INVISIBLE}")
+            mark = f"\\{char}" if escape else char
+            out.append(mark + _separator(line, at, display=escape))
         else:
             out.append(char)
-    dot = r"\\\." if escape else r"\."
-    return re.sub(rf"(www)(?={dot})", rf"\1{INVISIBLE}", "".join(out), flags=re.IGNORECASE)
+    dot, split = (r"\\\.", JOINER) if escape else (r"\.", INVISIBLE)
+    return re.sub(rf"(www)(?={dot})", rf"\1{split}", "".join(out), flags=re.IGNORECASE)
 
 
 def markdown_text(text: str) -> str:
     """``text`` as inline Markdown that Streamlit shows character for character.
 
     Every ASCII punctuation character is backslash-escaped (CommonMark allows it for
-    all of them) and followed by a zero-width space; so is the gap in ``www.``. Line
+    all of them) and followed by a zero-width space, a word joiner or, where no
+    Markdown plugin could match, nothing (:func:`_separator`); a word joiner splits
+    ``www.``. Line
     breaks become spaces (a break would end a heading or start a block), so the
     result fits in a heading, a caption, a list item or a button label.
     """
@@ -63,4 +102,5 @@ def hidden_label(text: str) -> str:
 
 def shown_text(markdown: str) -> str:
     """What a reader sees of :func:`markdown_text`'s output (for tests and tools)."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace(INVISIBLE, "")
+    unescaped = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+    return unescaped.replace(INVISIBLE, "").replace(JOINER, "")

@@ -8,7 +8,7 @@ formatting.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from simulator import ResultSummary, verdict_text
@@ -67,11 +67,25 @@ class Figure:
     delta: str | None
     delta_color: Literal["normal", "inverse", "off"]
     help: str
+    delta_arrow: Literal["auto", "off"] = "auto"
+    """``"off"`` for an unchanged figure: Streamlit reads any delta not starting with
+    "-" as a rise, so "±0 pts" would get an up arrow (and red, for an inverse figure)."""
+
+
+def _neutral_if_unchanged(figure: Figure, *, unchanged: bool) -> Figure:
+    """``figure`` with no arrow and no colour when it shows no change from the baseline."""
+    if figure.delta is None or not unchanged:
+        return figure
+    return replace(figure, delta_color="off", delta_arrow="off")
 
 
 def _points(delta: float) -> str:
-    points = round(delta * 100)
-    return "±0 pts" if points == 0 else f"{points:+d} pts"
+    return "±0 pts" if _no_points(delta) else f"{round(delta * 100):+d} pts"
+
+
+def _no_points(delta: float) -> bool:
+    """Whether a change in a share shows as no change once rounded to whole points."""
+    return round(delta * 100) == 0
 
 
 def _revenue(result: ResultSummary) -> float:
@@ -81,13 +95,14 @@ def _revenue(result: ResultSummary) -> float:
 
 def key_figures(result: ResultSummary, *, baseline: ResultSummary | None = None) -> list[Figure]:
     """The six headline figures, with deltas when a baseline is pinned. The whiplash
-    figures are the verdict's, as the headline states them."""
+    figures are the verdict's, as the headline states them. A delta that shows no
+    change ("±0 pts", "+$0", "+0 mo") is drawn without arrow or colour."""
     v = result.whiplash
     base = baseline.whiplash if baseline is not None else None
     revenue = _revenue(result)
     revenue_delta = None
+    diff = 0.0 if baseline is None else revenue - _revenue(baseline)
     if baseline is not None:
-        diff = revenue - _revenue(baseline)
         revenue_delta = ("+" if diff >= 0 else "") + money(diff)
 
     lead = result.early_warning.lead_months
@@ -96,7 +111,7 @@ def key_figures(result: ResultSummary, *, baseline: ResultSummary | None = None)
     base_lead = baseline.early_warning.lead_months if baseline is not None else None
     early_delta = None if lead is None or base_lead is None else f"{lead - base_lead:+d} mo"
 
-    return [
+    figures = [
         Figure(
             # Labels short enough for a fifth of the main column at 1280 px with the
             # sidebar open (about 140 px): Streamlit cuts a longer one off with "…".
@@ -156,4 +171,18 @@ def key_figures(result: ResultSummary, *, baseline: ResultSummary | None = None)
                 "the first bust in the middle future: the time left to react."
             ),
         ),
+    ]
+    if base is None:
+        return figures
+    unchanged = [
+        money(abs(diff)) == money(0),
+        _no_points(v.probability - base.probability),
+        _no_points(v.severe_probability - base.severe_probability),
+        _no_points(v.largest_fall - base.largest_fall),
+        _no_points(v.trend_rate - base.trend_rate),
+        lead == base_lead,
+    ]
+    return [
+        _neutral_if_unchanged(figure, unchanged=same)
+        for figure, same in zip(figures, unchanged, strict=True)
     ]
