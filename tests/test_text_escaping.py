@@ -25,7 +25,7 @@ from simulator import load_preset, scenario_from_dict, scenario_to_dict
 from simulator.workshop import parse_workshop, resolve
 from ui import controls, links
 from ui import workshop as ws
-from ui.text import INVISIBLE, JOINER, hidden_label, markdown_text
+from ui.text import INVISIBLE, hidden_label, markdown_text
 
 ROOT = Path(__file__).resolve().parent.parent
 COLLAPSED = LabelVisibility.LabelVisibilityOptions.COLLAPSED
@@ -101,7 +101,7 @@ def parsed(markdown: str) -> str:
 
 def seen(markdown: str) -> str:
     """The text a reader sees."""
-    return parsed(markdown).replace(INVISIBLE, "").replace(JOINER, "")
+    return parsed(markdown).replace(INVISIBLE, "")
 
 
 def assert_inert(markdown: str) -> None:

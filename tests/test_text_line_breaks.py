@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 from tests.test_text_escaping import HOSTILE, assert_inert, one_line, parsed, seen
-from ui.text import INVISIBLE, JOINER, markdown_text, shown_text
+from ui.text import INVISIBLE, markdown_text, shown_text
 
 OPENERS = frozenset("([{")
 CLOSERS = frozenset(")]}.,;:!?%'\"")
@@ -24,7 +24,7 @@ CLOSERS = frozenset(")]}.,;:!?%'\"")
 
 def breaks_offered(markdown: str) -> list[tuple[str, str]]:
     """(character before, character after) each zero-width space in the shown text."""
-    text = parsed(markdown).replace(JOINER, "")
+    text = parsed(markdown)
     pairs = []
     for at, char in enumerate(text):
         if char == INVISIBLE:
@@ -38,8 +38,10 @@ def assert_wraps_like_prose(text: str) -> None:
     escaped = markdown_text(text)
     for before, after in breaks_offered(escaped):
         assert before not in OPENERS, (text, escaped)
+        if before in "wW" and after == ".":
+            continue  # "www" split from its dot: the bare-link plugin must not match
         assert after not in CLOSERS, (text, escaped)
-    words = parsed(escaped).replace(JOINER, "")
+    words = parsed(escaped)
     assert not re.search(rf"[A-Za-z0-9]['.,]{INVISIBLE}[A-Za-z0-9]", words), (text, escaped)
 
 
@@ -47,7 +49,7 @@ def test_the_verdicts_bracket_stays_with_its_words() -> None:
     said = "the middle future is milder (one future in 5 or more counts as a material risk)."
     escaped = markdown_text(said)
     assert "\\(one" in escaped  # nothing between the bracket and its first word
-    assert f"risk\\){JOINER}\\." in escaped  # the full stop stays with the bracket
+    assert "risk\\)\\." in escaped  # the full stop stays with the bracket
     assert shown_text(escaped) == said
     assert_wraps_like_prose(said)
 

@@ -10,7 +10,7 @@ character (and inside ``www.``) breaks every one of those patterns, since each
 needs a punctuation character directly followed by a letter or another mark. In
 shown text that space is also a place the line may wrap, so it is left out where no
 pattern needs it (after an opening bracket or quote, inside "O'Brien" or "1,500")
-and is a word joiner before a closing bracket, quote or full stop (and in ``www.``).
+or before a closing bracket, quote or full stop).
 Checked in Chromium against Streamlit's own frontend (tests/e2e/test_hostile_text_browser.py).
 
 Pure Python, no streamlit import, so the simulator's tests and tools can use it too.
@@ -25,10 +25,6 @@ INVISIBLE = "\u200b"
 """Zero-width space: invisible, read by no screen reader, dropped from accessible
 names by browsers' test tooling; it only splits what Streamlit's plugins would match."""
 
-JOINER = "\u2060"
-"""Word joiner: as invisible, but no line may break at it; it splits a plugin pattern
-where a break would leave a closing bracket, quote or full stop at a line's start."""
-
 _PUNCTUATION = frozenset(string.punctuation)
 _LINE_BREAKS = re.compile(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
 
@@ -38,15 +34,20 @@ _OPENERS = frozenset("([{")
 right after one ("milder (" then "one future ...")."""
 _QUOTES = frozenset("'\"")
 _NO_BREAK_BEFORE = frozenset(")]}>.,;:!?%") | _QUOTES
-"""Marks a line must not start with: a mark before one is followed by a word joiner."""
+"""Marks a line must not start with: a mark before one is followed by nothing (no
+plugin pattern is a mark and then one of these, but for the arrows ``->`` and ``=>``).
+A word joiner (U+2060) would do the same, but browsers' test tooling and copied text
+keep it, where they drop the zero-width space."""
+_ARROWS = frozenset({"->", "=>"})
 _IN_WORD = frozenset("'.,")
 """Marks that no plugin pattern needs, left whole between letters or digits
 ("O'Brien", "3.5", "1,500")."""
 
 
 def _separator(text: str, at: int, *, display: bool) -> str:
-    """What follows the punctuation mark ``text[at]``: a zero-width space (the line may
-    break there), a word joiner (it may not), or nothing where no plugin could match."""
+    """What follows the punctuation mark ``text[at]``: a zero-width space (a plugin
+    pattern must be split, and the line may break there), or nothing where no plugin
+    could match and a break would be out of place."""
     if not display:
         return INVISIBLE  # an accessible name: never displayed, never wrapped
     char = text[at]
@@ -57,7 +58,7 @@ def _separator(text: str, at: int, *, display: bool) -> str:
     if char in _IN_WORD and before.isalnum() and after.isalnum():
         return ""
     if after in _NO_BREAK_BEFORE:
-        return JOINER
+        return INVISIBLE if char + after in _ARROWS else ""
     return INVISIBLE
 
 
@@ -72,17 +73,16 @@ def _neutralise(text: str, *, escape: bool) -> str:
             out.append(mark + _separator(line, at, display=escape))
         else:
             out.append(char)
-    dot, split = (r"\\\.", JOINER) if escape else (r"\.", INVISIBLE)
-    return re.sub(rf"(www)(?={dot})", rf"\1{split}", "".join(out), flags=re.IGNORECASE)
+    dot = r"\\\." if escape else r"\."
+    return re.sub(rf"(www)(?={dot})", rf"\1{INVISIBLE}", "".join(out), flags=re.IGNORECASE)
 
 
 def markdown_text(text: str) -> str:
     """``text`` as inline Markdown that Streamlit shows character for character.
 
     Every ASCII punctuation character is backslash-escaped (CommonMark allows it for
-    all of them) and followed by a zero-width space, a word joiner or, where no
-    Markdown plugin could match, nothing (:func:`_separator`); a word joiner splits
-    ``www.``. Line
+    all of them) and followed by a zero-width space or, where no Markdown plugin could
+    match, nothing (:func:`_separator`); so is the gap in ``www.``. Line
     breaks become spaces (a break would end a heading or start a block), so the
     result fits in a heading, a caption, a list item or a button label.
     """
@@ -103,4 +103,4 @@ def hidden_label(text: str) -> str:
 def shown_text(markdown: str) -> str:
     """What a reader sees of :func:`markdown_text`'s output (for tests and tools)."""
     unescaped = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
-    return unescaped.replace(INVISIBLE, "").replace(JOINER, "")
+    return unescaped.replace(INVISIBLE, "")

@@ -52,14 +52,14 @@ LINE_EDGES_JS = """([text, widths]) => {
     const lines = [];
     let top = null;
     for (let i = 0; i < text.length; i++) {
-      if (/[\\s\\u200b\\u2060]/.test(text[i])) continue;
+      if (/[\\s\\u200b]/.test(text[i])) continue;
       const range = document.createRange();
       range.setStart(node, i);
       range.setEnd(node, i + 1);
       const rect = range.getClientRects()[0];
       if (!rect) continue;
       if (top === null || rect.top > top + 1) {
-        const before = text.slice(0, i).replace(/[\\u200b\\u2060]+$/, "");
+        const before = text.slice(0, i).replace(/[\\u200b]+$/, "");
         const spaced = /\\s$/.test(before);
         lines.push([text[i], text[i], spaced]);
         top = rect.top;
