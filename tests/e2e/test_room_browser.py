@@ -90,6 +90,9 @@ def test_a_team_pushes_and_changes_mid_year_and_the_debrief_shows_it(browser, se
     expect(team.get_by_role("slider", name="Push starts below")).to_be_visible()
     team.get_by_text("Add a change").click()
     team.get_by_text("Change buyer contacts per account").click()
+    # The box's own rerun must be answered before "Add change" reads the draft: on a
+    # busy machine the click can reach the page before the rerun has even begun.
+    expect(team.get_by_role("checkbox", name="Change buyer contacts per account")).to_be_checked()
     idle(team)
     team.get_by_role("button", name="Add change").click()
     # Markdown text carries zero-width spaces after punctuation (ui/text.py): ".*" between.
