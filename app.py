@@ -58,11 +58,14 @@ presenter.style()
 # --- Simulation and charts, cached on the validated scenario.
 
 
-RESULT_ENTRIES = 12
-"""Results kept by :func:`simulate_cached` (``ResultSummary``, shared by every session).
-Each is at most ``budget.summary_bytes`` of its scenario (under 1 MB for any scenario
-within the per-request bound), so this cache holds at most about 10 MB;
-SECURITY.md, "Memory and time per request and per session", gives the sum."""
+RESULT_ENTRIES = 64
+"""Results kept by :func:`simulate_cached` (``ResultSummary``, shared by every session):
+a room of 30, each with a plan and a pinned baseline, finds both still here on its next
+rerun (with 12 the room's own plans pushed each other out). Each is at most
+``budget.summary_bytes`` of its scenario (under 1 MB for any scenario within the
+per-request bound; 67 kB for the default preset), so this cache holds at most about
+64 MB; SECURITY.md, "Memory and time per request and per session", gives the sum. The
+chart-spec caches below keep as many (a spec is its chart's rows, a few kB to 100 kB)."""
 
 
 @st.cache_data(max_entries=RESULT_ENTRIES, show_spinner=False)
@@ -78,7 +81,7 @@ def simulate_cached(
     return simulate_summary(scenario, should_stop=_should_stop)
 
 
-@st.cache_data(max_entries=12, show_spinner=False)
+@st.cache_data(max_entries=RESULT_ENTRIES, show_spinner=False)
 def result_chart_specs(scenario_json: str) -> dict[str, dict]:
     """Vega-Lite specs of the charts that depend on the result alone."""
     result = simulate_cached(scenario_json)
@@ -94,7 +97,7 @@ def result_chart_specs(scenario_json: str) -> dict[str, dict]:
     return specs
 
 
-@st.cache_data(max_entries=12, show_spinner=False)
+@st.cache_data(max_entries=RESULT_ENTRIES, show_spinner=False)
 def fan_spec(scenario_json: str, baseline_json: str | None, presenting: bool) -> dict:
     result = simulate_cached(scenario_json)
     baseline = simulate_cached(baseline_json) if baseline_json is not None else None
