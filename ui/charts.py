@@ -273,13 +273,6 @@ def legend_columns(
     return max(1, min(len(labels), int(width // column)))
 
 
-def fitted_columns(labels: Sequence[str], *, font_size: float = FONT_SIZE) -> alt.ExprRef:
-    """A legend's ``columns``: as many as fit the chart's width when it is drawn (one row on
-    a wide screen, more on a phone). One row wider than the chart is cut off at its edge."""
-    column = legend_column_px(labels, font_size=font_size)
-    return alt.ExprRef(f"max(1, min({len(labels)}, floor(width / {column})))")
-
-
 def legend_rows(
     labels: Sequence[str], *, font_size: float = FONT_SIZE, width: float = NARROWEST_PLOT
 ) -> int:
@@ -403,16 +396,6 @@ def _title(text: str, subtitle: str | list[str] | None = None) -> alt.TitleParam
     return alt.TitleParams(text=title, subtitle=sub[0] if len(sub) == 1 else sub)
 
 
-def _title_rows(title: alt.TitleParams) -> dict[str, int]:
-    """The lines of a :func:`_title`, as :func:`chart_height` counts them."""
-    text, sub = title.text, title.subtitle
-    sub_lines = 0 if sub is alt.Undefined else 1 if isinstance(sub, str) else len(sub)
-    return {
-        "title_lines": 1 if isinstance(text, str) else len(text),
-        "subtitle_lines": sub_lines,
-    }
-
-
 def _series(result: ResultSummary, series: str) -> pd.DataFrame:
     """One series of ``result.monthly`` with a date column for the time axis."""
     monthly = result.monthly
@@ -514,8 +497,9 @@ def _heading_rows(heading: dict[str, Any]) -> dict[str, int]:
     }
 
 
-def _columns_expr(labels: Sequence[str], *, font_size: float = FONT_SIZE) -> dict[str, str]:
-    """:func:`fitted_columns` as a dict."""
+def fitted_columns(labels: Sequence[str], *, font_size: float = FONT_SIZE) -> dict[str, str]:
+    """A legend's ``columns``: as many as fit the chart's width when it is drawn (one row on
+    a wide screen, more on a phone). One row wider than the chart is cut off at its edge."""
     column = legend_column_px(labels, font_size=font_size)
     return {"expr": f"max(1, min({len(labels)}, floor(width / {column})))"}
 
@@ -728,7 +712,7 @@ def revenue_fan_chart(
 
     x = _month_x(months=months)
     legend = {
-        "columns": _columns_expr(shown),
+        "columns": fitted_columns(shown),
         "symbolSize": 400,
         "symbolStrokeWidth": 3,
         "title": None,
@@ -849,7 +833,7 @@ def quarterly_bars(result: ResultSummary) -> vega.Spec:
                 "status",
                 "nominal",
                 legend={
-                    "columns": _columns_expr(legend_names),
+                    "columns": fitted_columns(legend_names),
                     "labelExpr": _status_legend_expr(result),
                     "title": None,
                 },
@@ -958,7 +942,7 @@ def breakdown_chart(result: ResultSummary, *, by: Literal["source", "line"]) -> 
                 "label",
                 "nominal",
                 # Wrap long legends: Vega clips a legend row wider than the chart.
-                legend={"columns": _columns_expr(shown), "title": None},
+                legend={"columns": fitted_columns(shown), "title": None},
                 scale={"domain": shown, "range": shown_colours},
                 sort=shown,
             ),
@@ -1148,7 +1132,7 @@ def capacity_chart(result: ResultSummary) -> vega.Spec:
     ]
     scale = {"domain": names, "range": list(CAPACITY_COLOURS)}
     legend = {
-        "columns": _columns_expr(names),
+        "columns": fitted_columns(names),
         "symbolSize": 400,
         "symbolStrokeWidth": 3,
         "title": None,
@@ -1462,7 +1446,7 @@ def effort_split_bar(effort: Effort) -> vega.Spec:
                 "nominal",
                 # As many columns as fit the sidebar; the legend names what the colours mean.
                 legend={
-                    "columns": _columns_expr(names, font_size=MIN_FONT_SIZE),
+                    "columns": fitted_columns(names, font_size=MIN_FONT_SIZE),
                     "direction": "horizontal",
                     "labelFontSize": MIN_FONT_SIZE,
                     "orient": "bottom",
