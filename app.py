@@ -10,9 +10,8 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
-import altair as alt
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
@@ -35,6 +34,7 @@ from ui import (
     report,
     session,
     timeline,
+    vega,
     verdict,
     verdict_charts,
 )
@@ -58,11 +58,14 @@ presenter.style()
 # --- Simulation and charts, cached on the validated scenario.
 
 
-RESULT_ENTRIES = 12
-"""Results kept by :func:`simulate_cached` (``ResultSummary``, shared by every session).
-Each is at most ``budget.summary_bytes`` of its scenario (under 1 MB for any scenario
-within the per-request bound), so this cache holds at most about 10 MB;
-SECURITY.md, "Memory and time per request and per session", gives the sum."""
+RESULT_ENTRIES = 64
+"""Results kept by :func:`simulate_cached` (``ResultSummary``, shared by every session):
+a room of 30, each with a plan and a pinned baseline, finds both still here on its next
+rerun (with 12 the room's own plans pushed each other out). Each is at most
+``budget.summary_bytes`` of its scenario (under 1 MB for any scenario within the
+per-request bound; 67 kB for the default preset), so this cache holds at most about
+64 MB; SECURITY.md, "Memory and time per request and per session", gives the sum. The
+chart-spec caches below keep as many (a spec is its chart's rows, a few kB to 100 kB)."""
 
 
 @st.cache_data(max_entries=RESULT_ENTRIES, show_spinner=False)
@@ -78,7 +81,7 @@ def simulate_cached(
     return simulate_summary(scenario, should_stop=_should_stop)
 
 
-@st.cache_data(max_entries=12, show_spinner=False)
+@st.cache_data(max_entries=RESULT_ENTRIES, show_spinner=False)
 def result_chart_specs(scenario_json: str) -> dict[str, dict]:
     """Vega-Lite specs of the charts that depend on the result alone."""
     result = simulate_cached(scenario_json)
@@ -94,7 +97,7 @@ def result_chart_specs(scenario_json: str) -> dict[str, dict]:
     return specs
 
 
-@st.cache_data(max_entries=12, show_spinner=False)
+@st.cache_data(max_entries=RESULT_ENTRIES, show_spinner=False)
 def fan_spec(scenario_json: str, baseline_json: str | None, presenting: bool) -> dict:
     result = simulate_cached(scenario_json)
     baseline = simulate_cached(baseline_json) if baseline_json is not None else None
@@ -135,9 +138,12 @@ def effort_spec(effort_json: str) -> dict:
     return _spec(charts.effort_split_bar, Effort.model_validate_json(effort_json))
 
 
-def _spec(build: Callable[..., alt.TopLevelMixin], /, *args: Any, **kwargs: Any) -> dict:
-    """Build a chart and return its Vega-Lite spec (the builders' own tests validate it)."""
-    return build(*args, **kwargs).to_dict(validate=False)
+def _spec(build: Callable[..., Any], /, *args: Any, **kwargs: Any) -> dict:
+    """Build a chart and return its Vega-Lite spec (the builders' own tests validate it).
+
+    The builders write their specs as dicts (ui/vega.py), so this costs a few ms; the
+    datasets are encoded for the browser here, once per cached spec."""
+    return vega.with_arrow_data(build(*args, **kwargs).to_dict(validate=False))
 
 
 def show_chart(spec: dict, where: DeltaGenerator | None = None) -> None:
@@ -917,6 +923,13 @@ def assumptions_section(scenario: Scenario) -> None:
         st.error(f"The assumptions could not be checked: {markdown_text(str(exc))}")
 
 
+def _csv(result: ResultSummary, *, by: Literal["month", "quarter"]) -> str:
+    """A results table for a download, in the currency of the result's scenario (a click
+    runs its callable outside the page's ``using_currency``)."""
+    with using_currency(result.scenario.currency):
+        return exports.period_csv(result, by=by)
+
+
 def share_section(
     scenario: Scenario, result: ResultSummary, compared: list[tuple[str, ResultSummary]]
 ) -> None:
@@ -931,8 +944,9 @@ def share_section(
     downloads = (
         ("Report (PDF)", lambda: report.report_pdf(result, compared=compared), "pdf", "report"),
         ("Report (PNG)", lambda: report.report_png(result, compared=compared), "png", "report"),
-        ("Quarterly results (CSV)", exports.period_csv(result, by="quarter"), "csv", "quarterly"),
-        ("Monthly results (CSV)", exports.period_csv(result, by="month"), "csv", "monthly"),
+        # Drawn on the click too: building both tables on every rerun cost about 60 ms.
+        ("Quarterly results (CSV)", lambda: _csv(result, by="quarter"), "csv", "quarterly"),
+        ("Monthly results (CSV)", lambda: _csv(result, by="month"), "csv", "monthly"),
     )
     mime = {"pdf": "application/pdf", "png": "image/png", "csv": "text/csv"}
     for column, (label, data, kind, suffix) in zip(st.columns(4), downloads, strict=True):

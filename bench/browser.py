@@ -10,7 +10,13 @@ redrawn it), and to the moment the script run ends (every element updated).
 *warm* presses walk back over settings already seen (served from ``st.cache_data``).
 The first press is a warm-up and is not counted.
 
-Run: ``python -m bench.browser`` (part of ``make bench``). Target: under 1 s.
+*First page load*: a new visitor (a fresh browser context, so a new session) opens the
+app; the clock is the page's own, from the start of navigation to the moment the
+revenue chart has its median line. The server has already served one page (its own
+first run imports the app's modules), so this is what each person in a room waits.
+
+Run: ``python -m bench.browser`` (part of ``make bench``). Targets (issue 13): a key
+press to the redrawn chart under 300 ms, a first page load under 1.5 s.
 """
 
 from __future__ import annotations
@@ -23,7 +29,19 @@ from pathlib import Path
 from bench.report import timing_table
 from tests.support.server import CHROMIUM, CHROMIUM_ARGS, streamlit_server
 
-TARGET_MS = 1000.0
+TARGET_MS = 300.0
+PAGE_TARGET_MS = 1500.0
+FAN_DRAWN_JS = """() => {
+  for (const svg of document.querySelectorAll(".vega-embed svg")) {
+    const title = svg.querySelector("g.role-title text");
+    const fan = title && title.textContent === "Revenue per month";
+    if (fan && svg.querySelector("g.mark-line path")) {
+      return performance.now();
+    }
+  }
+  return null;
+}"""
+"""Milliseconds since navigation started when the revenue chart has its median line."""
 SLIDER = "…of which closing (the rest prospecting)"
 """The app's closing-share slider: effort feeds every result chart."""
 
@@ -74,9 +92,19 @@ def measure(*, presses: int) -> dict[str, list[float]]:
         "Key press → script run finished, cold cache": [],
         "Key press → revenue chart redrawn, warm cache": [],
         "Key press → script run finished, warm cache": [],
+        "First page load (new session) → revenue chart drawn": [],
     }
     with streamlit_server() as server, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for visit in range(presses + 1):  # the server's first page is a warm-up
+            context = browser.new_context(viewport={"width": 1440, "height": 1000})
+            visitor = context.new_page()
+            visitor.set_default_timeout(60_000)
+            visitor.goto(server.url)
+            drawn = visitor.wait_for_function(FAN_DRAWN_JS, polling=10).json_value()
+            if visit:
+                times["First page load (new session) → revenue chart drawn"].append(drawn)
+            context.close()
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
         page.set_default_timeout(60_000)
         page.goto(server.url)
@@ -122,7 +150,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     times = measure(presses=max(1, args.presses))
     print(f"Key press on the '{SLIDER}' slider, default preset, headless Chromium.")
-    print(f"Target: under {TARGET_MS:.0f} ms in the browser.\n")
+    print(
+        f"Targets: a key press under {TARGET_MS:.0f} ms, a first page load under "
+        f"{PAGE_TARGET_MS:,.0f} ms, in the browser.\n"
+    )
     print(table(times))
     return 0
 

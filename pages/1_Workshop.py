@@ -166,7 +166,7 @@ def fix_section(content: StepContent) -> None:
     after = ws.result_for(content.fixed)
     comparison = compare_fix(before, after)
     before_after_metrics(comparison)
-    st.altair_chart(
+    st.vega_lite_chart(
         charts.revenue_fan_chart(
             after, baseline=before, title="With the fix (grey: the original plan)"
         ),

@@ -1,7 +1,11 @@
-"""Altair chart builders for the app: pure functions from results and scenarios to charts.
+"""Chart builders for the app: pure functions from results and scenarios to charts.
 
 Every builder returns a finished chart (theme applied, ``width="container"``) that
-``st.altair_chart`` can show as is, and that validates with ``chart.to_dict()``.
+validates with ``chart.to_dict()``. The main page's charts (fan, bars, breakdowns,
+coverage, team, calendar, effort) are Vega-Lite dicts written directly
+(:class:`ui.vega.Spec`, shown with ``st.vega_lite_chart``): rebuilding them as Altair
+objects on every rerun cost more than the simulation. The Altair helpers below
+(:func:`themed`, :func:`money_axis`, ...) serve the other pages' charts.
 No model arithmetic here: the numbers come from ``ResultSummary.monthly``,
 ``.quarter_table``, ``.report`` and the scenario's fields; this module only
 reshapes, labels and colours them.
@@ -24,6 +28,7 @@ from simulator.models import STAGES, Currency, Effort, Scenario, month_index, mo
 from simulator.money import DEFAULT_CURRENCY, current_currency
 from simulator.results import SOURCE_LABELS, ResultSummary, quarter_label
 
+from . import vega
 from .format import money, month_name, month_start, percent, percent_change
 from .timeline import describe_change
 
@@ -268,13 +273,6 @@ def legend_columns(
     return max(1, min(len(labels), int(width // column)))
 
 
-def fitted_columns(labels: Sequence[str], *, font_size: float = FONT_SIZE) -> alt.ExprRef:
-    """A legend's ``columns``: as many as fit the chart's width when it is drawn (one row on
-    a wide screen, more on a phone). One row wider than the chart is cut off at its edge."""
-    column = legend_column_px(labels, font_size=font_size)
-    return alt.ExprRef(f"max(1, min({len(labels)}, floor(width / {column})))")
-
-
 def legend_rows(
     labels: Sequence[str], *, font_size: float = FONT_SIZE, width: float = NARROWEST_PLOT
 ) -> int:
@@ -448,74 +446,229 @@ CHANGE_COLOUR = PURPLE
 MAX_CHANGE_LABELS = 6
 """Change months labelled on a chart; more are drawn as rules only (labels would overlap)."""
 
-
-def _change_frame(scenario: Scenario) -> pd.DataFrame:
-    """One row per change month: its date, quarter, label and what changes (tooltip)."""
-    rows = []
-    for month in scenario.change_months:
-        words = [describe_change(scenario, c) for c in scenario.changes if c.from_ == month]
-        rows.append(
-            {
-                "date": month_start(month),
-                "quarter": quarter_label(month_index(month)),
-                "label": f"From {month_name(month)}",
-                "words": " | ".join(words),
-            }
-        )
-    return pd.DataFrame(rows, columns=["date", "quarter", "label", "words"])
-
-
 CHANGE_LABEL_ROWS = (4, 4 + FONT_SIZE + 2)
 """Pixels from the top of the plot of the change labels, in turn: two changes a few
 months apart do not write over each other."""
 
 
-def change_markers(scenario: Scenario, *, quarters: list[str] | None = None) -> list[alt.Chart]:
-    """Layers marking the months the plan changes (``Scenario.change_months``): a dashed
-    rule and "From Jul 2012" at the top. ``quarters``: the chart's quarter names, for a
-    chart with one bar per quarter (the rule then stands at the left of the change's
-    quarter; a change outside them is not drawn)."""
-    frame = _change_frame(scenario)
-    if quarters is not None:
-        frame = frame[frame["quarter"].isin(quarters)].drop_duplicates("quarter")
-        x = alt.X("quarter:N", sort=quarters, bandPosition=0)
+# --- The main page's charts, written as Vega-Lite dicts (ui/vega.py says why).
+ALTAIR_CONFIG_VIEW = {"continuousWidth": 300, "continuousHeight": 300}
+"""Altair's default view size, which its specs carry; kept so the specs read as before."""
+_MONTH_ABBREVIATIONS = (
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+)
+
+
+def _month_text(year_month: str) -> str:
+    """'2013-01' -> 'Jan 2013', as :func:`ui.format.month_name` says it, without a Timestamp."""
+    return f"{_MONTH_ABBREVIATIONS[int(year_month[5:7]) - 1]} {year_month[:4]}"
+
+
+def finish(spec: dict[str, Any], *, height: int | None = None) -> vega.Spec:
+    """:func:`themed` for a spec written as a dict: the same config, padding and sizing."""
+    spec["config"] = {
+        **THEME["config"],
+        "view": {**ALTAIR_CONFIG_VIEW, **THEME["view"]},
+        "axis": dict(THEME["axis"]),
+        "legend": dict(THEME["legend"]),
+        "title": dict(THEME["title"]),
+        "text": dict(THEME["text"]),
+    }
+    spec["usermeta"] = USERMETA
+    spec["padding"] = {side: CHART_PADDING for side in ("top", "left", "right", "bottom")}
+    if height is None:
+        spec["autosize"] = {"type": "fit-x", "contains": "padding"}
     else:
-        x = alt.X("date:T")
-    if frame.empty:
-        return []
-    frame = frame.assign(
-        label_y=[CHANGE_LABEL_ROWS[i % len(CHANGE_LABEL_ROWS)] for i in range(len(frame))]
-    )
-    tooltip = [
-        alt.Tooltip("label:N", title="Plan change"),
-        alt.Tooltip("words:N", title="What changes"),
-    ]
-    rule = (
-        alt.Chart(frame)
-        .mark_rule(color=CHANGE_COLOUR, strokeWidth=2, strokeDash=[6, 3])
-        .encode(x=x, tooltip=tooltip)
-    )
-    layers = [rule]
-    if len(frame) <= MAX_CHANGE_LABELS:
-        label = (
-            alt.Chart(frame)
-            .mark_text(
-                align="left",
-                dx=4,
-                baseline="top",
-                color=CHANGE_TEXT,
-                fontSize=MIN_FONT_SIZE,
-                fontWeight="bold",
-            )
-            .encode(
-                x=x,
-                y=alt.Y("label_y:Q", scale=None),
-                text=alt.Text("label:N"),
-                tooltip=tooltip,
-            )
+        spec["height"] = height
+        spec["autosize"] = {"type": "fit", "contains": "padding"}
+    spec["$schema"] = vega.SCHEMA_URL
+    return vega.Spec(spec)
+
+
+def _heading(
+    text: str, subtitle: str | list[str] | None = None, *, width: float = TITLE_ROOM
+) -> dict[str, Any]:
+    """:func:`_title` as a dict."""
+    lines = _lines(text, font_size=TITLE_SIZE * 1.1, width=width)
+    out: dict[str, Any] = {"text": lines[0] if len(lines) == 1 else lines}
+    sub = _lines(subtitle, font_size=FONT_SIZE, width=width)
+    if sub:
+        out["subtitle"] = sub[0] if len(sub) == 1 else sub
+    return out
+
+
+def _heading_rows(heading: dict[str, Any]) -> dict[str, int]:
+    """The lines of a :func:`_heading`, as :func:`chart_height` counts them."""
+    text, sub = heading["text"], heading.get("subtitle")
+    return {
+        "title_lines": 1 if isinstance(text, str) else len(text),
+        "subtitle_lines": 0 if sub is None else 1 if isinstance(sub, str) else len(sub),
+    }
+
+
+def fitted_columns(labels: Sequence[str], *, font_size: float = FONT_SIZE) -> dict[str, str]:
+    """A legend's ``columns``: as many as fit the chart's width when it is drawn (one row on
+    a wide screen, more on a phone). One row wider than the chart is cut off at its edge."""
+    column = legend_column_px(labels, font_size=font_size)
+    return {"expr": f"max(1, min({len(labels)}, floor(width / {column})))"}
+
+
+def _money_axis(title: str) -> dict[str, Any]:
+    """:func:`money_axis` as a dict."""
+    return {"labelExpr": money_label_expr(current_currency()), "tickCount": 5, "title": title}
+
+
+def _month_x(*, months: int, title: str | None = None) -> dict[str, Any]:
+    """:func:`_x_month` as a dict: a time axis on the ``date`` field."""
+    step = 3 if months <= 48 else 6 if months <= 96 else 12
+    axis = {
+        "grid": False,
+        "labelAngle": 0,
+        "labelExpr": QUARTER_LABEL_EXPR,
+        "labelFlush": True,
+        "labelOverlap": "parity",
+        "tickCount": {"interval": "month", "step": step},
+        "title": title,
+    }
+    return vega.field("date", "temporal", axis=axis, scale={"nice": False})
+
+
+def _quarter_x(order: list[str]) -> dict[str, Any]:
+    """A band axis of quarter names ('2013Q1') read as two-line labels."""
+    axis = {"labelAngle": 0, "labelExpr": QUARTER_NAME_LABEL_EXPR, "labelOverlap": "parity"}
+    return vega.field("quarter", "nominal", axis=axis, sort=order, title=None)
+
+
+DATE_X = vega.field("date", "temporal")
+
+
+def _hover_layer(
+    chart: str, dataset: str, *, tip: list[dict[str, Any]]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """:func:`_hover` as a dict: the rule layer and its selection parameter (the chart's
+    top-level ``params``); the view is named after ``chart``, unique on a report page."""
+    view = f"view_{chart}_hover"
+    layer = {
+        "data": vega.named(dataset),
+        "mark": {"type": "rule", "color": GREY, "strokeWidth": 1.5},
+        "encoding": {
+            "opacity": {
+                "condition": {"param": "hover", "value": 0.8, "empty": False},
+                "value": 0.0,
+            },
+            "tooltip": tip,
+            "x": DATE_X,
+        },
+        "name": view,
+    }
+    param = {
+        "name": "hover",
+        "select": {
+            "type": "point",
+            "clear": "pointerout",
+            "fields": ["date"],
+            "nearest": True,
+            "on": "pointerover",
+        },
+        "views": [view],
+    }
+    return layer, param
+
+
+def _series_columns(result: ResultSummary, series: str) -> dict[str, list[Any]]:
+    """One series of ``result.monthly`` as columns, with the time axis's date and the
+    month's name (what :func:`_series` adds). The rows are picked with numpy: pandas'
+    comparison on the str column costs about 10 ms the first time on a frame fresh from
+    the cache (every rerun), numpy's well under one."""
+    monthly = result.monthly
+    picked = monthly["series"].to_numpy() == series  # columns picked one by one, not a frame
+    months = monthly["month"].to_numpy()[picked].tolist()
+    out: dict[str, list[Any]] = {"month": months}
+    for name in ("mean", "p10", "p50", "p90"):
+        out[name] = [vega.finite(v) for v in monthly[name].to_numpy()[picked].tolist()]
+    out["date"] = [vega.month_iso(m) for m in months]
+    out["month_name"] = [_month_text(m) for m in months]
+    return out
+
+
+# --- Plan changes: a labelled rule at each month the plan changes.
+def change_markers(
+    scenario: Scenario, *, chart: str, quarters: list[str] | None = None
+) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+    """Layers marking the months the plan changes (``Scenario.change_months``): a dashed
+    rule and "From Jul 2012" at the top, and their dataset. ``quarters``: the chart's
+    quarter names, for a chart with one bar per quarter (the rule then stands at the left
+    of the change's quarter; a change outside them is not drawn)."""
+    rows = []
+    seen: set[str] = set()
+    for month in scenario.change_months:
+        quarter = quarter_label(month_index(month))
+        if quarters is not None and (quarter not in quarters or quarter in seen):
+            continue
+        seen.add(quarter)
+        words = [describe_change(scenario, c) for c in scenario.changes if c.from_ == month]
+        rows.append(
+            {
+                "date": vega.month_iso(month),
+                "quarter": quarter,
+                "label": f"From {_month_text(month)}",
+                "words": " | ".join(words),
+                "label_y": CHANGE_LABEL_ROWS[len(rows) % len(CHANGE_LABEL_ROWS)],
+            }
         )
-        layers.append(label)
-    return layers
+    if not rows:
+        return [], {}
+    if quarters is not None:
+        x = vega.field("quarter", "nominal", sort=quarters, bandPosition=0)
+    else:
+        x = DATE_X
+    name = f"{chart}-changes"
+    tip = vega.tooltip([("label", "Plan change"), ("words", "What changes")])
+    layers = [
+        {
+            "data": vega.named(name),
+            "mark": {
+                "type": "rule",
+                "color": CHANGE_COLOUR,
+                "strokeDash": [6, 3],
+                "strokeWidth": 2,
+            },
+            "encoding": {"tooltip": tip, "x": x},
+        }
+    ]
+    if len(rows) <= MAX_CHANGE_LABELS:
+        layers.append(
+            {
+                "data": vega.named(name),
+                "mark": {
+                    "type": "text",
+                    "align": "left",
+                    "baseline": "top",
+                    "color": CHANGE_TEXT,
+                    "dx": 4,
+                    "fontSize": MIN_FONT_SIZE,
+                    "fontWeight": "bold",
+                },
+                "encoding": {
+                    "text": vega.field("label", "nominal"),
+                    "tooltip": tip,
+                    "x": x,
+                    "y": vega.field("label_y", "quantitative", scale=None),
+                },
+            }
+        )
+    return layers, {name: rows}
 
 
 CHANGE_HEADROOM = 1.45
@@ -536,7 +689,7 @@ def revenue_fan_chart(
     title: str | None = None,
     plot_height: int = PLOT_HEIGHT,
     narrowest: float = NARROWEST_PLOT,
-) -> alt.LayerChart:
+) -> vega.Spec:
     """Monthly revenue: p10-p90 band, median line, target and the pinned baseline's median.
 
     The band is what 8 futures (runs) in 10 fall within, so a trainer can point at the
@@ -545,77 +698,98 @@ def revenue_fan_chart(
     wraps): the presenter view's shorter plot on a wide screen, so the chart fits under
     the verdict on a 720-pixel projector.
     """
-    frame = _series(result, "revenue")
-    frame["median_text"] = [money(v) for v in frame["p50"]]
-    frame["range_text"] = [
-        f"{money(a)} – {money(b)}" for a, b in zip(frame.p10, frame.p90, strict=True)
+    band = _series_columns(result, "revenue")
+    band["median_text"] = [money(v) for v in band["p50"]]
+    band["range_text"] = [
+        f"{money(a)} – {money(b)}" for a, b in zip(band["p10"], band["p90"], strict=True)
     ]
-    months = len(frame)
-
-    lines = [frame.assign(line="Median", value=frame["p50"])[["date", "line", "value"]]]
+    months = len(band["month"])
+    dates = band["date"]
+    lines = vega.records({"date": dates, "line": ["Median"] * months, "value": band["p50"]})
     if baseline is not None:
-        base = _series(baseline, "revenue")
-        lines.append(
-            base.assign(line="Baseline median", value=base["p50"])[["date", "line", "value"]]
+        base = _series_columns(baseline, "revenue")
+        lines += vega.records(
+            {
+                "date": base["date"],
+                "line": ["Baseline median"] * len(base["date"]),
+                "value": base["p50"],
+            }
         )
-        frame = frame.merge(
-            base[["month", "p50"]].rename(columns={"p50": "baseline_p50"}), on="month", how="left"
-        )
-        frame["baseline_text"] = [money(v) for v in frame["baseline_p50"]]
+        by_month = dict(zip(base["month"], base["p50"], strict=True))
+        band["baseline_p50"] = [by_month.get(m) for m in band["month"]]
+        band["baseline_text"] = [money(v) for v in band["baseline_p50"]]
     target = result.scenario.targets.quarterly_revenue
     if target is not None:
         monthly_target = target / 3  # the target is set per quarter; this chart is per month
-        lines.append(
-            frame.assign(line="Monthly target", value=monthly_target)[["date", "line", "value"]]
+        lines += vega.records(
+            {"date": dates, "line": ["Monthly target"] * months, "value": [monthly_target] * months}
         )
-        frame["target_text"] = money(monthly_target)
-    line_frame = pd.concat(lines, ignore_index=True)
-    shown = [name for name in FAN_LINES if name in set(line_frame["line"])]
+        band["target_text"] = [money(monthly_target)] * months
+    present = {row["line"] for row in lines}
+    shown = [name for name in FAN_LINES if name in present]
     colours = [c for name, c in zip(FAN_LINES, FAN_LINE_COLOURS, strict=True) if name in shown]
     dashes = [d for name, d in zip(FAN_LINES, FAN_LINE_DASHES, strict=True) if name in shown]
 
-    x = _x_month(months=months)
-    band = (
-        alt.Chart(frame)
-        .mark_area(color=SKY_BLUE, opacity=0.3)
-        .encode(x=x, y=alt.Y("p10:Q", axis=money_axis("Revenue per month")), y2=alt.Y2("p90:Q"))
+    x = _month_x(months=months)
+    legend = {
+        "columns": fitted_columns(shown),
+        "symbolSize": 400,
+        "symbolStrokeWidth": 3,
+        "title": None,
+    }
+    tip = vega.tooltip(
+        [("month_name", "Month"), ("median_text", "Median"), ("range_text", "8 in 10 futures")]
     )
-    legend = alt.Legend(
-        title=None, symbolStrokeWidth=3, symbolSize=400, columns=fitted_columns(shown)
-    )
-    line = (
-        alt.Chart(line_frame)
-        .mark_line(strokeWidth=3)
-        .encode(
-            x=x,
-            y=alt.Y("value:Q"),
-            color=alt.Color("line:N", scale=alt.Scale(domain=shown, range=colours), legend=legend),
-            strokeDash=alt.StrokeDash(
-                "line:N", scale=alt.Scale(domain=shown, range=dashes), legend=legend
-            ),
-        )
-    )
-    tooltip = [
-        alt.Tooltip("month_name:N", title="Month"),
-        alt.Tooltip("median_text:N", title="Median"),
-        alt.Tooltip("range_text:N", title="8 in 10 futures"),
-    ]
     if baseline is not None:
-        tooltip.append(alt.Tooltip("baseline_text:N", title="Baseline median"))
+        tip += vega.tooltip([("baseline_text", "Baseline median")])
     if target is not None:
-        tooltip.append(alt.Tooltip("target_text:N", title="Monthly target"))
-    markers = change_markers(result.scenario)
-    heading = _title(
+        tip += vega.tooltip([("target_text", "Monthly target")])
+    markers, marker_data = change_markers(result.scenario, chart="fan")
+    hover, param = _hover_layer("fan", "fan-band", tip=tip)
+    heading = _heading(
         title or "Revenue per month",
         f"Line: the middle of {result.runs:,} futures. Band: 8 futures in 10 fall inside it.",
         width=narrowest + Y_AXIS_PX,  # the presenter view's wide chart: one line
     )
-    chart = alt.layer(band, line, *markers, _hover(frame, tooltip=tooltip)).properties(
-        width="container", title=heading, description="Revenue fan chart"
+    layers = [
+        {
+            "data": vega.named("fan-band"),
+            "mark": {"type": "area", "color": SKY_BLUE, "opacity": 0.3},
+            "encoding": {
+                "x": x,
+                "y": vega.field("p10", "quantitative", axis=_money_axis("Revenue per month")),
+                "y2": {"field": "p90"},
+            },
+        },
+        {
+            "data": vega.named("fan-lines"),
+            "mark": {"type": "line", "strokeWidth": 3},
+            "encoding": {
+                "color": vega.field(
+                    "line", "nominal", legend=legend, scale={"domain": shown, "range": colours}
+                ),
+                "strokeDash": vega.field(
+                    "line", "nominal", legend=legend, scale={"domain": shown, "range": dashes}
+                ),
+                "x": x,
+                "y": vega.field("value", "quantitative"),
+            },
+        },
+        *markers,
+        hover,
+    ]
+    spec = vega.layer_chart(
+        layers,
+        datasets={"fan-band": vega.records(band), "fan-lines": lines, **marker_data},
+        params=[param],
+        width="container",
+        title=heading,
+        description="Revenue fan chart",
     )
     rows = legend_rows(shown, width=narrowest)
-    height = chart_height(plot_height, **_title_rows(heading), legend_rows=rows)
-    return themed(chart, height=height)
+    return finish(
+        spec, height=chart_height(plot_height, **_heading_rows(heading), legend_rows=rows)
+    )
 
 
 # --- 2. Quarterly bars.
@@ -642,76 +816,95 @@ LABEL_MIN_BAND = 40
 labels always read across (never upright), and a boom's or a bust's is the one to read."""
 
 
-def quarterly_bars(result: ResultSummary) -> alt.LayerChart:
+def quarterly_bars(result: ResultSummary) -> vega.Spec:
     """Median revenue per calendar quarter, coloured boom / steady / bust, with the QoQ change."""
     table = result.quarter_table
-    frame = table[["quarter", "p10", "p50", "p90", "qoq_change", "bust_share", "status"]].copy()
+    frame: dict[str, list[Any]] = {"quarter": table["quarter"].tolist()}
+    for name in ("p10", "p50", "p90", "qoq_change", "bust_share"):
+        frame[name] = [vega.finite(v) for v in table[name].tolist()]
+    frame["status"] = table["status"].tolist()
     frame["change_label"] = [percent_change(v) for v in frame["qoq_change"]]
     frame["median_text"] = [money(v) for v in frame["p50"]]
     frame["range_text"] = [
-        f"{money(a)} – {money(b)}" for a, b in zip(frame.p10, frame.p90, strict=True)
+        f"{money(a)} – {money(b)}" for a, b in zip(frame["p10"], frame["p90"], strict=True)
     ]
     frame["bust_text"] = [percent(v) for v in frame["bust_share"]]
     order = list(frame["quarter"])
-    x = alt.X(
-        "quarter:N",
-        sort=order,
-        title=None,
-        axis=alt.Axis(labelAngle=0, labelExpr=QUARTER_NAME_LABEL_EXPR, labelOverlap="parity"),
+    x = _quarter_x(order)
+    tip = vega.tooltip(
+        [
+            ("quarter", "Quarter"),
+            ("median_text", "Median revenue"),
+            ("range_text", "8 in 10 futures"),
+            ("change_label", "Change on previous quarter"),
+            ("bust_text", "Futures with a bust here"),
+        ]
     )
-    tooltip = [
-        alt.Tooltip("quarter:N", title="Quarter"),
-        alt.Tooltip("median_text:N", title="Median revenue"),
-        alt.Tooltip("range_text:N", title="8 in 10 futures"),
-        alt.Tooltip("change_label:N", title="Change on previous quarter"),
-        alt.Tooltip("bust_text:N", title="Futures with a bust here"),
-    ]
-    markers = change_markers(result.scenario, quarters=order)
-    y_scale: Any = alt.Undefined  # the default scale
-    if markers and len(frame) and frame["p50"].max() > 0:
-        y_scale = alt.Scale(domainMax=float(frame["p50"].max()) * CHANGE_HEADROOM)
-    bars = (
-        alt.Chart(frame)
-        .mark_bar(cornerRadiusTopLeft=3, cornerRadiusTopRight=3)
-        .encode(
-            x=x,
-            y=alt.Y("p50:Q", axis=money_axis("Median revenue per quarter"), scale=y_scale),
-            color=alt.Color(
-                "status:N",
-                scale=alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values())),
-                legend=alt.Legend(
-                    title=None,
-                    labelExpr=_status_legend_expr(result),
-                    columns=fitted_columns(list(status_legend_labels(result).values())),
-                ),
+    markers, marker_data = change_markers(result.scenario, chart="bars", quarters=order)
+    y = vega.field("p50", "quantitative", axis=_money_axis("Median revenue per quarter"))
+    medians = [v for v in frame["p50"] if v is not None]
+    if markers and medians and max(medians) > 0:
+        y["scale"] = {"domainMax": float(max(medians)) * CHANGE_HEADROOM}
+    legend_names = list(status_legend_labels(result).values())
+    bars = {
+        "data": vega.named("bars-quarters"),
+        "mark": {"type": "bar", "cornerRadiusTopLeft": 3, "cornerRadiusTopRight": 3},
+        "encoding": {
+            "color": vega.field(
+                "status",
+                "nominal",
+                legend={
+                    "columns": fitted_columns(legend_names),
+                    "labelExpr": _status_legend_expr(result),
+                    "title": None,
+                },
+                scale={"domain": list(STATUS_COLOURS), "range": list(STATUS_COLOURS.values())},
             ),
-            tooltip=tooltip,
-        )
-    )
+            "tooltip": tip,
+            "x": x,
+            "y": y,
+        },
+    }
     # Labels read across; where bars are too narrow for every label, only booms and busts
     # keep theirs (upright labels cannot be read from the back of a room).
     # (A condition, not a calculated field: the scale's band width exists only when the
     # marks are drawn.)
-    text = alt.condition(
-        f"bandwidth('x') >= {LABEL_MIN_BAND} || datum.status != 'steady'",
-        alt.Text("change_label:N"),
-        alt.value(""),
+    labels = {
+        "data": vega.named("bars-quarters"),
+        "mark": {
+            "type": "text",
+            "baseline": "bottom",
+            "dy": -6,
+            "fontSize": FONT_SIZE,
+            "fontWeight": "bold",
+        },
+        "encoding": {
+            "text": {
+                "condition": {
+                    "test": f"bandwidth('x') >= {LABEL_MIN_BAND} || datum.status != 'steady'",
+                    **vega.field("change_label", "nominal"),
+                },
+                "value": "",
+            },
+            "tooltip": tip,
+            "x": x,
+            "y": vega.field("p50", "quantitative"),
+        },
+    }
+    heading = _heading("Revenue per quarter", "Label: median change on the previous quarter.")
+    spec = vega.layer_chart(
+        [bars, labels, *markers],
+        datasets={"bars-quarters": vega.records(frame), **marker_data},
+        width="container",
+        title=heading,
+        description="Quarterly revenue bars",
     )
-    labels = (
-        alt.Chart(frame)
-        .mark_text(dy=-6, fontSize=FONT_SIZE, fontWeight="bold", baseline="bottom")
-        .encode(x=x, y=alt.Y("p50:Q"), text=text, tooltip=tooltip)
-    )
-    heading = _title("Revenue per quarter", "Label: median change on the previous quarter.")
-    chart = alt.layer(bars, labels, *markers).properties(
-        width="container", title=heading, description="Quarterly revenue bars"
-    )
-    rows = legend_rows(list(status_legend_labels(result).values()))
-    return themed(chart, height=chart_height(**_title_rows(heading), legend_rows=rows))
+    rows = legend_rows(legend_names)
+    return finish(spec, height=chart_height(**_heading_rows(heading), legend_rows=rows))
 
 
 # --- 3. Revenue by source or product line.
-def breakdown_chart(result: ResultSummary, *, by: Literal["source", "line"]) -> alt.LayerChart:
+def breakdown_chart(result: ResultSummary, *, by: Literal["source", "line"]) -> vega.Spec:
     """Mean monthly revenue stacked by source (new, renewal, ...) or by product line.
 
     Means (not medians) so the layers add up to the average total.
@@ -728,56 +921,72 @@ def breakdown_chart(result: ResultSummary, *, by: Literal["source", "line"]) -> 
     else:
         raise ValueError(f"by must be 'source' or 'line', not {by!r}")
 
-    monthly = result.monthly
-    parts = []
-    for order, (key, label) in enumerate(zip(keys, labels, strict=True)):
-        rows = monthly.loc[monthly["series"] == f"{by}:{key}", ["month", "mean"]]
-        if (rows["mean"] > 0).any():  # leave out sources this scenario never has
-            parts.append(rows.assign(key=key, label=label, order=order))
-    if not parts:
-        return _message_chart("No revenue in this scenario", title=title)
-    frame = pd.concat(parts, ignore_index=True)
-    frame["date"] = [month_start(m) for m in frame["month"]]
-    frame["month_name"] = [month_name(m) for m in frame["month"]]
-    frame["value_text"] = [money(v) for v in frame["mean"]]
-    shown = [label for label in labels if label in set(frame["label"])]
-    shown_colours = [c for label, c in zip(labels, colours, strict=True) if label in shown]
-
-    # One row per month with every layer's value, for the hover tooltip.
-    wide = frame.pivot(index="month", columns="order", values="value_text")
-    wide.columns = [f"v{c}" for c in wide.columns]
-    wide = wide.reset_index()
-    wide["date"] = [month_start(m) for m in wide["month"]]
-    wide["month_name"] = [month_name(m) for m in wide["month"]]
-    tooltip = [alt.Tooltip("month_name:N", title="Month")] + [
-        alt.Tooltip(f"v{order}:N", title=label)
-        for order, label in enumerate(labels)
-        if f"v{order}" in wide.columns
+    rows: list[dict[str, Any]] = []
+    by_month: dict[str, dict[str, Any]] = {}  # one row per month, every layer's value
+    shown: list[str] = []
+    shown_colours: list[str] = []
+    tip = vega.tooltip([("month_name", "Month")])
+    for order, (key, label, colour) in enumerate(zip(keys, labels, colours, strict=True)):
+        series = _series_columns(result, f"{by}:{key}")
+        if not any(v is not None and v > 0 for v in series["mean"]):
+            continue  # leave out sources this scenario never has
+        shown.append(label)
+        shown_colours.append(colour)
+        tip += vega.tooltip([(f"v{order}", label)])
+        for month, mean, date in zip(series["month"], series["mean"], series["date"], strict=True):
+            text = money(mean)
+            rows.append(
+                {
+                    "month": month,
+                    "mean": mean,
+                    "key": key,
+                    "label": label,
+                    "order": order,
+                    "date": date,
+                    "month_name": _month_text(month),
+                    "value_text": text,
+                }
+            )
+            by_month.setdefault(month, {"month": month})[f"v{order}"] = text
+    if not rows:
+        return _message_chart("No revenue in this scenario", title=title, chart=by)
+    wide = [
+        {**by_month[m], "date": vega.month_iso(m), "month_name": _month_text(m)}
+        for m in sorted(by_month)
     ]
-
-    area = (
-        alt.Chart(frame)
-        .mark_area(opacity=0.9, line={"strokeWidth": 1, "color": "white"})
-        .encode(
-            x=_x_month(months=frame["month"].nunique()),
-            y=alt.Y("mean:Q", stack="zero", axis=money_axis("Mean revenue per month")),
-            color=alt.Color(
-                "label:N",
-                sort=shown,
-                scale=alt.Scale(domain=shown, range=shown_colours),
+    chart = f"by-{by}"
+    area = {
+        "data": vega.named(f"{chart}-layers"),
+        "mark": {"type": "area", "line": {"strokeWidth": 1, "color": "white"}, "opacity": 0.9},
+        "encoding": {
+            "color": vega.field(
+                "label",
+                "nominal",
                 # Wrap long legends: Vega clips a legend row wider than the chart.
-                legend=alt.Legend(title=None, columns=fitted_columns(shown)),
+                legend={"columns": fitted_columns(shown), "title": None},
+                scale={"domain": shown, "range": shown_colours},
+                sort=shown,
             ),
-            order=alt.Order("order:Q"),
-        )
+            "order": vega.field("order", "quantitative"),
+            "x": _month_x(months=len(by_month)),
+            "y": vega.field(
+                "mean", "quantitative", axis=_money_axis("Mean revenue per month"), stack="zero"
+            ),
+        },
+    }
+    markers, marker_data = change_markers(result.scenario, chart=chart)
+    hover, param = _hover_layer(chart, f"{chart}-months", tip=tip)
+    heading = _heading(title, f"Average of {result.runs:,} futures, stacked.")
+    spec = vega.layer_chart(
+        [area, *markers, hover],
+        datasets={f"{chart}-layers": rows, **marker_data, f"{chart}-months": wide},
+        params=[param],
+        width="container",
+        title=heading,
+        description=f"Revenue by {by}",
     )
-    markers = change_markers(result.scenario)
-    heading = _title(title, f"Average of {result.runs:,} futures, stacked.")
-    chart = alt.layer(area, *markers, _hover(wide, tooltip=tooltip)).properties(
-        width="container", title=heading, description=f"Revenue by {by}"
-    )
-    height = chart_height(**_title_rows(heading), legend_rows=legend_rows(shown))
-    return themed(chart, height=height)
+    height = chart_height(**_heading_rows(heading), legend_rows=legend_rows(shown))
+    return finish(spec, height=height)
 
 
 # --- 4b. The team: headcount and productive capacity.
@@ -796,51 +1005,57 @@ def _reps_text(value: float) -> str:
     return f"{value:.1f}"
 
 
-def capacity_chart(result: ResultSummary) -> alt.LayerChart:
+def capacity_chart(result: ResultSummary) -> vega.Spec:
     """Headcount and productive (ramped) reps per month: median lines and 8-in-10 bands,
     so hires ramping up and leavers not yet replaced show as a gap between the two."""
     names = list(CAPACITY_SERIES.values())
-    parts = []
+    rows: list[dict[str, Any]] = []
+    by_month: dict[str, dict[str, Any]] = {}  # one row per month, both series' texts
     for order, (series, name) in enumerate(CAPACITY_SERIES.items()):
-        parts.append(_series(result, series).assign(line=name, order=order))
-    frame = pd.concat(parts, ignore_index=True)
-    frame["median_text"] = [_reps_text(v) for v in frame["p50"]]
-    frame["range_text"] = [
-        f"{_reps_text(a)} – {_reps_text(b)}" for a, b in zip(frame.p10, frame.p90, strict=True)
-    ]
-    months = int(frame["month"].nunique())
-    scale = alt.Scale(domain=names, range=list(CAPACITY_COLOURS))
-    legend = alt.Legend(
-        title=None, symbolStrokeWidth=3, symbolSize=400, columns=fitted_columns(names)
-    )
-    colour = alt.Color("line:N", sort=names, scale=scale, legend=legend)
-    x = _x_month(months=months)
-    band = (
-        alt.Chart(frame)
-        .mark_area(opacity=0.2)
-        .encode(
-            x=x,
-            y=alt.Y("p10:Q", axis=alt.Axis(title="Sales reps", tickCount=5)),
-            y2=alt.Y2("p90:Q"),
-            color=alt.Color("line:N", sort=names, scale=scale, legend=None),
-        )
-    )
-    median = alt.Chart(frame).mark_line(strokeWidth=3).encode(x=x, y="p50:Q", color=colour)
-
-    # One row per month with both series, for the hover tooltip.
-    wide = frame.pivot(index="month", columns="order", values=["median_text", "range_text"])
-    wide.columns = [f"{field}{order}" for field, order in wide.columns]
-    wide = wide.reset_index()
-    wide["date"] = [month_start(m) for m in wide["month"]]
-    wide["month_name"] = [month_name(m) for m in wide["month"]]
-    tooltip = [alt.Tooltip("month_name:N", title="Month")]
-    for order, name in enumerate(names):
-        tooltip += [
-            alt.Tooltip(f"median_text{order}:N", title=f"{name} (median)"),
-            alt.Tooltip(f"range_text{order}:N", title=f"{name}, 8 in 10 futures"),
+        columns = _series_columns(result, series)
+        columns["line"] = [name] * len(columns["month"])
+        columns["order"] = [order] * len(columns["month"])
+        columns["median_text"] = [_reps_text(v) for v in columns["p50"]]
+        columns["range_text"] = [
+            f"{_reps_text(a)} – {_reps_text(b)}"
+            for a, b in zip(columns["p10"], columns["p90"], strict=True)
         ]
-    markers = change_markers(result.scenario)
-    heading = _title(
+        rows += vega.records(columns)
+        for month, median, spread in zip(
+            columns["month"], columns["median_text"], columns["range_text"], strict=True
+        ):
+            texts = by_month.setdefault(month, {})
+            texts[f"median_text{order}"] = median
+            texts[f"range_text{order}"] = spread
+    fields = [f"{kind}{order}" for kind in ("median_text", "range_text") for order in range(2)]
+    wide = [
+        {
+            "month": m,
+            **{f: by_month[m].get(f) for f in fields},
+            "date": vega.month_iso(m),
+            "month_name": _month_text(m),
+        }
+        for m in sorted(by_month)
+    ]
+    scale = {"domain": names, "range": list(CAPACITY_COLOURS)}
+    legend = {
+        "columns": fitted_columns(names),
+        "symbolSize": 400,
+        "symbolStrokeWidth": 3,
+        "title": None,
+    }
+    x = _month_x(months=len(by_month))
+    tip = vega.tooltip([("month_name", "Month")])
+    for order, name in enumerate(names):
+        tip += vega.tooltip(
+            [
+                (f"median_text{order}", f"{name} (median)"),
+                (f"range_text{order}", f"{name}, 8 in 10 futures"),
+            ]
+        )
+    markers, marker_data = change_markers(result.scenario, chart="capacity")
+    hover, param = _hover_layer("capacity", "capacity-months", tip=tip)
+    heading = _heading(
         "Sales team: headcount and productive reps",
         [
             f"Lines: the middle of {result.runs:,} futures. Band: 8 futures in 10 fall inside it.",
@@ -848,31 +1063,61 @@ def capacity_chart(result: ResultSummary) -> alt.LayerChart:
             "until backfilled.",
         ],
     )
-    chart = alt.layer(band, median, *markers, _hover(wide, tooltip=tooltip)).properties(
-        width="container", title=heading, description="Team capacity"
+    layers = [
+        {
+            "data": vega.named("capacity-series"),
+            "mark": {"type": "area", "opacity": 0.2},
+            "encoding": {
+                "color": vega.field("line", "nominal", legend=None, scale=scale, sort=names),
+                "x": x,
+                "y": vega.field(
+                    "p10", "quantitative", axis={"tickCount": 5, "title": "Sales reps"}
+                ),
+                "y2": {"field": "p90"},
+            },
+        },
+        {
+            "data": vega.named("capacity-series"),
+            "mark": {"type": "line", "strokeWidth": 3},
+            "encoding": {
+                "color": vega.field("line", "nominal", legend=legend, scale=scale, sort=names),
+                "x": x,
+                "y": vega.field("p50", "quantitative"),
+            },
+        },
+        *markers,
+        hover,
+    ]
+    spec = vega.layer_chart(
+        layers,
+        datasets={"capacity-series": rows, **marker_data, "capacity-months": wide},
+        params=[param],
+        width="container",
+        title=heading,
+        description="Team capacity",
+        # The lines' legend on its own: merged with the band's (switched off, and first),
+        # Vega-Lite would switch both off.
+        resolve={"legend": {"color": "independent"}},
     )
-    # The lines' legend on its own: merged with the band's (switched off, and first),
-    # Vega-Lite would switch both off.
-    chart = chart.resolve_legend(color="independent")
-    height = chart_height(**_title_rows(heading), legend_rows=legend_rows(names))
-    return themed(chart, height=height)
+    height = chart_height(**_heading_rows(heading), legend_rows=legend_rows(names))
+    return finish(spec, height=height)
 
 
 # --- 5. Renewal calendar.
 CONTACT_LEGEND_TITLE = "Buyer contacts:"
 
 
-def _contact_legend() -> alt.Legend:
+def _contact_legend() -> dict[str, Any]:
     """The calendar's legend: "Buyer contacts:" left of one row where the row fits beside
     it, above the entries where it does not."""
     groups = list(CONTACT_GROUPS)
     column = legend_column_px(groups)
     beside = f"width - {text_width(CONTACT_LEGEND_TITLE) + 10:.0f} >= {column * len(groups)}"
-    return alt.Legend(
-        title=CONTACT_LEGEND_TITLE,
-        titleOrient=alt.ExprRef(f"{beside} ? 'left' : 'top'"),
-        columns=alt.ExprRef(f"{beside} ? {len(groups)} : max(1, floor(width / {column}))"),
-    )
+    return {
+        "columns": {"expr": f"{beside} ? {len(groups)} : max(1, floor(width / {column}))"},
+        "title": CONTACT_LEGEND_TITLE,
+        "titleOrient": {"expr": f"{beside} ? 'left' : 'top'"},
+    }
 
 
 def _contact_group(contacts: int) -> str:
@@ -883,7 +1128,7 @@ def _contact_group(contacts: int) -> str:
     return CONTACT_GROUPS[2]
 
 
-def _contract_frame(scenario: Scenario) -> pd.DataFrame:
+def _contract_rows(scenario: Scenario) -> list[dict[str, Any]]:
     rows = []
     for i, contract in enumerate(scenario.contracts):
         contacts = scenario.contacts_of(contract)
@@ -892,28 +1137,40 @@ def _contract_frame(scenario: Scenario) -> pd.DataFrame:
                 "index": i,
                 "name": contract.name,
                 "product_line": scenario.product_lines[contract.product_line].name,
-                "annual_value": contract.annual_value,
+                "annual_value": float(contract.annual_value),
                 "value_text": money(contract.annual_value),
                 "ends": contract.ends,
-                "ends_name": month_name(contract.ends),
-                "date": month_start(contract.ends),
-                "date_end": month_start(month_label(month_index(contract.ends) + 1)),
+                "ends_name": _month_text(contract.ends),
+                "date": vega.month_iso(contract.ends),
+                "date_end": vega.month_iso(month_label(month_index(contract.ends) + 1)),
                 "contacts": contacts,
                 "contact_group": _contact_group(contacts),
             }
         )
-    return pd.DataFrame(rows)
+    return rows
 
 
-def _month_totals(frame: pd.DataFrame) -> pd.DataFrame:
-    totals = frame.groupby(["ends", "date", "date_end"], as_index=False)["annual_value"].sum()
-    totals["total_text"] = [money(v) for v in totals["annual_value"]]
-    return totals
+def _month_totals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The annual value ending each month (in month order), as the bars' labels."""
+    totals: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        total = totals.setdefault(
+            row["ends"],
+            {
+                "ends": row["ends"],
+                "date": row["date"],
+                "date_end": row["date_end"],
+                "annual_value": 0.0,
+            },
+        )
+        total["annual_value"] += row["annual_value"]
+    out = [totals[m] for m in sorted(totals)]
+    for total in out:
+        total["total_text"] = money(total["annual_value"])
+    return out
 
 
-def renewal_calendar(
-    scenario: Scenario, *, baseline_scenario: Scenario | None = None
-) -> alt.LayerChart | alt.Chart:
+def renewal_calendar(scenario: Scenario, *, baseline_scenario: Scenario | None = None) -> vega.Spec:
     """The contract book by end month: bar height = annual value, colour = buyer contacts.
 
     Two big single-threaded contracts ending in the same month show as one tall
@@ -922,182 +1179,230 @@ def renewal_calendar(
     """
     title = "Renewal calendar"
     if not scenario.contracts:
-        return _message_chart("No contracts in the book", title=title)
-    frame = _contract_frame(scenario)
-    totals = _month_totals(frame)
+        return _message_chart("No contracts in the book", title=title, chart="calendar")
+    rows = _contract_rows(scenario)
+    totals = _month_totals(rows)
 
     # The time axis spans the whole horizon, even where no contract ends.
     span = [
-        month_start(scenario.simulation.start),
-        month_start(month_label(scenario.start_index + scenario.simulation.months)),
+        scenario.simulation.start,
+        month_label(scenario.start_index + scenario.simulation.months),
     ]
     base_totals = None
     if baseline_scenario is not None and baseline_scenario.contracts:
-        base_totals = _month_totals(_contract_frame(baseline_scenario))
-        base_totals["ends_name"] = [month_name(m) for m in base_totals["ends"]]
-        base_totals["zero"] = 0.0
-        span.append(month_start(baseline_scenario.simulation.start))
-    dates = [
-        *span,
-        *frame["date_end"],
-        *(base_totals["date_end"] if base_totals is not None else []),
-    ]
-    first, last = min(dates), max(dates)
-    months = month_index(last.strftime("%Y-%m")) - month_index(first.strftime("%Y-%m"))
-    x = alt.X(
-        "date:T",
-        axis=month_axis(months=months, title="Month the contract ends"),
-        scale=alt.Scale(nice=False),
-    )
-    extent = (
-        alt.Chart(pd.DataFrame({"date": [first, last]})).mark_point(opacity=0, size=1).encode(x=x)
-    )
-    tooltip = [
-        alt.Tooltip("name:N", title="Contract"),
-        alt.Tooltip("value_text:N", title="Annual value"),
-        alt.Tooltip("ends_name:N", title="Ends"),
-        alt.Tooltip("contacts:Q", title="Buyer contacts"),
-        alt.Tooltip("product_line:N", title="Product line"),
-    ]
-    bars = (
-        alt.Chart(frame)
-        .transform_stack(
-            stack="annual_value",
-            groupby=["ends"],
-            as_=["bottom", "top"],
-            sort=[alt.SortField("index")],
-        )
-        .mark_bar(stroke="white", strokeWidth=1)
-        .encode(
-            x=x,
-            x2=alt.X2("date_end:T"),
-            y=alt.Y("bottom:Q", axis=money_axis("Annual value ending")),
-            y2=alt.Y2("top:Q"),
-            color=alt.Color(
-                "contact_group:N",
-                scale=alt.Scale(domain=list(CONTACT_GROUPS), range=list(CONTACT_COLOURS)),
-                legend=_contact_legend(),
-            ),
-            tooltip=tooltip,
-        )
-    )
-    labels = (
-        alt.Chart(totals)
-        .mark_text(dy=-10, fontSize=FONT_SIZE, fontWeight="bold", color=TEXT)
-        .encode(x=x, y=alt.Y("annual_value:Q"), text=alt.Text("total_text:N"))
-    )
-    layers = [extent, bars, labels]
-    subtitle = "Bar height: annual value of the contracts ending that month. A tall bar is a cliff."
+        base_totals = _month_totals(_contract_rows(baseline_scenario))
+        for total in base_totals:
+            total["ends_name"] = _month_text(total["ends"])
+            total["zero"] = 0.0
+        span.append(baseline_scenario.simulation.start)
+    ends = [*span, *(month_label(month_index(r["ends"]) + 1) for r in rows)]
     if base_totals is not None:
-        outline = (
-            alt.Chart(base_totals)
-            .mark_bar(fillOpacity=0, stroke=GREY, strokeWidth=2, strokeDash=[5, 3])
-            .encode(
-                x=x,
-                x2=alt.X2("date_end:T"),
-                y=alt.Y("zero:Q"),
-                y2=alt.Y2("annual_value:Q"),
-                tooltip=[
-                    alt.Tooltip("ends_name:N", title="Baseline end month"),
-                    alt.Tooltip("total_text:N", title="Baseline value ending"),
-                ],
-            )
-        )
+        ends += [month_label(month_index(t["ends"]) + 1) for t in base_totals]
+    first, last = min(ends, key=month_index), max(ends, key=month_index)
+    x = vega.field(
+        "date",
+        "temporal",
+        axis=_month_x(
+            months=month_index(last) - month_index(first), title="Month the contract ends"
+        )["axis"],
+        scale={"nice": False},
+    )
+    tip = vega.tooltip(
+        [
+            ("name", "Contract"),
+            ("value_text", "Annual value"),
+            ("ends_name", "Ends"),
+        ]
+    )
+    tip += vega.tooltip([("contacts", "Buyer contacts")], kind="quantitative")
+    tip += vega.tooltip([("product_line", "Product line")])
+    layers: list[dict[str, Any]] = [
+        {
+            "data": vega.named("calendar-extent"),
+            "mark": {"type": "point", "opacity": 0, "size": 1},
+            "encoding": {"x": x},
+        },
+        {
+            "data": vega.named("calendar-contracts"),
+            "mark": {"type": "bar", "stroke": "white", "strokeWidth": 1},
+            "encoding": {
+                "color": vega.field(
+                    "contact_group",
+                    "nominal",
+                    legend=_contact_legend(),
+                    scale={"domain": list(CONTACT_GROUPS), "range": list(CONTACT_COLOURS)},
+                ),
+                "tooltip": tip,
+                "x": x,
+                "x2": {"field": "date_end"},
+                "y": vega.field("bottom", "quantitative", axis=_money_axis("Annual value ending")),
+                "y2": {"field": "top"},
+            },
+            "transform": [
+                {
+                    "stack": "annual_value",
+                    "groupby": ["ends"],
+                    "as": ["bottom", "top"],
+                    "sort": [{"field": "index"}],
+                }
+            ],
+        },
+        {
+            "data": vega.named("calendar-totals"),
+            "mark": {
+                "type": "text",
+                "color": TEXT,
+                "dy": -10,
+                "fontSize": FONT_SIZE,
+                "fontWeight": "bold",
+            },
+            "encoding": {
+                "text": vega.field("total_text", "nominal"),
+                "x": x,
+                "y": vega.field("annual_value", "quantitative"),
+            },
+        },
+    ]
+    datasets: dict[str, list[dict[str, Any]]] = {
+        "calendar-extent": [{"date": vega.month_iso(first)}, {"date": vega.month_iso(last)}],
+        "calendar-contracts": rows,
+        "calendar-totals": totals,
+    }
+    subtitle: str | list[str] = (
+        "Bar height: annual value of the contracts ending that month. A tall bar is a cliff."
+    )
+    if base_totals is not None:
+        datasets["calendar-baseline"] = base_totals
+        outline = {
+            "data": vega.named("calendar-baseline"),
+            "mark": {
+                "type": "bar",
+                "fillOpacity": 0,
+                "stroke": GREY,
+                "strokeDash": [5, 3],
+                "strokeWidth": 2,
+            },
+            "encoding": {
+                "tooltip": vega.tooltip(
+                    [("ends_name", "Baseline end month"), ("total_text", "Baseline value ending")]
+                ),
+                "x": x,
+                "x2": {"field": "date_end"},
+                "y": vega.field("zero", "quantitative"),
+                "y2": {"field": "annual_value"},
+            },
+        }
         layers.insert(1, outline)
         subtitle = [subtitle, "Dashed outline: the baseline's end dates."]
-    heading = _title(title, subtitle)
-    chart = alt.layer(*layers).properties(
-        width="container", title=heading, description="Renewal calendar"
+    heading = _heading(title, subtitle)
+    spec = vega.layer_chart(
+        layers,
+        datasets=datasets,
+        width="container",
+        title=heading,
+        description="Renewal calendar",
     )
     height = chart_height(
-        **_title_rows(heading),
+        **_heading_rows(heading),
         legend_rows=legend_rows(CONTACT_GROUPS) + 1,  # the title above the entries
         x_title=True,
     )
-    return themed(chart, height=height)
+    return finish(spec, height=height)
 
 
-def _message_chart(message: str, *, title: str) -> alt.Chart:
+def _message_chart(message: str, *, title: str, chart: str) -> vega.Spec:
     """A small chart that says why there is nothing to draw, instead of an empty frame."""
-    chart = (
-        alt.Chart(pd.DataFrame({"message": [message]}))
-        .mark_text(fontSize=18, color=MUTED_TEXT)
-        .encode(text=alt.Text("message:N"))
-        .properties(width="container", height=90, title=_title(title), description=title)
-    )
-    return themed(chart)
+    name = f"{chart}-message"
+    spec = {
+        "data": vega.named(name),
+        "mark": {"type": "text", "color": MUTED_TEXT, "fontSize": 18},
+        "encoding": {"text": vega.field("message", "nominal")},
+        "description": title,
+        "height": 90,
+        "title": _heading(title),
+        "width": "container",
+        "datasets": {name: [{"message": message}]},
+    }
+    return finish(spec)
 
 
 # --- 6. Effort split.
-def effort_split_bar(effort: Effort) -> alt.LayerChart:
+def effort_split_bar(effort: Effort) -> vega.Spec:
     """The five effort shares as one stacked bar, so the plan's balance is seen, not read."""
     shares = effort.as_dict()
-    frame = pd.DataFrame(
+    rows = [
         {
-            "stage": list(STAGES),
-            "name": [STAGE_NAMES[s] for s in STAGES],
-            "meaning": [STAGE_MEANINGS[s] for s in STAGES],
-            "share": [shares[s] for s in STAGES],
-            "order": range(len(STAGES)),
+            "stage": s,
+            "name": STAGE_NAMES[s],
+            "meaning": STAGE_MEANINGS[s],
+            "share": float(shares[s]),
+            "order": i,
             "row": "Effort",
+            "share_text": percent(shares[s]),
         }
-    )
-    frame["share_text"] = [percent(v) for v in frame["share"]]
-    names = [STAGE_NAMES[s] for s in STAGES]
-    tooltip = [
-        alt.Tooltip("name:N", title="Stage"),
-        alt.Tooltip("share_text:N", title="Share of time"),
-        alt.Tooltip("meaning:N", title="What it is"),
+        for i, s in enumerate(STAGES)
     ]
-    stacked = alt.Chart(frame).transform_stack(
-        stack="share", groupby=[], as_=["start", "end"], sort=[alt.SortField("order")]
+    names = [STAGE_NAMES[s] for s in STAGES]
+    tip = vega.tooltip(
+        [("name", "Stage"), ("share_text", "Share of time"), ("meaning", "What it is")]
     )
-    bars = stacked.mark_bar(stroke="white", strokeWidth=1).encode(
-        x=alt.X("start:Q", axis=None, scale=alt.Scale(domain=[0, 1], nice=False)),
-        x2=alt.X2("end:Q"),
-        y=alt.Y("row:N", axis=None),
-        color=alt.Color(
-            "name:N",
-            sort=names,
-            scale=alt.Scale(domain=names, range=[STAGE_COLOURS[s] for s in STAGES]),
-            # As many columns as fit the sidebar; the legend names what the colours mean.
-            legend=alt.Legend(
-                title=None,
-                orient="bottom",
-                direction="horizontal",
-                columns=fitted_columns(names, font_size=MIN_FONT_SIZE),
-                symbolType="square",
-                labelFontSize=MIN_FONT_SIZE,
+    stack = {"stack": "share", "groupby": [], "as": ["start", "end"], "sort": [{"field": "order"}]}
+    row = vega.field("row", "nominal", axis=None)
+    bars = {
+        "mark": {"type": "bar", "stroke": "white", "strokeWidth": 1},
+        "encoding": {
+            "color": vega.field(
+                "name",
+                "nominal",
+                # As many columns as fit the sidebar; the legend names what the colours mean.
+                legend={
+                    "columns": fitted_columns(names, font_size=MIN_FONT_SIZE),
+                    "direction": "horizontal",
+                    "labelFontSize": MIN_FONT_SIZE,
+                    "orient": "bottom",
+                    "symbolType": "square",
+                    "title": None,
+                },
+                scale={"domain": names, "range": [STAGE_COLOURS[s] for s in STAGES]},
+                sort=names,
             ),
-        ),
-        tooltip=tooltip,
-    )
-    labels = (
-        stacked.transform_calculate(
-            middle="(datum.start + datum.end) / 2",
-            # Label a segment only where the text fits: the sidebar is narrow.
-            label="datum.share * width >= 34 ? datum.share_text : ''",
-        )
-        .mark_text(fontSize=FONT_SIZE - 1, fontWeight="bold")
-        .encode(
-            x=alt.X("middle:Q"),
-            y=alt.Y("row:N", axis=None),
-            text=alt.Text("label:N"),
-            color=alt.Color(
-                "stage:N",
-                scale=alt.Scale(domain=list(STAGES), range=[STAGE_TEXT_COLOURS[s] for s in STAGES]),
+            "tooltip": tip,
+            "x": vega.field(
+                "start", "quantitative", axis=None, scale={"domain": [0, 1], "nice": False}
+            ),
+            "x2": {"field": "end"},
+            "y": row,
+        },
+        "transform": [stack],
+    }
+    labels = {
+        "mark": {"type": "text", "fontSize": FONT_SIZE - 1, "fontWeight": "bold"},
+        "encoding": {
+            "color": vega.field(
+                "stage",
+                "nominal",
                 legend=None,
+                scale={"domain": list(STAGES), "range": [STAGE_TEXT_COLOURS[s] for s in STAGES]},
             ),
-            tooltip=tooltip,
-        )
-    )
-    chart = (
-        alt.layer(bars, labels)
-        .resolve_scale(color="independent")
-        .properties(
-            width="container",
-            height=36,
-            description="Effort split",
-        )
-    )
-    return themed(chart)
+            "text": vega.field("label", "nominal"),
+            "tooltip": tip,
+            "x": vega.field("middle", "quantitative"),
+            "y": row,
+        },
+        "transform": [
+            stack,
+            {"calculate": "(datum.start + datum.end) / 2", "as": "middle"},
+            # Label a segment only where the text fits: the sidebar is narrow.
+            {"calculate": "datum.share * width >= 34 ? datum.share_text : ''", "as": "label"},
+        ],
+    }
+    spec = {
+        "layer": [bars, labels],
+        "data": vega.named("effort-stages"),
+        "description": "Effort split",
+        "height": 36,
+        "resolve": {"scale": {"color": "independent"}},
+        "width": "container",
+        "datasets": {"effort-stages": rows},
+    }
+    return finish(spec)

@@ -182,7 +182,7 @@ def _suggestion(scenario_json: str, session: MutableMapping[str, Any]) -> None:
     comparison = compare_fix(suggestion.before_result, suggestion.after_result)
     before_after_metrics(comparison)
     st.caption(markdown_text(comparison.sentence))
-    st.altair_chart(
+    st.vega_lite_chart(
         charts.revenue_fan_chart(
             suggestion.after_result,
             baseline=suggestion.before_result,

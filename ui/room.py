@@ -15,6 +15,7 @@ from simulator import ResultSummary, Scenario
 
 from .charts import revenue_fan_chart
 from .runtime import simulate_summary
+from .vega import with_arrow_data
 
 POLL_SECONDS = 2.0
 """How often a room page asks the store whether the room changed."""
@@ -40,8 +41,9 @@ def plan_result(scenario_json: str) -> ResultSummary:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def plan_fan_spec(scenario_json: str) -> dict:
-    """The plan's revenue fan as a Vega-Lite spec (built once per plan)."""
-    return revenue_fan_chart(plan_result(scenario_json)).to_dict(validate=False)
+    """The plan's revenue fan as a Vega-Lite spec (built once per plan), its data already
+    encoded as Arrow: a team's page reruns every few seconds while it waits."""
+    return with_arrow_data(revenue_fan_chart(plan_result(scenario_json)).to_dict(validate=False))
 
 
 def client_identity() -> tuple[str, str | None]:

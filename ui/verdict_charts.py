@@ -1,6 +1,7 @@
-"""Charts for the verdict's other lenses: pure functions returning ``alt.Chart``.
+"""Charts for the verdict's other lenses: pure functions returning Vega-Lite specs.
 
-* :func:`attainment_chart`: quota attainment per quarter (the bookings lens), so a plan
+* :func:`attainment_chart`: quota attainment per quarter (the bookings lens; a dict
+  written directly, as the main page's other charts, see ``ui/vega.py``), so a plan
   that empties its pipeline shows when bookings fall, not a year later in revenue.
 * :func:`warning_chart`: the early warning in sales terms (pipeline coverage, renewals
   at risk, revenue in sight) on the middle future, with the month the warning that
@@ -24,6 +25,7 @@ from simulator.history_csv import HistoryAssessment
 from simulator.results import ResultSummary
 from simulator.verdict_text import warning_sentence
 
+from . import vega
 from .charts import (
     BLACK,
     BLUE,
@@ -41,6 +43,7 @@ from .charts import (
     WARNING_TEXT,
     _title_rows,
     chart_height,
+    finish,
     fitted_columns,
     legend_rows,
     money_axis,
@@ -67,79 +70,101 @@ def _quarter_axis(order: list[str]) -> alt.X:
     )
 
 
-def attainment_frame(result: ResultSummary) -> pd.DataFrame:
-    """One row per quarter: target, attainment p10 / p50 / p90 and their texts."""
-    lens = result.bookings
-    frame = pd.DataFrame(
-        {
-            "quarter": lens.quarters,
-            "target": lens.target,
-            "p10": lens.attainment_p10,
-            "p50": lens.attainment_p50,
-            "p90": lens.attainment_p90,
-        }
-    )
-    frame["median_text"] = [percent(v) for v in frame["p50"]]
-    frame["range_text"] = [
-        f"{percent(a)} – {percent(b)}" for a, b in zip(frame.p10, frame.p90, strict=True)
-    ]
-    frame["target_text"] = [money(v) for v in frame["target"]]
-    frame["status"] = ["Short of target" if v < 1.0 else "On target" for v in frame["p50"]]
-    return frame
-
-
 ATTAINMENT_STATUSES = ["On target", "Short of target"]
 ATTAINMENT_TITLE = "Quota attainment per quarter"
 ATTAINMENT_KEY = "Bar: the middle future. Whiskers: 8 in 10 futures. Dashed: 100%."
 
 
-def attainment_chart(result: ResultSummary) -> alt.LayerChart:
+def attainment_chart(result: ResultSummary) -> vega.Spec:
     """Quota attainment per quarter: the middle future's bar, whiskers holding 8
-    futures in 10, and a rule at 100% of target. The subtitle is wrapped to the
-    narrowest chart (half the main column beside the sidebar) and the height leaves the
-    plot its full height under it."""
-    frame = attainment_frame(result)
-    order = list(frame["quarter"])
-    x = _quarter_axis(order)
-    tooltip = [
-        alt.Tooltip("quarter:N", title="Quarter"),
-        alt.Tooltip("median_text:N", title="Quota attainment, middle future"),
-        alt.Tooltip("range_text:N", title="8 in 10 futures"),
-        alt.Tooltip("target_text:N", title="Target bookings"),
+    futures in 10, and a rule at 100% of target (a Vega-Lite dict, see ``ui/vega.py``).
+    The subtitle is wrapped to the narrowest chart (half the main column beside the
+    sidebar) and the height leaves the plot its full height under it."""
+    lens = result.bookings
+    p10, p50, p90 = (
+        [vega.finite(v) for v in values]
+        for values in (lens.attainment_p10, lens.attainment_p50, lens.attainment_p90)
+    )
+    targets = [vega.finite(v) for v in lens.target]
+    frame = {
+        "quarter": list(lens.quarters),
+        "target": targets,
+        "p10": p10,
+        "p50": p50,
+        "p90": p90,
+        "median_text": [percent(v) for v in p50],
+        "range_text": [f"{percent(a)} – {percent(b)}" for a, b in zip(p10, p90, strict=True)],
+        "target_text": [money(v) for v in targets],
+        "status": ["Short of target" if v is not None and v < 1.0 else "On target" for v in p50],
+    }
+    order = frame["quarter"]
+    x = vega.field(
+        "quarter",
+        "nominal",
+        axis={"labelAngle": 0, "labelExpr": QUARTER_NAME_LABEL_EXPR, "labelOverlap": "parity"},
+        sort=order,
+        title=None,
+    )
+    tip = vega.tooltip(
+        [
+            ("quarter", "Quarter"),
+            ("median_text", "Quota attainment, middle future"),
+            ("range_text", "8 in 10 futures"),
+            ("target_text", "Target bookings"),
+        ]
+    )
+    status = vega.field(
+        "status",
+        "nominal",
+        legend={"columns": fitted_columns(ATTAINMENT_STATUSES), "title": None},
+        scale={"domain": ATTAINMENT_STATUSES, "range": [BLUE, VERMILLION]},
+    )
+    layers = [
+        {
+            "data": vega.named("attainment-quarters"),
+            "mark": {
+                "type": "bar",
+                "cornerRadiusTopLeft": 3,
+                "cornerRadiusTopRight": 3,
+                "opacity": 0.85,
+            },
+            "encoding": {
+                "color": status,
+                "tooltip": tip,
+                "x": x,
+                "y": vega.field(
+                    "p50",
+                    "quantitative",
+                    axis={"format": ".0%", "tickCount": 5, "title": "Quota attainment"},
+                ),
+            },
+        },
+        {
+            "data": vega.named("attainment-quarters"),
+            "mark": {"type": "rule", "color": BLACK, "strokeWidth": 2},
+            "encoding": {
+                "tooltip": tip,
+                "x": x,
+                "y": vega.field("p10", "quantitative"),
+                "y2": {"field": "p90"},
+            },
+        },
+        {
+            "data": vega.named("attainment-target"),
+            "mark": {"type": "rule", "color": GREY, "strokeDash": [6, 4], "strokeWidth": 2},
+            "encoding": {"y": vega.field("level", "quantitative")},
+        },
     ]
-    status = alt.Color(
-        "status:N",
-        scale=alt.Scale(domain=ATTAINMENT_STATUSES, range=[BLUE, VERMILLION]),
-        legend=alt.Legend(title=None, columns=fitted_columns(ATTAINMENT_STATUSES)),
-    )
-    bars = (
-        alt.Chart(frame)
-        .mark_bar(cornerRadiusTopLeft=3, cornerRadiusTopRight=3, opacity=0.85)
-        .encode(
-            x=x,
-            y=alt.Y(
-                "p50:Q",
-                axis=alt.Axis(title="Quota attainment", format=".0%", tickCount=5),
-            ),
-            color=status,
-            tooltip=tooltip,
-        )
-    )
-    whiskers = (
-        alt.Chart(frame)
-        .mark_rule(color=BLACK, strokeWidth=2)
-        .encode(x=x, y=alt.Y("p10:Q"), y2=alt.Y2("p90:Q"), tooltip=tooltip)
-    )
-    target = (
-        alt.Chart(pd.DataFrame({"level": [1.0]}))
-        .mark_rule(color=GREY, strokeWidth=2, strokeDash=[6, 4])
-        .encode(y=alt.Y("level:Q"))
-    )
     title = wrap(ATTAINMENT_TITLE, font_size=TITLE_SIZE * 1.1)
     subtitle = [*wrap(BASIS_SUBTITLES[result.bookings.basis]), *wrap(ATTAINMENT_KEY)]
-    chart = alt.layer(bars, whiskers, target).properties(
+    spec = vega.layer_chart(
+        layers,
+        datasets={
+            "attainment-quarters": vega.records(frame),
+            "attainment-target": [{"level": 1.0}],
+        },
         width="container",
-        title=alt.TitleParams(title[0] if len(title) == 1 else title, subtitle=subtitle),
+        title={"text": title[0] if len(title) == 1 else title, "subtitle": subtitle},
         description="Quota attainment",
     )
     height = chart_height(
@@ -147,7 +172,7 @@ def attainment_chart(result: ResultSummary) -> alt.LayerChart:
         subtitle_lines=len(subtitle),
         legend_rows=legend_rows(ATTAINMENT_STATUSES),
     )
-    return themed(chart, height=height)
+    return finish(spec, height=height)
 
 
 WARNING_SERIES = {

@@ -1,0 +1,84 @@
+"""The main page's charts as Vega-Lite dicts (ui/vega.py): validated like Altair's, the
+same spec text when only the numbers change (the browser refills the data), and data
+encoded once as Arrow that decodes to the rows the chart was built from."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+
+import jsonschema
+import pytest
+from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+
+from simulator import load_preset, simulate
+from simulator.results import ResultSummary
+from ui import charts, vega, verdict_charts
+
+
+@cache
+def result(seed: int = 1, *, preset: str = "team_a_team_b") -> ResultSummary:
+    return simulate(load_preset(preset), runs=80, seed=seed).summary_only()
+
+
+BUILDERS = {
+    "fan": lambda r: charts.revenue_fan_chart(r),
+    "fan+baseline": lambda r: charts.revenue_fan_chart(r, baseline=result(7, preset="balanced")),
+    "quarters": charts.quarterly_bars,
+    "attainment": verdict_charts.attainment_chart,
+    "by source": lambda r: charts.breakdown_chart(r, by="source"),
+    "by line": lambda r: charts.breakdown_chart(r, by="line"),
+    "team": charts.capacity_chart,
+    "calendar": lambda r: charts.renewal_calendar(r.scenario),
+    "effort": lambda r: charts.effort_split_bar(r.scenario.effort),
+}
+
+
+def without_data(spec: dict) -> str:
+    return json.dumps({k: v for k, v in spec.items() if k != "datasets"}, sort_keys=True)
+
+
+def test_an_invalid_spec_is_refused_as_altair_would() -> None:
+    with pytest.raises(jsonschema.ValidationError):
+        vega.Spec({"mark": {"type": "no such mark"}}).to_dict()
+    with pytest.raises(jsonschema.ValidationError):
+        vega.Spec({"mark": "line", "encoding": {"x": {"field": "a", "type": "odd"}}}).to_dict()
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+def test_other_numbers_keep_the_spec_text_so_the_browser_only_refills_the_data(
+    name: str,
+) -> None:
+    first, second = (BUILDERS[name](result(seed)).to_dict() for seed in (1, 2))
+    assert without_data(first) == without_data(second)
+    # The calendar and the effort bar draw the plan; this team has no leavers or hires.
+    if name not in ("calendar", "effort", "team"):
+        assert first["datasets"] != second["datasets"]
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+def test_the_data_sent_as_arrow_decodes_to_the_charts_rows(name: str) -> None:
+    spec = BUILDERS[name](result()).to_dict()
+    sent = vega.with_arrow_data(spec)
+    assert without_data(sent) == without_data(spec)
+    for key, rows in spec["datasets"].items():
+        frame = convert_arrow_bytes_to_pandas_df(sent["datasets"][key])
+        decoded = [
+            {k: (None if v != v else v) for k, v in row.items()}  # NaN back to null
+            for row in frame.to_dict("records")
+        ]
+        assert decoded == rows, (name, key)
+
+
+def test_the_report_pages_charts_keep_their_data_apart() -> None:
+    """The PNG report pools its charts' datasets by name: no two charts share one."""
+    r = result()
+    names = [
+        set(spec.to_dict(validate=False)["datasets"])
+        for spec in (
+            charts.revenue_fan_chart(r),
+            charts.quarterly_bars(r),
+            charts.renewal_calendar(r.scenario),
+        )
+    ]
+    assert not (names[0] & names[1] or names[0] & names[2] or names[1] & names[2])
