@@ -54,7 +54,7 @@ format: $(STAMP_TEST)
 test: $(STAMP_TEST) browser lint  ## the whole suite: lint, unit, app, browser (what CI runs)
 	$(BIN)/python -m pytest -q
 
-test-fast: $(STAMP_TEST)  ## unit and AppTest only: no browser, no slow tests (under a minute)
+test-fast: $(STAMP_TEST)  ## unit and AppTest only: no browser, no slow tests (a few minutes)
 	$(BIN)/python -m pytest -q -m "not e2e and not slow"
 
 test-postgres: $(STAMP_TEST)  ## the room store against a throwaway PostgreSQL (Debian's package)

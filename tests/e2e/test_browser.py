@@ -77,6 +77,13 @@ CHART_REPORT_JS = """() => [...document.querySelectorAll("[data-testid='stVegaLi
           name: embed && embed.getAttribute("aria-label")};
 })"""
 
+NAMED_CHARTS_DRAWN_JS = """names => {
+  const drawn = [...document.querySelectorAll(".vega-embed")]
+    .filter(embed => embed.querySelector("svg"))
+    .map(embed => embed.getAttribute("aria-label"));
+  return names.every(name => drawn.includes(name));
+}"""
+
 # The median line of the revenue chart: its path changes when the revenue forecast does.
 MEDIAN_PATH_JS = """() => {
   for (const svg of document.querySelectorAll(".vega-embed svg")) {
@@ -145,6 +152,10 @@ def press(page: Page, slider_name: re.Pattern[str], key: str, times: int = 1) ->
 def test_page_loads_without_exception_and_every_chart_draws(page: Page, server: Server) -> None:
     open_app(page, server)
     expect(page.get_by_test_id("stException")).to_have_count(0)
+    # A chart can join the page after the script run has ended and the charts then on
+    # it have drawn (the sidebar's effort split up to half a second later on this
+    # machine): wait until every chart named here has drawn.
+    page.wait_for_function(NAMED_CHARTS_DRAWN_JS, arg=list(REQUIRED_CHARTS))
     charts = page.evaluate(CHART_REPORT_JS)
     names = [chart["name"] for chart in charts]
     assert set(REQUIRED_CHARTS) <= set(names), names
