@@ -5,7 +5,7 @@
   that empties its pipeline shows when bookings fall, not a year later in revenue.
 * :func:`warning_chart`: the early warning in sales terms (pipeline coverage, renewals
   at risk, revenue in sight) on the middle future, with the month the warning that
-  counts came on and the first bust it warned of.
+  counts came on and the first bust it warned of (a dict too).
 * :func:`history_chart`: an actual revenue history (``Your history`` page) with its
   largest fall and its boom-bust peaks marked.
 
