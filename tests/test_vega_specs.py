@@ -26,6 +26,7 @@ BUILDERS = {
     "fan+baseline": lambda r: charts.revenue_fan_chart(r, baseline=result(7, preset="balanced")),
     "quarters": charts.quarterly_bars,
     "attainment": verdict_charts.attainment_chart,
+    "warning": verdict_charts.warning_chart,
     "by source": lambda r: charts.breakdown_chart(r, by="source"),
     "by line": lambda r: charts.breakdown_chart(r, by="line"),
     "team": charts.capacity_chart,

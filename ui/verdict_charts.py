@@ -5,7 +5,7 @@
   that empties its pipeline shows when bookings fall, not a year later in revenue.
 * :func:`warning_chart`: the early warning in sales terms (pipeline coverage, renewals
   at risk, revenue in sight) on the middle future, with the month the warning that
-  counts came on and the first bust it warned of.
+  counts came on and the first bust it warned of (a dict too).
 * :func:`history_chart`: an actual revenue history (``Your history`` page) with its
   largest fall and its boom-bust peaks marked.
 
@@ -16,6 +16,8 @@ colours them, with the theme and palette of :mod:`ui.charts`.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import altair as alt
 import numpy as np
@@ -36,22 +38,22 @@ from .charts import (
     ORANGE,
     PADDING_PX,
     PURPLE,
+    QUARTER_LABEL_EXPR,
     QUARTER_NAME_LABEL_EXPR,
     SKY_BLUE,
     TITLE_SIZE,
     VERMILLION,
     WARNING_TEXT,
-    _title_rows,
+    _month_text,
     chart_height,
     finish,
     fitted_columns,
     legend_rows,
     money_axis,
-    month_axis,
     themed,
     wrap,
 )
-from .format import money, month_name, month_start, percent
+from .format import money, percent
 
 BASIS_SUBTITLES = {
     "quota": "Bookings against the new-business quota.",
@@ -192,13 +194,21 @@ WARNING_TOP = 1.5
 (pipeline coverage without a quota is unbounded)."""
 
 
-def warning_frame(result: ResultSummary) -> pd.DataFrame:
-    """One row per month and signal: the middle future's value as a share of healthy
-    (renewals at risk as the revenue not at risk), and the signal in its own words."""
+def _warning_columns(result: ResultSummary) -> dict[str, list[Any]]:
+    """One row per month and signal, as columns: the middle future's value as a share of
+    healthy (renewals at risk as the revenue not at risk), and the signal in its own
+    words. Plain lists, so the chart's rows are written without a pandas frame."""
     ew = result.early_warning
-    dates = [month_start(m) for m in ew.months]
-    names = [month_name(m) for m in ew.months]
-    frames = []
+    dates = [vega.month_iso(m) for m in ew.months]
+    names = [_month_text(m) for m in ew.months]
+    out: dict[str, list[Any]] = {
+        "date": [],
+        "month_name": [],
+        "signal": [],
+        "value": [],
+        "value_text": [],
+        "warns": [],
+    }
     for name, label in WARNING_SERIES.items():
         signal = getattr(ew, name)
         raw = np.array(signal.p50, dtype=float)
@@ -212,129 +222,170 @@ def warning_frame(result: ResultSummary) -> pd.DataFrame:
             shown, words = raw, [f"{percent(v)} of today's run rate" for v in raw]
         else:
             shown, words = 1.0 - raw, [f"{percent(v)} of today's revenue at risk" for v in raw]
-        frames.append(
-            pd.DataFrame(
-                {
-                    "date": dates,
-                    "month_name": names,
-                    "signal": label,
-                    # Unbounded (no quota) or far above healthy: drawn at the chart's top.
-                    "value": np.where(
-                        np.isfinite(shown), np.minimum(shown, WARNING_TOP), WARNING_TOP
-                    ),
-                    "value_text": words,
-                    "warns": signal.warns(),
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
+        # Unbounded (no quota) or far above healthy: drawn at the chart's top.
+        value = np.where(np.isfinite(shown), np.minimum(shown, WARNING_TOP), WARNING_TOP)
+        out["date"] += dates
+        out["month_name"] += names
+        out["signal"] += [label] * len(dates)
+        out["value"] += value.tolist()
+        out["value_text"] += words
+        out["warns"] += np.asarray(signal.warns(), dtype=bool).tolist()
+    return out
 
 
-def warning_markers(result: ResultSummary) -> pd.DataFrame:
-    """The months the chart marks: the warning that counts (the spell still on before
-    the first bust, else the first month any signal warns) and the first bust."""
+def warning_frame(result: ResultSummary) -> pd.DataFrame:
+    """The chart's signal rows as a frame (one row per month and signal; ``date`` as the
+    chart's ISO text), for readers who filter them."""
+    return pd.DataFrame(_warning_columns(result))
+
+
+def warning_markers(result: ResultSummary) -> list[dict[str, Any]]:
+    """The months the chart marks, as rows: the warning that counts (the spell still on
+    before the first bust, else the first month any signal warns) and the first bust."""
     ew = result.early_warning
     rows = []
     warned = ew.warned_from or ew.first_warning
     if warned is not None:
         rows.append(
-            {"date": month_start(warned), "label": f"Warning {month_name(warned)}", "pos": 4}
+            {"date": vega.month_iso(warned), "label": f"Warning {_month_text(warned)}", "pos": 4}
         )
     if ew.bust_quarter is not None:
         first_month = f"{ew.bust_quarter[:4]}-{(int(ew.bust_quarter[-1]) - 1) * 3 + 1:02d}"
         rows.append(  # one line lower: a warning a few months before must stay legible
-            {"date": month_start(first_month), "label": f"First bust {ew.bust_quarter}", "pos": 26}
+            {
+                "date": vega.month_iso(first_month),
+                "label": f"First bust {ew.bust_quarter}",
+                "pos": 26,
+            }
         )
-    return pd.DataFrame(rows, columns=["date", "label", "pos"])
+    return rows
 
 
-def warning_chart(result: ResultSummary) -> alt.LayerChart:
+WARNING_KEY = (
+    "The middle future, each signal against healthy: pipeline coverage against its "
+    "healthy level, revenue in sight against today's run rate, and today's revenue "
+    "not at risk at renewal. Below the dashed level a signal warns."
+)
+
+
+def warning_chart(result: ResultSummary) -> vega.Spec:
     """The early warning on the middle future: the three signals against their healthy
     level, the warning level, the month the warning came on and the bust it warned of;
-    the subtitle is the headline's warning sentence (``warning_sentence``)."""
-    frame = warning_frame(result)
-    months = len(result.early_warning.months)
-    x = alt.X("date:T", title=None, axis=month_axis(months=months))
-    y_scale = alt.Scale(domain=[0, WARNING_TOP], clamp=True, nice=False)
-    tooltip = [
-        alt.Tooltip("month_name:N", title="Month"),
-        alt.Tooltip("signal:N", title="Signal"),
-        alt.Tooltip("value_text:N", title="Middle future"),
-    ]
-    lines = (
-        alt.Chart(frame)
-        .mark_line(strokeWidth=3)
-        .encode(
-            x=x,
-            y=alt.Y(
-                "value:Q",
-                scale=y_scale,
-                axis=alt.Axis(title="Share of healthy", format=".0%", tickCount=4),
-            ),
-            color=alt.Color(
-                "signal:N",
-                sort=list(WARNING_SERIES.values()),
-                scale=alt.Scale(domain=list(WARNING_SERIES.values()), range=WARNING_COLOURS),
-                legend=alt.Legend(
-                    title=None,
-                    orient="bottom",
-                    columns=fitted_columns(list(WARNING_SERIES.values())),
+    the subtitle is the headline's warning sentence (``warning_sentence``). A Vega-Lite
+    dict (see ``ui/vega.py``)."""
+    ew = result.early_warning
+    step = 3 if len(ew.months) <= 48 else 6 if len(ew.months) <= 96 else 12
+    x = vega.field(  # :func:`ui.charts.month_axis`, on Vega's own (nice) time scale
+        "date",
+        "temporal",
+        axis={
+            "grid": False,
+            "labelAngle": 0,
+            "labelExpr": QUARTER_LABEL_EXPR,
+            "labelFlush": True,
+            "labelOverlap": "parity",
+            "tickCount": {"interval": "month", "step": step},
+            "title": None,
+        },
+        title=None,
+    )
+    y_scale = {"clamp": True, "domain": [0, WARNING_TOP], "nice": False}
+    names = list(WARNING_SERIES.values())
+    level = ew.pipeline_coverage.warning_level
+    layers: list[dict[str, Any]] = [
+        {
+            "data": vega.named("warning-signals"),
+            "mark": {"type": "line", "strokeWidth": 3},
+            "encoding": {
+                "color": vega.field(
+                    "signal",
+                    "nominal",
+                    legend={"columns": fitted_columns(names), "orient": "bottom", "title": None},
+                    scale={"domain": names, "range": list(WARNING_COLOURS)},
+                    sort=names,
                 ),
-            ),
-            tooltip=tooltip,
-        )
-    )
-    level = result.early_warning.pipeline_coverage.warning_level
-    rule_frame = pd.DataFrame({"level": [level], "label": [f"Warning level {percent(level)}"]})
-    rule = (
-        alt.Chart(rule_frame)
-        .mark_rule(color=VERMILLION, strokeWidth=2, strokeDash=[6, 4])
-        .encode(y=alt.Y("level:Q", scale=y_scale))
-    )
-    rule_text = (
-        alt.Chart(rule_frame)
-        .mark_text(
-            align="right", baseline="top", dx=-4, dy=5, color=WARNING_TEXT, fontSize=FONT_SIZE
-        )
-        .encode(
-            x=alt.value(alt.ExprRef("width")),
-            y=alt.Y("level:Q", scale=y_scale),
-            text=alt.Text("label:N"),
-        )
-    )
-    layers = [lines, rule, rule_text]
-    markers = warning_markers(result)
-    if len(markers):
-        layers.append(
-            alt.Chart(markers).mark_rule(color=VERMILLION, strokeWidth=2).encode(x=alt.X("date:T"))
-        )
-        layers.append(
-            alt.Chart(markers)
-            .mark_text(
-                align="left",
-                dx=5,
-                baseline="top",
-                color=WARNING_TEXT,
-                fontSize=FONT_SIZE,
-                fontWeight="bold",
-            )
-            .encode(x=alt.X("date:T"), y=alt.Y("pos:Q", scale=None), text=alt.Text("label:N"))
-        )
-    subtitle = [
-        warning_sentence(result.early_warning),
-        "The middle future, each signal against healthy: pipeline coverage against its "
-        "healthy level, revenue in sight against today's run rate, and today's revenue "
-        "not at risk at renewal. Below the dashed level a signal warns.",
+                "tooltip": vega.tooltip(
+                    [("month_name", "Month"), ("signal", "Signal"), ("value_text", "Middle future")]
+                ),
+                "x": x,
+                "y": vega.field(
+                    "value",
+                    "quantitative",
+                    axis={"format": ".0%", "tickCount": 4, "title": "Share of healthy"},
+                    scale=y_scale,
+                ),
+            },
+        },
+        {
+            "data": vega.named("warning-level"),
+            "mark": {"type": "rule", "color": VERMILLION, "strokeDash": [6, 4], "strokeWidth": 2},
+            "encoding": {"y": vega.field("level", "quantitative", scale=y_scale)},
+        },
+        {
+            "data": vega.named("warning-level"),
+            "mark": {
+                "type": "text",
+                "align": "right",
+                "baseline": "top",
+                "color": WARNING_TEXT,
+                "dx": -4,
+                "dy": 5,
+                "fontSize": FONT_SIZE,
+            },
+            "encoding": {
+                "text": vega.field("label", "nominal"),
+                "x": {"value": {"expr": "width"}},
+                "y": vega.field("level", "quantitative", scale=y_scale),
+            },
+        },
     ]
+    datasets = {
+        "warning-signals": vega.records(_warning_columns(result)),
+        "warning-level": [{"label": f"Warning level {percent(level)}", "level": level}],
+    }
+    markers = warning_markers(result)
+    if markers:
+        datasets["warning-markers"] = markers
+        layers += [
+            {
+                "data": vega.named("warning-markers"),
+                "mark": {"type": "rule", "color": VERMILLION, "strokeWidth": 2},
+                "encoding": {"x": vega.field("date", "temporal")},
+            },
+            {
+                "data": vega.named("warning-markers"),
+                "mark": {
+                    "type": "text",
+                    "align": "left",
+                    "baseline": "top",
+                    "color": WARNING_TEXT,
+                    "dx": 5,
+                    "fontSize": FONT_SIZE,
+                    "fontWeight": "bold",
+                },
+                "encoding": {
+                    "text": vega.field("label", "nominal"),
+                    "x": vega.field("date", "temporal"),
+                    "y": vega.field("pos", "quantitative", scale=None),
+                },
+            },
+        ]
     # Wrapped with some slack: dates and figures ("2013Q1: ... 2012-01") draw wider
     # than the width estimate, and a phone's chart is barely the narrowest one.
-    lines = [line for text in subtitle for line in wrap(text, width=WARNING_SUBTITLE_PX)]
-    heading = alt.TitleParams(text="Early warning", subtitle=lines)
-    chart = alt.layer(*layers).properties(
-        width="container", title=heading, description="Early warning"
+    subtitle = [
+        line
+        for text in (warning_sentence(ew), WARNING_KEY)
+        for line in wrap(text, width=WARNING_SUBTITLE_PX)
+    ]
+    spec = vega.layer_chart(
+        layers,
+        datasets=datasets,
+        width="container",
+        title={"text": "Early warning", "subtitle": subtitle},
+        description="Early warning",
     )
-    shown = legend_rows(list(WARNING_SERIES.values()))
-    return themed(chart, height=chart_height(**_title_rows(heading), legend_rows=shown))
+    height = chart_height(subtitle_lines=len(subtitle), legend_rows=legend_rows(names))
+    return finish(spec, height=height)
 
 
 HISTORY_STATUS = {"fall": VERMILLION, "peak": BLUE, "steady": SKY_BLUE}
