@@ -18,7 +18,7 @@ from streamlit.delta_generator import DeltaGenerator
 import ui.presenter as presenter
 from simulator import ResultSummary, Scenario, ScenarioError, dump_scenario
 from simulator.budget import SimulationCancelled
-from simulator.models import Contract, Effort, Policy, Relationships, Simulation, Team
+from simulator.models import Contract, Effort, Relationships, Simulation, Team
 from simulator.money import using_currency
 from ui import (
     admission,
@@ -31,6 +31,7 @@ from ui import (
     links,
     nav,
     presets,
+    push_widgets,
     report,
     session,
     timeline,
@@ -536,20 +537,11 @@ def draft_focus_controls(scenario: Scenario) -> None:
 def pressure_controls(scenario: Scenario) -> None:
     """The quarter-end push: the self-inflicted loop, and the quota it reacts to."""
     st.subheader("Management pressure")
-    trigger = controls.limits(Policy, "push_trigger")
-    delay = controls.limits(Policy, "perception_delay_months")
-    pressure = {"on_change": session.on_pressure_change, "args": (ss,)}
-    st.slider(
-        "Quarter-end push when behind quota",
-        min_value=PERCENT_LOW,
-        max_value=PERCENT_HIGH,
-        step=5.0,
-        format="%.0f%%",
-        key=controls.W_PUSH,
-        help="Share of prospecting time moved to closing while the quarter's bookings "
-        "trail the quota; 0% = off. Closing now empties next quarter's pipeline.",
-        **pressure,
-    )
+
+    def wiring(key: str) -> dict:
+        return {"key": key, "on_change": session.on_pressure_change, "args": (ss,)}
+
+    push_widgets.push_share(wiring)
     quota = scenario.targets.quarterly_bookings
     suggested = ss.get(session.SUGGESTED_QUOTA)
     if not scenario.policy.active and quota is None:
@@ -560,34 +552,7 @@ def pressure_controls(scenario: Scenario) -> None:
                 "median quarter."
             )
         return
-    st.slider(
-        "Push starts below (% of the pro-rata quota)",
-        min_value=float(trigger.low) * 100,
-        max_value=float(trigger.high) * 100,
-        step=5.0,
-        format="%.0f%%",
-        key=controls.W_PUSH_TRIGGER,
-        help="Quarter-to-date bookings over the quota so far this quarter, below which "
-        "management pushes.",
-        **pressure,
-    )
-    st.select_slider(
-        "Management sees bookings after (months)",
-        options=list(range(int(delay.low), int(delay.high) + 1)),
-        key=controls.W_PUSH_DELAY,
-        help="How late the numbers reach management: the delay in the loop.",
-        **pressure,
-    )
-    st.number_input(
-        f"New-business quota per quarter ({scenario.currency.symbol})",
-        min_value=0.0,
-        max_value=1e13,
-        step=10_000.0,
-        format="%.0f",
-        key=controls.W_QUOTA,
-        help="Bookings a quarter the push compares with (targets.quarterly_bookings).",
-        **pressure,
-    )
+    push_widgets.push_settings(wiring, symbol=scenario.currency.symbol)
     if quota is None:
         st.caption("No quota at the start: the push reacts to the one the plan timeline sets.")
     defaulted = session.defaulted_quota(ss)

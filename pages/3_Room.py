@@ -29,8 +29,8 @@ from rooms import (
 from rooms.codes import MAX_NAME, shown_code
 from rooms.plans import check_changes, headcount_ceiling
 from simulator import Scenario, ScenarioError
-from simulator.models import Change, Contract, Effort, Policy, Relationships
-from ui import admission, controls, timeline, verdict
+from simulator.models import Change, Contract, Effort, Relationships
+from ui import admission, controls, push_widgets, timeline, verdict
 from ui import room as rm
 from ui import room_view as view
 from ui.nav import page_menu
@@ -63,8 +63,6 @@ _SHARE = controls.limits(Effort, "attract")
 PERCENT = (_SHARE.low * 100, _SHARE.high * 100)
 ACCOUNT_CONTACTS = controls.limits(Relationships, "contacts_per_account")
 CONTRACT_CONTACTS = controls.limits(Contract, "contacts")
-TRIGGER = controls.limits(Policy, "push_trigger")
-DELAY = controls.limits(Policy, "perception_delay_months")
 
 
 def say(error: Exception | str) -> None:
@@ -722,50 +720,21 @@ def pressure_controls(plan: Scenario) -> None:
     """The quarter-end push: how hard management pushes when behind the quota."""
     st.subheader("Management pressure", anchor=False)
 
-    def pushing(key: str) -> dict:
+    def wiring(key: str) -> dict:
         return {
             "key": view.PREFIX + key,
             "on_change": on_pressure_change,
             "args": (view.PREFIX + key,),
         }
 
-    st.slider(
-        "Quarter-end push when behind quota",
-        min_value=PERCENT[0],
-        max_value=PERCENT[1],
-        step=5.0,
-        format="%.0f%%",
-        help="Share of prospecting time moved to closing while the quarter's bookings "
-        "trail the quota; 0% = off.",
-        **pushing(controls.W_PUSH),
-    )
+    push_widgets.push_share(wiring)
     if not plan.policy.active and plan.targets.quarterly_bookings is None:
         st.caption(
             "The push needs a new-business quota: turning it on sets what the round's "
             "plan books in a median quarter."
         )
         return
-    st.slider(
-        "Push starts below (% of the pro-rata quota)",
-        min_value=float(TRIGGER.low) * 100,
-        max_value=float(TRIGGER.high) * 100,
-        step=5.0,
-        format="%.0f%%",
-        **pushing(controls.W_PUSH_TRIGGER),
-    )
-    st.select_slider(
-        "Management sees bookings after (months)",
-        options=list(range(int(DELAY.low), int(DELAY.high) + 1)),
-        **pushing(controls.W_PUSH_DELAY),
-    )
-    st.number_input(
-        f"New-business quota per quarter ({plan.currency.symbol})",
-        min_value=0.0,
-        max_value=1e13,
-        step=10_000.0,
-        format="%.0f",
-        **pushing(controls.W_QUOTA),
-    )
+    push_widgets.push_settings(wiring, symbol=plan.currency.symbol)
 
 
 DRAW = {

@@ -36,6 +36,7 @@ STREAMLIT_UI = {
     "ui/diagnosis.py",
     "ui/nav.py",
     "ui/presenter.py",
+    "ui/push_widgets.py",
     "ui/room.py",
     "ui/streamlit_runtime.py",
     "ui/workshop.py",
