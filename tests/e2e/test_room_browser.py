@@ -50,6 +50,26 @@ def shoot(page, name: str) -> None:
     page.set_viewport_size({"width": 1280, "height": 720})
 
 
+def tick(page, name: str) -> None:
+    """Tick a checkbox by its label and wait until the page shows it ticked. A click
+    that reaches the box while the "Add a change" expander is still opening is lost
+    (CI saw the box stay unticked), so an unticked box is clicked again, at most three
+    times; "Add change" then reads a draft that has the box."""
+    box = page.get_by_role("checkbox", name=name)
+    for _attempt in range(3):
+        idle(page)
+        if box.is_checked():
+            break
+        page.get_by_text(name).click()
+        try:
+            expect(box).to_be_checked(timeout=5_000)
+        except AssertionError:
+            continue  # the click was lost; the box is still unticked
+        break
+    expect(box).to_be_checked()
+    idle(page)
+
+
 def move_to(page, name: str, shown: re.Pattern[str], *, most: int = 20) -> None:
     """Move a slider with the keyboard (ArrowRight, one step and one rerun at a time)
     until it shows ``shown`` once the app has answered: a step the server answered
@@ -89,11 +109,7 @@ def test_a_team_pushes_and_changes_mid_year_and_the_debrief_shows_it(browser, se
     move_to(team, "Quarter-end push when behind quota", re.compile(r"20(\.0)?%?"))
     expect(team.get_by_role("slider", name="Push starts below")).to_be_visible()
     team.get_by_text("Add a change").click()
-    team.get_by_text("Change buyer contacts per account").click()
-    # The box's own rerun must be answered before "Add change" reads the draft: on a
-    # busy machine the click can reach the page before the rerun has even begun.
-    expect(team.get_by_role("checkbox", name="Change buyer contacts per account")).to_be_checked()
-    idle(team)
+    tick(team, "Change buyer contacts per account")
     team.get_by_role("button", name="Add change").click()
     # Markdown text carries zero-width spaces after punctuation (ui/text.py): ".*" between.
     expect(
