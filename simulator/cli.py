@@ -208,21 +208,8 @@ def summary_lines(result: SimulationResult) -> list[str]:
 
 def _write_csv(result: SimulationResult, path: str) -> None:
     """Write the quarterly CSV (one row per quarter, rounded, units in the headers: the
-    app's download too); a failure names --csv, the path and why in plain words."""
-    target = Path(path)
-    try:
-        with open(target, "w", encoding="utf-8", newline="") as out:
-            out.write(period_csv(result, by="quarter"))
-    except FileNotFoundError:
-        reason = f"the folder {str(target.parent)!r} does not exist"
-        raise ScenarioError(f"--csv {path}: cannot write the file ({reason})") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"--csv {path}: is a folder; give a file name") from None
-    except PermissionError:
-        raise ScenarioError(f"--csv {path}: cannot write the file (permission denied)") from None
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise ScenarioError(f"--csv {path}: cannot write the file ({reason})") from None
+    app's download too)."""
+    _write_bytes(period_csv(result, by="quarter").encode("utf-8"), path, option="--csv")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -590,20 +577,6 @@ def calibrated_toml(cal: Calibration) -> str:
     return "\n".join(head) + "\n" + dump_scenario(cal.scenario)
 
 
-def _write_scenario(text: str, path: str) -> None:
-    target = Path(path)
-    try:
-        target.write_text(text, encoding="utf-8")
-    except FileNotFoundError:
-        reason = f"the folder {str(target.parent)!r} does not exist"
-        raise ScenarioError(f"-o {path}: cannot write the file ({reason})") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"-o {path}: is a folder; give a file name") from None
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise ScenarioError(f"-o {path}: cannot write the file ({reason})") from None
-
-
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     mapping, contract_mapping = _mapping(args.map)
     opportunities = read_export(args.opportunities, option="OPPORTUNITIES")
@@ -624,7 +597,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     if parse_scenario(text, source="the calibrated scenario") != cal.scenario:  # pragma: no cover
         raise ScenarioError("the calibrated scenario does not load back; please report it")
     if args.output:
-        _write_scenario(text, args.output)
+        _write_bytes(text.encode("utf-8"), args.output, option="-o")
     if args.json:
         data = cal.to_dict()
         data["scenario"] = args.output
@@ -680,7 +653,8 @@ def _add_calibrate(sub: argparse._SubParsersAction) -> None:
 
 
 def _write_bytes(data: bytes, path: str, *, option: str) -> None:
-    """Write a file; a failure names the option, the path and why in plain words."""
+    """Write a file the command was asked for (--csv, -o, --png); a failure names the
+    option, the path and why in plain words."""
     target = Path(path)
     try:
         target.write_bytes(data)
@@ -689,6 +663,8 @@ def _write_bytes(data: bytes, path: str, *, option: str) -> None:
         raise ScenarioError(f"{option} {path}: cannot write the file ({reason})") from None
     except IsADirectoryError:
         raise ScenarioError(f"{option} {path}: is a folder; give a file name") from None
+    except PermissionError:
+        raise ScenarioError(f"{option} {path}: cannot write the file (permission denied)") from None
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise ScenarioError(f"{option} {path}: cannot write the file ({reason})") from None
