@@ -1587,15 +1587,17 @@ def _revenue(plan: _Plan, history: _History, *, terms: _RevenueTerms, runs: slic
         # contiguous by contract as BLAS wants it.
         contract_first_term = _per_run(alive & ~again) @ terms.contract_monthly
         contract_renewed = _per_run(alive & again) @ terms.contract_monthly
-    for i in range(len(plan.lines.cycle)):  # lines (at most 8)
-        line = revenue[:, :, i]
-        line[..., EXISTING] = terms.starting_book_value[:, i] / 12.0
-        np.divide(new[:, :, i], 12.0, out=line[..., NEW])
-        np.divide(renewed[:, :, i], 12.0, out=line[..., RENEWAL])
-        np.multiply(bookings[:, :, i], plan.one_off[i, 0], out=line[..., ONE_OFF])
-        if has_contracts:
-            line[..., EXISTING] += contract_first_term[:, :, i]
-            line[..., RENEWAL] += contract_renewed[:, :, i]
+    # Each source for every line at once: one strided pass per source (not per line).
+    existing = terms.starting_book_value / 12.0  # (months, lines), the same in every run
+    if has_contracts:
+        np.add(existing, contract_first_term, out=revenue[..., EXISTING])
+    else:
+        revenue[..., EXISTING] = existing
+    np.divide(new, 12.0, out=revenue[..., NEW])
+    np.divide(renewed, 12.0, out=revenue[..., RENEWAL])
+    np.multiply(bookings, plan.one_off[:, 0], out=revenue[..., ONE_OFF])
+    if has_contracts:
+        revenue[..., RENEWAL] += contract_renewed
     new += renewed
     new += terms.starting_book_value
     return new
