@@ -1524,8 +1524,8 @@ def _summarise(
             first_ends=first_ends,
             onboarding=history.onboarding[block],
             care_index=history.care_index[block],
-            care_factor=_by_run(history.care_factor, block),
-            expansion_total=_by_run(history.expansion_total, block),
+            care_factor=history.care_factor[:, block],
+            expansion_total=history.expansion_total[:, block],
             pipeline_forecast=history.pipeline_forecast[:, block],
             opportunity_rate=np.ascontiguousarray(history.opportunity_rate[:, block]),
             contract_alive=history.contract_alive[:, :, block],
@@ -1727,7 +1727,13 @@ def _forward_coverage(
     """Forward coverage at each month end, for a block of runs: what the next months can
     already see coming (signed contracts, likely renewals, win-weighted pipeline,
     prospecting at the current rate) over what those months need (target or run-rate);
-    the worst month counts."""
+    the worst month counts.
+
+    ``care_factor`` and ``expansion_total`` are month-major, (months, runs), as the
+    history keeps them; what is seen is summed month-major too, (look, months, runs), the
+    layout of the flow, the contracts and the care factor, so that those sums read each
+    operand contiguously instead of through a transpose (the same additions, in the
+    same order)."""
     runs, months = revenue_total.shape
     look = terms.flow_by_ahead.shape[0]
     has_contracts = contract_alive.shape[1] > 0
@@ -1740,7 +1746,7 @@ def _forward_coverage(
         first_chance = np.tile(terms.chance_by_end, 2)  # (months + look, 2 * lines)
         first_weighted = (first_ends * first_chance) @ terms.first_weights
     contracted = pooled_value @ terms.twelfth  # (runs, months): pooled, in force
-    seen_base = expansion_total / 12.0 + contracted
+    seen_base = expansion_total / 12.0 + contracted.T  # (months, runs)
     if has_contracts:
         # Value of explicit contracts per run, month and h, summed over contracts in
         # contract order: (months, 2 * look, runs). Runs are the fastest axis, so the
@@ -1748,7 +1754,7 @@ def _forward_coverage(
         contracts_seen = np.einsum(
             "tcr,tck->tkr", contract_alive.astype(float), terms.contract_values
         )
-    # Every look-ahead month h at once, (look, runs, months): what is known to end by
+    # Every look-ahead month h at once, (look, months, runs): what is known to end by
     # t + h is a running total over h (added in the order h = 1, 2, ...).
     ending_value = _known_by_ahead(ends_value, months)
     ending_kept = _known_by_ahead(ends_kept, months)
@@ -1757,7 +1763,7 @@ def _forward_coverage(
     if not full_care:
         first_value = _known_by_ahead(first_weighted[:, :, :look], months)
         first_onboarded = _known_by_ahead(first_weighted[:, :, look:], months)
-        first_onboarded -= np.multiply(care_index, first_value, out=first_value)
+        first_onboarded -= np.multiply(care_index.T, first_value, out=first_value)
         seen += first_onboarded
     # Win-weighted pipeline, plus prospecting at the current rate (one matrix-vector
     # product per run and month, each rounded by BLAS the same way whatever the block).
@@ -1766,11 +1772,11 @@ def _forward_coverage(
     for h in range(look):  # a loop over the look-ahead months (at most 24)
         np.matmul(rate, terms.flow_by_ahead[h], out=flow[h].reshape(-1))
     flow += pipeline_forecast.transpose(2, 0, 1)
-    seen += flow.transpose(0, 2, 1)
+    seen += flow
     if has_contracts:
-        seen += contracts_seen[:, :look].transpose(1, 2, 0)
-        seen += care_factor * contracts_seen[:, look:].transpose(1, 2, 0)
-    worst = np.minimum.reduce(seen, axis=0)
+        seen += contracts_seen[:, :look].transpose(1, 0, 2)
+        seen += np.multiply(care_factor, contracts_seen[:, look:].transpose(1, 0, 2), out=flow)
+    worst = np.minimum.reduce(seen, axis=0).T  # (runs, months)
 
     without_target = np.isnan(terms.target)
     need = np.broadcast_to(terms.target / 3.0, (runs, months))
@@ -1783,7 +1789,7 @@ def _forward_coverage(
 
 def _known_by_ahead(by_month: np.ndarray, months: int) -> np.ndarray:
     """Running totals over the look-ahead: of a (runs, months + look, look) array x, the
-    (look, runs, months) array whose entry [h - 1, r, t] is x[r, t + 1, 0] + x[r, t + 2,
+    (look, months, runs) array whose entry [h - 1, t, r] is x[r, t + 1, 0] + x[r, t + 2,
     1] + ... + x[r, t + h, h - 1], added in that order (what is known by month t + h).
 
     Trick: the entries x[r, t + h, h - 1] are a strided view of x (one step in h is one
@@ -1793,8 +1799,8 @@ def _known_by_ahead(by_month: np.ndarray, months: int) -> np.ndarray:
     run_step, month_step, ahead_step = by_month.strides
     window = np.lib.stride_tricks.as_strided(
         by_month[:, 1:],
-        shape=(look, runs, months),
-        strides=(month_step + ahead_step, run_step, month_step),
+        shape=(look, months, runs),
+        strides=(month_step + ahead_step, month_step, run_step),
         writeable=False,
     )
     total = np.array(window, order="C")
