@@ -1658,11 +1658,13 @@ class _CoverageTerms:
 
     ending_weights: np.ndarray  # (lines, look): a twelfth of the value ending by month ahead
     chance_by_end: np.ndarray  # (months + look, lines) renewal chance by the month it ends
+    first_chance: np.ndarray  # (months + look, 2 * lines) the same, twice (first_weights)
     first_weights: np.ndarray  # (2 * lines, 2 * look): first renewals' onboarding term
     twelfth: np.ndarray  # (lines,) 1/12: annual value to a month's revenue
     flow_by_ahead: np.ndarray  # (look, lines) revenue per unit of opportunity rate
     contract_values: np.ndarray  # (months, contracts, 2 * look): in force | up for renewal
-    target: np.ndarray  # (months,) quarterly revenue target in force, nan where none
+    need: np.ndarray  # (months,) a third of the quarterly revenue target, nan where none
+    without_target: np.ndarray  # (months,) bool: no target, the run-rate is needed
 
 
 def _coverage_terms(plan: _Plan) -> _CoverageTerms:
@@ -1701,11 +1703,13 @@ def _coverage_terms(plan: _Plan) -> _CoverageTerms:
     return _CoverageTerms(
         ending_weights=ending_weights,
         chance_by_end=plan.pooled_chance[:, :, 0],
+        first_chance=np.tile(plan.pooled_chance[:, :, 0], 2),
         first_weights=first_weights,
         twelfth=twelfth,
         flow_by_ahead=np.ascontiguousarray(_flow_kernel(lines, look).T),
         contract_values=np.concatenate([sure, maybe], axis=2),
-        target=plan.by_month.revenue_target,
+        need=plan.by_month.revenue_target / 3.0,
+        without_target=np.isnan(plan.by_month.revenue_target),
     )
 
 
@@ -1743,8 +1747,7 @@ def _forward_coverage(
     # First renewals differ from the others only where onboarding or care fell short.
     full_care = bool((onboarding == 1.0).all() and (care_index == 1.0).all())
     if not full_care:
-        first_chance = np.tile(terms.chance_by_end, 2)  # (months + look, 2 * lines)
-        first_weighted = (first_ends * first_chance) @ terms.first_weights
+        first_weighted = (first_ends * terms.first_chance) @ terms.first_weights
     contracted = pooled_value @ terms.twelfth  # (runs, months): pooled, in force
     seen_base = expansion_total / 12.0 + contracted.T  # (months, runs)
     if has_contracts:
@@ -1778,13 +1781,14 @@ def _forward_coverage(
         seen += np.multiply(care_factor, contracts_seen[:, look:].transpose(1, 0, 2), out=flow)
     worst = np.minimum.reduce(seen, axis=0).T  # (runs, months)
 
-    without_target = np.isnan(terms.target)
-    need = np.broadcast_to(terms.target / 3.0, (runs, months))
-    if without_target.any():  # run-rate: average monthly revenue over the last three months
-        need = np.where(without_target, _run_rate(revenue_total), need)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        ratio = np.where(need > 0, worst / np.where(need > 0, need, 1.0), COVERAGE_CAP)
-    return np.clip(ratio, 0.0, COVERAGE_CAP)
+    need = np.broadcast_to(terms.need, (runs, months))
+    if terms.without_target.any():  # run-rate: average monthly revenue, last three months
+        need = np.where(terms.without_target, _run_rate(revenue_total), need)
+    # Divided only where something is needed (the cap elsewhere), into one array.
+    ratio = np.full((runs, months), COVERAGE_CAP)
+    with np.errstate(invalid="ignore", over="ignore"):
+        np.divide(worst, need, out=ratio, where=need > 0)
+    return np.clip(ratio, 0.0, COVERAGE_CAP, out=ratio)
 
 
 def _known_by_ahead(by_month: np.ndarray, months: int) -> np.ndarray:
