@@ -1636,19 +1636,24 @@ def _ending_schedule(
     ends are known from the month it starts); and, (runs, u, 2 x lines), the value of
     those at their first renewal, then the same times their cohort's onboarding."""
     lines, months, look = plan.lines, plan.months, plan.look
-    starts = history.bookings[runs] + _by_run(history.kept_base, runs)  # (runs, months, lines)
-    block = starts.shape[0]
-    n_lines = len(lines.cycle)
-    ends = np.zeros((block, months + look, n_lines))
-    ends += plan.warm.book_ends[: months + look] * lines.deal_size
+    bookings, kept = history.bookings[runs], _by_run(history.kept_base, runs)
+    onboarding = history.onboarding[runs]
+    block, n_lines = bookings.shape[0], len(lines.cycle)
+    # The starting book everywhere, then each recurring line's starts (new + renewed)
+    # added where they end: only the months and lines that end inside the window are
+    # summed or copied.
+    ends = np.empty((block, months + look, n_lines))
+    ends[...] = plan.warm.book_ends[: months + look] * lines.deal_size
     first_ends = np.zeros((block, months + look, 2 * n_lines))
-    onboarded = history.bookings[runs] * history.onboarding[runs][:, :, None]
     for i in np.flatnonzero(lines.recurring):  # lines (at most 8)
         term = int(lines.term[i])
         span = max(0, min(months, months + look - term))
-        ends[:, term : term + span, i] += starts[:, :span, i]
-        first_ends[:, term : term + span, i] = history.bookings[runs][:, :span, i]
-        first_ends[:, term : term + span, n_lines + i] = onboarded[:, :span, i]
+        ending = slice(term, term + span)
+        ends[:, ending, i] += bookings[:, :span, i] + kept[:, :span, i]
+        first_ends[:, ending, i] = bookings[:, :span, i]
+        np.multiply(
+            bookings[:, :span, i], onboarding[:, :span], out=first_ends[:, ending, n_lines + i]
+        )
     return ends, first_ends
 
 
