@@ -1587,7 +1587,8 @@ def _revenue(plan: _Plan, history: _History, *, terms: _RevenueTerms, runs: slic
         # contiguous by contract as BLAS wants it.
         contract_first_term = _per_run(alive & ~again) @ terms.contract_monthly
         contract_renewed = _per_run(alive & again) @ terms.contract_monthly
-    # Each source for every line at once: one strided pass per source (not per line).
+    # Each source for every line at once, one strided pass per source; the one-off
+    # share line by line (by a scalar: a broadcast over a short axis of lines is slower).
     existing = terms.starting_book_value / 12.0  # (months, lines), the same in every run
     if has_contracts:
         np.add(existing, contract_first_term, out=revenue[..., EXISTING])
@@ -1595,7 +1596,8 @@ def _revenue(plan: _Plan, history: _History, *, terms: _RevenueTerms, runs: slic
         revenue[..., EXISTING] = existing
     np.divide(new, 12.0, out=revenue[..., NEW])
     np.divide(renewed, 12.0, out=revenue[..., RENEWAL])
-    np.multiply(bookings, plan.one_off[:, 0], out=revenue[..., ONE_OFF])
+    for i in range(len(plan.lines.cycle)):  # lines (at most 8)
+        np.multiply(bookings[:, :, i], plan.one_off[i, 0], out=revenue[:, :, i, ONE_OFF])
     if has_contracts:
         revenue[..., RENEWAL] += contract_renewed
     new += renewed
