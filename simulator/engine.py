@@ -1788,8 +1788,10 @@ def _forward_coverage(
         seen += np.multiply(care_factor, contracts_seen[:, look:].transpose(1, 0, 2), out=flow)
     worst = np.minimum.reduce(seen, axis=0).T  # (runs, months)
 
-    need = np.broadcast_to(terms.need, (runs, months))
-    if terms.without_target.any():  # run-rate: average monthly revenue, last three months
+    need = terms.need  # (months,): the same in every run, unless a run-rate is needed
+    if terms.without_target.all():  # run-rate: average monthly revenue, last three months
+        need = _run_rate(revenue_total)
+    elif terms.without_target.any():
         need = np.where(terms.without_target, _run_rate(revenue_total), need)
     # Divided only where something is needed (the cap elsewhere), into one array.
     ratio = np.full((runs, months), COVERAGE_CAP)
