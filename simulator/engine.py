@@ -1771,8 +1771,8 @@ def _forward_coverage(
     seen = np.subtract(seen_base, ending_value, out=ending_value)
     seen += np.multiply(care_factor, ending_kept, out=ending_kept)
     if not full_care:
-        first_value = _known_by_ahead(first_weighted[:, :, :look], months)
-        first_onboarded = _known_by_ahead(first_weighted[:, :, look:], months)
+        first_value = _known_by_ahead(first_weighted, months)
+        first_onboarded = _known_by_ahead(first_weighted, months, first=look)
         first_onboarded -= np.multiply(care_index.T, first_value, out=first_value)
         seen += first_onboarded
     # Win-weighted pipeline, plus prospecting at the current rate (one matrix-vector
@@ -1800,21 +1800,25 @@ def _forward_coverage(
     return np.clip(ratio, 0.0, COVERAGE_CAP, out=ratio)
 
 
-def _known_by_ahead(by_month: np.ndarray, months: int) -> np.ndarray:
-    """Running totals over the look-ahead: of a (runs, months + look, look) array x, the
-    (look, months, runs) array whose entry [h - 1, t, r] is x[r, t + 1, 0] + x[r, t + 2,
-    1] + ... + x[r, t + h, h - 1], added in that order (what is known by month t + h).
+def _known_by_ahead(by_month: np.ndarray, months: int, *, first: int = 0) -> np.ndarray:
+    """Running totals over the look-ahead: of a contiguous (runs, months + look, first +
+    look [+ more]) array x, the (look, months, runs) array whose entry [h - 1, t, r] is
+    x[r, t + 1, f] + x[r, t + 2, f + 1] + ... + x[r, t + h, f + h - 1] (f = ``first``),
+    added in that order (what is known by month t + h).
 
-    Trick: the entries x[r, t + h, h - 1] are a strided view of x (one step in h is one
-    month and one column), copied once into a contiguous array and summed along h.
+    Trick: the entries x[r, t + h, f + h - 1] are a strided view of x (one step in h is
+    one month and one column), copied once into a contiguous array and summed along h;
+    the view is made directly on x's memory (np.lib.stride_tricks.as_strided costs more
+    than the copy of a small block).
     """
-    runs, _, look = by_month.shape
+    runs, _, look = by_month.shape[0], by_month.shape[1], by_month.shape[1] - months
     run_step, month_step, ahead_step = by_month.strides
-    window = np.lib.stride_tricks.as_strided(
-        by_month[:, 1:],
-        shape=(look, months, runs),
+    window = np.ndarray(
+        (look, months, runs),
+        dtype=by_month.dtype,
+        buffer=by_month,
+        offset=month_step + first * ahead_step,
         strides=(month_step + ahead_step, month_step, run_step),
-        writeable=False,
     )
     total = np.array(window, order="C")
     for h in range(1, look):  # a loop over the look-ahead months (at most 24)
