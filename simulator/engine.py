@@ -33,8 +33,10 @@ meaning: ``_PipelineWindow`` (ageing by sliding a window), ``_decide_oldest_firs
 ``_window_sums``, ``_known_by_ahead`` (every look-ahead month at once), ``_distinct``
 (a function of a count computed once per distinct count), ``_by_run`` (history the
 steps after the loop read is kept month-major), ``_normal_cdf``, ``_normal_quantile``,
-and ``_team_moves`` / ``_effort_moves`` (months in which nothing about the team or its
-effort changes are skipped). Figures: ``python -m bench.engine``, ``docs/benchmarks.md``.
+``_team_moves`` / ``_effort_moves`` (months in which nothing about the team or its
+effort changes are skipped), ``_RenewalMonths`` (the months a renewal reads, worked out
+before the loop), ``_count_lines`` and ``_write_transposed`` (sums and writes along the
+long axis). Figures: ``python -m bench.engine``, ``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
