@@ -1531,8 +1531,7 @@ def _summarise(
             contract_alive=history.contract_alive[:, :, block],
         )
     top_share = np.empty((runs, months))
-    candidates = n_lines * TOP_ACCOUNTS + min(plan.contracts.count, TOP_ACCOUNTS)
-    per_run = months * (2 * candidates + 6 * n_lines + plan.contracts.count)
+    per_run = months * (n_lines * (TOP_ACCOUNTS + 1) + plan.contracts.count)
     for block in _blocks_of_runs(runs, elements_per_run=per_run):
         _stop_if_asked(should_stop)
         top_share[block] = _concentration(plan, history, terms=revenue_terms, runs=block)
@@ -1864,7 +1863,7 @@ def _concentration(
         values = np.empty((contracts.count, *growth.shape))
         np.multiply(alive, contracts.annual_value[:, None, None], out=values)
         values *= growth
-        total += np.add.reduce(values, axis=0)  # in file order
+        total += _sum_contracts(values)
         if contracts.count > TOP_ACCOUNTS:
             values = _largest(np.ascontiguousarray(values.transpose(1, 2, 0)), TOP_ACCOUNTS)
             values = values.transpose(2, 0, 1)
@@ -1873,6 +1872,16 @@ def _concentration(
     top = _largest(candidates, TOP_ACCOUNTS, in_place=True).sum(axis=2)
     share = np.divide(top, total, out=np.zeros_like(total), where=total > NO_BOOK)
     return np.minimum(share, 1.0).T  # at most 1 (the sums round differently)
+
+
+def _sum_contracts(values: np.ndarray) -> np.ndarray:
+    """Sum of (contracts, months, runs) values over contracts, as numpy sums them laid out
+    month, contract, run (as the explicit contracts' history is): in file order, but
+    pairwise (in each month's contiguous row) when there is one run and eight or more
+    contracts. Keeps the same rounding when the values are laid out month-major."""
+    if values.shape[2] == 1:
+        return np.ascontiguousarray(values.transpose(1, 2, 0)).sum(axis=2)
+    return np.add.reduce(values, axis=0)
 
 
 def _in_force_by_month(started: np.ndarray, lag: np.ndarray) -> np.ndarray:
