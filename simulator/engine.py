@@ -2092,7 +2092,8 @@ def _retention(plan: _Plan, *, state: _State, history: _History) -> tuple[np.nda
     that leaves is one of the cohort when it started its term by month s; contracts
     renewed inside the window (terms under a year) are the cohort's in the share their
     renewals were, followed month by month (``_cohort_losses``). Runs are independent,
-    so the work goes a block of runs at a time (``_blocks_of_runs``).
+    so the work goes a block of runs at a time (``_blocks_of_runs``), month-major:
+    (months, runs), so that numpy works along rows of runs (``_in_force_by_month``).
     """
     months, runs = history.growth.shape
     nrr = np.full((runs, months), np.nan)
@@ -2103,22 +2104,20 @@ def _retention(plan: _Plan, *, state: _State, history: _History) -> tuple[np.nda
     warm = plan.warm
     warm_units = (warm.book_ends.sum(axis=0) * plan.lines.deal_size + warm.expansion).sum()
     day_one = float(warm_units + plan.contracts.annual_value.sum())
-    start = np.arange(windows)  # s + 1: index of month s in the *_before arrays
-    end = start + RETENTION_MONTHS - 1
     terms = _revenue_terms(plan, state=state)
     n_lines = len(plan.lines.cycle)
     for block in _blocks_of_runs(runs, elements_per_run=(12 + 3 * n_lines) * (months + 1)):
         explicit_in_force, explicit_left = _explicit_units(plan, history, runs=block)
         pooled = _pooled_units(plan, history, terms=terms, runs=block)
-        units = _sum_lines(pooled.reshape(n_lines, -1)).reshape(pooled.shape[1:]).T
-        units = units + explicit_in_force  # (runs, months)
-        n = len(units)
-        units_before = np.concatenate([np.full((n, 1), day_one), units], axis=1)
-        growth_before = np.concatenate([np.ones((n, 1)), _by_run(history.growth, block)], axis=1)
-        left_so_far = np.concatenate([np.zeros((n, 1)), np.cumsum(explicit_left, axis=1)], 1)
-        lost = _cohort_losses(plan, history, windows=windows, runs=block)
-        lost += left_so_far[:, start + RETENTION_MONTHS] - left_so_far[:, start]
-        cohort = units_before[:, start]
+        units = _sum_lines(pooled.reshape(n_lines, -1)).reshape(pooled.shape[1:])
+        units += explicit_in_force  # (months, runs)
+        n = units.shape[1]
+        units_before = np.concatenate([np.full((1, n), day_one), units])  # month s at s + 1
+        growth_before = np.concatenate([np.ones((1, n)), history.growth[:, block]])
+        left_so_far = np.concatenate([np.zeros((1, n)), np.cumsum(explicit_left, axis=0)])
+        lost = _cohort_losses(plan, history, windows=windows, runs=block)  # (windows, runs)
+        lost += left_so_far[RETENTION_MONTHS : RETENTION_MONTHS + windows] - left_so_far[:windows]
+        cohort = units_before[:windows]
         with np.errstate(divide="ignore", invalid="ignore"):
             booked = cohort > NO_BOOK
             # Clipped to [0, 1]: what is kept of a cohort can be neither negative nor more
@@ -2126,8 +2125,9 @@ def _retention(plan: _Plan, *, state: _State, history: _History) -> tuple[np.nda
             kept = np.where(
                 booked, np.clip(1.0 - lost / np.where(booked, cohort, 1.0), 0, 1), np.nan
             )
-        grr[block, end] = kept
-        nrr[block, end] = kept * growth_before[:, end + 1] / growth_before[:, start]
+        grr[block, RETENTION_MONTHS - 1 :] = kept.T
+        growth_ratio = growth_before[RETENTION_MONTHS : RETENTION_MONTHS + windows]
+        nrr[block, RETENTION_MONTHS - 1 :] = (kept * growth_ratio / growth_before[:windows]).T
     return nrr, grr
 
 
@@ -2135,7 +2135,7 @@ def _explicit_units(
     plan: _Plan, history: _History, *, runs: slice
 ) -> tuple[np.ndarray, np.ndarray]:
     """The annual value of the explicit contracts in force at each month end, and of
-    those that left in the month, (runs, months) each (units: they start at index 1)."""
+    those that left in the month, (months, runs) each (units: they start at index 1)."""
     months = history.growth.shape[0]
     n = len(range(*runs.indices(history.growth.shape[1])))
     in_force, left = np.zeros((months, n)), np.zeros((months, n))
@@ -2144,35 +2144,35 @@ def _explicit_units(
         in_force += alive * value
         left[0] += ~alive[0] * value
         left[1:] += (alive[:-1] & ~alive[1:]) * value
-    return in_force.T, left.T
+    return in_force, left
 
 
 def _cohort_losses(plan: _Plan, history: _History, *, windows: int, runs: slice) -> np.ndarray:
     """Units of the pooled contracts in force at the end of month s that left in months
-    s + 1 .. s + 12, (runs, windows), for every s = -1 .. months - 13 at once.
+    s + 1 .. s + 12, (windows, runs), for every s = -1 .. months - 13 at once.
 
     At month m a line's ending contracts are its first renewals (the wins of m - term)
     and its later ones (the renewals of m - term, or the starting book); each kind loses
     its units in proportion. First renewals are the cohort's when m - term <= s; later
     ones when m - term <= s, or else in the cohort's share of what renewed at m - term,
     which is followed the same way (only lines with terms under a year get there).
+    Month-major, (months, runs), as ``_retention``.
     """
     lines = plan.lines
     bookings = history.bookings[runs]
     n, months, _ = bookings.shape
-    growth_before = np.concatenate([np.ones((n, 1)), _by_run(history.growth, runs)], axis=1)
-    lost = np.zeros((n, windows))
-    all_kept_first = _by_run(history.kept_first_units, runs)
-    all_kept_later = _by_run(history.kept_later_units, runs)
+    growth_before = np.concatenate([np.ones((1, n)), history.growth[:, runs]])
+    lost = np.zeros((windows, n))
     for i in np.flatnonzero(lines.recurring):  # lines (at most 8)
         term = int(lines.term[i])
-        kept_first = all_kept_first[:, :, i]
-        kept_later = all_kept_later[:, :, i]
-        first = np.zeros((n, months))  # units due at a first renewal in month m
-        later = plan.warm.book_ends[:months, i] * plan.warm_unit_value[i] + np.zeros((n, 1))
+        kept_first = history.kept_first_units[:, runs, i]
+        kept_later = history.kept_later_units[:, runs, i]
+        first = np.zeros((months, n))  # units due at a first renewal in month m
+        book = plan.warm.book_ends[:months, i] * plan.warm_unit_value[i]
+        later = book[:, None] + np.zeros((1, n))
         if term < months:
-            first[:, term:] = bookings[:, : months - term, i] / growth_before[:, : months - term]
-            later[:, term:] += kept_first[:, : months - term] + kept_later[:, : months - term]
+            first[term:] = bookings[:, : months - term, i].T / growth_before[: months - term]
+            later[term:] += kept_first[: months - term] + kept_later[: months - term]
         if term >= RETENTION_MONTHS:  # every contract that leaves in a window is the cohort's
             lost += _window_sums(first - kept_first + later - kept_later, windows)
         else:
@@ -2183,10 +2183,10 @@ def _cohort_losses(plan: _Plan, history: _History, *, windows: int, runs: slice)
 
 
 def _window_sums(monthly: np.ndarray, windows: int) -> np.ndarray:
-    """Sums of (runs, months) over months s + 1 .. s + RETENTION_MONTHS, for every window
-    start s = -1 .. (runs, windows); computed as differences of one running sum."""
-    running = np.concatenate([np.zeros((len(monthly), 1)), np.cumsum(monthly, axis=1)], axis=1)
-    return running[:, RETENTION_MONTHS : RETENTION_MONTHS + windows] - running[:, :windows]
+    """Sums of (months, runs) over months s + 1 .. s + RETENTION_MONTHS, for every window
+    start s = -1 .. (windows, runs); computed as differences of one running sum."""
+    running = np.concatenate([np.zeros((1, monthly.shape[1])), np.cumsum(monthly, axis=0)])
+    return running[RETENTION_MONTHS : RETENTION_MONTHS + windows] - running[:windows]
 
 
 def _cohort_losses_short_term(
@@ -2197,21 +2197,20 @@ def _cohort_losses_short_term(
     kept_first: np.ndarray,
     kept_later: np.ndarray,
 ) -> np.ndarray:
-    """``_cohort_losses`` of a line whose term is under a year, (runs, windows), from its
-    units due and kept per month (runs, months): month by month of the window, the
+    """``_cohort_losses`` of a line whose term is under a year, (windows, runs), from its
+    units due and kept per month (months, runs): month by month of the window, the
     cohort's share of the later renewals due is its share of what renewed one term
     before (1 when that was by month s)."""
-    runs, months = first.shape
+    months, runs = first.shape
     windows = months - RETENTION_MONTHS + 1
-    s = np.arange(windows) - 1  # window start months
-    lost = np.zeros((runs, windows))
+    lost = np.zeros((windows, runs))
     share_kept: dict[int, np.ndarray] = {}  # offset j -> cohort share of what renewed at s + j
     for j in range(1, RETENTION_MONTHS + 1):  # months of the window
-        m = s + j
+        m = slice(j - 1, j - 1 + windows)  # s + j for every window start s = -1 ..
         first_is_cohort = float(j <= term)
         share_later = share_kept.pop(j - term) if j > term else 1.0
-        lost += (first[:, m] - kept_first[:, m]) * first_is_cohort
-        lost += (later[:, m] - kept_later[:, m]) * share_later
-        kept_cohort = kept_first[:, m] * first_is_cohort + kept_later[:, m] * share_later
-        share_kept[j] = _ratio(kept_cohort, kept_first[:, m] + kept_later[:, m])
+        lost += (first[m] - kept_first[m]) * first_is_cohort
+        lost += (later[m] - kept_later[m]) * share_later
+        kept_cohort = kept_first[m] * first_is_cohort + kept_later[m] * share_later
+        share_kept[j] = _ratio(kept_cohort, kept_first[m] + kept_later[m])
     return lost
