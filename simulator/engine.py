@@ -1616,6 +1616,9 @@ class _RevenueTerms:
     starting_book_left: np.ndarray  # (months, lines) starting pooled contracts in force
     starting_book_value: np.ndarray  # (months, lines) their annual value (without add-ons)
     contract_monthly: np.ndarray  # (contracts, lines) a twelfth of each explicit contract
+    lag: np.ndarray  # (lines,) months a contract stays in force (term; one-off lines 0),
+    # at most the months simulated: signed_before[t] = max(t + 1 - lag, 0)
+    starting_book_units: np.ndarray  # (months, lines) starting_book_left in growth units
 
 
 def _revenue_terms(plan: _Plan, *, state: _State) -> _RevenueTerms:
@@ -1633,6 +1636,8 @@ def _revenue_terms(plan: _Plan, *, state: _State) -> _RevenueTerms:
         starting_book_left=starting_left,
         starting_book_value=starting_left * lines.deal_size,
         contract_monthly=contracts.on_line * (contracts.annual_value / 12.0)[:, None],
+        lag=np.minimum(np.where(lines.recurring, lines.term, 0), months),
+        starting_book_units=starting_left * plan.warm_unit_value,
     )
 
 
@@ -1935,43 +1940,107 @@ def _concentration(
     """Share of the recurring book's value (add-ons included) held by its TOP_ACCOUNTS
     largest accounts at each month end, (runs, months), for a block of runs; 0 with no
     book. Explicit contracts count at their own value, pooled contracts at the expected
-    values of the largest ones of their line (``_largest_pooled``)."""
-    # Whole numbers: one running sum of the wins and renewals started is exact.
-    started = history.wins[runs] + _by_run(history.pooled_kept, runs)
-    pooled_count = _in_force(started, terms.signed_before)
-    pooled_count += terms.starting_book_left
-    growth = _by_run(history.growth, runs)
-    pooled_value = _pooled_units(plan, history, terms=terms, runs=runs) * growth[:, :, None]
-    total = pooled_value.sum(axis=2)
-    mean = _share(pooled_value, pooled_count)
+    values of the largest ones of their line (``_largest_pooled``).
+
+    Worked month-major, (lines or candidates, months, runs), so that every step runs
+    along whole rows of runs (see ``_in_force_by_month``); only the candidates are laid
+    out one (month, run) per row, for ``_largest`` and their sum.
+    """
     contracts = plan.contracts
-    pooled_candidates = len(plan.lines.cycle) * TOP_ACCOUNTS
-    # The candidates, side by side: the largest pooled contracts, then the explicit ones.
-    candidates = np.empty((*total.shape, pooled_candidates + min(contracts.count, TOP_ACCOUNTS)))
-    _largest_pooled(pooled_count, mean, plan.lines.deal_cv, out=candidates[..., :pooled_candidates])
+    n_lines = len(plan.lines.cycle)
+    # Whole numbers: one running sum of the wins and renewals started is exact.
+    wins, kept = history.wins[runs], history.pooled_kept[:, runs]
+    started = np.add(wins.transpose(2, 1, 0), kept.transpose(2, 0, 1), out=_by_month(wins))
+    pooled_count = _in_force_by_month(started, terms.lag)
+    pooled_count += terms.starting_book_left.T[:, :, None]
+    growth = history.growth[:, runs]  # (months, runs)
+    pooled_value = _pooled_units(plan, history, terms=terms, runs=runs)
+    pooled_value *= growth
+    total = _sum_lines(pooled_value.reshape(n_lines, -1)).reshape(growth.shape)
+    mean = _share(pooled_value, pooled_count)
+    pooled_candidates = n_lines * TOP_ACCOUNTS
+    # The candidates, one after the other: the largest pooled contracts, then the
+    # explicit ones.
+    ranked = np.empty((pooled_candidates + min(contracts.count, TOP_ACCOUNTS), *growth.shape))
+    _largest_pooled(pooled_count, mean, plan.lines.deal_cv, out=ranked[:pooled_candidates])
     if contracts.count:
-        alive = history.contract_alive[:, :, runs].transpose(2, 0, 1)  # (runs, months, c)
-        values = alive * contracts.annual_value * growth[:, :, None]
-        total += values.sum(axis=2)
-        candidates[..., pooled_candidates:] = _largest(values, TOP_ACCOUNTS)
+        alive = history.contract_alive[:, :, runs].transpose(1, 0, 2)  # (c, months, runs)
+        values = np.empty((contracts.count, *growth.shape))
+        np.multiply(alive, contracts.annual_value[:, None, None], out=values)
+        values *= growth
+        total += _sum_contracts(values)
+        if contracts.count > TOP_ACCOUNTS:
+            values = _largest(np.ascontiguousarray(values.transpose(1, 2, 0)), TOP_ACCOUNTS)
+            values = values.transpose(2, 0, 1)
+        ranked[pooled_candidates:] = values
+    candidates = np.ascontiguousarray(ranked.transpose(1, 2, 0))  # (months, runs, candidates)
     top = _largest(candidates, TOP_ACCOUNTS, in_place=True).sum(axis=2)
     share = np.divide(top, total, out=np.zeros_like(total), where=total > NO_BOOK)
-    return np.minimum(share, 1.0)  # at most 1 (the sums round differently)
+    return np.minimum(share, 1.0).T  # at most 1 (the sums round differently)
+
+
+def _sum_contracts(values: np.ndarray) -> np.ndarray:
+    """Sum of (contracts, months, runs) values over contracts, as numpy sums them laid out
+    month, contract, run (as the explicit contracts' history is): in file order, but
+    pairwise (in each month's contiguous row) when there is one run and eight or more
+    contracts. Keeps the same rounding when the values are laid out month-major."""
+    if values.shape[2] == 1:
+        return np.ascontiguousarray(values.transpose(1, 2, 0)).sum(axis=2)
+    return np.add.reduce(values, axis=0)
+
+
+def _in_force_by_month(started: np.ndarray, lag: np.ndarray) -> np.ndarray:
+    """``_in_force`` of month-major arrays: contracts (or their value) in force at each
+    month end, (lines, months, runs), from those started each month (the same running
+    sums and subtractions).
+
+    For speed: each line's sum ``lag`` months back is a slice of its running sum, so
+    every operation runs along whole rows of runs (numpy is slow on short inner axes,
+    such as lines, and on gathers).
+    """
+    n_lines, months, n_runs = started.shape
+    signed = np.zeros((n_lines, months + 1, n_runs), dtype=started.dtype)  # before month i
+    np.cumsum(started, axis=1, out=signed[:, 1:])
+    in_force = np.empty_like(started)
+    for i, lag_months in enumerate(lag.tolist()):  # lines (at most 8)
+        line, sums = in_force[i], signed[i]
+        np.subtract(sums[1 : lag_months + 1], sums[:1], out=line[:lag_months])
+        np.subtract(
+            sums[lag_months + 1 :], sums[1 : months + 1 - lag_months], out=line[lag_months:]
+        )
+    return in_force
+
+
+def _by_month(by_run: np.ndarray) -> np.ndarray:
+    """An empty month-major (lines, months, runs) array for a (runs, months, lines) one.
+
+    Given as ``out``: numpy would lay out a result like its operands (run-major), and
+    the month-major steps would then run along short inner axes.
+    """
+    n_runs, months, n_lines = by_run.shape
+    return np.empty((n_lines, months, n_runs), dtype=by_run.dtype)
 
 
 def _pooled_units(
     plan: _Plan, history: _History, *, terms: _RevenueTerms, runs: slice
 ) -> np.ndarray:
     """The pooled contracts in force at each month end in units of the growth index,
-    (runs, months, lines): the starting book's left, plus those started (won or renewed)
-    within the last term, from the history (as ``_revenue`` does for their value)."""
-    growth = _by_run(history.growth, runs)
-    growth_before = np.concatenate([np.ones((len(growth), 1)), growth], 1)
-    started = history.bookings[runs] * plan.recurring[:, 0] / growth_before[:, :-1, None]
-    started += _by_run(history.kept_first_units, runs)
-    started += _by_run(history.kept_later_units, runs)
-    units = _in_force(started, terms.signed_before)
-    units += terms.starting_book_left * plan.warm_unit_value
+    month-major (lines, months, runs): the starting book's left, plus those started (won
+    or renewed) within the last term, from the history (as ``_revenue`` does for their
+    value)."""
+    growth = history.growth[:, runs]
+    growth_before = np.empty_like(growth)  # at the start of each month
+    growth_before[0] = 1.0
+    growth_before[1:] = growth[:-1]
+    bookings = history.bookings[runs]
+    started = np.multiply(
+        bookings.transpose(2, 1, 0), plan.recurring[:, :, None], out=_by_month(bookings)
+    )
+    started /= growth_before
+    started += history.kept_first_units[:, runs].transpose(2, 0, 1)
+    started += history.kept_later_units[:, runs].transpose(2, 0, 1)
+    units = _in_force_by_month(started, terms.lag)
+    units += terms.starting_book_units.T[:, :, None]
     return units
 
 
@@ -1991,29 +2060,34 @@ def _largest_pooled(
     count: np.ndarray, mean: np.ndarray, cv: np.ndarray, *, out: np.ndarray
 ) -> np.ndarray:
     """The expected values of the TOP_ACCOUNTS largest pooled contracts of each line,
-    written into ``out``, (runs, months, lines x TOP_ACCOUNTS), when a line's ``count``
-    contracts have values lognormal with mean ``mean`` and coefficient of variation
-    ``cv`` (0: all equal).
+    written into ``out``, (lines x TOP_ACCOUNTS, months, runs), when a line's ``count``
+    contracts, (lines, months, runs), have values lognormal with mean ``mean`` and
+    coefficient of variation ``cv`` (0: all equal).
 
     The i-th largest of n is taken as the value between the quantiles 1 - i/n and
     1 - (i - 1)/n: the largest k of n lognormal values hold n x mean x Phi(sigma - z) of
     the total, z the standard normal quantile of 1 - k/n, sigma^2 = ln(1 + cv^2); with
-    cv = 0 that is min(k, n) x mean.
+    cv = 0 that is min(k, n) x mean. Either way the i-th largest is the mean times a
+    number of n alone: one table row per count (``_distinct``), looked up.
     """
-    k = np.arange(1, TOP_ACCOUNTS + 1)
-    n = count[..., None]
-    largest = out.reshape(*count.shape, TOP_ACCOUNTS)  # a view: (runs, months, lines, k)
-    np.multiply(k <= n, mean[..., None], out=largest)  # equal values: the mean each
-    for i in np.flatnonzero(cv > 0):  # lines with a spread (at most 8)
-        sigma = np.sqrt(np.log1p(cv[i] ** 2))
-        counts, which = _distinct(count[:, :, i])
-        line_n = counts.astype(float)[:, None]
-        k0 = np.arange(TOP_ACCOUNTS + 1)  # the largest k, k = 0 .. TOP_ACCOUNTS
-        inside = (k0 > 0) & (k0 < line_n)
-        tail = np.where(inside, k0 / np.where(line_n > 0, line_n, 1.0), 0.5)
-        part = line_n * _normal_cdf(sigma - _normal_quantile(1.0 - tail))
-        held = np.where(inside, part, np.minimum(k0, line_n))
-        np.multiply(np.diff(held, axis=-1)[which], mean[:, :, i, None], out=largest[:, :, i])
+    n_lines = len(count)
+    largest = out.reshape(n_lines, TOP_ACCOUNTS, *count.shape[1:])  # a view
+    k0 = np.arange(TOP_ACCOUNTS + 1)  # the largest k, k = 0 .. TOP_ACCOUNTS
+    equal = (k0[1:] <= k0[:, None]).astype(float)  # equal values: the mean each, k <= n
+    for i in range(n_lines):  # lines (at most 8)
+        if cv[i] > 0:
+            sigma = np.sqrt(np.log1p(cv[i] ** 2))
+            counts, which = _distinct(count[i])
+            line_n = counts.astype(float)[:, None]
+            inside = (k0 > 0) & (k0 < line_n)
+            tail = np.where(inside, k0 / np.where(line_n > 0, line_n, 1.0), 0.5)
+            part = line_n * _normal_cdf(sigma - _normal_quantile(1.0 - tail))
+            held = np.where(inside, part, np.minimum(k0, line_n))
+            table = np.diff(held, axis=-1)
+        else:
+            table, which = equal, np.minimum(count[i], TOP_ACCOUNTS)
+        np.take(table.T, which, axis=1, out=largest[i], mode="clip")  # in range anyway
+        np.multiply(largest[i], mean[i], out=largest[i])
     return out
 
 
@@ -2123,7 +2197,8 @@ def _retention(plan: _Plan, *, state: _State, history: _History) -> tuple[np.nda
     that leaves is one of the cohort when it started its term by month s; contracts
     renewed inside the window (terms under a year) are the cohort's in the share their
     renewals were, followed month by month (``_cohort_losses``). Runs are independent,
-    so the work goes a block of runs at a time (``_blocks_of_runs``).
+    so the work goes a block of runs at a time (``_blocks_of_runs``), month-major:
+    (months, runs), so that numpy works along rows of runs (``_in_force_by_month``).
     """
     months, runs = history.growth.shape
     nrr = np.full((runs, months), np.nan)
@@ -2134,21 +2209,20 @@ def _retention(plan: _Plan, *, state: _State, history: _History) -> tuple[np.nda
     warm = plan.warm
     warm_units = (warm.book_ends.sum(axis=0) * plan.lines.deal_size + warm.expansion).sum()
     day_one = float(warm_units + plan.contracts.annual_value.sum())
-    start = np.arange(windows)  # s + 1: index of month s in the *_before arrays
-    end = start + RETENTION_MONTHS - 1
     terms = _revenue_terms(plan, state=state)
     n_lines = len(plan.lines.cycle)
     for block in _blocks_of_runs(runs, elements_per_run=(12 + 3 * n_lines) * (months + 1)):
         explicit_in_force, explicit_left = _explicit_units(plan, history, runs=block)
         pooled = _pooled_units(plan, history, terms=terms, runs=block)
-        units = pooled.sum(axis=2) + explicit_in_force  # (runs, months)
-        n = len(units)
-        units_before = np.concatenate([np.full((n, 1), day_one), units], axis=1)
-        growth_before = np.concatenate([np.ones((n, 1)), _by_run(history.growth, block)], axis=1)
-        left_so_far = np.concatenate([np.zeros((n, 1)), np.cumsum(explicit_left, axis=1)], 1)
-        lost = _cohort_losses(plan, history, windows=windows, runs=block)
-        lost += left_so_far[:, start + RETENTION_MONTHS] - left_so_far[:, start]
-        cohort = units_before[:, start]
+        units = _sum_lines(pooled.reshape(n_lines, -1)).reshape(pooled.shape[1:])
+        units += explicit_in_force  # (months, runs)
+        n = units.shape[1]
+        units_before = np.concatenate([np.full((1, n), day_one), units])  # month s at s + 1
+        growth_before = np.concatenate([np.ones((1, n)), history.growth[:, block]])
+        left_so_far = np.concatenate([np.zeros((1, n)), np.cumsum(explicit_left, axis=0)])
+        lost = _cohort_losses(plan, history, windows=windows, runs=block)  # (windows, runs)
+        lost += left_so_far[RETENTION_MONTHS : RETENTION_MONTHS + windows] - left_so_far[:windows]
+        cohort = units_before[:windows]
         with np.errstate(divide="ignore", invalid="ignore"):
             booked = cohort > NO_BOOK
             # Clipped to [0, 1]: what is kept of a cohort can be neither negative nor more
@@ -2156,8 +2230,9 @@ def _retention(plan: _Plan, *, state: _State, history: _History) -> tuple[np.nda
             kept = np.where(
                 booked, np.clip(1.0 - lost / np.where(booked, cohort, 1.0), 0, 1), np.nan
             )
-        grr[block, end] = kept
-        nrr[block, end] = kept * growth_before[:, end + 1] / growth_before[:, start]
+        grr[block, RETENTION_MONTHS - 1 :] = kept.T
+        growth_ratio = growth_before[RETENTION_MONTHS : RETENTION_MONTHS + windows]
+        nrr[block, RETENTION_MONTHS - 1 :] = (kept * growth_ratio / growth_before[:windows]).T
     return nrr, grr
 
 
@@ -2165,7 +2240,7 @@ def _explicit_units(
     plan: _Plan, history: _History, *, runs: slice
 ) -> tuple[np.ndarray, np.ndarray]:
     """The annual value of the explicit contracts in force at each month end, and of
-    those that left in the month, (runs, months) each (units: they start at index 1)."""
+    those that left in the month, (months, runs) each (units: they start at index 1)."""
     months = history.growth.shape[0]
     n = len(range(*runs.indices(history.growth.shape[1])))
     in_force, left = np.zeros((months, n)), np.zeros((months, n))
@@ -2174,35 +2249,35 @@ def _explicit_units(
         in_force += alive * value
         left[0] += ~alive[0] * value
         left[1:] += (alive[:-1] & ~alive[1:]) * value
-    return in_force.T, left.T
+    return in_force, left
 
 
 def _cohort_losses(plan: _Plan, history: _History, *, windows: int, runs: slice) -> np.ndarray:
     """Units of the pooled contracts in force at the end of month s that left in months
-    s + 1 .. s + 12, (runs, windows), for every s = -1 .. months - 13 at once.
+    s + 1 .. s + 12, (windows, runs), for every s = -1 .. months - 13 at once.
 
     At month m a line's ending contracts are its first renewals (the wins of m - term)
     and its later ones (the renewals of m - term, or the starting book); each kind loses
     its units in proportion. First renewals are the cohort's when m - term <= s; later
     ones when m - term <= s, or else in the cohort's share of what renewed at m - term,
     which is followed the same way (only lines with terms under a year get there).
+    Month-major, (months, runs), as ``_retention``.
     """
     lines = plan.lines
     bookings = history.bookings[runs]
     n, months, _ = bookings.shape
-    growth_before = np.concatenate([np.ones((n, 1)), _by_run(history.growth, runs)], axis=1)
-    lost = np.zeros((n, windows))
-    all_kept_first = _by_run(history.kept_first_units, runs)
-    all_kept_later = _by_run(history.kept_later_units, runs)
+    growth_before = np.concatenate([np.ones((1, n)), history.growth[:, runs]])
+    lost = np.zeros((windows, n))
     for i in np.flatnonzero(lines.recurring):  # lines (at most 8)
         term = int(lines.term[i])
-        kept_first = all_kept_first[:, :, i]
-        kept_later = all_kept_later[:, :, i]
-        first = np.zeros((n, months))  # units due at a first renewal in month m
-        later = plan.warm.book_ends[:months, i] * plan.warm_unit_value[i] + np.zeros((n, 1))
+        kept_first = history.kept_first_units[:, runs, i]
+        kept_later = history.kept_later_units[:, runs, i]
+        first = np.zeros((months, n))  # units due at a first renewal in month m
+        book = plan.warm.book_ends[:months, i] * plan.warm_unit_value[i]
+        later = book[:, None] + np.zeros((1, n))
         if term < months:
-            first[:, term:] = bookings[:, : months - term, i] / growth_before[:, : months - term]
-            later[:, term:] += kept_first[:, : months - term] + kept_later[:, : months - term]
+            first[term:] = bookings[:, : months - term, i].T / growth_before[: months - term]
+            later[term:] += kept_first[: months - term] + kept_later[: months - term]
         if term >= RETENTION_MONTHS:  # every contract that leaves in a window is the cohort's
             lost += _window_sums(first - kept_first + later - kept_later, windows)
         else:
@@ -2213,10 +2288,10 @@ def _cohort_losses(plan: _Plan, history: _History, *, windows: int, runs: slice)
 
 
 def _window_sums(monthly: np.ndarray, windows: int) -> np.ndarray:
-    """Sums of (runs, months) over months s + 1 .. s + RETENTION_MONTHS, for every window
-    start s = -1 .. (runs, windows); computed as differences of one running sum."""
-    running = np.concatenate([np.zeros((len(monthly), 1)), np.cumsum(monthly, axis=1)], axis=1)
-    return running[:, RETENTION_MONTHS : RETENTION_MONTHS + windows] - running[:, :windows]
+    """Sums of (months, runs) over months s + 1 .. s + RETENTION_MONTHS, for every window
+    start s = -1 .. (windows, runs); computed as differences of one running sum."""
+    running = np.concatenate([np.zeros((1, monthly.shape[1])), np.cumsum(monthly, axis=0)])
+    return running[RETENTION_MONTHS : RETENTION_MONTHS + windows] - running[:windows]
 
 
 def _cohort_losses_short_term(
@@ -2227,21 +2302,20 @@ def _cohort_losses_short_term(
     kept_first: np.ndarray,
     kept_later: np.ndarray,
 ) -> np.ndarray:
-    """``_cohort_losses`` of a line whose term is under a year, (runs, windows), from its
-    units due and kept per month (runs, months): month by month of the window, the
+    """``_cohort_losses`` of a line whose term is under a year, (windows, runs), from its
+    units due and kept per month (months, runs): month by month of the window, the
     cohort's share of the later renewals due is its share of what renewed one term
     before (1 when that was by month s)."""
-    runs, months = first.shape
+    months, runs = first.shape
     windows = months - RETENTION_MONTHS + 1
-    s = np.arange(windows) - 1  # window start months
-    lost = np.zeros((runs, windows))
+    lost = np.zeros((windows, runs))
     share_kept: dict[int, np.ndarray] = {}  # offset j -> cohort share of what renewed at s + j
     for j in range(1, RETENTION_MONTHS + 1):  # months of the window
-        m = s + j
+        m = slice(j - 1, j - 1 + windows)  # s + j for every window start s = -1 ..
         first_is_cohort = float(j <= term)
         share_later = share_kept.pop(j - term) if j > term else 1.0
-        lost += (first[:, m] - kept_first[:, m]) * first_is_cohort
-        lost += (later[:, m] - kept_later[:, m]) * share_later
-        kept_cohort = kept_first[:, m] * first_is_cohort + kept_later[:, m] * share_later
-        share_kept[j] = _ratio(kept_cohort, kept_first[:, m] + kept_later[:, m])
+        lost += (first[m] - kept_first[m]) * first_is_cohort
+        lost += (later[m] - kept_later[m]) * share_later
+        kept_cohort = kept_first[m] * first_is_cohort + kept_later[m] * share_later
+        share_kept[j] = _ratio(kept_cohort, kept_first[m] + kept_later[m])
     return lost
