@@ -36,7 +36,9 @@ steps after the loop read is kept month-major), ``_normal_cdf``, ``_normal_quant
 ``_team_moves`` / ``_effort_moves`` (months in which nothing about the team or its
 effort changes are skipped), ``_RenewalMonths`` (the months a renewal reads, worked out
 before the loop), ``_count_lines`` and ``_write_transposed`` (sums and writes along the
-long axis). Figures: ``python -m bench.engine``, ``docs/benchmarks.md``.
+long axis), ``_in_force_by_month`` and ``_by_month`` (the pooled book after the loop
+worked month-major) and ``_sum_contracts`` (contract values added in a fixed order).
+Figures: ``python -m bench.engine``, ``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
