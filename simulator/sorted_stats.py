@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["column_median", "column_percentiles"]
+__all__ = ["column_median", "column_percentiles", "finite_column_median"]
 
 
 def _sorted_columns(values: np.ndarray) -> np.ndarray:
@@ -58,4 +58,22 @@ def column_median(values: np.ndarray) -> np.ndarray:
     middle = ordered[half : half + 1] if n % 2 else ordered[half - 1 : half + 1]
     result = np.mean(middle, axis=0)  # np.median's own mean of the middle one or two
     result[np.isnan(ordered[-1])] = np.nan
+    return result
+
+
+def finite_column_median(values: np.ndarray) -> np.ndarray:
+    """Per column, ``np.median`` of its finite values (NaN where it has none) of a
+    (rows, columns) float array: one sort instead of one median call a column."""
+    finite = np.isfinite(values)
+    if not values.shape[0]:
+        return np.full(values.shape[1], np.nan)
+    ordered = _sorted_columns(np.where(finite, values, np.nan))  # the finite ones first
+    count = finite.sum(axis=0)
+    columns = np.arange(ordered.shape[1])
+    upper = ordered[np.minimum(count // 2, ordered.shape[0] - 1), columns]
+    lower = ordered[np.maximum(count - 1, 0) // 2, columns]
+    # np.median's mean of the middle one or two (a mean of one turns -0.0 into 0.0).
+    odd = np.mean(upper[None], axis=0)
+    result = np.where(count % 2 == 1, odd, np.mean(np.stack([lower, upper]), axis=0))
+    result[count == 0] = np.nan
     return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator.sorted_stats import column_median, column_percentiles
+from simulator.sorted_stats import column_median, column_percentiles, finite_column_median
 
 
 def _cases() -> list[np.ndarray]:
@@ -38,5 +38,21 @@ def test_median_matches_numpy(values: np.ndarray) -> None:
     with np.errstate(invalid="ignore"):
         expected = np.median(values, axis=0)
         got = column_median(values)
+    np.testing.assert_array_equal(got, expected)
+    assert np.array_equal(np.signbit(got), np.signbit(expected))
+
+
+@pytest.mark.parametrize("values", _cases()[:-1])
+def test_finite_median_matches_numpy_on_each_column(values: np.ndarray) -> None:
+    rng = np.random.default_rng(values.shape[0])
+    values = values.copy()
+    values[rng.random(values.shape) < 0.3] = np.nan
+    values[rng.random(values.shape) < 0.05] = np.inf
+    finite = np.isfinite(values)
+    expected = [
+        np.median(values[finite[:, t], t]) if finite[:, t].any() else np.nan
+        for t in range(values.shape[1])
+    ]
+    got = finite_column_median(values)
     np.testing.assert_array_equal(got, expected)
     assert np.array_equal(np.signbit(got), np.signbit(expected))
