@@ -27,8 +27,10 @@ from .metrics import VERDICTS, RunMetrics, WhiplashReport, assess
 from .models import MAX_CELLS, MAX_RUNS, Scenario, month_label
 from .plan_verdict import (
     BookingsLens,
+    RevenueJudgement,
     bookings_lens,
     revenue_first_whiplash,
+    revenue_judgement,
     revenue_verdict,
 )
 from .sorted_stats import column_percentiles
@@ -218,7 +220,13 @@ class SimulationResult:
     def whiplash(self) -> Verdict:
         """The verdict on revenue: whiplash, trend, season and deal luck (docs/model.md
         section 12); the one every page, the CLI and the JSON show."""
-        return revenue_verdict(self)
+        return revenue_verdict(self, self._revenue_judgement)
+
+    @cached_property
+    def _revenue_judgement(self) -> RevenueJudgement:
+        """Every run's revenue judged once for both ``whiplash`` and ``first_whiplash``
+        (judging them twice cost a cold slider move about 8 ms, issue 13)."""
+        return revenue_judgement(self)
 
     @cached_property
     def bookings(self) -> BookingsLens:
@@ -250,7 +258,7 @@ class SimulationResult:
     def first_whiplash(self) -> np.ndarray:
         """Per run, the index of the quarter whiplash first shows in by the verdict's
         rules (a fall reaching its whiplash bar, or a boom's bust), or -1 if none."""
-        return revenue_first_whiplash(self)
+        return revenue_first_whiplash(self, self._revenue_judgement)
 
     def summary_only(self) -> ResultSummary:
         """What a page shows of this result, without the per-run engine arrays.
