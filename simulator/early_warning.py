@@ -17,7 +17,7 @@ import numpy as np
 from .engine import ONE_OFF, EngineOutput, orphan_probability
 from .models import Scenario, month_label
 from .plan_verdict import steady_bookings
-from .small_axes import min_last_axis, sum_last_axis
+from .small_axes import min_last_axis, sum_last_axis, sum_of_products
 from .sorted_stats import column_median, finite_column_median
 from .verdict import MILD_FALL, WINDOW_QUARTERS
 
@@ -211,9 +211,8 @@ def _renewals(
     months = out.renewals_due.shape[1]
     horizon = np.arange(1, RENEWAL_MONTHS + 1)
     recurring_line = arr["term"] > 0
-    sources = np.ones(out.revenue.shape[3], dtype=bool)
-    sources[ONE_OFF] = False
-    line_recurring = sum_last_axis(out.revenue[:, :, :, sources]) * recurring_line  # (r, m, l)
+    sources = [i for i in range(out.revenue.shape[3]) if i != ONE_OFF]
+    line_recurring = sum_last_axis(out.revenue, sources) * recurring_line  # (r, m, l)
     in_force, lost = _explicit(scenario, months, ahead=RENEWAL_MONTHS)
     pooled = np.maximum(line_recurring - in_force[None, :months], 0.0)
     # Renewal chance per line: the plan's, blended with the last 12 months' renewals.
@@ -224,12 +223,12 @@ def _renewals(
     chance = (kept[:, :, None] + PRIOR_RENEWALS * prior) / (due[:, :, None] + PRIOR_RENEWALS)
     term = np.where(recurring_line, arr["term"], 1.0)
     due_share = np.minimum(horizon[:, None], term) / term  # (h, lines): pooled, uniform
-    pooled_loss = (pooled * (1.0 - chance))[:, :, None, :] * due_share  # (r, m, h, l)
+    pooled_risk = (pooled * (1.0 - chance))[:, :, None, :]  # (r, m, 1, l) x (h, l)
     # Explicit contracts' losses at their own renewal months, within the window.
     idx = np.arange(months)[:, None] + horizon  # (m, h)
     cum = np.cumsum(lost.sum(axis=1))
     explicit_loss = cum[idx] - cum[np.arange(months)][:, None]  # (m, h)
-    loss = sum_last_axis(pooled_loss) + explicit_loss[None]
+    loss = sum_of_products(pooled_risk, due_share) + explicit_loss[None]  # (r, m, h)
     return sum_last_axis(line_recurring), loss
 
 

@@ -12,22 +12,44 @@ numpy, signed zeros and NaN included.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
-__all__ = ["min_last_axis", "sum_last_axis"]
+__all__ = ["min_last_axis", "sum_last_axis", "sum_of_products"]
 
 PAIRWISE_FROM = 8
 """numpy sums blocks of at least this many elements pairwise (not left to right)."""
 
 
-def sum_last_axis(values: np.ndarray) -> np.ndarray:
-    """``values.sum(axis=-1)``, bit for bit, for a float array."""
-    n = values.shape[-1]
-    if n == 0 or n >= PAIRWISE_FROM:
-        return values.sum(axis=-1)
-    total = values[..., 0] + 0.0  # numpy's sum starts from +0.0: -0.0 sums to 0.0
-    for i in range(1, n):
+def sum_last_axis(values: np.ndarray, picked: Sequence[int] | None = None) -> np.ndarray:
+    """``values.sum(axis=-1)``, bit for bit, for a float array; with ``picked``,
+    ``values[..., picked].sum(axis=-1)`` without copying the picked slices out."""
+    if picked is None:
+        if values.shape[-1] == 0 or values.shape[-1] >= PAIRWISE_FROM:
+            return values.sum(axis=-1)
+        picked = range(values.shape[-1])
+    elif len(picked) == 0 or len(picked) >= PAIRWISE_FROM:
+        return values[..., list(picked)].sum(axis=-1)
+    total = values[..., picked[0]] + 0.0  # numpy's sum starts from +0.0: -0.0 sums to 0.0
+    for i in picked[1:]:
         total += values[..., i]
+    return total
+
+
+def sum_of_products(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """``(left * right).sum(axis=-1)`` of two broadcasting float arrays, bit for bit,
+    without the array of products (each product and the order of the sum are numpy's)."""
+    n = np.broadcast_shapes(left.shape, right.shape)[-1]
+    if n == 0 or n >= PAIRWISE_FROM:
+        return (left * right).sum(axis=-1)
+
+    def product(i: int) -> np.ndarray:
+        return left[..., min(i, left.shape[-1] - 1)] * right[..., min(i, right.shape[-1] - 1)]
+
+    total = product(0) + 0.0
+    for i in range(1, n):
+        total += product(i)
     return total
 
 
