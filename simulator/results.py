@@ -33,6 +33,7 @@ from .plan_verdict import (
     revenue_judgement,
     revenue_verdict,
 )
+from .small_axes import sum_last_axis
 from .sorted_stats import column_percentiles
 from .verdict import Verdict
 
@@ -140,11 +141,11 @@ class SimulationResult:
         keeps the memory of the summaries at a few runs x months arrays."""
         out = self.output
         yield "revenue", self.monthly_revenue
-        yield "bookings", out.bookings.sum(axis=2)
-        for i, src in enumerate(SOURCES):
-            yield f"source:{src}", out.revenue[:, :, :, i].sum(axis=2)
-        for i, line_id in enumerate(self.scenario.product_lines):
-            yield f"line:{line_id}", out.revenue[:, :, i, :].sum(axis=2)
+        yield "bookings", sum_last_axis(out.bookings)
+        for i, src in enumerate(SOURCES):  # summed over the lines
+            yield f"source:{src}", sum_last_axis(out.revenue[:, :, :, i])
+        for i, line_id in enumerate(self.scenario.product_lines):  # over the sources
+            yield f"line:{line_id}", sum_last_axis(out.revenue[:, :, i, :])
 
     @cached_property
     def monthly(self) -> pd.DataFrame:
