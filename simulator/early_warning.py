@@ -17,6 +17,8 @@ import numpy as np
 from .engine import ONE_OFF, EngineOutput, orphan_probability
 from .models import Scenario, month_label
 from .plan_verdict import steady_bookings
+from .small_axes import min_last_axis, sum_last_axis, sum_of_products
+from .sorted_stats import column_median, finite_column_median
 from .verdict import MILD_FALL, WINDOW_QUARTERS
 
 __all__ = [
@@ -163,14 +165,15 @@ def _pipeline(
     # A line with a cycle under a quarter holds only min(cycle, 3) / 3 of the quarter's
     # deals at its start: its healthy level is scaled down by that share.
     in_quarter = np.minimum(PIPELINE_MONTHS, arr["cycle"]) / PIPELINE_MONTHS
-    expected = (open_value * arr["win"] / in_quarter).sum(axis=2)
+    expected = sum_last_axis(open_value * arr["win"] / in_quarter)
     quota, _ = _by_month(scenario)
     quota = np.where(np.isnan(quota), steady_bookings(scenario), quota)
     safe = np.where(quota > 0, quota, 1.0)
-    raw = open_value.sum(axis=2) / safe
+    open_total = sum_last_axis(open_value)
+    raw = open_total / safe
     relative = np.where(quota > 0, expected / safe, np.inf)
     with np.errstate(divide="ignore", invalid="ignore"):
-        healthy = np.where(expected > 0, open_value.sum(axis=2) / expected, np.nan)
+        healthy = np.where(expected > 0, open_total / expected, np.nan)
     return raw, healthy, relative
 
 
@@ -208,9 +211,8 @@ def _renewals(
     months = out.renewals_due.shape[1]
     horizon = np.arange(1, RENEWAL_MONTHS + 1)
     recurring_line = arr["term"] > 0
-    sources = np.ones(out.revenue.shape[3], dtype=bool)
-    sources[ONE_OFF] = False
-    line_recurring = out.revenue[:, :, :, sources].sum(axis=3) * recurring_line  # (r, m, l)
+    sources = [i for i in range(out.revenue.shape[3]) if i != ONE_OFF]
+    line_recurring = sum_last_axis(out.revenue, sources) * recurring_line  # (r, m, l)
     in_force, lost = _explicit(scenario, months, ahead=RENEWAL_MONTHS)
     pooled = np.maximum(line_recurring - in_force[None, :months], 0.0)
     # Renewal chance per line: the plan's, blended with the last 12 months' renewals.
@@ -221,13 +223,13 @@ def _renewals(
     chance = (kept[:, :, None] + PRIOR_RENEWALS * prior) / (due[:, :, None] + PRIOR_RENEWALS)
     term = np.where(recurring_line, arr["term"], 1.0)
     due_share = np.minimum(horizon[:, None], term) / term  # (h, lines): pooled, uniform
-    pooled_loss = (pooled * (1.0 - chance))[:, :, None, :] * due_share  # (r, m, h, l)
+    pooled_risk = (pooled * (1.0 - chance))[:, :, None, :]  # (r, m, 1, l) x (h, l)
     # Explicit contracts' losses at their own renewal months, within the window.
     idx = np.arange(months)[:, None] + horizon  # (m, h)
     cum = np.cumsum(lost.sum(axis=1))
     explicit_loss = cum[idx] - cum[np.arange(months)][:, None]  # (m, h)
-    loss = pooled_loss.sum(axis=3) + explicit_loss[None]
-    return line_recurring.sum(axis=2), loss
+    loss = sum_of_products(pooled_risk, due_share) + explicit_loss[None]  # (r, m, h)
+    return sum_last_axis(line_recurring), loss
 
 
 def _trailing_mean(series: np.ndarray) -> np.ndarray:
@@ -267,13 +269,13 @@ def _in_sight(
     implied = out.pipeline_open / arr["cycle"] * arr["win"] * arr["size"]
     wins = np.minimum(implied, _trailing_mean(out.bookings))
     recurring = arr["term"] > 0
-    new_recurring = (wins * recurring).sum(axis=2) / 12.0  # monthly revenue added a month
-    one_off = (wins * ~recurring).sum(axis=2)
+    new_recurring = sum_last_axis(wins * recurring) / 12.0  # monthly revenue added a month
+    one_off = sum_last_axis(wins * ~recurring)
     seen = (
         recurring_now[:, :, None] - loss + new_recurring[:, :, None] * horizon + one_off[:, :, None]
     )
     safe = np.where(run_rate > 0, run_rate, 1.0)
-    return np.where(run_rate[:, :, None] > 0, seen / safe[:, :, None], 1.0).min(axis=2)
+    return min_last_axis(np.where(run_rate[:, :, None] > 0, seen / safe[:, :, None], 1.0))
 
 
 def _signal(
@@ -285,7 +287,7 @@ def _signal(
     below: bool,
     labels: list[str],
 ) -> Signal:
-    p50 = np.median(values, axis=0) if values.shape[0] else np.zeros(values.shape[1])
+    p50 = column_median(values) if values.shape[0] else np.zeros(values.shape[1])
     warns = p50 < level if below else p50 >= level
     first = labels[int(np.argmax(warns))] if warns.any() else None
     return Signal(
@@ -414,16 +416,11 @@ def early_warning(
             warned_from = labels[start]
             on = [s.name for s, w in zip(signals, warns[:, start], strict=True) if w]
             reason = f"warned from {labels[start]}, bust in {bust_label}"
-    finite = np.isfinite(healthy)
-    counted = np.where(finite, healthy, 0.0)
-    healthy_p50 = [
-        float(np.median(counted[finite[:, t], t])) if finite[:, t].any() else float("nan")
-        for t in range(months)  # months, not runs: a few dozen
-    ]
+    healthy_p50 = [float(v) for v in finite_column_median(healthy)]
     return EarlyWarning(
         months=labels,
         pipeline_coverage=pipeline,
-        pipeline_ratio=[float(v) for v in np.median(raw, axis=0)],
+        pipeline_ratio=[float(v) for v in column_median(raw)],
         pipeline_healthy=healthy_p50,
         renewal_exposure=renewals,
         revenue_in_sight=sight,

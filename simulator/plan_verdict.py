@@ -15,16 +15,27 @@ import numpy as np
 
 from .engine import orphan_probability
 from .models import Effort, Relationships, Scenario
-from .verdict import DealNoise, Verdict, deal_noise, judge_plan, verdict_of
+from .small_axes import sum_last_axis
+from .verdict import (
+    DealNoise,
+    Judgement,
+    Verdict,
+    deal_noise,
+    judge_plan,
+    summarise,
+    verdict_of,
+)
 
 if TYPE_CHECKING:  # results.py reads the verdict from here
     from .results import SimulationResult
 
 __all__ = [
     "BookingsLens",
+    "RevenueJudgement",
     "bookings_lens",
     "first_position",
     "revenue_first_whiplash",
+    "revenue_judgement",
     "revenue_noise",
     "revenue_verdict",
     "steady_bookings",
@@ -112,23 +123,35 @@ def revenue_noise(result: SimulationResult) -> DealNoise:
     )
 
 
-def revenue_verdict(result: SimulationResult) -> Verdict:
-    """Whiplash, trend, season and deal luck of the plan's quarterly revenue."""
+RevenueJudgement = tuple[Judgement, Judgement, DealNoise]
+"""(every run's judgement, the typical path's, the deal luck) of a plan's revenue."""
+
+
+def revenue_judgement(result: SimulationResult) -> RevenueJudgement:
+    """Every run's revenue judged (:func:`simulator.verdict.judge_plan`) with the plan's
+    deal luck: what the verdict and the first-whiplash quarters both read, so a result
+    judges its runs once (:attr:`SimulationResult.whiplash` and ``first_whiplash``)."""
     noise = revenue_noise(result)
-    return verdict_of(
+    runs, typical = judge_plan(
         result.quarterly_revenue, first_position=first_position(result.quarter_labels), noise=noise
     )
+    return runs, typical, noise
 
 
-def revenue_first_whiplash(result: SimulationResult) -> np.ndarray:
+def revenue_verdict(result: SimulationResult, judgement: RevenueJudgement | None = None) -> Verdict:
+    """Whiplash, trend, season and deal luck of the plan's quarterly revenue
+    (``judgement``: :func:`revenue_judgement` of ``result``, if already made)."""
+    runs, typical, noise = judgement if judgement is not None else revenue_judgement(result)
+    return summarise(runs, typical=typical, noise=noise)
+
+
+def revenue_first_whiplash(
+    result: SimulationResult, judgement: RevenueJudgement | None = None
+) -> np.ndarray:
     """Per run, the quarter index whiplash first shows in by the verdict's rules (-1
     where it never does): the runs with one are the verdict's whiplash share when the
     horizon is at most three years (:data:`simulator.verdict.RISK_WINDOW_QUARTERS`)."""
-    runs, _ = judge_plan(
-        result.quarterly_revenue,
-        first_position=first_position(result.quarter_labels),
-        noise=revenue_noise(result),
-    )
+    runs, _, _ = judgement if judgement is not None else revenue_judgement(result)
     assert runs.first_whiplash is not None
     return runs.first_whiplash
 
@@ -196,7 +219,7 @@ def bookings_lens(result: SimulationResult) -> BookingsLens:
         if not has_quota.any()
         else "quota and steady state"
     )
-    bookings = _quarters(result.output.bookings.sum(axis=2), firsts)
+    bookings = _quarters(sum_last_axis(result.output.bookings), firsts)
     safe = np.where(target > 0, target, 1.0)
     attainment = np.where(target > 0, bookings / safe, 0.0)
     size, cv, _ = _line_arrays(scenario)

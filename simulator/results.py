@@ -27,10 +27,14 @@ from .metrics import VERDICTS, RunMetrics, WhiplashReport, assess
 from .models import MAX_CELLS, MAX_RUNS, Scenario, month_label
 from .plan_verdict import (
     BookingsLens,
+    RevenueJudgement,
     bookings_lens,
     revenue_first_whiplash,
+    revenue_judgement,
     revenue_verdict,
 )
+from .small_axes import sum_last_axis
+from .sorted_stats import column_percentiles
 from .verdict import Verdict
 
 __all__ = ["ResultSummary", "SimulationCancelled", "SimulationResult", "simulate"]
@@ -137,11 +141,11 @@ class SimulationResult:
         keeps the memory of the summaries at a few runs x months arrays."""
         out = self.output
         yield "revenue", self.monthly_revenue
-        yield "bookings", out.bookings.sum(axis=2)
-        for i, src in enumerate(SOURCES):
-            yield f"source:{src}", out.revenue[:, :, :, i].sum(axis=2)
-        for i, line_id in enumerate(self.scenario.product_lines):
-            yield f"line:{line_id}", out.revenue[:, :, i, :].sum(axis=2)
+        yield "bookings", sum_last_axis(out.bookings)
+        for i, src in enumerate(SOURCES):  # summed over the lines
+            yield f"source:{src}", sum_last_axis(out.revenue[:, :, :, i])
+        for i, line_id in enumerate(self.scenario.product_lines):  # over the sources
+            yield f"line:{line_id}", sum_last_axis(out.revenue[:, :, i, :])
 
     @cached_property
     def monthly(self) -> pd.DataFrame:
@@ -149,7 +153,26 @@ class SimulationResult:
         ``headcount`` and ``productive_reps`` in reps; ``pushing`` is the share of runs in
         which management pushes that month, the same number in every column; care index,
         onboarding coverage and the top accounts' share of the book, 0..1)."""
+        return self._period_tables[0]
+
+    @cached_property
+    def quarterly(self) -> pd.DataFrame:
+        """Long table: quarter, series, mean, p10, p50, p90 (money per quarter)."""
+        return self._period_tables[1]
+
+    @cached_property
+    def _period_tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(monthly, quarterly) from one pass over :meth:`_series`: each series is summed
+        from the engine's arrays once for both tables (summing them again for the
+        quarters cost a cold slider move about 8 ms, issue 13), and still one at a time."""
         out = self.output
+        quarters: list[tuple[str, np.ndarray]] = []
+
+        def months_then_quarters() -> Iterator[tuple[str, np.ndarray]]:
+            for name, values in self._series():
+                quarters.append((name, _to_quarters(values, self.quarter_first_month)))
+                yield name, values
+
         extra = [
             ("coverage", out.coverage),
             ("care_index", out.care_index),
@@ -159,13 +182,8 @@ class SimulationResult:
             ("onboarding", out.onboarding),
             ("top_accounts_share", out.top_accounts_share),
         ]
-        return _percentile_table([*self._series(), *extra], self.month_labels, "month")
-
-    @cached_property
-    def quarterly(self) -> pd.DataFrame:
-        """Long table: quarter, series, mean, p10, p50, p90 (money per quarter)."""
-        series = ((k, _to_quarters(v, self.quarter_first_month)) for k, v in self._series())
-        return _percentile_table(series, self.quarter_labels, "quarter")
+        monthly = _percentile_table([*months_then_quarters(), *extra], self.month_labels, "month")
+        return monthly, _percentile_table(quarters, self.quarter_labels, "quarter")
 
     @cached_property
     def quarter_table(self) -> pd.DataFrame:
@@ -203,7 +221,13 @@ class SimulationResult:
     def whiplash(self) -> Verdict:
         """The verdict on revenue: whiplash, trend, season and deal luck (docs/model.md
         section 12); the one every page, the CLI and the JSON show."""
-        return revenue_verdict(self)
+        return revenue_verdict(self, self._revenue_judgement)
+
+    @cached_property
+    def _revenue_judgement(self) -> RevenueJudgement:
+        """Every run's revenue judged once for both ``whiplash`` and ``first_whiplash``
+        (judging them twice cost a cold slider move about 8 ms, issue 13)."""
+        return revenue_judgement(self)
 
     @cached_property
     def bookings(self) -> BookingsLens:
@@ -235,7 +259,7 @@ class SimulationResult:
     def first_whiplash(self) -> np.ndarray:
         """Per run, the index of the quarter whiplash first shows in by the verdict's
         rules (a fall reaching its whiplash bar, or a boom's bust), or -1 if none."""
-        return revenue_first_whiplash(self)
+        return revenue_first_whiplash(self, self._revenue_judgement)
 
     def summary_only(self) -> ResultSummary:
         """What a page shows of this result, without the per-run engine arrays.
@@ -312,7 +336,7 @@ def _percentile_table(
         values = np.ascontiguousarray(values)
         if values.shape[1]:
             means.append(values.mean(axis=0))
-            pcts.append(np.percentile(values, PERCENTILES, axis=0))  # (3, periods)
+            pcts.append(column_percentiles(values, PERCENTILES))  # (3, periods)
     n_periods = len(labels)
     if n_periods == 0 or not means:
         return pd.DataFrame(columns=[key, "series", "mean", "p10", "p50", "p90"])
