@@ -73,6 +73,42 @@ def measure(*, reps: int) -> dict[str, list[float]]:
     return times
 
 
+def measure_server(*, reps: int) -> dict[str, list[float]]:
+    """The same moves against the real server (``streamlit run``), one session over its
+    websocket: send the slider's new value, wait for ``script_finished``. Unlike AppTest,
+    the server compiles the script once and keeps one runtime, as it does for a room."""
+    from tests.support.server import streamlit_server
+    from tests.support.session import StreamlitSession
+    from ui import controls
+
+    times: dict[str, list[float]] = {
+        "Slider move, cold cache (new setting)": [],
+        "Slider move, warm cache (setting seen before)": [],
+    }
+    with streamlit_server(APP) as server:
+        warm_up = StreamlitSession(server)  # the server's first run imports the modules
+        warm_up.rerun()
+        warm_up.close()
+        session = StreamlitSession(server)
+        try:
+            page = session.rerun()
+            closing = page.widgets[controls.W_CLOSING][0]
+            for rep in range(reps):
+                cold_value = 20.0 + rep  # distinct per rep, never the preset's own value
+                for case, value in (
+                    ("Slider move, cold cache (new setting)", cold_value),
+                    (None, cold_value + 30.0),
+                    ("Slider move, warm cache (setting seen before)", cold_value),
+                ):
+                    rerun = session.rerun(moves={closing: [value]})
+                    assert rerun.ok, (rerun.exceptions, rerun.errors)
+                    if case:
+                        times[case].append(rerun.seconds * 1000)
+        finally:
+            session.close()
+    return times
+
+
 CHART_BUILDERS = {
     "Chart: revenue fan": lambda r, s: charts.revenue_fan_chart(r),
     "Chart: quarterly bars": lambda r, s: charts.quarterly_bars(r),
@@ -119,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     print("Rerun of app.py after a move of the 'closing' slider, default preset, AppTest.")
     print(f"Target: under {TARGET_MS:.0f} ms server-side.\n")
     print(table(times))
+    print("\nThe same moves against the real server (streamlit run, one websocket session):\n")
+    print(table(measure_server(reps=max(1, args.reps))))
     print("\nWhere a cold rerun's time goes (each piece alone, outside Streamlit):\n")
     print(table(components(reps=max(1, args.reps)), case="Piece"))
     print(
