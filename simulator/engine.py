@@ -1656,13 +1656,12 @@ def _revenue(plan: _Plan, history: _History, *, terms: _RevenueTerms, runs: slic
     bookings = history.bookings[runs]
     has_contracts = plan.contracts.count > 0
     if has_contracts:
-        in_first_term, after_renewal = _per_run(
-            history.contract_alive[:, :, runs], history.contract_renewed[:, :, runs]
-        )
+        alive = history.contract_alive[:, :, runs]
+        again = history.contract_renewed[:, :, runs]
         # One (months, contracts) @ (contracts, lines) product per run, each matrix
         # contiguous by contract as BLAS wants it.
-        contract_first_term = in_first_term @ terms.contract_monthly
-        contract_renewed = after_renewal @ terms.contract_monthly
+        contract_first_term = _per_run(alive & ~again) @ terms.contract_monthly
+        contract_renewed = _per_run(alive & again) @ terms.contract_monthly
     # Each source for every line at once, one strided pass per source; the one-off
     # share line by line (by a scalar: a broadcast over a short axis of lines is slower).
     existing = terms.starting_book_value / 12.0  # (months, lines), the same in every run
@@ -1691,20 +1690,9 @@ def _by_run(by_month: np.ndarray, runs: slice) -> np.ndarray:
     return by_month[:, runs].swapaxes(0, 1)
 
 
-def _per_run(alive: np.ndarray, renewed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """From the (months, contracts, runs) flags of explicit contracts in force and of
-    those renewed, the float (runs, months, contracts) flags, contract-contiguous, of the
-    contracts in force in their first term (alive, not renewed) and after a renewal.
-
-    numpy transposes bytes faster than floats: the bool flags are made
-    contract-contiguous first (a byte each), then written as float.
-    """
-    alive = np.ascontiguousarray(alive.transpose(0, 2, 1))  # (months, runs, contracts)
-    renewed = np.ascontiguousarray(renewed.transpose(0, 2, 1))
-    flags = np.empty((2, *alive.shape))
-    np.greater(alive, renewed, out=flags[0])  # alive and not renewed
-    np.logical_and(alive, renewed, out=flags[1])
-    return flags[0].transpose(1, 0, 2), flags[1].transpose(1, 0, 2)
+def _per_run(flags: np.ndarray) -> np.ndarray:
+    """(months, contracts, runs) flags as float (runs, months, contracts), contract-contiguous."""
+    return np.ascontiguousarray(flags.transpose(0, 2, 1), dtype=float).transpose(1, 0, 2)
 
 
 def _in_force(started: np.ndarray, signed_before: np.ndarray) -> np.ndarray:
