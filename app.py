@@ -782,10 +782,28 @@ def chart_section(
         st.error(f"A chart could not be drawn: {markdown_text(str(exc))}")
 
 
+BOOK_EXPANDER = "book_expander"
+"""Key of the contract table's expander (its open state is the session's)."""
+
+
 def book_editor(scenario: Scenario) -> None:
-    """The whole contract book as an editable table (validated on every edit)."""
-    # Keyed and tracked, so it stays open when a message above it comes or goes.
-    with st.expander("Edit the contract book as a table", key="book_expander", on_change="rerun"):
+    """The whole contract book as an editable table (validated on every edit).
+
+    The table is sent only while its expander is open: a closed one shows nothing of it,
+    and ``st.data_editor`` is the page's heaviest element in the browser (1.2 MB of
+    code for its grid to fetch and compile on a new visitor's first load, then a canvas),
+    which delayed the revenue chart of every new visitor. Closing it forgets the
+    editor's state as a visit to another page does: accepted edits are in the plan
+    already, and the table is drawn afresh from it (``session.current_book_table``).
+    """
+    # Keyed and tracked, so it stays open when a message above it comes or goes; the
+    # tracking also reruns the page when it opens, which draws the table.
+    expander = st.expander(
+        "Edit the contract book as a table", key=BOOK_EXPANDER, on_change="rerun"
+    )
+    if not expander.open:
+        return
+    with expander:
         st.caption(
             "Rows are numbered from 0, as in error messages (contracts.0 is the first row). "
             "Type amounts as 250k, 1.2M or 1,200,000 and months as 2013-01. Leave contacts "

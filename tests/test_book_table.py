@@ -18,6 +18,8 @@ from ui import session as app_session
 from ui.text import shown_text
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
+BOOK_EXPANDER = "book_expander"
+"""The table's expander in app.py (importing app.py would run the page)."""
 BOOK = load_preset("team_a_team_b")  # two enterprise contracts: $3M and $2.4M, ending 2013-01
 NEW_ROW = {"name": "", "annual_value": "", "ends": "", "contacts": "", "renewal_term_months": ""}
 
@@ -258,6 +260,7 @@ def open_app() -> AppTest:
     st.cache_data.clear()
     at = AppTest.from_file(APP, default_timeout=60)
     at.query_params["runs"] = "300"
+    at.session_state[BOOK_EXPANDER] = True  # the table is drawn while it is open
     return at.run()
 
 
