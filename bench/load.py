@@ -39,7 +39,7 @@ import websocket
 
 from bench import room_load
 from rooms.store import MAX_TEAMS
-from serve import cluster, free_port
+from serve import ServeError, cluster, free_port
 from simulator.models import MAX_MONTHS, MAX_RUNS
 from tests.support.server import Server, streamlit_server
 from tests.support.session import ProtocolError, Rerun, StreamlitSession
@@ -382,15 +382,19 @@ def main(argv: list[str] | None = None) -> int:
             + f"); load average before: {os.getloadavg()[0]:.1f}"
         )
         sys.stdout.flush()
-        with target(args.workers) as (server, serving):
-            report = run_load(
-                server,
-                sessions=args.sessions,
-                seconds=args.seconds,
-                think=args.think,
-                pattern=pattern,
-                serving=serving,
-            )
+        try:
+            with target(args.workers) as (server, serving):
+                report = run_load(
+                    server,
+                    sessions=args.sessions,
+                    seconds=args.seconds,
+                    think=args.think,
+                    pattern=pattern,
+                    serving=serving,
+                )
+        except ServeError as error:  # no HAProxy, or the set-up stopped: say so, briefly
+            print(f"error: {error}", file=sys.stderr)
+            return 2
         print("\n".join(report.lines()))
         for error in report.errors[:10]:
             print(f"  error: {error}")
