@@ -67,8 +67,9 @@ bench: $(STAMP_TEST)  ## time the engine and the app; figures go to docs/benchma
 fuzz: $(STAMP_TEST)  ## at least 10,000 generated scenarios against loader, CLI and engine
 	$(BIN)/python -m bench.fuzz
 
-load: $(STAMP_TEST) browser  ## 30 concurrent sessions, 30 teams submitting at once, then 30 among attackers
+load: $(STAMP_TEST) browser proxy  ## 30 sessions (one process, then WORKERS behind HAProxy), 30 teams submitting, 30 among attackers
 	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.load --pattern explore --workers $(WORKERS)
 	$(BIN)/python -m bench.hostile
 
 screenshot: $(STAMP_TEST) browser  ## refresh docs/screenshot.png from the real app in Chromium
