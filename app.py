@@ -775,6 +775,10 @@ def book_editor(scenario: Scenario) -> None:
                 st.info(markdown_text(note), icon=":material/edit_note:")
 
 
+LESSON_EXPANDER = "lesson_expander"
+"""Key of the "About this scenario" expander (its open state is the session's)."""
+
+
 def lesson_section(scenario: Scenario) -> None:
     """What the scenario teaches, in its own words (plain text, never HTML).
 
@@ -783,7 +787,13 @@ def lesson_section(scenario: Scenario) -> None:
     meta = scenario.meta
     if not (meta.description or meta.lesson or meta.fix):
         return
-    with st.expander("About this scenario"):
+    # Drawn only while open, as the contract table is: the page's one always-closed
+    # block of text costs six elements on every rerun. Tracking reruns the page on
+    # opening, which draws the text (the key keeps the state across reruns).
+    expander = st.expander("About this scenario", key=LESSON_EXPANDER, on_change="rerun")
+    if not expander.open:
+        return
+    with expander:
         for heading, text in (
             ("The situation", meta.description),
             ("What to notice", meta.lesson),
