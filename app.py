@@ -8,9 +8,7 @@ wording from ``ui/verdict.py``; this file only lays them out.
 from __future__ import annotations
 
 import functools
-import json
-from collections.abc import Callable
-from typing import Any, Literal
+from typing import Literal
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
@@ -23,26 +21,23 @@ from simulator.money import using_currency
 from ui import (
     admission,
     book,
-    charts,
     compare,
     compare_view,
     controls,
     exports,
     links,
     nav,
+    page_cache,
     presets,
     push_widgets,
     report,
     session,
     timeline,
-    vega,
     verdict,
-    verdict_charts,
 )
 from ui.assumptions import render_assumptions
 from ui.diagnosis import render_diagnosis
 from ui.format import money
-from ui.runtime import simulate_summary
 from ui.streamlit_runtime import session_gone
 from ui.text import hidden_label, markdown_text
 
@@ -56,95 +51,7 @@ st.set_page_config(
 )
 presenter.style()
 
-# --- Simulation and charts, cached on the validated scenario.
-
-
-RESULT_ENTRIES = 64
-"""Results kept by :func:`simulate_cached` (``ResultSummary``, shared by every session):
-a room of 30, each with a plan and a pinned baseline, finds both still here on its next
-rerun (with 12 the room's own plans pushed each other out). Each is at most
-``budget.summary_bytes`` of its scenario (under 1 MB for any scenario within the
-per-request bound; 67 kB for the default preset), so this cache holds at most about
-64 MB; SECURITY.md, "Memory and time per request and per session", gives the sum. The
-chart-spec caches below keep as many (a spec is its chart's rows, a few kB to 100 kB)."""
-
-
-@st.cache_data(max_entries=RESULT_ENTRIES, show_spinner=False)
-def simulate_cached(
-    scenario_json: str, _should_stop: Callable[[], bool] | None = None
-) -> ResultSummary:
-    """Simulate once per distinct scenario, so moving a slider back is instant.
-
-    ``_should_stop`` (not part of the cache key) cancels a run whose session went away;
-    a cancelled run raises, so nothing is cached for it.
-    """
-    scenario = Scenario.model_validate_json(scenario_json)
-    return simulate_summary(scenario, should_stop=_should_stop)
-
-
-@st.cache_data(max_entries=RESULT_ENTRIES, show_spinner=False)
-def result_chart_specs(scenario_json: str) -> dict[str, dict]:
-    """Vega-Lite specs of the charts that depend on the result alone."""
-    result = simulate_cached(scenario_json)
-    specs = {
-        "bars": _spec(charts.quarterly_bars, result),
-        "attainment": _spec(verdict_charts.attainment_chart, result),
-        "coverage": _spec(verdict_charts.warning_chart, result),
-        "source": _spec(charts.breakdown_chart, result, by="source"),
-        "line": _spec(charts.breakdown_chart, result, by="line"),
-    }
-    if charts.has_capacity(result):
-        specs["capacity"] = _spec(charts.capacity_chart, result)
-    return specs
-
-
-@st.cache_data(max_entries=RESULT_ENTRIES, show_spinner=False)
-def fan_spec(scenario_json: str, baseline_json: str | None, presenting: bool) -> dict:
-    result = simulate_cached(scenario_json)
-    baseline = simulate_cached(baseline_json) if baseline_json is not None else None
-    size = (
-        {"plot_height": presenter.FAN_PLOT_HEIGHT, "narrowest": presenter.FAN_NARROWEST_PLOT}
-        if presenting
-        else {}
-    )
-    return _spec(charts.revenue_fan_chart, result, baseline=baseline, **size)
-
-
-# What the renewal calendar draws: its cache key, so other levers do not redraw it.
-CALENDAR_FIELDS = {
-    "currency": True,
-    "simulation": {"start", "months"},
-    "relationships": {"contacts_per_account"},
-    "product_lines": {"__all__": {"name"}},
-    "contracts": True,
-}
-
-
-def calendar_key(scenario: Scenario | None) -> str | None:
-    if scenario is None:
-        return None
-    return json.dumps(scenario.model_dump(mode="json", include=CALENDAR_FIELDS), sort_keys=True)
-
-
-@st.cache_data(max_entries=12, show_spinner=False)
-def calendar_spec(
-    key: str, base_key: str | None, _scenario: Scenario, _baseline: Scenario | None
-) -> dict:
-    """Keyed on the calendar's own inputs (``_``-arguments are not part of the key)."""
-    return _spec(charts.renewal_calendar, _scenario, baseline_scenario=_baseline)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def effort_spec(effort_json: str) -> dict:
-    return _spec(charts.effort_split_bar, Effort.model_validate_json(effort_json))
-
-
-def _spec(build: Callable[..., Any], /, *args: Any, **kwargs: Any) -> dict:
-    """Build a chart and return its Vega-Lite spec (the builders' own tests validate it).
-
-    The builders write their specs as dicts (ui/vega.py), so this costs a few ms; the
-    datasets are encoded for the browser here, once per cached spec."""
-    return vega.with_arrow_data(build(*args, **kwargs).to_dict(validate=False))
+# --- Simulation and charts: cached in ui/page_cache.py.
 
 
 def show_chart(spec: dict, where: DeltaGenerator | None = None) -> None:
@@ -153,10 +60,8 @@ def show_chart(spec: dict, where: DeltaGenerator | None = None) -> None:
 
 def run_simulation(scenario: Scenario) -> ResultSummary | None:
     """The result, or None after showing an error panel (the rest of the page still works)."""
-    sim = scenario.simulation
     try:
-        with st.spinner(f"Simulating {sim.runs:,} futures over {sim.months} months…"):
-            return simulate_cached(scenario.model_dump_json(), session_gone())
+        return page_cache.simulate_cached(scenario.model_dump_json(), session_gone())
     except SimulationCancelled:  # the session has gone: nobody is left to see a message
         return None
     except Exception as exc:  # any engine failure becomes a message, never a traceback
@@ -282,7 +187,7 @@ def effort_controls(scenario: Scenario) -> None:
             format="%.0f",
             help=f"Relative weight. Cause 1: neglecting a stage means {why}.",
         )
-    show_chart(effort_spec(scenario.effort.model_dump_json()))
+    show_chart(page_cache.effort_spec(scenario.effort.model_dump_json()))
 
 
 def focus_controls(scenario: Scenario) -> None:
@@ -757,8 +662,8 @@ def chart_section(
     key = scenario.model_dump_json()
     base_key = baseline.model_dump_json() if baseline is not None else None
     try:
-        specs = result_chart_specs(key)
-        show_chart(fan_spec(key, base_key, PRESENTING))
+        specs = page_cache.result_chart_specs(key)
+        show_chart(page_cache.fan_spec(key, base_key, PRESENTING))
         if PRESENTING and result is not None:  # the room reads the verdict, then these
             verdict_notes(result)
         left, right = st.columns(2)
@@ -775,9 +680,10 @@ def chart_section(
             show_chart(specs["capacity"], right)
         else:
             show_chart(specs["line"])
-        show_chart(
-            calendar_spec(calendar_key(scenario), calendar_key(baseline), scenario, baseline)
+        calendar = page_cache.calendar_spec(
+            page_cache.calendar_key(scenario), page_cache.calendar_key(baseline), scenario, baseline
         )
+        show_chart(calendar)
     except Exception as exc:  # a chart that cannot be drawn must not take the page down
         st.error(f"A chart could not be drawn: {markdown_text(str(exc))}")
 
@@ -869,6 +775,10 @@ def book_editor(scenario: Scenario) -> None:
                 st.info(markdown_text(note), icon=":material/edit_note:")
 
 
+LESSON_EXPANDER = "lesson_expander"
+"""Key of the "About this scenario" expander (its open state is the session's)."""
+
+
 def lesson_section(scenario: Scenario) -> None:
     """What the scenario teaches, in its own words (plain text, never HTML).
 
@@ -877,7 +787,13 @@ def lesson_section(scenario: Scenario) -> None:
     meta = scenario.meta
     if not (meta.description or meta.lesson or meta.fix):
         return
-    with st.expander("About this scenario"):
+    # Drawn only while open, as the contract table is: the page's one always-closed
+    # block of text costs six elements on every rerun. Tracking reruns the page on
+    # opening, which draws the text (the key keeps the state across reruns).
+    expander = st.expander("About this scenario", key=LESSON_EXPANDER, on_change="rerun")
+    if not expander.open:
+        return
+    with expander:
         for heading, text in (
             ("The situation", meta.description),
             ("What to notice", meta.lesson),

@@ -328,6 +328,7 @@ def test_user_text_from_a_file_is_shown_as_plain_text() -> None:
     data["meta"]["description"] = "<script>alert(1)</script> *not italic*"
     text = dump_scenario(simulator.scenario_from_dict(data))
     at = open_app({"preset": "balanced"})
+    at.session_state["lesson_expander"] = True  # "About this scenario" is drawn while open
     at.file_uploader(key=app_session.W_UPLOAD).upload("x.toml", text.encode()).run()
     assert_page_ok(at)
     assert any(t.value == data["meta"]["description"] for t in at.text)

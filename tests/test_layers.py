@@ -35,6 +35,7 @@ STREAMLIT_UI = {
     "ui/compare_view.py",
     "ui/diagnosis.py",
     "ui/nav.py",
+    "ui/page_cache.py",
     "ui/presenter.py",
     "ui/push_widgets.py",
     "ui/room.py",
@@ -344,4 +345,4 @@ def test_the_caches_keep_summaries_never_full_results() -> None:
     full = {name: r for name, r in returns.items() if SimulationResult.__name__ in r}
     assert not full, f"cached functions returning full results (use ResultSummary): {full}"
     summaries = {name for name, r in returns.items() if ResultSummary.__name__ in r}
-    assert {"app.py:simulate_cached", "ui/workshop.py:simulate_scenario"} <= summaries
+    assert {"ui/page_cache.py:simulate_cached", "ui/workshop.py:simulate_scenario"} <= summaries
