@@ -260,6 +260,7 @@ def test_hostile_text_in_an_uploaded_file_is_shown_as_text() -> None:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["runs"] = "200"
     at.run()
+    at.session_state["lesson_expander"] = True  # "About this scenario" is drawn while open
     at.file_uploader(key=app_session.W_UPLOAD).upload("hostile.toml", upload, "application/toml")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
