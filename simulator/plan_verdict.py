@@ -16,6 +16,7 @@ import numpy as np
 from .engine import orphan_probability
 from .models import Effort, Relationships, Scenario
 from .small_axes import sum_last_axis
+from .sorted_stats import column_percentiles
 from .verdict import (
     DealNoise,
     Judgement,
@@ -234,7 +235,7 @@ def bookings_lens(result: SimulationResult) -> BookingsLens:
         attainment, first_position=first_position(result.quarter_labels), noise=noise
     )
     if attainment.shape[1]:
-        p10, p50, p90 = np.percentile(attainment, (10, 50, 90), axis=0)
+        p10, p50, p90 = column_percentiles(attainment, (10, 50, 90))
     else:
         p10 = p50 = p90 = np.zeros(0)
     return BookingsLens(

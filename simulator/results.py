@@ -34,7 +34,7 @@ from .plan_verdict import (
     revenue_verdict,
 )
 from .small_axes import sum_last_axis
-from .sorted_stats import column_percentiles
+from .sorted_stats import column_median, column_percentiles
 from .verdict import Verdict
 
 __all__ = ["ResultSummary", "SimulationCancelled", "SimulationResult", "simulate"]
@@ -190,9 +190,9 @@ class SimulationResult:
         """One row per quarter: revenue percentiles, median QoQ change and its status."""
         q = self.quarterly_revenue
         th = self.scenario.thresholds
-        pct = np.percentile(q, PERCENTILES, axis=0) if q.size else np.zeros((3, 0))
+        pct = column_percentiles(q, PERCENTILES) if q.size else np.zeros((3, 0))
         qoq = self.metrics.qoq
-        med_qoq = np.concatenate([[np.nan], np.median(qoq, axis=0)]) if q.shape[1] else []
+        med_qoq = np.concatenate([[np.nan], column_median(qoq)]) if q.shape[1] else []
         bust_share = (
             np.concatenate([[0.0], (qoq <= -th.bust_drop).mean(axis=0)]) if q.shape[1] else []
         )
