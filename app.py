@@ -688,6 +688,14 @@ def chart_section(
         st.error(f"A chart could not be drawn: {markdown_text(str(exc))}")
 
 
+def open_expander(label: str, *, key: str) -> DeltaGenerator | None:
+    """A tracked expander, returned only while it is open, so that a closed one sends
+    nothing of its body: opening it reruns the page (``on_change="rerun"``), which draws
+    the body, and its key keeps it open across reruns."""
+    expander = st.expander(label, key=key, on_change="rerun")
+    return expander if expander.open else None
+
+
 BOOK_EXPANDER = "book_expander"
 """Key of the contract table's expander (its open state is the session's)."""
 
@@ -702,12 +710,9 @@ def book_editor(scenario: Scenario) -> None:
     editor's state as a visit to another page does: accepted edits are in the plan
     already, and the table is drawn afresh from it (``session.current_book_table``).
     """
-    # Keyed and tracked, so it stays open when a message above it comes or goes; the
-    # tracking also reruns the page when it opens, which draws the table.
-    expander = st.expander(
-        "Edit the contract book as a table", key=BOOK_EXPANDER, on_change="rerun"
-    )
-    if not expander.open:
+    # Keyed, so it stays open when a message above it comes or goes.
+    expander = open_expander("Edit the contract book as a table", key=BOOK_EXPANDER)
+    if expander is None:
         return
     with expander:
         st.caption(
@@ -787,11 +792,10 @@ def lesson_section(scenario: Scenario) -> None:
     meta = scenario.meta
     if not (meta.description or meta.lesson or meta.fix):
         return
-    # Drawn only while open, as the contract table is: the page's one always-closed
-    # block of text costs six elements on every rerun. Tracking reruns the page on
-    # opening, which draws the text (the key keeps the state across reruns).
-    expander = st.expander("About this scenario", key=LESSON_EXPANDER, on_change="rerun")
-    if not expander.open:
+    # Drawn only while open: the page's one always-closed block of text cost six
+    # elements on every rerun.
+    expander = open_expander("About this scenario", key=LESSON_EXPANDER)
+    if expander is None:
         return
     with expander:
         for heading, text in (
