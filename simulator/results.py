@@ -243,6 +243,7 @@ class SimulationResult:
             quarterly=self.quarterly_revenue,
             quarter_labels=self.quarter_labels,
             quarter_first_month=self.quarter_first_month,
+            monthly_revenue=self.monthly_revenue,
         )
 
     @cached_property
