@@ -14,6 +14,7 @@ included (tests/test_sorted_stats.py checks it against numpy on awkward inputs).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -21,15 +22,27 @@ __all__ = ["column_median", "column_percentiles", "finite_column_median"]
 
 
 def _sorted_columns(values: np.ndarray) -> np.ndarray:
-    """The columns of a (rows, columns) array sorted; NaNs sort last, as numpy's do."""
-    return np.sort(np.asarray(values, dtype=float), axis=0)
+    """The columns of a (rows, columns) array sorted; NaNs sort last, as numpy's do.
+
+    Each column is copied out to a row of its own and the rows sorted, and the result is
+    that array's transpose (a view): the same sort of the same numbers, about a sixth
+    faster than ``np.sort(values, axis=0)``, which gathers each column into a buffer,
+    sorts it and scatters it back.
+    """
+    by_column = np.array(np.asarray(values, dtype=float).T, order="C")
+    by_column.sort(axis=1)
+    return by_column.T
 
 
-def column_percentiles(values: np.ndarray, q: Sequence[float]) -> np.ndarray:
-    """``np.percentile(values, q, axis=0)`` of a non-empty (rows, columns) float array:
-    (len(q), columns)."""
-    ordered = _sorted_columns(values)
-    n = ordered.shape[0]
+@lru_cache(maxsize=64)
+def _linear_positions(n: int, q: tuple[float, ...]) -> tuple[np.ndarray, ...]:
+    """numpy's ``linear`` percentile positions in ``n`` sorted rows: (previous row, next
+    row, gamma, 1 - gamma, gamma >= 0.5), read-only.
+
+    A speed trick: they depend on ``n`` and ``q`` alone, and working them out is a
+    dozen small numpy calls, 0.06 ms for each of the 30-odd series of a summary; the
+    same calls as ``np.percentile``'s, once per shape.
+    """
     quantiles = np.true_divide(np.asarray(q, dtype=float), 100)
     virtual = (n - 1) * quantiles  # numpy's "linear" method (Hyndman & Fan 7)
     previous = np.floor(virtual)
@@ -41,11 +54,24 @@ def column_percentiles(values: np.ndarray, q: Sequence[float]) -> np.ndarray:
     previous[below] = 0
     next_[below] = 0
     gamma = np.asanyarray(virtual - previous).reshape(-1, 1)
-    low = ordered[previous.astype(np.intp)]
-    high = ordered[next_.astype(np.intp)]
+    positions = (previous.astype(np.intp), next_.astype(np.intp), gamma, 1 - gamma, gamma >= 0.5)
+    for array in positions:
+        array.flags.writeable = False
+    return positions
+
+
+def column_percentiles(values: np.ndarray, q: Sequence[float]) -> np.ndarray:
+    """``np.percentile(values, q, axis=0)`` of a non-empty (rows, columns) float array:
+    (len(q), columns)."""
+    ordered = _sorted_columns(values)
+    previous, next_, gamma, rest, upper = _linear_positions(
+        ordered.shape[0], tuple(float(v) for v in q)
+    )
+    low = ordered[previous]
+    high = ordered[next_]
     diff = high - low
     result = np.add(low, diff * gamma)
-    np.subtract(high, diff * (1 - gamma), out=result, where=gamma >= 0.5)
+    np.subtract(high, diff * rest, out=result, where=upper)
     result[:, np.isnan(ordered[-1])] = np.nan
     return result
 
