@@ -269,11 +269,17 @@ def _boom_busts(a: np.ndarray, rise: float, fall: float) -> tuple[np.ndarray, np
 
 
 def _first_landing(
-    a: np.ndarray, *, fall_bar: float, rise_bar: float, drop_bar: float
+    a: np.ndarray,
+    *,
+    fall_bar: float,
+    rise_bar: float,
+    drop_bar: float,
+    events: np.ndarray | None = None,
 ) -> np.ndarray:
     """Per run, the first quarter whiplash shows in, or -1: the first quarter a fall
     reaches ``fall_bar`` below its established level (as :func:`_falls` measures it),
-    or the first quarter of a boom's bust (as :func:`_boom_busts` finds it)."""
+    or the first quarter of a boom's bust (as :func:`_boom_busts` finds it; ``events``:
+    its peaks with these bars, if the caller has them, so they are not found twice)."""
     runs, n = a.shape
     first = np.full(runs, n)
     if n < 2:
@@ -284,7 +290,8 @@ def _first_landing(
     held[:, :-1] = np.maximum(a[:, :-1], a[:, 1:])
     turns = np.zeros((runs, n), dtype=bool)
     turns[:, :-1] = a[:, 1:] < level[:, :-1]
-    events, _ = _boom_busts(a, rise_bar, drop_bar)
+    if events is None:
+        events, _ = _boom_busts(a, rise_bar, drop_bar)
     ends = np.arange(n)
     for lag in range(1, min(WINDOW_QUARTERS, n - 1) + 1):
         reached = turns[:, :-lag] & (level[:, :-lag] - held[:, lag:] >= fall_bar)
@@ -384,6 +391,7 @@ def judge(
     mild_fall = _fall_log(MILD_FALL) + allowance
     fall_at, origin, end_at = _falls(a)
     events, swing = _boom_busts(a, _rise_log(SWING) + allowance, _fall_log(SWING) + allowance)
+    peaks = events  # kept for _first_landing: ``events`` is cleared below when not judged
     big = swing >= max(_rise_log(SEVERE_SWING), _fall_log(SEVERE_SWING)) + allowance
     severe = (fall_at >= _fall_log(SEVERE_FALL) + allowance) | _repeated(big)
     grade = np.where(severe, SEVERE, np.where((fall_at >= mild_fall) | events, MILD, NONE))
@@ -400,6 +408,7 @@ def judge(
         fall_bar=mild_fall,
         rise_bar=_rise_log(SWING) + allowance,
         drop_bar=_fall_log(SWING) + allowance,
+        events=peaks,
     )
     return Judgement(
         grade_at=grade,
