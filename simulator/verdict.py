@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .sorted_stats import column_median
+
 # --- Whiplash.
 WINDOW_QUARTERS = 4
 """A fall is measured from a quarter to any of the next four (within a year)."""
@@ -164,7 +166,9 @@ def _median_step(x: np.ndarray, lag: int) -> np.ndarray:
     """Median change over ``lag`` quarters, per quarter (0 when the series is too short)."""
     if x.shape[1] <= lag:
         return np.zeros(x.shape[0])
-    return np.median(x[:, lag:] - x[:, :-lag], axis=1) / lag
+    # np.median(..., axis=1) bit for bit (simulator.sorted_stats), from one sort of each
+    # run's few changes: a third of numpy's time on 1,000 runs.
+    return column_median((x[:, lag:] - x[:, :-lag]).T) / lag
 
 
 def _steady_step(x: np.ndarray) -> np.ndarray:
