@@ -289,8 +289,14 @@ def _trailing_mean(series: np.ndarray) -> np.ndarray:
     total = np.cumsum(series, axis=1)
     lagged = np.zeros_like(total)
     lagged[:, RUN_RATE_MONTHS:] = total[:, :-RUN_RATE_MONTHS]
-    count = np.minimum(np.arange(1, series.shape[1] + 1), RUN_RATE_MONTHS)
-    return (total - lagged) / count.reshape((1, -1) + (1,) * (series.ndim - 2))
+    mean = total - lagged
+    # Divided by the months counted, min(t + 1, RUN_RATE_MONTHS): month by month at the
+    # start, then all the later months at once by a scalar (a speed trick: the same
+    # divisions without broadcasting a (months,) count over the lines' short last axis).
+    for t in range(min(RUN_RATE_MONTHS - 1, mean.shape[1])):
+        mean[:, t] /= t + 1
+    mean[:, RUN_RATE_MONTHS - 1 :] /= RUN_RATE_MONTHS
+    return mean
 
 
 def _trailing_sum(series: np.ndarray, months: int = 12) -> np.ndarray:
