@@ -14,6 +14,10 @@ The first press is a warm-up and is not counted.
 app; the clock is the page's own, from the start of navigation to the moment the
 revenue chart has its median line. The server has already served one page (its own
 first run imports the app's modules), so this is what each person in a room waits.
+Rows marked "first page load, part" split it, on the same loads and the same clock:
+when Streamlit's scripts have run (``DOMContentLoaded``), when its websocket is open,
+when the script run has finished (every element sent). What is left after that is the
+browser drawing the page (elements, then the charts' Vega embeds).
 
 Run: ``python -m bench.browser`` (part of ``make bench``). Targets (issue 13): a key
 press to the redrawn chart under 300 ms, a first page load under 1.5 s.
@@ -42,6 +46,41 @@ FAN_DRAWN_JS = """() => {
   return null;
 }"""
 """Milliseconds since navigation started when the revenue chart has its median line."""
+LOAD_PARTS_INIT = """(() => {
+  const parts = window.__loadParts = {wsOpen: null, runFinished: null};
+  // The page's own socket, timed: a subclass keeps WebSocket.OPEN and the rest.
+  window.WebSocket = class extends window.WebSocket {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("open", () => {
+        if (parts.wsOpen === null) parts.wsOpen = performance.now();
+      });
+    }
+  };
+  // Attributes only, filtered: no cost for the page's other mutations.
+  new MutationObserver(records => {
+    for (const r of records) {
+      if (r.oldValue === "running" && parts.runFinished === null
+          && r.target.getAttribute("data-test-script-state") === "notRunning") {
+        parts.runFinished = performance.now();
+      }
+    }
+  }).observe(document, {subtree: true, attributes: true, attributeOldValue: true,
+                        attributeFilter: ["data-test-script-state"]});
+})();"""
+"""Installed before the page's own scripts: the clock readings of :data:`LOAD_PARTS_JS`."""
+LOAD_PARTS_JS = """() => ({
+  scripts: performance.getEntriesByType("navigation")[0].domContentLoadedEventEnd,
+  wsOpen: window.__loadParts.wsOpen,
+  runFinished: window.__loadParts.runFinished,
+})"""
+LOAD_PARTS = {
+    "scripts": "First page load, part: Streamlit's scripts run (DOMContentLoaded)",
+    "wsOpen": "First page load, part: websocket open",
+    "runFinished": "First page load, part: script run finished",
+}
+DRAWING = "First page load, part: script run finished → revenue chart drawn"
+"""What the browser alone spends: laying out the elements, then the charts' Vega embeds."""
 SLIDER = "…of which closing (the rest prospecting)"
 """The app's closing-share slider: effort feeds every result chart."""
 
@@ -93,17 +132,25 @@ def measure(*, presses: int) -> dict[str, list[float]]:
         "Key press → revenue chart redrawn, warm cache": [],
         "Key press → script run finished, warm cache": [],
         "First page load (new session) → revenue chart drawn": [],
+        **{row: [] for row in LOAD_PARTS.values()},
+        DRAWING: [],
     }
     with streamlit_server() as server, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for visit in range(presses + 1):  # the server's first page is a warm-up
             context = browser.new_context(viewport={"width": 1440, "height": 1000})
+            context.add_init_script(LOAD_PARTS_INIT)
             visitor = context.new_page()
             visitor.set_default_timeout(60_000)
             visitor.goto(server.url)
             drawn = visitor.wait_for_function(FAN_DRAWN_JS, polling=10).json_value()
             if visit:
                 times["First page load (new session) → revenue chart drawn"].append(drawn)
+                visitor.wait_for_function("() => window.__loadParts.runFinished !== null")
+                parts = visitor.evaluate(LOAD_PARTS_JS)
+                for part, value in parts.items():
+                    times[LOAD_PARTS[part]].append(value)
+                times[DRAWING].append(drawn - parts["runFinished"])
             context.close()
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
         page.set_default_timeout(60_000)
