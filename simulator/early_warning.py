@@ -351,9 +351,10 @@ def _lowest_in_sight(
     ``(recurring_now - loss[h] + new_recurring * h + one_off) / safe``, bit for bit.
 
     A speed trick: each month ahead is computed in place in one (runs, months) buffer,
-    the same operations in the same order, and the minimum is taken in the same order
-    as :func:`~simulator.small_axes.min_last_axis`; building the (runs, months, h)
-    temporaries cost a cold slider move 4 ms on the default preset, this 0.6 ms.
+    the same operations in the same order, and the lowest is kept with ``np.minimum``
+    month ahead by month ahead, as the minimum over the (runs, months, h) array was
+    taken; building those temporaries cost a cold slider move 4 ms on the default
+    preset, this 0.6 ms.
     """
     seen, added = np.empty(safe.shape), np.empty(safe.shape)
     lowest = np.empty(safe.shape)

@@ -1,13 +1,12 @@
-"""Sums and minima over a short last axis (product lines, sources, months ahead): a
+"""Sums over a short last axis (product lines, sources, months ahead): a
 speed trick.
 
 numpy reduces a short trailing axis (2 to 7 elements) element by element with a
 loop set up per output value: summing the two product lines of a (runs, months, 6, 2)
 array costs 5 ms, adding its two slices 0.2 ms. Under eight elements numpy's sum is
 the plain left-to-right sum (its pairwise summation starts at eight), so adding the
-slices in order to 0.0 gives the same bits; from eight on, this hands over to numpy. A
-minimum does not depend on the order. tests/test_small_axes.py checks both against
-numpy, signed zeros and NaN included.
+slices in order to 0.0 gives the same bits; from eight on, this hands over to numpy.
+tests/test_small_axes.py checks them against numpy, signed zeros and NaN included.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["min_last_axis", "sum_last_axis", "sum_of_products"]
+__all__ = ["sum_last_axis", "sum_of_products"]
 
 PAIRWISE_FROM = 8
 """numpy sums blocks of at least this many elements pairwise (not left to right)."""
@@ -51,11 +50,3 @@ def sum_of_products(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     for i in range(1, n):
         total += product(i)
     return total
-
-
-def min_last_axis(values: np.ndarray) -> np.ndarray:
-    """``values.min(axis=-1)`` for a float array with a non-empty last axis."""
-    lowest = values[..., 0].copy()
-    for i in range(1, values.shape[-1]):
-        np.minimum(lowest, values[..., i], out=lowest)
-    return lowest
