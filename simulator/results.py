@@ -116,12 +116,11 @@ class SimulationResult:
     month_labels: list[str] = field(repr=False)
     quarter_labels: list[str] = field(repr=False)
     quarter_first_month: list[int] = field(repr=False)
+    monthly_revenue: np.ndarray = field(repr=False)
+    """(runs, months) total revenue: summed once by :func:`simulate`, which judges the
+    quarters from it, and read again by the summaries."""
 
     # --- Per-run totals.
-    @cached_property
-    def monthly_revenue(self) -> np.ndarray:
-        """(runs, months) total revenue."""
-        return self.output.revenue.sum(axis=(2, 3))
 
     @cached_property
     def quarterly_revenue(self) -> np.ndarray:
@@ -421,7 +420,7 @@ def simulate(
         if isinstance(seed, np.random.Generator)
         else (scenario.simulation.seed if seed is None else int(seed))
     )
-    result = SimulationResult(
+    return SimulationResult(
         scenario=scenario,
         runs=n_runs,
         seed=used_seed,
@@ -431,17 +430,5 @@ def simulate(
         month_labels=month_labels,
         quarter_labels=q_labels,
         quarter_first_month=q_first,
+        monthly_revenue=monthly_revenue,
     )
-    _prime(result, "monthly_revenue", monthly_revenue)
-    return result
-
-
-def _prime(result: SimulationResult, name: str, value: Any) -> None:
-    """Fill a cached property of a fresh result with the value it would compute.
-
-    A speed trick: ``simulate`` sums the monthly revenue for ``assess`` with the very
-    expression of :attr:`SimulationResult.monthly_revenue`, so the summaries reuse it
-    instead of summing the (runs, months, lines, sources) array again (1 ms on the
-    default preset). ``cached_property`` reads the instance's ``__dict__`` first.
-    """
-    object.__setattr__(result, name, value)
