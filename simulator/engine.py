@@ -132,11 +132,17 @@ def _sum_lines(x: np.ndarray) -> np.ndarray:
     """Sum of a (lines, runs) array over lines, per run.
 
     Computed as numpy sums each run's (lines,) row: numpy adds fewer than eight numbers
-    in order, which adding whole rows reproduces; eight are summed pairwise, so then
-    numpy's own sum is used (the order of additions decides the rounding of fractions).
+    in order, which adding whole rows one after the other reproduces (for a few lines
+    faster than a reduction); eight are summed pairwise, so then numpy's own sum is used
+    (the order of additions decides the rounding of fractions).
     """
+    if len(x) == 1:
+        return x[0].copy()
     if len(x) < 8:
-        return np.add.reduce(x, axis=0)
+        total = np.add(x[0], x[1])
+        for row in x[2:]:
+            total += row
+        return total
     return np.ascontiguousarray(x.T).sum(axis=1)
 
 
@@ -631,6 +637,7 @@ class _Plan:
     effort_moves: np.ndarray  # (months,) bool: the month's effort differs from the last's
     warm_unit_value: np.ndarray  # (lines,) value of one starting pooled contract, add-ons included
     deal_spread: np.ndarray  # (lines,) bool: deal values are drawn (deal_size_cv > 0)
+    any_deal_spread: bool  # deal values are drawn on some line
 
 
 def _starting_contacts(scenario: Scenario) -> int:
@@ -704,6 +711,7 @@ def _plan(scenario: Scenario) -> _Plan:
         effort_moves=_effort_moves(by_month, team_moves=team_moves, push=push),
         warm_unit_value=_warm_unit_value(lines, warm),
         deal_spread=lines.deal_cv > 0,
+        any_deal_spread=bool((lines.deal_cv > 0).any()),
     )
 
 
@@ -1267,7 +1275,7 @@ def _deal_values(
     line with a spread (``deal_size_cv`` > 0) the sum of that many deal values, drawn at
     once per run and line (``_sum_of_deal_values``). These are the month's bookings."""
     values = wins * plan.lines.deal_size[:, None]
-    if plan.deal_spread.any():
+    if plan.any_deal_spread:
         drawn = _sum_of_deal_values(plan.lines, wins, rng)
         values = np.where(plan.deal_spread[:, None], drawn, values)
     history.bookings[:, t] = values.T
@@ -1351,10 +1359,11 @@ class _RenewalMonths:
         self.any_ok = ok.any(axis=1)
         self.signed = ok.tolist()  # per month and line
         self.month = np.maximum(start, 0)
+        self.signed_month = self.month.tolist()  # the same, as Python ints
         self.growth_month = np.maximum(self.month - 1, 0)  # the growth index before signing
         self.ungrown = [np.flatnonzero(row < 1).tolist() for row in self.month]
         self.end_month = np.minimum(months + plan.months_to_end, plan.months + plan.look)
-        self.line = np.arange(n_lines)
+        self.end_months = self.end_month.tolist()  # the same, as Python ints
         warm_ending = plan.warm.book_ends[:, :, None]  # (months + look + 1, lines, 1)
         self.warm_ending = warm_ending
         self.warm_base = warm_ending * plan.lines.deal_size[:, None]
@@ -1362,37 +1371,42 @@ class _RenewalMonths:
         self.recurring_int = plan.recurring.astype(np.int64)
         self.counts = np.empty((2, runs, n_lines), dtype=np.int64)  # the draw's n
         self.chances = np.empty((2, runs, n_lines))  # and p
+        zero = np.zeros((n_lines, runs))  # read only: what is due before any term ends
+        self.nothing_due = _Due(zero.astype(np.int64), zero, zero, zero + 1.0, zero, zero)
 
 
 def _due_for_renewal(history: _History, calendar: _RenewalMonths, *, t: int) -> _Due:
     """Read from the history of month t - term_months, per line (a recurring line's
     contracts all run one term, so a month's starts all end together)."""
     if not calendar.any_ok[t]:  # nothing signed in the simulation is due yet
-        zero = np.zeros((len(calendar.line), history.wins.shape[0]))
-        return _Due(zero.astype(np.int64), zero, zero, zero + 1.0, zero, zero)
-    month, signed = calendar.month[t], calendar.signed[t]
+        return calendar.nothing_due
+    month, signed = calendar.signed_month[t], calendar.signed[t]
     runs = history.wins.shape[0]
 
-    def lagged(of_line: Callable[[int, int], np.ndarray], *, none: float = 0) -> np.ndarray:
+    def lagged(
+        of_line: Callable[[int, int], np.ndarray], dtype: type, *, none: float = 0
+    ) -> np.ndarray:
         # (lines, runs) from each line's (runs,) history of its month, line by line:
         # for a few lines faster than numpy's gather across the short lines axis.
-        taken = np.empty((len(signed), runs), dtype=of_line(0, 0).dtype)
+        taken = np.empty((len(signed), runs), dtype=dtype)
         for i, is_signed in enumerate(signed):
-            taken[i] = of_line(int(month[i]), i) if is_signed else none
+            taken[i] = of_line(month[i], i) if is_signed else none
         return taken
 
     growth_before = history.growth[calendar.growth_month[t]]  # (lines, runs)
     for i in calendar.ungrown[t]:
         growth_before[i] = 1.0
-    first_base = lagged(lambda m, i: history.bookings[:, m, i])
+    first_base = lagged(lambda m, i: history.bookings[:, m, i], float)
     return _Due(
-        first=lagged(lambda m, i: history.wins[:, m, i]),
+        first=lagged(lambda m, i: history.wins[:, m, i], np.int64),
         first_base=first_base,
         first_units=first_base / growth_before,
-        onboarding=lagged(lambda m, i: history.onboarding[:, m], none=1.0),
-        later_base=lagged(lambda m, i: history.kept_base[m, :, i]),
-        later_units=lagged(lambda m, i: history.kept_first_units[m, :, i])
-        + lagged(lambda m, i: history.kept_later_units[m, :, i]),
+        onboarding=lagged(lambda m, i: history.onboarding[:, m], float, none=1.0),
+        later_base=lagged(lambda m, i: history.kept_base[m, :, i], float),
+        later_units=lagged(
+            lambda m, i: history.kept_first_units[m, :, i] + history.kept_later_units[m, :, i],
+            float,
+        ),
     )
 
 
@@ -1428,17 +1442,16 @@ def _pooled_renewals(
     # Both draws in one call, in (runs, lines) order: first renewals, then later ones.
     counts, chances = calendar.counts, calendar.chances
     np.positive(due.first, out=counts[0].T)
-    later = np.subtract(ending, due.first, out=counts[1].T)
+    np.subtract(ending, due.first, out=counts[1].T)  # later renewals: the rest
     penalty = plan.scenario.engagement.care_renewal_penalty
     first_care = ONBOARDING_WEIGHT * due.onboarding + (1.0 - ONBOARDING_WEIGHT) * state.care_index
     chance = plan.pooled_chance[t]
     np.minimum(chance * (1.0 - penalty * (1.0 - first_care)), 1.0, out=chances[0].T)
     np.minimum(chance * care_factor, 1.0, out=chances[1].T)
     kept_by_kind = rng.binomial(counts, chances)
-    kept_first, kept_later = kept_by_kind[0].T, kept_by_kind[1].T
     kept = np.add(kept_by_kind[0], kept_by_kind[1], out=history.pooled_kept[t]).T
     # Value: each contract of a kind is worth the kind's average.
-    first_share, later_share = _share(kept_first, due.first), _share(kept_later, later)
+    first_share, later_share = _share(kept_by_kind, counts).transpose(0, 2, 1)  # both kinds
     later_base = due.later_base + calendar.warm_base[t]
     later_units = due.later_units + calendar.warm_units[t]
     kept_first_units = np.multiply(due.first_units, first_share, out=history.kept_first_units[t].T)
@@ -1451,12 +1464,13 @@ def _pooled_renewals(
     state.pooled_base += new_value
     state.pooled_base -= (due.first_base + later_base) - kept_base
     starts = wins * calendar.recurring_int + kept
-    state.pooled_ends[calendar.end_month[t], calendar.line] = starts
+    for i, end in enumerate(calendar.end_months[t]):  # lines (at most 8): row writes
+        state.pooled_ends[end, i] = starts[i]
     state.pooled += starts - ending
     # A line with no contracts in force holds no value (clears the rounding of the sums).
     empty = state.pooled == 0
-    state.pooled_units[empty] = 0.0
-    state.pooled_base[empty] = 0.0
+    np.copyto(state.pooled_units, 0.0, where=empty)
+    np.copyto(state.pooled_base, 0.0, where=empty)
     _count_lines(ending, out=history.renewals_due[:, t])
     _count_lines(kept, out=history.renewals_kept[:, t])
 
@@ -1466,9 +1480,9 @@ def _count_lines(counts: np.ndarray, *, out: np.ndarray) -> np.ndarray:
 
     A transposed view is added line by line: numpy's reduction of it walks the short
     lines axis, several times slower. Exact in any order."""
-    if counts.flags.c_contiguous or len(counts) == 1:
+    if len(counts) == 1 or (counts.flags.c_contiguous and len(counts) > 2):
         return np.add.reduce(counts, axis=0, out=out)
-    np.add(counts[0], counts[1], out=out)
+    np.add(counts[0], counts[1], out=out)  # two lines: faster than a reduction
     for row in counts[2:]:
         out += row
     return out
