@@ -132,17 +132,14 @@ def _sum_lines(x: np.ndarray) -> np.ndarray:
     """Sum of a (lines, runs) array over lines, per run.
 
     Computed as numpy sums each run's (lines,) row: numpy adds fewer than eight numbers
-    in order, which adding whole rows one after the other reproduces (for a few lines
-    faster than a reduction); eight are summed pairwise, so then numpy's own sum is used
-    (the order of additions decides the rounding of fractions).
+    in order, which adding whole rows reproduces (two rows: one addition, faster than
+    a reduction); eight are summed pairwise, so then numpy's own sum is used (the order
+    of additions decides the rounding of fractions).
     """
-    if len(x) == 1:
-        return x[0].copy()
+    if len(x) == 2:
+        return np.add(x[0], x[1])
     if len(x) < 8:
-        total = np.add(x[0], x[1])
-        for row in x[2:]:
-            total += row
-        return total
+        return np.add.reduce(x, axis=0)
     return np.ascontiguousarray(x.T).sum(axis=1)
 
 
