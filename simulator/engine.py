@@ -1341,8 +1341,9 @@ class _Due:
 class _RenewalMonths:
     """Per month, where in the history each line's pooled contracts due for renewal were
     signed (month t - term_months) and the month a term starting now ends; the starting
-    book's contracts ending in each month with their value and units; and the buffers
-    of the month's renewal draw.
+    book's contracts ending in each month with their value and units; the buffers of
+    the month's renewal draw; and what is due while no term signed in the simulation
+    has ended (nothing, read only).
 
     A speed helper: the month arithmetic of ``_due_for_renewal`` and ``_pooled_renewals``
     (the same numbers) done once for all months before the loop, and the draw's
