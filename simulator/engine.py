@@ -1591,7 +1591,7 @@ def _summarise(
     runs = history.wins.shape[0]
     months, look, n_lines = plan.months, plan.look, len(plan.lines.cycle)
     revenue_terms = _revenue_terms(plan, state=state)
-    coverage_terms = _coverage_terms(plan)
+    coverage_terms = _coverage_terms(plan, runs=runs)
     coverage = np.empty((runs, months))
     ahead = months + look
     for block in _blocks_of_runs(runs, elements_per_run=ahead * (2 * look + n_lines)):
@@ -1757,11 +1757,12 @@ class _CoverageTerms:
     twelfth: np.ndarray  # (lines,) 1/12: annual value to a month's revenue
     flow_by_ahead: np.ndarray  # (look, lines) revenue per unit of opportunity rate
     contract_values: np.ndarray  # (months, contracts, 2 * look): in force | up for renewal
+    by_alive_set: np.ndarray | None  # (2 * look, months x 2^contracts): see _contracts_seen
     need: np.ndarray  # (months,) a third of the quarterly revenue target, nan where none
     without_target: np.ndarray  # (months,) bool: no target, the run-rate is needed
 
 
-def _coverage_terms(plan: _Plan) -> _CoverageTerms:
+def _coverage_terms(plan: _Plan, *, runs: int) -> _CoverageTerms:
     """The parts of the forward coverage that do not depend on the run."""
     lines, contracts = plan.lines, plan.contracts
     months, look = plan.months, plan.look
@@ -1794,6 +1795,7 @@ def _coverage_terms(plan: _Plan) -> _CoverageTerms:
     due_row = np.minimum(next_due, len(contracts.base_chance) - 1)
     next_chance = contracts.base_chance[due_row, np.arange(contracts.count)[:, None]].T
     maybe = ~in_force * (contracts.annual_value * next_chance / 12.0)[:, :, None]
+    contract_values = np.concatenate([sure, maybe], axis=2)
     return _CoverageTerms(
         ending_weights=ending_weights,
         chance_by_end=plan.pooled_chance[:, :, 0],
@@ -1801,7 +1803,8 @@ def _coverage_terms(plan: _Plan) -> _CoverageTerms:
         first_weights=first_weights,
         twelfth=twelfth,
         flow_by_ahead=np.ascontiguousarray(_flow_kernel(lines, look).T),
-        contract_values=np.concatenate([sure, maybe], axis=2),
+        contract_values=contract_values,
+        by_alive_set=_sums_by_alive_set(contract_values, runs=runs),
         need=plan.by_month.revenue_target / 3.0,
         without_target=np.isnan(plan.by_month.revenue_target),
     )
@@ -1845,12 +1848,7 @@ def _forward_coverage(
     contracted = pooled_value @ terms.twelfth  # (runs, months): pooled, in force
     seen_base = expansion_total / 12.0 + contracted.T  # (months, runs)
     if has_contracts:
-        # Value of explicit contracts per run, month and h, summed over contracts in
-        # contract order: (months, 2 * look, runs). Runs are the fastest axis, so the
-        # sum over contracts is a plain running sum (the order fixes the rounding).
-        contracts_seen = np.einsum(
-            "tcr,tck->tkr", contract_alive.astype(float), terms.contract_values
-        )
+        contracts_seen = _contracts_seen(terms, contract_alive)  # (2 * look, months, runs)
     # Every look-ahead month h at once, (look, months, runs): what is known to end by
     # t + h is a running total over h (added in the order h = 1, 2, ...).
     ending_value = _known_by_ahead(ends_value, months)
@@ -1871,8 +1869,8 @@ def _forward_coverage(
     flow += pipeline_forecast.transpose(2, 0, 1)
     seen += flow
     if has_contracts:
-        seen += contracts_seen[:, :look].transpose(1, 0, 2)
-        seen += np.multiply(care_factor, contracts_seen[:, look:].transpose(1, 0, 2), out=flow)
+        seen += contracts_seen[:look]
+        seen += np.multiply(care_factor, contracts_seen[look:], out=flow)
     worst = np.minimum.reduce(seen, axis=0).T  # (runs, months)
 
     need = terms.need  # (months,): the same in every run, unless a run-rate is needed
@@ -1885,6 +1883,49 @@ def _forward_coverage(
     with np.errstate(invalid="ignore", over="ignore"):
         np.divide(worst, need, out=ratio, where=need > 0)
     return np.clip(ratio, 0.0, COVERAGE_CAP, out=ratio)
+
+
+_ALIVE_SETS = 1 << 8
+"""At most this many sets of explicit contracts alive are tabled (``_contracts_seen``)."""
+
+
+def _contracts_seen(terms: _CoverageTerms, contract_alive: np.ndarray) -> np.ndarray:
+    """Value of the explicit contracts seen at month t, h months ahead, per run: the sum
+    over contracts, in contract order, of alive x ``contract_values``, (2 * look,
+    months, runs).
+
+    Speed trick: with few contracts, the contracts alive in a run and month are one of
+    2^contracts sets, whose sums ``_sums_by_alive_set`` works out once per scenario (the
+    same products added in the same order, from 0.0); each run and month looks its
+    set's sum up instead of multiplying and adding every contract again. Otherwise one
+    product per contract: runs are the fastest axis, so einsum's sum over contracts is a
+    plain running sum (the order fixes the rounding).
+    """
+    months, count, runs = contract_alive.shape
+    if terms.by_alive_set is None:
+        by_month = np.einsum("tcr,tck->tkr", contract_alive.astype(float), terms.contract_values)
+        return by_month.transpose(1, 0, 2)
+    alive_set = np.zeros((months, runs), dtype=np.intp)  # bit c: contract c is alive
+    for c in range(count):  # the file's contracts (a few)
+        alive_set |= contract_alive[:, c, :].astype(np.intp) << c
+    alive_set += (np.arange(months) << count)[:, None]  # each month's sets, one after another
+    return np.take(terms.by_alive_set, alive_set, axis=1)
+
+
+def _sums_by_alive_set(contract_values: np.ndarray, *, runs: int) -> np.ndarray | None:
+    """For ``_contracts_seen``: for every month t and set of contracts alive (bit c of
+    the set's number: contract c), the sum over contracts in contract order of alive x
+    value, as einsum adds it (from 0.0), (2 * look, months x 2^contracts); None when
+    there are more sets than runs or _ALIVE_SETS (the table would cost more than it saves)."""
+    months, count, ahead = contract_values.shape
+    sets = 1 << count
+    if count == 0 or sets > min(runs, _ALIVE_SETS):
+        return None
+    bits = ((np.arange(sets)[:, None] >> np.arange(count)) & 1).astype(float)  # (sets, c)
+    total = np.zeros((ahead, months, sets))
+    for c in range(count):  # contract order
+        total += bits[:, c] * contract_values[:, c, :].T[:, :, None]
+    return total.reshape(ahead, months * sets)
 
 
 def _known_by_ahead(by_month: np.ndarray, months: int, *, first: int = 0) -> np.ndarray:
@@ -1960,11 +2001,15 @@ def _concentration(
     pooled_value *= growth
     total = _sum_lines(pooled_value.reshape(n_lines, -1)).reshape(growth.shape)
     mean = _share(pooled_value, pooled_count)
-    pooled_candidates = n_lines * TOP_ACCOUNTS
+    shown = min(contracts.count, TOP_ACCOUNTS)
+    lines = _lines_with_candidates(pooled_count, mean, explicit=shown)
+    pooled_candidates = len(lines) * TOP_ACCOUNTS
     # The candidates, one after the other: the largest pooled contracts, then the
     # explicit ones.
-    ranked = np.empty((pooled_candidates + min(contracts.count, TOP_ACCOUNTS), *growth.shape))
-    _largest_pooled(pooled_count, mean, plan.lines.deal_cv, out=ranked[:pooled_candidates])
+    ranked = np.empty((pooled_candidates + shown, *growth.shape))
+    _largest_pooled(
+        pooled_count[lines], mean[lines], plan.lines.deal_cv[lines], out=ranked[:pooled_candidates]
+    )
     if contracts.count:
         alive = history.contract_alive[:, :, runs].transpose(1, 0, 2)  # (c, months, runs)
         values = np.empty((contracts.count, *growth.shape))
@@ -1979,6 +2024,29 @@ def _concentration(
     top = _largest(candidates, TOP_ACCOUNTS, in_place=True).sum(axis=2)
     share = np.divide(top, total, out=np.zeros_like(total), where=total > NO_BOOK)
     return np.minimum(share, 1.0).T  # at most 1 (the sums round differently)
+
+
+def _lines_with_candidates(count: np.ndarray, mean: np.ndarray, *, explicit: int) -> list[int]:
+    """The lines whose largest pooled contracts ``_concentration`` needs among its
+    candidates, given ``explicit`` explicit ones: every line, less those with no pooled
+    contract in the block (one-off lines), whose candidates are all +0.0, as long as
+    more than TOP_ACCOUNTS candidates are left.
+
+    A speed trick, exact where np.partition leaves the largest TOP_ACCOUNTS in ascending
+    order (numpy's SIMD selection does, on x86-64 with AVX2): their sum is then the
+    same whatever zeros are dropped (a smaller partition, a line fewer to look up).
+    """
+    n_lines = len(count)
+    if n_lines * TOP_ACCOUNTS + explicit <= TOP_ACCOUNTS:  # no partition: all summed
+        return list(range(n_lines))
+    empty = [
+        i
+        for i in range(n_lines)
+        if not count[i].any() and not mean[i].any() and not np.signbit(mean[i]).any()
+    ]
+    while empty and (n_lines - len(empty)) * TOP_ACCOUNTS + explicit <= TOP_ACCOUNTS:
+        empty.pop()  # keep enough candidates to partition
+    return [i for i in range(n_lines) if i not in empty]
 
 
 def _sum_contracts(values: np.ndarray) -> np.ndarray:

@@ -1,0 +1,53 @@
+"""The speed tricks of the engine's steps after the monthly loop give the plain
+computation's numbers, bit for bit (simulator/engine.py: ``_contracts_seen``,
+``_lines_with_candidates``)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from simulator import engine, load_preset, scenario_from_dict, scenario_to_dict
+
+
+@pytest.mark.parametrize("count", [1, 2, 4, 8])
+@pytest.mark.parametrize("runs", [1, 3, 300])
+def test_contracts_seen_by_alive_set_is_the_einsum(count: int, runs: int) -> None:
+    rng = np.random.default_rng(count * 1000 + runs)
+    months, ahead = 13, 12
+    values = rng.random((months, count, ahead)) * 10.0 ** rng.integers(-3, 12, (months, count, 1))
+    values[rng.random(values.shape) < 0.2] = 0.0
+    alive = rng.random((months, count, runs)) < 0.6
+    table = engine._sums_by_alive_set(values, runs=max(runs, 1 << count))
+    assert table is not None
+    base = dict.fromkeys(f.name for f in dataclasses.fields(engine._CoverageTerms))
+    terms = engine._CoverageTerms(**{**base, "contract_values": values, "by_alive_set": table})
+    plain = dataclasses.replace(terms, by_alive_set=None)
+    looked_up = engine._contracts_seen(terms, alive)
+    expected = engine._contracts_seen(plain, alive)
+    np.testing.assert_array_equal(looked_up, expected)
+    assert looked_up.shape == (ahead, months, runs)
+
+
+def test_no_alive_set_table_for_many_contracts_or_few_runs() -> None:
+    values = np.ones((3, 9, 4))
+    assert engine._sums_by_alive_set(values, runs=10_000) is None  # 512 sets
+    assert engine._sums_by_alive_set(values[:, :4], runs=10) is None  # 16 sets, 10 runs
+    assert engine._sums_by_alive_set(values[:, :0], runs=10) is None
+
+
+@pytest.mark.parametrize("preset", ["balanced", "team_a_team_b", "new_product_splash"])
+def test_concentration_without_the_empty_lines_is_the_same(
+    preset: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = scenario_to_dict(load_preset(preset))
+    data["simulation"]["runs"] = 200
+    scenario = scenario_from_dict(data)
+    skipped = engine.run_engine(scenario, runs=200, rng=np.random.default_rng(5))
+    monkeypatch.setattr(
+        engine, "_lines_with_candidates", lambda count, mean, *, explicit: list(range(len(count)))
+    )
+    every_line = engine.run_engine(scenario, runs=200, rng=np.random.default_rng(5))
+    np.testing.assert_array_equal(skipped.top_accounts_share, every_line.top_accounts_share)
