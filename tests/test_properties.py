@@ -98,6 +98,12 @@ def test_more_runs_do_not_move_the_median_much(scenario):
     small = np.median(simulate(scenario, runs=400, seed=1).total_revenue)
     totals = simulate(scenario, runs=2000, seed=2).total_revenue
     large = np.median(totals)
-    # Within 10% or half the spread of outcomes (a median of few whole deals moves in steps).
-    spread = np.subtract(*np.percentile(totals, [75, 25]))
-    assert abs(small - large) <= max(0.1 * max(small, large), 0.5 * spread) + 1e-6
+    # Within 10%, or a median the 2,000 runs could have had: between their 35th and 65th
+    # percentiles (a median of few whole deals moves by a whole deal when half the runs
+    # sit on one count; 400 runs put their median outside that band at six standard
+    # errors).
+    low, high = (
+        np.percentile(totals, 35, method="lower"),
+        np.percentile(totals, 65, method="higher"),
+    )
+    assert abs(small - large) <= 0.1 * max(small, large) + 1e-6 or low <= small <= high
