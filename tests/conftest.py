@@ -1,11 +1,11 @@
 """Shared test settings: the hypothesis profile for CI and the ``slow`` marker.
 
-``make test-fast`` runs ``pytest -m "not e2e and not slow"``. The browser tests get
-``e2e`` from tests/e2e/conftest.py; the slowest of the rest get ``slow`` here, in one
-list, so the lanes can be tuned without touching the test files. The figures are
-seconds measured once with ``pytest --durations=30 -m "not e2e"`` (on a busy two-core
-machine, load 11: roughly twice what a quiet one takes); the lane without them took
-68 s of CPU time, so the last five entries (about 10 s) aim it under a minute.
+``make test-fast`` runs ``pytest -n auto -m "not e2e and not slow"`` (on every core).
+The browser tests get ``e2e`` from tests/e2e/conftest.py; the slowest of the rest get
+``slow`` here, in one list, so the lanes can be tuned without touching the test files.
+The figures are seconds measured with ``pytest --durations`` (the load is given with
+each group); a test whose cost is a cached result it shares with a test left in the
+lane stays in it, since marking it only moves the cost to the next one.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ SLOW_FIXTURES = {
 }
 """Every test that uses one of these fixtures is slow."""
 SLOW_TESTS = {
+    # ``pytest --durations=30 -m "not e2e"`` on a busy two-core machine (load 11: about
+    # twice what a quiet one takes).
     "test_faults.py::test_a_diagnosis_that_fails_shows_an_error_panel": 24.2,
     "test_roundtrip.py::test_generated_scenarios_round_trip_through_a_link": 13.5,
     "test_roundtrip.py::test_setting_every_field_to_its_own_value_changes_nothing": 9.3,
@@ -72,6 +74,19 @@ SLOW_TESTS = {
     "test_report.py::test_the_pdf_reads_back_with_verdict_figures_settings_and_comparison": 6.5,
     "test_report.py::test_the_share_section_offers_the_report_and_the_csvs": 2.3,
     "test_report.py::test_without_a_unicode_font_the_pdf_still_reads_and_shows_the_code": 2.2,
+    # 2026-12-03, `pytest -n 2 --durations=70` of the fast lane (load about 1.5); each
+    # shares no cached result with a test left in the lane: the lane took 76 s after.
+    "test_room_submit_burst.py::test_teams_submitting_at_once_each_store_their_own_plan": 4.4,
+    "test_readme_crm.py::test_every_command_runs_and_the_figures_are_what_run_prints": 3.9,
+    "test_cli_report.py::test_png_and_a_bundle_of_plans_to_compare": 3.3,
+    "test_layers.py::test_every_import_respects_the_layers": 3.0,
+    "test_dynamic_levers.py::test_the_search_over_every_lever_stays_within_its_budget": 2.9,
+    "test_cli_report.py::test_the_report_reads_back_with_the_plan_and_its_verdict": 2.4,
+    "test_room_store.py::"
+    "test_a_full_room_of_teams_joining_and_submitting_at_once_loses_nothing": 2.3,
+    "test_cli_report.py::test_scenario_files_compare_under_their_file_names": 2.1,
+    "test_room_dynamics.py::"
+    "test_a_team_pushes_and_changes_its_plan_mid_year_and_the_reveal_says_so": 1.8,
 }
 """``file::test`` -> seconds it took (every parametrised case of it is slow)."""
 

@@ -33,7 +33,6 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-@pytest.mark.slow  # a few seconds: `make test` runs it, `make test-fast` does not
 def test_the_report_reads_back_with_the_plan_and_its_verdict(tmp_path, capsys) -> None:
     target = tmp_path / "board.pdf"
     code, out, err = run(capsys, "report", "team_a_team_b", "-o", str(target), "--runs", "150")
@@ -47,7 +46,6 @@ def test_the_report_reads_back_with_the_plan_and_its_verdict(tmp_path, capsys) -
     assert not (tmp_path / "board.png").exists()  # a PNG only when asked
 
 
-@pytest.mark.slow  # a few seconds: `make test` runs it, `make test-fast` does not
 def test_png_and_a_bundle_of_plans_to_compare(tmp_path, capsys) -> None:
     plans = [
         Plan("Base", load_preset("team_a_team_b")),
@@ -68,7 +66,6 @@ def test_png_and_a_bundle_of_plans_to_compare(tmp_path, capsys) -> None:
     assert "compared with Base, Best case: staggered renewals" in out
 
 
-@pytest.mark.slow  # a few seconds: `make test` runs it, `make test-fast` does not
 def test_scenario_files_compare_under_their_file_names(tmp_path, capsys) -> None:
     target = tmp_path / "board.pdf"
     code, out, err = run(

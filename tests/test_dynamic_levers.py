@@ -196,7 +196,6 @@ def test_with_dates_fixed_the_reaction_stays_where_it_is():
     assert not s.improved and s.suggested == late()
 
 
-@pytest.mark.slow  # a few seconds: `make test` runs it, `make test-fast` does not
 def test_the_search_over_every_lever_stays_within_its_budget():
     scenario = planned()
     s = suggest_fix(scenario, limits=Limits(levers=SEARCHED, max_extra_reps=2), runs=200)

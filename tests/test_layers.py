@@ -226,7 +226,6 @@ def violations(root: Path) -> list[str]:
     return found
 
 
-@pytest.mark.slow  # a few seconds: `make test` runs it, `make test-fast` does not
 def test_every_import_respects_the_layers() -> None:
     found = violations(ROOT)
     assert not found, "\n".join(found)

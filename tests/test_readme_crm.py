@@ -70,7 +70,6 @@ def in_tmp(tmp_path, monkeypatch):
     return tmp_path
 
 
-@pytest.mark.slow  # a few seconds: `make test` runs it, `make test-fast` does not
 def test_every_command_runs_and_the_figures_are_what_run_prints(in_tmp, capsys) -> None:
     steps = commands()
     assert [s[0] for s in steps] == ["calibrate", "run", "run", "run", "report"]

@@ -90,7 +90,6 @@ def open_round(host: AppTest, preset: str) -> None:
     ok(host)
 
 
-@pytest.mark.slow  # a few seconds: `make test` runs it, `make test-fast` does not
 def test_a_team_pushes_and_changes_its_plan_mid_year_and_the_reveal_says_so(url: str):
     host, code = open_room_page()
     pushers, steady = join(code, "Pushers"), join(code, "Steady")

@@ -147,7 +147,6 @@ def test_two_connections_see_each_others_writes(url: str, clock: Clock):
     second.dispose()
 
 
-@pytest.mark.slow  # a few seconds: `make test` runs it, `make test-fast` does not
 def test_a_full_room_of_teams_joining_and_submitting_at_once_loses_nothing(url, clock):
     stores = [RoomStore(url, clock=clock) for _ in range(2)]
     room = stores[0].create_room(creator="f")

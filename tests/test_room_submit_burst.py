@@ -3,12 +3,9 @@ at a size a test can afford: every team's plan reaches the store and is its own.
 
 from __future__ import annotations
 
-import pytest
-
 from tests.support import room_burst as room_load
 
 
-@pytest.mark.slow  # a few seconds: `make test` runs it, `make test-fast` does not
 def test_teams_submitting_at_once_each_store_their_own_plan() -> None:
     with room_load.room_server() as (server, url):
         report = room_load.run_submit(server, url, teams=3)
