@@ -62,7 +62,7 @@ test-fast: $(STAMP_TEST)  ## unit and AppTest only, on every core: no browser, n
 
 test-postgres: $(STAMP_TEST)  ## the room store against a throwaway PostgreSQL (Debian's package)
 	$(BIN)/python -m pip install --quiet -e '.[test,postgres]'
-	bash tests/support/throwaway_postgres.sh $(BIN)/python -m pytest -q tests/test_room_store.py
+	bash tests/support/throwaway_postgres.sh $(PYTEST) -q tests/test_room_store.py
 
 bench: $(STAMP_TEST)  ## time the engine and the app; figures go to docs/benchmarks.md
 	$(BIN)/python -m bench
@@ -76,7 +76,7 @@ load: $(STAMP_TEST) browser proxy  ## 30 sessions (one process, then WORKERS beh
 	$(BIN)/python -m bench.hostile
 
 screenshot: $(STAMP_TEST) browser  ## refresh docs/screenshot.png from the real app in Chromium
-	UPDATE_SCREENSHOT=1 $(BIN)/python -m pytest -q tests/e2e/test_browser.py -k screenshot
+	UPDATE_SCREENSHOT=1 $(PYTEST) -q tests/e2e/test_browser.py -k screenshot
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info
