@@ -214,6 +214,8 @@ def _write_csv(result: SimulationResult, path: str) -> None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     scenario = load_with_overrides(args.scenario, args.overrides, args.runs)
+    if args.csv:
+        _check_output(args.csv, option="--csv")
     result = simulate(scenario, seed=args.seed)
     if args.csv:
         _write_csv(result, args.csv)
@@ -579,6 +581,8 @@ def calibrated_toml(cal: Calibration) -> str:
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     mapping, contract_mapping = _mapping(args.map)
+    if args.output:
+        _check_output(args.output, option="-o")
     opportunities = read_export(args.opportunities, option="OPPORTUNITIES")
     contracts = read_export(args.contracts, option="--contracts") if args.contracts else None
     cal = calibrate(
@@ -652,6 +656,17 @@ def _add_calibrate(sub: argparse._SubParsersAction) -> None:
     cmd.set_defaults(handler=_cmd_calibrate)
 
 
+def _check_output(path: str, *, option: str) -> None:
+    """Refuse a file the command cannot write before the work that fills it: a missing
+    folder or a folder given as the file is known at once, not after a simulation."""
+    target = Path(path)
+    if target.is_dir():
+        raise ScenarioError(f"{option} {path}: is a folder; give a file name")
+    if not target.parent.is_dir():
+        reason = f"the folder {str(target.parent)!r} does not exist"
+        raise ScenarioError(f"{option} {path}: cannot write the file ({reason})")
+
+
 def _write_bytes(data: bytes, path: str, *, option: str) -> None:
     """Write a file the command was asked for (--csv, -o, --png); a failure names the
     option, the path and why in plain words."""
@@ -709,8 +724,6 @@ def _plans_of(path: str) -> list[Plan]:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from ui import report  # the app's charts: imported only by this command
-
     scenario = load_file_or_preset(args.scenario)
     if args.overrides:
         scenario = apply_overrides(scenario, args.overrides)
@@ -721,6 +734,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
         plans += _plans_of(path)
     if len(plans) > MAX_PLANS:
         raise ScenarioError(f"--compare: {len(plans)} plans; a report compares at most {MAX_PLANS}")
+    output = args.output
+    if not output.lower().endswith((".pdf", ".png")):
+        raise ScenarioError(f"-o {output}: name a .pdf file (or a .png one with --png)")
+    png = output if output.lower().endswith(".png") else str(Path(output).with_suffix(".png"))
+    _check_output(output, option="-o")
+    if args.png:
+        _check_output(png, option="--png")
     result = simulate(scenario, seed=args.seed).summary_only()
     if args.runs is not None:  # --runs is every plan's, so the report's plans compare alike
         plans = [
@@ -728,15 +748,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
             for p in plans
         ]
     compared = [(p.name, simulate(p.scenario, seed=args.seed).summary_only()) for p in plans]
-    output = args.output
-    if not output.lower().endswith((".pdf", ".png")):
-        raise ScenarioError(f"-o {output}: name a .pdf file (or a .png one with --png)")
+    from ui import report  # the app's charts: imported only by this command, once it runs
+
     written = []
     if output.lower().endswith(".pdf"):
         _write_bytes(report.report_pdf(result, compared=compared), output, option="-o")
         written.append(output)
     if args.png or output.lower().endswith(".png"):
-        png = output if output.lower().endswith(".png") else str(Path(output).with_suffix(".png"))
         _write_bytes(report.report_png(result, compared=compared), png, option="--png")
         written.append(png)
     verdict = result.whiplash.verdict.upper()

@@ -101,6 +101,28 @@ def test_a_bad_option_is_one_line_naming_it(tmp_path, capsys, argv, message) -> 
     assert not (tmp_path / "r.pdf").exists()
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["report", "balanced", "-o", "{tmp}/no/such/r.pdf"],
+        ["report", "balanced", "-o", "{tmp}/r.pdf", "--png"],
+        ["run", "scenarios/balanced.toml", "--csv", "{tmp}/no/such/q.csv"],
+        ["run", "scenarios/balanced.toml", "--csv", "{tmp}"],
+    ],
+)
+def test_a_file_that_cannot_be_written_is_refused_before_the_work(
+    tmp_path, capsys, monkeypatch, argv
+) -> None:
+    """The error comes at once, not after the simulations and the report's charts."""
+    (tmp_path / "r.png").mkdir()  # --png beside r.pdf would have to replace a folder
+    monkeypatch.setattr("simulator.cli.simulate", lambda *a, **k: pytest.fail("simulated"))
+    code, out, err = run(capsys, *[a.replace("{tmp}", str(tmp_path)) for a in argv])
+    assert code == 2 and not out
+    assert err.startswith("whiplash: error: ") and err.count("\n") == 1
+    assert "cannot write the file" in err or "is a folder; give a file name" in err
+    assert not list(tmp_path.glob("*.pdf")) and not list(tmp_path.glob("*.csv"))
+
+
 def test_only_the_report_command_loads_the_charts() -> None:
     probe = (
         "import sys; from simulator.cli import main; "
