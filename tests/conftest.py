@@ -10,6 +10,7 @@ lane stays in it, since marking it only moves the cost to the next one.
 
 from __future__ import annotations
 
+import functools
 import os
 
 import pytest
@@ -20,6 +21,22 @@ from hypothesis import settings
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+def _scan_installed_components_once() -> None:
+    """Every ``AppTest`` run of a new test app scans all installed distributions for
+    Streamlit component manifests (0.1-0.15 s here, finding none); the fast lane makes
+    hundreds. The installed packages cannot change during a test run, so each process
+    scans once and every app gets the same (copied) answer."""
+    try:
+        from streamlit.components.v2 import manifest_scanner
+    except ImportError:  # another Streamlit: nothing to share
+        return
+    scan = functools.cache(manifest_scanner.scan_component_manifests)
+    manifest_scanner.scan_component_manifests = lambda: list(scan())
+
+
+_scan_installed_components_once()
 
 SLOW_FIXTURES = {
     "suggestions": "suggest_fix on six presets for test_optimize.py (25 s)",
