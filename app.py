@@ -652,9 +652,14 @@ def baseline_controls(baseline: Scenario | None, *, title: str | None = None) ->
 
 
 def chart_section(
-    scenario: Scenario, baseline: Scenario | None, result: ResultSummary | None = None
+    scenario: Scenario,
+    baseline: Scenario | None,
+    result: ResultSummary | None = None,
+    baseline_result: ResultSummary | None = None,
 ) -> None:
-    """The charts; any failure shows an error panel instead of a traceback.
+    """The charts; any failure shows an error panel instead of a traceback. ``result``
+    and ``baseline_result`` are the two scenarios' results, handed to the chart caches
+    so that a miss does not read them again.
 
     The revenue chart takes the whole width; revenue and quota attainment per quarter
     sit side by side, then the rest two by two.
@@ -662,8 +667,8 @@ def chart_section(
     key = scenario.model_dump_json()
     base_key = baseline.model_dump_json() if baseline is not None else None
     try:
-        specs = page_cache.result_chart_specs(key)
-        show_chart(page_cache.fan_spec(key, base_key, PRESENTING))
+        specs = page_cache.result_chart_specs(key, result)
+        show_chart(page_cache.fan_spec(key, base_key, PRESENTING, result, baseline_result))
         if PRESENTING and result is not None:  # the room reads the verdict, then these
             verdict_notes(result)
         left, right = st.columns(2)
@@ -887,7 +892,9 @@ def page(scenario: Scenario) -> None:
     if not PRESENTING:
         baseline_controls(baseline_scenario)
     if result is not None:
-        chart_section(scenario, baseline_scenario if baseline is not None else None, result)
+        chart_section(
+            scenario, baseline_scenario if baseline is not None else None, result, baseline
+        )
     compared = compare_view.render_compare(ss, result, simulate=run_simulation)
     if not PRESENTING:
         book_editor(scenario)

@@ -206,12 +206,16 @@ def money_text(value: float, *, currency: Currency | None = None) -> str:
     ``currency`` None: the current one (:func:`using_currency`)."""
     amount = abs(float(value))
     sign = "-" if float(value) < 0 else ""
-    suffixes = ["", *(name for _, name in reversed(_SHOWN))]  # '', k, M, B, T
     tier = 0
-    while tier < len(suffixes) - 1 and float(f"{amount:.3g}") >= 1000:
+    digits = f"{amount:.3g}"  # written once per tier, and the last one is the text
+    while tier < len(_SUFFIXES) - 1 and float(digits) >= 1000:
         amount /= 1000
         tier += 1
-    digits = f"{amount:.3g}"
+        digits = f"{amount:.3g}"
     if "e" in digits:  # only for amounts beyond the largest suffix
         digits = f"{amount:,.0f}"
-    return sign + with_symbol(f"{digits}{suffixes[tier]}", currency=currency)
+    return sign + with_symbol(f"{digits}{_SUFFIXES[tier]}", currency=currency)
+
+
+_SUFFIXES = ("", *(name for _, name in reversed(_SHOWN)))
+"""What :func:`money_text` writes after the digits, by thousands: '', k, M, B, T."""

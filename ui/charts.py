@@ -588,18 +588,34 @@ def _hover_layer(
 
 def _series_columns(result: ResultSummary, series: str) -> dict[str, list[Any]]:
     """One series of ``result.monthly`` as columns, with the time axis's date and the
-    month's name (what :func:`_series` adds). The rows are picked with numpy: pandas'
-    comparison on the str column costs about 10 ms the first time on a frame fresh from
-    the cache (every rerun), numpy's well under one."""
+    month's name (what :func:`_series` adds): :func:`_many_series_columns` of one."""
+    return _many_series_columns(result, [series])[series]
+
+
+def _many_series_columns(
+    result: ResultSummary, names: Sequence[str]
+) -> dict[str, dict[str, list[Any]]]:
+    """:func:`_series_columns` of each of ``names``, reading the table's columns once.
+
+    The rows are picked with numpy: pandas' comparison on the str column costs about
+    10 ms the first time on a frame fresh from the cache (every rerun), numpy's well
+    under one. Turning the table's columns into numpy arrays is most of the rest (about
+    0.1 ms a series), so a chart of several series does it once (issue 13)."""
     monthly = result.monthly
-    picked = monthly["series"].to_numpy() == series  # columns picked one by one, not a frame
-    months = monthly["month"].to_numpy()[picked].tolist()
-    out: dict[str, list[Any]] = {"month": months}
-    for name in ("mean", "p10", "p50", "p90"):
-        out[name] = [vega.finite(v) for v in monthly[name].to_numpy()[picked].tolist()]
-    out["date"] = [vega.month_iso(m) for m in months]
-    out["month_name"] = [_month_text(m) for m in months]
-    return out
+    series_of_row = monthly["series"].to_numpy()  # columns picked one by one, not a frame
+    month_of_row = monthly["month"].to_numpy()
+    values = {name: monthly[name].to_numpy() for name in ("mean", "p10", "p50", "p90")}
+    picked_columns: dict[str, dict[str, list[Any]]] = {}
+    for series in names:
+        picked = series_of_row == series
+        months = month_of_row[picked].tolist()
+        out: dict[str, list[Any]] = {"month": months}
+        for name, column in values.items():
+            out[name] = [vega.finite(v) for v in column[picked].tolist()]
+        out["date"] = [vega.month_iso(m) for m in months]
+        out["month_name"] = [_month_text(m) for m in months]
+        picked_columns[series] = out
+    return picked_columns
 
 
 # --- Plan changes: a labelled rule at each month the plan changes.
@@ -926,8 +942,9 @@ def breakdown_chart(result: ResultSummary, *, by: Literal["source", "line"]) -> 
     shown: list[str] = []
     shown_colours: list[str] = []
     tip = vega.tooltip([("month_name", "Month")])
+    columns = _many_series_columns(result, [f"{by}:{key}" for key in keys])
     for order, (key, label, colour) in enumerate(zip(keys, labels, colours, strict=True)):
-        series = _series_columns(result, f"{by}:{key}")
+        series = columns[f"{by}:{key}"]
         if not any(v is not None and v > 0 for v in series["mean"]):
             continue  # leave out sources this scenario never has
         shown.append(label)
@@ -998,7 +1015,8 @@ CAPACITY_COLOURS = (BLUE, ORANGE)
 def has_capacity(result: ResultSummary) -> bool:
     """True when the result has the team's monthly series (engines before the headcount
     stock do not)."""
-    return set(CAPACITY_SERIES) <= set(result.monthly["series"])
+    # From numpy's strings: iterating the table's str column (pandas) took 0.35 ms.
+    return set(CAPACITY_SERIES) <= set(result.monthly["series"].to_numpy().tolist())
 
 
 def _reps_text(value: float) -> str:
@@ -1011,8 +1029,9 @@ def capacity_chart(result: ResultSummary) -> vega.Spec:
     names = list(CAPACITY_SERIES.values())
     rows: list[dict[str, Any]] = []
     by_month: dict[str, dict[str, Any]] = {}  # one row per month, both series' texts
+    picked = _many_series_columns(result, list(CAPACITY_SERIES))
     for order, (series, name) in enumerate(CAPACITY_SERIES.items()):
-        columns = _series_columns(result, series)
+        columns = picked[series]
         columns["line"] = [name] * len(columns["month"])
         columns["order"] = [order] * len(columns["month"])
         columns["median_text"] = [_reps_text(v) for v in columns["p50"]]

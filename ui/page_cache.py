@@ -48,10 +48,20 @@ def simulate_cached(
         return simulate_summary(scenario, should_stop=_should_stop)
 
 
+def _result_of(scenario_json: str, given: ResultSummary | None) -> ResultSummary:
+    """The result the caller already holds for ``scenario_json``, else the cached one.
+
+    Every read of :func:`simulate_cached` unpickles a fresh copy of the result (pandas
+    tables, the scenario), about 1 ms each; the page passes the copy it has, so a cold
+    rerun reads it once, not three times (issue 13)."""
+    return given if given is not None else simulate_cached(scenario_json)
+
+
 @st.cache_data(max_entries=RESULT_ENTRIES, show_spinner=False)
-def result_chart_specs(scenario_json: str) -> dict[str, dict]:
-    """Vega-Lite specs of the charts that depend on the result alone."""
-    result = simulate_cached(scenario_json)
+def result_chart_specs(scenario_json: str, _result: ResultSummary | None = None) -> dict[str, dict]:
+    """Vega-Lite specs of the charts that depend on the result alone (``_result``, not
+    part of the key, is the result for ``scenario_json`` if the caller has it)."""
+    result = _result_of(scenario_json, _result)
     specs = {
         "bars": _spec(charts.quarterly_bars, result),
         "attainment": _spec(verdict_charts.attainment_chart, result),
@@ -65,9 +75,17 @@ def result_chart_specs(scenario_json: str) -> dict[str, dict]:
 
 
 @st.cache_data(max_entries=RESULT_ENTRIES, show_spinner=False)
-def fan_spec(scenario_json: str, baseline_json: str | None, presenting: bool) -> dict:
-    result = simulate_cached(scenario_json)
-    baseline = simulate_cached(baseline_json) if baseline_json is not None else None
+def fan_spec(
+    scenario_json: str,
+    baseline_json: str | None,
+    presenting: bool,
+    _result: ResultSummary | None = None,
+    _baseline: ResultSummary | None = None,
+) -> dict:
+    """The revenue fan (``_result`` and ``_baseline``, not part of the key, are the
+    results for the two keys if the caller has them)."""
+    result = _result_of(scenario_json, _result)
+    baseline = _result_of(baseline_json, _baseline) if baseline_json is not None else None
     size = (
         {"plot_height": presenter.FAN_PLOT_HEIGHT, "narrowest": presenter.FAN_NARROWEST_PLOT}
         if presenting
