@@ -9,6 +9,8 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
+from ui import tcp
+
 PAGES = (
     ("app.py", "Simulator", ":material/monitoring:"),
     ("pages/3_Your_company.py", "Your company", ":material/business:"),
@@ -24,8 +26,10 @@ def page_menu() -> None:
     """Links to every page at the top of the sidebar.
 
     A page run on its own (a test, or ``streamlit run pages/1_Workshop.py``) has no
-    other pages to link to, and shows no menu.
+    other pages to link to, and shows no menu. Since every page calls it, it is also
+    where the server's sockets get TCP_NODELAY (once per process, ui/tcp.py).
     """
+    tcp.no_delay_in_this_process()
     with st.sidebar:
         try:
             for path, label, icon in PAGES:
