@@ -12,6 +12,7 @@ SECTIONS = [
     ("Engine", "bench.engine"),
     ("Cost model", "bench.cost"),
     ("App (server side)", "bench.app"),
+    ("Cycle collector", "bench.gc_pause"),
     ("Diagnosis and suggest-a-fix", "bench.diagnosis"),
     ("Calibration", "bench.calibrate"),
     ("Browser", "bench.browser"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from ui import tcp
+from ui import gc_pause, tcp
 
 PAGES = (
     ("app.py", "Simulator", ":material/monitoring:"),
@@ -27,9 +27,11 @@ def page_menu() -> None:
 
     A page run on its own (a test, or ``streamlit run pages/1_Workshop.py``) has no
     other pages to link to, and shows no menu. Since every page calls it, it is also
-    where the server's sockets get TCP_NODELAY (once per process, ui/tcp.py).
+    where the server's sockets get TCP_NODELAY and the long-lived objects are frozen
+    out of the cycle collector's passes (once per process: ui/tcp.py, ui/gc_pause.py).
     """
     tcp.no_delay_in_this_process()
+    gc_pause.freeze_long_lived_objects()
     with st.sidebar:
         try:
             for path, label, icon in PAGES:
