@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["column_median", "column_percentiles", "finite_column_median"]
+__all__ = ["SortedColumns", "column_median", "column_percentiles", "finite_column_median"]
 
 
 def _sorted_columns(values: np.ndarray) -> np.ndarray:
@@ -60,31 +60,49 @@ def _linear_positions(n: int, q: tuple[float, ...]) -> tuple[np.ndarray, ...]:
     return positions
 
 
+class SortedColumns:
+    """The columns of a non-empty (rows, columns) float array, sorted once for every
+    percentile and median read of them (a series summarised in several places, such as
+    the quarterly revenue, is sorted once)."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.ordered = _sorted_columns(values)
+        self.ordered.flags.writeable = False
+
+    def percentiles(self, q: Sequence[float]) -> np.ndarray:
+        """``np.percentile(values, q, axis=0)``: (len(q), columns)."""
+        ordered = self.ordered
+        previous, next_, gamma, rest, upper = _linear_positions(
+            ordered.shape[0], tuple(float(v) for v in q)
+        )
+        low = ordered[previous]
+        high = ordered[next_]
+        diff = high - low
+        result = np.add(low, diff * gamma)
+        np.subtract(high, diff * rest, out=result, where=upper)
+        result[:, np.isnan(ordered[-1])] = np.nan
+        return result
+
+    def median(self) -> np.ndarray:
+        """``np.median(values, axis=0)``."""
+        ordered = self.ordered
+        n = ordered.shape[0]
+        half = n // 2
+        middle = ordered[half : half + 1] if n % 2 else ordered[half - 1 : half + 1]
+        result = np.mean(middle, axis=0)  # np.median's own mean of the middle one or two
+        result[np.isnan(ordered[-1])] = np.nan
+        return result
+
+
 def column_percentiles(values: np.ndarray, q: Sequence[float]) -> np.ndarray:
     """``np.percentile(values, q, axis=0)`` of a non-empty (rows, columns) float array:
     (len(q), columns)."""
-    ordered = _sorted_columns(values)
-    previous, next_, gamma, rest, upper = _linear_positions(
-        ordered.shape[0], tuple(float(v) for v in q)
-    )
-    low = ordered[previous]
-    high = ordered[next_]
-    diff = high - low
-    result = np.add(low, diff * gamma)
-    np.subtract(high, diff * rest, out=result, where=upper)
-    result[:, np.isnan(ordered[-1])] = np.nan
-    return result
+    return SortedColumns(values).percentiles(q)
 
 
 def column_median(values: np.ndarray) -> np.ndarray:
     """``np.median(values, axis=0)`` of a non-empty (rows, columns) float array."""
-    ordered = _sorted_columns(values)
-    n = ordered.shape[0]
-    half = n // 2
-    middle = ordered[half : half + 1] if n % 2 else ordered[half - 1 : half + 1]
-    result = np.mean(middle, axis=0)  # np.median's own mean of the middle one or two
-    result[np.isnan(ordered[-1])] = np.nan
-    return result
+    return SortedColumns(values).median()
 
 
 def finite_column_median(values: np.ndarray) -> np.ndarray:

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator.sorted_stats import column_median, column_percentiles, finite_column_median
+from simulator.sorted_stats import (
+    SortedColumns,
+    column_median,
+    column_percentiles,
+    finite_column_median,
+)
 
 
 def _cases() -> list[np.ndarray]:
@@ -40,6 +45,19 @@ def test_median_matches_numpy(values: np.ndarray) -> None:
         got = column_median(values)
     np.testing.assert_array_equal(got, expected)
     assert np.array_equal(np.signbit(got), np.signbit(expected))
+
+
+@pytest.mark.parametrize("values", _cases())
+def test_one_sort_reads_numpys_percentiles_and_median(values: np.ndarray) -> None:
+    ordered = SortedColumns(values)
+    with np.errstate(invalid="ignore"):
+        for got, expected in (
+            (ordered.percentiles((10, 50, 90)), np.percentile(values, (10, 50, 90), axis=0)),
+            (ordered.median(), np.median(values, axis=0)),
+            (ordered.percentiles((90,)), np.percentile(values, (90,), axis=0)),
+        ):
+            np.testing.assert_array_equal(got, expected)
+            assert np.array_equal(np.signbit(got), np.signbit(expected))
 
 
 @pytest.mark.parametrize("values", _cases()[:-1])
