@@ -4,7 +4,9 @@
 column at each index they need; on the (runs, periods) series of a summary that costs
 about 40 microseconds a column, three times numpy's vectorised sort of the same column.
 The summaries read hundreds of columns per simulation (issue 13: a cold slider move), so
-they sort each series once and read the order statistics off it.
+they sort each series once and read the order statistics off it; a column of more than
+SMALL_SORT runs is sorted in chunks and the few ranks read off sorted slices of them
+(:func:`_order_statistics`), the numbers a whole sort puts there.
 
 The arithmetic is numpy's own, step for step, so the results are bit-for-bit those of
 ``np.percentile`` (the default ``linear`` method) and ``np.median``, NaN columns
