@@ -18,7 +18,7 @@ from .engine import ONE_OFF, EngineOutput, orphan_probability
 from .models import Scenario, month_label
 from .plan_verdict import steady_bookings
 from .small_axes import PAIRWISE_FROM, sum_last_axis, sum_of_products
-from .sorted_stats import column_median, finite_column_median
+from .sorted_stats import SortedColumns, column_median, finite_column_median
 from .verdict import MILD_FALL, WINDOW_QUARTERS
 
 __all__ = [
@@ -393,14 +393,14 @@ def _signal(
     )
 
 
-def _median_bust(quarterly: np.ndarray) -> int:
+def _median_bust(quarterly: np.ndarray, ordered: SortedColumns | None = None) -> int:
     """First quarter of the median path at least ``MILD_FALL`` below its best of the
-    year before, or -1."""
+    year before, or -1 (``ordered``: ``quarterly`` sorted, if the caller has it)."""
     if quarterly.shape[1] < 2:
         return -1
     # Only compared below, so a median's signed zero cannot matter; np.median's own
     # result bit for bit in any case (simulator.sorted_stats), from one sort.
-    path = column_median(quarterly)
+    path = (ordered if ordered is not None else SortedColumns(quarterly)).median()
     for q in range(1, path.size):  # a few dozen quarters
         best = path[max(0, q - WINDOW_QUARTERS) : q].max()
         if best > 0 and path[q] <= (1.0 - MILD_FALL) * best:
@@ -456,13 +456,16 @@ def early_warning(
     quarter_labels: list[str],
     quarter_first_month: list[int],
     monthly_revenue: np.ndarray | None = None,
+    quarterly_sorted: SortedColumns | None = None,
 ) -> EarlyWarning:
     """The three signals per run and month, their median path and the warning lead.
 
     The lead is the months from the start of the warning spell still on in the month
     before the median path's first bust quarter to that quarter's first month; 0 when no
     signal warned in that month; None (with the reason) when the median path has no bust.
-    ``monthly_revenue`` is ``output.revenue.sum(axis=(2, 3))`` when the caller has it.
+    ``monthly_revenue`` is ``output.revenue.sum(axis=(2, 3))`` and ``quarterly_sorted``
+    is ``quarterly`` sorted (:class:`~simulator.sorted_stats.SortedColumns`) when the
+    caller has them.
     """
     months = output.renewals_due.shape[1]
     labels = [month_label(scenario.start_index + t) for t in range(months)]
@@ -502,7 +505,7 @@ def early_warning(
     any_warn = warns.any(axis=0)
     first_any = labels[int(np.argmax(any_warn))] if any_warn.any() else None
 
-    q = _median_bust(quarterly)
+    q = _median_bust(quarterly, quarterly_sorted)
     bust_label = quarter_labels[q] if q >= 0 else None
     lead: int | None = None
     on: list[str] = []

@@ -15,7 +15,6 @@ import numpy as np
 
 from .engine import orphan_probability
 from .models import Effort, Relationships, Scenario
-from .small_axes import sum_last_axis
 from .sorted_stats import column_percentiles
 from .verdict import (
     DealNoise,
@@ -220,7 +219,7 @@ def bookings_lens(result: SimulationResult) -> BookingsLens:
         if not has_quota.any()
         else "quota and steady state"
     )
-    bookings = _quarters(sum_last_axis(result.output.bookings), firsts)
+    bookings = _quarters(result.monthly_bookings, firsts)
     safe = np.where(target > 0, target, 1.0)
     attainment = np.where(target > 0, bookings / safe, 0.0)
     size, cv, _ = _line_arrays(scenario)

@@ -12,7 +12,7 @@ table and the workshop's "where does it break" question; its own verdict is not 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from functools import cached_property, lru_cache
 from typing import Any
@@ -22,7 +22,7 @@ import pandas as pd
 
 from .budget import SimulationCancelled, check
 from .early_warning import EarlyWarning, early_warning
-from .engine import SOURCES, EngineOutput, run_engine
+from .engine import ONE_OFF, SOURCES, EngineOutput, run_engine
 from .metrics import VERDICTS, RunMetrics, WhiplashReport, assess
 from .models import MAX_CELLS, MAX_RUNS, Scenario, month_label
 from .plan_verdict import (
@@ -34,7 +34,7 @@ from .plan_verdict import (
     revenue_verdict,
 )
 from .small_axes import sum_last_axis
-from .sorted_stats import column_median, column_percentiles
+from .sorted_stats import SortedColumns, column_median
 from .verdict import Verdict
 
 __all__ = ["ResultSummary", "SimulationCancelled", "SimulationResult", "simulate"]
@@ -131,20 +131,35 @@ class SimulationResult:
     def total_revenue(self) -> np.ndarray:
         return self.monthly_revenue.sum(axis=1)
 
+    @cached_property
+    def monthly_bookings(self) -> np.ndarray:
+        """(runs, months) bookings summed over the lines: read by the monthly tables and
+        the bookings lens."""
+        return sum_last_axis(self.output.bookings)
+
     @property
     def total_bookings(self) -> np.ndarray:
         return self.output.bookings.sum(axis=(1, 2))
 
     def _series(self) -> Iterator[tuple[str, np.ndarray]]:
         """(name, runs x months) per series, one at a time: summarising them one by one
-        keeps the memory of the summaries at a few runs x months arrays."""
+        keeps the memory of the summaries at a few runs x months arrays.
+
+        A line whose revenue is the one-off sales' bit for bit (the one one-off line of a
+        plan) is given as the one-off sales' very array, so it is summarised once.
+        """
         out = self.output
         yield "revenue", self.monthly_revenue
-        yield "bookings", sum_last_axis(out.bookings)
+        yield "bookings", self.monthly_bookings
+        one_off = None
         for i, src in enumerate(SOURCES):  # summed over the lines
-            yield f"source:{src}", sum_last_axis(out.revenue[:, :, :, i])
+            values = sum_last_axis(out.revenue[:, :, :, i])
+            if i == ONE_OFF:
+                one_off = values
+            yield f"source:{src}", values
         for i, line_id in enumerate(self.scenario.product_lines):  # over the sources
-            yield f"line:{line_id}", sum_last_axis(out.revenue[:, :, i, :])
+            values = sum_last_axis(out.revenue[:, :, i, :])
+            yield f"line:{line_id}", one_off if _same_bits(values, one_off) else values
 
     @cached_property
     def monthly(self) -> pd.DataFrame:
@@ -163,15 +178,23 @@ class SimulationResult:
     def _period_tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(monthly, quarterly) from one pass over :meth:`_series`: each series is summed
         from the engine's arrays once for both tables (summing them again for the
-        quarters cost a cold slider move about 8 ms, issue 13), and still one at a time."""
+        quarters cost a cold slider move about 8 ms, issue 13), and a series given twice
+        (the same array) is summarised once."""
         out = self.output
-        quarters: list[tuple[str, np.ndarray]] = []
-
-        def months_then_quarters() -> Iterator[tuple[str, np.ndarray]]:
-            for name, values in self._series():
-                quarters.append((name, _to_quarters(values, self.quarter_first_month)))
-                yield name, values
-
+        monthly: list[tuple[str, _Stats | None]] = []
+        quarterly: list[tuple[str, _Stats | None]] = []
+        seen: dict[int, tuple[np.ndarray, _Stats | None, _Stats | None]] = {}
+        for name, values in self._series():
+            if id(values) not in seen:  # the array is kept in ``seen``: its id stays its own
+                if values is self.monthly_revenue and self._quarterly_revenue_sorted is not None:
+                    q = np.ascontiguousarray(self.quarterly_revenue)  # as _column_stats adds
+                    by_quarter = q.mean(axis=0), self._quarterly_revenue_percentiles
+                else:
+                    by_quarter = _column_stats(_to_quarters(values, self.quarter_first_month))
+                seen[id(values)] = (values, _column_stats(values), by_quarter)
+            _, by_month, by_quarter = seen[id(values)]
+            monthly.append((name, by_month))
+            quarterly.append((name, by_quarter))
         extra = [
             ("coverage", out.coverage),
             ("care_index", out.care_index),
@@ -181,15 +204,31 @@ class SimulationResult:
             ("onboarding", out.onboarding),
             ("top_accounts_share", out.top_accounts_share),
         ]
-        monthly = _percentile_table([*months_then_quarters(), *extra], self.month_labels, "month")
-        return monthly, _percentile_table(quarters, self.quarter_labels, "quarter")
+        monthly += [(name, _column_stats(values)) for name, values in extra]
+        return (
+            _stats_table(monthly, self.month_labels, "month"),
+            _stats_table(quarterly, self.quarter_labels, "quarter"),
+        )
+
+    @cached_property
+    def _quarterly_revenue_sorted(self) -> SortedColumns | None:
+        """The quarterly revenue's columns sorted once for the quarterly table, the
+        per-quarter table and the early warning's median path (None without quarters)."""
+        q = self.quarterly_revenue
+        return SortedColumns(q) if q.size else None
+
+    @cached_property
+    def _quarterly_revenue_percentiles(self) -> np.ndarray:
+        """p10, p50 and p90 per quarter of the revenue, (3, quarters)."""
+        ordered = self._quarterly_revenue_sorted
+        return ordered.percentiles(PERCENTILES) if ordered is not None else np.zeros((3, 0))
 
     @cached_property
     def quarter_table(self) -> pd.DataFrame:
         """One row per quarter: revenue percentiles, median QoQ change and its status."""
         q = self.quarterly_revenue
         th = self.scenario.thresholds
-        pct = column_percentiles(q, PERCENTILES) if q.size else np.zeros((3, 0))
+        pct = self._quarterly_revenue_percentiles
         qoq = self.metrics.qoq
         med_qoq = np.concatenate([[np.nan], column_median(qoq)]) if q.shape[1] else []
         bust_share = (
@@ -243,6 +282,7 @@ class SimulationResult:
             quarter_labels=self.quarter_labels,
             quarter_first_month=self.quarter_first_month,
             monthly_revenue=self.monthly_revenue,
+            quarterly_sorted=self._quarterly_revenue_sorted,
         )
 
     @cached_property
@@ -327,7 +367,7 @@ def _to_quarters(monthly: np.ndarray, firsts: list[int]) -> np.ndarray:
 @lru_cache(maxsize=16)
 def _key_columns(labels: tuple[str, ...], names: tuple[str, ...], key: str) -> tuple[Any, Any]:
     """The period and series columns of a long table (pandas string arrays), made as
-    ``_percentile_table`` always made them.
+    ``_stats_table`` always made them.
 
     A speed trick: they depend on the horizon and the series' names alone, and turning
     numpy strings into pandas' string columns was half of each table's DataFrame (0.2 to
@@ -340,24 +380,39 @@ def _key_columns(labels: tuple[str, ...], names: tuple[str, ...], key: str) -> t
     return columns[key].array, columns["series"].array
 
 
-def _percentile_table(
-    series: Iterable[tuple[str, np.ndarray]], labels: list[str], key: str
+_Stats = tuple[np.ndarray, np.ndarray]
+"""(mean (periods,), p10/p50/p90 (3, periods)) of one series."""
+
+
+def _column_stats(values: np.ndarray) -> _Stats | None:
+    """Mean and percentiles per period of a (runs, periods) series (None without periods)."""
+    # Row by row, as the mean over a stack of all series adds (it fixes the rounding).
+    values = np.ascontiguousarray(values)
+    if not values.shape[1]:
+        return None
+    return values.mean(axis=0), SortedColumns(values).percentiles(PERCENTILES)
+
+
+def _same_bits(values: np.ndarray, other: np.ndarray | None) -> bool:
+    """``values`` and ``other`` hold the very same numbers, bit for bit (signed zeros)."""
+    return (
+        other is not None
+        and values.shape == other.shape
+        and values.dtype == other.dtype == np.float64
+        and np.array_equal(values.view(np.uint64), other.view(np.uint64))
+    )
+
+
+def _stats_table(
+    series: list[tuple[str, _Stats | None]], labels: list[str], key: str
 ) -> pd.DataFrame:
-    """Mean and percentiles per period of each (runs, periods) series, one series at a
-    time (each is consumed before the next is made)."""
-    names, means, pcts = [], [], []
-    for name, values in series:
-        names.append(name)
-        # Row by row, as the mean over a stack of all series adds (it fixes the rounding).
-        values = np.ascontiguousarray(values)
-        if values.shape[1]:
-            means.append(values.mean(axis=0))
-            pcts.append(column_percentiles(values, PERCENTILES))  # (3, periods)
-    n_periods = len(labels)
-    if n_periods == 0 or not means:
+    """Long table of each series' mean and percentiles per period (:func:`_column_stats`)."""
+    names = [name for name, _ in series]
+    stats = [item for _, item in series if item is not None]
+    if not labels or not stats:
         return pd.DataFrame(columns=[key, "series", "mean", "p10", "p50", "p90"])
-    pct = np.stack(pcts, axis=-1)  # (3, periods, series)
-    mean = np.stack(means, axis=-1)
+    pct = np.stack([p for _, p in stats], axis=-1)  # (3, periods, series)
+    mean = np.stack([m for m, _ in stats], axis=-1)
     periods, series_names = _key_columns(tuple(labels), tuple(names), key)
     return pd.DataFrame(
         {
