@@ -8,6 +8,7 @@ import json
 from functools import cache
 
 import jsonschema
+import numpy as np
 import pytest
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 
@@ -83,3 +84,29 @@ def test_the_report_pages_charts_keep_their_data_apart() -> None:
         )
     ]
     assert not (names[0] & names[1] or names[0] & names[2] or names[1] & names[2])
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array([1.5, -2.0, 0.0, 3e12]),
+        np.array([1.5, np.nan, np.inf, -np.inf]),
+        np.array([1, 2, 3]),  # ints: finite() writes them as floats
+        np.array([], dtype=float),
+    ],
+)
+def test_finite_list_is_finite_of_each_value(values: np.ndarray) -> None:
+    got = vega.finite_list(values)
+    want = [vega.finite(v) for v in values]
+    assert got == want
+    assert [type(v) for v in got] == [type(v) for v in want]
+
+
+def test_monthly_arrays_are_the_tables_columns_read_once_per_table() -> None:
+    monthly = result().monthly
+    arrays = charts._monthly_arrays(monthly)
+    for name in charts.MONTHLY_COLUMNS:
+        assert np.array_equal(arrays[name], monthly[name].to_numpy())
+    assert charts._monthly_arrays(monthly) is arrays
+    other = result(2).monthly
+    assert not np.array_equal(charts._monthly_arrays(other)["p50"], arrays["p50"])

@@ -16,10 +16,12 @@ deficiencies); fonts are sized for a projector at the back of a training room.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import Any, Literal
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from simulator.engine import SOURCES
@@ -595,27 +597,55 @@ def _series_columns(result: ResultSummary, series: str) -> dict[str, list[Any]]:
 def _many_series_columns(
     result: ResultSummary, names: Sequence[str]
 ) -> dict[str, dict[str, list[Any]]]:
-    """:func:`_series_columns` of each of ``names``, reading the table's columns once.
+    """:func:`_series_columns` of each of ``names``.
 
     The rows are picked with numpy: pandas' comparison on the str column costs about
     10 ms the first time on a frame fresh from the cache (every rerun), numpy's well
-    under one. Turning the table's columns into numpy arrays is most of the rest (about
-    0.1 ms a series), so a chart of several series does it once (issue 13)."""
-    monthly = result.monthly
-    series_of_row = monthly["series"].to_numpy()  # columns picked one by one, not a frame
-    month_of_row = monthly["month"].to_numpy()
-    values = {name: monthly[name].to_numpy() for name in ("mean", "p10", "p50", "p90")}
+    under one. The table's columns are read as numpy arrays once per table
+    (:func:`_monthly_arrays`: a cold rerun's charts read them five times), and each
+    month's date and name are written once per call, not once per series."""
+    arrays = _monthly_arrays(result.monthly)
+    series_of_row = arrays["series"]
+    month_of_row = arrays["month"]
+    values = {name: arrays[name] for name in ("mean", "p10", "p50", "p90")}
+    texts: dict[tuple[str, ...], tuple[list[str], list[str]]] = {}
     picked_columns: dict[str, dict[str, list[Any]]] = {}
     for series in names:
         picked = series_of_row == series
         months = month_of_row[picked].tolist()
         out: dict[str, list[Any]] = {"month": months}
         for name, column in values.items():
-            out[name] = [vega.finite(v) for v in column[picked].tolist()]
-        out["date"] = [vega.month_iso(m) for m in months]
-        out["month_name"] = [_month_text(m) for m in months]
+            out[name] = vega.finite_list(column[picked])
+        key = tuple(months)
+        if key not in texts:
+            texts[key] = ([vega.month_iso(m) for m in months], [_month_text(m) for m in months])
+        dates, month_names = texts[key]
+        out["date"] = list(dates)
+        out["month_name"] = list(month_names)
         picked_columns[series] = out
     return picked_columns
+
+
+MONTHLY_COLUMNS = ("series", "month", "mean", "p10", "p50", "p90")
+_monthly_held: tuple[weakref.ref[pd.DataFrame], dict[str, np.ndarray]] | None = None
+"""The last table :func:`_monthly_arrays` read, and its arrays."""
+
+
+def _monthly_arrays(monthly: pd.DataFrame) -> dict[str, np.ndarray]:
+    """``monthly[name].to_numpy()`` of each of :data:`MONTHLY_COLUMNS`, kept for the last
+    table read (a result's tables are never changed in place).
+
+    A cold rerun's charts (fan, two breakdowns, the team's chart) each read the same
+    fresh table; reading its columns (``__getitem__`` and the str column's conversion)
+    was about 0.4 ms a time. One entry, held by a weak reference: the table of the
+    rerun at hand, and nothing kept once its result is gone."""
+    global _monthly_held
+    held = _monthly_held
+    if held is not None and held[0]() is monthly:
+        return held[1]
+    arrays = {name: monthly[name].to_numpy() for name in MONTHLY_COLUMNS}
+    _monthly_held = (weakref.ref(monthly), arrays)
+    return arrays
 
 
 # --- Plan changes: a labelled rule at each month the plan changes.
@@ -1016,7 +1046,7 @@ def has_capacity(result: ResultSummary) -> bool:
     """True when the result has the team's monthly series (engines before the headcount
     stock do not)."""
     # From numpy's strings: iterating the table's str column (pandas) took 0.35 ms.
-    return set(CAPACITY_SERIES) <= set(result.monthly["series"].to_numpy().tolist())
+    return set(CAPACITY_SERIES) <= set(_monthly_arrays(result.monthly)["series"].tolist())
 
 
 def _reps_text(value: float) -> str:

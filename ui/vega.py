@@ -19,6 +19,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 SCHEMA_URL = "https://vega.github.io/schema/vega-lite/v6.4.1.json"
 """The schema the installed Altair writes and validates against (``alt.SCHEMA_URL``)."""
 
@@ -57,6 +59,15 @@ def finite(value: Any) -> Any:
     """A float for JSON: NaN and infinities become null, as Altair writes them."""
     value = float(value)
     return value if math.isfinite(value) else None
+
+
+def finite_list(values: Any) -> list[Any]:
+    """``[finite(v) for v in values]`` of a float array: the array's own floats when all
+    are finite (the usual case), read in one ``tolist`` rather than one call a value."""
+    out = values.tolist()
+    if values.dtype.kind == "f" and np.isfinite(values).all():
+        return out  # Python floats already, as ``finite`` would return them
+    return [finite(v) for v in out]
 
 
 def month_iso(year_month: str) -> str:
