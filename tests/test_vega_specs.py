@@ -110,3 +110,23 @@ def test_monthly_arrays_are_the_tables_columns_read_once_per_table() -> None:
     assert charts._monthly_arrays(monthly) is arrays
     other = result(2).monthly
     assert not np.array_equal(charts._monthly_arrays(other)["p50"], arrays["p50"])
+
+
+def test_the_arrow_bytes_are_pyarrows_default_stream() -> None:
+    import pyarrow as pa
+
+    rows = [{"a": 1.5, "b": "x"}, {"a": None, "b": "y"}]
+    sink = pa.BufferOutputStream()
+    table = vega.arrow_table(rows)
+    with pa.RecordBatchStreamWriter(sink, table.schema) as writer:
+        writer.write_table(table)
+    sent = vega.with_arrow_data({"datasets": {"d": rows}})
+    assert sent["datasets"]["d"] == sink.getvalue().to_pybytes()
+
+
+def test_a_remembered_wrap_hands_out_its_own_lines() -> None:
+    text = "A title long enough to take two lines in the narrowest chart of the page"
+    first = charts.wrap(text)
+    assert len(first) > 1
+    first.append("changed by its reader")
+    assert charts.wrap(text) == first[:-1]
