@@ -50,6 +50,7 @@ import numpy as np
 
 from .budget import SimulationCancelled
 from .models import History, Relationships, Scenario, Team
+from .small_axes import sum_last_axis
 
 SOURCES = ("existing", "new", "renewal", "expansion", "one_off")
 """Revenue sources: the starting book, first-term new contracts, renewed contracts,
@@ -169,11 +170,17 @@ def _blocks_of_runs(runs: int, *, elements_per_run: int) -> Iterator[slice]:
 
     Runs are independent after the monthly loop, so the whole-array steps work through
     them a block at a time: each block's temporaries stay in cache instead of streaming
-    through memory. The results do not depend on the block size.
+    through memory. The results do not depend on the block size. The blocks are of
+    equal size (within one run), at most ``_BLOCK`` elements each: a small last block
+    would pay a whole block's Python overhead for a few runs.
     """
-    block = max(1, _BLOCK // elements_per_run)
-    for first in range(0, runs, block):
-        yield slice(first, min(first + block, runs))
+    count = -(-runs // max(1, _BLOCK // elements_per_run))  # blocks needed, ceil
+    size, longer = divmod(runs, max(count, 1))  # the first ``longer`` get one run more
+    first = 0
+    for i in range(count):
+        last = first + size + (i < longer)
+        yield slice(first, last)
+        first = last
 
 
 # --- The plan: what is the same in every run and month.
@@ -1594,13 +1601,14 @@ def _summarise(
     coverage_terms = _coverage_terms(plan, runs=runs)
     coverage = np.empty((runs, months))
     ahead = months + look
+    by_cell = history.revenue.reshape(runs, months, n_lines * len(SOURCES))  # a view
     for block in _blocks_of_runs(runs, elements_per_run=ahead * (2 * look + n_lines)):
         _stop_if_asked(should_stop)
         pooled_value = _revenue(plan, history, terms=revenue_terms, runs=block)
         ends, first_ends = _ending_schedule(plan, history, runs=block)
         coverage[block] = _forward_coverage(
             coverage_terms,
-            revenue_total=history.revenue[block].sum(axis=(2, 3)),
+            revenue_total=sum_last_axis(by_cell[block]),
             pooled_value=pooled_value,
             ends=ends,
             first_ends=first_ends,
@@ -2021,7 +2029,7 @@ def _concentration(
             values = values.transpose(2, 0, 1)
         ranked[pooled_candidates:] = values
     candidates = np.ascontiguousarray(ranked.transpose(1, 2, 0))  # (months, runs, candidates)
-    top = _largest(candidates, TOP_ACCOUNTS, in_place=True).sum(axis=2)
+    top = sum_last_axis(_largest(candidates, TOP_ACCOUNTS, in_place=True))
     share = np.divide(top, total, out=np.zeros_like(total), where=total > NO_BOOK)
     return np.minimum(share, 1.0).T  # at most 1 (the sums round differently)
 
