@@ -13,7 +13,7 @@ section of docs/model.md that states its equations:
 
 and after the last month, from the stored histories, ``_revenue`` (step 8 for the
 contracts in force), ``_forward_coverage`` (step 9), ``_concentration`` (the top
-accounts' share of the book) and ``_retention`` (net and gross revenue retention).
+accounts' share of the book) and ``_Retention`` (net and gross revenue retention).
 
 The steps act on a ``_State``, the stocks of "Stocks and flows" for every run at once,
 with the constants of a ``_Plan`` (what changes by month, ``Scenario.plan_periods``
@@ -1061,8 +1061,9 @@ def run_engine(
         _explicit_renewals(plan, state, history, t=t, rng=rng, care_factor=care_factor)
         _expansion(plan, state, history, t=t, leverage_coverage=leverage_coverage)
         _revenue_of_the_month(plan, state, history, t=t, values=values)
-    coverage, top_share = _summarise(plan, state=state, history=history, should_stop=should_stop)
-    nrr, grr = _retention(plan, state=state, history=history)
+    coverage, top_share, (nrr, grr) = _summarise(
+        plan, state=state, history=history, should_stop=should_stop
+    )
     return EngineOutput(
         revenue=history.revenue,
         bookings=history.bookings,
@@ -1591,10 +1592,11 @@ def _pipeline_kernel(lines: _Lines, layout: _Pipeline, look: int) -> np.ndarray:
 # --- After the last month: steps 8 (contracts in force) and 9 (forward coverage).
 def _summarise(
     plan: _Plan, *, state: _State, history: _History, should_stop: StopCheck = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Fill in the revenue from contracts in force and return the forward coverage and
-    the share of the book in the top accounts, per run and month (runs are independent
-    here: see ``_blocks_of_runs``)."""
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Fill in the revenue from contracts in force and return the forward coverage, the
+    share of the book in the top accounts and the net and gross revenue retention, per
+    run and month (runs are independent here: see ``_blocks_of_runs``). Concentration
+    and retention go through the same blocks: both read the pooled book in units."""
     runs = history.wins.shape[0]
     months, look, n_lines = plan.months, plan.look, len(plan.lines.cycle)
     revenue_terms = _revenue_terms(plan, state=state)
@@ -1621,11 +1623,19 @@ def _summarise(
             contract_alive=history.contract_alive[:, :, block],
         )
     top_share = np.empty((runs, months))
-    per_run = months * (n_lines * (TOP_ACCOUNTS + 1) + plan.contracts.count)
+    retention = _Retention(plan, runs=runs)
+    per_run = max(
+        months * (n_lines * (TOP_ACCOUNTS + 1) + plan.contracts.count),
+        (12 + 3 * n_lines) * (months + 1),  # retention's
+    )
     for block in _blocks_of_runs(runs, elements_per_run=per_run):
         _stop_if_asked(should_stop)
-        top_share[block] = _concentration(plan, history, terms=revenue_terms, runs=block)
-    return coverage, top_share
+        units = _pooled_units(plan, history, terms=revenue_terms, runs=block)
+        top_share[block] = _concentration(
+            plan, history, terms=revenue_terms, runs=block, pooled_units=units
+        )
+        retention.add_block(plan, history, runs=block, pooled_units=units)
+    return coverage, top_share, (retention.nrr, retention.grr)
 
 
 # --- Step 8, Revenue, contracts in force (docs/model.md, section 3).
@@ -1986,12 +1996,18 @@ def _flow_kernel(lines: _Lines, look: int) -> np.ndarray:
 
 # --- After the loop: revenue concentration (docs/model.md, section 3, "Concentration").
 def _concentration(
-    plan: _Plan, history: _History, *, terms: _RevenueTerms, runs: slice
+    plan: _Plan,
+    history: _History,
+    *,
+    terms: _RevenueTerms,
+    runs: slice,
+    pooled_units: np.ndarray,
 ) -> np.ndarray:
     """Share of the recurring book's value (add-ons included) held by its TOP_ACCOUNTS
     largest accounts at each month end, (runs, months), for a block of runs; 0 with no
     book. Explicit contracts count at their own value, pooled contracts at the expected
-    values of the largest ones of their line (``_largest_pooled``).
+    values of the largest ones of their line (``_largest_pooled``); ``pooled_units`` is
+    the block's ``_pooled_units`` (read only).
 
     Worked month-major, (lines or candidates, months, runs), so that every step runs
     along whole rows of runs (see ``_in_force_by_month``); only the candidates are laid
@@ -2005,8 +2021,7 @@ def _concentration(
     pooled_count = _in_force_by_month(started, terms.lag)
     pooled_count += terms.starting_book_left.T[:, :, None]
     growth = history.growth[:, runs]  # (months, runs)
-    pooled_value = _pooled_units(plan, history, terms=terms, runs=runs)
-    pooled_value *= growth
+    pooled_value = np.multiply(pooled_units, growth)
     total = _sum_lines(pooled_value.reshape(n_lines, -1)).reshape(growth.shape)
     mean = _share(pooled_value, pooled_count)
     shown = min(contracts.count, TOP_ACCOUNTS)
@@ -2264,9 +2279,10 @@ def _normal_quantile(p: np.ndarray) -> np.ndarray:
 
 
 # --- After the loop: net and gross revenue retention (docs/model.md, section 6).
-def _retention(plan: _Plan, *, state: _State, history: _History) -> tuple[np.ndarray, np.ndarray]:
+class _Retention:
     """Net and gross revenue retention over the trailing RETENTION_MONTHS at each month
-    end, (runs, months); NaN before a full window (and where there was no book).
+    end, (runs, months) in ``nrr`` and ``grr``; NaN before a full window (and where
+    there was no book), filled in a block of runs at a time by ``add_block``.
 
     The cohort is the recurring accounts in force at the end of month s = t - 12 (day one
     for t = 11). GRR is the share of their value then still in force at t; NRR is what
@@ -2278,27 +2294,31 @@ def _retention(plan: _Plan, *, state: _State, history: _History) -> tuple[np.nda
     so the work goes a block of runs at a time (``_blocks_of_runs``), month-major:
     (months, runs), so that numpy works along rows of runs (``_in_force_by_month``).
     """
-    months, runs = history.growth.shape
-    nrr = np.full((runs, months), np.nan)
-    grr = np.full((runs, months), np.nan)
-    windows = months - RETENTION_MONTHS + 1
-    if windows <= 0:
-        return nrr, grr
-    warm = plan.warm
-    warm_units = (warm.book_ends.sum(axis=0) * plan.lines.deal_size + warm.expansion).sum()
-    day_one = float(warm_units + plan.contracts.annual_value.sum())
-    terms = _revenue_terms(plan, state=state)
-    n_lines = len(plan.lines.cycle)
-    for block in _blocks_of_runs(runs, elements_per_run=(12 + 3 * n_lines) * (months + 1)):
-        explicit_in_force, explicit_left = _explicit_units(plan, history, runs=block)
-        pooled = _pooled_units(plan, history, terms=terms, runs=block)
-        units = _sum_lines(pooled.reshape(n_lines, -1)).reshape(pooled.shape[1:])
+
+    def __init__(self, plan: _Plan, *, runs: int) -> None:
+        months = plan.months
+        self.nrr = np.full((runs, months), np.nan)
+        self.grr = np.full((runs, months), np.nan)
+        self.windows = months - RETENTION_MONTHS + 1
+        warm = plan.warm
+        warm_units = (warm.book_ends.sum(axis=0) * plan.lines.deal_size + warm.expansion).sum()
+        self.day_one = float(warm_units + plan.contracts.annual_value.sum())
+
+    def add_block(
+        self, plan: _Plan, history: _History, *, runs: slice, pooled_units: np.ndarray
+    ) -> None:
+        """The retention of a block of runs, from its ``_pooled_units`` (read only)."""
+        windows, n_lines = self.windows, len(plan.lines.cycle)
+        if windows <= 0:
+            return
+        explicit_in_force, explicit_left = _explicit_units(plan, history, runs=runs)
+        units = _sum_lines(pooled_units.reshape(n_lines, -1)).reshape(pooled_units.shape[1:])
         units += explicit_in_force  # (months, runs)
         n = units.shape[1]
-        units_before = np.concatenate([np.full((1, n), day_one), units])  # month s at s + 1
-        growth_before = np.concatenate([np.ones((1, n)), history.growth[:, block]])
+        units_before = np.concatenate([np.full((1, n), self.day_one), units])  # s at s + 1
+        growth_before = np.concatenate([np.ones((1, n)), history.growth[:, runs]])
         left_so_far = np.concatenate([np.zeros((1, n)), np.cumsum(explicit_left, axis=0)])
-        lost = _cohort_losses(plan, history, windows=windows, runs=block)  # (windows, runs)
+        lost = _cohort_losses(plan, history, windows=windows, runs=runs)  # (windows, runs)
         lost += left_so_far[RETENTION_MONTHS : RETENTION_MONTHS + windows] - left_so_far[:windows]
         cohort = units_before[:windows]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -2308,10 +2328,9 @@ def _retention(plan: _Plan, *, state: _State, history: _History) -> tuple[np.nda
             kept = np.where(
                 booked, np.clip(1.0 - lost / np.where(booked, cohort, 1.0), 0, 1), np.nan
             )
-        grr[block, RETENTION_MONTHS - 1 :] = kept.T
+        self.grr[runs, RETENTION_MONTHS - 1 :] = kept.T
         growth_ratio = growth_before[RETENTION_MONTHS : RETENTION_MONTHS + windows]
-        nrr[block, RETENTION_MONTHS - 1 :] = (kept * growth_ratio / growth_before[:windows]).T
-    return nrr, grr
+        self.nrr[runs, RETENTION_MONTHS - 1 :] = (kept * growth_ratio / growth_before[:windows]).T
 
 
 def _explicit_units(
@@ -2339,7 +2358,7 @@ def _cohort_losses(plan: _Plan, history: _History, *, windows: int, runs: slice)
     its units in proportion. First renewals are the cohort's when m - term <= s; later
     ones when m - term <= s, or else in the cohort's share of what renewed at m - term,
     which is followed the same way (only lines with terms under a year get there).
-    Month-major, (months, runs), as ``_retention``.
+    Month-major, (months, runs), as ``_Retention``.
     """
     lines = plan.lines
     bookings = history.bookings[runs]
