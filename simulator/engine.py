@@ -31,7 +31,9 @@ meaning: ``_PipelineWindow`` (ageing by sliding a window), ``_decide_oldest_firs
 (decisions as two matrix products), ``_product_on_one_thread``, ``_blocks_of_runs``,
 ``_sum_lines``, ``_sum_of_deal_values`` (one Gamma draw for a month's deals),
 ``_window_sums``, ``_known_by_ahead`` (every look-ahead month at once), ``_distinct``
-(a function of a count computed once per distinct count), ``_by_run`` (history the
+(a function of a count computed once per distinct count) and ``_LargestTables`` (its
+table kept over the blocks of runs), ``small_axes.sum_last_axis`` (numpy's sum over a
+short last axis, a slice at a time), ``_by_run`` (history the
 steps after the loop read is kept month-major), ``_normal_cdf``, ``_normal_quantile``,
 ``_team_moves`` / ``_effort_moves`` (months in which nothing about the team or its
 effort changes are skipped), ``_RenewalMonths`` (the months a renewal reads, worked out
@@ -1623,7 +1625,7 @@ def _summarise(
             contract_alive=history.contract_alive[:, :, block],
         )
     top_share = np.empty((runs, months))
-    retention = _Retention(plan, runs=runs)
+    retention, tables = _Retention(plan, runs=runs), _LargestTables()
     per_run = max(
         months * (n_lines * (TOP_ACCOUNTS + 1) + plan.contracts.count),
         (12 + 3 * n_lines) * (months + 1),  # retention's
@@ -1632,7 +1634,7 @@ def _summarise(
         _stop_if_asked(should_stop)
         units = _pooled_units(plan, history, terms=revenue_terms, runs=block)
         top_share[block] = _concentration(
-            plan, history, terms=revenue_terms, runs=block, pooled_units=units
+            plan, history, terms=revenue_terms, runs=block, pooled_units=units, tables=tables
         )
         retention.add_block(plan, history, runs=block, pooled_units=units)
     return coverage, top_share, (retention.nrr, retention.grr)
@@ -2002,12 +2004,13 @@ def _concentration(
     terms: _RevenueTerms,
     runs: slice,
     pooled_units: np.ndarray,
+    tables: _LargestTables | None = None,
 ) -> np.ndarray:
     """Share of the recurring book's value (add-ons included) held by its TOP_ACCOUNTS
     largest accounts at each month end, (runs, months), for a block of runs; 0 with no
     book. Explicit contracts count at their own value, pooled contracts at the expected
-    values of the largest ones of their line (``_largest_pooled``); ``pooled_units`` is
-    the block's ``_pooled_units`` (read only).
+    values of the largest ones of their line (``_largest_pooled``, with ``tables`` kept
+    over the blocks); ``pooled_units`` is the block's ``_pooled_units`` (read only).
 
     Worked month-major, (lines or candidates, months, runs), so that every step runs
     along whole rows of runs (see ``_in_force_by_month``); only the candidates are laid
@@ -2031,7 +2034,11 @@ def _concentration(
     # explicit ones.
     ranked = np.empty((pooled_candidates + shown, *growth.shape))
     _largest_pooled(
-        pooled_count[lines], mean[lines], plan.lines.deal_cv[lines], out=ranked[:pooled_candidates]
+        pooled_count[lines],
+        mean[lines],
+        plan.lines.deal_cv[lines],
+        out=ranked[:pooled_candidates],
+        tables=tables,
     )
     if contracts.count:
         alive = history.contract_alive[:, :, runs].transpose(1, 0, 2)  # (c, months, runs)
@@ -2150,7 +2157,12 @@ def _largest(values: np.ndarray, k: int, *, in_place: bool = False) -> np.ndarra
 
 
 def _largest_pooled(
-    count: np.ndarray, mean: np.ndarray, cv: np.ndarray, *, out: np.ndarray
+    count: np.ndarray,
+    mean: np.ndarray,
+    cv: np.ndarray,
+    *,
+    out: np.ndarray,
+    tables: _LargestTables | None = None,
 ) -> np.ndarray:
     """The expected values of the TOP_ACCOUNTS largest pooled contracts of each line,
     written into ``out``, (lines x TOP_ACCOUNTS, months, runs), when a line's ``count``
@@ -2161,27 +2173,62 @@ def _largest_pooled(
     1 - (i - 1)/n: the largest k of n lognormal values hold n x mean x Phi(sigma - z) of
     the total, z the standard normal quantile of 1 - k/n, sigma^2 = ln(1 + cv^2); with
     cv = 0 that is min(k, n) x mean. Either way the i-th largest is the mean times a
-    number of n alone: one table row per count (``_distinct``), looked up.
+    number of n alone: one table row per count (``_distinct``), looked up; ``tables``
+    keeps the rows of a line from one block of runs to the next (``_LargestTables``).
     """
     n_lines = len(count)
     largest = out.reshape(n_lines, TOP_ACCOUNTS, *count.shape[1:])  # a view
-    k0 = np.arange(TOP_ACCOUNTS + 1)  # the largest k, k = 0 .. TOP_ACCOUNTS
-    equal = (k0[1:] <= k0[:, None]).astype(float)  # equal values: the mean each, k <= n
     for i in range(n_lines):  # lines (at most 8)
         if cv[i] > 0:
-            sigma = np.sqrt(np.log1p(cv[i] ** 2))
-            counts, which = _distinct(count[i])
-            line_n = counts.astype(float)[:, None]
-            inside = (k0 > 0) & (k0 < line_n)
-            tail = np.where(inside, k0 / np.where(line_n > 0, line_n, 1.0), 0.5)
-            part = line_n * _normal_cdf(sigma - _normal_quantile(1.0 - tail))
-            held = np.where(inside, part, np.minimum(k0, line_n))
-            table = np.diff(held, axis=-1)
+            table, which = (tables or _LargestTables()).rows(float(cv[i]), count[i])
         else:
-            table, which = equal, np.minimum(count[i], TOP_ACCOUNTS)
+            table, which = _EQUAL_VALUES, np.minimum(count[i], TOP_ACCOUNTS)
         np.take(table.T, which, axis=1, out=largest[i], mode="clip")  # in range anyway
         np.multiply(largest[i], mean[i], out=largest[i])
     return out
+
+
+_K = np.arange(TOP_ACCOUNTS + 1)  # the largest k, k = 0 .. TOP_ACCOUNTS
+_EQUAL_VALUES = (_K[1:] <= _K[:, None]).astype(float)
+"""``_largest_pooled``'s table with equal values (cv = 0): the mean each, for k <= n."""
+
+
+def _largest_table(counts: np.ndarray, cv: float) -> np.ndarray:
+    """``_largest_pooled``'s table for a line with spread ``cv`` > 0: row j holds the
+    i-th largest of ``counts[j]`` values (i = 1 .. TOP_ACCOUNTS) over their mean."""
+    sigma = np.sqrt(np.log1p(cv**2))
+    line_n = counts.astype(float)[:, None]
+    inside = (_K > 0) & (line_n > _K)
+    tail = np.where(inside, _K / np.where(line_n > 0, line_n, 1.0), 0.5)
+    part = line_n * _normal_cdf(sigma - _normal_quantile(1.0 - tail))
+    held = np.where(inside, part, np.minimum(_K, line_n))
+    return np.diff(held, axis=-1)
+
+
+class _LargestTables:
+    """``_largest_table`` for the counts 0 .. the largest seen so far, per spread ``cv``,
+    kept from one block of runs to the next.
+
+    A speed helper: the table of counts 0 .. n is worked out once (again only when a
+    later block has a larger count) instead of once per block. A row depends on its
+    count and the spread alone (computed element by element along a contiguous table),
+    so a longer table has the same rows. Counts too sparse for a table of every count
+    in their range are tabled by ``_distinct`` and not kept.
+    """
+
+    def __init__(self) -> None:
+        self.tables: dict[float, np.ndarray] = {}
+
+    def rows(self, cv: float, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The table and, per entry of ``count``, its row (as ``_distinct``)."""
+        table = self.tables.get(cv)
+        if table is not None and count.min(initial=0) >= 0 and count.max(initial=0) < len(table):
+            return table, count
+        counts, which = _distinct(count)
+        table = _largest_table(counts, cv)
+        if len(counts) and counts[0] == 0 and counts[-1] == len(counts) - 1:  # 0 .. most
+            self.tables[cv] = table
+        return table, which
 
 
 def _distinct(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
