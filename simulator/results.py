@@ -402,9 +402,7 @@ def simulate(
     months = scenario.simulation.months
     month_labels = [month_label(start + t) for t in range(months)]
     q_labels, q_first = full_quarters(start, months)
-    revenue = output.revenue  # (runs, months, lines, sources), C-contiguous
-    # Summed over lines x sources as one axis (a view): numpy's order, a third of the time.
-    monthly_revenue = sum_last_axis(revenue.reshape(n_runs, months, -1 if revenue.size else 0))
+    monthly_revenue = output.revenue.sum(axis=(2, 3))
     quarterly = _to_quarters(monthly_revenue, q_first)
     metrics, report = assess(
         quarterly=quarterly,
