@@ -13,7 +13,7 @@ section of docs/model.md that states its equations:
 
 and after the last month, from the stored histories, ``_revenue`` (step 8 for the
 contracts in force), ``_forward_coverage`` (step 9), ``_concentration`` (the top
-accounts' share of the book) and ``_retention`` (net and gross revenue retention).
+accounts' share of the book) and ``_Retention`` (net and gross revenue retention).
 
 The steps act on a ``_State``, the stocks of "Stocks and flows" for every run at once,
 with the constants of a ``_Plan`` (what changes by month, ``Scenario.plan_periods``
@@ -31,7 +31,9 @@ meaning: ``_PipelineWindow`` (ageing by sliding a window), ``_decide_oldest_firs
 (decisions as two matrix products), ``_product_on_one_thread``, ``_blocks_of_runs``,
 ``_sum_lines``, ``_sum_of_deal_values`` (one Gamma draw for a month's deals),
 ``_window_sums``, ``_known_by_ahead`` (every look-ahead month at once), ``_distinct``
-(a function of a count computed once per distinct count), ``_by_run`` (history the
+(a function of a count computed once per distinct count) and ``_LargestTables`` (its
+table kept over the blocks of runs), ``small_axes.sum_last_axis`` (numpy's sum over a
+short last axis, a slice at a time), ``_by_run`` (history the
 steps after the loop read is kept month-major), ``_normal_cdf``, ``_normal_quantile``,
 ``_team_moves`` / ``_effort_moves`` (months in which nothing about the team or its
 effort changes are skipped), ``_RenewalMonths`` (the months a renewal reads, worked out
@@ -50,6 +52,7 @@ import numpy as np
 
 from .budget import SimulationCancelled
 from .models import History, Relationships, Scenario, Team
+from .small_axes import sum_last_axis
 
 SOURCES = ("existing", "new", "renewal", "expansion", "one_off")
 """Revenue sources: the starting book, first-term new contracts, renewed contracts,
@@ -169,11 +172,17 @@ def _blocks_of_runs(runs: int, *, elements_per_run: int) -> Iterator[slice]:
 
     Runs are independent after the monthly loop, so the whole-array steps work through
     them a block at a time: each block's temporaries stay in cache instead of streaming
-    through memory. The results do not depend on the block size.
+    through memory. The results do not depend on the block size. The blocks are of
+    equal size (within one run), at most ``_BLOCK`` elements each: a small last block
+    would pay a whole block's Python overhead for a few runs.
     """
-    block = max(1, _BLOCK // elements_per_run)
-    for first in range(0, runs, block):
-        yield slice(first, min(first + block, runs))
+    count = -(-runs // max(1, _BLOCK // elements_per_run))  # blocks needed, ceil
+    size, longer = divmod(runs, max(count, 1))  # the first ``longer`` get one run more
+    first = 0
+    for i in range(count):
+        last = first + size + (i < longer)
+        yield slice(first, last)
+        first = last
 
 
 # --- The plan: what is the same in every run and month.
@@ -1054,8 +1063,9 @@ def run_engine(
         _explicit_renewals(plan, state, history, t=t, rng=rng, care_factor=care_factor)
         _expansion(plan, state, history, t=t, leverage_coverage=leverage_coverage)
         _revenue_of_the_month(plan, state, history, t=t, values=values)
-    coverage, top_share = _summarise(plan, state=state, history=history, should_stop=should_stop)
-    nrr, grr = _retention(plan, state=state, history=history)
+    coverage, top_share, (nrr, grr) = _summarise(
+        plan, state=state, history=history, should_stop=should_stop
+    )
     return EngineOutput(
         revenue=history.revenue,
         bookings=history.bookings,
@@ -1584,23 +1594,25 @@ def _pipeline_kernel(lines: _Lines, layout: _Pipeline, look: int) -> np.ndarray:
 # --- After the last month: steps 8 (contracts in force) and 9 (forward coverage).
 def _summarise(
     plan: _Plan, *, state: _State, history: _History, should_stop: StopCheck = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Fill in the revenue from contracts in force and return the forward coverage and
-    the share of the book in the top accounts, per run and month (runs are independent
-    here: see ``_blocks_of_runs``)."""
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Fill in the revenue from contracts in force and return the forward coverage, the
+    share of the book in the top accounts and the net and gross revenue retention, per
+    run and month (runs are independent here: see ``_blocks_of_runs``). Concentration
+    and retention go through the same blocks: both read the pooled book in units."""
     runs = history.wins.shape[0]
     months, look, n_lines = plan.months, plan.look, len(plan.lines.cycle)
     revenue_terms = _revenue_terms(plan, state=state)
     coverage_terms = _coverage_terms(plan, runs=runs)
     coverage = np.empty((runs, months))
     ahead = months + look
+    by_cell = history.revenue.reshape(runs, months, n_lines * len(SOURCES))  # a view
     for block in _blocks_of_runs(runs, elements_per_run=ahead * (2 * look + n_lines)):
         _stop_if_asked(should_stop)
         pooled_value = _revenue(plan, history, terms=revenue_terms, runs=block)
         ends, first_ends = _ending_schedule(plan, history, runs=block)
         coverage[block] = _forward_coverage(
             coverage_terms,
-            revenue_total=history.revenue[block].sum(axis=(2, 3)),
+            revenue_total=sum_last_axis(by_cell[block]),
             pooled_value=pooled_value,
             ends=ends,
             first_ends=first_ends,
@@ -1613,11 +1625,19 @@ def _summarise(
             contract_alive=history.contract_alive[:, :, block],
         )
     top_share = np.empty((runs, months))
-    per_run = months * (n_lines * (TOP_ACCOUNTS + 1) + plan.contracts.count)
+    retention, tables = _Retention(plan, runs=runs), _LargestTables()
+    per_run = max(
+        months * (n_lines * (TOP_ACCOUNTS + 1) + plan.contracts.count),
+        (12 + 3 * n_lines) * (months + 1),  # retention's
+    )
     for block in _blocks_of_runs(runs, elements_per_run=per_run):
         _stop_if_asked(should_stop)
-        top_share[block] = _concentration(plan, history, terms=revenue_terms, runs=block)
-    return coverage, top_share
+        units = _pooled_units(plan, history, terms=revenue_terms, runs=block)
+        top_share[block] = _concentration(
+            plan, history, terms=revenue_terms, runs=block, pooled_units=units, tables=tables
+        )
+        retention.add_block(plan, history, runs=block, pooled_units=units)
+    return coverage, top_share, (retention.nrr, retention.grr)
 
 
 # --- Step 8, Revenue, contracts in force (docs/model.md, section 3).
@@ -1978,12 +1998,19 @@ def _flow_kernel(lines: _Lines, look: int) -> np.ndarray:
 
 # --- After the loop: revenue concentration (docs/model.md, section 3, "Concentration").
 def _concentration(
-    plan: _Plan, history: _History, *, terms: _RevenueTerms, runs: slice
+    plan: _Plan,
+    history: _History,
+    *,
+    terms: _RevenueTerms,
+    runs: slice,
+    pooled_units: np.ndarray,
+    tables: _LargestTables | None = None,
 ) -> np.ndarray:
     """Share of the recurring book's value (add-ons included) held by its TOP_ACCOUNTS
     largest accounts at each month end, (runs, months), for a block of runs; 0 with no
     book. Explicit contracts count at their own value, pooled contracts at the expected
-    values of the largest ones of their line (``_largest_pooled``).
+    values of the largest ones of their line (``_largest_pooled``, with ``tables`` kept
+    over the blocks); ``pooled_units`` is the block's ``_pooled_units`` (read only).
 
     Worked month-major, (lines or candidates, months, runs), so that every step runs
     along whole rows of runs (see ``_in_force_by_month``); only the candidates are laid
@@ -1997,8 +2024,7 @@ def _concentration(
     pooled_count = _in_force_by_month(started, terms.lag)
     pooled_count += terms.starting_book_left.T[:, :, None]
     growth = history.growth[:, runs]  # (months, runs)
-    pooled_value = _pooled_units(plan, history, terms=terms, runs=runs)
-    pooled_value *= growth
+    pooled_value = np.multiply(pooled_units, growth)
     total = _sum_lines(pooled_value.reshape(n_lines, -1)).reshape(growth.shape)
     mean = _share(pooled_value, pooled_count)
     shown = min(contracts.count, TOP_ACCOUNTS)
@@ -2008,7 +2034,11 @@ def _concentration(
     # explicit ones.
     ranked = np.empty((pooled_candidates + shown, *growth.shape))
     _largest_pooled(
-        pooled_count[lines], mean[lines], plan.lines.deal_cv[lines], out=ranked[:pooled_candidates]
+        pooled_count[lines],
+        mean[lines],
+        plan.lines.deal_cv[lines],
+        out=ranked[:pooled_candidates],
+        tables=tables,
     )
     if contracts.count:
         alive = history.contract_alive[:, :, runs].transpose(1, 0, 2)  # (c, months, runs)
@@ -2021,7 +2051,7 @@ def _concentration(
             values = values.transpose(2, 0, 1)
         ranked[pooled_candidates:] = values
     candidates = np.ascontiguousarray(ranked.transpose(1, 2, 0))  # (months, runs, candidates)
-    top = _largest(candidates, TOP_ACCOUNTS, in_place=True).sum(axis=2)
+    top = sum_last_axis(_largest(candidates, TOP_ACCOUNTS, in_place=True))
     share = np.divide(top, total, out=np.zeros_like(total), where=total > NO_BOOK)
     return np.minimum(share, 1.0).T  # at most 1 (the sums round differently)
 
@@ -2127,7 +2157,12 @@ def _largest(values: np.ndarray, k: int, *, in_place: bool = False) -> np.ndarra
 
 
 def _largest_pooled(
-    count: np.ndarray, mean: np.ndarray, cv: np.ndarray, *, out: np.ndarray
+    count: np.ndarray,
+    mean: np.ndarray,
+    cv: np.ndarray,
+    *,
+    out: np.ndarray,
+    tables: _LargestTables | None = None,
 ) -> np.ndarray:
     """The expected values of the TOP_ACCOUNTS largest pooled contracts of each line,
     written into ``out``, (lines x TOP_ACCOUNTS, months, runs), when a line's ``count``
@@ -2138,27 +2173,62 @@ def _largest_pooled(
     1 - (i - 1)/n: the largest k of n lognormal values hold n x mean x Phi(sigma - z) of
     the total, z the standard normal quantile of 1 - k/n, sigma^2 = ln(1 + cv^2); with
     cv = 0 that is min(k, n) x mean. Either way the i-th largest is the mean times a
-    number of n alone: one table row per count (``_distinct``), looked up.
+    number of n alone: one table row per count (``_distinct``), looked up; ``tables``
+    keeps the rows of a line from one block of runs to the next (``_LargestTables``).
     """
     n_lines = len(count)
     largest = out.reshape(n_lines, TOP_ACCOUNTS, *count.shape[1:])  # a view
-    k0 = np.arange(TOP_ACCOUNTS + 1)  # the largest k, k = 0 .. TOP_ACCOUNTS
-    equal = (k0[1:] <= k0[:, None]).astype(float)  # equal values: the mean each, k <= n
     for i in range(n_lines):  # lines (at most 8)
         if cv[i] > 0:
-            sigma = np.sqrt(np.log1p(cv[i] ** 2))
-            counts, which = _distinct(count[i])
-            line_n = counts.astype(float)[:, None]
-            inside = (k0 > 0) & (k0 < line_n)
-            tail = np.where(inside, k0 / np.where(line_n > 0, line_n, 1.0), 0.5)
-            part = line_n * _normal_cdf(sigma - _normal_quantile(1.0 - tail))
-            held = np.where(inside, part, np.minimum(k0, line_n))
-            table = np.diff(held, axis=-1)
+            table, which = (tables or _LargestTables()).rows(float(cv[i]), count[i])
         else:
-            table, which = equal, np.minimum(count[i], TOP_ACCOUNTS)
+            table, which = _EQUAL_VALUES, np.minimum(count[i], TOP_ACCOUNTS)
         np.take(table.T, which, axis=1, out=largest[i], mode="clip")  # in range anyway
         np.multiply(largest[i], mean[i], out=largest[i])
     return out
+
+
+_K = np.arange(TOP_ACCOUNTS + 1)  # the largest k, k = 0 .. TOP_ACCOUNTS
+_EQUAL_VALUES = (_K[1:] <= _K[:, None]).astype(float)
+"""``_largest_pooled``'s table with equal values (cv = 0): the mean each, for k <= n."""
+
+
+def _largest_table(counts: np.ndarray, cv: float) -> np.ndarray:
+    """``_largest_pooled``'s table for a line with spread ``cv`` > 0: row j holds the
+    i-th largest of ``counts[j]`` values (i = 1 .. TOP_ACCOUNTS) over their mean."""
+    sigma = np.sqrt(np.log1p(cv**2))
+    line_n = counts.astype(float)[:, None]
+    inside = (_K > 0) & (line_n > _K)
+    tail = np.where(inside, _K / np.where(line_n > 0, line_n, 1.0), 0.5)
+    part = line_n * _normal_cdf(sigma - _normal_quantile(1.0 - tail))
+    held = np.where(inside, part, np.minimum(_K, line_n))
+    return np.diff(held, axis=-1)
+
+
+class _LargestTables:
+    """``_largest_table`` for the counts 0 .. the largest seen so far, per spread ``cv``,
+    kept from one block of runs to the next.
+
+    A speed helper: the table of counts 0 .. n is worked out once (again only when a
+    later block has a larger count) instead of once per block. A row depends on its
+    count and the spread alone (computed element by element along a contiguous table),
+    so a longer table has the same rows. Counts too sparse for a table of every count
+    in their range are tabled by ``_distinct`` and not kept.
+    """
+
+    def __init__(self) -> None:
+        self.tables: dict[float, np.ndarray] = {}
+
+    def rows(self, cv: float, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The table and, per entry of ``count``, its row (as ``_distinct``)."""
+        table = self.tables.get(cv)
+        if table is not None and count.min(initial=0) >= 0 and count.max(initial=0) < len(table):
+            return table, count
+        counts, which = _distinct(count)
+        table = _largest_table(counts, cv)
+        if len(counts) and counts[0] == 0 and counts[-1] == len(counts) - 1:  # 0 .. most
+            self.tables[cv] = table
+        return table, which
 
 
 def _distinct(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -2256,9 +2326,10 @@ def _normal_quantile(p: np.ndarray) -> np.ndarray:
 
 
 # --- After the loop: net and gross revenue retention (docs/model.md, section 6).
-def _retention(plan: _Plan, *, state: _State, history: _History) -> tuple[np.ndarray, np.ndarray]:
+class _Retention:
     """Net and gross revenue retention over the trailing RETENTION_MONTHS at each month
-    end, (runs, months); NaN before a full window (and where there was no book).
+    end, (runs, months) in ``nrr`` and ``grr``; NaN before a full window (and where
+    there was no book), filled in a block of runs at a time by ``add_block``.
 
     The cohort is the recurring accounts in force at the end of month s = t - 12 (day one
     for t = 11). GRR is the share of their value then still in force at t; NRR is what
@@ -2270,27 +2341,31 @@ def _retention(plan: _Plan, *, state: _State, history: _History) -> tuple[np.nda
     so the work goes a block of runs at a time (``_blocks_of_runs``), month-major:
     (months, runs), so that numpy works along rows of runs (``_in_force_by_month``).
     """
-    months, runs = history.growth.shape
-    nrr = np.full((runs, months), np.nan)
-    grr = np.full((runs, months), np.nan)
-    windows = months - RETENTION_MONTHS + 1
-    if windows <= 0:
-        return nrr, grr
-    warm = plan.warm
-    warm_units = (warm.book_ends.sum(axis=0) * plan.lines.deal_size + warm.expansion).sum()
-    day_one = float(warm_units + plan.contracts.annual_value.sum())
-    terms = _revenue_terms(plan, state=state)
-    n_lines = len(plan.lines.cycle)
-    for block in _blocks_of_runs(runs, elements_per_run=(12 + 3 * n_lines) * (months + 1)):
-        explicit_in_force, explicit_left = _explicit_units(plan, history, runs=block)
-        pooled = _pooled_units(plan, history, terms=terms, runs=block)
-        units = _sum_lines(pooled.reshape(n_lines, -1)).reshape(pooled.shape[1:])
+
+    def __init__(self, plan: _Plan, *, runs: int) -> None:
+        months = plan.months
+        self.nrr = np.full((runs, months), np.nan)
+        self.grr = np.full((runs, months), np.nan)
+        self.windows = months - RETENTION_MONTHS + 1
+        warm = plan.warm
+        warm_units = (warm.book_ends.sum(axis=0) * plan.lines.deal_size + warm.expansion).sum()
+        self.day_one = float(warm_units + plan.contracts.annual_value.sum())
+
+    def add_block(
+        self, plan: _Plan, history: _History, *, runs: slice, pooled_units: np.ndarray
+    ) -> None:
+        """The retention of a block of runs, from its ``_pooled_units`` (read only)."""
+        windows, n_lines = self.windows, len(plan.lines.cycle)
+        if windows <= 0:
+            return
+        explicit_in_force, explicit_left = _explicit_units(plan, history, runs=runs)
+        units = _sum_lines(pooled_units.reshape(n_lines, -1)).reshape(pooled_units.shape[1:])
         units += explicit_in_force  # (months, runs)
         n = units.shape[1]
-        units_before = np.concatenate([np.full((1, n), day_one), units])  # month s at s + 1
-        growth_before = np.concatenate([np.ones((1, n)), history.growth[:, block]])
+        units_before = np.concatenate([np.full((1, n), self.day_one), units])  # s at s + 1
+        growth_before = np.concatenate([np.ones((1, n)), history.growth[:, runs]])
         left_so_far = np.concatenate([np.zeros((1, n)), np.cumsum(explicit_left, axis=0)])
-        lost = _cohort_losses(plan, history, windows=windows, runs=block)  # (windows, runs)
+        lost = _cohort_losses(plan, history, windows=windows, runs=runs)  # (windows, runs)
         lost += left_so_far[RETENTION_MONTHS : RETENTION_MONTHS + windows] - left_so_far[:windows]
         cohort = units_before[:windows]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -2300,10 +2375,9 @@ def _retention(plan: _Plan, *, state: _State, history: _History) -> tuple[np.nda
             kept = np.where(
                 booked, np.clip(1.0 - lost / np.where(booked, cohort, 1.0), 0, 1), np.nan
             )
-        grr[block, RETENTION_MONTHS - 1 :] = kept.T
+        self.grr[runs, RETENTION_MONTHS - 1 :] = kept.T
         growth_ratio = growth_before[RETENTION_MONTHS : RETENTION_MONTHS + windows]
-        nrr[block, RETENTION_MONTHS - 1 :] = (kept * growth_ratio / growth_before[:windows]).T
-    return nrr, grr
+        self.nrr[runs, RETENTION_MONTHS - 1 :] = (kept * growth_ratio / growth_before[:windows]).T
 
 
 def _explicit_units(
@@ -2331,7 +2405,7 @@ def _cohort_losses(plan: _Plan, history: _History, *, windows: int, runs: slice)
     its units in proportion. First renewals are the cohort's when m - term <= s; later
     ones when m - term <= s, or else in the cohort's share of what renewed at m - term,
     which is followed the same way (only lines with terms under a year get there).
-    Month-major, (months, runs), as ``_retention``.
+    Month-major, (months, runs), as ``_Retention``.
     """
     lines = plan.lines
     bookings = history.bookings[runs]

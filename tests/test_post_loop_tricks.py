@@ -51,3 +51,19 @@ def test_concentration_without_the_empty_lines_is_the_same(
     )
     every_line = engine.run_engine(scenario, runs=200, rng=np.random.default_rng(5))
     np.testing.assert_array_equal(skipped.top_accounts_share, every_line.top_accounts_share)
+
+
+def test_largest_tables_kept_over_blocks_give_each_blocks_own() -> None:
+    """_LargestTables: a table kept from block to block (and grown) has each block's rows."""
+    rng = np.random.default_rng(7)
+    cv = np.array([0.8, 0.0, 0.3])
+    tables = engine._LargestTables()
+    for most, runs in [(40, 50), (300, 50), (120, 50), (5000, 1), (900, 2)]:
+        count = rng.integers(0, most + 1, (3, 12, runs))
+        mean = rng.random((3, 12, runs)) * 1e5
+        kept = np.empty((3 * engine.TOP_ACCOUNTS, 12, runs))
+        fresh = np.empty_like(kept)
+        engine._largest_pooled(count, mean, cv, out=kept, tables=tables)
+        engine._largest_pooled(count, mean, cv, out=fresh)
+        assert kept.tobytes() == fresh.tobytes()
+    assert len(tables.tables[0.8]) > 300  # grown, then kept
