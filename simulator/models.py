@@ -232,9 +232,11 @@ class Targets(_Frozen):
     """Optional targets: revenue (without it the run-rate is the yardstick) and the
     new-business quota that ``[policy]`` reacts to."""
 
-    quarterly_revenue: float | None = Field(None, gt=0.0, le=1e13)
+    # At least 1, as deal sizes: attainment and coverage divide by a target, and a
+    # target of 1e-313 made a quarter's attainment overflow to infinity.
+    quarterly_revenue: float | None = Field(None, ge=1.0, le=1e13)
     quarterly_bookings: float | None = Field(
-        None, gt=0.0, le=1e13, description="The new-business quota: bookings a quarter."
+        None, ge=1.0, le=1e13, description="The new-business quota: bookings a quarter."
     )
 
 
@@ -434,8 +436,8 @@ class History(_Frozen):
 class ChangeTargets(_Frozen):
     """Targets from a change's month on; a field left out keeps its value."""
 
-    quarterly_revenue: float | None = Field(None, gt=0.0, le=1e13)
-    quarterly_bookings: float | None = Field(None, gt=0.0, le=1e13)
+    quarterly_revenue: float | None = Field(None, ge=1.0, le=1e13)  # as Targets
+    quarterly_bookings: float | None = Field(None, ge=1.0, le=1e13)
 
 
 class Change(_Frozen):
