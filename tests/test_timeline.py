@@ -250,6 +250,17 @@ def test_the_suggested_quota_is_the_median_quarters_bookings() -> None:
     assert len(f"{suggested:.0f}".rstrip("0")) <= 2  # two significant figures
 
 
+def test_no_quota_is_suggested_below_the_smallest_a_scenario_takes() -> None:
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    for p50, expected in ((0.4, None), (0.0, None), (1.0, 1.0), (123_456.0, 120_000.0)):
+        quarterly = pd.DataFrame({"series": ["bookings", "revenue"], "p50": [p50, 9e9]})
+        result = SimpleNamespace(quarterly=quarterly)
+        assert controls.suggested_quota(result) == expected  # type: ignore[arg-type]
+
+
 def test_removing_the_change_that_sets_the_only_quota_of_a_push_is_refused() -> None:
     session = open_session()
     scenario = current(session)

@@ -383,7 +383,8 @@ def needs_quota(scenario: Scenario, values: Mapping[str, Any]) -> bool:
 
 def suggested_quota(result: ResultSummary) -> float | None:
     """A quota for a plan without one: the median bookings of its quarters (the median
-    run's), to two significant figures. None when the plan books nothing."""
+    run's), to two significant figures. None when the plan books nothing, or less than
+    the smallest quota a scenario takes (1, ``Targets``)."""
     quarterly = result.quarterly
     # In numpy: pandas' comparison on the str column costs about 10 ms the first time on
     # a frame fresh from the cache, that is on every rerun, and its boolean pick and
@@ -393,7 +394,7 @@ def suggested_quota(result: ResultSummary) -> float | None:
     if not rows.size:
         return None
     typical = float(np.nanmedian(rows[~np.isnan(rows)]))
-    if not math.isfinite(typical) or typical <= 0:
+    if not math.isfinite(typical) or typical < 1.0:
         return None
     digits = 1 - math.floor(math.log10(typical))
     return float(round(typical, digits))
