@@ -141,25 +141,26 @@ class SimulationResult:
     def total_bookings(self) -> np.ndarray:
         return self.output.bookings.sum(axis=(1, 2))
 
-    def _series(self) -> Iterator[tuple[str, np.ndarray]]:
-        """(name, runs x months) per series, one at a time: summarising them one by one
-        keeps the memory of the summaries at a few runs x months arrays.
+    def _series(self) -> Iterator[tuple[str, np.ndarray, str | None]]:
+        """(name, runs x months, None) per series, one at a time: summarising them one by
+        one keeps the memory of the summaries at a few runs x months arrays.
 
         A line whose revenue is the one-off sales' bit for bit (the one one-off line of a
-        plan) is given as the one-off sales' very array, so it is summarised once.
+        plan) comes as (name, values, "source:one_off"), to be summarised as that series.
         """
         out = self.output
-        yield "revenue", self.monthly_revenue
-        yield "bookings", self.monthly_bookings
+        yield "revenue", self.monthly_revenue, None
+        yield "bookings", self.monthly_bookings, None
         one_off = None
         for i, src in enumerate(SOURCES):  # summed over the lines
             values = sum_last_axis(out.revenue[:, :, :, i])
             if i == ONE_OFF:
                 one_off = values
-            yield f"source:{src}", values
+            yield f"source:{src}", values, None
         for i, line_id in enumerate(self.scenario.product_lines):  # over the sources
             values = sum_last_axis(out.revenue[:, :, i, :])
-            yield f"line:{line_id}", one_off if _same_bits(values, one_off) else values
+            same = "source:one_off" if _same_bits(values, one_off) else None
+            yield f"line:{line_id}", values, same
 
     @cached_property
     def monthly(self) -> pd.DataFrame:
@@ -178,21 +179,23 @@ class SimulationResult:
     def _period_tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(monthly, quarterly) from one pass over :meth:`_series`: each series is summed
         from the engine's arrays once for both tables (summing them again for the
-        quarters cost a cold slider move about 8 ms, issue 13), and a series given twice
-        (the same array) is summarised once."""
+        quarters cost a cold slider move about 8 ms, issue 13), and a series the same as
+        an earlier one is summarised once; only the summaries are kept, not the arrays."""
         out = self.output
         monthly: list[tuple[str, _Stats | None]] = []
         quarterly: list[tuple[str, _Stats | None]] = []
-        seen: dict[int, tuple[np.ndarray, _Stats | None, _Stats | None]] = {}
-        for name, values in self._series():
-            if id(values) not in seen:  # the array is kept in ``seen``: its id stays its own
-                if values is self.monthly_revenue and self._quarterly_revenue_sorted is not None:
-                    q = np.ascontiguousarray(self.quarterly_revenue)  # as _column_stats adds
-                    by_quarter = q.mean(axis=0), self._quarterly_revenue_percentiles
-                else:
-                    by_quarter = _column_stats(_to_quarters(values, self.quarter_first_month))
-                seen[id(values)] = (values, _column_stats(values), by_quarter)
-            _, by_month, by_quarter = seen[id(values)]
+        done: dict[str, tuple[_Stats | None, _Stats | None]] = {}  # summaries only
+        for name, values, same_as in self._series():
+            if same_as is not None:
+                by_month, by_quarter = done[same_as]
+            elif values is self.monthly_revenue and self._quarterly_revenue_sorted is not None:
+                q = np.ascontiguousarray(self.quarterly_revenue)  # as _column_stats adds
+                by_month = _column_stats(values)
+                by_quarter = q.mean(axis=0), self._quarterly_revenue_percentiles
+            else:
+                by_month = _column_stats(values)
+                by_quarter = _column_stats(_to_quarters(values, self.quarter_first_month))
+            done[name] = by_month, by_quarter
             monthly.append((name, by_month))
             quarterly.append((name, by_quarter))
         extra = [
