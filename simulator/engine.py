@@ -31,7 +31,8 @@ meaning: ``_PipelineWindow`` (ageing by sliding a window), ``_decide_oldest_firs
 (decisions as two matrix products), ``_product_on_one_thread``, ``_blocks_of_runs``,
 ``_sum_lines``, ``_sum_of_deal_values`` (one Gamma draw for a month's deals),
 ``_window_sums``, ``_known_by_ahead`` (every look-ahead month at once), ``_distinct``
-(a function of a count computed once per distinct count) and ``_LargestTables`` (its
+(a function of a count computed once per distinct count), ``_sum_of_largest`` (the top
+accounts merged, not partitioned) and ``_LargestTables`` (its
 table kept over the blocks of runs), ``small_axes.sum_last_axis`` (numpy's sum over a
 short last axis, a slice at a time), ``_by_run`` (history the
 steps after the loop read is kept month-major), ``_normal_cdf``, ``_normal_quantile``,
@@ -47,12 +48,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
 from .budget import SimulationCancelled
 from .models import History, Relationships, Scenario, Team
-from .small_axes import sum_last_axis
+from .small_axes import sum_last_axis, sum_of_slices
 
 SOURCES = ("existing", "new", "renewal", "expansion", "one_off")
 """Revenue sources: the starting book, first-term new contracts, renewed contracts,
@@ -2033,9 +2035,10 @@ def _concentration(
     # The candidates, one after the other: the largest pooled contracts, then the
     # explicit ones.
     ranked = np.empty((pooled_candidates + shown, *growth.shape))
-    _largest_pooled(
+    line_mean = mean[lines]
+    descending = _largest_pooled(
         pooled_count[lines],
-        mean[lines],
+        line_mean,
         plan.lines.deal_cv[lines],
         out=ranked[:pooled_candidates],
         tables=tables,
@@ -2050,8 +2053,13 @@ def _concentration(
             values = _largest(np.ascontiguousarray(values.transpose(1, 2, 0)), TOP_ACCOUNTS)
             values = values.transpose(2, 0, 1)
         ranked[pooled_candidates:] = values
-    candidates = np.ascontiguousarray(ranked.transpose(1, 2, 0))  # (months, runs, candidates)
-    top = sum_last_axis(_largest(candidates, TOP_ACCOUNTS, in_place=True))
+    if len(ranked) > TOP_ACCOUNTS and descending and not line_mean.min(initial=0.0) < 0.0:
+        # Each line's candidates are in descending order (a mean of at least 0 times a
+        # descending table row): merged, not partitioned.
+        top = _sum_of_largest(list(ranked), runs_of=[TOP_ACCOUNTS] * len(lines))
+    else:
+        candidates = np.ascontiguousarray(ranked.transpose(1, 2, 0))  # (months, runs, cand.)
+        top = sum_last_axis(_largest(candidates, TOP_ACCOUNTS, in_place=True))
     share = np.divide(top, total, out=np.zeros_like(total), where=total > NO_BOOK)
     return np.minimum(share, 1.0).T  # at most 1 (the sums round differently)
 
@@ -2163,7 +2171,7 @@ def _largest_pooled(
     *,
     out: np.ndarray,
     tables: _LargestTables | None = None,
-) -> np.ndarray:
+) -> bool:
     """The expected values of the TOP_ACCOUNTS largest pooled contracts of each line,
     written into ``out``, (lines x TOP_ACCOUNTS, months, runs), when a line's ``count``
     contracts, (lines, months, runs), have values lognormal with mean ``mean`` and
@@ -2175,17 +2183,97 @@ def _largest_pooled(
     cv = 0 that is min(k, n) x mean. Either way the i-th largest is the mean times a
     number of n alone: one table row per count (``_distinct``), looked up; ``tables``
     keeps the rows of a line from one block of runs to the next (``_LargestTables``).
+    Returns whether every table used is descending along i (so is a line's ``out``
+    where its mean is at least 0; a table's rounding could in principle break that).
     """
     n_lines = len(count)
     largest = out.reshape(n_lines, TOP_ACCOUNTS, *count.shape[1:])  # a view
+    descending = True
     for i in range(n_lines):  # lines (at most 8)
         if cv[i] > 0:
             table, which = (tables or _LargestTables()).rows(float(cv[i]), count[i])
+            descending = descending and bool((table[:, 1:] <= table[:, :-1]).all())
         else:
             table, which = _EQUAL_VALUES, np.minimum(count[i], TOP_ACCOUNTS)
         np.take(table.T, which, axis=1, out=largest[i], mode="clip")  # in range anyway
         np.multiply(largest[i], mean[i], out=largest[i])
-    return out
+    return descending
+
+
+def _sum_of_largest(rows: list[np.ndarray], *, runs_of: list[int]) -> np.ndarray:
+    """The sum of the TOP_ACCOUNTS largest of ``rows`` (arrays of one shape), entry by
+    entry, in ascending order as numpy sums a contiguous row (``sum_of_slices``): what
+    ``_largest`` and ``sum_last_axis`` give where np.partition leaves the largest in
+    ascending order. The first ``sum(runs_of)`` rows come in runs of the given lengths,
+    each descending; the rest in any order. Overwrites ``rows``' arrays.
+
+    A speed trick: the runs, and the other rows one at a time, are merged by Batcher's
+    odd-even merge (``_merge_plan``), each compare-exchange a minimum and a maximum
+    along whole arrays, keeping the largest TOP_ACCOUNTS of each merge; numpy's
+    partition works row by row (one call per month and run) on a transposed copy.
+    minimum and maximum order the values as a sort does; NaN spreads to both, ending
+    at the top, where np.partition puts it too.
+    """
+    sequences, first = [], 0
+    for length in runs_of:
+        sequences.append(rows[first : first + length][::-1])  # ascending
+        first += length
+    singles = [[row] for row in rows[first:]]
+    while len(singles) > 1:  # the others sorted first, in balanced merges
+        singles = [_merged(*singles[i : i + 2]) for i in range(0, len(singles), 2)]
+    sequences += singles
+    while len(sequences) > 1:
+        sequences = [_merged(*sequences[i : i + 2]) for i in range(0, len(sequences), 2)]
+    return sum_of_slices(sequences[0][-TOP_ACCOUNTS:])
+
+
+def _merged(low: list[np.ndarray], high: list[np.ndarray] | None = None) -> list[np.ndarray]:
+    """The largest TOP_ACCOUNTS of two ascending sequences of arrays, ascending."""
+    if high is None:
+        return low
+    values = low + high
+    spare = np.empty_like(values[0])
+    comparators, top = _merge_plan(len(low), len(high), TOP_ACCOUNTS)
+    for x, y in comparators:
+        np.minimum(values[x], values[y], out=spare)
+        np.maximum(values[x], values[y], out=values[y])
+        values[x], spare = spare, values[x]
+    return [values[i] for i in top]
+
+
+@cache
+def _merge_plan(a: int, b: int, keep: int) -> tuple[tuple[tuple[int, int], ...], tuple[int, ...]]:
+    """Batcher's odd-even merge of ascending sequences of a and b values (0 .. a - 1 and
+    a .. a + b - 1): its compare-exchanges (min to the first, max to the second) and the
+    values holding the largest ``keep`` of the merge, ascending. Both padded to a power
+    of two with -inf below and +inf above, whose compare-exchanges are known moves;
+    those that do not lead to the largest ``keep`` are left out."""
+    p = 1 << max(a - 1, b - 1, 0).bit_length()
+    low, high = -1, -2  # the padding, -inf and +inf
+    wires = [low] * (p - a) + list(range(a + b)) + [high] * (p - b)
+
+    def rank(wire: int) -> int:
+        return 0 if wire == low else 2 if wire == high else 1
+
+    steps = []
+    k = p
+    while k >= 1:
+        for j in range(k % p, 2 * p - k, 2 * k):
+            for i in range(min(k, 2 * p - j - k)):
+                x, y = wires[i + j], wires[i + j + k]
+                if rank(x) == rank(y) == 1:
+                    steps.append((x, y))
+                elif rank(x) > rank(y):
+                    wires[i + j], wires[i + j + k] = y, x
+        k //= 2
+    merged = [w for w in wires if w >= 0]
+    top = merged[-keep:]
+    needed, kept = set(top), []
+    for x, y in reversed(steps):
+        if x in needed or y in needed:
+            kept.append((x, y))
+            needed |= {x, y}
+    return tuple(reversed(kept)), tuple(top)
 
 
 _K = np.arange(TOP_ACCOUNTS + 1)  # the largest k, k = 0 .. TOP_ACCOUNTS

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["sum_last_axis", "sum_of_products"]
+__all__ = ["sum_last_axis", "sum_of_products", "sum_of_slices"]
 
 PAIRWISE_FROM = 8
 """numpy sums blocks of at least this many elements pairwise (not left to right)."""
@@ -59,22 +59,33 @@ def _unrolled_by_numpy(values: np.ndarray) -> bool:
 
 
 def _sum_unrolled(values: np.ndarray) -> np.ndarray:
-    """numpy's sum of 8 to 128 contiguous elements, slice by slice: partial sum j adds
-    elements j, j + 8, ... of the whole eights, the eight are added pairwise, the rest of
-    the row in order, all to +0.0."""
-    n = values.shape[-1]
+    """numpy's sum of 8 to 128 contiguous elements, slice by slice (``sum_of_slices``)."""
+    return sum_of_slices([values[..., j] for j in range(values.shape[-1])])
+
+
+def sum_of_slices(slices: Sequence[np.ndarray]) -> np.ndarray:
+    """numpy's sum over a contiguous float64 last axis whose elements are the given
+    arrays, bit for bit, for 1 to 128 of them: under eight in order, else partial sum j
+    adds elements j, j + 8, ... of the whole eights, the eight are added pairwise, the
+    rest of the row in order; all to +0.0 (a sum of -0.0 is 0.0)."""
+    n = len(slices)
+    if n < PAIRWISE_FROM:
+        total = slices[0] + 0.0
+        for later in slices[1:]:
+            total += later
+        return total
     whole = n - n % 8
-    part = [values[..., j] for j in range(8)]
+    part = list(slices[:8])
     for first in range(8, whole, 8):
-        part = [np.add(p, values[..., first + j]) for j, p in enumerate(part)]
+        part = [np.add(p, slices[first + j]) for j, p in enumerate(part)]
     total = np.add(part[0], part[1])
     total += np.add(part[2], part[3])
     half = np.add(part[4], part[5])
     half += np.add(part[6], part[7])
     total += half
     for i in range(whole, n):
-        total += values[..., i]
-    total += 0.0  # numpy adds the row's sum to +0.0: a sum of -0.0 is 0.0
+        total += slices[i]
+    total += 0.0
     return total
 
 

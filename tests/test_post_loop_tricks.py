@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from simulator import engine, load_preset, scenario_from_dict, scenario_to_dict
+from simulator.small_axes import sum_last_axis
 
 
 @pytest.mark.parametrize("count", [1, 2, 4, 8])
@@ -67,3 +68,43 @@ def test_largest_tables_kept_over_blocks_give_each_blocks_own() -> None:
         engine._largest_pooled(count, mean, cv, out=fresh)
         assert kept.tobytes() == fresh.tobytes()
     assert len(tables.tables[0.8]) > 300  # grown, then kept
+
+
+@pytest.mark.parametrize("runs_of", [[10], [10, 10], [10, 10, 10], []])
+@pytest.mark.parametrize("others", [0, 1, 4, 10])
+def test_sum_of_largest_merged_is_the_partitioned_sum(runs_of: list[int], others: int) -> None:
+    """_sum_of_largest: descending runs and loose rows merged give _largest + its sum."""
+    if sum(runs_of) + others <= engine.TOP_ACCOUNTS:
+        pytest.skip("no partition below TOP_ACCOUNTS + 1 candidates")
+    rng = np.random.default_rng(len(runs_of) * 100 + others)
+    shape = (13, 40)
+    runs = [
+        -np.sort(-rng.random((n, *shape)) * rng.choice([0.0, 1.0, 1e6], (1, *shape)), axis=0)
+        for n in runs_of
+    ]
+    loose = rng.random((others, *shape)) * 10.0 ** rng.integers(-3, 8, (others, *shape))
+    loose[rng.random(loose.shape) < 0.3] = 0.0
+    rows = np.concatenate([*runs, loose]) if runs else loose
+    rows[:, 0, 0] = 0.0  # ties of zeros
+    rows[-1, 0, 1] = -0.0
+    rows[-1, 1, 0] = np.inf
+    if others:
+        rows[-1, 2, 0] = np.nan
+    candidates = np.ascontiguousarray(rows.transpose(1, 2, 0))
+    with np.errstate(invalid="ignore"):
+        expected = sum_last_axis(engine._largest(candidates, engine.TOP_ACCOUNTS))
+        got = engine._sum_of_largest(list(rows.copy()), runs_of=runs_of)
+    assert got.tobytes() == expected.tobytes()
+
+
+def test_merge_plan_keeps_the_largest_in_order() -> None:
+    """_merge_plan on every 0/1 input (the 0-1 principle) of up to 12 + 4 values."""
+    for a, b in [(1, 1), (2, 2), (10, 1), (10, 4), (10, 10), (3, 7)]:
+        steps, top = engine._merge_plan(a, b, engine.TOP_ACCOUNTS)
+        for ones_a in range(a + 1):
+            for ones_b in range(b + 1):
+                values = [0] * (a - ones_a) + [1] * ones_a + [0] * (b - ones_b) + [1] * ones_b
+                for x, y in steps:
+                    values[x], values[y] = min(values[x], values[y]), max(values[x], values[y])
+                want = sorted([0] * (a + b - ones_a - ones_b) + [1] * (ones_a + ones_b))
+                assert [values[i] for i in top] == want[-engine.TOP_ACCOUNTS :]
