@@ -108,3 +108,16 @@ def test_merge_plan_keeps_the_largest_in_order() -> None:
                     values[x], values[y] = min(values[x], values[y]), max(values[x], values[y])
                 want = sorted([0] * (a + b - ones_a - ones_b) + [1] * (ones_a + ones_b))
                 assert [values[i] for i in top] == want[-engine.TOP_ACCOUNTS :]
+
+
+@pytest.mark.parametrize("preset", ["balanced", "team_a_team_b"])
+def test_explicit_units_by_set_are_the_contract_by_contract_sums(
+    preset: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """_explicit_units_by_set: retention the same as with the loop over contracts."""
+    scenario = load_preset(preset)
+    by_set = engine.run_engine(scenario, runs=150, rng=np.random.default_rng(3))
+    monkeypatch.setattr(engine, "_EXPLICIT_SETS_FROM", 0)
+    looped = engine.run_engine(scenario, runs=150, rng=np.random.default_rng(3))
+    assert by_set.nrr.tobytes() == looped.nrr.tobytes()
+    assert by_set.grr.tobytes() == looped.grr.tobytes()
