@@ -75,11 +75,16 @@ PERCENT_LOW, PERCENT_HIGH = _SHARE.low * 100, _SHARE.high * 100
 
 
 def slider(label: str, key: str, group: str, *, low: float, high: float, **kwargs) -> None:
-    """A slider that re-validates its group of controls when it moves."""
+    """A slider that re-validates its group of controls when it moves.
+
+    Its value is the session's (``key``); ``value=low`` is what Streamlit would default
+    to, given here so that it does not read the whole session state to find out whether
+    the slider is a range (0.1 ms a slider, issue 13)."""
     st.slider(
         label,
         min_value=low,
         max_value=high,
+        value=low,
         key=key,
         on_change=session.on_control_change,
         args=(ss, group),

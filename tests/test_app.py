@@ -127,6 +127,21 @@ def test_default_page_shows_the_2013q1_cliff_with_early_warning() -> None:
     assert at.get("page_link"), "the page links to About the model"
 
 
+def test_sidebar_sliders_show_the_session_value_and_streamlits_default() -> None:
+    """The sliders pass their minimum as ``value`` (app.py, slider()): what Streamlit would
+    default to, so each shows the session's value and sends the same default."""
+    at = open_app()
+    assert_page_ok(at)
+    keyed = [s for s in at.slider if s.key in at.session_state]
+    assert len(keyed) >= 10
+    for widget in keyed:
+        assert widget.value == at.session_state[widget.key], widget.key
+        assert list(widget.proto.default) == [widget.proto.min], widget.key
+    assert at.slider(key=controls.W_CLOSING).value > 70  # not the minimum
+    at.slider(key=controls.W_CLOSING).set_value(35.0).run()
+    assert at.slider(key=controls.W_CLOSING).value == pytest.approx(35.0)
+
+
 # --- Each lever moves the result in the expected direction.
 def test_more_prospecting_raises_coverage_and_lowers_the_fall() -> None:
     at = open_app()

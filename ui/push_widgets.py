@@ -30,6 +30,7 @@ def push_share(wiring: Wiring) -> None:
         "Quarter-end push when behind quota",
         min_value=SHARE.low * 100,
         max_value=SHARE.high * 100,
+        value=SHARE.low * 100,  # the session's value is shown: see app.py slider()
         step=5.0,
         format="%.0f%%",
         help="Share of prospecting time moved to closing while the quarter's bookings "
@@ -44,6 +45,7 @@ def push_settings(wiring: Wiring, *, symbol: str) -> None:
         "Push starts below (% of the pro-rata quota)",
         min_value=float(TRIGGER.low) * 100,
         max_value=float(TRIGGER.high) * 100,
+        value=float(TRIGGER.low) * 100,  # as in app.py slider()
         step=5.0,
         format="%.0f%%",
         help="Quarter-to-date bookings over the quota so far this quarter, below which "
