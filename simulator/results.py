@@ -33,7 +33,7 @@ from .plan_verdict import (
     revenue_judgement,
     revenue_verdict,
 )
-from .small_axes import sum_last_axis
+from .small_axes import PAIRWISE_FROM, sum_last_axis, sum_of_slices
 from .sorted_stats import SortedColumns, column_median
 from .verdict import Verdict
 
@@ -148,17 +148,17 @@ class SimulationResult:
         A line whose revenue is the one-off sales' bit for bit (the one one-off line of a
         plan) comes as (name, values, "source:one_off"), to be summarised as that series.
         """
-        out = self.output
         yield "revenue", self.monthly_revenue, None
         yield "bookings", self.monthly_bookings, None
+        by_source, by_line = _source_and_line_sums(self.output.revenue)
         one_off = None
         for i, src in enumerate(SOURCES):  # summed over the lines
-            values = sum_last_axis(out.revenue[:, :, :, i])
+            values = by_source(i)
             if i == ONE_OFF:
                 one_off = values
             yield f"source:{src}", values, None
         for i, line_id in enumerate(self.scenario.product_lines):  # over the sources
-            values = sum_last_axis(out.revenue[:, :, i, :])
+            values = by_line(i)
             same = "source:one_off" if _same_bits(values, one_off) else None
             yield f"line:{line_id}", values, same
 
@@ -358,6 +358,32 @@ class SimulationResult:
                 "bookings": float(np.median(self.total_bookings)),
             },
         }
+
+
+def _source_and_line_sums(
+    revenue: np.ndarray,
+) -> tuple[Callable[[int], np.ndarray], Callable[[int], np.ndarray]]:
+    """(source i -> its revenue summed over the lines, line i -> over the sources), each
+    (runs, months): ``sum_last_axis(revenue[:, :, :, i])`` and
+    ``sum_last_axis(revenue[:, :, i, :])`` bit for bit.
+
+    A speed trick: the (runs, months, lines, sources) revenue is copied once with lines
+    and sources first, so each sum adds whole contiguous (runs, months) blocks in the
+    same order from +0.0 (:func:`~simulator.small_axes.sum_of_slices`) instead of
+    strided slices (0.9 -> 0.7 ms a cold slider move on the default preset). From
+    eight lines numpy sums the lines pairwise over strided data in its own order:
+    those are left to :func:`~simulator.small_axes.sum_last_axis`.
+    """
+    if revenue.shape[2] >= PAIRWISE_FROM or revenue.dtype != np.float64:
+        return (
+            lambda i: sum_last_axis(revenue[:, :, :, i]),
+            lambda i: sum_last_axis(revenue[:, :, i, :]),
+        )
+    first = np.ascontiguousarray(np.moveaxis(revenue, (2, 3), (0, 1)))  # (l, s, r, m)
+    return (
+        lambda i: sum_of_slices(list(first[:, i])),
+        lambda i: sum_of_slices(list(first[i])),
+    )
 
 
 def _to_quarters(monthly: np.ndarray, firsts: list[int]) -> np.ndarray:
