@@ -234,19 +234,21 @@ def _renewal_loss(
     A speed trick: each month ahead is summed over the lines in place, the same
     products added in the same order from +0.0 (:func:`~simulator.small_axes.sum_of_products`),
     without the (r, m, h) arrays of products and sums broadcasting makes (3 ms a cold
-    slider move on the default preset).
+    slider move on the default preset); the risk is copied once a line at a time, so
+    each product reads one contiguous (r, m) block, not a strided slice (0.6 -> 0.5 ms).
     """
     n_lines = pooled_risk.shape[-1]
     if n_lines >= PAIRWISE_FROM:  # numpy's sum is pairwise from here: let it sum
         loss = sum_of_products(pooled_risk[:, :, None, :], due_share) + explicit_loss[None]
         return np.ascontiguousarray(np.moveaxis(loss, -1, 0))
+    by_line = np.ascontiguousarray(np.moveaxis(pooled_risk, -1, 0))  # (l, r, m)
     loss = np.empty((due_share.shape[0], *pooled_risk.shape[:2]))
     product = np.empty(pooled_risk.shape[:2])
     for k, total in enumerate(loss):  # the months ahead
-        np.multiply(pooled_risk[:, :, 0], due_share[k, 0], out=total)
+        np.multiply(by_line[0], due_share[k, 0], out=total)
         total += 0.0  # numpy's sum starts from +0.0: -0.0 sums to 0.0
         for i in range(1, n_lines):
-            np.multiply(pooled_risk[:, :, i], due_share[k, i], out=product)
+            np.multiply(by_line[i], due_share[k, i], out=product)
             total += product
         total += explicit_loss[:, k]
     return loss
