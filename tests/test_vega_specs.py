@@ -124,6 +124,30 @@ def test_the_arrow_bytes_are_pyarrows_default_stream() -> None:
     assert sent["datasets"]["d"] == sink.getvalue().to_pybytes()
 
 
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [
+            {"a": 1.5, "b": "x", "c": True},
+            {"a": None, "b": "y", "c": False},
+            {"a": 2, "b": None, "c": None},
+        ],
+        [{"a": 1.5, "b": "x"}, {"b": "y", "a": 2.5}],  # another key order
+        [{"a": 1.5}, {"a": 2.5, "b": "y"}],  # a key the first row lacks
+        [{"a": 1}],
+        [],
+    ],
+)
+def test_arrow_tables_from_the_transposed_rows_are_the_row_by_row_ones(rows: list) -> None:
+    import pyarrow as pa
+
+    names = dict.fromkeys(name for row in rows for name in row)
+    expected = pa.table({name: [row.get(name) for row in rows] for name in names})
+    got = vega.arrow_table(rows)
+    assert got.schema == expected.schema
+    assert got.equals(expected)
+
+
 def test_a_remembered_wrap_hands_out_its_own_lines() -> None:
     text = "A title long enough to take two lines in the narrowest chart of the page"
     first = charts.wrap(text)
