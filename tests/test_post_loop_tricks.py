@@ -121,3 +121,25 @@ def test_explicit_units_by_set_are_the_contract_by_contract_sums(
     looped = engine.run_engine(scenario, runs=150, rng=np.random.default_rng(3))
     assert by_set.nrr.tobytes() == looped.nrr.tobytes()
     assert by_set.grr.tobytes() == looped.grr.tobytes()
+
+
+@pytest.mark.parametrize("preset", ["balanced", "team_a_team_b", "new_product_splash"])
+def test_outputs_do_not_depend_on_the_blocks_of_runs(
+    preset: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """_blocks_of_runs: one run per block and one block of every run give the default's
+    outputs bit for bit (the steps after the loop use _BLOCK and _BOOK_BLOCK)."""
+    scenario = load_preset(preset)
+    runs = 37  # not a multiple of the blocks' sizes
+
+    def outputs() -> list[bytes]:
+        out = engine.run_engine(scenario, runs=runs, rng=np.random.default_rng(9))
+        return [
+            np.ascontiguousarray(getattr(out, f.name)).tobytes() for f in dataclasses.fields(out)
+        ]
+
+    default = outputs()
+    for size in (1, 1 << 30):
+        monkeypatch.setattr(engine, "_BLOCK", size)
+        monkeypatch.setattr(engine, "_BOOK_BLOCK", size)
+        assert outputs() == default, size
