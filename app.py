@@ -672,8 +672,10 @@ def chart_section(
     key = scenario.model_dump_json()
     base_key = baseline.model_dump_json() if baseline is not None else None
     try:
-        specs = page_cache.result_chart_specs(key, result)
+        # The revenue chart goes to the browser before the other specs are built, so
+        # it is drawn while the server works on the rest.
         show_chart(page_cache.fan_spec(key, base_key, PRESENTING, result, baseline_result))
+        specs = page_cache.result_chart_specs(key, result)
         if PRESENTING and result is not None:  # the room reads the verdict, then these
             verdict_notes(result)
         left, right = st.columns(2)
