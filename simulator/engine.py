@@ -115,10 +115,15 @@ def relationship_factor(scenario: Scenario, contacts, years):
     return (1.0 - orphan) + orphan * scenario.engagement.orphan_renewal_factor
 
 
-def _stage_coverage(effort: float | np.ndarray, need: np.ndarray) -> np.ndarray:
-    """Share of a stage's need its effort covers, 0..1; nothing to do counts as covered."""
+def _stage_coverage(
+    effort: float | np.ndarray, need: np.ndarray, *, staffed: bool = False
+) -> np.ndarray:
+    """Share of a stage's need its effort covers, 0..1; nothing to do counts as covered.
+    ``staffed``: the caller knows every run has effort on the stage (see ``_Effort``)."""
     covered = np.minimum(1.0, effort / np.maximum(need, _TINY))
-    lowest = effort.min() if isinstance(effort, np.ndarray) else effort  # (min: no wrapper)
+    if staffed:
+        return covered
+    lowest = np.minimum.reduce(effort) if isinstance(effort, np.ndarray) else effort
     if lowest > 0.0:  # the usual case: no stage left without effort (NaN is not)
         return covered
     return np.where(np.greater(effort, 0.0), covered, np.less_equal(need, 0.0).astype(float))
@@ -134,8 +139,8 @@ def _stop_if_asked(should_stop: StopCheck) -> None:
 
 
 # --- Speed helpers: each computes something plain, stated first in its docstring.
-def _sum_lines(x: np.ndarray) -> np.ndarray:
-    """Sum of a (lines, runs) array over lines, per run.
+def _sum_lines(x: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:
+    """Sum of a (lines, runs) array over lines, per run (into ``out`` if given).
 
     Computed as numpy sums each run's (lines,) row: numpy adds fewer than eight numbers
     in order, which adding whole rows reproduces (two rows: one addition, faster than
@@ -143,10 +148,10 @@ def _sum_lines(x: np.ndarray) -> np.ndarray:
     of additions decides the rounding of fractions).
     """
     if len(x) == 2:
-        return np.add(x[0], x[1])
+        return np.add(x[0], x[1], out=out)
     if len(x) < 8:
-        return np.add.reduce(x, axis=0)
-    return np.ascontiguousarray(x.T).sum(axis=1)
+        return np.add.reduce(x, axis=0, out=out)
+    return np.add.reduce(np.ascontiguousarray(x.T), axis=1, out=out)
 
 
 _ONE_THREAD = 1 << 19
@@ -161,7 +166,9 @@ def _product_on_one_thread(a: np.ndarray, b: np.ndarray, *, out: np.ndarray) -> 
     thread. For whole numbers only: the blocks do not change the sums.
     """
     cols = max(1, _ONE_THREAD // (a.shape[0] * a.shape[1]))
-    for first in range(0, b.shape[1], cols):  # blocks of runs, usually one
+    if b.shape[1] <= cols:  # one block
+        return np.matmul(a, b, out=out)
+    for first in range(0, b.shape[1], cols):  # blocks of runs
         np.matmul(a, b[:, first : first + cols], out=out[:, first : first + cols])
     return out
 
@@ -864,6 +871,14 @@ class _Effort:
     capacity: np.ndarray  # decisions a month the closers can make (seasonal)
     prospecting: np.ndarray  # opportunities a month from prospecting (before the season)
     usual_capacity: np.ndarray  # the capacity without the push
+    staffed: bool  # every run has effort (> 0) on engage, retain and leverage
+
+
+def _staffed(*stages: np.ndarray) -> bool:
+    """Whether every run has effort (> 0, not NaN) on each of ``stages``: a month's
+    effort is kept while nothing about it changes (``_effort_moves``), so this is
+    checked once for the months it lasts instead of in each ``_stage_coverage``."""
+    return all(np.minimum.reduce(stage) > 0.0 for stage in stages)
 
 
 @dataclass
@@ -1186,14 +1201,16 @@ def _effort_of_the_month(plan: _Plan, state: _State, *, t: int) -> None:
         capacity = capacity_of(productive * (close_share + moved))
     else:
         attract, capacity = productive * attract_share, usual
+    engage, retain, leverage = productive * engage, productive * retain, productive * leverage
     state.effort = _Effort(
         attract=attract,
-        engage=productive * engage,
-        retain=productive * retain,
-        leverage=productive * leverage,
+        engage=engage,
+        retain=retain,
+        leverage=leverage,
         capacity=capacity,
         prospecting=attract * focus * plan.lines.leads[:, None],
         usual_capacity=usual,
+        staffed=_staffed(engage, retain, leverage),
     )
 
 
@@ -1212,11 +1229,15 @@ def _arrivals(
     leads. Returns the contracts in
     force at the start of the month per line, and the leverage coverage per run."""
     accounts = state.pooled + state.contract_accounts
-    clients = accounts * plan.recurring + state.one_off_buyers * plan.one_off
+    # Contracts in force on a recurring line, recent buyers on a one-off line: a choice,
+    # not accounts x recurring + buyers x one_off (the same numbers in two fewer steps).
+    clients = np.where(plan.lines.recurring[:, None], accounts, state.one_off_buyers)
     engagement = plan.scenario.engagement
     effort = state.effort
     leverage_coverage = _stage_coverage(
-        effort.leverage, engagement.leverage_effort_per_account * _sum_lines(clients)
+        effort.leverage,
+        engagement.leverage_effort_per_account * _sum_lines(clients),
+        staffed=effort.staffed,
     )
     rate = plan.referral_monthly * clients
     rate *= leverage_coverage
@@ -1256,8 +1277,7 @@ def _decisions(
     runs = decided.shape[1]
     decided_by_kind = decided.astype(np.int64).reshape(2, n_lines, runs).transpose(0, 2, 1)
     won_by_kind = rng.binomial(decided_by_kind, plan.win_chance)
-    won = won_by_kind[0] + won_by_kind[1]  # (runs, lines)
-    history.wins[:, t] = won
+    won = np.add(won_by_kind[0], won_by_kind[1], out=history.wins[:, t])  # (runs, lines)
     wins = np.ascontiguousarray(won.T)
     # One-off buyers count as clients for a year. The engine's deviation
     # "warm_one_off_buyers_stay" (tests/reference_engine.py): the warm start's buyers
@@ -1329,19 +1349,24 @@ def _care(
     ``_pooled_renewals``) and account care for the book at the start of the month, which
     moves the smoothed, book-wide care index; returns the care factor on renewal chances
     per run. A stage with nothing to do is fully covered, even with no one on it."""
-    engagement = plan.scenario.engagement
+    engagement, effort = plan.scenario.engagement, state.effort
     history.onboarding[:, t] = _stage_coverage(
-        state.effort.engage, engagement.onboarding_effort_per_client * _sum_lines(wins)
+        effort.engage,
+        engagement.onboarding_effort_per_client * _sum_lines(wins),
+        staffed=effort.staffed,
     )
     account_care = _stage_coverage(
-        state.effort.retain, engagement.care_effort_per_account * _sum_lines(accounts)
+        effort.retain,
+        engagement.care_effort_per_account * _sum_lines(accounts),
+        staffed=effort.staffed,
     )
     care_index = state.care_index
     care_index += (account_care - care_index) / engagement.care_memory_months
     history.care_index[:, t] = care_index
-    care_factor = 1.0 - engagement.care_renewal_penalty * (1.0 - care_index)
-    history.care_factor[t] = care_factor
-    return care_factor
+    # 1 - penalty x (1 - care index), worked in the month's history row.
+    care_factor = np.subtract(1.0, care_index, out=history.care_factor[t])
+    care_factor *= engagement.care_renewal_penalty
+    return np.subtract(1.0, care_factor, out=care_factor)
 
 
 # --- Step 5, Pooled renewals (docs/model.md, section 4; section 3 for new contracts).
@@ -1524,15 +1549,16 @@ def _explicit_renewals(
         chance = np.minimum(contracts.base_chance[t, due_now] * care_factor[:, None], 1.0)
         renews = rng.random((len(care_factor), len(due_now))) < chance
         due = state.contract_alive[:, due_now]
-        state.contract_alive[:, due_now] = due & renews
-        state.contract_renewed[:, due_now] |= due & renews
+        kept = due & renews
+        state.contract_alive[:, due_now] = kept
+        state.contract_renewed[:, due_now] |= kept
         alive = state.contract_alive
         state.contract_accounts = np.ascontiguousarray((alive @ contracts.on_line).T)
         state.contract_book = np.ascontiguousarray(
             ((alive * contracts.annual_value) @ contracts.on_line).T
         )
         history.renewals_due[:, t] += due.sum(axis=1)
-        history.renewals_kept[:, t] += (due & renews).sum(axis=1)
+        history.renewals_kept[:, t] += kept.sum(axis=1)
     if contracts.count:
         history.contract_alive[t] = state.contract_alive.T
         history.contract_renewed[t] = state.contract_renewed.T
@@ -1545,8 +1571,10 @@ def _expansion(
     """Cared-for clients buy add-ons in proportion to leverage effort and to what they
     pay already (base and add-ons): every account in force grows by the same share, the
     growth index, so add-ons renew with their contract and leave with it."""
-    state.growth *= 1.0 + plan.expansion_monthly * (leverage_coverage * state.care_index)
-    history.growth[t] = state.growth
+    bought = 1.0 + plan.expansion_monthly * (leverage_coverage * state.care_index)
+    # Worked in the month's history row, which is then the state (read only: next
+    # month's row is worked from it).
+    state.growth = np.multiply(state.growth, bought, out=history.growth[t])
     value = state.growth * (state.pooled_units + state.contract_book)
     # Value above base; in exact arithmetic never below 0 (the guard is for rounding).
     np.maximum(value - (state.pooled_base + state.contract_book), 0.0, out=state.expansion)
@@ -1562,7 +1590,7 @@ def _revenue_of_the_month(
     # Written through the transposed view: numpy then walks the (lines, runs) stock along
     # its long rows rather than across the short lines axis (3x faster, same values).
     np.divide(state.expansion, 12.0, out=history.revenue[:, t, :, EXPANSION].T)
-    history.expansion_total[t] = _sum_lines(state.expansion)
+    _sum_lines(state.expansion, out=history.expansion_total[t])
 
 
 # --- The open pipeline at each month end (read by step 9, "Open pipeline").
