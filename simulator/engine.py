@@ -1384,73 +1384,80 @@ class _Due:
 
 
 class _RenewalMonths:
-    """Per month, where in the history each line's pooled contracts due for renewal were
-    signed (month t - term_months) and the month a term starting now ends; the starting
-    book's contracts ending in each month with their value and units; the buffers of
-    the month's renewal draw; and what is due while no term signed in the simulation
-    has ended (nothing, read only).
+    """The lines pooled contracts can be on; per month, those whose contracts signed in
+    the simulation are due for renewal, with the month they were signed (t -
+    term_months) and the growth index row before it, and the month a term starting now
+    ends; the starting book's contracts ending in each month with their value and
+    units; and the buffers the month's renewals are read into and drawn from.
 
     A speed helper: the month arithmetic of ``_due_for_renewal`` and ``_pooled_renewals``
-    (the same numbers) done once for all months before the loop, and the draw's
-    (2, runs, lines) arguments written in place instead of stacked."""
+    (the same numbers) done once for all months before the loop, and the work done only
+    on ``lines``: a line outside (one-off, with a renewal chance of 0, before the first
+    or after the last other line) never has a pooled contract, so it draws 0 from 0
+    contracts at a chance of 0, and its book stays 0. What is due is read into (lines,
+    runs) buffers kept over the months, the wins straight into the draw's counts: a
+    line's rows hold "nothing due" (no contracts, no value, full onboarding) until its
+    first term ends and are read every month after (t - term_months only grows)."""
 
     def __init__(self, plan: _Plan, *, runs: int) -> None:
         n_lines = len(plan.lines.cycle)
+        ever_renews = plan.lines.recurring | (plan.pooled_chance[:, :, 0] != 0).any(axis=0)
+        renewing = np.flatnonzero(ever_renews).tolist()
+        on = slice(renewing[0], renewing[-1] + 1) if renewing else slice(0, 0)
+        self.lines = on
+        self.outside = [
+            lines
+            for lines in (slice(0, on.start), slice(on.stop, n_lines))
+            if lines.stop > lines.start
+        ]
         months = np.arange(plan.months)[:, None]
-        start = months - plan.months_to_end  # (months, lines)
-        ok = (start >= 0) & plan.lines.recurring  # signed in the simulation
-        self.any_ok = ok.any(axis=1)
-        self.signed = ok.tolist()  # per month and line
-        self.month = np.maximum(start, 0)
-        self.signed_month = self.month.tolist()  # the same, as Python ints
-        self.growth_month = np.maximum(self.month - 1, 0)  # the growth index before signing
-        self.ungrown = [np.flatnonzero(row < 1).tolist() for row in self.month]
-        self.end_month = np.minimum(months + plan.months_to_end, plan.months + plan.look)
-        self.end_months = self.end_month.tolist()  # the same, as Python ints
-        warm_ending = plan.warm.book_ends[:, :, None]  # (months + look + 1, lines, 1)
+        start = (months - plan.months_to_end)[:, on]  # (months, lines on)
+        ok = (start >= 0) & plan.lines.recurring[on]  # signed in the simulation
+        self.signed = [  # per month: (line on, month signed, growth index row before it)
+            [(j, m, m - 1 if m >= 1 else None) for j, m in enumerate(row) if is_signed[j]]
+            for row, is_signed in zip(start.tolist(), ok.tolist(), strict=True)
+        ]
+        end_month = np.minimum(months + plan.months_to_end, plan.months + plan.look)
+        self.end_months = end_month[:, on].tolist()  # per month and line on
+        self.chance = plan.pooled_chance[:, on]
+        warm_ending = plan.warm.book_ends[:, on, None]  # (months + look + 1, lines on, 1)
         self.warm_ending = warm_ending
-        self.warm_base = warm_ending * plan.lines.deal_size[:, None]
-        self.warm_units = warm_ending * plan.warm_unit_value[:, None]
-        self.recurring_int = plan.recurring.astype(np.int64)
-        self.counts = np.empty((2, runs, n_lines), dtype=np.int64)  # the draw's n
-        self.chances = np.empty((2, runs, n_lines))  # and p
-        zero = np.zeros((n_lines, runs))  # read only: what is due before any term ends
-        self.nothing_due = _Due(zero.astype(np.int64), zero, zero, zero + 1.0, zero, zero)
+        self.warm_base = warm_ending * plan.lines.deal_size[on, None]
+        self.warm_units = warm_ending * plan.warm_unit_value[on, None]
+        self.recurring = plan.recurring[on]
+        self.recurring_int = self.recurring.astype(np.int64)
+        self.counts = np.zeros((2, runs, n_lines), dtype=np.int64)  # the draw's n
+        self.chances = np.zeros((2, runs, n_lines))  # and p
+        zero = np.zeros((on.stop - on.start, runs))
+        self.ending = zero.astype(np.int64)
+        self.due = _Due(  # of the lines on
+            first=self.counts[0, :, on].T,
+            first_base=zero.copy(),
+            first_units=zero.copy(),
+            onboarding=zero + 1.0,
+            later_base=zero.copy(),
+            later_units=zero,
+        )
 
 
 def _due_for_renewal(history: _History, calendar: _RenewalMonths, *, t: int) -> _Due:
     """Read from the history of month t - term_months, per line (a recurring line's
     contracts all run one term, so a month's starts all end together)."""
-    if not calendar.any_ok[t]:  # nothing signed in the simulation is due yet
-        return calendar.nothing_due
-    month, signed = calendar.signed_month[t], calendar.signed[t]
-    runs = history.wins.shape[0]
-
-    def lagged(
-        of_line: Callable[[int, int], np.ndarray], dtype: type, *, none: float = 0
-    ) -> np.ndarray:
-        # (lines, runs) from each line's (runs,) history of its month, line by line:
-        # for a few lines faster than numpy's gather across the short lines axis.
-        taken = np.empty((len(signed), runs), dtype=dtype)
-        for i, is_signed in enumerate(signed):
-            taken[i] = of_line(month[i], i) if is_signed else none
-        return taken
-
-    growth_before = history.growth[calendar.growth_month[t]]  # (lines, runs)
-    for i in calendar.ungrown[t]:
-        growth_before[i] = 1.0
-    first_base = lagged(lambda m, i: history.bookings[:, m, i], float)
-    return _Due(
-        first=lagged(lambda m, i: history.wins[:, m, i], np.int64),
-        first_base=first_base,
-        first_units=first_base / growth_before,
-        onboarding=lagged(lambda m, i: history.onboarding[:, m], float, none=1.0),
-        later_base=lagged(lambda m, i: history.kept_base[m, :, i], float),
-        later_units=lagged(
-            lambda m, i: history.kept_first_units[m, :, i] + history.kept_later_units[m, :, i],
-            float,
-        ),
-    )
+    due = calendar.due
+    for j, month, growth_month in calendar.signed[t]:  # lines (at most 8)
+        i = calendar.lines.start + j
+        due.first[j] = history.wins[:, month, i]
+        due.first_base[j] = history.bookings[:, month, i]
+        growth_before = 1.0 if growth_month is None else history.growth[growth_month]
+        np.divide(due.first_base[j], growth_before, out=due.first_units[j])
+        due.onboarding[j] = history.onboarding[:, month]
+        due.later_base[j] = history.kept_base[month, :, i]
+        np.add(
+            history.kept_first_units[month, :, i],
+            history.kept_later_units[month, :, i],
+            out=due.later_units[j],
+        )
+    return due
 
 
 def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
@@ -1479,41 +1486,53 @@ def _pooled_renewals(
     line and kind: at a first renewal (the wins of one term ago) with their cohort's
     onboarding in the care, at a later one (renewed before, or the starting book) with
     the care factor alone. Each kind keeps its average value per contract renewed. This
-    month's recurring wins and renewals start a term, booked into the month they end."""
-    due = _due_for_renewal(history, calendar, t=t)
-    ending = state.pooled_ends[t] + calendar.warm_ending[t]
-    # Both draws in one call, in (runs, lines) order: first renewals, then later ones.
+    month's recurring wins and renewals start a term, booked into the month they end.
+    Lines no pooled contract can be on draw from 0 contracts (``_RenewalMonths``)."""
+    on = calendar.lines
+    due = _due_for_renewal(history, calendar, t=t)  # of the lines on
+    ending = np.add(state.pooled_ends[t, on], calendar.warm_ending[t], out=calendar.ending)
+    # Both draws in one call, in (runs, lines) order: first renewals (the counts hold
+    # due.first), then later ones, the rest.
     counts, chances = calendar.counts, calendar.chances
-    np.positive(due.first, out=counts[0].T)
-    np.subtract(ending, due.first, out=counts[1].T)  # later renewals: the rest
+    np.subtract(ending, due.first, out=counts[1, :, on].T)
     penalty = plan.scenario.engagement.care_renewal_penalty
     first_care = ONBOARDING_WEIGHT * due.onboarding + (1.0 - ONBOARDING_WEIGHT) * state.care_index
-    chance = plan.pooled_chance[t]
-    np.minimum(chance * (1.0 - penalty * (1.0 - first_care)), 1.0, out=chances[0].T)
-    np.minimum(chance * care_factor, 1.0, out=chances[1].T)
+    chance = calendar.chance[t]
+    np.minimum(chance * (1.0 - penalty * (1.0 - first_care)), 1.0, out=chances[0, :, on].T)
+    np.minimum(chance * care_factor, 1.0, out=chances[1, :, on].T)
     kept_by_kind = rng.binomial(counts, chances)
-    kept = np.add(kept_by_kind[0], kept_by_kind[1], out=history.pooled_kept[t]).T
+    kept = np.add(kept_by_kind[0], kept_by_kind[1], out=history.pooled_kept[t])[:, on].T
     # Value: each contract of a kind is worth the kind's average.
-    first_share, later_share = _share(kept_by_kind, counts).transpose(0, 2, 1)  # both kinds
+    first_share, later_share = _share(kept_by_kind[:, :, on], counts[:, :, on]).transpose(0, 2, 1)
     later_base = due.later_base + calendar.warm_base[t]
     later_units = due.later_units + calendar.warm_units[t]
-    kept_first_units = np.multiply(due.first_units, first_share, out=history.kept_first_units[t].T)
-    kept_later_units = np.multiply(later_units, later_share, out=history.kept_later_units[t].T)
-    kept_base = np.multiply(due.first_base, first_share, out=history.kept_base[t].T)
+    kept_first_units = np.multiply(
+        due.first_units, first_share, out=history.kept_first_units[t, :, on].T
+    )
+    kept_later_units = np.multiply(
+        later_units, later_share, out=history.kept_later_units[t, :, on].T
+    )
+    kept_base = np.multiply(due.first_base, first_share, out=history.kept_base[t, :, on].T)
     kept_base += later_base * later_share
-    new_value = values * plan.recurring
-    state.pooled_units += new_value / state.growth
-    state.pooled_units -= (due.first_units + later_units) - (kept_first_units + kept_later_units)
-    state.pooled_base += new_value
-    state.pooled_base -= (due.first_base + later_base) - kept_base
-    starts = wins * calendar.recurring_int + kept
-    for i, end in enumerate(calendar.end_months[t]):  # lines (at most 8): row writes
-        state.pooled_ends[end, i] = starts[i]
-    state.pooled += starts - ending
+    for lines in calendar.outside:  # nothing renews there
+        history.kept_first_units[t, :, lines] = 0.0
+        history.kept_later_units[t, :, lines] = 0.0
+        history.kept_base[t, :, lines] = 0.0
+    new_value = values[on] * calendar.recurring
+    pooled_units, pooled_base = state.pooled_units[on], state.pooled_base[on]
+    pooled_units += new_value / state.growth
+    pooled_units -= (due.first_units + later_units) - (kept_first_units + kept_later_units)
+    pooled_base += new_value
+    pooled_base -= (due.first_base + later_base) - kept_base
+    starts = wins[on] * calendar.recurring_int + kept
+    for j, end in enumerate(calendar.end_months[t]):  # lines (at most 8): row writes
+        state.pooled_ends[end, on.start + j] = starts[j]
+    pooled = state.pooled[on]
+    pooled += starts - ending
     # A line with no contracts in force holds no value (clears the rounding of the sums).
-    empty = state.pooled == 0
-    np.copyto(state.pooled_units, 0.0, where=empty)
-    np.copyto(state.pooled_base, 0.0, where=empty)
+    empty = pooled == 0
+    np.copyto(pooled_units, 0.0, where=empty)
+    np.copyto(pooled_base, 0.0, where=empty)
     _count_lines(ending, out=history.renewals_due[:, t])
     _count_lines(kept, out=history.renewals_kept[:, t])
 
@@ -1523,7 +1542,7 @@ def _count_lines(counts: np.ndarray, *, out: np.ndarray) -> np.ndarray:
 
     A transposed view is added line by line: numpy's reduction of it walks the short
     lines axis, several times slower. Exact in any order."""
-    if len(counts) == 1 or (counts.flags.c_contiguous and len(counts) > 2):
+    if len(counts) <= 1 or (counts.flags.c_contiguous and len(counts) > 2):
         return np.add.reduce(counts, axis=0, out=out)
     np.add(counts[0], counts[1], out=out)  # two lines: faster than a reduction
     for row in counts[2:]:
