@@ -1373,7 +1373,8 @@ def _care(
 @dataclass(frozen=True)
 class _Due:
     """This simulation's pooled contracts that reach the end of a term this month, per
-    line, (lines, runs): the wins and the renewals of one term ago."""
+    line on (``_RenewalMonths.lines``) and run: the wins and the renewals of one term
+    ago."""
 
     first: np.ndarray  # contracts at their first renewal (the wins)
     first_base: np.ndarray  # their value
@@ -1384,20 +1385,21 @@ class _Due:
 
 
 class _RenewalMonths:
-    """The lines pooled contracts can be on; per month, those whose contracts signed in
-    the simulation are due for renewal, with the month they were signed (t -
-    term_months) and the growth index row before it, and the month a term starting now
-    ends; the starting book's contracts ending in each month with their value and
-    units; and the buffers the month's renewals are read into and drawn from.
+    """Worked out once before the loop: the lines pooled contracts can be on
+    (``lines``, a slice); per month, the lines on whose contracts signed in the
+    simulation are due (with the month signed, t - term_months, and the growth index
+    row before it) and the month a term starting now ends; the starting book's
+    contracts ending each month, with their value and units; and the buffers the
+    month's renewals are read into and drawn from.
 
-    A speed helper: the month arithmetic of ``_due_for_renewal`` and ``_pooled_renewals``
-    (the same numbers) done once for all months before the loop, and the work done only
-    on ``lines``: a line outside (one-off, with a renewal chance of 0, before the first
-    or after the last other line) never has a pooled contract, so it draws 0 from 0
-    contracts at a chance of 0, and its book stays 0. What is due is read into (lines,
-    runs) buffers kept over the months, the wins straight into the draw's counts: a
-    line's rows hold "nothing due" (no contracts, no value, full onboarding) until its
-    first term ends and are read every month after (t - term_months only grows)."""
+    A speed helper: the same numbers as working each month out in ``_due_for_renewal``
+    and ``_pooled_renewals`` on every line, with less work. A line outside ``lines`` (a
+    one-off line with a renewal chance of 0, before the first or after the last other
+    line) never has a pooled contract: it draws 0 from 0 contracts at a chance of 0 (the
+    buffers' zeros), and its book and history stay 0. What is due is read into buffers
+    kept over the months, the wins straight into the draw's counts: a line's rows hold
+    "nothing due" (no contracts, no value, full onboarding) until its first term ends
+    and are read every month after (t - term_months only grows)."""
 
     def __init__(self, plan: _Plan, *, runs: int) -> None:
         n_lines = len(plan.lines.cycle)
@@ -1514,10 +1516,11 @@ def _pooled_renewals(
     )
     kept_base = np.multiply(due.first_base, first_share, out=history.kept_base[t, :, on].T)
     kept_base += later_base * later_share
-    for lines in calendar.outside:  # nothing renews there
-        history.kept_first_units[t, :, lines] = 0.0
-        history.kept_later_units[t, :, lines] = 0.0
-        history.kept_base[t, :, lines] = 0.0
+    if t == 0:  # nothing ever renews on the lines outside: their rows, for every month
+        for lines in calendar.outside:
+            history.kept_first_units[:, :, lines] = 0.0
+            history.kept_later_units[:, :, lines] = 0.0
+            history.kept_base[:, :, lines] = 0.0
     new_value = values[on] * calendar.recurring
     pooled_units, pooled_base = state.pooled_units[on], state.pooled_base[on]
     pooled_units += new_value / state.growth
@@ -1531,8 +1534,9 @@ def _pooled_renewals(
     pooled += starts - ending
     # A line with no contracts in force holds no value (clears the rounding of the sums).
     empty = pooled == 0
-    np.copyto(pooled_units, 0.0, where=empty)
-    np.copyto(pooled_base, 0.0, where=empty)
+    if empty.any():
+        np.copyto(pooled_units, 0.0, where=empty)
+        np.copyto(pooled_base, 0.0, where=empty)
     _count_lines(ending, out=history.renewals_due[:, t])
     _count_lines(kept, out=history.renewals_kept[:, t])
 
@@ -1542,7 +1546,10 @@ def _count_lines(counts: np.ndarray, *, out: np.ndarray) -> np.ndarray:
 
     A transposed view is added line by line: numpy's reduction of it walks the short
     lines axis, several times slower. Exact in any order."""
-    if len(counts) <= 1 or (counts.flags.c_contiguous and len(counts) > 2):
+    if len(counts) == 1:  # a copy: faster than a reduction
+        out[...] = counts[0]
+        return out
+    if len(counts) == 0 or (counts.flags.c_contiguous and len(counts) > 2):
         return np.add.reduce(counts, axis=0, out=out)
     np.add(counts[0], counts[1], out=out)  # two lines: faster than a reduction
     for row in counts[2:]:
