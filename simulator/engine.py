@@ -1837,7 +1837,7 @@ class _CoverageTerms:
     ending_weights: np.ndarray  # (lines, look): a twelfth of the value ending by month ahead
     chance_by_end: np.ndarray  # (months + look, lines) renewal chance by the month it ends
     first_chance: np.ndarray  # (months + look, 2 * lines) the same, twice (first_weights)
-    first_weights: np.ndarray  # (2 * lines, 2 * look): first renewals' onboarding term
+    first_weights: np.ndarray  # (lines, look): first renewals' onboarding term
     twelfth: np.ndarray  # (lines,) 1/12: annual value to a month's revenue
     flow_by_ahead: np.ndarray  # (look, lines) revenue per unit of opportunity rate
     contract_values: np.ndarray  # (months, contracts, 2 * look): in force | up for renewal
@@ -1862,9 +1862,7 @@ def _coverage_terms(plan: _Plan, *, runs: int) -> _CoverageTerms:
     # penalty x ONBOARDING_WEIGHT x (onboarding - care index): two more weighted sums
     # (of the schedule already weighted by the pooled chance).
     onboarding_term = known * (twelfth * plan.scenario.engagement.care_renewal_penalty)[:, None]
-    first_weights = np.zeros((2 * n_lines, 2 * look))
-    first_weights[:n_lines, :look] = ONBOARDING_WEIGHT * onboarding_term
-    first_weights[n_lines:, look:] = ONBOARDING_WEIGHT * onboarding_term
+    first_weights = ONBOARDING_WEIGHT * onboarding_term
     first_due, term = contracts.first_due[:, None], contracts.term[:, None]
     month = np.arange(months)
     # Next due month after each month t, per contract (due months are fixed).
@@ -1922,26 +1920,24 @@ def _forward_coverage(
     runs, months = revenue_total.shape
     look = terms.flow_by_ahead.shape[0]
     has_contracts = contract_alive.shape[1] > 0
-    # Pooled contracts scheduled to end in month u, as known from history.
-    ends_value = ends @ terms.ending_weights  # (runs, months + look, look)
-    ends_kept = (ends * terms.chance_by_end) @ terms.ending_weights
     # First renewals differ from the others only where onboarding or care fell short.
     full_care = bool((onboarding == 1.0).all() and (care_index == 1.0).all())
-    if not full_care:
-        first_weighted = (first_ends * terms.first_chance) @ terms.first_weights
     contracted = pooled_value @ terms.twelfth  # (runs, months): pooled, in force
     seen_base = expansion_total / 12.0 + contracted.T  # (months, runs)
     if has_contracts:
         contracts_seen = _contracts_seen(terms, contract_alive)  # (2 * look, months, runs)
-    # Every look-ahead month h at once, (look, months, runs): what is known to end by
-    # t + h is a running total over h (added in the order h = 1, 2, ...).
-    ending_value = _known_by_ahead(ends_value, months)
-    ending_kept = _known_by_ahead(ends_kept, months)
+    # Pooled contracts scheduled to end by t + h, as known from history, for every
+    # look-ahead month h at once, (look, months, runs).
+    weights = terms.ending_weights
+    ending_value = _known_by_ahead(ends, weights, months)
+    ending_kept = _known_by_ahead(ends * terms.chance_by_end, weights, months)
     seen = np.subtract(seen_base, ending_value, out=ending_value)
     seen += np.multiply(care_factor, ending_kept, out=ending_kept)
     if not full_care:
-        first_value = _known_by_ahead(first_weighted, months)
-        first_onboarded = _known_by_ahead(first_weighted, months, first=look)
+        first_weighted = first_ends * terms.first_chance
+        n_lines, first_weights = weights.shape[0], terms.first_weights
+        first_value = _known_by_ahead(first_weighted[..., :n_lines], first_weights, months)
+        first_onboarded = _known_by_ahead(first_weighted[..., n_lines:], first_weights, months)
         first_onboarded -= np.multiply(care_index.T, first_value, out=first_value)
         seen += first_onboarded
     # Win-weighted pipeline, plus prospecting at the current rate (one matrix-vector
@@ -2012,29 +2008,31 @@ def _sums_by_alive_set(contract_values: np.ndarray, *, runs: int) -> np.ndarray 
     return total.reshape(ahead, months * sets)
 
 
-def _known_by_ahead(by_month: np.ndarray, months: int, *, first: int = 0) -> np.ndarray:
-    """Running totals over the look-ahead: of a contiguous (runs, months + look, first +
-    look [+ more]) array x, the (look, months, runs) array whose entry [h - 1, t, r] is
-    x[r, t + 1, f] + x[r, t + 2, f + 1] + ... + x[r, t + h, f + h - 1] (f = ``first``),
-    added in that order (what is known by month t + h).
+def _known_by_ahead(by_line: np.ndarray, weights: np.ndarray, months: int) -> np.ndarray:
+    """Weighted running totals over the look-ahead: of a (runs, months + look, lines)
+    array x and (lines, look) weights w, the (look, months, runs) array whose entry
+    [h - 1, t, r] is the sum over k = 1 .. h, in that order, of x[r, t + k] . w[:, k - 1]
+    (what is known by month t + h: each month ahead weighs the lines its own way).
 
-    Trick: the entries x[r, t + h, f + h - 1] are a strided view of x (one step in h is
-    one month and one column), copied once into a contiguous array and summed along h;
-    the view is made directly on x's memory (np.lib.stride_tricks.as_strided costs more
-    than the copy of a small block).
-    """
-    runs, _, look = by_month.shape[0], by_month.shape[1], by_month.shape[1] - months
-    run_step, month_step, ahead_step = by_month.strides
-    window = np.ndarray(
-        (look, months, runs),
-        dtype=by_month.dtype,
-        buffer=by_month,
-        offset=month_step + first * ahead_step,
-        strides=(month_step + ahead_step, month_step, run_step),
-    )
-    total = np.array(window, order="C")
-    for h in range(1, look):  # a loop over the look-ahead months (at most 24)
-        total[h] += total[h - 1]
+    Each distinct column of w is one matrix-vector product over all runs and months
+    (the columns differ only where a line's term is shorter than the look-ahead), then
+    a running total along h of shifted rows: no (runs, months + look, look) product and
+    no strided copy of its diagonal."""
+    runs, ahead, n_lines = by_line.shape
+    look = weights.shape[1]
+    flat = by_line.reshape(runs * ahead, n_lines)
+    by_column: dict[bytes, np.ndarray] = {}
+    total = np.empty((look, months, runs))
+    for k in range(look):  # a loop over the look-ahead months (at most 24)
+        column = np.ascontiguousarray(weights[:, k])
+        seen = by_column.get(column.tobytes())
+        if seen is None:  # (months + look, runs): x . w[:, k] for every month and run
+            seen = np.ascontiguousarray((flat @ column).reshape(runs, ahead).T)
+            by_column[column.tobytes()] = seen
+        if k == 0:
+            total[0] = seen[1 : months + 1]
+        else:
+            np.add(total[k - 1], seen[k + 1 : k + 1 + months], out=total[k])
     return total
 
 

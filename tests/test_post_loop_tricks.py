@@ -1,6 +1,7 @@
 """The speed tricks of the engine's steps after the monthly loop give the plain
 computation's numbers, bit for bit (simulator/engine.py: ``_contracts_seen``,
-``_lines_with_candidates``)."""
+``_lines_with_candidates``), or to the last digits where the order of a sum differs
+(``_known_by_ahead``)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,29 @@ def test_contracts_seen_by_alive_set_is_the_einsum(count: int, runs: int) -> Non
     expected = engine._contracts_seen(plain, alive)
     np.testing.assert_array_equal(looked_up, expected)
     assert looked_up.shape == (ahead, months, runs)
+
+
+@pytest.mark.parametrize("terms", [(36, 12), (2, 36, 5), (1, 3, 4, 7, 12, 24, 36, 3)])
+def test_known_by_ahead_is_the_running_sum_of_each_months_own_weights(terms: tuple) -> None:
+    """Entry [h - 1, t, r]: the sum over k = 1 .. h of x[r, t + k] . w[:, k - 1], where a
+    line's weight is 0 from the month ahead its term has already passed (one column per
+    month ahead, several of them different when terms are shorter than the look-ahead)."""
+    rng = np.random.default_rng(len(terms))
+    runs, months, look = 5, 7, 6
+    n_lines = len(terms)
+    x = rng.random((runs, months + look, n_lines)) * 10.0 ** rng.integers(0, 9, (1, 1, n_lines))
+    known = np.arange(1, look + 1)[None, :] <= np.array(terms)[:, None]
+    weights = known / 12.0
+    got = engine._known_by_ahead(x, weights, months)
+    want = np.zeros((look, months, runs))
+    for r in range(runs):
+        for t in range(months):
+            total = 0.0
+            for h in range(1, look + 1):
+                total += float(x[r, t + h] @ weights[:, h - 1])
+                want[h - 1, t, r] = total
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=0.0)
+    assert got.shape == (look, months, runs)
 
 
 def test_no_alive_set_table_for_many_contracts_or_few_runs() -> None:
