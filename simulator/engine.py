@@ -1754,10 +1754,8 @@ def _revenue(plan: _Plan, history: _History, *, terms: _RevenueTerms, runs: slic
     if has_contracts:
         alive = history.contract_alive[:, :, runs]
         again = history.contract_renewed[:, :, runs]
-        # One (months, contracts) @ (contracts, lines) product per run, each matrix
-        # contiguous by contract as BLAS wants it.
-        contract_first_term = _per_run(alive & ~again) @ terms.contract_monthly
-        contract_renewed = _per_run(alive & again) @ terms.contract_monthly
+        contract_first_term = _contract_revenue(alive & ~again, terms.contract_monthly)
+        contract_renewed = _contract_revenue(alive & again, terms.contract_monthly)
     # Each source for every line at once, one strided pass per source; the one-off
     # share line by line (by a scalar: a broadcast over a short axis of lines is slower).
     existing = terms.starting_book_value / 12.0  # (months, lines), the same in every run
@@ -1786,9 +1784,15 @@ def _by_run(by_month: np.ndarray, runs: slice) -> np.ndarray:
     return by_month[:, runs].swapaxes(0, 1)
 
 
-def _per_run(flags: np.ndarray) -> np.ndarray:
-    """(months, contracts, runs) flags as float (runs, months, contracts), contract-contiguous."""
-    return np.ascontiguousarray(flags.transpose(0, 2, 1), dtype=float).transpose(1, 0, 2)
+def _contract_revenue(flags: np.ndarray, monthly: np.ndarray) -> np.ndarray:
+    """The monthly revenue of the explicit contracts flagged in each month and run, per
+    line, (runs, months, lines), from (months, contracts, runs) flags and (contracts,
+    lines) monthly values: one (runs x months, contracts) @ (contracts, lines) product,
+    its left matrix contiguous by contract as BLAS wants it."""
+    months, count, runs = flags.shape
+    by_contract = np.ascontiguousarray(flags.transpose(2, 0, 1), dtype=float)
+    product = by_contract.reshape(runs * months, count) @ monthly
+    return product.reshape(runs, months, -1)
 
 
 def _in_force(started: np.ndarray, signed_before: np.ndarray) -> np.ndarray:
