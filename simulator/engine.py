@@ -731,7 +731,7 @@ def _plan(scenario: Scenario) -> _Plan:
         backfill_months=team.backfill_months,
         ramp_weights=_ramp_weights(team.ramp_months),
         team_moves=team_moves,
-        effort_moves=_effort_moves(by_month, team_moves=team_moves, push=push),
+        effort_moves=_effort_moves(by_month, team_moves=team_moves),
         warm_unit_value=_warm_unit_value(lines, warm),
         deal_spread=lines.deal_cv > 0,
         any_deal_spread=bool((lines.deal_cv > 0).any()),
@@ -745,11 +745,12 @@ def _warm_unit_value(lines: _Lines, warm: _WarmStart) -> np.ndarray:
     return lines.deal_size + warm.expansion / np.maximum(count, 1)
 
 
-def _effort_moves(by_month: _Months, *, team_moves: np.ndarray, push: float) -> np.ndarray:
-    """Months whose rep-months, capacity or prospecting can differ from the month before:
-    the first, any month the team moves, the plan's effort, focus or season of decisions
-    changes, and every month management may push. ``_effort_of_the_month`` keeps the
-    last month's otherwise (a speed shortcut: the same numbers)."""
+def _effort_moves(by_month: _Months, *, team_moves: np.ndarray) -> np.ndarray:
+    """Months whose rep-months, capacity or prospecting before management's push can
+    differ from the month before: the first, any month the team moves, the plan's
+    effort, focus or season of decisions changes. ``_effort_of_the_month`` keeps the
+    last month's otherwise (a speed shortcut: the same numbers) and works out only
+    what the push moves."""
 
     def changed(rows: np.ndarray | None) -> np.ndarray:
         if rows is None:
@@ -760,7 +761,7 @@ def _effort_moves(by_month: _Months, *, team_moves: np.ndarray, push: float) -> 
     moves = team_moves | changed(by_month.effort) | changed(by_month.focus)
     moves |= changed(by_month.decisions_season)
     moves[0] = True
-    return moves | bool(push)
+    return moves
 
 
 def _team_moves(reps: np.ndarray, team: Team) -> np.ndarray:
@@ -909,6 +910,7 @@ class _State:
     pooled_base: np.ndarray  # pooled contracts in force, annual value without add-ons
     growth: np.ndarray  # (runs,) growth index: 1 on day one, x (1 + add-ons bought) a month
     effort: _Effort | None = None  # this month's, set by _effort_of_the_month
+    usual_effort: _Effort | None = None  # the same without management's push
 
 
 # docs/model.md, section 8 "Warm start", "Real open deals".
@@ -1183,7 +1185,8 @@ def _effort_of_the_month(plan: _Plan, state: _State, *, t: int) -> None:
     """Rep-months on each stage: the plan's shares of the productive reps, with the push
     moving a share of prospecting to closing; closing capacity and prospecting per line
     follow focus (and closing the season of decisions)."""
-    if not plan.effort_moves[t]:
+    moves = plan.effort_moves[t]
+    if not moves and not plan.push:
         return  # the same as last month's (see _effort_moves)
     attract_share, close_share, engage, retain, leverage = plan.by_month.effort[t]
     productive = state.team.productive
@@ -1194,24 +1197,35 @@ def _effort_of_the_month(plan: _Plan, state: _State, *, t: int) -> None:
         capacity = close * focus / plan.lines.close_effort[:, None]
         return capacity if season is None else capacity * season[t]
 
-    usual = capacity_of(productive * close_share)
+    if moves:  # the plan's own effort; the push changes prospecting and closing alone
+        usual = capacity_of(productive * close_share)
+        attract = productive * attract_share
+        engage, retain, leverage = productive * engage, productive * retain, productive * leverage
+        state.usual_effort = _Effort(
+            attract=attract,
+            engage=engage,
+            retain=retain,
+            leverage=leverage,
+            capacity=usual,
+            prospecting=attract * focus * plan.lines.leads[:, None],
+            usual_capacity=usual,
+            staffed=_staffed(engage, retain, leverage),
+        )
+    state.effort = state.usual_effort
     if plan.push:
         moved = (plan.push * attract_share) * state.pushing
         attract = productive * (attract_share - moved)
-        capacity = capacity_of(productive * (close_share + moved))
-    else:
-        attract, capacity = productive * attract_share, usual
-    engage, retain, leverage = productive * engage, productive * retain, productive * leverage
-    state.effort = _Effort(
-        attract=attract,
-        engage=engage,
-        retain=retain,
-        leverage=leverage,
-        capacity=capacity,
-        prospecting=attract * focus * plan.lines.leads[:, None],
-        usual_capacity=usual,
-        staffed=_staffed(engage, retain, leverage),
-    )
+        usual = state.usual_effort
+        state.effort = _Effort(
+            attract=attract,
+            engage=usual.engage,
+            retain=usual.retain,
+            leverage=usual.leverage,
+            capacity=capacity_of(productive * (close_share + moved)),
+            prospecting=attract * focus * plan.lines.leads[:, None],
+            usual_capacity=usual.usual_capacity,
+            staffed=usual.staffed,
+        )
 
 
 # --- Step 1, Age the pipeline (docs/model.md, section 2, "Ageing, maturity and expiry").
