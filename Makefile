@@ -54,7 +54,7 @@ format: $(STAMP_TEST)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: $(STAMP_TEST) browser lint  ## the whole suite: lint, unit, app, browser (what CI runs)
+test: $(STAMP_TEST) browser proxy lint  ## the whole suite: lint, unit, app, browser, two workers (what CI runs)
 	$(PYTEST) -q
 
 test-fast: $(STAMP_TEST)  ## unit and AppTest only, on every core: no browser, no slow tests
