@@ -1854,7 +1854,6 @@ class _CoverageTerms:
 
     ending_weights: np.ndarray  # (lines, look): a twelfth of the value ending by month ahead
     chance_by_end: np.ndarray  # (months + look, lines) renewal chance by the month it ends
-    first_chance: np.ndarray  # (months + look, 2 * lines) the same, twice (first_weights)
     first_weights: np.ndarray  # (lines, look): first renewals' onboarding term
     twelfth: np.ndarray  # (lines,) 1/12: annual value to a month's revenue
     flow_by_ahead: np.ndarray  # (look, lines) revenue per unit of opportunity rate
@@ -1899,7 +1898,6 @@ def _coverage_terms(plan: _Plan, *, runs: int) -> _CoverageTerms:
     return _CoverageTerms(
         ending_weights=ending_weights,
         chance_by_end=plan.pooled_chance[:, :, 0],
-        first_chance=np.tile(plan.pooled_chance[:, :, 0], 2),
         first_weights=first_weights,
         twelfth=twelfth,
         flow_by_ahead=np.ascontiguousarray(_flow_kernel(lines, look).T),
@@ -1952,10 +1950,11 @@ def _forward_coverage(
     seen = np.subtract(seen_base, ending_value, out=ending_value)
     seen += np.multiply(care_factor, ending_kept, out=ending_kept)
     if not full_care:
-        first_weighted = first_ends * terms.first_chance
-        n_lines, first_weights = weights.shape[0], terms.first_weights
-        first_value = _known_by_ahead(first_weighted[..., :n_lines], first_weights, months)
-        first_onboarded = _known_by_ahead(first_weighted[..., n_lines:], first_weights, months)
+        # The first renewals' value, then the same times their cohort's onboarding,
+        # each weighted by the pooled chance like ``ending_kept``.
+        n_lines, chance, first_weights = weights.shape[0], terms.chance_by_end, terms.first_weights
+        first_value = _known_by_ahead(first_ends[..., :n_lines] * chance, first_weights, months)
+        first_onboarded = _known_by_ahead(first_ends[..., n_lines:] * chance, first_weights, months)
         first_onboarded -= np.multiply(care_index.T, first_value, out=first_value)
         seen += first_onboarded
     # Win-weighted pipeline, plus prospecting at the current rate (one matrix-vector
@@ -2043,10 +2042,10 @@ def _known_by_ahead(by_line: np.ndarray, weights: np.ndarray, months: int) -> np
     total = np.empty((look, months, runs))
     for k in range(look):  # a loop over the look-ahead months (at most 24)
         column = np.ascontiguousarray(weights[:, k])
-        seen = by_column.get(column.tobytes())
+        key = column.tobytes()
+        seen = by_column.get(key)
         if seen is None:  # (months + look, runs): x . w[:, k] for every month and run
-            seen = np.ascontiguousarray((flat @ column).reshape(runs, ahead).T)
-            by_column[column.tobytes()] = seen
+            seen = by_column[key] = np.ascontiguousarray((flat @ column).reshape(runs, ahead).T)
         if k == 0:
             total[0] = seen[1 : months + 1]
         else:
