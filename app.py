@@ -25,6 +25,7 @@ from ui import (
     compare_view,
     controls,
     exports,
+    first_paint,
     links,
     nav,
     page_cache,
@@ -534,8 +535,11 @@ def settings_controls() -> None:
             )
 
 
-def sidebar(scenario: Scenario) -> None:
+def sidebar(scenario: Scenario, *, first_screen: bool = False) -> None:
+    """The page menu, then the plan's controls (left out of a first screen)."""
     nav.page_menu()
+    if first_screen:
+        return
     with st.sidebar:
         st.header("Your plan")
         scenario_controls(scenario)
@@ -661,13 +665,16 @@ def chart_section(
     baseline: Scenario | None,
     result: ResultSummary | None = None,
     baseline_result: ResultSummary | None = None,
+    *,
+    first_screen: bool = False,
 ) -> None:
     """The charts; any failure shows an error panel instead of a traceback. ``result``
     and ``baseline_result`` are the two scenarios' results, handed to the chart caches
     so that a miss does not read them again.
 
     The revenue chart takes the whole width; revenue and quota attainment per quarter
-    sit side by side, then the rest two by two.
+    sit side by side, then the rest two by two. A ``first_screen`` ends after the
+    revenue chart (ui/first_paint.py).
     """
     key = scenario.model_dump_json()
     base_key = baseline.model_dump_json() if baseline is not None else None
@@ -675,9 +682,11 @@ def chart_section(
         # The revenue chart goes to the browser before the other specs are built, so
         # it is drawn while the server works on the rest.
         show_chart(page_cache.fan_spec(key, base_key, PRESENTING, result, baseline_result))
-        specs = page_cache.result_chart_specs(key, result)
         if PRESENTING and result is not None:  # the room reads the verdict, then these
             verdict_notes(result)
+        if first_screen:
+            return
+        specs = page_cache.result_chart_specs(key, result)
         left, right = st.columns(2)
         show_chart(specs["bars"], left)
         show_chart(specs["attainment"], right)
@@ -876,11 +885,13 @@ def share_section(
     st.page_link("pages/2_About_the_model.py", label="About the model", icon=":material/menu_book:")
 
 
-def page(scenario: Scenario) -> None:
+def page(scenario: Scenario, *, first_screen: bool = False) -> bool:
     """The main column: verdict, figures, charts, table, diagnosis, downloads.
 
     The presenter view (ui/presenter.py) has a one-line header with the baseline buttons
-    instead of the title block, and no contract table or downloads.
+    instead of the title block, and no contract table or downloads. A ``first_screen``
+    (a new visitor's first run, ui/first_paint.py) stops after the revenue chart; it
+    returns whether it did (it does not when there is no result to chart).
     """
     baseline_scenario: Scenario | None = ss.get(session.BASELINE)
     if PRESENTING:
@@ -900,8 +911,15 @@ def page(scenario: Scenario) -> None:
         baseline_controls(baseline_scenario)
     if result is not None:
         chart_section(
-            scenario, baseline_scenario if baseline is not None else None, result, baseline
+            scenario,
+            baseline_scenario if baseline is not None else None,
+            result,
+            baseline,
+            first_screen=first_screen,
         )
+        if first_screen:
+            first_paint.ask_for_the_rest()
+            return True
     compared = compare_view.render_compare(ss, result, simulate=run_simulation)
     if not PRESENTING:
         book_editor(scenario)
@@ -911,6 +929,7 @@ def page(scenario: Scenario) -> None:
         assumptions_section(scenario)
         if not PRESENTING:
             share_section(scenario, result, compared)
+    return False
 
 
 def main() -> None:
@@ -930,14 +949,16 @@ def draw() -> None:
     session.start_session(ss, query)
     compare.start(ss, query)
     scenario: Scenario = ss[session.SCENARIO]
+    first_screen = first_paint.first_screen_only(ss, st.context.headers)
     # The main column first, so the verdict and charts reach the browser sooner; the
     # callbacks have already applied the move, so nothing here reads the sidebar.
     # Every amount on the page is in the scenario's currency.
     with using_currency(scenario.currency):
+        first_screen_drawn = False
         try:
-            page(scenario)
+            first_screen_drawn = page(scenario, first_screen=first_screen)
         finally:
-            sidebar(scenario)
+            sidebar(scenario, first_screen=first_screen_drawn)
     try:
         params = links.scenario_to_params(scenario, preset=ss.get(session.PRESET))
     except ScenarioError:  # too big for a link: the file is the way to share it

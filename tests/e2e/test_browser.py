@@ -167,6 +167,45 @@ def test_page_loads_without_exception_and_every_chart_draws(page: Page, server: 
     assert page.js_errors == []  # type: ignore[attr-defined]
 
 
+def test_new_visitor_sees_the_first_screen_then_the_whole_page_by_itself(
+    browser: Browser, server: Server
+) -> None:
+    """A new visitor's first run sends the first screen alone (ui/first_paint.py); the
+    browser asks for the rest by itself once the revenue chart is drawn. Read from the
+    messages the page receives: the page's DOM lags behind its script-state attribute."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    runs: list[list[str]] = [[]]  # the elements each script run sent, run by run
+
+    def received(payload: bytes | str) -> None:
+        if isinstance(payload, str):
+            return
+        msg = ForwardMsg.FromString(payload)
+        kind = msg.WhichOneof("type")
+        if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+            runs[-1].append(msg.delta.new_element.WhichOneof("type"))
+        elif kind == "script_finished":
+            runs.append([])
+
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    tab = context.new_page()
+    tab.set_default_timeout(BROWSER_TIMEOUT_MS)
+    tab.on("websocket", lambda ws: ws.on("framereceived", received))
+    try:
+        tab.goto(server.url)
+        # Nobody touches anything: the whole page comes.
+        expect(tab.get_by_test_id("stSidebar").get_by_test_id("stSlider").first).to_be_visible()
+        tab.wait_for_function(NAMED_CHARTS_DRAWN_JS, arg=list(REQUIRED_CHARTS))
+        expect(tab.get_by_test_id("stException")).to_have_count(0)
+        first, second = runs[0], runs[1]
+        assert first.count("vega_lite_chart") == 1 and "slider" not in first, first
+        assert first.count("metric") == 6, "the verdict's key figures are on the first screen"
+        assert second.count("slider") > 10, second
+        assert second.count("vega_lite_chart") >= len(REQUIRED_CHARTS), second
+    finally:
+        context.close()
+
+
 def test_keyboard_slider_changes_the_verdict_and_the_chart(page: Page, server: Server) -> None:
     open_app(page, server)
     probability = metric(page, WHIPLASH)
