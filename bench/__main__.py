@@ -16,6 +16,7 @@ SECTIONS = [
     ("Diagnosis and suggest-a-fix", "bench.diagnosis"),
     ("Calibration", "bench.calibrate"),
     ("Browser", "bench.browser"),
+    ("Browser, a team's Room page", "bench.browser_room"),
 ]
 
 

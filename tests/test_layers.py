@@ -34,6 +34,7 @@ STREAMLIT_UI = {
     "ui/assumptions.py",
     "ui/compare_view.py",
     "ui/diagnosis.py",
+    "ui/first_paint.py",
     "ui/nav.py",
     "ui/page_cache.py",
     "ui/presenter.py",
