@@ -25,24 +25,25 @@ import streamlit as st
 STARTED = "first_paint_started"
 """Session-state key: set by a session's first run, so only that run is split."""
 LATEST_S = 4.0
-"""The page asks for the rest after this long even if the revenue chart is not drawn."""
+"""Streamlit's fragment timer asks for the rest after this long, if the script has not."""
 
 _ASK_JS = """
 export default function (component) {
   const { setTriggerValue } = component;
-  const started = performance.now();
   // The revenue chart has its line: Vega has drawn it, so the rest can come.
   const drawn = () => document.querySelector(".vega-embed svg g.mark-line path") !== null;
+  let timer = null;
   const wait = () => {
-    if (drawn() || performance.now() - started > LATEST_MS) {
-      setTimeout(() => setTriggerValue("drawn", true), 0);
+    if (drawn()) {
+      timer = setTimeout(() => setTriggerValue("drawn", true), 0);
     } else {
-      setTimeout(wait, 30);  // not requestAnimationFrame: a background tab runs no frames
+      timer = setTimeout(wait, 30);  // not requestAnimationFrame: a background tab has none
     }
   };
   wait();
+  return () => clearTimeout(timer);  // unmounted (the whole page came): stop asking
 }
-""".replace("LATEST_MS", str(int(LATEST_S * 1000)))
+"""
 
 _ask = st.components.v2.component("whiplash_first_paint", js=_ASK_JS)
 
@@ -70,7 +71,7 @@ def _nothing() -> None:
 def _fallback() -> None:
     # Runs in the browser's timer only if the script above did not ask first (a full
     # rerun drops this fragment's timer); st.rerun() turns it into a whole-page run.
-    if st.session_state.get(STARTED) and _fallback_due():
+    if _fallback_due():
         st.rerun()
 
 
