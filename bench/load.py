@@ -347,11 +347,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--pattern",
-        choices=(*PATTERNS, "submit", "both", "all"),
+        choices=(*PATTERNS, "submit", "room", "both", "all"),
         default="all",
         help="; ".join(f"{k}: {v}" for k, v in PATTERNS.items())
         + "; submit: that many teams of a room submit their plans at once (bench/room_load.py)"
-        + "; both: together, then explore; all: both, then submit (default)",
+        + "; room: that many teams join a room and play two rounds with its facilitator"
+        + "; both: together, then explore; all: both, then submit and room (default)",
     )
     parser.add_argument(
         "--workers",
@@ -364,16 +365,21 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--sessions 1..200, --seconds 1..3600, --think >= 0")
     if not 1 <= args.workers <= 16:
         parser.error("--workers 1..16")
-    patterns = {"both": ["together", "explore"], "all": ["together", "explore", "submit"]}.get(
-        args.pattern, [args.pattern]
-    )
-    if "submit" in patterns and args.sessions > MAX_TEAMS:
-        parser.error(f"--sessions: a room holds at most {MAX_TEAMS} teams (--pattern submit)")
+    patterns = {
+        "both": ["together", "explore"],
+        "all": ["together", "explore", "submit", "room"],
+    }.get(args.pattern, [args.pattern])
+    if {"submit", "room"} & set(patterns) and args.sessions > MAX_TEAMS:
+        parser.error(f"--sessions: a room holds at most {MAX_TEAMS} teams (--pattern submit, room)")
     failed = False
     for pattern in patterns:
         if pattern == "submit":  # one room, its teams submitting at once (no proxy)
             burst = room_load.main(teams=args.sessions)
             failed |= bool(burst.errors or burst.lost or burst.crossed)
+            continue
+        if pattern == "room":  # one room played through, two rounds (no proxy)
+            played = room_load.main_room(teams=args.sessions)
+            failed |= bool(played.errors or not played.complete)
             continue
         print(
             f"\nLoad ({pattern}): {args.sessions} sessions on the default preset for "

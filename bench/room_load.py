@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 
+from tests.support import room_play
 from tests.support.room_burst import (
     DEFAULT_PRESET,
     TARGET_SECONDS,
@@ -49,5 +50,25 @@ def main(teams: int = TEAMS) -> SubmitReport:
     print(
         f"target ({teams} teams submitted within {TARGET_SECONDS:g} s, none lost, "
         f"zero errors): {verdict}"
+    )
+    return report
+
+
+def main_room(teams: int = TEAMS) -> room_play.PlayReport:
+    """Play a whole room (``tests/support/room_play.py``) and print every step's waits."""
+    print(
+        f"\nA whole room: {teams} teams join and play {room_play.ROUNDS} rounds with the "
+        "facilitator, each of the dashboard's first scenario (loopback, SQLite room store, "
+        f"every page live as in a browser); load average before: {os.getloadavg()[0]:.1f}"
+    )
+    with room_server() as (server, url):
+        report = room_play.run_room(server, url, teams=teams)
+    print("\n".join(report.lines()))
+    for error in report.errors[:10]:
+        print(f"  error: {error}")
+    verdict = "met" if report.met else "NOT met"
+    print(
+        f"target (everyone through both rounds, nobody waiting "
+        f"{room_play.TARGET_SECONDS:g} s or more, zero errors): {verdict}"
     )
     return report

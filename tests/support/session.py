@@ -42,7 +42,10 @@ class Rerun:
     buttons: dict[str, object] = field(default_factory=dict)
     """Widget id -> proto of every button drawn (keyed or not), to press by label."""
     texts: list[str] = field(default_factory=list)
-    """The Markdown and the panels (st.success, st.info, ...) the page showed."""
+    """The Markdown, headings, code blocks and panels (st.success, st.info, ...) the
+    page showed."""
+    timers: dict[str, float] = field(default_factory=dict)
+    """Fragment id -> seconds between reruns, of the timed fragments this run drew."""
 
     @property
     def ok(self) -> bool:
@@ -64,6 +67,15 @@ class StreamlitSession:
         """The page to run, as its address names it (e.g. ``Room``); "" the main one."""
         self.values: dict[str, tuple[str, object]] = {}
         """Widget id -> (WidgetState value field, value), as the browser holds them."""
+        self.timers: dict[str, float] = {}
+        """Fragment id -> seconds between its reruns (``st.fragment(run_every=...)``) of
+        the page as last drawn: the browser runs each such fragment again on its own
+        timer (:meth:`send_rerun` with ``fragment_id``) while the page shows it."""
+        self.shown_page = ""
+        """The hash of the page the last run drew (its ``navigation`` message): a fragment
+        rerun names it, so that an ``st.rerun()`` from the fragment stays on that page."""
+        self.query_string = ""
+        """The address's query string as the page last set it (``st.query_params``)."""
 
     def close(self) -> None:
         self.ws.close()
@@ -74,18 +86,25 @@ class StreamlitSession:
         query_string: str = "",
         moves: dict[str, object] | None = None,
         triggers: tuple[str, ...] | list[str] = (),
+        fragment_id: str = "",
     ) -> float:
         """Ask for a rerun as the browser does after a widget moves; returns the time sent.
 
         ``moves``: widget id -> new value (in the widget's value field); ``triggers``:
-        ids of buttons pressed.
+        ids of buttons pressed; ``fragment_id``: rerun that fragment alone, as its timer
+        in the browser does.
         """
         for widget_id, value in (moves or {}).items():
             self.values[widget_id] = (self.values[widget_id][0], value)
         msg = BackMsg()
         client = msg.rerun_script
         client.query_string = query_string
-        if self.page_name:  # the page by name, each run (a page's hash is the server's)
+        if fragment_id:
+            client.fragment_id = fragment_id
+            client.is_auto_rerun = True
+        if fragment_id:  # the page that drew the fragment, as the server named it
+            client.page_script_hash = self.shown_page or self.page_script_hash
+        elif self.page_name:  # the page by name, each run (a page's hash is the server's)
             client.page_name = self.page_name
         else:
             client.page_script_hash = self.page_script_hash
@@ -138,16 +157,32 @@ class StreamlitSession:
                 self.page_script_hash = msg.new_session.page_script_hash
             elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
                 _collect(msg.delta.new_element, rerun)
+            elif kind == "auto_rerun":
+                rerun.timers[msg.auto_rerun.fragment_id] = msg.auto_rerun.interval
+            elif kind == "stop_auto_rerun":
+                for fragment in msg.stop_auto_rerun.fragment_ids:
+                    self.timers.pop(fragment, None)
+            elif kind == "navigation":
+                self.shown_page = msg.navigation.page_script_hash
+            elif kind == "page_info_changed":
+                self.query_string = msg.page_info_changed.query_string
             elif kind == "script_finished":
                 rerun.status = msg.script_finished
-                if msg.script_finished != ForwardMsg.ScriptFinishedStatus.FINISHED_EARLY_FOR_RERUN:
+                if msg.script_finished == ForwardMsg.ScriptFinishedStatus.FINISHED_EARLY_FOR_RERUN:
+                    rerun = Rerun(seconds=0.0, status=-1)  # what the next run draws counts
+                else:
                     rerun.seconds = time.perf_counter() - started
                     self._remember(rerun)
                     return rerun
 
     def _remember(self, rerun: Rerun) -> None:
-        """Keep the values of the widgets on the page (new ones at their initial value)."""
-        drawn = {}
+        """Keep the values of the widgets on the page (new ones at their initial value);
+        after a fragment's own run, the rest of the page keeps its widgets and timers."""
+        fragment_run = (
+            rerun.status == ForwardMsg.ScriptFinishedStatus.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
+        )
+        self.timers = {**self.timers, **rerun.timers} if fragment_run else dict(rerun.timers)
+        drawn = dict(self.values) if fragment_run else {}
         for widget_id, proto in rerun.widgets.values():
             known = self.values.get(widget_id)
             initial = _initial_value(proto)
@@ -169,6 +204,8 @@ def _initial_value(proto) -> tuple[str, object] | None:
         return "double_value", float(proto.value if proto.set_value else proto.default)
     if name == "Checkbox":
         return "bool_value", bool(proto.value if proto.set_value else proto.default)
+    if name == "TextInput":
+        return "string_value", proto.value if proto.set_value else proto.default
     return None
 
 
@@ -184,6 +221,10 @@ def _collect(element, rerun: Rerun) -> None:
         rerun.texts.append(element.alert.body)
     elif kind == "markdown":
         rerun.texts.append(element.markdown.body)
+    elif kind == "heading":
+        rerun.texts.append(element.heading.body)
+    elif kind == "code":
+        rerun.texts.append(element.code.code_text)
     proto = getattr(element, kind, None)
     widget_id = getattr(proto, "id", "")
     if kind == "button" and widget_id:
