@@ -11,6 +11,7 @@ address bar (``?room=…&team=…``), so a reload or a second device of the team
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import streamlit as st
@@ -329,7 +330,7 @@ def debrief(access: RoomAccess, status: RoomStatus) -> None:
         top = board[0]
         st.subheader(f":material/emoji_events: {markdown_text(top.team)} leads", anchor=False)
         st.markdown(markdown_text(view.result_sentence(top.result)))
-        st.altair_chart(view.teams_chart(board), width="stretch")
+        st.vega_lite_chart(rm.teams_chart_spec(board), width="stretch")
         st.dataframe(
             view.leaderboard_frame(board, previous=previous.standings if previous else None),
             hide_index=True,
@@ -776,6 +777,10 @@ def plan_section(access: TeamAccess, status: RoomStatus) -> None:
     plan_controls(plan)
     if current.blind:
         st.caption("A blind round: your plan's simulation is shown at the reveal.")
+        # Simulated as in an open round, only not shown: each plan while it is shaped,
+        # so that the reveal finds every result done instead of simulating them all.
+        with contextlib.suppress(Exception):  # the reveal says so if a plan cannot run
+            rm.plan_result(plan.model_dump_json())
         return
     try:
         summary = rm.plan_result(plan.model_dump_json())
@@ -811,7 +816,7 @@ def team_result_section(access: TeamAccess) -> None:
             if change:
                 st.markdown(f"**{markdown_text(change)}**")
     if board:
-        st.altair_chart(view.teams_chart(board, highlight=access.team_id), width="stretch")
+        st.vega_lite_chart(rm.teams_chart_spec(board, highlight=access.team_id), width="stretch")
         st.dataframe(view.leaderboard_frame(board), hide_index=True, width="stretch")
 
 

@@ -102,6 +102,77 @@ def test_the_teams_chart_draws_every_team_and_names_the_leaders():
     assert mine["layer"][0]["encoding"]["color"]["scale"]["domain"] == ["Team 4", "Other teams"]
 
 
+def _altair_teams_chart(standings, *, highlight=None):
+    """The teams chart as Altair objects, as ui/room_view.py built it before it wrote
+    the dict itself: the oracle the dict must equal."""
+    import altair as alt
+    import pandas as pd
+
+    from ui.charts import BLUE, GREY, QUARTER_NAME_LABEL_EXPR, money_axis, themed
+
+    frame = pd.DataFrame(
+        [
+            {"team": s.team, "rank": s.rank, "quarter": q, "revenue": v}
+            for s in standings
+            for q, v in zip(s.result.quarters, s.result.quarter_revenue, strict=True)
+        ],
+        columns=["team", "rank", "quarter", "revenue"],
+    )
+    if highlight is not None:
+        picked, colours = [s.team for s in standings if s.team_id == highlight], [BLUE]
+    else:
+        picked = [s.team for s in standings[: len(view.HIGHLIGHTS)]]
+        colours = list(view.HIGHLIGHTS[: len(picked)])
+    frame["shown"] = [t if t in picked else "Other teams" for t in frame["team"]]
+    frame["order"] = [0 if t in picked else 1 for t in frame["team"]]
+    domain = [*picked, "Other teams"] if len(picked) < len(standings) else picked
+    x = alt.X(
+        "quarter:O",
+        title=None,
+        sort=list(dict.fromkeys(frame["quarter"])),
+        axis=alt.Axis(labelExpr=QUARTER_NAME_LABEL_EXPR, labelAngle=0),
+    )
+    base = alt.Chart(frame).encode(
+        x=x,
+        y=alt.Y("revenue:Q", axis=money_axis("Median revenue per quarter")),
+        detail="team:N",
+        color=alt.Color(
+            "shown:N",
+            title=None,
+            scale=alt.Scale(domain=domain, range=[*colours, GREY][: len(domain)]),
+        ),
+        tooltip=[
+            alt.Tooltip("team:N", title="Team"),
+            alt.Tooltip("rank:Q", title="Rank"),
+            alt.Tooltip("quarter:O", title="Quarter"),
+            alt.Tooltip("revenue:Q", title="Median revenue", format="$,.0f"),
+        ],
+    )
+    lines = base.mark_line(point=True).encode(
+        strokeWidth=alt.condition(alt.datum.order == 0, alt.value(4), alt.value(1.5)),
+        opacity=alt.condition(alt.datum.order == 0, alt.value(1.0), alt.value(0.55)),
+        order=alt.Order("order:Q", sort="descending"),
+    )
+    return themed(alt.layer(lines).properties(height=380, title="Revenue by team"))
+
+
+def _same_chart(spec: dict) -> dict:
+    """A spec with its one dataset inline under a fixed name (Altair names it by hash)."""
+    out = dict(spec)
+    (rows,) = out.pop("datasets").values()
+    out.pop("data")
+    return {**out, "rows": rows}
+
+
+@pytest.mark.parametrize("highlight", [None, 4, 0])
+def test_the_teams_chart_is_the_chart_altair_would_write(highlight):
+    board = leaderboard([(i, f"Team {i}", result(10 - i)) for i in range(6)])
+    written = view.teams_chart(board, highlight=highlight).to_dict()
+    assert _same_chart(written) == _same_chart(
+        _altair_teams_chart(board, highlight=highlight).to_dict()
+    )
+
+
 HOSTILE = ["=cmd|' /C calc'!A0", "+1", "-2", "@SUM(A1)", "**b** <i>x</i> :red[y]"]
 
 

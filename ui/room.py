@@ -7,17 +7,20 @@ submit the same plan, and the reveal after the teams' previews, simulate once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from rooms import RoomStore, database_url
+from rooms import RoomStore, Standing, database_url
 from simulator import ResultSummary, Scenario
 
+from . import room_view as view
 from .charts import revenue_fan_chart
 from .runtime import simulate_summary
 from .vega import with_arrow_data
 
-POLL_SECONDS = 2.0
+POLL_SECONDS = 1.0
 """How often a room page asks the store whether the room changed."""
 
 
@@ -44,6 +47,12 @@ def plan_fan_spec(scenario_json: str) -> dict:
     """The plan's revenue fan as a Vega-Lite spec (built once per plan), its data already
     encoded as Arrow: a team's page reruns every few seconds while it waits."""
     return with_arrow_data(revenue_fan_chart(plan_result(scenario_json)).to_dict(validate=False))
+
+
+def teams_chart_spec(board: Sequence[Standing], *, highlight: int | None = None) -> dict:
+    """The teams' chart as ``st.vega_lite_chart`` takes it, its data already Arrow: at a
+    reveal every team's page draws it at once, each with its own team in blue."""
+    return with_arrow_data(view.teams_chart(board, highlight=highlight).to_dict(validate=False))
 
 
 def client_identity() -> tuple[str, str | None]:

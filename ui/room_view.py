@@ -13,21 +13,22 @@ from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-import altair as alt
 import pandas as pd
 import segno
 
 from rooms import TEAM_LEVERS, RevealedRound, RoundChange, Standing, TeamResult, compare_rounds
 from simulator import Scenario, levers
 
+from . import vega
 from .charts import (
     BLUE,
     GREEN,
     GREY,
     ORANGE,
     QUARTER_NAME_LABEL_EXPR,
-    money_axis,
-    themed,
+    current_currency,
+    finish,
+    money_label_expr,
 )
 from .controls import apply_group, effort_controls, widget_groups, widget_values
 from .format import money, percent
@@ -183,63 +184,82 @@ HIGHLIGHTS = (GREEN, BLUE, ORANGE)
 """Colours of the first three teams on the facilitator's chart (the rest are grey)."""
 
 
-def teams_frame(standings: Sequence[Standing]) -> pd.DataFrame:
-    """One row per team and quarter: the team's median revenue in that quarter."""
-    rows = [
-        {"team": s.team, "rank": s.rank, "quarter": q, "revenue": v}
-        for s in standings
-        for q, v in zip(s.result.quarters, s.result.quarter_revenue, strict=True)
-    ]
-    return pd.DataFrame(rows, columns=["team", "rank", "quarter", "revenue"])
-
-
 def teams_chart(
     standings: Sequence[Standing], *, highlight: int | None = None, title: str | None = None
-) -> alt.LayerChart:
-    """Every team's median quarterly revenue on one chart.
+) -> vega.Spec:
+    """Every team's median quarterly revenue on one chart (a Vega-Lite dict, see
+    ``ui/vega.py``: at a reveal every team's page draws it at once, and building it as
+    Altair objects cost about 50 ms a page).
 
     ``highlight`` (a team id) draws that team in blue over the others in grey (a team's
     own page); without it the first three of the leaderboard are in colour.
     """
-    frame = teams_frame(standings)
     if highlight is not None:
         picked = [s.team for s in standings if s.team_id == highlight]
         colours = [BLUE]
     else:
         picked = [s.team for s in standings[: len(HIGHLIGHTS)]]
         colours = list(HIGHLIGHTS[: len(picked)])
-    frame["shown"] = [t if t in picked else "Other teams" for t in frame["team"]]
-    frame["order"] = [0 if t in picked else 1 for t in frame["team"]]
+    shown = set(picked)
+    rows = [
+        {
+            "team": s.team,
+            "rank": s.rank,
+            "quarter": q,
+            "revenue": vega.finite(v),
+            "shown": s.team if s.team in shown else "Other teams",
+            "order": 0 if s.team in shown else 1,
+        }
+        for s in standings
+        for q, v in zip(s.result.quarters, s.result.quarter_revenue, strict=True)
+    ]
     domain = [*picked, "Other teams"] if len(picked) < len(standings) else picked
-    x = alt.X(
-        "quarter:O",
-        title=None,
-        sort=list(dict.fromkeys(frame["quarter"])),
-        axis=alt.Axis(labelExpr=QUARTER_NAME_LABEL_EXPR, labelAngle=0),
+    emphasis = "(datum.order === 0)"
+    layer = {
+        "mark": {"type": "line", "point": True},
+        "encoding": {
+            "color": vega.field(
+                "shown",
+                "nominal",
+                scale={"domain": domain, "range": [*colours, GREY][: len(domain)]},
+                title=None,
+            ),
+            "detail": vega.field("team", "nominal"),
+            "opacity": {"condition": {"test": emphasis, "value": 1.0}, "value": 0.55},
+            "order": vega.field("order", "quantitative", sort="descending"),
+            "strokeWidth": {"condition": {"test": emphasis, "value": 4}, "value": 1.5},
+            "tooltip": [
+                vega.field("team", "nominal", title="Team"),
+                vega.field("rank", "quantitative", title="Rank"),
+                vega.field("quarter", "ordinal", title="Quarter"),
+                vega.field("revenue", "quantitative", format="$,.0f", title="Median revenue"),
+            ],
+            "x": vega.field(
+                "quarter",
+                "ordinal",
+                axis={"labelAngle": 0, "labelExpr": QUARTER_NAME_LABEL_EXPR},
+                sort=list(dict.fromkeys(r["quarter"] for r in rows)),
+                title=None,
+            ),
+            "y": vega.field(
+                "revenue",
+                "quantitative",
+                axis={
+                    "labelExpr": money_label_expr(current_currency()),
+                    "tickCount": 5,
+                    "title": "Median revenue per quarter",
+                },
+            ),
+        },
+    }
+    spec = vega.layer_chart(
+        [layer],
+        datasets={"teams-revenue": rows},
+        data=vega.named("teams-revenue"),
+        height=380,
+        title=title or "Revenue by team",
     )
-    base = alt.Chart(frame).encode(
-        x=x,
-        y=alt.Y("revenue:Q", axis=money_axis("Median revenue per quarter")),
-        detail="team:N",
-        color=alt.Color(
-            "shown:N",
-            title=None,
-            scale=alt.Scale(domain=domain, range=[*colours, GREY][: len(domain)]),
-        ),
-        tooltip=[
-            alt.Tooltip("team:N", title="Team"),
-            alt.Tooltip("rank:Q", title="Rank"),
-            alt.Tooltip("quarter:O", title="Quarter"),
-            alt.Tooltip("revenue:Q", title="Median revenue", format="$,.0f"),
-        ],
-    )
-    lines = base.mark_line(point=True).encode(
-        strokeWidth=alt.condition(alt.datum.order == 0, alt.value(4), alt.value(1.5)),
-        opacity=alt.condition(alt.datum.order == 0, alt.value(1.0), alt.value(0.55)),
-        order=alt.Order("order:Q", sort="descending"),
-    )
-    chart = alt.layer(lines).properties(height=380, title=title or "Revenue by team")
-    return themed(chart)
+    return finish(spec)
 
 
 def leaderboard_frame(
