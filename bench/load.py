@@ -377,8 +377,12 @@ def main(argv: list[str] | None = None) -> int:
             burst = room_load.main(teams=args.sessions)
             failed |= bool(burst.errors or burst.lost or burst.crossed)
             continue
-        if pattern == "room":  # one room played through, two rounds (no proxy)
-            played = room_load.main_room(teams=args.sessions)
+        if pattern == "room":  # one room played through, two rounds (--workers: the proxy)
+            try:
+                played = room_load.main_room(teams=args.sessions, workers=args.workers)
+            except ServeError as error:  # no HAProxy, or the set-up stopped: say so, briefly
+                print(f"error: {error}", file=sys.stderr)
+                return 2
             failed |= bool(played.errors or not played.complete)
             continue
         print(

@@ -22,7 +22,11 @@ server's CPU is sampled as in ``bench.load``. The driver is
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
 from tests.support import room_play
 from tests.support.room_burst import (
@@ -54,15 +58,22 @@ def main(teams: int = TEAMS) -> SubmitReport:
     return report
 
 
-def main_room(teams: int = TEAMS) -> room_play.PlayReport:
-    """Play a whole room (``tests/support/room_play.py``) and print every step's waits."""
+def main_room(teams: int = TEAMS, *, workers: int = 1) -> room_play.PlayReport:
+    """Play a whole room (``tests/support/room_play.py``) and print every step's waits;
+    with ``workers`` > 1 through ``make serve``'s proxy, every worker on one store."""
+    from bench.load import target
+
     print(
         f"\nA whole room: {teams} teams join and play {room_play.ROUNDS} rounds with the "
         "facilitator, each of the dashboard's first scenario (loopback, SQLite room store, "
-        f"every page live as in a browser); load average before: {os.getloadavg()[0]:.1f}"
+        "every page live as in a browser"
+        + (f", {workers} workers behind HAProxy" if workers > 1 else "")
+        + f"); load average before: {os.getloadavg()[0]:.1f}"
     )
-    with room_server() as (server, url):
-        report = room_play.run_room(server, url, teams=teams)
+    with tempfile.TemporaryDirectory(prefix="whiplash-room-play-") as folder:
+        url = f"sqlite:///{Path(folder) / 'rooms.sqlite'}"
+        with _database(url), target(workers) as (server, serving):
+            report = room_play.run_room(server, url, teams=teams, serving=serving)
     print("\n".join(report.lines()))
     for error in report.errors[:10]:
         print(f"  error: {error}")
@@ -72,3 +83,17 @@ def main_room(teams: int = TEAMS) -> room_play.PlayReport:
         f"{room_play.TARGET_SECONDS:g} s or more, zero errors): {verdict}"
     )
     return report
+
+
+@contextlib.contextmanager
+def _database(url: str) -> Iterator[None]:
+    """``WHIPLASH_DATABASE_URL`` set to ``url`` for the servers started inside."""
+    before = os.environ.get("WHIPLASH_DATABASE_URL")
+    os.environ["WHIPLASH_DATABASE_URL"] = url
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("WHIPLASH_DATABASE_URL", None)
+        else:
+            os.environ["WHIPLASH_DATABASE_URL"] = before

@@ -352,13 +352,19 @@ def run_room(
     teams: int = TEAMS,
     rounds: int = ROUNDS,
     blind: frozenset[int] = BLIND,
+    serving: list[Server] | None = None,
 ) -> PlayReport:
     """Play a room of ``teams`` teams for ``rounds`` rounds on the server (the rounds in
-    ``blind`` blind); check the store."""
+    ``blind`` blind); check the store. ``serving``: the processes whose CPU counts (the
+    proxy and its workers; default ``server``)."""
     load_before = os.getloadavg()[0]
     room = _Room(teams=teams, rounds=rounds)
-    process = psutil.Process(server.process.pid)
-    cpu_start, wall_start = sum(process.cpu_times()[:2]), time.monotonic()
+    processes = [psutil.Process(s.process.pid) for s in serving or [server]]
+
+    def cpu_seconds() -> float:
+        return sum(sum(p.cpu_times()[:2]) for p in processes)
+
+    cpu_start, wall_start = cpu_seconds(), time.monotonic()
     facilitator = Page(server, rng=random.Random(-1))
     key = ""
     played: list[str] = []
@@ -428,7 +434,7 @@ def run_room(
         for thread in threads:
             thread.join(timeout=STEP_TIMEOUT)
         facilitator.close()
-    cpu = (sum(process.cpu_times()[:2]) - cpu_start) / max(time.monotonic() - wall_start, 1e-9)
+    cpu = (cpu_seconds() - cpu_start) / max(time.monotonic() - wall_start, 1e-9)
     return PlayReport(
         teams=teams,
         rounds=rounds,
