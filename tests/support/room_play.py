@@ -167,8 +167,10 @@ class Page:
         return self._answer(self.session.wait_finished(started))
 
     def tick(self) -> Rerun | None:
-        """Wait for the page's fragment timer and run the fragment (None: no timer)."""
+        """Wait for the page's fragment timer and run the fragment (None: no timer, after
+        a short pause, so that a caller waiting in a loop does not spin)."""
         if not self.session.timers:
+            time.sleep(0.1)
             return None
         time.sleep(max(0.0, self.next_tick - time.perf_counter()))
         self.next_tick = time.perf_counter() + min(self.session.timers.values())

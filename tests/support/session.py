@@ -99,10 +99,9 @@ class StreamlitSession:
         msg = BackMsg()
         client = msg.rerun_script
         client.query_string = query_string
-        if fragment_id:
+        if fragment_id:  # on the page that drew the fragment, as the server named it
             client.fragment_id = fragment_id
             client.is_auto_rerun = True
-        if fragment_id:  # the page that drew the fragment, as the server named it
             client.page_script_hash = self.shown_page or self.page_script_hash
         elif self.page_name:  # the page by name, each run (a page's hash is the server's)
             client.page_name = self.page_name
