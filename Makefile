@@ -64,7 +64,7 @@ test-postgres: $(STAMP_TEST)  ## the room store against a throwaway PostgreSQL (
 	$(BIN)/python -m pip install --quiet -e '.[test,postgres]'
 	bash tests/support/throwaway_postgres.sh $(PYTEST) -q tests/test_room_store.py
 
-bench: $(STAMP_TEST)  ## time the engine and the app; figures go to docs/benchmarks.md
+bench: $(STAMP_TEST) browser proxy  ## time the engine and the app; figures go to docs/benchmarks.md
 	$(BIN)/python -m bench
 
 fuzz: $(STAMP_TEST)  ## at least 10,000 generated scenarios against loader, CLI and engine

@@ -17,6 +17,7 @@ SECTIONS = [
     ("Calibration", "bench.calibrate"),
     ("Browser", "bench.browser"),
     ("Browser, a team's Room page", "bench.browser_room"),
+    ("Browser, a first load over Wi-Fi", "bench.browser_wifi"),
 ]
 
 

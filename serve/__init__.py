@@ -63,6 +63,17 @@ RESTARTS = 3
 """Times a worker that exits by itself is started again."""
 
 
+COMPRESSED_TYPES = (
+    "text/html",
+    "text/css",
+    "text/javascript",
+    "application/javascript",
+    "application/json",
+    "image/svg+xml",
+)
+"""What the proxy compresses: text, not the websocket's protobuf or images already packed."""
+
+
 class ServeError(RuntimeError):
     """A cluster could not start: the message says what to do."""
 
@@ -104,6 +115,10 @@ defaults
 frontend whiplash
     bind {address}:{port}
     http-request del-header X-Forwarded-For
+    # Streamlit sends its scripts and styles (about 4 MB a first visit) uncompressed; a
+    # room's phones share one Wi-Fi. libslz compresses at a few hundred MB/s.
+    compression algo gzip
+    compression type {" ".join(COMPRESSED_TYPES)}
     default_backend streamlit
 
 backend streamlit

@@ -9,6 +9,7 @@ throwaway server (``make test-postgres`` starts one).
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
 import urllib.request
@@ -83,6 +84,24 @@ def test_a_new_browser_is_given_a_worker_and_kept_on_it(proxied):
     assert set_cookie is not None and set_cookie.startswith(f"{COOKIE}={worker};")
     cookie = set_cookie.split(";", 1)[0]
     assert {get(proxied.url + "/_stcore/health", cookie)[0] for _ in range(6)} == {worker}
+
+
+def _fetch(url: str, *, encoding: str) -> tuple[str, bytes]:
+    request = urllib.request.Request(url, headers={"Accept-Encoding": encoding})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.headers.get("Content-Encoding", "identity"), response.read()
+
+
+def test_the_proxy_sends_the_pages_scripts_compressed(proxied):
+    _, page = _fetch(proxied.url + "/", encoding="identity")
+    script = re.search(rb'src="\.?/?(static/js/[^"]+\.js)"', page)
+    assert script is not None, page[:500]
+    url = f"{proxied.url}/{script.group(1).decode()}"
+    plain_encoding, plain = _fetch(url, encoding="identity")
+    encoding, packed = _fetch(url, encoding="gzip")
+    assert plain_encoding == "identity" and encoding == "gzip"
+    assert gzip.decompress(packed) == plain
+    assert len(packed) < len(plain) / 2  # a phone on the room's Wi-Fi loads a fraction
 
 
 def test_a_session_whose_worker_died_is_served_by_the_other(proxied):
