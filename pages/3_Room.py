@@ -25,7 +25,6 @@ from rooms import (
     results_csv,
     round_sources,
     source_scenario,
-    team_result,
 )
 from rooms.codes import MAX_NAME, shown_code
 from rooms.plans import check_changes, headcount_ceiling
@@ -278,13 +277,11 @@ def open_round_form(access: RoomAccess, status: RoomStatus) -> None:
 
 
 def reveal(access: RoomAccess, number: int) -> None:
-    """Close the round, simulate every submitted plan once, record the results."""
+    """Close the round and record every submitted plan's result (kept with the plan when
+    it was submitted; any other simulated now)."""
     store = rm.store()
     store.close_round(access.code, secret=access.key, number=number)
-    results = {}
-    for team_id, _, plan in store.plans(access.code, secret=access.key, number=number):
-        summary = rm.plan_result(plan.model_dump_json())
-        results[team_id] = team_result(summary, sentence=verdict.verdict_sentence(summary))
+    results = rm.reveal_results(store.plans(access.code, secret=access.key, number=number))
     store.reveal_round(access.code, secret=access.key, number=number, results=results)
 
 
@@ -386,8 +383,8 @@ def round_choices(access: RoomAccess, number: int) -> dict[int, dict[str, str]]:
         store = rm.store()
         given = store.round_scenario(access.code, secret=access.key, number=number)
         kept[(access.code, number)] = {
-            team_id: view.plan_choices(plan, round_scenario=given)
-            for team_id, _, plan in store.plans(access.code, secret=access.key, number=number)
+            s.team_id: view.plan_choices(s.plan, round_scenario=given)
+            for s in store.plans(access.code, secret=access.key, number=number)
         }
     return kept[(access.code, number)]
 
@@ -758,7 +755,9 @@ def plan_section(access: TeamAccess, status: RoomStatus) -> None:
     refused = submitted = None
     if st.button("Submit our plan", type="primary", shortcut="S"):
         try:
-            rm.store().submit(access.code, secret=access.token, plan=plan)
+            rm.store().submit(
+                access.code, secret=access.token, plan=plan, result=rm.submitted_result(plan)
+            )
         except RoomError as exc:
             refused = str(exc)
         else:
@@ -778,7 +777,7 @@ def plan_section(access: TeamAccess, status: RoomStatus) -> None:
     if current.blind:
         st.caption("A blind round: your plan's simulation is shown at the reveal.")
         # Simulated as in an open round, only not shown: each plan while it is shaped,
-        # so that the reveal finds every result done instead of simulating them all.
+        # so that Submit finds its result done and keeps it for the reveal.
         with contextlib.suppress(Exception):  # the reveal says so if a plan cannot run
             rm.plan_result(plan.model_dump_json())
         return

@@ -96,6 +96,7 @@ plans = Table(
     Column("plan", Text, nullable=False),
     Column("submitted_at", Integer, nullable=False),
     Column("revisions", Integer, nullable=False),
+    Column("result", Text),  # version 3: TeamResult as JSON, or NULL to simulate at the reveal
     UniqueConstraint("round_id", "team_id"),
 )
 
@@ -196,6 +197,12 @@ def _v2(conn: Connection) -> None:
     results.create(conn)
 
 
+def _v3(conn: Connection) -> None:
+    """Each plan's result, simulated when it is submitted: a reveal then simulates
+    nothing, whichever app process serves it (plans stored before stay NULL)."""
+    conn.execute(text("ALTER TABLE plans ADD COLUMN result TEXT"))
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -206,6 +213,7 @@ class Migration:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "rooms, teams, rounds, plans, wrong join codes", _v1),
     Migration(2, "results of revealed rounds; rounds.revealed_at", _v2),
+    Migration(3, "each submitted plan's result, simulated when submitted", _v3),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -29,7 +29,7 @@ import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import (
@@ -254,6 +254,16 @@ class RoomStatus(_Record):
 
 
 # --- The store --------------------------------------------------------------------------------
+
+
+class SubmittedPlan(NamedTuple):
+    """A team's plan in a round, as the facilitator's reveal reads it."""
+
+    team_id: int
+    team: str
+    plan: Scenario
+    result: TeamResult | None
+    """Its result as simulated when it was submitted; None to simulate it now."""
 
 
 class RoomStore:
@@ -553,9 +563,16 @@ class RoomStore:
             rnd = self._round(conn, room, number)
         return _scenario(rnd.scenario, f"round {rnd.number}")
 
-    def submit(self, code: str, *, secret: str, plan: Scenario) -> Scenario:
+    def submit(
+        self, code: str, *, secret: str, plan: Scenario, result: TeamResult | None = None
+    ) -> Scenario:
         """Store the team's plan for the open round (its levers on the round's scenario);
-        resubmitting replaces it, up to :data:`MAX_REVISIONS` times."""
+        resubmitting replaces it, up to :data:`MAX_REVISIONS` times.
+
+        ``result`` is the plan's simulated result, kept with it so that the reveal, on
+        whichever app process, simulates nothing. It is kept only if ``plan`` is already
+        the plan stored (the round's scenario with the team's levers): a result of
+        anything else would be the wrong plan's, so the reveal simulates that one."""
         with transaction(self.engine, write=True) as conn:
             room, team = self._caller(conn, code, secret, lock=True)
             if team is None:
@@ -565,13 +582,19 @@ class RoomStore:
                 raise Conflict(f"round {rnd.number} is closed: plans are no longer taken")
             stored = team_plan(_scenario(rnd.scenario, f"round {rnd.number}"), plan)
             toml = dump_scenario(stored)
+            kept = _result_json(result) if result is not None and stored == plan else None
             now = self._now()
             mine = (plans.c.round_id == rnd.id) & (plans.c.team_id == team.id)
             revisions = conn.execute(select(plans.c.revisions).where(mine)).scalar()
             if revisions is None:
                 conn.execute(
                     insert(plans).values(
-                        round_id=rnd.id, team_id=team.id, plan=toml, submitted_at=now, revisions=1
+                        round_id=rnd.id,
+                        team_id=team.id,
+                        plan=toml,
+                        result=kept,
+                        submitted_at=now,
+                        revisions=1,
                     )
                 )
             elif revisions >= MAX_REVISIONS:
@@ -583,7 +606,7 @@ class RoomStore:
                 conn.execute(
                     update(plans)
                     .where(mine)
-                    .values(plan=toml, submitted_at=now, revisions=revisions + 1)
+                    .values(plan=toml, result=kept, submitted_at=now, revisions=revisions + 1)
                 )
             self._touch(conn, room)
             return stored
@@ -600,23 +623,29 @@ class RoomStore:
             ).scalar()
         return None if toml is None else _scenario(toml, f"round {rnd.number}, {team.name}")
 
-    def plans(
-        self, code: str, *, secret: str, number: int | None = None
-    ) -> list[tuple[int, str, Scenario]]:
-        """Every submitted plan of the round, as (team id, team name, plan): the
-        facilitator only (a team never sees another team's plan)."""
+    def plans(self, code: str, *, secret: str, number: int | None = None) -> list[SubmittedPlan]:
+        """Every submitted plan of the round, with its result if one was kept at
+        submission: the facilitator only (a team never sees another team's plan)."""
         with transaction(self.engine, write=False) as conn:
             room, team = self._caller(conn, code, secret)
             if team is not None:
                 raise Forbidden("only the facilitator can read the teams' plans")
             rnd = self._round(conn, room, number)
             rows = conn.execute(
-                select(teams.c.id, teams.c.name, plans.c.plan)
+                select(teams.c.id, teams.c.name, plans.c.plan, plans.c.result)
                 .join(plans, plans.c.team_id == teams.c.id)
                 .where(plans.c.round_id == rnd.id, teams.c.room_id == room.id)
                 .order_by(teams.c.joined_at, teams.c.id)
             ).all()
-        return [(r.id, r.name, _scenario(r.plan, f"round {rnd.number}, {r.name}")) for r in rows]
+        return [
+            SubmittedPlan(
+                team_id=r.id,
+                team=r.name,
+                plan=_scenario(r.plan, f"round {rnd.number}, {r.name}"),
+                result=_stored_result(r.result),
+            )
+            for r in rows
+        ]
 
     def reveal_round(
         self, code: str, *, secret: str, number: int, results: Mapping[int, TeamResult]
@@ -706,6 +735,21 @@ def _scenario(toml: str, where: str) -> Scenario:
         raise RoomError(f"the stored plan is damaged: {exc}") from None
 
 
+def _result_json(result: TeamResult) -> str:
+    return TeamResult.model_validate(result.model_dump()).model_dump_json()
+
+
+def _stored_result(text: str | None) -> TeamResult | None:
+    """A result kept with a plan, validated again; a damaged one reads as none, so the
+    reveal simulates the plan instead of failing the round."""
+    if text is None:
+        return None
+    try:
+        return TeamResult.model_validate_json(str(text))
+    except ValueError:  # pydantic's ValidationError, bad JSON too
+        return None
+
+
 def _result_row(result: TeamResult) -> dict:
     checked = TeamResult.model_validate(result.model_dump())
     row = checked.model_dump(exclude={"quarters", "quarter_revenue"})
@@ -724,6 +768,7 @@ __all__ = [
     "RoomStatus",
     "RoomStore",
     "RoundInfo",
+    "SubmittedPlan",
     "TeamAccess",
     "TeamInfo",
     "database_url",

@@ -148,7 +148,7 @@ def test_a_team_pushes_and_changes_its_plan_mid_year_and_the_reveal_says_so(url:
     # The stored plans are what the teams set (the store re-validated them).
     store = RoomStore(url)
     key = host.session_state["room_facilitator"].key
-    stored = {name: p for _, name, p in store.plans(code, secret=key, number=1)}
+    stored = {s.team: s.plan for s in store.plans(code, secret=key, number=1)}
     assert stored["Pushers"].policy == PUSH and len(stored["Pushers"].changes) == 1
     assert not stored["Steady"].policy.active and not stored["Steady"].changes
     store.dispose()

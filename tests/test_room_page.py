@@ -6,10 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import streamlit as st
+from sqlalchemy import update
 from streamlit.testing.v1 import AppTest
 
-from rooms import RoomStore, shown_code
+from rooms import RoomStore, schema, shown_code
+from rooms.store import transaction
 from tests.support.rooms import database
+from ui import room as rm
 from ui import room_view as view
 from ui.text import markdown_text, shown_text
 
@@ -120,6 +124,47 @@ def test_a_facilitator_and_two_teams_play_two_rounds(url: str):
     store = RoomStore(url)
     revealed = store.revealed_rounds(code, secret=host.session_state["room_facilitator"].key)
     assert [len(r.standings) for r in revealed] == [2, 1]
+    store.dispose()
+
+
+def test_the_reveal_uses_the_results_kept_at_submission_and_simulates_only_the_rest(
+    url: str, monkeypatch
+):
+    """With several app processes the facilitator's is seldom the one that simulated a
+    team's plan: the reveal reads the result the team's process kept with the plan."""
+    host = session()
+    code = open_room(host)
+    teams = [join(code, "Steady Co"), join(code, "Closers"), join(code, "Late")]
+    host.run()
+    host.selectbox(key="room_w_source").set_value("preset:team_a_team_b")
+    button(host, "Open round 1").click().run()
+    for share, team in zip((50.0, 20.0, 35.0), teams, strict=True):
+        team.run()
+        team.slider(key=view.PREFIX + "w_new_business").set_value(share).run()
+        button(team, "Submit our plan").click().run()
+        assert "Plan submitted." in page_text(team)
+    store = RoomStore(url)
+    key = host.session_state["room_facilitator"].key
+    kept = store.plans(code, secret=key)
+    st.cache_data.clear()  # the facilitator's process has simulated none of the plans
+    for plan in kept:  # each kept result is its own plan's, as a fresh simulation gives it
+        assert plan.result == rm.plan_team_result(plan.plan.model_dump_json()), plan.team
+    late = next(p for p in kept if p.team == "Late")
+    with transaction(store.engine, write=True) as conn:  # a plan kept without its result
+        conn.execute(
+            update(schema.plans).where(schema.plans.c.team_id == late.team_id).values(result=None)
+        )
+    st.cache_data.clear()
+    simulated = []
+    real = rm.simulate_summary
+    monkeypatch.setattr(rm, "simulate_summary", lambda s: simulated.append(s) or real(s))
+
+    button(host, "Close and reveal").click().run()
+    assert not host.exception and not host.error, [e.value for e in host.error]
+    assert "Round 1 revealed" in page_text(host)
+    assert simulated == [late.plan]
+    board = {s.team: s.result for s in store.standings(code, secret=key, number=1)}
+    assert board == {p.team: p.result for p in kept}
     store.dispose()
 
 

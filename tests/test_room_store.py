@@ -121,7 +121,7 @@ def test_a_room_plays_a_round_from_join_to_ranks(store: RoomStore):
     store.submit(room.code, secret=b.token, plan=PRESET)
     assert store.close_round(room.code, secret=room.key).state == "closed"
     plans = store.plans(room.code, secret=room.key)
-    assert [(name, p.effort.attract) for _, name, p in plans] == [
+    assert [(s.team, s.plan.effort.attract) for s in plans] == [
         ("Team 1", 0.2),
         ("Team 2", PRESET.effort.attract),
     ]
@@ -221,6 +221,45 @@ def test_the_store_holds_at_most_max_rooms(store: RoomStore, monkeypatch):
         store.create_room(creator="c9")
 
 
+def test_a_plan_keeps_the_result_it_was_submitted_with_until_it_is_resubmitted(store):
+    """The reveal reads each plan's result from the store instead of simulating it, so
+    with several app processes no process simulates the room's plans again."""
+    room, (a, b) = open_room(store)
+    shifted = levers.lever("effort").write(PRESET, (0.2, 0.2, 0.2, 0.2, 0.2))
+    store.submit(room.code, secret=a.token, plan=PRESET, result=result(3))
+    store.submit(room.code, secret=b.token, plan=shifted)  # no result: simulated at the reveal
+    kept = {s.team: s.result for s in store.plans(room.code, secret=room.key)}
+    assert kept == {"Team 1": result(3), "Team 2": None}
+    store.submit(room.code, secret=a.token, plan=shifted)  # a new plan: the old result goes
+    store.submit(room.code, secret=b.token, plan=PRESET, result=result(5))
+    kept = {s.team: (s.plan, s.result) for s in store.plans(room.code, secret=room.key)}
+    assert kept == {"Team 1": (shifted, None), "Team 2": (PRESET, result(5))}
+
+
+def test_a_result_is_not_kept_for_a_plan_the_store_changes(store):
+    """A submitted scenario with the round's fields changed (more runs, another seed) is
+    stored as the round's scenario with the team's levers: its result would be another
+    plan's, so it is dropped and the reveal simulates the plan that is stored."""
+    room, (a, _) = open_room(store)
+    other = PRESET.model_copy(
+        update={"simulation": PRESET.simulation.model_copy(update={"seed": 7})}
+    )
+    stored = store.submit(room.code, secret=a.token, plan=other, result=result(3))
+    assert stored.simulation.seed == PRESET.simulation.seed
+    (plan,) = store.plans(room.code, secret=room.key)
+    assert plan.plan == PRESET and plan.result is None
+
+
+@pytest.mark.parametrize("damage", ["{not json", '{"score": -1}', '"a string"', ""])
+def test_a_damaged_kept_result_reads_as_none_so_the_reveal_simulates(store, damage):
+    room, (a, _) = open_room(store)
+    store.submit(room.code, secret=a.token, plan=PRESET, result=result(3))
+    with transaction(store.engine, write=True) as conn:
+        conn.execute(update(schema.plans).values(result=damage))
+    (plan,) = store.plans(room.code, secret=room.key)
+    assert plan.plan == PRESET and plan.result is None
+
+
 # --- Migrations.
 def test_a_version_1_database_migrates_and_keeps_its_rooms(url: str, clock: Clock):
     engine = make_engine(url)
@@ -267,6 +306,22 @@ def test_migrating_from_version_1_keeps_data_and_ends_at_the_declared_schema(url
     assert tuple(old) == ("Old room", 3)
     assert migrate(engine) == schema.LATEST  # a second start changes nothing
     engine.dispose()
+
+
+def test_plans_submitted_before_version_3_are_kept_and_simulated_at_the_reveal(url, clock):
+    store = RoomStore(url, clock=clock)
+    room, (a, _) = open_room(store)
+    store.submit(room.code, secret=a.token, plan=PRESET)
+    store.dispose()
+    with transaction(make_engine(url), write=True) as conn:  # back to a version-2 database
+        conn.execute(text("ALTER TABLE plans DROP COLUMN result"))
+        schema.set_version(conn, 2)
+    store = RoomStore(url, clock=clock)  # opens at version 2 and migrates
+    (plan,) = store.plans(room.code, secret=room.key)
+    assert plan.plan == PRESET and plan.result is None
+    store.submit(room.code, secret=a.token, plan=PRESET, result=result(4))
+    assert store.plans(room.code, secret=room.key)[0].result == result(4)
+    store.dispose()
 
 
 def test_a_database_newer_than_the_app_is_refused(url: str):

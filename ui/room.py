@@ -2,20 +2,23 @@
 
 The store (``rooms.RoomStore``) is opened once per process and URL and shared by every
 session; results are cached per distinct plan (a :class:`ResultSummary`), so teams that
-submit the same plan, and the reveal after the teams' previews, simulate once.
+submit the same plan simulate once. A plan's result goes into the store with the plan
+itself, so the reveal, on whichever app process serves the facilitator, simulates only
+the plans whose result could not be kept.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from rooms import RoomStore, Standing, database_url
+from rooms import RoomStore, Standing, SubmittedPlan, TeamResult, database_url, team_result
 from simulator import ResultSummary, Scenario
 
 from . import room_view as view
+from . import verdict
 from .charts import revenue_fan_chart
 from .runtime import simulate_summary
 from .vega import with_arrow_data
@@ -40,6 +43,29 @@ def plan_result(scenario_json: str) -> ResultSummary:
     """One simulation per distinct plan, shared by every session (summaries only: 64 of
     a preset's size stay under a few tens of MB)."""
     return simulate_summary(Scenario.model_validate_json(scenario_json))
+
+
+def plan_team_result(scenario_json: str) -> TeamResult:
+    """The plan's result as the leaderboard records it (from the cached simulation)."""
+    summary = plan_result(scenario_json)
+    return team_result(summary, sentence=verdict.verdict_sentence(summary))
+
+
+def submitted_result(plan: Scenario) -> TeamResult | None:
+    """The result to keep with a submitted plan; None if it cannot be simulated (the
+    reveal then tries again and says why)."""
+    try:
+        return plan_team_result(plan.model_dump_json())
+    except Exception:
+        return None
+
+
+def reveal_results(submitted: Iterable[SubmittedPlan]) -> dict[int, TeamResult]:
+    """Each plan's result by team id: the one kept at submission, else simulated now."""
+    return {
+        s.team_id: s.result if s.result is not None else plan_team_result(s.plan.model_dump_json())
+        for s in submitted
+    }
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -221,7 +221,7 @@ def run_submit(server: Server, url: str, *, teams: int = TEAMS) -> SubmitReport:
             burst.fail("a team's session did not finish within 10 minutes")
         cpu = burst.cpu()
         stored = store.plans(room.code, secret=room.key, number=1)
-        by_name = {name: plan for _, name, plan in stored}
+        by_name = {s.team: s.plan for s in stored}
         crossed = [
             m.name
             for i, m in enumerate(members)
