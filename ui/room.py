@@ -45,8 +45,10 @@ def plan_result(scenario_json: str) -> ResultSummary:
     return simulate_summary(Scenario.model_validate_json(scenario_json))
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
 def plan_team_result(scenario_json: str) -> TeamResult:
-    """The plan's result as the leaderboard records it (from the cached simulation)."""
+    """The plan's result as the leaderboard records it (cached too: a submission reads
+    it inside a room's burst of thirty, where a summary's copy and a verdict add up)."""
     summary = plan_result(scenario_json)
     return team_result(summary, sentence=verdict.verdict_sentence(summary))
 
