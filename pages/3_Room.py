@@ -52,6 +52,7 @@ PLAN = "room_plan"
 PLAN_ROUND = "room_plan_round"
 ROUND_SCENARIO = "room_round_scenario"
 CHOICES = "room_choices"
+OWN_CHOICES = "room_own_choices"
 ERROR = "room_error"
 W_CODE = "room_w_code"
 W_NAME = "room_w_name"
@@ -789,6 +790,21 @@ def plan_section(access: TeamAccess, status: RoomStatus) -> None:
         st.error(f"The simulation could not run: {markdown_text(str(exc))}")
 
 
+def own_choices(access: TeamAccess, number: int) -> dict[str, str] | None:
+    """What the team chose in a revealed round, in words; None if it submitted nothing.
+    Kept in this session: a revealed round's plan no longer changes, and reading it
+    back (two scenarios parsed and validated) was a third of the result page's run,
+    which all thirty teams' pages make at once at the reveal."""
+    kept = ss.setdefault(OWN_CHOICES, {})
+    key = (access.code, access.team_id, number)
+    if key not in kept:
+        store = rm.store()
+        own = store.own_plan(access.code, secret=access.token, number=number)
+        given = store.round_scenario(access.code, secret=access.token, number=number)
+        kept[key] = None if own is None else view.plan_choices(own, round_scenario=given)
+    return kept[key]
+
+
 def team_result_section(access: TeamAccess) -> None:
     store = rm.store()
     revealed = store.revealed_rounds(access.code, secret=access.token)
@@ -802,10 +818,8 @@ def team_result_section(access: TeamAccess) -> None:
         st.subheader(f":{colour}[Rank {mine.rank} of {len(board)}]", anchor=False)
         st.markdown(f"**{markdown_text(view.result_sentence(mine.result))}**")
         st.markdown(markdown_text(mine.result.sentence))
-        own = store.own_plan(access.code, secret=access.token, number=last.number)
-        if own is not None:
-            given = store.round_scenario(access.code, secret=access.token, number=last.number)
-            chosen = view.plan_choices(own, round_scenario=given)
+        chosen = own_choices(access, last.number)
+        if chosen is not None:
             st.caption(
                 "Your plan: "
                 + "; ".join(f"{k.lower()} {markdown_text(v)}" for k, v in list(chosen.items())[:2])
