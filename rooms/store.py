@@ -24,6 +24,7 @@ by :mod:`simulator.scenario_io`, results by :class:`rooms.scoring.TeamResult`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import time
@@ -727,10 +728,30 @@ def _round_info(row: Row) -> RoundInfo:
     )
 
 
+PARSED_CACHE = 64
+"""Stored scenarios kept parsed per process (see :func:`_parsed`)."""
+PARSED_MAX_CHARS = 64 * 1024
+"""A stored scenario longer than this is parsed every time it is read (a preset's is
+about 3,000 characters), so the cache holds a few MB at most."""
+
+
+@functools.lru_cache(maxsize=PARSED_CACHE)
+def _parsed(toml: str) -> Scenario:
+    """Speed: a stored scenario's text parsed and validated once per process. A round's
+    is read at every submission, inside the room's write lock, and by each team's page
+    when a round opens; a TOML parse is about 4 ms, thirty at once. The text is the key
+    (the same text is the same scenario), and a Scenario is frozen, so one is shared."""
+    return parse_scenario(toml, source="stored")
+
+
 def _scenario(toml: str, where: str) -> Scenario:
     """A stored scenario, parsed and validated again: the database is not trusted."""
+    text = str(toml)
+    if len(text) <= PARSED_MAX_CHARS:
+        with contextlib.suppress(ScenarioError):  # not cached; parsed below to say where
+            return _parsed(text)
     try:
-        return parse_scenario(str(toml), source=where)
+        return parse_scenario(text, source=where)
     except ScenarioError as exc:
         raise RoomError(f"the stored plan is damaged: {exc}") from None
 

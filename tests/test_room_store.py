@@ -511,6 +511,7 @@ def test_a_damaged_plan_or_result_in_the_database_is_refused_in_one_line(store: 
     room, (a, b) = open_room(store)
     store.submit(room.code, secret=a.token, plan=PRESET)
     store.submit(room.code, secret=b.token, plan=PRESET)
+    assert store.own_plan(room.code, secret=a.token) == PRESET  # read (and kept parsed) once
     with transaction(store.engine, write=True) as conn:
         conn.execute(
             update(schema.plans)
