@@ -30,7 +30,7 @@ from rooms.codes import MAX_NAME, shown_code
 from rooms.plans import check_changes, headcount_ceiling
 from simulator import Scenario, ScenarioError
 from simulator.models import Change, Contract, Effort, Relationships
-from ui import admission, controls, push_widgets, timeline, verdict
+from ui import admission, chart_warmup, controls, push_widgets, timeline, verdict
 from ui import room as rm
 from ui import room_view as view
 from ui.nav import page_menu
@@ -408,11 +408,15 @@ def team(access: TeamAccess) -> None:
     watch_round(access.code, access.token, round_key(status))
     if current is None:
         st.info("Waiting for the facilitator to open the first round…")
+        chart_warmup.warm_charts()  # while it waits, for the round's first chart
         return
     st.header(f"Round {current.number}: {markdown_text(current.label)}", anchor=False)
     if current.state == "open":
         plan_section(access, status)
+        if current.blind:  # no chart until the reveal (an open round's preview loads it)
+            chart_warmup.warm_charts()
     elif current.state == "closed":
+        chart_warmup.warm_charts()
         me = status.me
         done = me is not None and me.submitted
         st.info(
@@ -837,6 +841,7 @@ def main() -> None:
     resume_from_link()
     if FACILITATOR in ss:
         facilitator(ss[FACILITATOR])
+        chart_warmup.warm_charts()  # the dashboard's first chart is the first reveal's
     elif TEAM in ss:
         team(ss[TEAM])
     else:

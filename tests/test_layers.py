@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 STREAMLIT_UI = {
     "ui/assumptions.py",
+    "ui/chart_warmup.py",
     "ui/compare_view.py",
     "ui/diagnosis.py",
     "ui/first_paint.py",

@@ -225,3 +225,19 @@ def test_every_round_source_loads_a_scenario():
     assert len({s.key for s in sources}) == len(sources)
     for source in sources:
         assert source_scenario(source).contracts is not None
+
+
+def test_the_chart_warmup_names_the_vega_module_streamlit_itself_loads():
+    """If a Streamlit upgrade renamed its files, the warm-up would silently do nothing:
+    the module it loads must be the one Streamlit's own Vega loader imports."""
+    from pathlib import Path
+
+    import streamlit
+
+    from ui import chart_warmup
+
+    name = chart_warmup.vega_module()
+    assert name is not None
+    folder = Path(streamlit.__file__).parent / "static" / "static" / "js"
+    (loader,) = folder.glob("loadVegaEmbed.*.js")
+    assert f"./{name}" in loader.read_text(encoding="utf-8")
