@@ -152,9 +152,11 @@ class Page:
     """One person's tab: a session that also runs the page's timed fragments, as the
     browser does, between the person's own actions."""
 
-    def __init__(self, server: Server, *, rng: random.Random) -> None:
+    def __init__(self, server: Server, *, rng: random.Random, stop: threading.Event) -> None:
         self.session = StreamlitSession(server, page_name=PAGE)
         self.rng = rng
+        self.stop = stop
+        """Set when the room is called off: a page waiting for its timer stops at once."""
         self.next_tick = math.inf
         self.last: Rerun | None = None
 
@@ -167,12 +169,14 @@ class Page:
         return self._answer(self.session.wait_finished(started))
 
     def tick(self) -> Rerun | None:
-        """Wait for the page's fragment timer and run the fragment (None: no timer, after
-        a short pause, so that a caller waiting in a loop does not spin)."""
+        """Wait for the page's fragment timer and run the fragment. None when the room is
+        called off meanwhile, or the page has no timer (after a short wait for the room,
+        so that a caller waiting in a loop does not spin)."""
         if not self.session.timers:
-            time.sleep(0.1)
+            self.stop.wait(0.1)
             return None
-        time.sleep(max(0.0, self.next_tick - time.perf_counter()))
+        if self.stop.wait(max(0.0, self.next_tick - time.perf_counter())):
+            return None
         self.next_tick = time.perf_counter() + min(self.session.timers.values())
         fragment = next(iter(self.session.timers))
         started = self.session.send_rerun(
@@ -249,7 +253,7 @@ def _facilitator_step(label: str, n: int) -> str:
 def _team(server: Server, room: _Room, number: int) -> None:
     """One team's device, from the join form to its rank in the last round."""
     try:
-        page = Page(server, rng=random.Random(number))
+        page = Page(server, rng=random.Random(number), stop=room.stop)
     except (OSError, websocket.WebSocketException) as exc:
         room.fail(f"team {number + 1}: could not connect: {exc}")
         return
@@ -367,7 +371,7 @@ def run_room(
         return sum(sum(p.cpu_times()[:2]) for p in processes)
 
     cpu_start, wall_start = cpu_seconds(), time.monotonic()
-    facilitator = Page(server, rng=random.Random(-1))
+    facilitator = Page(server, rng=random.Random(-1), stop=room.stop)
     key = ""
     played: list[str] = []
     threads: list[threading.Thread] = []
