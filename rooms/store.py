@@ -574,6 +574,7 @@ class RoomStore:
         whichever app process, simulates nothing. It is kept only if ``plan`` is already
         the plan stored (the round's scenario with the team's levers): a result of
         anything else would be the wrong plan's, so the reveal simulates that one."""
+        offered = None if result is None else _checked(result).model_dump_json()
         with transaction(self.engine, write=True) as conn:
             room, team = self._caller(conn, code, secret, lock=True)
             if team is None:
@@ -583,7 +584,7 @@ class RoomStore:
                 raise Conflict(f"round {rnd.number} is closed: plans are no longer taken")
             stored = team_plan(_scenario(rnd.scenario, f"round {rnd.number}"), plan)
             toml = dump_scenario(stored)
-            kept = _result_json(result) if result is not None and stored == plan else None
+            kept = offered if stored == plan else None
             now = self._now()
             mine = (plans.c.round_id == rnd.id) & (plans.c.team_id == team.id)
             revisions = conn.execute(select(plans.c.revisions).where(mine)).scalar()
@@ -756,8 +757,9 @@ def _scenario(toml: str, where: str) -> Scenario:
         raise RoomError(f"the stored plan is damaged: {exc}") from None
 
 
-def _result_json(result: TeamResult) -> str:
-    return TeamResult.model_validate(result.model_dump()).model_dump_json()
+def _checked(result: TeamResult) -> TeamResult:
+    """A result validated again before it is written: the store trusts no caller's object."""
+    return TeamResult.model_validate(result.model_dump())
 
 
 def _stored_result(text: str | None) -> TeamResult | None:
@@ -772,7 +774,7 @@ def _stored_result(text: str | None) -> TeamResult | None:
 
 
 def _result_row(result: TeamResult) -> dict:
-    checked = TeamResult.model_validate(result.model_dump())
+    checked = _checked(result)
     row = checked.model_dump(exclude={"quarters", "quarter_revenue"})
     return row | {"quarters": checked.quarters_json()}
 
