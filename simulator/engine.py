@@ -2529,9 +2529,13 @@ class _Retention:
         n = units.shape[1]
         units_before = np.concatenate([np.full((1, n), self.day_one), units])  # s at s + 1
         growth_before = np.concatenate([np.ones((1, n)), history.growth[:, runs]])
-        left_so_far = np.concatenate([np.zeros((1, n)), np.cumsum(explicit_left, axis=0)])
         lost = _cohort_losses(plan, history, windows=windows, runs=runs)  # (windows, runs)
-        lost += left_so_far[RETENTION_MONTHS : RETENTION_MONTHS + windows] - left_so_far[:windows]
+        # Each window's own 12 months summed, not a difference of running totals: a
+        # running total holding a large contract that left early swamps a small cohort's
+        # cents (2e12 then 1.9: the difference kept 5e-5 of NRR that was not there).
+        lost += np.lib.stride_tricks.sliding_window_view(explicit_left, RETENTION_MONTHS, axis=0)[
+            :windows
+        ].sum(axis=-1)
         cohort = units_before[:windows]
         with np.errstate(divide="ignore", invalid="ignore"):
             booked = cohort > NO_BOOK

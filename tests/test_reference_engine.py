@@ -383,3 +383,27 @@ if __name__ == "__main__":  # prints GOLDEN for pasting after an intended change
     for name in list_presets():
         out = simulate(load_preset(name), runs=GOLDEN_RUNS, seed=GOLDEN_SEED).output
         print(f'    "{name}": "{digest(out)}",')
+
+
+def test_a_small_cohort_after_a_huge_contract_left_keeps_no_residue() -> None:
+    """Found by the generated books: two contracts of $1e12 leave in the first month and
+    one of $1.90 stays. The retention windows after it must not carry the big
+    contracts' rounding into the small cohort's NRR."""
+    lines = {
+        key: {"name": key, "sales_cycle_months": 1, "term_months": 0, "deal_size_cv": 0.0}
+        for key in "abcd"
+    }
+    big = {"product_line": "a", "annual_value": 1e12, "ends": "1900-01"}
+    scenario = scenario_from_dict(
+        {
+            "simulation": {"start": "1900-01", "months": 15, "runs": 2},
+            "team": {"reps": 5e-324, "attrition_annual": 0.0},
+            "product_lines": lines,
+            "contracts": [
+                {"name": "Big", "renewal_term_months": 1, **big},
+                {"name": "Big too", "contacts": 1, "renewal_term_months": 1, **big},
+                {"name": "Small", "product_line": "a", "annual_value": 1.9, "ends": "1900-01"},
+            ],
+        }
+    )
+    assert_same(scenario, runs=2, seed=0)
