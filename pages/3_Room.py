@@ -30,7 +30,7 @@ from rooms.codes import MAX_NAME, shown_code
 from rooms.plans import check_changes, headcount_ceiling
 from simulator import Scenario, ScenarioError
 from simulator.models import Change, Contract, Effort, Relationships
-from ui import admission, chart_warmup, controls, push_widgets, timeline, verdict
+from ui import admission, chart_warmup, controls, first_paint, push_widgets, timeline, verdict
 from ui import room as rm
 from ui import room_view as view
 from ui.nav import page_menu
@@ -406,13 +406,16 @@ def team(access: TeamAccess) -> None:
     messages()
     current = status.current
     watch_round(access.code, access.token, round_key(status))
+    first_screen = first_paint.first_screen_only(
+        ss, st.context.headers, key=first_paint.ROOM_STARTED
+    )
     if current is None:
         st.info("Waiting for the facilitator to open the first round…")
         chart_warmup.warm_charts()  # while it waits, for the round's first chart
         return
     st.header(f"Round {current.number}: {markdown_text(current.label)}", anchor=False)
     if current.state == "open":
-        plan_section(access, status)
+        plan_section(access, status, first_screen=first_screen)
         if current.blind:  # no chart until the reveal (an open round's preview loads it)
             chart_warmup.warm_charts()
     elif current.state == "closed":
@@ -751,7 +754,10 @@ DRAW = {
 """Each control group's widgets; the groups shown are ``view.PLAN_GROUPS``."""
 
 
-def plan_section(access: TeamAccess, status: RoomStatus) -> None:
+def plan_section(access: TeamAccess, status: RoomStatus, *, first_screen: bool = False) -> None:
+    """The plan being shaped and Submit. A ``first_screen`` (a browser session's first
+    run of the team's page, ui/first_paint.py) sends the plan's result without its
+    controls, which the browser asks for once the chart is drawn."""
     current = status.current
     plan = round_plan(access, current.number)
     me = status.me
@@ -778,20 +784,37 @@ def plan_section(access: TeamAccess, status: RoomStatus) -> None:
             )
         else:
             st.info("Shape your plan, then submit it before the facilitator closes the round.")
-    plan_controls(plan)
     if current.blind:
+        plan_controls(plan)
         st.caption("A blind round: your plan's simulation is shown at the reveal.")
         # Simulated as in an open round, only not shown: each plan while it is shaped,
         # so that Submit finds its result done and keeps it for the reveal.
         with contextlib.suppress(Exception):  # the reveal says so if a plan cannot run
             rm.plan_result(plan.model_dump_json())
         return
+    # What the plan does beside the controls that shape it (stacked on a phone, the
+    # result first), so a team sees the effect of a move without scrolling, and the
+    # result does not move when the controls come after it on a first screen.
+    result, shaping = st.columns(2, gap="large")
+    with result:
+        drawn = plan_preview(plan)
+    with shaping:
+        if first_screen and drawn:
+            first_paint.ask_for_the_rest()
+        else:
+            plan_controls(plan)
+
+
+def plan_preview(plan: Scenario) -> bool:
+    """The plan's verdict and revenue chart; False (and the reason) if it cannot run."""
     try:
         summary = rm.plan_result(plan.model_dump_json())
         st.markdown(f"#### {markdown_text(verdict.verdict_sentence(summary))}")
         st.vega_lite_chart(rm.plan_fan_spec(plan.model_dump_json()), width="stretch")
     except Exception as exc:  # a preview that cannot run must not block submitting
         st.error(f"The simulation could not run: {markdown_text(str(exc))}")
+        return False
+    return True
 
 
 def own_choices(access: TeamAccess, number: int) -> dict[str, str] | None:

@@ -188,3 +188,81 @@ def test_a_wrong_code_is_refused_on_the_page(url: str):
     button(session_, "Join").click().run()
     assert "no open room has this code" in page_text(session_)
     assert "room_team" not in session_.session_state
+
+
+BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/141.0 Safari/537.36"}
+
+
+def team_link(url: str, *, blind: bool = False) -> AppTest:
+    """A team's page opened from its link while a round is open (not run yet)."""
+    from simulator import load_preset
+
+    store = RoomStore(url)
+    room = store.create_room(creator="test", title="First screen")
+    member = store.join(room.code, "Late Joiners", client="test")
+    store.open_round(
+        room.code,
+        secret=room.key,
+        scenario=load_preset("team_a_team_b"),
+        label="Round 1",
+        blind=blind,
+    )
+    store.dispose()
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params.update({"room": member.code, "team": member.token})
+    return at
+
+
+def as_browser(monkeypatch) -> None:
+    """From now on every new session is a browser's (AppTest sends no User-Agent)."""
+    from ui import first_paint
+
+    real = first_paint.first_screen_only
+    monkeypatch.setattr(
+        first_paint, "first_screen_only", lambda s, _h, **kw: real(s, BROWSER, **kw)
+    )
+
+
+def test_a_team_link_sends_the_plans_result_first_then_its_controls(url: str, monkeypatch):
+    """A browser's first run of a team's page (ui/first_paint.py): the heading, Submit
+    and the plan's verdict and chart, no controls; the run the browser then asks for
+    draws the controls, set to the plan, and changes nothing of it."""
+    at = team_link(url)
+    whole = AppTest.from_file(PAGE, default_timeout=60)
+    whole.query_params.update(dict(at.query_params.items()))
+    whole.run()  # no User-Agent: the whole page at once
+    as_browser(monkeypatch)
+
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert shown_text(at.title[0].value) == "Late Joiners"
+    assert button(at, "Submit our plan")
+    assert any(m.value.startswith("#### ") and "whiplash" in m.value for m in at.markdown)
+    assert len(at.get("vega_lite_chart")) == 1
+    assert not at.slider and not at.checkbox, "the plan's controls wait for the second run"
+    plan = at.session_state["room_plan"]
+
+    at.run()  # what the browser asks for once the plan's chart is drawn
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert len(at.get("vega_lite_chart")) == 1
+    assert len(at.slider) == len(whole.slider) >= 7
+    assert {s.key: s.value for s in at.slider} == {s.key: s.value for s in whole.slider}
+    assert at.session_state["room_plan"] == plan, "the split changes nothing of the plan"
+
+    at.slider(key=view.PREFIX + "w_new_business").set_value(50.0).run()
+    moved = at.session_state["room_plan"].effort
+    assert moved != plan.effort and moved.attract + moved.close == pytest.approx(0.5)
+
+
+def test_a_blind_rounds_page_and_a_failed_preview_come_whole(url: str, monkeypatch):
+    """With no chart to wait for, nothing would ask for the rest: the controls come at once."""
+    as_browser(monkeypatch)
+    at = team_link(url, blind=True).run()
+    assert not at.exception and at.slider and not at.get("vega_lite_chart")
+
+    st.cache_data.clear()
+    monkeypatch.setattr(rm, "simulate_summary", lambda _s: 1 / 0)
+    failed = team_link(url).run()
+    assert any("could not run" in e.value for e in failed.error)
+    assert failed.slider, "the controls are there to change the plan"
+    assert button(failed, "Submit our plan")

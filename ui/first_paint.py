@@ -8,6 +8,11 @@ the top of the page (title, verdict, key figures, the revenue chart and the page
 and a small script that asks for the rest, once the revenue chart is drawn; that
 second run is an ordinary rerun, which draws the whole page.
 
+A team's Room page does the same on the session's first run of an open round: the
+heading, Submit, and the plan's verdict and chart first; the plan's controls after
+(pages/3_Room.py). Each page keeps its own key, so a first visit to one page does not
+use up the other's.
+
 Only a client that runs the page's JavaScript can ask, so only a browser gets the
 first screen alone: its User-Agent starts with ``Mozilla/`` (every browser's does).
 AppTest and the load harness's websocket clients send none, and get the whole page
@@ -24,6 +29,8 @@ import streamlit as st
 
 STARTED = "first_paint_started"
 """Session-state key: set by a session's first run, so only that run is split."""
+ROOM_STARTED = "first_paint_started_room"
+"""The same for a team's Room page."""
 LATEST_S = 4.0
 """Streamlit's fragment timer asks for the rest after this long, if the script has not."""
 
@@ -48,11 +55,14 @@ export default function (component) {
 _ask = st.components.v2.component("whiplash_first_paint", js=_ASK_JS)
 
 
-def first_screen_only(session: MutableMapping[str, Any], headers: Mapping[str, str]) -> bool:
-    """True on a browser session's first run alone (see the module's docstring)."""
-    if STARTED in session:
+def first_screen_only(
+    session: MutableMapping[str, Any], headers: Mapping[str, str], *, key: str = STARTED
+) -> bool:
+    """True on a browser session's first run alone (see the module's docstring); ``key``
+    names the page, so each page's first run is its own."""
+    if key in session:
         return False
-    session[STARTED] = True
+    session[key] = True
     agent = headers.get("User-Agent") or headers.get("user-agent") or ""
     return agent.startswith("Mozilla/")
 

@@ -22,9 +22,14 @@ SHOTS = os.environ.get("ROOM_SCREENSHOTS", "")
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    with room_server() as (running, _url):  # the app with a room store of its own
-        yield running
+def served() -> Iterator[tuple[Server, str]]:
+    with room_server() as both:  # the app with a room store of its own, and its URL
+        yield both
+
+
+@pytest.fixture(scope="module")
+def server(served) -> Server:
+    return served[0]
 
 
 def idle(page) -> None:
@@ -142,3 +147,49 @@ def test_a_team_pushes_and_changes_mid_year_and_the_debrief_shows_it(browser, se
     expect(host.get_by_test_id("stException")).to_have_count(0)
     host.context.close()
     team.context.close()
+
+
+def test_a_team_link_shows_the_plans_result_then_its_controls_by_themselves(browser, served):
+    """A team opening its link while a round is open gets its plan's verdict and chart
+    in the first run alone (ui/first_paint.py); the page asks for the controls by
+    itself once the chart is drawn. Read from the messages the page receives."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    from rooms.store import RoomStore
+    from simulator import load_preset
+
+    server, url = served
+    store = RoomStore(url)
+    room = store.create_room(creator="test", title="Late joiners")
+    member = store.join(room.code, "Late", client="test")
+    store.open_round(
+        room.code, secret=room.key, scenario=load_preset("team_a_team_b"), label="Round 1"
+    )
+    store.dispose()
+    runs: list[list[str]] = [[]]  # the elements each script run sent, run by run
+
+    def received(payload: bytes | str) -> None:
+        if isinstance(payload, str):
+            return
+        msg = ForwardMsg.FromString(payload)
+        kind = msg.WhichOneof("type")
+        if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+            runs[-1].append(msg.delta.new_element.WhichOneof("type"))
+        elif kind == "script_finished":
+            runs.append([])
+
+    context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
+    page = context.new_page()
+    page.set_default_timeout(BROWSER_TIMEOUT_MS)
+    page.on("websocket", lambda ws: ws.on("framereceived", received))
+    try:
+        page.goto(f"{server.url}/Room?room={member.code}&team={member.token}")
+        # Nobody touches anything: the controls come.
+        expect(page.get_by_role("slider", name="Time on new business")).to_be_visible()
+        expect(page.get_by_role("button", name="Submit our plan")).to_be_visible()
+        first = next(run for run in runs if "vega_lite_chart" in run)
+        assert "slider" not in first, first
+        assert any("slider" in run for run in runs[runs.index(first) + 1 :]), runs
+        expect(page.get_by_test_id("stException")).to_have_count(0)
+    finally:
+        context.close()
