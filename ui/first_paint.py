@@ -8,9 +8,9 @@ the top of the page (title, verdict, key figures, the revenue chart and the page
 and a small script that asks for the rest, once the revenue chart is drawn; that
 second run is an ordinary rerun, which draws the whole page.
 
-A team's Room page does the same on the session's first run of an open round: the
-heading, Submit, and the plan's verdict and chart first; the plan's controls after
-(pages/3_Room.py). Each page keeps its own key, so a first visit to one page does not
+A team's Room page does the same when a session's first run of it finds a round open
+and not blind (a team opening its link, or reloading): the heading, Submit, and the
+plan's verdict and chart first; the plan's controls after (pages/3_Room.py). Each page keeps its own key, so a first visit to one page does not
 use up the other's.
 
 Only a client that runs the page's JavaScript can ask, so only a browser gets the
