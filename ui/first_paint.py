@@ -10,8 +10,8 @@ second run is an ordinary rerun, which draws the whole page.
 
 A team's Room page does the same when a session's first run of it finds a round open
 and not blind (a team opening its link, or reloading): the heading, Submit, and the
-plan's verdict and chart first; the plan's controls after (pages/3_Room.py). Each page keeps its own key, so a first visit to one page does not
-use up the other's.
+plan's verdict and chart first; the plan's controls after (pages/3_Room.py). Each page
+keeps its own key, so a first visit to one page does not use up the other's.
 
 Only a client that runs the page's JavaScript can ask, so only a browser gets the
 first screen alone: its User-Agent starts with ``Mozilla/`` (every browser's does).
