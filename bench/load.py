@@ -240,8 +240,16 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def _cpu_seconds(process: psutil.Process) -> float:
-    times = process.cpu_times()
-    return times.user + times.system
+    """CPU seconds of ``process`` and its living children (the app's simulation
+    processes, ui/workers.py), so a server's cores include its workers'."""
+    total = 0.0
+    for each in (process, *process.children(recursive=True)):
+        try:
+            times = each.cpu_times()
+        except psutil.Error:  # a child that ended between the listing and the read
+            continue
+        total += times.user + times.system
+    return total
 
 
 @contextlib.contextmanager
