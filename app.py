@@ -39,7 +39,7 @@ from ui import (
 from ui.assumptions import render_assumptions
 from ui.diagnosis import render_diagnosis
 from ui.format import money
-from ui.streamlit_runtime import session_gone
+from ui.streamlit_runtime import session_gone, start_workers
 from ui.text import hidden_label, markdown_text
 
 ss = st.session_state
@@ -933,6 +933,7 @@ def page(scenario: Scenario, *, first_screen: bool = False) -> bool:
 
 
 def main() -> None:
+    start_workers()  # simulations run in worker processes when served (ui/workers.py)
     # Everything that computes (reading the link, simulating, charts, writing the link)
     # runs while holding a slot (ui/admission.py), so the server keeps answering
     # newcomers however many sessions compute at once.

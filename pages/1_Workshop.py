@@ -22,7 +22,7 @@ from ui import workshop as ws
 from ui.diagnosis import before_after_metrics
 from ui.diagnosis_charts import prediction_chart
 from ui.nav import page_menu
-from ui.streamlit_runtime import session_gone
+from ui.streamlit_runtime import session_gone, start_workers
 from ui.text import markdown_text
 
 st.set_page_config(
@@ -343,6 +343,7 @@ def main() -> None:
     page_script()
 
 
+start_workers()  # simulations run in worker processes when served (ui/workers.py)
 try:  # compute only while holding a slot (ui/admission.py), like the main page
     with admission.compute_slot(gone=session_gone()):
         main()

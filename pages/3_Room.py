@@ -34,7 +34,7 @@ from ui import admission, chart_warmup, controls, first_paint, push_widgets, tim
 from ui import room as rm
 from ui import room_view as view
 from ui.nav import page_menu
-from ui.streamlit_runtime import session_gone
+from ui.streamlit_runtime import session_gone, start_workers
 from ui.text import markdown_text
 
 st.set_page_config(
@@ -871,6 +871,7 @@ def main() -> None:
         landing()
 
 
+start_workers()  # simulations run in worker processes when served (ui/workers.py)
 try:  # compute only while holding a slot (ui/admission.py), like the other pages
     with admission.compute_slot(gone=session_gone()):
         main()

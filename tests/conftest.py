@@ -115,6 +115,9 @@ SLOW_TESTS = {
     "test_room_page.py::test_a_facilitator_and_two_teams_play_two_rounds": 1.4,
     "test_report.py::test_the_png_is_one_picture_of_the_first_page": 1.5,
     "test_assumptions_app.py::test_panel_computes_on_request_for_the_current_plan_only": 1.5,
+    # 2026-12-07: two real servers, one with a simulation worker and one without.
+    "test_workers.py::"
+    "test_a_served_page_shows_the_same_plan_whether_its_worker_or_the_cache_answers": 12.0,
 }
 """``file::test`` -> seconds it took (every parametrised case of it is slow)."""
 

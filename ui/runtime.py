@@ -6,11 +6,16 @@ of one request (``simulator.budget.check``) and holds no process-wide state. The
 simulate through the functions below, which hold :data:`SIMULATION_BUDGET` (estimated
 bytes, :class:`simulator.budget.MemoryBudget`) for as long as the work keeps its arrays.
 
+When the app is served (``ui/streamlit_runtime.py``), :func:`simulate_summary` runs in
+worker processes (``ui/workers.py``) under the same budget; under AppTest and in the
+tests it runs in this process, where a test can replace the engine.
+
 No Streamlit here, so the pages, ``ui/diagnosis.py`` and the tests share one budget.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from simulator import ResultSummary, Scenario, simulate
@@ -19,11 +24,33 @@ from simulator.budget import MAX_BYTES_IN_FLIGHT, MemoryBudget, estimate
 from simulator.diagnose import Diagnosis, diagnose, diagnosis_runs
 from simulator.optimize import Limits, Suggestion, suggest_fix
 
+from .workers import SimulationWorkers
+
 SIMULATION_BUDGET = MemoryBudget(MAX_BYTES_IN_FLIGHT)
 """Shared by every simulation the app runs in this process: their estimated peaks add up
 to at most ``MAX_BYTES_IN_FLIGHT``; the rest wait (or stop when their session goes)."""
 
 StopCheck = Callable[[], bool] | None
+
+_WORKERS: SimulationWorkers | None = None
+_WORKERS_DECIDED = False
+_WORKERS_LOCK = threading.Lock()
+
+
+def workers_decided() -> bool:
+    """Whether :func:`use_workers` has been called in this process."""
+    return _WORKERS_DECIDED
+
+
+def use_workers(processes: int) -> None:
+    """From now on :func:`simulate_summary` simulates in ``processes`` worker processes
+    (0: in this process). The first call decides; later calls change nothing."""
+    global _WORKERS, _WORKERS_DECIDED
+    with _WORKERS_LOCK:
+        if not _WORKERS_DECIDED and processes > 0:
+            _WORKERS = SimulationWorkers(processes, budget=SIMULATION_BUDGET)
+            _WORKERS.start_processes()
+        _WORKERS_DECIDED = True
 
 
 def simulate_summary(scenario: Scenario, *, should_stop: StopCheck = None) -> ResultSummary:
@@ -32,6 +59,8 @@ def simulate_summary(scenario: Scenario, *, should_stop: StopCheck = None) -> Re
     ``should_stop`` is asked while the run waits for memory and every month of it; True
     ends it with ``SimulationCancelled``.
     """
+    if _WORKERS is not None:
+        return _WORKERS.simulate(scenario, should_stop=should_stop)
     with SIMULATION_BUDGET.hold(estimate(scenario).bytes, should_stop=should_stop):
         return simulate(scenario, should_stop=should_stop).summary_only()
 
