@@ -159,6 +159,15 @@ class MemoryWatch:
         except psutil.Error:
             return 0
 
+    def pss(self) -> int:
+        """Proportional set size of the same processes: pages they share (the app's
+        simulation processes and the server they fork from) counted once, not in each."""
+        try:
+            procs = [p for top in self.processes for p in (top, *top.children(recursive=True))]
+            return sum(p.memory_full_info().pss for p in procs)
+        except psutil.Error:
+            return 0
+
     def _run(self) -> None:
         while not self._stop.is_set():
             self.peak = max(self.peak, self.rss())
@@ -194,6 +203,7 @@ class LoadReport:
     rss_start_mb: float
     rss_peak_mb: float
     rss_end_mb: float
+    pss_end_mb: float = math.nan
 
     @property
     def met(self) -> bool:
@@ -224,7 +234,8 @@ class LoadReport:
                 else ""
             ),
             f"server memory (RSS): {self.rss_start_mb:.0f} MB after the first page, "
-            f"peak {self.rss_peak_mb:.0f} MB, {self.rss_end_mb:.0f} MB at the end",
+            f"peak {self.rss_peak_mb:.0f} MB, {self.rss_end_mb:.0f} MB at the end "
+            f"(proportional set size, shared pages once: {self.pss_end_mb:.0f} MB)",
         ]
 
 
@@ -321,6 +332,7 @@ def run_load(
             (_cpu_seconds(p) - c) / wall for p, c in zip(processes, cpu_start, strict=True)
         )
         rss_end = memory.rss()
+        pss_end = memory.pss()
     mb = 1024 * 1024
     return LoadReport(
         sessions=sessions,
@@ -340,6 +352,7 @@ def run_load(
         rss_start_mb=memory.start / mb,
         rss_peak_mb=memory.peak / mb,
         rss_end_mb=rss_end / mb,
+        pss_end_mb=pss_end / mb,
     )
 
 

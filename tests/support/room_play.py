@@ -368,7 +368,16 @@ def run_room(
     processes = [psutil.Process(s.process.pid) for s in serving or [server]]
 
     def cpu_seconds() -> float:
-        return sum(sum(p.cpu_times()[:2]) for p in processes)
+        """The serving processes' CPU and their living children's (the simulation
+        processes, ui/workers.py)."""
+        total = 0.0
+        for top in processes:
+            for each in (top, *top.children(recursive=True)):
+                try:
+                    total += sum(each.cpu_times()[:2])
+                except psutil.Error:  # a child that ended between the listing and the read
+                    continue
+        return total
 
     cpu_start, wall_start = cpu_seconds(), time.monotonic()
     facilitator = Page(server, rng=random.Random(-1), stop=room.stop)
