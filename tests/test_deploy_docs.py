@@ -24,3 +24,11 @@ def test_the_make_targets_the_doc_names_exist():
     makefile = (ROOT / "Makefile").read_text()
     for target in set(re.findall(r"`make ([a-z-]+)", DOC)):
         assert re.search(rf"^{target}:", makefile, re.MULTILINE), target
+
+
+def test_the_doc_states_the_simulation_processes_as_the_code_has_them():
+    from ui import workers
+
+    assert f"`{workers.PROCESSES_VARIABLE}`" in DOC
+    assert f"(default {workers.DEFAULT_PROCESSES}, at most {workers.MAX_PROCESSES};" in DOC
+    assert f"a whole number from 0 to {workers.MAX_PROCESSES}" in DOC
