@@ -41,7 +41,7 @@ from bench import room_load
 from rooms.store import MAX_TEAMS
 from serve import ServeError, cluster, free_port
 from simulator.models import MAX_MONTHS, MAX_RUNS
-from tests.support.server import Server, streamlit_server
+from tests.support.server import Server, cpu_seconds, streamlit_server
 from tests.support.session import ProtocolError, Rerun, StreamlitSession
 from ui import controls
 
@@ -250,19 +250,6 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
 
 
-def _cpu_seconds(process: psutil.Process) -> float:
-    """CPU seconds of ``process`` and its living children (the app's simulation
-    processes, ui/workers.py), so a server's cores include its workers'."""
-    total = 0.0
-    for each in (process, *process.children(recursive=True)):
-        try:
-            times = each.cpu_times()
-        except psutil.Error:  # a child that ended between the listing and the read
-            continue
-        total += times.user + times.system
-    return total
-
-
 @contextlib.contextmanager
 def target(workers: int) -> Iterator[tuple[Server, list[Server]]]:
     """(the server the sessions connect to, every process serving them): one
@@ -303,7 +290,7 @@ def run_load(
     gate = threading.Barrier(sessions)
     processes = [psutil.Process(s.process.pid) for s in serving]
     with MemoryWatch([s.process.pid for s in serving]) as memory:
-        cpu_start, wall_start = [_cpu_seconds(p) for p in processes], time.monotonic()
+        cpu_start, wall_start = [cpu_seconds([p]) for p in processes], time.monotonic()
         deadline = wall_start + seconds
         threads = [
             threading.Thread(
@@ -329,7 +316,7 @@ def run_load(
             outcome.fail("a session did not finish within its time")
         wall = time.monotonic() - wall_start
         split = tuple(
-            (_cpu_seconds(p) - c) / wall for p, c in zip(processes, cpu_start, strict=True)
+            (cpu_seconds([p]) - c) / wall for p, c in zip(processes, cpu_start, strict=True)
         )
         rss_end = memory.rss()
         pss_end = memory.pss()

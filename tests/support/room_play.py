@@ -33,7 +33,7 @@ import psutil
 import websocket
 
 from rooms import RoomStore
-from tests.support.server import Server
+from tests.support.server import Server, cpu_seconds
 from tests.support.session import FINISHED_OK, ProtocolError, Rerun, StreamlitSession
 from ui import controls
 from ui import room_view as view
@@ -367,19 +367,7 @@ def run_room(
     room = _Room(teams=teams, rounds=rounds)
     processes = [psutil.Process(s.process.pid) for s in serving or [server]]
 
-    def cpu_seconds() -> float:
-        """The serving processes' CPU and their living children's (the simulation
-        processes, ui/workers.py)."""
-        total = 0.0
-        for top in processes:
-            for each in (top, *top.children(recursive=True)):
-                try:
-                    total += sum(each.cpu_times()[:2])
-                except psutil.Error:  # a child that ended between the listing and the read
-                    continue
-        return total
-
-    cpu_start, wall_start = cpu_seconds(), time.monotonic()
+    cpu_start, wall_start = cpu_seconds(processes), time.monotonic()
     facilitator = Page(server, rng=random.Random(-1), stop=room.stop)
     key = ""
     played: list[str] = []
@@ -449,7 +437,7 @@ def run_room(
         for thread in threads:
             thread.join(timeout=STEP_TIMEOUT)
         facilitator.close()
-    cpu = (cpu_seconds() - cpu_start) / max(time.monotonic() - wall_start, 1e-9)
+    cpu = (cpu_seconds(processes) - cpu_start) / max(time.monotonic() - wall_start, 1e-9)
     return PlayReport(
         teams=teams,
         rounds=rounds,

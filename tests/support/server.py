@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -37,6 +39,20 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def cpu_seconds(processes: list[psutil.Process]) -> float:
+    """CPU seconds of ``processes`` and their living children (the app's simulation
+    processes, ui/workers.py), so a server's cores include its workers'."""
+    total = 0.0
+    for top in processes:
+        for each in (top, *top.children(recursive=True)):
+            try:
+                times = each.cpu_times()
+            except psutil.Error:  # a child that ended between the listing and the read
+                continue
+            total += times.user + times.system
+    return total
 
 
 @dataclass
