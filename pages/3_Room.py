@@ -30,7 +30,16 @@ from rooms.codes import MAX_NAME, shown_code
 from rooms.plans import check_changes, headcount_ceiling
 from simulator import Scenario, ScenarioError
 from simulator.models import Change, Contract, Effort, Relationships
-from ui import admission, chart_warmup, controls, first_paint, push_widgets, timeline, verdict
+from ui import (
+    admission,
+    chart_warmup,
+    controls,
+    first_paint,
+    presenter,
+    push_widgets,
+    timeline,
+    verdict,
+)
 from ui import room as rm
 from ui import room_view as view
 from ui.nav import page_menu
@@ -47,6 +56,8 @@ ss = st.session_state
 page_menu()
 
 FACILITATOR = "room_facilitator"
+DASHBOARD_HEADER = "room_header"
+"""Key of the dashboard's title block: ui/presenter.py's CSS keys the projector's layout on it."""
 TEAM = "room_team"
 PLAN = "room_plan"
 PLAN_ROUND = "room_plan_round"
@@ -174,7 +185,9 @@ def facilitator(access: RoomAccess) -> None:
         del ss[FACILITATOR]
         say(f"The room is no longer available ({exc}).")
         st.rerun()
-    st.title(markdown_text(status.title or "Whiplash room"))
+    presenter.style()  # the dashboard is projected: less white space above it
+    with st.container(key=DASHBOARD_HEADER):
+        st.title(markdown_text(status.title or "Whiplash room"))
     messages()
     link = view.join_link(_page_url(), status.code)
     if not status.rounds:  # the joining phase: the code and the QR code, large
@@ -193,9 +206,10 @@ def facilitator(access: RoomAccess) -> None:
             f"**Room code: {shown_code(status.code)}** · join at {markdown_text(link)} · "
             f"closes at {clock(status.expires_at)}"
         )
+    rounds_section(access, status)
+    if status.rounds:  # for a latecomer; below the round, which the projector shows first
         with st.expander("QR code to join"):
             st.image(view.qr_svg(link), width=220)
-    rounds_section(access, status)
     with st.expander("Facilitator key: keep it private"):
         st.caption(
             "This key is the dashboard: with it and the room code, any browser can open, "
@@ -326,13 +340,30 @@ def debrief(access: RoomAccess, status: RoomStatus) -> None:
         st.info("No team submitted a plan in this round.")
     else:
         top = board[0]
-        st.subheader(f":material/emoji_events: {markdown_text(top.team)} leads", anchor=False)
-        st.markdown(markdown_text(view.result_sentence(top.result)))
-        st.vega_lite_chart(rm.teams_chart_spec(board), width="stretch")
+        before = previous.standings if previous else None
+        # The chart beside the leader and the standings, so that a projector at 1280x720
+        # shows them all (they stack on a phone); the leaderboard in full follows.
+        chart, standings = st.columns([3, 2], gap="medium")
+        chart.vega_lite_chart(
+            rm.teams_chart_spec(board, height=view.DASHBOARD_CHART_HEIGHT), width="stretch"
+        )
+        with standings:
+            st.subheader(f":material/emoji_events: {markdown_text(top.team)} leads", anchor=False)
+            st.markdown(markdown_text(view.result_sentence(top.result)))
+            st.dataframe(
+                view.standings_frame(board),
+                hide_index=True,
+                width="stretch",
+                # A long name is cut in its cell (whole in the table below), not the
+                # score and whiplash off the table's right edge.
+                column_config={
+                    "Rank": st.column_config.NumberColumn(width="small"),
+                    "Team": st.column_config.TextColumn(width="medium"),
+                },
+                height=view.standings_height(len(board)),
+            )
         st.dataframe(
-            view.leaderboard_frame(board, previous=previous.standings if previous else None),
-            hide_index=True,
-            width="stretch",
+            view.leaderboard_frame(board, previous=before), hide_index=True, width="stretch"
         )
         if previous is not None:
             note = view.most_improved(previous, last)

@@ -130,7 +130,7 @@ def test_a_team_pushes_and_changes_its_plan_mid_year_and_the_reveal_says_so(url:
     ok(host)
     text = page_text(host)
     assert "Round 1 revealed" in text and "What each team chose" in text
-    board, chosen = host.dataframe[0].value, host.dataframe[1].value
+    board, chosen = host.dataframe[1].value, host.dataframe[2].value  # [0]: the standings
     assert sorted(board["Team"]) == ["Pushers", "Steady"] and list(board["Rank"]) == [1, 2]
     assert list(chosen["Team"]) == list(board["Team"])  # in the leaderboard's order
     rows = {row["Team"]: row for _, row in chosen.iterrows()}

@@ -97,8 +97,9 @@ def test_a_facilitator_and_two_teams_play_two_rounds(url: str):
     assert not host.exception and not host.error, [e.value for e in host.error]
     text = page_text(host)
     assert "Round 1 revealed" in text and "Steady Co leads" in text
-    board = host.dataframe[0].value
-    assert list(board["Team"]) == ["Steady Co", HOSTILE] and list(board["Rank"]) == [1, 2]
+    standings, board = host.dataframe[0].value, host.dataframe[1].value  # beside the chart, all
+    for table in (standings, board):
+        assert list(table["Team"]) == ["Steady Co", HOSTILE] and list(table["Rank"]) == [1, 2]
     for at in (host, second):  # the name's markup never reaches Streamlit's Markdown
         raw = [str(e.value) for kind in ("markdown", "title", "subheader") for e in at.get(kind)]
         assert not [r for r in raw if "**Bold**" in r or "<b>" in r or ":red[" in r]
@@ -116,8 +117,9 @@ def test_a_facilitator_and_two_teams_play_two_rounds(url: str):
     second.slider(key=view.PREFIX + "w_closing").set_value(50.0).run()
     button(second, "Submit our plan").click().run()
     button(host, "Close and reveal").click().run()
-    board = host.dataframe[0].value
-    assert "vs last round" in board.columns
+    standings, board = host.dataframe[0].value, host.dataframe[1].value
+    assert "vs last round" in board.columns  # the full board; the standings stay short
+    assert list(standings.columns) == ["Rank", "Team", "Score", "Whiplash"]
     second.run()
     assert "Round 1 → 2" in page_text(second)
 

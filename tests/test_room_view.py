@@ -22,6 +22,7 @@ from rooms import (
     team_plan,
     team_result,
 )
+from rooms.codes import MAX_NAME
 from simulator import levers, load_preset, simulate
 from ui import controls
 from ui import room_view as view
@@ -102,13 +103,43 @@ def test_the_teams_chart_draws_every_team_and_names_the_leaders():
     assert mine["layer"][0]["encoding"]["color"]["scale"]["domain"] == ["Team 4", "Other teams"]
 
 
+def test_long_team_names_wrap_the_legend_into_rows_instead_of_off_the_chart():
+    """A 40-character name is drawn whole on a wide chart (the theme's label limit grows
+    with the width), so the legend's columns count it whole too."""
+    from tests.test_chart_legibility import evaluate
+    from ui.charts import LEGEND_SYMBOL_PX, text_width
+
+    names = [f"Team {i} of the Northern Region Sales"[:MAX_NAME] for i in range(5)]
+    board = leaderboard([(i, name, result(10 - i)) for i, name in enumerate(names)])
+    spec = view.teams_chart(board).to_dict()
+    columns = spec["layer"][0]["encoding"]["color"]["legend"]["columns"]["expr"]
+    widest = max(text_width(n) for n in [*names[:3], "Other teams"])
+    for plot in (500, 700, 1100):  # the dashboard's chart at 1280 px, wider, 1920 px
+        n = evaluate(columns, plot)
+        assert n == 1 or n * (widest + LEGEND_SYMBOL_PX) <= plot, (plot, n)
+    assert evaluate(columns, 1100) > 1  # still side by side where they fit
+    short = view.teams_chart(leaderboard([(1, "A", result(5)), (2, "B", result(4))])).to_dict()
+    assert evaluate(short["layer"][0]["encoding"]["color"]["legend"]["columns"]["expr"], 300) == 2
+
+
+def test_the_standings_beside_the_chart_are_the_boards_first_columns():
+    before = leaderboard([(1, "A", result(5)), (2, "B", result(9))])
+    after = leaderboard([(i, f"T{i}", result(20 - i)) for i in range(20)])
+    frame = view.standings_frame(after)
+    assert list(frame.columns) == ["Rank", "Team", "Score", "Whiplash"]
+    full = view.leaderboard_frame(after, previous=before)
+    assert frame.equals(full[list(frame.columns)])  # the same cells, best first
+    # Every row of a small room, a scrolling table of a large one: never taller than twelve.
+    assert view.standings_height(2) < view.standings_height(12) == view.standings_height(30)
+
+
 def _altair_teams_chart(standings, *, highlight=None):
     """The teams chart as Altair objects, as ui/room_view.py built it before it wrote
     the dict itself: the oracle the dict must equal."""
     import altair as alt
     import pandas as pd
 
-    from ui.charts import BLUE, GREY, QUARTER_NAME_LABEL_EXPR, money_axis, themed
+    from ui.charts import BLUE, GREY, QUARTER_NAME_LABEL_EXPR, fitted_columns, money_axis, themed
 
     frame = pd.DataFrame(
         [
@@ -140,6 +171,7 @@ def _altair_teams_chart(standings, *, highlight=None):
             "shown:N",
             title=None,
             scale=alt.Scale(domain=domain, range=[*colours, GREY][: len(domain)]),
+            legend=alt.Legend(columns=fitted_columns(domain), title=None),
         ),
         tooltip=[
             alt.Tooltip("team:N", title="Team"),

@@ -529,9 +529,13 @@ def _heading_rows(heading: dict[str, Any]) -> dict[str, int]:
 
 def fitted_columns(labels: Sequence[str], *, font_size: float = FONT_SIZE) -> dict[str, str]:
     """A legend's ``columns``: as many as fit the chart's width when it is drawn (one row on
-    a wide screen, more on a phone). One row wider than the chart is cut off at its edge."""
-    column = legend_column_px(labels, font_size=font_size)
-    return {"expr": f"max(1, min({len(labels)}, floor(width / {column})))"}
+    a wide screen, more on a phone). One row wider than the chart is cut off at its edge.
+
+    A column is its widest label as the theme's ``labelLimit`` lets it be drawn (wider
+    charts draw longer labels, such as a team's name) and a symbol."""
+    widest = round(max((text_width(t, font_size=font_size) for t in labels), default=0.0))
+    label = f"min({widest}, max({LEGEND_LABEL_LIMIT}, width - {LEGEND_SYMBOL_PX}))"
+    return {"expr": f"max(1, min({len(labels)}, floor(width / ({label} + {LEGEND_SYMBOL_PX}))))"}
 
 
 def _money_axis(title: str) -> dict[str, Any]:

@@ -62,8 +62,9 @@ def sidebar_state(on: bool) -> str:
 
 
 def style() -> None:
-    """The page's CSS: literal text only (tests/test_security.py). Rules under
-    ``:has(.st-key-presenter_header)`` apply in the presenter view alone."""
+    """The projected pages' CSS: literal text only (tests/test_security.py). Rules under
+    ``:has(.st-key-presenter_header)`` apply in the presenter view alone, those under
+    ``room_header`` on the room's dashboard alone."""
     st.html(
         "<style>"
         # The presenter view: less white space above and between the blocks.
@@ -79,5 +80,9 @@ def style() -> None:
         ".stApp:has(.st-key-presenter_header) .stMain h2{font-size:2rem;padding:0.25rem 0 0 0}"
         ".stApp:has(.st-key-presenter_header) .stMain h4{font-size:1.3rem;padding:0}"
         ".st-key-presenter_header h3{font-size:1.4rem;padding:0}"
+        # The room's dashboard (pages/3_Room.py), projected: its title block is keyed
+        # room_header; the page starts just below Streamlit's header band.
+        ".stApp:has(.st-key-room_header) .stMainBlockContainer{padding-top:3.75rem}"
+        ".st-key-room_header h1{font-size:2.25rem;padding:0.25rem 0 0 0}"
         "</style>"
     )

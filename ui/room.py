@@ -77,10 +77,13 @@ def plan_fan_spec(scenario_json: str) -> dict:
     return with_arrow_data(revenue_fan_chart(plan_result(scenario_json)).to_dict(validate=False))
 
 
-def teams_chart_spec(board: Sequence[Standing], *, highlight: int | None = None) -> dict:
+def teams_chart_spec(
+    board: Sequence[Standing], *, highlight: int | None = None, height: int | None = None
+) -> dict:
     """The teams' chart as ``st.vega_lite_chart`` takes it, its data already Arrow: at a
     reveal every team's page draws it at once, each with its own team in blue."""
-    return with_arrow_data(view.teams_chart(board, highlight=highlight).to_dict(validate=False))
+    chart = view.teams_chart(board, highlight=highlight, height=height)
+    return with_arrow_data(chart.to_dict(validate=False))
 
 
 def client_identity() -> tuple[str, str | None]:

@@ -28,6 +28,7 @@ from .charts import (
     QUARTER_NAME_LABEL_EXPR,
     current_currency,
     finish,
+    fitted_columns,
     money_label_expr,
 )
 from .controls import apply_group, effort_controls, widget_groups, widget_values
@@ -184,8 +185,19 @@ HIGHLIGHTS = (GREEN, BLUE, ORANGE)
 """Colours of the first three teams on the facilitator's chart (the rest are grey)."""
 
 
+TEAMS_CHART_HEIGHT = 380
+"""The teams' chart's plot, in pixels, on a team's page."""
+DASHBOARD_CHART_HEIGHT = 300
+"""The same plot on the facilitator's dashboard: with the round's heading above it, the
+chart fits a projector at 1280x720 (tests/e2e/test_room_browser.py)."""
+
+
 def teams_chart(
-    standings: Sequence[Standing], *, highlight: int | None = None, title: str | None = None
+    standings: Sequence[Standing],
+    *,
+    highlight: int | None = None,
+    title: str | None = None,
+    height: int | None = None,
 ) -> vega.Spec:
     """Every team's median quarterly revenue on one chart (a Vega-Lite dict, see
     ``ui/vega.py``: at a reveal every team's page draws it at once, and building it as
@@ -222,6 +234,8 @@ def teams_chart(
                 "shown",
                 "nominal",
                 scale={"domain": domain, "range": [*colours, GREY][: len(domain)]},
+                # In rows when one row is wider than the chart (a phone, long names).
+                legend={"columns": fitted_columns(domain), "title": None},
                 title=None,
             ),
             "detail": vega.field("team", "nominal"),
@@ -256,7 +270,7 @@ def teams_chart(
         [layer],
         datasets={"teams-revenue": rows},
         data=vega.named("teams-revenue"),
-        height=380,
+        height=height or TEAMS_CHART_HEIGHT,
         title=title or "Revenue by team",
     )
     return finish(spec)
@@ -284,6 +298,28 @@ def leaderboard_frame(
             row["vs last round"] = _change_text(RoundChange(s.team_id, s.team, s, old))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+STANDINGS_COLUMNS = ("Rank", "Team", "Score", "Whiplash")
+"""The leaderboard's columns shown beside the teams' chart (the rest, and the change since
+the last round, are in the full table below it): what the back row reads while the
+facilitator talks from the chart; four fit beside it at 1280 px."""
+
+
+def standings_frame(standings: Sequence[Standing]) -> pd.DataFrame:
+    """The leaderboard's :data:`STANDINGS_COLUMNS` (text cells, as in the full table)."""
+    return leaderboard_frame(standings)[list(STANDINGS_COLUMNS)]
+
+
+def standings_height(teams: int) -> int:
+    """Pixels of the standings table: every row up to :data:`STANDINGS_ROWS`, then it
+    scrolls, so it stays beside the chart (Streamlit's rows are 35 px, plus the header
+    and a border)."""
+    return 35 * (min(teams, STANDINGS_ROWS) + 1) + 3
+
+
+STANDINGS_ROWS = 12
+"""Rows the standings show before they scroll: as tall as the teams' chart."""
 
 
 def _change_text(change: RoundChange) -> str:

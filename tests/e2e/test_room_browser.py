@@ -98,6 +98,22 @@ VEGA_LOADED = """() => document.querySelector(".vega-embed") === null
 """The page has fetched Streamlit's Vega module though it draws no chart (yet)."""
 
 
+def on_the_projector(host) -> None:
+    """At 1280x720, from the top of the page, the debrief shows the teams' chart whole,
+    its every legend entry, the leader and the standings' first rows, without scrolling."""
+    idle(host)
+    host.get_by_test_id("stMain").evaluate("main => main.scrollTo(0, 0)")
+    chart = host.get_by_test_id("stVegaLiteChart").first
+    expect(chart.locator("svg text", has_text="Pushers")).to_be_visible()  # the legend
+    box = chart.bounding_box()
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 720, box
+    expect(host.get_by_role("heading", name="Pushers leads")).to_be_in_viewport()
+    standings = host.get_by_test_id("stDataFrame").first
+    expect(standings).to_be_in_viewport()
+    top = standings.bounding_box()
+    assert top is not None and top["y"] + 2 * 35 <= 720, top  # its header and first row
+
+
 def test_a_team_pushes_and_changes_mid_year_and_the_debrief_shows_it(browser, server):
     host = new_page(browser, f"{server.url}/Room")
     host.get_by_role("button", name="Open a new room").click()
@@ -136,7 +152,8 @@ def test_a_team_pushes_and_changes_mid_year_and_the_debrief_shows_it(browser, se
     host.wait_for_function(VEGA_LOADED)
     host.get_by_role("button", name="Close and reveal").click()
     expect(host.get_by_role("heading", name="What each team chose")).to_be_visible()
-    chosen = host.get_by_test_id("stDataFrame").nth(1)
+    on_the_projector(host)
+    chosen = host.get_by_test_id("stDataFrame").nth(2)
     expect(chosen).to_contain_text("20% of prospecting to closing")
     expect(chosen).to_contain_text("From 2012-07")
     if SHOTS:
