@@ -56,8 +56,9 @@ ss = st.session_state
 page_menu()
 
 FACILITATOR = "room_facilitator"
-DASHBOARD_HEADER = "room_header"
-"""Key of the dashboard's title block: ui/presenter.py's CSS keys the projector's layout on it."""
+TITLE_BLOCK = "room_header"
+"""Key of the page's title block (the dashboard's, a team's): ui/presenter.py's CSS starts
+the page just below Streamlit's header band on it, so more of a round fits a screen."""
 TEAM = "room_team"
 PLAN = "room_plan"
 PLAN_ROUND = "room_plan_round"
@@ -186,7 +187,7 @@ def facilitator(access: RoomAccess) -> None:
         say(f"The room is no longer available ({exc}).")
         st.rerun()
     presenter.style()  # the dashboard is projected: less white space above it
-    with st.container(key=DASHBOARD_HEADER):
+    with st.container(key=TITLE_BLOCK):
         st.title(markdown_text(status.title or "Whiplash room"))
     messages()
     link = view.join_link(_page_url(), status.code)
@@ -432,8 +433,12 @@ def team(access: TeamAccess) -> None:
         st.query_params.clear()
         say(f"The room is no longer available ({exc}).")
         st.rerun()
-    st.title(markdown_text(access.name))
-    st.caption(f"Room {shown_code(status.code)} · {markdown_text(status.title or 'Whiplash room')}")
+    presenter.style()  # a laptop's screen: less white space above the round
+    with st.container(key=TITLE_BLOCK):
+        st.title(markdown_text(access.name))
+        st.caption(
+            f"Room {shown_code(status.code)} · {markdown_text(status.title or 'Whiplash room')}"
+        )
     messages()
     current = status.current
     watch_round(access.code, access.token, round_key(status))
@@ -793,9 +798,12 @@ def plan_section(access: TeamAccess, status: RoomStatus, *, first_screen: bool =
     plan = round_plan(access, current.number)
     me = status.me
     submitted_at = me.submitted_at if me is not None else None
-    note = st.empty()  # filled once the button has had its say: no second run to show it
+    # The button and what it says side by side (stacked on a phone), so the plan's chart
+    # starts higher on a laptop's screen.
+    button, said = st.columns([1, 3], vertical_alignment="center")
+    note = said.empty()  # filled once the button has had its say: no second run to show it
     refused = submitted = None
-    if st.button("Submit our plan", type="primary", shortcut="S"):
+    if button.button("Submit our plan", type="primary", shortcut="S", width="stretch"):
         try:
             rm.store().submit(
                 access.code, secret=access.token, plan=plan, result=rm.submitted_result(plan)

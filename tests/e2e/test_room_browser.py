@@ -131,6 +131,12 @@ def test_a_team_pushes_and_changes_mid_year_and_the_debrief_shows_it(browser, se
 
     expect(team.get_by_text("Shape your plan")).to_be_visible()
     idle(team)
+    # On a laptop's 1280x720 the plan's chart starts on screen: its title, legend and the
+    # top of its plot, beside the first sliders, without scrolling.
+    preview = team.get_by_test_id("stVegaLiteChart").first
+    expect(preview).to_be_in_viewport()
+    box = preview.bounding_box()
+    assert box is not None and box["y"] + 150 <= 720, box
     expect(team.get_by_text("The push needs a new-business quota")).to_be_visible()
     move_to(team, "Quarter-end push when behind quota", re.compile(r"20(\.0)?%?"))
     expect(team.get_by_role("slider", name="Push starts below")).to_be_visible()
