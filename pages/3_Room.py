@@ -186,7 +186,7 @@ def facilitator(access: RoomAccess) -> None:
         del ss[FACILITATOR]
         say(f"The room is no longer available ({exc}).")
         st.rerun()
-    presenter.style()  # the dashboard is projected: less white space above it
+    presenter.room_style()  # the dashboard is projected: less white space above it
     with st.container(key=TITLE_BLOCK):
         st.title(markdown_text(status.title or "Whiplash room"))
     messages()
@@ -433,7 +433,7 @@ def team(access: TeamAccess) -> None:
         st.query_params.clear()
         say(f"The room is no longer available ({exc}).")
         st.rerun()
-    presenter.style()  # a laptop's screen: less white space above the round
+    presenter.room_style()  # a laptop's screen: less white space above the round
     with st.container(key=TITLE_BLOCK):
         st.title(markdown_text(access.name))
         st.caption(

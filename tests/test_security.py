@@ -96,7 +96,8 @@ def test_raw_html_is_only_ever_a_literal_from_the_source() -> None:
             if body is None or not _is_literal_text(body):
                 offenders.append(_where(path, call))
     assert not offenders, f"raw HTML built from data at {offenders}"
-    assert seen <= 3, "raw HTML is rare here; review new uses and update this bound"
+    # The presenter view's and the room page's CSS, the workshop's CSS and its script.
+    assert seen <= 4, "raw HTML is rare here; review new uses and update this bound"
 
 
 def test_the_checker_catches_html_built_from_data(tmp_path: Path) -> None:

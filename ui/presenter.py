@@ -62,9 +62,8 @@ def sidebar_state(on: bool) -> str:
 
 
 def style() -> None:
-    """The projected pages' CSS: literal text only (tests/test_security.py). Rules under
-    ``:has(.st-key-presenter_header)`` apply in the presenter view alone, those under
-    ``room_header`` on the room's dashboard alone."""
+    """The page's CSS: literal text only (tests/test_security.py). Rules under
+    ``:has(.st-key-presenter_header)`` apply in the presenter view alone."""
     st.html(
         "<style>"
         # The presenter view: less white space above and between the blocks.
@@ -80,9 +79,21 @@ def style() -> None:
         ".stApp:has(.st-key-presenter_header) .stMain h2{font-size:2rem;padding:0.25rem 0 0 0}"
         ".stApp:has(.st-key-presenter_header) .stMain h4{font-size:1.3rem;padding:0}"
         ".st-key-presenter_header h3{font-size:1.4rem;padding:0}"
-        # The room's dashboard (pages/3_Room.py), projected: its title block is keyed
-        # room_header; the page starts just below Streamlit's header band.
-        ".stApp:has(.st-key-room_header) .stMainBlockContainer{padding-top:3.75rem}"
+        "</style>"
+    )
+
+
+def room_style() -> None:
+    """The room page's CSS (the dashboard on a projector, a team's page on a laptop): the
+    page starts just below Streamlit's header band, so more of a round fits the screen.
+
+    Sent only by the room page's runs, so it needs no ``:has()`` to scope it: a ``:has()``
+    rule on the whole app is looked at again on every change to the page, and with the
+    presenter view's rules a team's first load was about 100 ms slower
+    (``python -m bench.browser_room``)."""
+    st.html(
+        "<style>"
+        ".stMainBlockContainer{padding-top:3.75rem}"
         ".st-key-room_header h1{font-size:2.25rem;padding:0.25rem 0 0 0}"
         "</style>"
     )
