@@ -236,7 +236,8 @@ def rounds_section(access: RoomAccess, status: RoomStatus) -> None:
     current = status.current
     if current is not None and current.state != "revealed":
         st.header(f"Round {current.number}: {markdown_text(current.label)}", anchor=False)
-        live_teams(access.code, access.key)
+        # The buttons above the teams: thirty names take eight rows, which pushed them
+        # below a 1280x720 screen.
         left, middle, _ = st.columns([1, 1, 2])
         if current.state == "open" and left.button("Close the round", width="stretch"):
             act(lambda: rm.store().close_round(access.code, secret=access.key))
@@ -247,12 +248,15 @@ def rounds_section(access: RoomAccess, status: RoomStatus) -> None:
             shortcut="V",
         ):
             act(lambda: reveal(access, current.number))
-    else:  # the last round is revealed (or none is open yet): its debrief, then the next
-        if current is not None:
-            debrief(access, status)
-            st.divider()
+        live_teams(access.code, access.key)
+    elif current is None:  # joining: the room watches its names arrive, under the code
         live_teams(access.code, access.key)
         open_round_form(access, status)
+    else:  # the last round is revealed: its debrief, then the next round's form
+        debrief(access, status)
+        st.divider()
+        open_round_form(access, status)
+        live_teams(access.code, access.key)
 
 
 def act(action) -> None:

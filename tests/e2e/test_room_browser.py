@@ -216,3 +216,32 @@ def test_a_team_link_shows_the_plans_result_then_its_controls_by_themselves(brow
         expect(page.get_by_test_id("stException")).to_have_count(0)
     finally:
         context.close()
+
+
+def test_with_thirty_teams_in_the_room_the_rounds_buttons_stay_on_screen(browser, served):
+    """Thirty long names take sixteen rows of the dashboard: the round's buttons come
+    before them, so at 1280x720 the facilitator can close and reveal without scrolling."""
+    from rooms.store import RoomStore
+    from simulator import load_preset
+
+    server, url = served
+    store = RoomStore(url)
+    room = store.create_room(creator="test", title="A full room")
+    for i in range(30):
+        store.join(room.code, f"Team number {i + 1} of the Northern Region", client=f"test-{i}")
+    store.open_round(room.code, secret=room.key, scenario=load_preset("balanced"), label="R1")
+    store.dispose()
+    host = new_page(browser, f"{server.url}/Room")
+    try:
+        host.get_by_text("Resume a room as its facilitator").click()
+        resume = host.get_by_test_id("stExpanderDetails")
+        resume.get_by_role("textbox", name="Room code").fill(room.code)
+        resume.get_by_label("Facilitator key").fill(room.key)
+        resume.get_by_role("button", name="Resume").click()
+        expect(host.get_by_text("0 of 30 teams have submitted")).to_be_visible()
+        idle(host)
+        host.get_by_test_id("stMain").evaluate("main => main.scrollTo(0, 0)")
+        expect(host.get_by_role("button", name="Close and reveal")).to_be_in_viewport(ratio=1)
+        expect(host.get_by_text("Team number 30 of the Northern Region")).to_be_attached()
+    finally:
+        host.context.close()
