@@ -57,8 +57,8 @@ page_menu()
 
 FACILITATOR = "room_facilitator"
 TITLE_BLOCK = "room_header"
-"""Key of the page's title block (the dashboard's, a team's): ui/presenter.py's CSS starts
-the page just below Streamlit's header band on it, so more of a round fits a screen."""
+"""Key of the page's title block (the dashboard's, a team's): presenter.room_style sizes
+the title by it."""
 TEAM = "room_team"
 PLAN = "room_plan"
 PLAN_ROUND = "room_plan_round"
@@ -365,7 +365,6 @@ def debrief(access: RoomAccess, status: RoomStatus) -> None:
                     "Rank": st.column_config.NumberColumn(width="small"),
                     "Team": st.column_config.TextColumn(width="medium"),
                 },
-                height=view.standings_height(len(board)),
             )
         st.dataframe(
             view.leaderboard_frame(board, previous=before), hide_index=True, width="stretch"

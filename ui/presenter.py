@@ -87,10 +87,9 @@ def room_style() -> None:
     """The room page's CSS (the dashboard on a projector, a team's page on a laptop): the
     page starts just below Streamlit's header band, so more of a round fits the screen.
 
-    Sent only by the room page's runs, so it needs no ``:has()`` to scope it: a ``:has()``
-    rule on the whole app is looked at again on every change to the page, and with the
-    presenter view's rules a team's first load was about 100 ms slower
-    (``python -m bench.browser_room``)."""
+    Sent only by the room page's runs, so it needs no ``:has()`` to scope it, and it
+    leaves the presenter view's ``:has()`` rules off the room page (docs/benchmarks.md,
+    "The room on one screen", gives the runs that compared them)."""
     st.html(
         "<style>"
         ".stMainBlockContainer{padding-top:3.75rem}"

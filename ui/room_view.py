@@ -311,17 +311,6 @@ def standings_frame(standings: Sequence[Standing]) -> pd.DataFrame:
     return leaderboard_frame(standings)[list(STANDINGS_COLUMNS)]
 
 
-def standings_height(teams: int) -> int:
-    """Pixels of the standings table: every row up to :data:`STANDINGS_ROWS`, then it
-    scrolls, so it stays beside the chart (Streamlit's rows are 35 px, plus the header
-    and a border)."""
-    return 35 * (min(teams, STANDINGS_ROWS) + 1) + 3
-
-
-STANDINGS_ROWS = 12
-"""Rows the standings show before they scroll: as tall as the teams' chart."""
-
-
 def _change_text(change: RoundChange) -> str:
     if change.before is None:
         return "new this round"
