@@ -75,8 +75,9 @@ def clean_text(text: str, *, field: str, limit: int, required: bool = True) -> s
     """Plain text for a name or title: NFC, one line, trimmed, at most ``limit`` long.
 
     Control characters and the bidirectional overrides (which would make a name read
-    backwards in everyone's list) are refused, naming ``field``; anything else is kept
-    as it is and escaped wherever it is shown.
+    backwards in everyone's list) are refused, naming ``field``; so is a name of
+    invisible characters alone (a zero-width space shows as no name on the projector).
+    Anything else is kept as it is and escaped wherever it is shown.
     """
     if not isinstance(text, str):
         raise RoomError(f"{field}: must be text")
@@ -84,13 +85,20 @@ def clean_text(text: str, *, field: str, limit: int, required: bool = True) -> s
     for char in value:
         if char in _BIDI_CONTROLS or unicodedata.category(char) in {"Cc", "Cs", "Co", "Cn"}:
             raise RoomError(f"{field}: U+{ord(char):04X} is not allowed in a name")
-    if required and not value:
+    if required and not _visible(value):
         raise RoomError(f"{field}: cannot be empty")
     if len(value) > limit:
         raise RoomError(f"{field}: at most {limit} characters (this one has {len(value)})")
     return value
 
 
+def _visible(text: str) -> str:
+    """``text`` without its format characters (Unicode's Cf: zero-width spaces and joiners,
+    the soft hyphen, a byte-order mark), which draw nothing, its spaces made single."""
+    return " ".join("".join(c for c in text if unicodedata.category(c) != "Cf").split())
+
+
 def name_key(name: str) -> str:
-    """The form two team names are compared in: 'Team A' and 'team  a' are the same."""
-    return unicodedata.normalize("NFKC", name).casefold()
+    """The form two team names are compared in: 'Team A', 'team  a' and 'Team\u200b A'
+    (with a zero-width space, which looks the same) are one name."""
+    return _visible(unicodedata.normalize("NFKC", name)).casefold()

@@ -488,6 +488,8 @@ def test_hostile_team_names_are_kept_as_plain_text(store: RoomStore, name: str):
     [
         ("", "cannot be empty"),
         ("   ", "cannot be empty"),
+        ("\u200b", "cannot be empty"),  # a zero-width space: no name on the projector
+        ("\u200b\u00ad \ufeff", "cannot be empty"),
         ("x" * 41, "at most 40 characters"),
         ("evil\u202etxt.exe", "U\\+202E is not allowed"),
         ("bell\x07", "U\\+0007 is not allowed"),
@@ -499,11 +501,24 @@ def test_unusable_team_names_are_refused_by_name(store: RoomStore, name: str, wh
         store.join(room.code, name, client="c")
 
 
-def test_two_teams_cannot_share_a_name(store: RoomStore):
+@pytest.mark.parametrize(
+    "same",
+    ["team a", "TEAM A", "Team \u200bA", "Team\u00ad A", "\ufeffTeam A\u2060", "Ｔｅａｍ Ａ"],
+)
+def test_two_teams_cannot_share_a_name(store: RoomStore, same: str):
+    """A name that looks the same on the leaderboard (case, spacing, invisible characters,
+    full-width letters) is the same name: nobody can pass for another team."""
     room = store.create_room(creator="f")
     store.join(room.code, "Team  A", client="c")
     with pytest.raises(Conflict, match=r"^name: another team"):
-        store.join(room.code, "team a", client="d")
+        store.join(room.code, same, client="d")
+
+
+def test_a_name_with_an_emoji_sequence_is_kept_whole(store: RoomStore):
+    """Joiners inside an emoji (a family, a flag) are part of a name, not stripped."""
+    room = store.create_room(creator="f")
+    family = "Team \U0001f468\u200d\U0001f469\u200d\U0001f467"
+    assert store.join(room.code, family, client="c").name == family
 
 
 # --- Nothing read back is trusted.
