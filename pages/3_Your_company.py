@@ -246,7 +246,9 @@ def targets_section(symbol: str) -> None:
 
 def currency_section() -> None:
     st.subheader("Currency and calendar")
-    cols = st.columns([1, 1, 1, 2])
+    # The checkbox's column is wider: at 1280 px beside the sidebar a third of it cut
+    # "After the amount" to "After the a…" (tests/e2e/test_cut_labels_browser.py).
+    cols = st.columns([1, 1, 1.5, 2])
     with cols[0]:
         company_input(
             st.text_input,

@@ -210,7 +210,7 @@ def render_diagnosis(scenario: Scenario, *, workshop_link: bool = True) -> None:
     if workshop_link:
         st.page_link(
             "pages/1_Workshop.py",
-            label="Workshop mode: predict, reveal and fix the four causes with a room",
+            label="Workshop mode: predict, reveal and fix",
             icon=":material/school:",
         )
     st.caption(

@@ -83,10 +83,11 @@ NAMED_CHARTS_DRAWN_JS = """(names) => names.every(name => {
   return [...marks].some(m => { const b = m.getBBox(); return b.width > 0 || b.height > 0; });
 })"""
 
-# Text Streamlit cuts off with "…" (CSS text-overflow) in the key figures and the row of
-# baseline buttons.
+# Text Streamlit cuts off with "…" (CSS text-overflow) in the key figures, the row of
+# baseline buttons and the page's links (a link's label does not wrap).
 CUT_TEXT_JS = """() => [...document.querySelectorAll("[data-testid='stMetric'] *, "
-  + ".st-key-baseline_row *, .st-key-presenter_header *")]
+  + ".st-key-baseline_row *, .st-key-presenter_header *, "
+  + "[data-testid='stMain'] [data-testid='stPageLink'] *")]
 .filter(el => el.offsetParent !== null && getComputedStyle(el).textOverflow === "ellipsis"
   && el.scrollWidth > el.clientWidth + 1)
 .map(el => el.textContent)"""
