@@ -5,7 +5,8 @@ The score rewards revenue *and* stability (docs/workshop-guide.md, "Scoring"):
     score = median revenue x (1 - whiplash probability / 2) x (1 - max drawdown)
 
 with the median total revenue over the horizon, the share of runs with (mild or
-severe) whiplash and the median run's largest peak-to-trough fall in quarterly revenue.
+severe) whiplash as the verdict counts it (docs/model.md, section 12) and the median
+run's largest peak-to-trough fall in quarterly revenue.
 A plan that whiplashes in every run keeps half its revenue's credit, so revenue still
 separates two swinging plans; a smooth plan keeps nearly all of it. The score is in
 dollars: "revenue you can count on".
@@ -73,18 +74,21 @@ class TeamResult(BaseModel):
 
 
 def team_result(summary: ResultSummary, *, sentence: str) -> TeamResult:
-    """Score a simulated plan; ``sentence`` is its verdict in words (ui/verdict.py)."""
-    report = summary.report
+    """Score a simulated plan; ``sentence`` is its verdict in words (ui/verdict.py).
+
+    The whiplash figures are the verdict's (``summary.whiplash``), the ones the sentence,
+    the simulator's key figures and the CLI state: a team reads one share of futures with
+    whiplash on its page, not two. The drawdown is the report's, named as its own figure."""
+    verdict = summary.whiplash
+    drawdown = summary.report.max_drawdown
     revenue = summary.quarterly[summary.quarterly["series"] == "revenue"]
     return TeamResult(
-        score=max(
-            stable_revenue(summary.median_revenue, report.probability, report.max_drawdown), 0.0
-        ),
+        score=max(stable_revenue(summary.median_revenue, verdict.probability, drawdown), 0.0),
         median_revenue=max(float(summary.median_revenue), 0.0),
-        probability=report.probability,
-        severe_probability=report.severe_probability,
-        max_drawdown=report.max_drawdown,
-        verdict=report.verdict,
+        probability=verdict.probability,
+        severe_probability=verdict.severe_probability,
+        max_drawdown=drawdown,
+        verdict=verdict.verdict,
         sentence=sentence[:MAX_SENTENCE],
         quarters=tuple(str(q) for q in revenue["quarter"]),
         quarter_revenue=tuple(max(float(v), 0.0) for v in revenue["p50"]),

@@ -26,6 +26,8 @@ from rooms.codes import MAX_NAME
 from simulator import levers, load_preset, simulate
 from ui import controls
 from ui import room_view as view
+from ui import verdict as ui_verdict
+from ui.format import percent
 from ui.text import shown_text
 
 PRESET = load_preset("team_a_team_b")
@@ -61,13 +63,29 @@ def test_the_score_rewards_revenue_and_stability():
 def test_a_team_result_is_the_simulations_own_figures():
     summary = simulate(PRESET, runs=300).summary_only()
     got = team_result(summary, sentence="x" * 1000)
-    rep = summary.report
+    verdict, drawdown = summary.whiplash, summary.report.max_drawdown
     assert got.score == pytest.approx(
-        summary.median_revenue * (1 - rep.probability / 2) * (1 - rep.max_drawdown)
+        summary.median_revenue * (1 - verdict.probability / 2) * (1 - drawdown)
     )
     assert list(got.quarters) == summary.quarter_labels and len(got.sentence) == 400
     revenue = summary.quarterly[summary.quarterly["series"] == "revenue"]
     assert list(got.quarter_revenue) == pytest.approx(list(revenue["p50"]))
+
+
+def test_a_teams_whiplash_is_the_verdicts_as_its_sentence_states_it():
+    """The score line and the verdict on a team's page give one share of futures with
+    whiplash: the verdict's. On this preset the report's quarter-on-quarter count says
+    about 88% and severe, the verdict about 62% and mild, so the wrong one shows."""
+    summary = simulate(PRESET).summary_only()
+    assert summary.report.probability - summary.whiplash.probability > 0.2
+    got = team_result(summary, sentence=ui_verdict.verdict_sentence(summary))
+    assert (got.probability, got.severe_probability, got.verdict) == (
+        summary.whiplash.probability,
+        summary.whiplash.severe_probability,
+        summary.whiplash.verdict,
+    )
+    assert f"whiplash in {percent(got.probability)} of futures" in got.sentence
+    assert f"whiplash in {percent(got.probability)} of futures" in view.result_sentence(got)
 
 
 def test_equal_scores_share_a_rank_and_the_board_is_best_first():
