@@ -193,7 +193,7 @@ def _pipeline(
     open_total = sum_last_axis(open_value)
     raw = open_total / safe
     relative = np.where(quota > 0, expected / safe, np.inf)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a tiny win rate
         healthy = np.where(expected > 0, open_total / expected, np.nan)
     return raw, healthy, relative
 
@@ -220,7 +220,10 @@ def _explicit(scenario: Scenario, months: int, *, ahead: int) -> tuple[np.ndarra
         i = line_index[c.product_line]
         in_force[:, i] += value * chance**passed
         due = (t >= first) & ((t - first) % term == 0)
-        lost[:, i] += np.where(due, value * chance ** (passed - 1) * (1.0 - chance), 0.0)
+        # The power of the renewals before this one; 0, not -1, where none is due (a chance
+        # of 0 to the power -1 is a division by zero, though np.where drops it).
+        before = np.maximum(passed - 1, 0)
+        lost[:, i] += np.where(due, value * chance**before * (1.0 - chance), 0.0)
     return in_force, lost
 
 

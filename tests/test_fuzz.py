@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from dataclasses import replace
 from typing import Any
 
@@ -189,7 +190,11 @@ def test_every_range_end_simulates_finite_and_non_negative(
         t = {**Thresholds().model_dump(), **data["thresholds"]}
         data["thresholds"]["severe_drop"] = max(t["severe_drop"], t["bust_drop"])
         data["thresholds"]["severe_drawdown"] = max(t["severe_drawdown"], t["mild_drawdown"])
-    fuzz.check_simulation(scenario_from_dict(data), runs=3)
+    # Nor a numpy warning: the CLI would print it, with a path into this package, under
+    # the answer (a renewal rate of 0 gave "divide by zero encountered in power").
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        fuzz.check_simulation(scenario_from_dict(data), runs=3)
 
 
 @pytest.mark.parametrize("start", ["1900-01", "2200-12"])
