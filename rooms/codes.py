@@ -85,8 +85,10 @@ def clean_text(text: str, *, field: str, limit: int, required: bool = True) -> s
     for char in value:
         if char in _BIDI_CONTROLS or unicodedata.category(char) in {"Cc", "Cs", "Co", "Cn"}:
             raise RoomError(f"{field}: U+{ord(char):04X} is not allowed in a name")
-    if required and not _visible(value):
-        raise RoomError(f"{field}: cannot be empty")
+    if not _visible(value):  # nothing a screen would show
+        if required:
+            raise RoomError(f"{field}: cannot be empty")
+        value = ""  # an optional title of zero-width spaces is no title: the default shows
     if len(value) > limit:
         raise RoomError(f"{field}: at most {limit} characters (this one has {len(value)})")
     return value

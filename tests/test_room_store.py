@@ -514,6 +514,12 @@ def test_two_teams_cannot_share_a_name(store: RoomStore, same: str):
         store.join(room.code, same, client="d")
 
 
+def test_a_room_title_of_invisible_characters_is_no_title(store: RoomStore):
+    """The projector then shows the default title, not a blank heading."""
+    room = store.create_room(creator="f", title="\u200b \u2060")
+    assert store.status(room.code, secret=room.key).title == ""
+
+
 def test_a_name_with_an_emoji_sequence_is_kept_whole(store: RoomStore):
     """Joiners inside an emoji (a family, a flag) are part of a name, not stripped."""
     room = store.create_room(creator="f")
