@@ -40,6 +40,7 @@ from ui import (
     timeline,
     verdict,
 )
+from ui import clock as ui_clock
 from ui import room as rm
 from ui import room_view as view
 from ui.nav import page_menu
@@ -89,7 +90,9 @@ def messages() -> None:
 
 
 def clock(ts: int | None) -> str:
-    return "" if ts is None else time.strftime("%H:%M", time.localtime(ts))
+    """A time of day in the browser's own time zone (ui/clock.py)."""
+    zone = ui_clock.viewer_zone(st.context.timezone, st.context.timezone_offset)
+    return ui_clock.clock(ts, zone=zone)
 
 
 # --- Joining --------------------------------------------------------------------------------

@@ -245,3 +245,35 @@ def test_with_thirty_teams_in_the_room_the_rounds_buttons_stay_on_screen(browser
         expect(host.get_by_text("Team number 30 of the Northern Region")).to_be_attached()
     finally:
         host.context.close()
+
+
+def test_the_room_closes_at_a_time_of_the_facilitators_own_zone(browser, served):
+    """The server keeps time in UTC or its own zone; the projector shows the closing
+    time as the room's clocks read it (India: UTC+5:30, so neither the server's zone nor
+    a whole-hour slip could pass)."""
+    from datetime import datetime, timedelta, timezone
+
+    from rooms.store import RoomStore
+
+    server, url = served
+    store = RoomStore(url)
+    room = store.create_room(creator="test", title="A room in Bangalore")
+    closes = store.status(room.code, secret=room.key).expires_at
+    store.dispose()
+    india = timezone(timedelta(hours=5, minutes=30))
+    shown = datetime.fromtimestamp(closes, india).strftime("%H:%M")
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 720}, timezone_id="Asia/Kolkata"
+    )
+    host = context.new_page()
+    host.set_default_timeout(BROWSER_TIMEOUT_MS)
+    try:
+        host.goto(f"{server.url}/Room")
+        host.get_by_text("Resume a room as its facilitator").click()
+        resume = host.get_by_test_id("stExpanderDetails")
+        resume.get_by_role("textbox", name="Room code").fill(room.code)
+        resume.get_by_label("Facilitator key").fill(room.key)
+        resume.get_by_role("button", name="Resume").click()
+        expect(host.get_by_text(f"The room closes at {shown} (")).to_be_visible()
+    finally:
+        context.close()
