@@ -18,6 +18,7 @@ import streamlit as st
 
 from rooms import (
     ROOM_HOURS,
+    RevealedRound,
     RoomAccess,
     RoomError,
     RoomStatus,
@@ -29,7 +30,8 @@ from rooms import (
 from rooms.codes import MAX_NAME, shown_code
 from rooms.plans import check_changes, headcount_ceiling
 from simulator import Scenario, ScenarioError
-from simulator.models import Change, Contract, Effort, Relationships
+from simulator.models import Change, Contract, Currency, Effort, Relationships
+from simulator.money import using_currency
 from ui import (
     admission,
     chart_warmup,
@@ -66,6 +68,7 @@ PLAN_ROUND = "room_plan_round"
 ROUND_SCENARIO = "room_round_scenario"
 CHOICES = "room_choices"
 OWN_CHOICES = "room_own_choices"
+CURRENCIES = "room_currencies"
 ERROR = "room_error"
 W_CODE = "room_w_code"
 W_NAME = "room_w_name"
@@ -93,6 +96,18 @@ def clock(ts: int | None) -> str:
     """A time of day in the browser's own time zone (ui/clock.py)."""
     zone = ui_clock.viewer_zone(st.context.timezone, st.context.timezone_offset)
     return ui_clock.clock(ts, zone=zone)
+
+
+def round_currency(code: str, secret: str, number: int) -> Currency:
+    """The currency a round's amounts are shown in: its scenario's (a trainer's own preset
+    may be in kroner, as the simulator page would show it). Kept in the session, since a
+    round's scenario never changes."""
+    kept = ss.setdefault(CURRENCIES, {})
+    if (code, number) not in kept:
+        kept[(code, number)] = (
+            rm.store().round_scenario(code, secret=secret, number=number).currency
+        )
+    return kept[(code, number)]
 
 
 # --- Joining --------------------------------------------------------------------------------
@@ -343,6 +358,45 @@ def debrief(access: RoomAccess, status: RoomStatus) -> None:
     last = revealed[-1]
     previous = revealed[-2] if len(revealed) > 1 else None
     st.header(f"Round {last.number} revealed: {markdown_text(last.label)}", anchor=False)
+    currencies = {r.number: round_currency(access.code, access.key, r.number) for r in revealed}
+    with using_currency(currencies[last.number]):
+        revealed_round(access, last, previous)
+    left, right, _ = st.columns([1, 1, 2])
+    chosen_by_round = {r.number: round_choices(access, r.number) for r in revealed}
+    left.download_button(
+        "Download results (CSV)",
+        data=results_csv(revealed, choices=chosen_by_round),
+        file_name="whiplash_room_results.csv",
+        mime="text/csv",
+        on_click="ignore",
+        width="stretch",
+    )
+    right.download_button(
+        "Download debrief (Markdown)",
+        data=view.debrief_markdown(
+            status.title,
+            revealed,
+            choices=chosen_by_round,
+            currencies=currencies,
+        ),
+        file_name="whiplash_room_debrief.md",
+        mime="text/markdown",
+        on_click="ignore",
+        width="stretch",
+    )
+    for earlier in reversed(revealed[:-1]):
+        with (
+            st.expander(f"Round {earlier.number}: {markdown_text(earlier.label)}"),
+            using_currency(currencies[earlier.number]),
+        ):
+            st.dataframe(
+                view.leaderboard_frame(earlier.standings), hide_index=True, width="stretch"
+            )
+
+
+def revealed_round(access: RoomAccess, last: RevealedRound, previous: RevealedRound | None) -> None:
+    """The last revealed round: the teams' chart beside the leader and the standings, the
+    leaderboard in full, what each team chose."""
     board = list(last.standings)
     if not board:
         st.info("No team submitted a plan in this round.")
@@ -385,33 +439,6 @@ def debrief(access: RoomAccess, status: RoomStatus) -> None:
             "revenue you can count on. Max drawdown is the largest fall from the best "
             "quarter so far (docs/workshop-guide.md)."
         )
-    left, right, _ = st.columns([1, 1, 2])
-    chosen_by_round = {r.number: round_choices(access, r.number) for r in revealed}
-    left.download_button(
-        "Download results (CSV)",
-        data=results_csv(revealed, choices=chosen_by_round),
-        file_name="whiplash_room_results.csv",
-        mime="text/csv",
-        on_click="ignore",
-        width="stretch",
-    )
-    right.download_button(
-        "Download debrief (Markdown)",
-        data=view.debrief_markdown(
-            status.title,
-            revealed,
-            choices=chosen_by_round,
-        ),
-        file_name="whiplash_room_debrief.md",
-        mime="text/markdown",
-        on_click="ignore",
-        width="stretch",
-    )
-    for earlier in reversed(revealed[:-1]):
-        with st.expander(f"Round {earlier.number}: {markdown_text(earlier.label)}"):
-            st.dataframe(
-                view.leaderboard_frame(earlier.standings), hide_index=True, width="stretch"
-            )
 
 
 def round_choices(access: RoomAccess, number: int) -> dict[int, dict[str, str]]:
@@ -456,6 +483,14 @@ def team(access: TeamAccess) -> None:
         chart_warmup.warm_charts()  # while it waits, for the round's first chart
         return
     st.header(f"Round {current.number}: {markdown_text(current.label)}", anchor=False)
+    with using_currency(round_currency(access.code, access.token, current.number)):
+        team_round(access, status, first_screen=first_screen)
+
+
+def team_round(access: TeamAccess, status: RoomStatus, *, first_screen: bool) -> None:
+    """The current round on a team's page: the plan while it is open, the wait while it is
+    closed, the result and rank once revealed."""
+    current = status.current
     if current.state == "open":
         plan_section(access, status, first_screen=first_screen)
         if current.blind:  # no chart until the reveal (an open round's preview loads it)

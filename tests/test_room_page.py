@@ -268,3 +268,35 @@ def test_a_blind_rounds_page_and_a_failed_preview_come_whole(url: str, monkeypat
     assert any("could not run" in e.value for e in failed.error)
     assert failed.slider, "the controls are there to change the plan"
     assert button(failed, "Submit our plan")
+
+
+def test_a_round_in_kroner_shows_its_amounts_in_kroner(url: str):
+    """A trainer's own preset may be in DKK, as the simulator page would show it: the
+    team's score, the facilitator's leaderboard and the debrief say kr., not $."""
+    from simulator import load_preset
+    from simulator.models import Currency
+
+    danish = load_preset("team_a_team_b").model_copy(update={"currency": Currency(code="DKK")})
+    store = RoomStore(url)
+    room = store.create_room(creator="test", title="Salgsmøde")
+    member = store.join(room.code, "Hold A", client="a")
+    store.open_round(room.code, secret=room.key, scenario=danish, label="I kroner")
+    store.submit(room.code, secret=member.token, plan=danish)
+    store.close_round(room.code, secret=room.key)
+    results = rm.reveal_results(store.plans(room.code, secret=room.key))
+    store.reveal_round(room.code, secret=room.key, number=1, results=results)
+
+    team = AppTest.from_file(PAGE, default_timeout=60)
+    team.query_params["room"] = room.code
+    team.query_params["team"] = member.token
+    team.run()
+    assert "Rank 1 of 1" in page_text(team)
+    score = next(line for line in page_text(team).splitlines() if "Score " in line)
+    assert " kr.:" in score and "$" not in score, score
+
+    host = session()
+    host.text_input(key="room_w_resume_code").input(room.code)
+    host.text_input(key="room_w_resume_key").input(room.key)
+    button(host, "Resume").click().run()
+    assert "Hold A leads" in page_text(host)
+    assert "kr." in str(host.dataframe[1].value["Score"][0])  # the debrief: test_room_view.py

@@ -24,6 +24,7 @@ from rooms import (
 )
 from rooms.codes import MAX_NAME
 from simulator import levers, load_preset, simulate
+from simulator.models import Currency
 from ui import controls
 from ui import room_view as view
 from ui import verdict as ui_verdict
@@ -86,6 +87,17 @@ def test_a_teams_whiplash_is_the_verdicts_as_its_sentence_states_it():
     )
     assert f"whiplash in {percent(got.probability)} of futures" in got.sentence
     assert f"whiplash in {percent(got.probability)} of futures" in view.result_sentence(got)
+
+
+def test_the_debrief_gives_each_rounds_amounts_in_its_own_currency():
+    dollars = RevealedRound(1, "In dollars", tuple(leaderboard([(1, "A", result(5e6))])))
+    kroner = RevealedRound(2, "I kroner", tuple(leaderboard([(1, "A", result(6e6))])))
+    markdown = view.debrief_markdown(
+        "Room", [dollars, kroner], currencies={2: Currency(code="DKK")}
+    )
+    first, second = shown_text(markdown).split("## Round 2")
+    assert "Score $5M" in first and "kr." not in first
+    assert "Score 6M kr." in second and "$" not in second
 
 
 def test_equal_scores_share_a_rank_and_the_board_is_best_first():

@@ -18,6 +18,8 @@ import segno
 
 from rooms import TEAM_LEVERS, RevealedRound, RoundChange, Standing, TeamResult, compare_rounds
 from simulator import Scenario, levers
+from simulator.models import Currency
+from simulator.money import using_currency
 
 from . import vega
 from .charts import (
@@ -368,29 +370,44 @@ def debrief_markdown(
     revealed: Sequence[RevealedRound],
     *,
     choices: Mapping[int, Mapping[int, Mapping[str, str]]] | None = None,
+    currencies: Mapping[int, Currency] | None = None,
 ) -> str:
     """Every revealed round's leaderboard as one Markdown page (names escaped), with
-    what each team chose (``choices``: round number -> team id -> lever -> words)."""
+    what each team chose (``choices``: round number -> team id -> lever -> words) and
+    amounts in each round's currency (``currencies``: round number -> currency; the
+    default where none is given)."""
     lines = [f"# {markdown_text(title or 'Whiplash room')}", "", "Debrief of the rounds", ""]
     if not revealed:
         lines.append("No round has been revealed yet.")
     for i, rnd in enumerate(revealed):
-        lines += [f"## Round {rnd.number}: {markdown_text(rnd.label)}", ""]
-        for s in rnd.standings:
-            lines.append(
-                f"{s.rank}. **{markdown_text(s.team)}**: "
-                f"{markdown_text(standing_sentence(s, teams=len(rnd.standings)))} "
-                f"{markdown_text(s.result.sentence)}"
-            )
-            chosen = (choices or {}).get(rnd.number, {}).get(s.team_id)
-            if chosen:
-                lines += [f"   - {name}: {markdown_text(words)}" for name, words in chosen.items()]
-        if i:
-            note = most_improved(revealed[i - 1], rnd)
-            if note:
-                lines += ["", markdown_text(note)]
-        lines.append("")
+        with using_currency((currencies or {}).get(rnd.number)):
+            lines += _debrief_round(revealed, i, choices)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _debrief_round(
+    revealed: Sequence[RevealedRound],
+    i: int,
+    choices: Mapping[int, Mapping[int, Mapping[str, str]]] | None,
+) -> list[str]:
+    """The Markdown lines of ``revealed[i]``, in the current currency."""
+    rnd = revealed[i]
+    lines = [f"## Round {rnd.number}: {markdown_text(rnd.label)}", ""]
+    for s in rnd.standings:
+        lines.append(
+            f"{s.rank}. **{markdown_text(s.team)}**: "
+            f"{markdown_text(standing_sentence(s, teams=len(rnd.standings)))} "
+            f"{markdown_text(s.result.sentence)}"
+        )
+        chosen = (choices or {}).get(rnd.number, {}).get(s.team_id)
+        if chosen:
+            lines += [f"   - {name}: {markdown_text(words)}" for name, words in chosen.items()]
+    if i:
+        note = most_improved(revealed[i - 1], rnd)
+        if note:
+            lines += ["", markdown_text(note)]
+    lines.append("")
+    return lines
 
 
 def verdict_colour_name(verdict: str) -> str:
