@@ -31,6 +31,12 @@ MAX_NAME = 40
 """Characters in a team name (after trimming)."""
 MAX_TITLE = 80
 """Characters in a room's title."""
+RAW_FACTOR = 4
+"""Text longer than this many times its limit is refused before it is normalised: the
+browser's box stops at the limit, but a client of its own can send megabytes, and each
+character costs the checks below a Unicode lookup (5 MB took a second of the server's
+interpreter, which every session of the room shares). Spaces that collapse and marks
+that combine leave a real name far inside four times its length."""
 _BIDI_CONTROLS = frozenset(
     "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 )
@@ -81,6 +87,8 @@ def clean_text(text: str, *, field: str, limit: int, required: bool = True) -> s
     """
     if not isinstance(text, str):
         raise RoomError(f"{field}: must be text")
+    if len(text) > RAW_FACTOR * limit:  # before any work a character: see RAW_FACTOR
+        raise RoomError(f"{field}: at most {limit} characters (this one has {len(text):,})")
     value = " ".join(unicodedata.normalize("NFC", text).split())
     for char in value:
         if char in _BIDI_CONTROLS or unicodedata.category(char) in {"Cc", "Cs", "Co", "Cn"}:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import MetaData, func, insert, select, text, update
 
+import rooms.codes as codes
 import rooms.store as store_module
 from rooms import (
     ROOM_HOURS,
@@ -512,6 +513,25 @@ def test_two_teams_cannot_share_a_name(store: RoomStore, same: str):
     store.join(room.code, "Team  A", client="c")
     with pytest.raises(Conflict, match=r"^name: another team"):
         store.join(room.code, same, client="d")
+
+
+def test_an_oversized_name_is_refused_before_any_work_on_its_characters(
+    store: RoomStore, monkeypatch: pytest.MonkeyPatch
+):
+    """A client of its own can send megabytes where the browser's box stops at 40: each
+    character would cost a Unicode lookup in the interpreter every session shares."""
+    room = store.create_room(creator="f")
+    seen: list[int] = []
+    normalize = codes.unicodedata.normalize
+    monkeypatch.setattr(
+        codes.unicodedata,
+        "normalize",
+        lambda form, text: seen.append(len(text)) or normalize(form, text),
+    )
+    with pytest.raises(RoomError, match=r"^name: at most 40 characters \(this one has 5,000,000\)"):
+        store.join(room.code, "x" * 5_000_000, client="c")
+    assert all(n < 5_000_000 for n in seen), seen
+    assert store.status(room.code, secret=room.key).teams == ()
 
 
 def test_a_room_title_of_invisible_characters_is_no_title(store: RoomStore):
