@@ -25,8 +25,8 @@ import ui.diagnosis
 import ui.runtime
 from simulator import budget, dump_scenario, load_preset
 from tests.support.server import ROOT, streamlit_server
-from tests.support.session import StreamlitSession
-from ui import book, controls, links, presets
+from tests.support.session import ProtocolError, StreamlitSession
+from ui import book, compare_view, controls, links, presets
 from ui import session as app_session
 from ui import workshop as ws
 from ui.text import shown_text
@@ -354,6 +354,22 @@ def test_the_server_survives_a_client_speaking_garbage(server, label: str, frame
         bad.close()
     good = StreamlitSession(server)
     assert good.rerun().ok, label
+    good.close()
+    assert server.process.poll() is None
+
+
+def test_a_well_formed_message_over_two_megabytes_closes_only_its_own_connection(server):
+    """The browser sends a few kB a rerun. A client of its own naming its plan with 3 MB
+    (a well-formed rerun) is cut off before the app reads it (.streamlit/config.toml,
+    ``maxWidgetStateSize``), and the page goes on serving everyone else."""
+    big = StreamlitSession(server)
+    name_id = big.rerun().widgets[compare_view.W_NAME][0]
+    started = big.send_rerun(moves={name_id: "x" * 3_000_000})
+    with pytest.raises(ProtocolError, match=r"closed|lost"):
+        big.wait_finished(started)
+    big.close()
+    good = StreamlitSession(server)
+    assert good.rerun().ok
     good.close()
     assert server.process.poll() is None
 
