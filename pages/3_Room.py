@@ -30,7 +30,7 @@ from rooms import (
 from rooms.codes import MAX_NAME, shown_code
 from rooms.plans import check_changes, headcount_ceiling
 from simulator import Scenario, ScenarioError
-from simulator.models import Change, Contract, Currency, Effort, Relationships
+from simulator.models import Change, Contract, Effort, Relationships
 from simulator.money import using_currency
 from ui import (
     admission,
@@ -68,7 +68,7 @@ PLAN_ROUND = "room_plan_round"
 ROUND_SCENARIO = "room_round_scenario"
 CHOICES = "room_choices"
 OWN_CHOICES = "room_own_choices"
-CURRENCIES = "room_currencies"
+ROUND_SCENARIOS = "room_round_scenarios"
 ERROR = "room_error"
 W_CODE = "room_w_code"
 W_NAME = "room_w_name"
@@ -98,15 +98,13 @@ def clock(ts: int | None) -> str:
     return ui_clock.clock(ts, zone=zone)
 
 
-def round_currency(code: str, secret: str, number: int) -> Currency:
-    """The currency a round's amounts are shown in: its scenario's (a trainer's own preset
-    may be in kroner, as the simulator page would show it). Kept in the session, since a
-    round's scenario never changes."""
-    kept = ss.setdefault(CURRENCIES, {})
+def round_scenario(code: str, secret: str, number: int) -> Scenario:
+    """A round's scenario, read once a session: it never changes, and reading it back
+    (parsed and validated) costs a page run that all thirty teams make at once. Its
+    currency is the round's: a trainer's own preset may be in kroner."""
+    kept = ss.setdefault(ROUND_SCENARIOS, {})
     if (code, number) not in kept:
-        kept[(code, number)] = (
-            rm.store().round_scenario(code, secret=secret, number=number).currency
-        )
+        kept[(code, number)] = rm.store().round_scenario(code, secret=secret, number=number)
     return kept[(code, number)]
 
 
@@ -358,7 +356,9 @@ def debrief(access: RoomAccess, status: RoomStatus) -> None:
     last = revealed[-1]
     previous = revealed[-2] if len(revealed) > 1 else None
     st.header(f"Round {last.number} revealed: {markdown_text(last.label)}", anchor=False)
-    currencies = {r.number: round_currency(access.code, access.key, r.number) for r in revealed}
+    currencies = {
+        r.number: round_scenario(access.code, access.key, r.number).currency for r in revealed
+    }
     with using_currency(currencies[last.number]):
         revealed_round(access, last, previous)
     left, right, _ = st.columns([1, 1, 2])
@@ -446,11 +446,10 @@ def round_choices(access: RoomAccess, number: int) -> dict[int, dict[str, str]]:
     session: a revealed round's plans no longer change)."""
     kept = ss.setdefault(CHOICES, {})
     if (access.code, number) not in kept:
-        store = rm.store()
-        given = store.round_scenario(access.code, secret=access.key, number=number)
+        given = round_scenario(access.code, access.key, number)
         kept[(access.code, number)] = {
             s.team_id: view.plan_choices(s.plan, round_scenario=given)
-            for s in store.plans(access.code, secret=access.key, number=number)
+            for s in rm.store().plans(access.code, secret=access.key, number=number)
         }
     return kept[(access.code, number)]
 
@@ -483,7 +482,7 @@ def team(access: TeamAccess) -> None:
         chart_warmup.warm_charts()  # while it waits, for the round's first chart
         return
     st.header(f"Round {current.number}: {markdown_text(current.label)}", anchor=False)
-    with using_currency(round_currency(access.code, access.token, current.number)):
+    with using_currency(round_scenario(access.code, access.token, current.number).currency):
         team_round(access, status, first_screen=first_screen)
 
 
@@ -534,9 +533,8 @@ def watch_round(code: str, token: str, seen: str) -> None:
 def round_plan(access: TeamAccess, number: int) -> Scenario:
     """The plan being shaped: the team's submitted plan, else the round's scenario."""
     if ss.get(PLAN_ROUND) != (access.code, number) or PLAN not in ss:
-        store = rm.store()
-        given = store.round_scenario(access.code, secret=access.token)
-        plan = store.own_plan(access.code, secret=access.token) or given
+        given = round_scenario(access.code, access.token, number)
+        plan = rm.store().own_plan(access.code, secret=access.token) or given
         ss[PLAN] = plan
         ss[ROUND_SCENARIO] = given
         draft = view.PrefixedState(ss)
@@ -905,9 +903,8 @@ def own_choices(access: TeamAccess, number: int) -> dict[str, str] | None:
     kept = ss.setdefault(OWN_CHOICES, {})
     key = (access.code, access.team_id, number)
     if key not in kept:
-        store = rm.store()
-        own = store.own_plan(access.code, secret=access.token, number=number)
-        given = store.round_scenario(access.code, secret=access.token, number=number)
+        own = rm.store().own_plan(access.code, secret=access.token, number=number)
+        given = round_scenario(access.code, access.token, number)
         kept[key] = None if own is None else view.plan_choices(own, round_scenario=given)
     return kept[key]
 

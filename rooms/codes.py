@@ -87,7 +87,7 @@ def clean_text(text: str, *, field: str, limit: int, required: bool = True) -> s
     """
     if not isinstance(text, str):
         raise RoomError(f"{field}: must be text")
-    if len(text) > RAW_FACTOR * limit:  # before any work a character: see RAW_FACTOR
+    if len(text) > RAW_FACTOR * limit:  # before any per-character work: see RAW_FACTOR
         raise RoomError(f"{field}: at most {limit} characters (this one has {len(text):,})")
     value = " ".join(unicodedata.normalize("NFC", text).split())
     for char in value:

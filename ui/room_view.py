@@ -381,33 +381,21 @@ def debrief_markdown(
         lines.append("No round has been revealed yet.")
     for i, rnd in enumerate(revealed):
         with using_currency((currencies or {}).get(rnd.number)):
-            lines += _debrief_round(revealed, i, choices)
+            lines += [f"## Round {rnd.number}: {markdown_text(rnd.label)}", ""]
+            for s in rnd.standings:
+                lines.append(
+                    f"{s.rank}. **{markdown_text(s.team)}**: "
+                    f"{markdown_text(standing_sentence(s, teams=len(rnd.standings)))} "
+                    f"{markdown_text(s.result.sentence)}"
+                )
+                chosen = (choices or {}).get(rnd.number, {}).get(s.team_id)
+                if chosen:
+                    lines += [f"   - {n}: {markdown_text(words)}" for n, words in chosen.items()]
+            note = most_improved(revealed[i - 1], rnd) if i else None
+            if note:
+                lines += ["", markdown_text(note)]
+        lines.append("")
     return "\n".join(lines).rstrip() + "\n"
-
-
-def _debrief_round(
-    revealed: Sequence[RevealedRound],
-    i: int,
-    choices: Mapping[int, Mapping[int, Mapping[str, str]]] | None,
-) -> list[str]:
-    """The Markdown lines of ``revealed[i]``, in the current currency."""
-    rnd = revealed[i]
-    lines = [f"## Round {rnd.number}: {markdown_text(rnd.label)}", ""]
-    for s in rnd.standings:
-        lines.append(
-            f"{s.rank}. **{markdown_text(s.team)}**: "
-            f"{markdown_text(standing_sentence(s, teams=len(rnd.standings)))} "
-            f"{markdown_text(s.result.sentence)}"
-        )
-        chosen = (choices or {}).get(rnd.number, {}).get(s.team_id)
-        if chosen:
-            lines += [f"   - {name}: {markdown_text(words)}" for name, words in chosen.items()]
-    if i:
-        note = most_improved(revealed[i - 1], rnd)
-        if note:
-            lines += ["", markdown_text(note)]
-    lines.append("")
-    return lines
 
 
 def verdict_colour_name(verdict: str) -> str:
