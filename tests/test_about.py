@@ -109,6 +109,8 @@ def test_about_page_shows_no_code_or_machine_paths_and_no_dead_links():
         + [i.value for i in at.info]
     )
     assert not CODE_OR_MACHINE_PATH.search(shown), CODE_OR_MACHINE_PATH.search(shown)
+    # A code path in a sentence's own aside reads as "(the code, ...)": dropped, not worded.
+    assert not re.search(r"\(the code\b", shown), re.search(r"\(the code\b.{0,60}", shown)
     targets = re.findall(r"\]\(([^)\s]+)\)", shown)
     assert targets, "the page links nothing"
     for target in targets:
