@@ -18,6 +18,7 @@ from simulator import ResultSummary, Scenario, ScenarioError, dump_scenario
 from simulator.budget import SimulationCancelled
 from simulator.models import Contract, Effort, Relationships, Simulation, Team
 from simulator.money import using_currency
+from simulator.scenario_io import MAX_FILE_BYTES
 from ui import (
     admission,
     book,
@@ -41,6 +42,7 @@ from ui.diagnosis import render_diagnosis
 from ui.format import money
 from ui.streamlit_runtime import session_gone, start_workers
 from ui.text import hidden_label, markdown_text
+from ui.uploads import file_box
 
 ss = st.session_state
 PRESENTING = presenter.start(ss, st.query_params.to_dict())
@@ -141,15 +143,16 @@ def scenario_controls(scenario: Scenario) -> None:
         width="stretch",
     )
     limit = session.upload_limit()
-    st.file_uploader(
+    file_box(
+        st,
         f"Open a scenario file (.toml, up to {limit})",
         type=["toml"],
+        limit=MAX_FILE_BYTES,
         key=session.upload_key(ss.get(session.UPLOAD_VERSION, 0)),
         on_change=session.on_upload,
         args=(ss,),
-        help=f"A scenario saved from here or written by hand (docs/scenario-format.md). "
-        f"Files up to {limit} are read (the box's own figure is Streamlit's transfer cap, "
-        "which it counts in whole megabytes).",
+        help="A scenario saved from here or written by hand (its format is on the "
+        "About the model page).",
     )
 
 

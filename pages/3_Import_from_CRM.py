@@ -211,7 +211,7 @@ def main() -> None:
     st.caption(
         "Your own numbers from a CRM export: win rates, cycles, deal sizes, lead flow and "
         "the open pipeline, fitted per product line and checked against what was actually "
-        "booked. The same fit as `whiplash calibrate` (docs/calibration.md)."
+        "booked. The same fit as `whiplash calibrate` on the command line."
     )
     error = ss.get(session.ERROR)
     if error:

@@ -437,7 +437,7 @@ def revealed_round(access: RoomAccess, last: RevealedRound, previous: RevealedRo
         st.caption(
             "Score = median revenue × (1 − whiplash probability ÷ 2) × (1 − max drawdown): "
             "revenue you can count on. Max drawdown is the largest fall from the best "
-            "quarter so far (docs/workshop-guide.md)."
+            "quarter so far."
         )
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from simulator.scenario_io import MAX_FILE_BYTES
 from ui import admission
 from ui import history as hist
 from ui.nav import page_menu
 from ui.streamlit_runtime import session_gone
 from ui.text import markdown_text
+from ui.uploads import file_box
 from ui.verdict_charts import history_chart
 
 st.set_page_config(
@@ -56,7 +58,7 @@ def main() -> None:
     )
     st.markdown(markdown_text(hist.FORMAT_HELP))
     left, right = st.columns([3, 1], vertical_alignment="bottom")
-    uploaded = left.file_uploader(hist.upload_label(), type=["csv"], key=W_UPLOAD)
+    uploaded = file_box(left, hist.upload_label(), type=["csv"], limit=MAX_FILE_BYTES, key=W_UPLOAD)
     right.download_button(
         "Example CSV",
         data=hist.EXAMPLE_CSV,

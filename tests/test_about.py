@@ -3,6 +3,7 @@ the article and the scenario format beside it, and no paths a user cannot open."
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -166,3 +167,42 @@ def test_the_diagram_is_legible_and_the_format_link_opens_in_the_page(
             expect(page.get_by_test_id("stException")).to_have_count(0)
         finally:
             browser.close()
+
+
+def _shown_strings(source: Path) -> Iterator[tuple[int, str]]:
+    """Each string written in a page's code, but not its docstrings: text a page may
+    show. (An f-string's literal parts count; its values are data.)"""
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+    }
+    attribute_docs = {
+        id(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+    }
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings | attribute_docs
+        ):
+            yield node.lineno, node.value
+
+
+def test_no_page_names_a_repository_file_a_user_cannot_open():
+    """A served page's help, captions and errors send nobody to docs/x.md: the reader of a
+    hosted app has no copy of the repository (the About page shows the docs it names)."""
+    sources = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]
+    sources += sorted((ROOT / "ui").glob("*.py"))
+    named = [
+        f"{source.relative_to(ROOT)}:{line}: {text!r}"
+        for source in sources
+        for line, text in _shown_strings(source)
+        if re.search(r"\bdocs/[\w-]+\.md\b", text)
+    ]
+    assert not named, named

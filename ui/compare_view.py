@@ -26,6 +26,7 @@ from .compare import (
 )
 from .compare_charts import compare_chart, comparison_table
 from .text import markdown_text
+from .uploads import file_box, readable
 
 
 def render_compare(
@@ -68,13 +69,16 @@ def render_compare(
     if session.get(NOTE):
         st.info(session[NOTE])
     with st.expander("Open a bundle of plans"):
-        st.file_uploader(
-            f"A plans file saved here (.toml, up to {MAX_BUNDLE_BYTES // 1024:,} KiB)",
+        file_box(
+            st,
+            f"A plans file saved here (.toml, up to {readable(MAX_BUNDLE_BYTES)})",
+            limit=MAX_BUNDLE_BYTES,
             type=["toml"],
             key=upload_key(session.get(UPLOAD_VERSION, 0)),
             on_change=on_bundle_upload,
             args=(session,),
-            help="Replaces the held plans; docs/scenario-format.md, 'Plan bundles'.",
+            help="Replaces the held plans. The format is on the About the model page, "
+            "under 'Plan bundles'.",
         )
     results = results_of(plans, simulate)
     if not results:

@@ -53,3 +53,12 @@ def month_start(year_month: str) -> pd.Timestamp:
 def month_name(year_month: str) -> str:
     """'2013-01' -> 'Jan 2013': how people say a month."""
     return month_start(year_month).strftime("%b %Y")
+
+
+def file_size(size: int) -> str:
+    """A file's size limit as people write it: '256 KiB', '1 MiB'."""
+    if size % 1024**2 == 0:
+        return f"{size // 1024**2:,} MiB"
+    if size % 1024 == 0:
+        return f"{size // 1024:,} KiB"
+    return f"{size:,} bytes"

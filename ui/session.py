@@ -40,6 +40,7 @@ from .controls import (
     widget_groups,
     widget_values,
 )
+from .format import file_size
 from .links import scenario_from_params
 from .presets import preset_scenario
 
@@ -233,11 +234,7 @@ def load_scenario_from(
 
 def upload_limit() -> str:
     """The largest scenario file accepted, as people write it: '256 KiB'."""
-    if MAX_FILE_BYTES % 1024**2 == 0:
-        return f"{MAX_FILE_BYTES // 1024**2:,} MiB"
-    if MAX_FILE_BYTES % 1024 == 0:
-        return f"{MAX_FILE_BYTES // 1024:,} KiB"
-    return f"{MAX_FILE_BYTES:,} bytes"
+    return file_size(MAX_FILE_BYTES)
 
 
 def _plan_sections(data: bytes) -> list[str]:
@@ -257,7 +254,8 @@ def load_upload(session: MutableMapping[str, Any], *, name: str, data: bytes) ->
             what = "it is empty" if not data.strip() else "only [meta]"
             raise ScenarioError(
                 f"{name}: the file has no plan in it ({what}); a scenario file sets at least "
-                "one section such as [effort] or [[contracts]] (docs/scenario-format.md)"
+                "one section such as [effort] or [[contracts]] (its format is on the About the "
+                "model page)"
             )
     except ScenarioError as exc:
         session[ERROR] = str(exc)
