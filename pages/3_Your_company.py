@@ -64,7 +64,7 @@ def team_section() -> None:
     reps, ramp = controls.limits(Team, "reps"), controls.limits(Team, "ramp_months")
     attrition = controls.limits(Team, "attrition_annual")
     backfill = controls.limits(Team, "backfill_months")
-    cols = st.columns(4)
+    cols = st.columns(4, vertical_alignment="bottom")
     with cols[0]:
         company_input(
             st.number_input,
@@ -131,7 +131,7 @@ def line_card(scenario: Scenario, line_id: str, symbol: str) -> None:
             disabled=len(scenario.product_lines) == 1,
             width="stretch",
         )
-        first = st.columns(4)
+        first = st.columns(4, vertical_alignment="bottom")
         with first[0]:
             company_input(
                 st.text_input,
@@ -166,7 +166,7 @@ def line_card(scenario: Scenario, line_id: str, symbol: str) -> None:
                 format="%g",
                 help="0: every deal the same size; 1: sizes vary as much as their mean.",
             )
-        second = st.columns(4)
+        second = st.columns(4, vertical_alignment="bottom")
         with second[0]:
             number(
                 "Contract term (months; 0 = one-off)",
@@ -223,7 +223,7 @@ def lines_section(scenario: Scenario, symbol: str) -> None:
 
 def targets_section(symbol: str) -> None:
     st.subheader("Targets")
-    left, right = st.columns(2)
+    left, right = st.columns(2, vertical_alignment="bottom")
     with left:
         company_input(
             st.text_input,
@@ -248,7 +248,7 @@ def currency_section() -> None:
     st.subheader("Currency and calendar")
     # The checkbox's column is wider: at 1280 px beside the sidebar a third of it cut
     # "After the amount" to "After the a…" (tests/e2e/test_cut_labels_browser.py).
-    cols = st.columns([1, 1, 1.5, 2])
+    cols = st.columns([1, 1, 1.5, 2], vertical_alignment="bottom")
     with cols[0]:
         company_input(
             st.text_input,
@@ -297,7 +297,7 @@ def draw(scenario: Scenario) -> None:
     targets_section(symbol)
     currency_section()
     st.divider()
-    left, right = st.columns(2)
+    left, right = st.columns(2, vertical_alignment="center")
     left.download_button(
         "Save as TOML",
         data=dump_scenario(scenario),
