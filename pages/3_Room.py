@@ -18,6 +18,7 @@ import streamlit as st
 
 from rooms import (
     ROOM_HOURS,
+    NotFound,
     RevealedRound,
     RoomAccess,
     RoomError,
@@ -75,6 +76,9 @@ W_NAME = "room_w_name"
 W_SOURCE = "room_w_source"
 W_BLIND = "room_w_blind"
 W_END = "room_w_end"
+W_REMOVE = "room_w_remove"
+NOTE = "room_note"
+REMOVED = "room_removed"
 
 _SHARE = controls.limits(Effort, "attract")
 PERCENT = (_SHARE.low * 100, _SHARE.high * 100)
@@ -90,6 +94,8 @@ def say(error: Exception | str) -> None:
 def messages() -> None:
     if ss.get(ERROR):
         st.error(markdown_text(ss.pop(ERROR)))
+    if ss.get(NOTE) and not ss.get(REMOVED):  # after the rerun a removal asks for
+        st.success(markdown_text(ss.pop(NOTE)))
 
 
 def clock(ts: int | None) -> str:
@@ -241,6 +247,47 @@ def facilitator(access: RoomAccess) -> None:
             st.rerun()
 
 
+def remove_team_form(access: RoomAccess, status: RoomStatus) -> None:
+    """Take a team out: a name that should not be on the projector, a team that joined
+    twice. Drawn with the live list, so a team that has just joined is in it; chosen by
+    its id and confirmed by its name (rooms/store.py), so a list that changed in between
+    removes nobody else."""
+    names = {t.id: t.name for t in status.teams}
+    with st.expander("Remove a team"):
+        st.caption(
+            "Its plans and results are deleted and the leaderboards rank the other teams "
+            "again; its page goes back to joining, and its name is free."
+        )
+        chosen = st.selectbox(
+            "Team to remove",
+            list(names),
+            index=None,
+            format_func=lambda team_id: names.get(team_id, "?"),
+            placeholder="Choose a team",
+            key=W_REMOVE,
+        )
+        st.button(
+            "Remove the team",
+            disabled=chosen is None,
+            on_click=on_remove_team,
+            args=(access, names),
+        )
+
+
+def on_remove_team(access: RoomAccess, names: dict[int, str]) -> None:
+    team_id = ss.get(W_REMOVE)
+    if team_id not in names:
+        return
+    try:
+        rm.store().remove_team(access.code, secret=access.key, team_id=team_id, name=names[team_id])
+    except RoomError as exc:
+        say(exc)
+    else:
+        ss[NOTE] = f"Removed {names[team_id]}: its plans and results are deleted."
+    ss.pop(W_REMOVE, None)
+    ss[REMOVED] = True
+
+
 def _page_url() -> str:
     try:
         return st.context.url or ""
@@ -324,6 +371,8 @@ def reveal(access: RoomAccess, number: int) -> None:
 @st.fragment(run_every=rm.POLL_SECONDS)
 def live_teams(code: str, key: str) -> None:
     """Who has joined and who has submitted, redrawn every few seconds."""
+    if ss.pop(REMOVED, False):  # a team removed: the whole page (standings, counts, note)
+        st.rerun()
     try:
         status = rm.store().status(code, secret=key)
     except RoomError:
@@ -347,6 +396,7 @@ def live_teams(code: str, key: str) -> None:
         else:
             mark = ":gray[:material/hourglass_empty:]"
         columns[i % 4].markdown(f"{mark} {markdown_text(team.name)}")
+    remove_team_form(RoomAccess(code=code, key=key), status)
 
 
 def debrief(access: RoomAccess, status: RoomStatus) -> None:
@@ -460,10 +510,14 @@ def round_choices(access: RoomAccess, number: int) -> dict[int, dict[str, str]]:
 def team(access: TeamAccess) -> None:
     try:
         status = rm.store().status(access.code, secret=access.token)
-    except RoomError as exc:
+    except RoomError:
         del ss[TEAM]
         st.query_params.clear()
-        say(f"The room is no longer available ({exc}).")
+        ss[W_CODE] = shown_code(access.code)  # joining again: the code is filled in
+        say(
+            "Your team is no longer in the room: the room has ended, or the facilitator "
+            "removed the team. Join again with the code on the projector."
+        )
         st.rerun()
     presenter.room_style()  # a laptop's screen: less white space above the round
     with st.container(key=TITLE_BLOCK):
@@ -521,6 +575,8 @@ def watch_round(code: str, token: str, seen: str) -> None:
     """Redraw the whole page when the facilitator opens, closes or reveals a round."""
     try:
         status = rm.store().status(code, secret=token)
+    except NotFound:  # the room ended or the team was removed: the page says which
+        st.rerun()
     except RoomError:
         return
     if round_key(status) != seen:

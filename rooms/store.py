@@ -10,7 +10,7 @@ limits hold and no submission is lost however many sessions write at once.
 Who may do what is decided here, from a secret the caller holds (``secret=``):
 
 - the **facilitator key**, handed out once by :meth:`RoomStore.create_room`, opens,
-  closes and reveals rounds and reads every team's plan;
+  closes and reveals rounds, reads every team's plan and removes a team;
 - a **team token**, handed out once by :meth:`RoomStore.join`, submits and reads that
   team's own plan, and reads the room's status and revealed results;
 - anything else, or a secret of another room, is :class:`NotFound`: without a valid
@@ -506,6 +506,28 @@ class RoomStore:
         ).scalar_one()
         self._touch(conn, room)
         return TeamAccess(code=room.code, team_id=team_id, name=name, token=token)
+
+    def remove_team(self, code: str, *, secret: str, team_id: int, name: str) -> None:
+        """Take a team out of the room (the facilitator only): a name that should not be
+        on the projector, a team that joined twice. Its plans and results go with it, so
+        revealed leaderboards rank the others again; its token opens nothing any more,
+        and its name is free. ``name`` is the name the facilitator chose: if the team
+        with ``team_id`` is not called that (the list changed), nothing is removed."""
+        if isinstance(team_id, bool) or not isinstance(team_id, int):
+            raise RoomError("team: choose a team from the list")
+        with transaction(self.engine, write=True) as conn:
+            room = self._facilitator(conn, code, secret, "remove a team")
+            row = conn.execute(
+                select(teams.c.id, teams.c.name).where(
+                    teams.c.room_id == room.id, teams.c.id == team_id
+                )
+            ).first()
+            if row is None or row.name != name:
+                raise Conflict("team: that team is not in the room any more; choose again")
+            conn.execute(delete(results_table).where(results_table.c.team_id == row.id))
+            conn.execute(delete(plans).where(plans.c.team_id == row.id))
+            conn.execute(delete(teams).where(teams.c.id == row.id))
+            self._touch(conn, room)
 
     # --- Rounds.
     def open_round(

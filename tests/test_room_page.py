@@ -183,6 +183,34 @@ def test_a_team_page_has_no_facilitator_controls_and_a_reload_resumes_it(url: st
     assert "Waiting for the facilitator" in page_text(reloaded)
 
 
+def test_the_facilitator_removes_a_team_from_the_dashboard(url: str):
+    host = session()
+    code = open_room(host)
+    kept, rude = join(code, "Steady Co"), join(code, HOSTILE)
+    assert "room_w_remove" not in [s.key for s in kept.selectbox]  # a team has no such list
+    host.run()  # the live list, and the list to remove from, have both teams
+    remove = host.selectbox(key="room_w_remove")
+    assert remove.options == ["Steady Co", HOSTILE]
+    assert button(host, "Remove the team").disabled  # nothing chosen yet
+    remove.set_value(rude.session_state["room_team"].team_id).run()
+    button(host, "Remove the team").click().run()
+    assert not host.exception and not host.error, [e.value for e in host.error]
+    text = page_text(host)
+    assert f"Removed {HOSTILE}: its plans and results are deleted." in text
+    assert "1 team in the room" in text and HOSTILE not in text.replace(f"Removed {HOSTILE}", "")
+    assert host.selectbox(key="room_w_remove").value is None  # nothing left chosen
+
+    rude.run()  # its next run (its page polls every second) goes back to joining
+    assert "no longer in the room" in page_text(rude) and "room_team" not in rude.session_state
+    assert "team" not in rude.query_params
+    rude.text_input(key="room_w_code").input(code)
+    rude.text_input(key="room_w_name").input("Polite Co")
+    button(rude, "Join").click().run()
+    assert not rude.error and shown_text(rude.title[0].value) == "Polite Co"
+    kept.run()
+    assert shown_text(kept.title[0].value) == "Steady Co" and not kept.error
+
+
 def test_a_wrong_code_is_refused_on_the_page(url: str):
     session_ = session()
     session_.text_input(key="room_w_code").input("7K3M-9QXR")

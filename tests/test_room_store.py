@@ -352,6 +352,66 @@ def test_a_team_cannot_open_close_reveal_or_read_the_plans(store: RoomStore):
     assert store.status(room.code, secret=room.key).current.state == "closed"
 
 
+def test_the_facilitator_removes_a_team_with_its_plans_and_results(store: RoomStore):
+    room, (a, b, _) = open_room(store, teams=3)
+    for member in (a, b):
+        store.submit(room.code, secret=member.token, plan=PRESET)
+    store.close_round(room.code, secret=room.key)
+    store.reveal_round(
+        room.code, secret=room.key, number=1, results={a.team_id: result(3), b.team_id: result(5)}
+    )
+    store.open_round(room.code, secret=room.key, scenario=PRESET, label="Round 2")
+    store.submit(room.code, secret=b.token, plan=PRESET)
+    before = store.status(room.code, secret=room.key).version
+
+    store.remove_team(room.code, secret=room.key, team_id=b.team_id, name="Team 2")
+
+    status = store.status(room.code, secret=room.key)
+    assert [t.name for t in status.teams] == ["Team 1", "Team 3"]
+    assert status.version > before  # every page redraws
+    assert status.submitted == 0 and store.plans(room.code, secret=room.key) == []
+    board = store.standings(room.code, secret=a.token, number=1)  # ranked again without it
+    assert [(s.rank, s.team) for s in board] == [(1, "Team 1")]
+    for read in (store.status, store.own_plan):
+        with pytest.raises(NotFound):
+            read(room.code, secret=b.token)
+    with pytest.raises(NotFound):
+        store.submit(room.code, secret=b.token, plan=PRESET)
+    again = store.join(room.code, "team 2", client="c9")  # the name is free
+    assert again.team_id != b.team_id
+    assert [t.name for t in store.status(room.code, secret=a.token).teams] == [
+        "Team 1",
+        "Team 3",
+        "team 2",
+    ]
+
+
+def test_only_the_facilitator_removes_a_team_and_only_the_one_it_chose(store: RoomStore):
+    room, (a, b) = open_room(store)
+    other, (stranger, _) = open_room(store)
+    with pytest.raises(Forbidden, match="only the facilitator can remove a team"):
+        store.remove_team(room.code, secret=a.token, team_id=b.team_id, name="Team 2")
+    with pytest.raises(Forbidden):
+        store.remove_team(room.code, secret=a.token, team_id=a.team_id, name="Team 1")
+    with pytest.raises(NotFound):  # another room's key
+        store.remove_team(room.code, secret=other.key, team_id=b.team_id, name="Team 2")
+    with pytest.raises(Conflict, match="not in the room any more"):  # another room's team
+        store.remove_team(room.code, secret=room.key, team_id=stranger.team_id, name="Team 1")
+    with pytest.raises(Conflict, match="not in the room any more"):  # the list changed
+        store.remove_team(room.code, secret=room.key, team_id=b.team_id, name="Team 1")
+    for forged in (True, "2", 2.0, None):
+        with pytest.raises(RoomError, match=r"^team: "):
+            store.remove_team(room.code, secret=room.key, team_id=forged, name="Team 2")
+    assert [t.name for t in store.status(room.code, secret=room.key).teams] == [
+        "Team 1",
+        "Team 2",
+    ]
+    assert [t.name for t in store.status(other.code, secret=other.key).teams] == [
+        "Team 1",
+        "Team 2",
+    ]
+
+
 def test_a_team_changes_only_its_own_plan(store: RoomStore):
     room, (a, b) = open_room(store)
     mine = levers.lever("effort").write(PRESET, (0.3, 0.3, 0.1, 0.2, 0.1))

@@ -75,6 +75,21 @@ def tick(page, name: str) -> None:
     idle(page)
 
 
+def choose(page, name: str, option: str) -> None:
+    """Pick ``option`` in the select box ``name``. A click that reaches the box while
+    its expander is still opening is lost (the list does not open), so the box is
+    clicked again, at most three times."""
+    box, item = page.get_by_role("combobox", name=name), page.get_by_role("option", name=option)
+    for _attempt in range(3):
+        box.click()
+        try:
+            expect(item).to_be_visible(timeout=5_000)
+        except AssertionError:
+            continue
+        break
+    item.click()
+
+
 def move_to(page, name: str, shown: re.Pattern[str], *, most: int = 20) -> None:
     """Move a slider with the keyboard (ArrowRight, one step and one rerun at a time)
     until it shows ``shown`` once the app has answered: a step the server answered
@@ -277,3 +292,43 @@ def test_the_room_closes_at_a_time_of_the_facilitators_own_zone(browser, served)
         expect(host.get_by_text(f"The room closes at {shown} (")).to_be_visible()
     finally:
         context.close()
+
+
+def test_the_facilitator_removes_a_team_and_its_page_goes_back_to_joining(browser, served):
+    """A name that should not be on the projector: the facilitator takes the team out
+    from the dashboard, and the team's own page, untouched, leaves the room by itself
+    within a poll or two, with the code filled in to join again."""
+    from rooms.store import RoomStore
+
+    rude = "**Rude** <b>x</b> :red[y]"
+    server, url = served
+    store = RoomStore(url)
+    room = store.create_room(creator="test", title="A room with a rude name")
+    store.join(room.code, "Steady Co", client="test-a")
+    joined = store.join(room.code, rude, client="test-b")
+    store.dispose()
+    team = new_page(browser, f"{server.url}/Room?room={room.code}&team={joined.token}")
+    host = new_page(browser, f"{server.url}/Room")
+    try:
+        expect(team.get_by_role("heading", name=rude)).to_be_visible()  # plain text
+        host.get_by_text("Resume a room as its facilitator").click()
+        resume = host.get_by_test_id("stExpanderDetails")
+        resume.get_by_role("textbox", name="Room code").fill(room.code)
+        resume.get_by_label("Facilitator key").fill(room.key)
+        resume.get_by_role("button", name="Resume").click()
+        expect(host.get_by_text("2 teams in the room")).to_be_visible()
+        host.get_by_text("Remove a team").click()
+        choose(host, "Team to remove", rude)  # the option is the name, as typed
+        host.get_by_role("button", name="Remove the team").click()
+        expect(host.get_by_text("1 team in the room")).to_be_visible()
+        expect(host.get_by_text(re.compile(r"^Removed .*Rude"))).to_be_visible()
+
+        expect(team.get_by_text(re.compile("no longer in the room"))).to_be_visible()
+        expect(team.get_by_role("textbox", name="Room code")).to_have_value(
+            re.compile(room.code[:4])
+        )
+        expect(team.get_by_test_id("stException")).to_have_count(0)
+        expect(host.get_by_test_id("stException")).to_have_count(0)
+    finally:
+        host.context.close()
+        team.context.close()
