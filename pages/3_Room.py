@@ -304,6 +304,12 @@ def rounds_section(access: RoomAccess, status: RoomStatus) -> None:
         left, middle, _ = st.columns([1, 1, 2])
         if current.state == "open" and left.button("Close the round", width="stretch"):
             act(lambda: rm.store().close_round(access.code, secret=access.key))
+        if current.state == "closed" and left.button(
+            "Reopen the round",
+            width="stretch",
+            help="Closed too early: the teams may submit again; the plans in stay.",
+        ):
+            act(lambda: rm.store().reopen_round(access.code, secret=access.key))
         if middle.button(
             "Close and reveal" if current.state == "open" else "Reveal",
             type="primary",

@@ -10,7 +10,7 @@ limits hold and no submission is lost however many sessions write at once.
 Who may do what is decided here, from a secret the caller holds (``secret=``):
 
 - the **facilitator key**, handed out once by :meth:`RoomStore.create_room`, opens,
-  closes and reveals rounds, reads every team's plan and removes a team;
+  closes, reopens and reveals rounds, reads every team's plan and removes a team;
 - a **team token**, handed out once by :meth:`RoomStore.join`, submits and reads that
   team's own plan, and reads the room's status and revealed results;
 - anything else, or a secret of another room, is :class:`NotFound`: without a valid
@@ -575,6 +575,21 @@ class RoomStore:
                     update(rounds)
                     .where(rounds.c.id == rnd.id)
                     .values(state="closed", closed_at=self._now())
+                )
+                self._touch(conn, room)
+            return _round_info(self._round(conn, room, rnd.number))
+
+    def reopen_round(self, code: str, *, secret: str) -> RoundInfo:
+        """Take plans again in the last round, closed too early (the facilitator only;
+        not once it is revealed). Plans already in stay; a team may still resubmit."""
+        with transaction(self.engine, write=True) as conn:
+            room = self._facilitator(conn, code, secret, "reopen a round")
+            rnd = self._round(conn, room, None)
+            if rnd.state == "revealed":
+                raise Conflict(f"round {rnd.number} has been revealed: open the next round instead")
+            if rnd.state == "closed":
+                conn.execute(
+                    update(rounds).where(rounds.c.id == rnd.id).values(state="open", closed_at=None)
                 )
                 self._touch(conn, room)
             return _round_info(self._round(conn, room, rnd.number))

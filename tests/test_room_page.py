@@ -175,12 +175,39 @@ def test_a_team_page_has_no_facilitator_controls_and_a_reload_resumes_it(url: st
     code = open_room(host)
     team = join(code, "Team A")
     labels = {b.label for b in team.button}
-    assert not labels & {"Open round 1", "Close the round", "Close and reveal", "Reveal"}
+    assert not labels & {
+        "Open round 1",
+        "Close the round",
+        "Reopen the round",
+        "Close and reveal",
+        "Reveal",
+        "Remove the team",
+    }
     reloaded = AppTest.from_file(PAGE, default_timeout=60)
     reloaded.query_params.update(dict(team.query_params.items()))
     reloaded.run()
     assert shown_text(reloaded.title[0].value) == "Team A"
     assert "Waiting for the facilitator" in page_text(reloaded)
+
+
+def test_a_round_closed_too_early_is_reopened_and_a_late_team_submits(url: str):
+    host = session()
+    code = open_room(host)
+    late = join(code, "Late Co")
+    host.run()
+    host.selectbox(key="room_w_source").set_value("preset:team_a_team_b")
+    button(host, "Open round 1").click().run()
+    button(host, "Close the round").click().run()
+    assert "Close the round" not in [b.label for b in host.button]
+    late.run()
+    assert "Your team did not submit a plan" in page_text(late)
+    button(host, "Reopen the round").click().run()
+    assert not host.error and "0 of 1 teams have submitted" in page_text(host)
+    late.run()
+    button(late, "Submit our plan").click().run()
+    assert "Plan submitted." in page_text(late)
+    host.run()
+    assert "1 of 1 teams have submitted" in page_text(host)
 
 
 def test_the_facilitator_removes_a_team_from_the_dashboard(url: str):

@@ -352,6 +352,27 @@ def test_a_team_cannot_open_close_reveal_or_read_the_plans(store: RoomStore):
     assert store.status(room.code, secret=room.key).current.state == "closed"
 
 
+def test_a_round_closed_too_early_is_reopened_with_its_plans(store: RoomStore):
+    room, (a, b) = open_room(store)
+    store.submit(room.code, secret=a.token, plan=PRESET)
+    store.close_round(room.code, secret=room.key)
+    with pytest.raises(Forbidden, match="only the facilitator can reopen"):
+        store.reopen_round(room.code, secret=a.token)
+    before = store.status(room.code, secret=room.key).version
+    reopened = store.reopen_round(room.code, secret=room.key)
+    assert reopened.state == "open" and reopened.closed_at is None
+    status = store.status(room.code, secret=room.key)
+    assert status.version > before and status.submitted == 1  # the plan in stays
+    store.submit(room.code, secret=b.token, plan=PRESET)  # a latecomer gets in
+    assert store.reopen_round(room.code, secret=room.key).state == "open"  # twice is fine
+    store.close_round(room.code, secret=room.key)
+    store.reveal_round(
+        room.code, secret=room.key, number=1, results={a.team_id: result(), b.team_id: result()}
+    )
+    with pytest.raises(Conflict, match="revealed: open the next round instead"):
+        store.reopen_round(room.code, secret=room.key)
+
+
 def test_the_facilitator_removes_a_team_with_its_plans_and_results(store: RoomStore):
     room, (a, b, _) = open_room(store, teams=3)
     for member in (a, b):
