@@ -23,6 +23,7 @@ from rooms import (
     RoomAccess,
     RoomError,
     RoomStatus,
+    RoundInfo,
     TeamAccess,
     results_csv,
     round_sources,
@@ -75,6 +76,7 @@ W_CODE = "room_w_code"
 W_NAME = "room_w_name"
 W_SOURCE = "room_w_source"
 W_BLIND = "room_w_blind"
+W_MINUTES = "room_w_minutes"
 W_END = "room_w_end"
 W_REMOVE = "room_w_remove"
 NOTE = "room_note"
@@ -317,15 +319,15 @@ def rounds_section(access: RoomAccess, status: RoomStatus) -> None:
             shortcut="V",
         ):
             act(lambda: reveal(access, current.number))
-        live_teams(access.code, access.key)
+        live_teams(access.code, access.key, round_key(status))
     elif current is None:  # joining: the room watches its names arrive, under the code
-        live_teams(access.code, access.key)
+        live_teams(access.code, access.key, round_key(status))
         open_round_form(access, status)
     else:  # the last round is revealed: its debrief, then the next round's form
         debrief(access, status)
         st.divider()
         open_round_form(access, status)
-        live_teams(access.code, access.key)
+        live_teams(access.code, access.key, round_key(status))
 
 
 def act(action) -> None:
@@ -352,6 +354,14 @@ def open_round_form(access: RoomAccess, status: RoomStatus) -> None:
         "Blind round: teams see no simulation of their plan before the reveal",
         key=W_BLIND,
     )
+    st.selectbox(
+        "Time limit",
+        view.TIME_LIMITS,
+        format_func=view.time_limit_words,
+        key=W_MINUTES,
+        help="The round closes by itself when its time is up; every team's page counts "
+        "down. You may close it sooner, and reopen it.",
+    )
     if st.button(f"Open round {number}", type="primary", shortcut="O"):
         source = sources[ss[W_SOURCE]]
         act(
@@ -361,6 +371,7 @@ def open_round_form(access: RoomAccess, status: RoomStatus) -> None:
                 scenario=source_scenario(source),
                 label=source.label,
                 blind=bool(ss.get(W_BLIND)),
+                minutes=ss.get(W_MINUTES) or None,
             )
         )
 
@@ -375,14 +386,17 @@ def reveal(access: RoomAccess, number: int) -> None:
 
 
 @st.fragment(run_every=rm.POLL_SECONDS)
-def live_teams(code: str, key: str) -> None:
-    """Who has joined and who has submitted, redrawn every few seconds."""
+def live_teams(code: str, key: str, seen: str) -> None:
+    """Who has joined and who has submitted, redrawn every few seconds; the whole page
+    when the round's state changes without the facilitator (its time is up)."""
     if ss.pop(REMOVED, False):  # a team removed: the whole page (standings, counts, note)
         st.rerun()
     try:
         status = rm.store().status(code, secret=key)
     except RoomError:
         return
+    if round_key(status) != seen:
+        st.rerun()
     current = status.current
     open_now = current is not None and current.state == "open"
     if not status.teams:
@@ -390,7 +404,8 @@ def live_teams(code: str, key: str) -> None:
         return
     count = len(status.teams)
     if open_now:
-        st.markdown(f"**{status.submitted} of {count} teams have submitted**")
+        left = deadline(current)
+        st.markdown(f"**{status.submitted} of {count} teams have submitted**{left}")
     else:
         st.markdown(f"**{count} team{'s' if count != 1 else ''} in the room**")
     columns = st.columns(4)
@@ -570,6 +585,13 @@ def team_round(access: TeamAccess, status: RoomStatus, *, first_screen: bool) ->
         team_result_section(access)
 
 
+def deadline(current: RoundInfo) -> str:
+    """' · closes in 4:05' for an open round with a time limit, else ''."""
+    if current.closes_at is None:
+        return ""
+    return f" · closes in {view.time_left(current.closes_at, time.time())}"
+
+
 def round_key(status: RoomStatus) -> str:
     """The current round and its state, e.g. '2:open' ('' before the first round)."""
     now = status.current
@@ -589,7 +611,8 @@ def watch_round(code: str, token: str, seen: str) -> None:
         st.rerun()
     now = status.current
     if now is not None and now.state == "open":
-        st.caption(f"{status.submitted} of {len(status.teams)} teams have submitted.")
+        left = deadline(now)
+        st.caption(f"{status.submitted} of {len(status.teams)} teams have submitted{left}.")
 
 
 def round_plan(access: TeamAccess, number: int) -> Scenario:
@@ -913,6 +936,11 @@ def plan_section(access: TeamAccess, status: RoomStatus, *, first_screen: bool =
             refused = str(exc)
         else:
             submitted = submitted_at = int(time.time())
+    closes = (
+        "the facilitator closes the round"
+        if current.closes_at is None
+        else f"the round closes at {clock(current.closes_at)}"
+    )
     with note.container():
         if refused:
             st.error(markdown_text(refused))
@@ -920,10 +948,10 @@ def plan_section(access: TeamAccess, status: RoomStatus, *, first_screen: bool =
             st.success(
                 ("Plan submitted. " if submitted else "")
                 + f"Your plan of {clock(submitted_at)} is in. Change it and submit again "
-                "until the facilitator closes the round."
+                f"until {closes}."
             )
         else:
-            st.info("Shape your plan, then submit it before the facilitator closes the round.")
+            st.info(f"Shape your plan, then submit it before {closes}.")
     if current.blind:
         plan_controls(plan)
         st.caption("A blind round: your plan's simulation is shown at the reveal.")

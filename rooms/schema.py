@@ -84,6 +84,7 @@ rounds = Table(
     Column("opened_at", Integer, nullable=False),
     Column("closed_at", Integer),
     Column("revealed_at", Integer),  # version 2
+    Column("closes_at", Integer),  # version 4: the round's time limit, or NULL for none
     UniqueConstraint("room_id", "number"),
 )
 
@@ -203,6 +204,11 @@ def _v3(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE plans ADD COLUMN result TEXT"))
 
 
+def _v4(conn: Connection) -> None:
+    """A round's time limit: when it closes by itself (rounds before have none)."""
+    conn.execute(text("ALTER TABLE rounds ADD COLUMN closes_at INTEGER"))
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -214,6 +220,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "rooms, teams, rounds, plans, wrong join codes", _v1),
     Migration(2, "results of revealed rounds; rounds.revealed_at", _v2),
     Migration(3, "each submitted plan's result, simulated when submitted", _v3),
+    Migration(4, "a round's time limit; rounds.closes_at", _v4),
 )
 LATEST = MIGRATIONS[-1].version
 

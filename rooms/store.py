@@ -85,6 +85,8 @@ MAX_TEAMS = 40
 """Teams in one room."""
 MAX_ROUNDS = 12
 """Rounds in one room."""
+MAX_ROUND_MINUTES = 120
+"""The longest time limit a round may have, in minutes."""
 MAX_REVISIONS = 50
 """Times one team may submit (or resubmit) its plan in one round."""
 JOIN_WINDOW = 600
@@ -222,6 +224,8 @@ class RoundInfo(_Record):
     opened_at: int
     closed_at: int | None = None
     revealed_at: int | None = None
+    closes_at: int | None = None
+    """When the round closes by itself (None: when the facilitator closes it)."""
 
 
 class RoomStatus(_Record):
@@ -303,6 +307,8 @@ class RoomStore:
         room = self._room(conn, code, lock=lock)
         if room is None or not secret:
             raise refused
+        if lock:  # a write: a round whose time is up is closed first
+            self._settle(conn, room)
         if same_digest(secret, room.facilitator_hash):
             return room, None
         team = conn.execute(
@@ -317,6 +323,19 @@ class RoomStore:
         if team is not None:
             raise Forbidden(f"only the facilitator can {what}")
         return room
+
+    def _settle(self, conn: Connection, room: Row) -> None:
+        """Record as closed, at its time limit, an open round whose time is up (reads
+        show it closed already: :func:`_round_info`)."""
+        conn.execute(
+            update(rounds)
+            .where(
+                rounds.c.room_id == room.id,
+                rounds.c.state == "open",
+                rounds.c.closes_at <= self._now(),
+            )
+            .values(state="closed", closed_at=rounds.c.closes_at)
+        )
 
     def _touch(self, conn: Connection, room: Row) -> None:
         conn.execute(update(rooms).where(rooms.c.id == room.id).values(version=rooms.c.version + 1))
@@ -435,7 +454,7 @@ class RoomStore:
             teams=tuple(
                 TeamInfo(id=t.id, name=t.name, submitted_at=submitted.get(t.id)) for t in team_rows
             ),
-            rounds=tuple(_round_info(r) for r in round_rows),
+            rounds=tuple(_round_info(r, self._now()) for r in round_rows),
         )
 
     # --- Teams.
@@ -531,11 +550,25 @@ class RoomStore:
 
     # --- Rounds.
     def open_round(
-        self, code: str, *, secret: str, scenario: Scenario, label: str, blind: bool = False
+        self,
+        code: str,
+        *,
+        secret: str,
+        scenario: Scenario,
+        label: str,
+        blind: bool = False,
+        minutes: int | None = None,
     ) -> RoundInfo:
         """Open the next round on ``scenario`` (the facilitator only; the round before
-        must not be open any more)."""
+        must not be open any more). With ``minutes`` it closes by itself that long
+        after it opens; the facilitator may close it sooner."""
         label = clean_text(label, field="label", limit=200)
+        if minutes is not None and (
+            isinstance(minutes, bool)
+            or not isinstance(minutes, int)
+            or not 1 <= minutes <= MAX_ROUND_MINUTES
+        ):
+            raise RoomError(f"minutes: a round's time limit is 1 to {MAX_ROUND_MINUTES} minutes")
         toml = dump_scenario(scenario)
         with transaction(self.engine, write=True) as conn:
             room = self._facilitator(conn, code, secret, "open a round")
@@ -560,10 +593,11 @@ class RoomStore:
                     blind=bool(blind),
                     state="open",
                     opened_at=now,
+                    closes_at=None if minutes is None else now + 60 * minutes,
                 )
             )
             self._touch(conn, room)
-            return _round_info(self._round(conn, room, number))
+            return _round_info(self._round(conn, room, number), self._now())
 
     def close_round(self, code: str, *, secret: str, number: int | None = None) -> RoundInfo:
         """Stop taking plans for the round (the facilitator only); closing twice is fine."""
@@ -577,22 +611,25 @@ class RoomStore:
                     .values(state="closed", closed_at=self._now())
                 )
                 self._touch(conn, room)
-            return _round_info(self._round(conn, room, rnd.number))
+            return _round_info(self._round(conn, room, rnd.number), self._now())
 
     def reopen_round(self, code: str, *, secret: str) -> RoundInfo:
-        """Take plans again in the last round, closed too early (the facilitator only;
-        not once it is revealed). Plans already in stay; a team may still resubmit."""
+        """Take plans again in the last round, closed too early or out of time (the
+        facilitator only; not once it is revealed), until the facilitator closes it.
+        Plans already in stay; a team may still resubmit."""
         with transaction(self.engine, write=True) as conn:
             room = self._facilitator(conn, code, secret, "reopen a round")
             rnd = self._round(conn, room, None)
             if rnd.state == "revealed":
                 raise Conflict(f"round {rnd.number} has been revealed: open the next round instead")
             if rnd.state == "closed":
-                conn.execute(
-                    update(rounds).where(rounds.c.id == rnd.id).values(state="open", closed_at=None)
+                conn.execute(  # without a time limit: the facilitator closes it
+                    update(rounds)
+                    .where(rounds.c.id == rnd.id)
+                    .values(state="open", closed_at=None, closes_at=None)
                 )
                 self._touch(conn, room)
-            return _round_info(self._round(conn, room, rnd.number))
+            return _round_info(self._round(conn, room, rnd.number), self._now())
 
     def round_scenario(self, code: str, *, secret: str, number: int | None = None) -> Scenario:
         """The scenario the round plays (any member of the room)."""
@@ -721,7 +758,7 @@ class RoomStore:
                 .values(state="revealed", revealed_at=self._now())
             )
             self._touch(conn, room)
-            return _round_info(self._round(conn, room, rnd.number))
+            return _round_info(self._round(conn, room, rnd.number), self._now())
 
     def standings(self, code: str, *, secret: str, number: int) -> list[Standing]:
         """A revealed round's leaderboard (any member of the room)."""
@@ -754,15 +791,19 @@ class RoomStore:
             ]
 
 
-def _round_info(row: Row) -> RoundInfo:
+def _round_info(row: Row, now: int) -> RoundInfo:
+    """The round as its members see it at ``now``: an open round whose time is up is
+    closed, though no write has recorded it yet (:meth:`RoomStore._settle`)."""
+    out_of_time = row.state == "open" and row.closes_at is not None and row.closes_at <= now
     return RoundInfo(
         number=row.number,
         label=row.label,
-        state=row.state,
+        state="closed" if out_of_time else row.state,
         blind=bool(row.blind),
         opened_at=row.opened_at,
-        closed_at=row.closed_at,
+        closed_at=row.closes_at if out_of_time else row.closed_at,
         revealed_at=row.revealed_at,
+        closes_at=row.closes_at,
     )
 
 

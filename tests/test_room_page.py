@@ -3,6 +3,7 @@ session, play a round on one database (submit, reveal, ranks), then a second."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -208,6 +209,30 @@ def test_a_round_closed_too_early_is_reopened_and_a_late_team_submits(url: str):
     assert "Plan submitted." in page_text(late)
     host.run()
     assert "1 of 1 teams have submitted" in page_text(host)
+
+
+def test_a_round_with_a_time_limit_counts_down_and_closes_by_itself(url: str):
+    host = session()
+    code = open_room(host)
+    team = join(code, "Punctual Co")
+    host.run()
+    host.selectbox(key="room_w_source").set_value("preset:team_a_team_b")
+    host.selectbox(key="room_w_minutes").set_value(5)
+    button(host, "Open round 1").click().run()
+    assert re.search(r"0 of 1 teams have submitted\W* · closes in [45]:\d\d", page_text(host))
+    team.run()
+    assert re.search(r"0 of 1 teams have submitted · closes in [45]:\d\d", page_text(team))
+    assert "then submit it before the round closes at " in page_text(team)
+
+    with transaction(RoomStore(url).engine, write=True) as conn:  # the five minutes pass
+        conn.execute(update(schema.rounds).values(closes_at=schema.rounds.c.opened_at - 1))
+    team.run()  # its poll sees the round closed: the page shows the wait, not the plan
+    assert "The round is closed" in page_text(team) and "Submit our plan" not in [
+        b.label for b in team.button
+    ]
+    host.run()
+    labels = [b.label for b in host.button]
+    assert "Reopen the round" in labels and "Close the round" not in labels
 
 
 def test_the_facilitator_removes_a_team_from_the_dashboard(url: str):

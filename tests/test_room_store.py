@@ -316,12 +316,28 @@ def test_plans_submitted_before_version_3_are_kept_and_simulated_at_the_reveal(u
     store.dispose()
     with transaction(make_engine(url), write=True) as conn:  # back to a version-2 database
         conn.execute(text("ALTER TABLE plans DROP COLUMN result"))
+        conn.execute(text("ALTER TABLE rounds DROP COLUMN closes_at"))
         schema.set_version(conn, 2)
     store = RoomStore(url, clock=clock)  # opens at version 2 and migrates
     (plan,) = store.plans(room.code, secret=room.key)
     assert plan.plan == PRESET and plan.result is None
     store.submit(room.code, secret=a.token, plan=PRESET, result=result(4))
     assert store.plans(room.code, secret=room.key)[0].result == result(4)
+    store.dispose()
+
+
+def test_a_round_open_before_version_4_stays_open_without_a_time_limit(url, clock):
+    store = RoomStore(url, clock=clock)
+    room, (a, _) = open_room(store)
+    store.dispose()
+    with transaction(make_engine(url), write=True) as conn:  # back to a version-3 database
+        conn.execute(text("ALTER TABLE rounds DROP COLUMN closes_at"))
+        schema.set_version(conn, 3)
+    store = RoomStore(url, clock=clock)  # opens at version 3 and migrates
+    clock.advance(3 * 3600)
+    now = store.status(room.code, secret=room.key).current
+    assert (now.state, now.closes_at) == ("open", None)
+    store.submit(room.code, secret=a.token, plan=PRESET)
     store.dispose()
 
 
@@ -350,6 +366,35 @@ def test_a_team_cannot_open_close_reveal_or_read_the_plans(store: RoomStore):
     with pytest.raises(Forbidden, match="only the facilitator can end"):
         store.end_room(room.code, secret=team.token)
     assert store.status(room.code, secret=room.key).current.state == "closed"
+
+
+def test_a_round_with_a_time_limit_closes_by_itself(store: RoomStore, clock: Clock):
+    room = store.create_room(creator="f")
+    a, b = (store.join(room.code, n, client=n) for n in ("Team 1", "Team 2"))
+    opened = store.open_round(room.code, secret=room.key, scenario=PRESET, label="R1", minutes=5)
+    assert opened.state == "open" and opened.closes_at == int(clock()) + 300
+    clock.advance(299)
+    store.submit(room.code, secret=a.token, plan=PRESET)  # in with a second to spare
+    clock.advance(1)
+    for secret in (room.key, a.token, b.token):  # every member reads it closed at once
+        now = store.status(room.code, secret=secret).current
+        assert (now.state, now.closed_at) == ("closed", opened.closes_at)
+    with pytest.raises(Conflict, match="round 1 is closed: plans are no longer taken"):
+        store.submit(room.code, secret=b.token, plan=PRESET)
+    clock.advance(600)  # recorded as closed at its limit, not when someone next wrote
+    assert store.close_round(room.code, secret=room.key).closed_at == opened.closes_at
+    reopened = store.reopen_round(room.code, secret=room.key)
+    assert reopened.state == "open" and reopened.closes_at is None  # the facilitator's now
+    store.submit(room.code, secret=b.token, plan=PRESET)
+    assert store.status(room.code, secret=room.key).submitted == 2
+
+
+@pytest.mark.parametrize("minutes", [0, -5, 121, 2.5, True, "5", 10**100])
+def test_a_time_limit_out_of_range_is_refused_by_name(store: RoomStore, minutes):
+    room = store.create_room(creator="f")
+    with pytest.raises(RoomError, match=r"^minutes: a round's time limit is 1 to 120 minutes"):
+        store.open_round(room.code, secret=room.key, scenario=PRESET, label="R", minutes=minutes)
+    assert store.status(room.code, secret=room.key).rounds == ()
 
 
 def test_a_round_closed_too_early_is_reopened_with_its_plans(store: RoomStore):

@@ -301,3 +301,19 @@ def test_the_chart_warmup_names_the_vega_module_streamlit_itself_loads():
     folder = Path(streamlit.__file__).parent / "static" / "static" / "js"
     (loader,) = folder.glob("loadVegaEmbed.*.js")
     assert f"./{name}" in loader.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("left", "shown"),
+    [
+        (300, "5:00"),
+        (299.2, "5:00"),
+        (245, "4:05"),
+        (9, "0:09"),
+        (0.4, "0:01"),
+        (0, "0:00"),
+        (-30, "0:00"),
+    ],
+)
+def test_the_time_a_round_has_left_reads_like_a_clock(left: float, shown: str):
+    assert view.time_left(1_800_000_000, 1_800_000_000 - left) == shown

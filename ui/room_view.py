@@ -167,6 +167,20 @@ def choices_frame(
 
 
 # --- Joining.
+TIME_LIMITS = (0, 3, 5, 8, 10, 15, 20, 30)
+"""A round's time limits the facilitator picks from, in minutes (0: none)."""
+
+
+def time_limit_words(minutes: int) -> str:
+    return "None: I close the round" if minutes == 0 else f"{minutes} minutes"
+
+
+def time_left(closes_at: int, now: float) -> str:
+    """The time a round has left, to the second, as a clock reads it: '4:05', '0:09'."""
+    seconds = max(int(closes_at - now + 0.999), 0)  # a round is open until its last second
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
 def join_link(page_url: str, code: str) -> str:
     """The address a team opens to join: this page with ``?join=CODE``."""
     parts = urlsplit(page_url or "")

@@ -332,3 +332,30 @@ def test_the_facilitator_removes_a_team_and_its_page_goes_back_to_joining(browse
     finally:
         host.context.close()
         team.context.close()
+
+
+def test_a_timed_round_counts_down_on_a_teams_phone(browser, served):
+    """The countdown is the page's own poll: it moves without anyone touching the page."""
+    from rooms.store import RoomStore
+    from simulator import load_preset
+
+    server, url = served
+    store = RoomStore(url)
+    room = store.create_room(creator="test", title="A timed room")
+    joined = store.join(room.code, "Punctual Co", client="test-a")
+    store.open_round(
+        room.code, secret=room.key, scenario=load_preset("balanced"), label="R1", minutes=3
+    )
+    store.dispose()
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    team = context.new_page()
+    team.set_default_timeout(BROWSER_TIMEOUT_MS)
+    try:
+        team.goto(f"{server.url}/Room?room={room.code}&team={joined.token}")
+        left = team.get_by_text(re.compile(r"closes in [23]:\d\d"))
+        expect(left).to_be_visible()
+        first = left.inner_text()
+        expect(left).not_to_have_text(first)  # a second later, without a click
+        expect(team.get_by_text(re.compile("submit it before the round closes at"))).to_be_visible()
+    finally:
+        context.close()
