@@ -96,7 +96,7 @@ def say(error: Exception | str) -> None:
 def messages() -> None:
     if ss.get(ERROR):
         st.error(markdown_text(ss.pop(ERROR)))
-    if ss.get(NOTE) and not ss.get(REMOVED):  # after the rerun a removal asks for
+    if ss.get(NOTE) and not ss.get(REMOVED):  # a removal's note: after its rerun
         st.success(markdown_text(ss.pop(NOTE)))
 
 
@@ -285,7 +285,8 @@ def on_remove_team(access: RoomAccess, names: dict[int, str]) -> None:
     except RoomError as exc:
         say(exc)
     else:
-        ss[NOTE] = f"Removed {names[team_id]}: its plans and results are deleted."
+        # Not by name: a name the facilitator removes is one not to show the room again.
+        ss[NOTE] = "The team is removed: its plans and results are deleted."
     ss.pop(W_REMOVE, None)
     ss[REMOVED] = True
 

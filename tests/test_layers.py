@@ -42,6 +42,7 @@ STREAMLIT_UI = {
     "ui/push_widgets.py",
     "ui/room.py",
     "ui/streamlit_runtime.py",
+    "ui/uploads.py",
     "ui/workshop.py",
 }
 """The ui modules that call Streamlit; every other ui module is a pure helper."""
