@@ -84,6 +84,10 @@ def uploads_section() -> tuple[crm.Upload | None, crm.Upload | None, bool]:
     return opp, con, ready
 
 
+MAPPING_COLUMNS = 3
+"""Column choices side by side in a file's mapping."""
+
+
 def mapping_section(
     kind: str, name: str, data: bytes, fields: tuple[FieldSpec, ...]
 ) -> tuple[crm.Upload | None, bool]:
@@ -96,12 +100,14 @@ def mapping_section(
     options = [crm.NOT_MAPPED, *header.columns]
     with st.container(border=True, key=f"crm_mapping_{kind}"):
         st.markdown(f"**{markdown_text(name)}** ({kind}, {len(header.columns)} columns)")
-        cols = st.columns(4)
+        # Three a row: at 1280 px beside the sidebar a quarter of the row cut a CRM's
+        # column names ("Opportunity Own", tests/e2e/test_crm_import_browser.py).
+        cols = st.columns(MAPPING_COLUMNS)
         for i, spec in enumerate(fields):
             key = crm.map_key(kind, digest, spec.name)
             if key not in ss:
                 ss[key] = header.detected.get(spec.name, crm.NOT_MAPPED)
-            cols[i % 4].selectbox(
+            cols[i % MAPPING_COLUMNS].selectbox(
                 f"{spec.name}{' *' if spec.required else ''}",
                 options,
                 key=key,

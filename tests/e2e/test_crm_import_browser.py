@@ -56,3 +56,26 @@ def test_upload_the_sample_and_use_it_as_my_scenario(page: Page) -> None:
     page.get_by_test_id("stMetric").first.wait_for()
     expect(page.get_by_text("Calibrated from crm_opportunities.csv").first).to_be_visible()
     assert "Account" not in page.url and "Rep%2003" not in page.url
+
+
+CLIPPED_JS = """box => [...box.querySelectorAll("input[role='combobox']")]
+.filter(input => input.scrollWidth > input.clientWidth + 1).map(input => input.value)"""
+"""The column choices whose chosen name does not fit its box."""
+
+
+def test_the_detected_column_names_fit_their_boxes_on_a_projector(browser: Browser, server) -> None:
+    """At 1280x720 beside the sidebar, Salesforce's "Opportunity Owner" is shown whole."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    tab = context.new_page()
+    tab.set_default_timeout(BROWSER_TIMEOUT_MS)
+    try:
+        tab.goto(f"{server.url}/Import_from_CRM")
+        tab.get_by_test_id("stFileUploader").first.locator("input[type='file']").set_input_files(
+            str(SAMPLE)
+        )
+        mapping = tab.locator(".st-key-crm_mapping_opportunities")
+        expect(mapping.get_by_role("combobox", name="owner")).to_have_value("Opportunity Owner")
+        expect(mapping.get_by_role("combobox")).to_have_count(8)
+        assert mapping.evaluate(CLIPPED_JS) == []
+    finally:
+        context.close()
