@@ -170,7 +170,7 @@ def results_section(outcome: crm.FitOutcome, current: Scenario) -> None:
     st.subheader("3. Your fitted numbers")
     with using_currency(current.currency):
         st.markdown(markdown_text(crm.summary(cal)))
-        st.dataframe(crm.line_rows(cal), hide_index=True, width="stretch")
+        st.table(crm.line_table(cal).set_index("Fitted"))
         notes = crm.notes(cal)
         with st.expander(f"Data-quality notes ({len(notes)})", expanded=bool(notes)):
             if notes:

@@ -107,8 +107,10 @@ def test_the_sample_export_all_the_way_to_my_scenario() -> None:
     assert not at.exception and not at.error
     shown = texts(at)
     assert "549 opportunities" in shown and "8 reps (distinct owners)" in shown
-    [table] = [d.value for d in at.dataframe]
-    assert list(table["Product line"]) == ["Subscriptions", "Implementation"]
+    [table] = [d.value for d in at.table]  # a column per line, wrapping: whole on a phone
+    assert list(table.columns) == ["Subscriptions", "Implementation"]
+    assert list(table.index)[:2] == ["Opportunities", "Win rate"]
+    assert list(table["Subscriptions"])[:2] == ["408", "32% (112 of 355)"]
     assert "Data-quality notes" in " ".join(e.label for e in at.expander)
     assert "'Won stages' or 'Lost stages'" in shown and "--won" not in shown  # app's words
     assert "Backtest 2023-04 to 2024-12" in shown and "kr." in shown  # the plan's currency
@@ -216,8 +218,8 @@ def test_markup_in_headers_and_values_stays_text() -> None:
     at = upload(open_page(), "<b>x</b>.csv", hostile)
     at = button(at, "Fit my numbers").click().run()
     assert not at.exception and not at.error
-    [table] = [d.value for d in at.dataframe]
-    assert table["Product line"][0].startswith("**<img src=x")  # a name, as typed
+    [table] = [d.value for d in at.table]
+    assert table.columns[0].startswith("**<img src=x")  # a name, as typed
     for element in (*at.markdown, *at.caption, *at.error):
         assert not re.search(r"(?<!\\)<img|(?<!\\)\[x\]\(", element.value), element.value
     assert "&lt;b&gt;" not in texts(at)
@@ -267,8 +269,8 @@ def test_a_messy_european_export_fits_with_its_notes() -> None:
     assert not at.exception and not at.error
     shown = texts(at)
     assert "without an account: kept" in shown
-    [table] = [d.value for d in at.dataframe]
-    assert len(table) == len(TWO_LINES.lines)
+    [table] = [d.value for d in at.table]
+    assert len(table.columns) == len(TWO_LINES.lines)  # a column per fitted line
 
 
 def test_using_the_fit_says_the_baseline_stays() -> None:

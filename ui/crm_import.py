@@ -19,6 +19,8 @@ from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
 from simulator import Scenario, ScenarioError, levers
 from simulator.calibrate import Calibration, calibrate
 from simulator.crm_csv import (
@@ -277,20 +279,24 @@ def notes(calibration: Calibration) -> list[str]:
 
 
 # --- The fitted numbers, as the page shows them (the calibration's own figures).
-def line_rows(calibration: Calibration) -> list[dict[str, Any]]:
-    """One row per fitted product line (amounts in the current currency)."""
-    return [
-        {
-            "Product line": f.name,
-            "Opportunities": f.opportunities,
+def line_table(calibration: Calibration) -> pd.DataFrame:
+    """A column per fitted product line, a row per figure (amounts in the current
+    currency): a company has a few lines and the wizard six figures, so it reads whole
+    on a phone and on a projector, where a row per line ran past the screen's edge."""
+    figures = {
+        f.name: {
+            "Opportunities": f"{f.opportunities:,}",
             "Win rate": f"{f.win_rate:.0%} ({f.won:,} of {f.won + f.lost:,})",
             "Sales cycle": f"{f.sales_cycle_months} mo",
             "Deal size": money(f.deal_size),
-            "Leads per rep-month": round(f.leads_per_rep_month, 2),
-            "Open deals": sum(f.open_deals),
+            "Leads per rep-month": f"{f.leads_per_rep_month:.2f}",
+            "Open deals": f"{sum(f.open_deals):,}",
         }
         for f in calibration.lines
-    ]
+    }
+    table = pd.DataFrame(figures)
+    table.insert(0, "Fitted", table.index)
+    return table.reset_index(drop=True)
 
 
 def summary(calibration: Calibration) -> str:

@@ -79,3 +79,23 @@ def test_the_detected_column_names_fit_their_boxes_on_a_projector(browser: Brows
         assert mapping.evaluate(CLIPPED_JS) == []
     finally:
         context.close()
+
+
+def test_the_fitted_numbers_read_whole_on_a_phone(browser: Browser, server) -> None:
+    """A column per product line, wrapping: no figure runs past a 390 px screen."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    tab = context.new_page()
+    tab.set_default_timeout(BROWSER_TIMEOUT_MS)
+    try:
+        tab.goto(f"{server.url}/Import_from_CRM")
+        tab.get_by_test_id("stFileUploader").first.locator("input[type='file']").set_input_files(
+            str(SAMPLE)
+        )
+        tab.get_by_role("button", name="Fit my numbers").click()
+        table = tab.get_by_test_id("stTable")
+        expect(table).to_contain_text("32% (112 of 355)")
+        box = table.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+        assert table.evaluate("t => t.scrollWidth <= t.clientWidth + 1")
+    finally:
+        context.close()
