@@ -63,7 +63,9 @@ def test_the_example_file_is_a_season_not_whiplash():
     assert hist.HistoryView(assessment).headline.startswith("No whiplash: its largest fall")
     frame = verdict_charts.history_frame(assessment)
     assert set(frame["status"]) == {"steady"}
-    assert verdict_charts.history_chart(assessment).to_dict()  # a valid spec
+    spec = verdict_charts.history_chart(assessment).to_dict()  # a valid spec
+    assert spec["encoding"]["color"]["legend"] is None  # not "Other quarters" alone
+    assert "No quarter is in a fall" in spec["title"]["subtitle"]
 
 
 def test_the_chart_marks_the_largest_fall_and_the_boom_bust_peaks():
@@ -75,6 +77,14 @@ def test_the_chart_marks_the_largest_fall_and_the_boom_bust_peaks():
     status = verdict_charts.history_frame(assessment).set_index("quarter")["status"]
     assert status["2023Q1"] == "peak"  # one big deal's quarter
     assert status[assessment.fall_from] == status[assessment.fall_to] == "fall"
+    spec = verdict_charts.history_chart(assessment).to_dict()
+    assert spec["encoding"]["color"]["scale"]["domain"] == [
+        "Largest fall within a year",
+        "Boom-bust peak",
+        "Other quarters",
+    ]
+    assert spec["encoding"]["color"].get("legend") is not None
+    assert "No quarter" not in spec["title"]["subtitle"]
 
 
 def test_a_bad_row_is_one_line_naming_the_line_and_the_column():

@@ -428,7 +428,9 @@ def history_chart(assessment: HistoryAssessment) -> alt.Chart:
         scale=alt.Scale(
             domain=[HISTORY_NAMES[s] for s in shown], range=[HISTORY_STATUS[s] for s in shown]
         ),
-        legend=alt.Legend(title=None),
+        # With no fall or peak to mark, a legend of "Other quarters" alone asks "other
+        # than what?": none, and the subtitle says nothing is marked.
+        legend=None if shown == ["steady"] else alt.Legend(title=None),
     )
     tooltip = [
         alt.Tooltip("quarter:N", title="Quarter"),
@@ -446,6 +448,8 @@ def history_chart(assessment: HistoryAssessment) -> alt.Chart:
         )
     )
     subtitle = "Months are summed into calendar quarters."
+    if shown == ["steady"]:
+        subtitle += " No quarter is in a fall or a boom-bust peak."
     if assessment.history.partial_last_months:
         subtitle += " The last quarter is still under way and counts at its run-rate."
     chart = bars.properties(
