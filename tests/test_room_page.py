@@ -191,13 +191,20 @@ def test_a_team_page_has_no_facilitator_controls_and_a_reload_resumes_it(url: st
     assert "Waiting for the facilitator" in page_text(reloaded)
 
 
-def test_a_round_closed_too_early_is_reopened_and_a_late_team_submits(url: str):
+def open_round_with(team_name: str, *, minutes: int = 0) -> tuple[AppTest, AppTest]:
+    """A room with one team and round 1 open on team_a_team_b: (facilitator, team)."""
     host = session()
     code = open_room(host)
-    late = join(code, "Late Co")
+    team = join(code, team_name)
     host.run()
     host.selectbox(key="room_w_source").set_value("preset:team_a_team_b")
+    host.selectbox(key="room_w_minutes").set_value(minutes)
     button(host, "Open round 1").click().run()
+    return host, team
+
+
+def test_a_round_closed_too_early_is_reopened_and_a_late_team_submits(url: str):
+    host, late = open_round_with("Late Co")
     button(host, "Close the round").click().run()
     assert "Close the round" not in [b.label for b in host.button]
     late.run()
@@ -212,13 +219,7 @@ def test_a_round_closed_too_early_is_reopened_and_a_late_team_submits(url: str):
 
 
 def test_a_round_with_a_time_limit_counts_down_and_closes_by_itself(url: str):
-    host = session()
-    code = open_room(host)
-    team = join(code, "Punctual Co")
-    host.run()
-    host.selectbox(key="room_w_source").set_value("preset:team_a_team_b")
-    host.selectbox(key="room_w_minutes").set_value(5)
-    button(host, "Open round 1").click().run()
+    host, team = open_round_with("Punctual Co", minutes=5)
     assert re.search(r"0 of 1 teams have submitted\W* · closes in [45]:\d\d", page_text(host))
     team.run()
     assert re.search(r"0 of 1 teams have submitted · closes in [45]:\d\d", page_text(team))

@@ -5,6 +5,7 @@ find the fitted company in the simulator. The upload travels the real server pat
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 import pytest
@@ -63,9 +64,10 @@ CLIPPED_JS = """box => [...box.querySelectorAll("input[role='combobox']")]
 """The column choices whose chosen name does not fit its box."""
 
 
-def test_the_detected_column_names_fit_their_boxes_on_a_projector(browser: Browser, server) -> None:
-    """At 1280x720 beside the sidebar, Salesforce's "Opportunity Owner" is shown whole."""
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
+@contextlib.contextmanager
+def sample_uploaded(browser: Browser, server: Server, *, width: int, height: int):
+    """A new visitor's wizard at this size with the sample export uploaded."""
+    context = browser.new_context(viewport={"width": width, "height": height})
     tab = context.new_page()
     tab.set_default_timeout(BROWSER_TIMEOUT_MS)
     try:
@@ -73,29 +75,26 @@ def test_the_detected_column_names_fit_their_boxes_on_a_projector(browser: Brows
         tab.get_by_test_id("stFileUploader").first.locator("input[type='file']").set_input_files(
             str(SAMPLE)
         )
-        mapping = tab.locator(".st-key-crm_mapping_opportunities")
-        expect(mapping.get_by_role("combobox", name="owner")).to_have_value("Opportunity Owner")
-        expect(mapping.get_by_role("combobox")).to_have_count(8)
-        assert mapping.evaluate(CLIPPED_JS) == []
+        yield tab
     finally:
         context.close()
 
 
+def test_the_detected_column_names_fit_their_boxes_on_a_projector(browser: Browser, server) -> None:
+    """At 1280x720 beside the sidebar, Salesforce's "Opportunity Owner" is shown whole."""
+    with sample_uploaded(browser, server, width=1280, height=720) as tab:
+        mapping = tab.locator(".st-key-crm_mapping_opportunities")
+        expect(mapping.get_by_role("combobox", name="owner")).to_have_value("Opportunity Owner")
+        expect(mapping.get_by_role("combobox")).to_have_count(8)
+        assert mapping.evaluate(CLIPPED_JS) == []
+
+
 def test_the_fitted_numbers_read_whole_on_a_phone(browser: Browser, server) -> None:
     """A column per product line, wrapping: no figure runs past a 390 px screen."""
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    tab = context.new_page()
-    tab.set_default_timeout(BROWSER_TIMEOUT_MS)
-    try:
-        tab.goto(f"{server.url}/Import_from_CRM")
-        tab.get_by_test_id("stFileUploader").first.locator("input[type='file']").set_input_files(
-            str(SAMPLE)
-        )
+    with sample_uploaded(browser, server, width=390, height=844) as tab:
         tab.get_by_role("button", name="Fit my numbers").click()
         table = tab.get_by_test_id("stTable")
         expect(table).to_contain_text("32% (112 of 355)")
         box = table.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
         assert table.evaluate("t => t.scrollWidth <= t.clientWidth + 1")
-    finally:
-        context.close()

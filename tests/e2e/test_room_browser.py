@@ -108,6 +108,16 @@ def move_to(page, name: str, shown: re.Pattern[str], *, most: int = 20) -> None:
     expect(slider).to_have_attribute("aria-valuetext", shown)
 
 
+def resume_as_facilitator(host, room) -> None:
+    """Open the dashboard of a room made through the store, as a facilitator would after
+    a reload: *Resume a room as its facilitator* with its code and key."""
+    host.get_by_text("Resume a room as its facilitator").click()
+    resume = host.get_by_test_id("stExpanderDetails")
+    resume.get_by_role("textbox", name="Room code").fill(room.code)
+    resume.get_by_label("Facilitator key").fill(room.key)
+    resume.get_by_role("button", name="Resume").click()
+
+
 VEGA_LOADED = """() => document.querySelector(".vega-embed") === null
   && performance.getEntriesByType("resource").some(e => /[/]static[/]js[/]embed[.]/.test(e.name))"""
 """The page has fetched Streamlit's Vega module though it draws no chart (yet)."""
@@ -248,11 +258,7 @@ def test_with_thirty_teams_in_the_room_the_rounds_buttons_stay_on_screen(browser
     store.dispose()
     host = new_page(browser, f"{server.url}/Room")
     try:
-        host.get_by_text("Resume a room as its facilitator").click()
-        resume = host.get_by_test_id("stExpanderDetails")
-        resume.get_by_role("textbox", name="Room code").fill(room.code)
-        resume.get_by_label("Facilitator key").fill(room.key)
-        resume.get_by_role("button", name="Resume").click()
+        resume_as_facilitator(host, room)
         expect(host.get_by_text("0 of 30 teams have submitted")).to_be_visible()
         idle(host)
         host.get_by_test_id("stMain").evaluate("main => main.scrollTo(0, 0)")
@@ -284,11 +290,7 @@ def test_the_room_closes_at_a_time_of_the_facilitators_own_zone(browser, served)
     host.set_default_timeout(BROWSER_TIMEOUT_MS)
     try:
         host.goto(f"{server.url}/Room")
-        host.get_by_text("Resume a room as its facilitator").click()
-        resume = host.get_by_test_id("stExpanderDetails")
-        resume.get_by_role("textbox", name="Room code").fill(room.code)
-        resume.get_by_label("Facilitator key").fill(room.key)
-        resume.get_by_role("button", name="Resume").click()
+        resume_as_facilitator(host, room)
         expect(host.get_by_text(f"The room closes at {shown} (")).to_be_visible()
     finally:
         context.close()
@@ -311,11 +313,7 @@ def test_the_facilitator_removes_a_team_and_its_page_goes_back_to_joining(browse
     host = new_page(browser, f"{server.url}/Room")
     try:
         expect(team.get_by_role("heading", name=rude)).to_be_visible()  # plain text
-        host.get_by_text("Resume a room as its facilitator").click()
-        resume = host.get_by_test_id("stExpanderDetails")
-        resume.get_by_role("textbox", name="Room code").fill(room.code)
-        resume.get_by_label("Facilitator key").fill(room.key)
-        resume.get_by_role("button", name="Resume").click()
+        resume_as_facilitator(host, room)
         expect(host.get_by_text("2 teams in the room")).to_be_visible()
         host.get_by_text("Remove a team").click()
         choose(host, "Team to remove", rude)  # the option is the name, as typed
