@@ -590,7 +590,7 @@ def deadline(current: RoundInfo) -> str:
     """' · closes in 4:05' for an open round with a time limit, else ''."""
     if current.closes_at is None:
         return ""
-    return f" · closes in {view.time_left(current.closes_at, time.time())}"
+    return f" · {view.deadline_words(current.closes_at, time.time())}"
 
 
 def round_key(status: RoomStatus) -> str:
@@ -613,7 +613,9 @@ def watch_round(code: str, token: str, seen: str) -> None:
     now = status.current
     if now is not None and now.state == "open":
         left = deadline(now)
-        st.caption(f"{status.submitted} of {len(status.teams)} teams have submitted{left}.")
+        last_minute = now.closes_at is not None and view.hurry(now.closes_at, time.time())
+        show = st.markdown if last_minute else st.caption  # a caption is faded
+        show(f"{status.submitted} of {len(status.teams)} teams have submitted{left}.")
 
 
 def round_plan(access: TeamAccess, number: int) -> Scenario:

@@ -4,6 +4,7 @@ session, play a round on one database (submit, reveal, ranks), then a second."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -224,8 +225,16 @@ def test_a_round_with_a_time_limit_counts_down_and_closes_by_itself(url: str):
     team.run()
     assert re.search(r"0 of 1 teams have submitted · closes in [45]:\d\d", page_text(team))
     assert "then submit it before the round closes at " in page_text(team)
+    assert not [m for m in team.markdown if ":orange[" in m.value]
 
-    with transaction(RoomStore(url).engine, write=True) as conn:  # the five minutes pass
+    store = RoomStore(url)
+    with transaction(store.engine, write=True) as conn:  # the last minute: body text, orange
+        conn.execute(update(schema.rounds).values(closes_at=int(time.time()) + 30))
+    team.run()
+    [hurry] = [m.value for m in team.markdown if ":orange[" in m.value]
+    assert re.search(r":orange\[\*\*closes in 0:[23]\d\*\*\]", hurry)
+
+    with transaction(store.engine, write=True) as conn:  # the five minutes pass
         conn.execute(update(schema.rounds).values(closes_at=schema.rounds.c.opened_at - 1))
     team.run()  # its poll sees the round closed: the page shows the wait, not the plan
     assert "The round is closed" in page_text(team) and "Submit our plan" not in [

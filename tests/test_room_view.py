@@ -317,3 +317,12 @@ def test_the_chart_warmup_names_the_vega_module_streamlit_itself_loads():
 )
 def test_the_time_a_round_has_left_reads_like_a_clock(left: float, shown: str):
     assert view.time_left(1_800_000_000, 1_800_000_000 - left) == shown
+
+
+def test_the_countdown_turns_orange_in_the_last_minute():
+    now = 1_800_000_000
+    assert view.deadline_words(now + 61, now) == "closes in 1:01"
+    assert view.deadline_words(now + 60, now) == "closes in 1:00"
+    assert view.deadline_words(now + 59, now) == ":orange[**closes in 0:59**]"
+    assert view.deadline_words(now - 5, now) == ":orange[**closes in 0:00**]"
+    assert not view.hurry(now + 60, now) and view.hurry(now + 59, now)

@@ -181,6 +181,23 @@ def time_left(closes_at: int, now: float) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
+HURRY_SECONDS = 60
+"""Under this much time left, the countdown turns orange and bold: submit now."""
+
+
+def hurry(closes_at: int, now: float) -> bool:
+    """The round's last minute: a team still shaping its plan must submit or lose it."""
+    return closes_at - now < HURRY_SECONDS
+
+
+def deadline_words(closes_at: int, now: float) -> str:
+    """'closes in 4:05' (Markdown), orange and bold in the last minute. Shown as a
+    caption, Streamlit would fade it to 60% (under 3:1 against white): a page shows the
+    last minute as body text."""
+    words = f"closes in {time_left(closes_at, now)}"
+    return f":orange[**{words}**]" if hurry(closes_at, now) else words
+
+
 def join_link(page_url: str, code: str) -> str:
     """The address a team opens to join: this page with ``?join=CODE``."""
     parts = urlsplit(page_url or "")
