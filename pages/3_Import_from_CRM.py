@@ -170,7 +170,7 @@ def results_section(outcome: crm.FitOutcome, current: Scenario) -> None:
     st.subheader("3. Your fitted numbers")
     with using_currency(current.currency):
         st.markdown(markdown_text(crm.summary(cal)))
-        st.table(crm.line_table(cal).set_index("Fitted"))
+        st.table(crm.line_table(cal))
         notes = crm.notes(cal)
         with st.expander(f"Data-quality notes ({len(notes)})", expanded=bool(notes)):
             if notes:

@@ -405,7 +405,7 @@ def live_teams(code: str, key: str, seen: str) -> None:
         return
     count = len(status.teams)
     if open_now:
-        left = deadline(current)
+        left = deadline(current, time.time())
         st.markdown(f"**{status.submitted} of {count} teams have submitted**{left}")
     else:
         st.markdown(f"**{count} team{'s' if count != 1 else ''} in the room**")
@@ -586,11 +586,11 @@ def team_round(access: TeamAccess, status: RoomStatus, *, first_screen: bool) ->
         team_result_section(access)
 
 
-def deadline(current: RoundInfo) -> str:
+def deadline(current: RoundInfo, now: float) -> str:
     """' · closes in 4:05' for an open round with a time limit, else ''."""
     if current.closes_at is None:
         return ""
-    return f" · {view.deadline_words(current.closes_at, time.time())}"
+    return f" · {view.deadline_words(current.closes_at, now)}"
 
 
 def round_key(status: RoomStatus) -> str:
@@ -612,8 +612,9 @@ def watch_round(code: str, token: str, seen: str) -> None:
         st.rerun()
     now = status.current
     if now is not None and now.state == "open":
-        left = deadline(now)
-        last_minute = now.closes_at is not None and view.hurry(now.closes_at, time.time())
+        at = time.time()  # one reading: the words and their element agree on the minute
+        left = deadline(now, at)
+        last_minute = now.closes_at is not None and view.hurry(now.closes_at, at)
         show = st.markdown if last_minute else st.caption  # a caption is faded
         show(f"{status.submitted} of {len(status.teams)} teams have submitted{left}.")
 

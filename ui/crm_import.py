@@ -295,8 +295,8 @@ def line_table(calibration: Calibration) -> pd.DataFrame:
         for f in calibration.lines
     }
     table = pd.DataFrame(figures)
-    table.insert(0, "Fitted", table.index)
-    return table.reset_index(drop=True)
+    table.index.name = "Fitted"
+    return table
 
 
 def summary(calibration: Calibration) -> str:
