@@ -78,10 +78,12 @@ def tick(page, name: str) -> None:
 def choose(page, name: str, option: str) -> None:
     """Pick ``option`` in the select box ``name``. A click that reaches the box while
     its expander is still opening is lost (the list does not open), so the box is
-    clicked again, at most three times."""
+    clicked again, at most three times, but only while its list is shut: on a busy
+    machine a list may open late, and a second click would shut it again."""
     box, item = page.get_by_role("combobox", name=name), page.get_by_role("option", name=option)
     for _attempt in range(3):
-        box.click()
+        if box.get_attribute("aria-expanded") != "true":
+            box.click()
         try:
             expect(item).to_be_visible(timeout=5_000)
         except AssertionError:
