@@ -37,10 +37,13 @@ def idle(page) -> None:
 
 
 def new_page(browser, url: str):
+    """A laptop's tab on ``url``, once the page's first run has finished: a form sent
+    during that run was once lost in CI (see ``resume_as_facilitator``)."""
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
     page.set_default_timeout(BROWSER_TIMEOUT_MS)
     page.goto(url)
+    idle(page)
     return page
 
 
