@@ -444,6 +444,7 @@ class RoomStore:
                 .where(teams.c.room_id == room.id)
                 .order_by(teams.c.joined_at, teams.c.id)
             ).all()
+        now = self._now()  # one reading: every round seen at the same second
         return RoomStatus(
             code=room.code,
             title=room.title,
@@ -454,7 +455,7 @@ class RoomStore:
             teams=tuple(
                 TeamInfo(id=t.id, name=t.name, submitted_at=submitted.get(t.id)) for t in team_rows
             ),
-            rounds=tuple(_round_info(r, self._now()) for r in round_rows),
+            rounds=tuple(_round_info(r, now) for r in round_rows),
         )
 
     # --- Teams.
