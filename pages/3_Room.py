@@ -80,7 +80,6 @@ W_MINUTES = "room_w_minutes"
 W_END = "room_w_end"
 W_REMOVE = "room_w_remove"
 NOTE = "room_note"
-REMOVED = "room_removed"
 
 _SHARE = controls.limits(Effort, "attract")
 PERCENT = (_SHARE.low * 100, _SHARE.high * 100)
@@ -96,7 +95,7 @@ def say(error: Exception | str) -> None:
 def messages() -> None:
     if ss.get(ERROR):
         st.error(markdown_text(ss.pop(ERROR)))
-    if ss.get(NOTE) and not ss.get(REMOVED):  # a removal's note: after its rerun
+    if ss.get(NOTE):
         st.success(markdown_text(ss.pop(NOTE)))
 
 
@@ -251,9 +250,13 @@ def facilitator(access: RoomAccess) -> None:
 
 def remove_team_form(access: RoomAccess, status: RoomStatus) -> None:
     """Take a team out: a name that should not be on the projector, a team that joined
-    twice. Drawn with the live list, so a team that has just joined is in it; chosen by
-    its id and confirmed by its name (rooms/store.py), so a list that changed in between
+    twice. Drawn by the page, not inside the live list's poll (a list redrawn every
+    second under an open menu made choosing from it unsteady): the poll reruns the page
+    when a team joins or leaves, so a team that has just joined is in it. Chosen by its
+    id and confirmed by its name (rooms/store.py), so a list that changed in between
     removes nobody else."""
+    if not status.teams:
+        return
     names = {t.id: t.name for t in status.teams}
     with st.expander("Remove a team"):
         st.caption(
@@ -288,7 +291,6 @@ def on_remove_team(access: RoomAccess, names: dict[int, str]) -> None:
         # Not by name: a name the facilitator removes is one not to show the room again.
         ss[NOTE] = "The team is removed: its plans and results are deleted."
     ss.pop(W_REMOVE, None)
-    ss[REMOVED] = True
 
 
 def _page_url() -> str:
@@ -320,15 +322,18 @@ def rounds_section(access: RoomAccess, status: RoomStatus) -> None:
             shortcut="V",
         ):
             act(lambda: reveal(access, current.number))
-        live_teams(access.code, access.key, round_key(status))
+        live_teams(access.code, access.key, dashboard_key(status))
+        remove_team_form(access, status)
     elif current is None:  # joining: the room watches its names arrive, under the code
-        live_teams(access.code, access.key, round_key(status))
+        live_teams(access.code, access.key, dashboard_key(status))
+        remove_team_form(access, status)
         open_round_form(access, status)
     else:  # the last round is revealed: its debrief, then the next round's form
         debrief(access, status)
         st.divider()
         open_round_form(access, status)
-        live_teams(access.code, access.key, round_key(status))
+        live_teams(access.code, access.key, dashboard_key(status))
+        remove_team_form(access, status)
 
 
 def act(action) -> None:
@@ -389,14 +394,13 @@ def reveal(access: RoomAccess, number: int) -> None:
 @st.fragment(run_every=rm.POLL_SECONDS)
 def live_teams(code: str, key: str, seen: str) -> None:
     """Who has joined and who has submitted, redrawn every few seconds; the whole page
-    when the round's state changes without the facilitator (its time is up)."""
-    if ss.pop(REMOVED, False):  # a team removed: the whole page (standings, counts, note)
-        st.rerun()
+    when the round's state changes without the facilitator (its time is up) or a team
+    joins or leaves (the list to remove a team from is the page's)."""
     try:
         status = rm.store().status(code, secret=key)
     except RoomError:
         return
-    if round_key(status) != seen:
+    if dashboard_key(status) != seen:
         st.rerun()
     current = status.current
     open_now = current is not None and current.state == "open"
@@ -418,7 +422,6 @@ def live_teams(code: str, key: str, seen: str) -> None:
         else:
             mark = ":gray[:material/hourglass_empty:]"
         columns[i % 4].markdown(f"{mark} {markdown_text(team.name)}")
-    remove_team_form(RoomAccess(code=code, key=key), status)
 
 
 def debrief(access: RoomAccess, status: RoomStatus) -> None:
@@ -597,6 +600,12 @@ def round_key(status: RoomStatus) -> str:
     """The current round and its state, e.g. '2:open' ('' before the first round)."""
     now = status.current
     return "" if now is None else f"{now.number}:{now.state}"
+
+
+def dashboard_key(status: RoomStatus) -> str:
+    """What the dashboard's page draws from besides the live list: the round and its
+    state, and which teams are in the room, e.g. '2:open|3,4,7'."""
+    return f"{round_key(status)}|{','.join(str(t.id) for t in status.teams)}"
 
 
 @st.fragment(run_every=rm.POLL_SECONDS)

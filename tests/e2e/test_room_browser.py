@@ -347,6 +347,18 @@ def test_the_facilitator_removes_a_team_and_its_page_goes_back_to_joining(browse
         )
         expect(team.get_by_test_id("stException")).to_have_count(0)
         expect(host.get_by_test_id("stException")).to_have_count(0)
+
+        # A team that joins now is in the list to remove from, with nobody touching the
+        # dashboard: its poll redraws the page when the teams change.
+        late = RoomStore(url)
+        late.join(room.code, "Late Co", client="test-c")
+        late.dispose()
+        expect(host.get_by_text("2 teams in the room")).to_be_visible()
+        idle(host)
+        if not host.get_by_role("combobox", name="Team to remove").is_visible():
+            host.get_by_text("Remove a team").click()  # the note above it has gone: redrawn shut
+        choose(host, "Team to remove", "Late Co")
+        expect(host.get_by_role("button", name="Remove the team")).to_be_enabled()
     finally:
         host.context.close()
         team.context.close()
