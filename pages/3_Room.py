@@ -79,6 +79,7 @@ W_BLIND = "room_w_blind"
 W_MINUTES = "room_w_minutes"
 W_END = "room_w_end"
 W_REMOVE = "room_w_remove"
+W_REMOVE_OPEN = "room_w_remove_open"
 NOTE = "room_note"
 
 _SHARE = controls.limits(Effort, "attract")
@@ -254,11 +255,13 @@ def remove_team_form(access: RoomAccess, status: RoomStatus) -> None:
     second under an open menu made choosing from it unsteady): the poll reruns the page
     when a team joins or leaves, so a team that has just joined is in it. Chosen by its
     id and confirmed by its name (rooms/store.py), so a list that changed in between
-    removes nobody else."""
+    removes nobody else. The expander keeps its own open state (a key, rerun on
+    toggle): unkeyed, it was drawn shut again whenever a rerun moved it on the page,
+    such as a note above it going away as a team joined."""
     if not status.teams:
         return
     names = {t.id: t.name for t in status.teams}
-    with st.expander("Remove a team"):
+    with st.expander("Remove a team", key=W_REMOVE_OPEN, on_change="rerun"):
         st.caption(
             "Its plans and results are deleted and the leaderboards rank the other teams "
             "again; its page goes back to joining, and its name is free."
