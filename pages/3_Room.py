@@ -15,6 +15,7 @@ import contextlib
 import time
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from rooms import (
     ROOM_HOURS,
@@ -80,6 +81,8 @@ W_MINUTES = "room_w_minutes"
 W_END = "room_w_end"
 W_REMOVE = "room_w_remove"
 W_REMOVE_OPEN = "room_w_remove_open"
+W_QR_OPEN = "room_w_qr_open"
+W_KEY_OPEN = "room_w_key_open"
 NOTE = "room_note"
 
 _SHARE = controls.limits(Effort, "attract")
@@ -98,6 +101,13 @@ def messages() -> None:
         st.error(markdown_text(ss.pop(ERROR)))
     if ss.get(NOTE):
         st.success(markdown_text(ss.pop(NOTE)))
+
+
+def steady_expander(label: str, *, key: str) -> DeltaGenerator:
+    """An expander that stays as the facilitator left it. Unkeyed, Streamlit draws an
+    expander shut again whenever a rerun moves it on the page (a note above it going
+    away, a team's joining adding a form), under the hand of someone reading it."""
+    return st.expander(label, key=key, on_change="rerun")
 
 
 def clock(ts: int | None) -> str:
@@ -233,9 +243,9 @@ def facilitator(access: RoomAccess) -> None:
         )
     rounds_section(access, status)
     if status.rounds:  # for a latecomer; below the round, which the projector shows first
-        with st.expander("QR code to join"):
+        with steady_expander("QR code to join", key=W_QR_OPEN):
             st.image(view.qr_svg(link), width=220)
-    with st.expander("Facilitator key: keep it private"):
+    with steady_expander("Facilitator key: keep it private", key=W_KEY_OPEN):
         st.caption(
             "This key is the dashboard: with it and the room code, any browser can open, "
             "close and reveal rounds. It is not in the address bar; paste it into "
@@ -255,13 +265,11 @@ def remove_team_form(access: RoomAccess, status: RoomStatus) -> None:
     second under an open menu made choosing from it unsteady): the poll reruns the page
     when a team joins or leaves, so a team that has just joined is in it. Chosen by its
     id and confirmed by its name (rooms/store.py), so a list that changed in between
-    removes nobody else. The expander keeps its own open state (a key, rerun on
-    toggle): unkeyed, it was drawn shut again whenever a rerun moved it on the page,
-    such as a note above it going away as a team joined."""
+    removes nobody else."""
     if not status.teams:
         return
     names = {t.id: t.name for t in status.teams}
-    with st.expander("Remove a team", key=W_REMOVE_OPEN, on_change="rerun"):
+    with steady_expander("Remove a team", key=W_REMOVE_OPEN):
         st.caption(
             "Its plans and results are deleted and the leaderboards rank the other teams "
             "again; its page goes back to joining, and its name is free."
@@ -464,7 +472,10 @@ def debrief(access: RoomAccess, status: RoomStatus) -> None:
     )
     for earlier in reversed(revealed[:-1]):
         with (
-            st.expander(f"Round {earlier.number}: {markdown_text(earlier.label)}"),
+            steady_expander(
+                f"Round {earlier.number}: {markdown_text(earlier.label)}",
+                key=f"room_w_round_{earlier.number}_open",
+            ),
             using_currency(currencies[earlier.number]),
         ):
             st.dataframe(

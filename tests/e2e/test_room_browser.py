@@ -334,12 +334,16 @@ def test_the_facilitator_removes_a_team_and_its_page_goes_back_to_joining(browse
         expect(team.get_by_role("heading", name=rude)).to_be_visible()  # plain text
         resume_as_facilitator(host, room)
         expect(host.get_by_text("2 teams in the room")).to_be_visible()
+        host.get_by_text("Facilitator key: keep it private").click()
+        key_shown = host.get_by_text(room.key, exact=True)
+        expect(key_shown).to_be_visible()
         host.get_by_text("Remove a team").click()
         choose(host, "Team to remove", rude)  # the option is the name, as typed
         host.get_by_role("button", name="Remove the team").click()
         expect(host.get_by_text("1 team in the room")).to_be_visible()
         expect(host.get_by_text("The team is removed", exact=False)).to_be_visible()
         expect(host.get_by_text(re.compile("Rude"))).to_have_count(0)  # gone from the screen
+        expect(key_shown).to_be_visible()  # the note above it moved it: still open
 
         expect(team.get_by_text(re.compile("no longer in the room"))).to_be_visible()
         expect(team.get_by_role("textbox", name="Room code")).to_have_value(
@@ -357,6 +361,7 @@ def test_the_facilitator_removes_a_team_and_its_page_goes_back_to_joining(browse
         idle(host)
         # Still open, though the note above it has gone and the page has moved it up.
         expect(host.get_by_role("combobox", name="Team to remove")).to_be_visible()
+        expect(key_shown).to_be_visible()
         choose(host, "Team to remove", "Late Co")
         expect(host.get_by_role("button", name="Remove the team")).to_be_enabled()
     finally:
