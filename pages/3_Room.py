@@ -421,7 +421,7 @@ def live_teams(code: str, key: str, seen: str) -> None:
     count = len(status.teams)
     if open_now:
         left = deadline(current, time.time())
-        st.markdown(f"**{status.submitted} of {count} teams have submitted**{left}")
+        st.markdown(f"**{view.submitted_words(status.submitted, count)}**{left}")
     else:
         st.markdown(f"**{count} team{'s' if count != 1 else ''} in the room**")
     columns = st.columns(4)
@@ -639,7 +639,7 @@ def watch_round(code: str, token: str, seen: str) -> None:
         left = deadline(now, at)
         last_minute = now.closes_at is not None and view.hurry(now.closes_at, at)
         show = st.markdown if last_minute else st.caption  # a caption is faded
-        show(f"{status.submitted} of {len(status.teams)} teams have submitted{left}.")
+        show(f"{view.submitted_words(status.submitted, len(status.teams))}{left}.")
 
 
 def round_plan(access: TeamAccess, number: int) -> Scenario:

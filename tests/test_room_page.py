@@ -211,19 +211,19 @@ def test_a_round_closed_too_early_is_reopened_and_a_late_team_submits(url: str):
     late.run()
     assert "Your team did not submit a plan" in page_text(late)
     button(host, "Reopen the round").click().run()
-    assert not host.error and "0 of 1 teams have submitted" in page_text(host)
+    assert not host.error and "0 of 1 team has submitted" in page_text(host)
     late.run()
     button(late, "Submit our plan").click().run()
     assert "Plan submitted." in page_text(late)
     host.run()
-    assert "1 of 1 teams have submitted" in page_text(host)
+    assert "1 of 1 team has submitted" in page_text(host)
 
 
 def test_a_round_with_a_time_limit_counts_down_and_closes_by_itself(url: str):
     host, team = open_round_with("Punctual Co", minutes=5)
-    assert re.search(r"0 of 1 teams have submitted\W* · closes in [45]:\d\d", page_text(host))
+    assert re.search(r"0 of 1 team has submitted\W* · closes in [45]:\d\d", page_text(host))
     team.run()
-    assert re.search(r"0 of 1 teams have submitted · closes in [45]:\d\d", page_text(team))
+    assert re.search(r"0 of 1 team has submitted · closes in [45]:\d\d", page_text(team))
     assert "then submit it before the round closes at " in page_text(team)
     assert not [m for m in team.markdown if ":orange[" in m.value]
 

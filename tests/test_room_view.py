@@ -326,3 +326,10 @@ def test_the_countdown_turns_orange_in_the_last_minute():
     assert view.deadline_words(now + 59, now) == ":orange[**closes in 0:59**]"
     assert view.deadline_words(now - 5, now) == ":orange[**closes in 0:00**]"
     assert not view.hurry(now + 60, now) and view.hurry(now + 59, now)
+
+
+def test_the_count_of_submissions_reads_as_a_sentence_for_one_team_and_many():
+    assert view.submitted_words(3, 30) == "3 of 30 teams have submitted"
+    assert view.submitted_words(0, 2) == "0 of 2 teams have submitted"
+    assert view.submitted_words(0, 1) == "0 of 1 team has submitted"
+    assert view.submitted_words(1, 1) == "1 of 1 team has submitted"

@@ -190,6 +190,12 @@ def hurry(closes_at: int, now: float) -> bool:
     return closes_at - now < HURRY_SECONDS
 
 
+def submitted_words(submitted: int, teams: int) -> str:
+    """'3 of 30 teams have submitted', and in a room of one team '0 of 1 team has
+    submitted' (the dashboard and every team's page say it while a round is open)."""
+    return f"{submitted} of {teams} team{'s have' if teams != 1 else ' has'} submitted"
+
+
 def deadline_words(closes_at: int, now: float) -> str:
     """'closes in 4:05' (Markdown), orange and bold in the last minute. Shown as a
     caption, Streamlit would fade it to 60% (under 3:1 against white): a page shows the

@@ -171,7 +171,7 @@ def test_a_team_pushes_and_changes_mid_year_and_the_debrief_shows_it(browser, se
 
     expect(host.get_by_text("1 team in the room")).to_be_visible()
     host.get_by_role("button", name="Open round 1").click()  # the first preset: balanced
-    expect(host.get_by_text("0 of 1 teams have submitted")).to_be_visible()
+    expect(host.get_by_text("0 of 1 team has submitted")).to_be_visible()
 
     expect(team.get_by_text("Shape your plan")).to_be_visible()
     idle(team)
@@ -196,7 +196,7 @@ def test_a_team_pushes_and_changes_mid_year_and_the_debrief_shows_it(browser, se
     team.get_by_role("button", name="Submit our plan").click()
     expect(team.get_by_text("Plan submitted.")).to_be_visible()
 
-    expect(host.get_by_text("1 of 1 teams have submitted")).to_be_visible()
+    expect(host.get_by_text("1 of 1 team has submitted")).to_be_visible()
     # The dashboard has drawn no chart yet, but has loaded Vega for the reveal's first
     # (ui/chart_warmup.py): the room's first reveal does not wait for it.
     host.wait_for_function(VEGA_LOADED)
