@@ -5,13 +5,14 @@ BIN := $(VENV)/bin
 PORT ?= 8501
 ADDRESS ?= 127.0.0.1
 WORKERS ?= 2
+TEAMS ?= 30
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 # pytest keeps its assertion-rewritten test modules as bytecode (about 6 s of collecting
 # per process, per run), which it cannot where PYTHONDONTWRITEBYTECODE is set.
 PYTEST := env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest
 
-.PHONY: run serve proxy test test-fast test-postgres lint format bench fuzz load browser screenshot clean
+.PHONY: run serve proxy rehearse test test-fast test-postgres lint format bench fuzz load browser screenshot clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +75,9 @@ load: $(STAMP_TEST) browser proxy  ## 30 sessions (one process, then WORKERS beh
 	$(BIN)/python -m bench.load
 	$(BIN)/python -m bench.load --pattern explore --workers $(WORKERS)
 	$(BIN)/python -m bench.hostile
+
+rehearse: $(STAMP_TEST) proxy  ## before a workshop: TEAMS (30) simulated teams play two rounds on this machine, WORKERS behind HAProxy
+	$(BIN)/python -m bench.load --pattern room --teams $(TEAMS) --workers $(WORKERS)
 
 screenshot: $(STAMP_TEST) browser  ## refresh docs/screenshot.png from the real app in Chromium
 	UPDATE_SCREENSHOT=1 $(PYTEST) -q tests/e2e/test_browser.py -k screenshot

@@ -346,6 +346,11 @@ def run_load(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__)
     parser.add_argument("--sessions", type=int, default=30, help="concurrent sessions")
+    parser.add_argument(
+        "--teams",
+        type=int,
+        help="the room's teams, for --pattern submit and room (as --sessions; `make rehearse`)",
+    )
     parser.add_argument("--seconds", type=float, default=60.0, help="time each moves sliders")
     parser.add_argument(
         "--think",
@@ -369,6 +374,10 @@ def main(argv: list[str] | None = None) -> int:
         help="app processes; more than 1: behind HAProxy as `make serve` runs them",
     )
     args = parser.parse_args(argv)
+    if args.teams is not None:
+        if not 1 <= args.teams <= MAX_TEAMS:
+            parser.error(f"--teams: a room holds 1 to {MAX_TEAMS} teams, not {args.teams}")
+        args.sessions = args.teams
     if not (1 <= args.sessions <= 200 and 1 <= args.seconds <= 3600 and args.think >= 0):
         parser.error("--sessions 1..200, --seconds 1..3600, --think >= 0")
     if not 1 <= args.workers <= 16:
