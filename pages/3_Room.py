@@ -386,7 +386,7 @@ def open_round_form(access: RoomAccess, status: RoomStatus) -> None:
                 access.code,
                 secret=access.key,
                 scenario=source_scenario(source),
-                label=source.label,
+                label=source.title,
                 blind=bool(ss.get(W_BLIND)),
                 minutes=ss.get(W_MINUTES) or None,
             )
@@ -499,7 +499,9 @@ def revealed_round(access: RoomAccess, last: RevealedRound, previous: RevealedRo
             rm.teams_chart_spec(board, height=view.DASHBOARD_CHART_HEIGHT), width="stretch"
         )
         with standings:
-            st.subheader(f":material/emoji_events: {markdown_text(top.team)} leads", anchor=False)
+            st.subheader(
+                f":material/emoji_events: {markdown_text(view.leader_words(board))}", anchor=False
+            )
             st.markdown(markdown_text(view.result_sentence(top.result)))
             st.dataframe(
                 view.standings_frame(board),
@@ -1036,7 +1038,7 @@ def team_result_section(access: TeamAccess) -> None:
         st.warning("Your team did not submit a plan in this round.")
     else:
         colour = view.verdict_colour_name(mine.result.verdict)
-        st.subheader(f":{colour}[Rank {mine.rank} of {len(board)}]", anchor=False)
+        st.subheader(f":{colour}[{markdown_text(view.rank_words(mine, board))}]", anchor=False)
         st.markdown(f"**{markdown_text(view.result_sentence(mine.result))}**")
         st.markdown(markdown_text(mine.result.sentence))
         chosen = own_choices(access, last.number)

@@ -36,6 +36,9 @@ class RoundSource:
     workshop: str = ""
     step: int = 0
     label: str = ""
+    title: str = ""
+    """The round's name in headings and the debrief ('Balanced: ...'); ``label`` says
+    where it comes from, for the picker ('Preset: Balanced: ...')."""
 
     @property
     def key(self) -> str:
@@ -45,10 +48,10 @@ class RoundSource:
 @cache
 def round_sources() -> tuple[RoundSource, ...]:
     """Every preset, then every step of every workshop file, with a label to pick it by."""
-    out = [
-        RoundSource(preset=name, label=f"Preset: {load_preset(name).meta.title}")
-        for name in list_presets()
-    ]
+    out = []
+    for name in list_presets():
+        title = load_preset(name).meta.title
+        out.append(RoundSource(preset=name, label=f"Preset: {title}", title=title))
     for name in list_workshops():
         try:
             workshop = load_workshop(name)
@@ -56,9 +59,8 @@ def round_sources() -> tuple[RoundSource, ...]:
             continue
         for i in range(len(workshop.steps)):
             title = resolve(workshop, i).title
-            out.append(
-                RoundSource(workshop=name, step=i, label=f"{workshop.title}, step {i + 1}: {title}")
-            )
+            label = f"{workshop.title}, step {i + 1}: {title}"
+            out.append(RoundSource(workshop=name, step=i, label=label, title=label))
     return tuple(out)
 
 

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from rooms import RoomStore, schema, shown_code
 from rooms.store import transaction
+from simulator import load_preset
 from tests.support.rooms import database
 from ui import room as rm
 from ui import room_view as view
@@ -77,7 +78,9 @@ def test_a_facilitator_and_two_teams_play_two_rounds(url: str):
     assert f"Room code: {shown_code(code)}" in page_text(host)
     host.selectbox(key="room_w_source").set_value("preset:team_a_team_b")
     button(host, "Open round 1").click().run()
-    assert "Round 1: Preset" in page_text(host) and "0 of 2 teams have submitted" in page_text(host)
+    title = load_preset("team_a_team_b").meta.title
+    assert f"Round 1: {markdown_text(title)}" in [h.value for h in host.header]
+    assert "0 of 2 teams have submitted" in page_text(host)
 
     for team in (first, second):
         team.run()
@@ -390,3 +393,26 @@ def test_a_round_in_kroner_shows_its_amounts_in_kroner(url: str):
     button(host, "Resume").click().run()
     assert "Hold A leads" in page_text(host)
     assert "kr." in str(host.dataframe[1].value["Score"][0])  # the debrief: test_room_view.py
+
+
+def test_teams_that_submit_the_same_plan_share_the_lead(url):
+    """Two teams that submit the round's plan as it comes score the same: the dashboard
+    names both as leaders and each team's page says whom it ties with."""
+    host = session()
+    code = open_room(host)
+    first, second = join(code, "Alpha"), join(code, "Beta")
+    host.run()
+    button(host, "Open round 1").click().run()
+    for team in (first, second):
+        team.run()
+        button(team, "Submit our plan").click().run()
+    host.run()
+    button(host, "Close and reveal").click().run()
+    assert not host.exception and not host.error, [e.value for e in host.error]
+    assert "Alpha and Beta share the lead" in page_text(host)
+    assert " leads" not in page_text(host)
+    assert list(host.dataframe[0].value["Rank"]) == [1, 1]
+    first.run()
+    second.run()
+    assert "Rank 1 of 2, tied with Beta" in page_text(first)
+    assert "Rank 1 of 2, tied with Alpha" in page_text(second)

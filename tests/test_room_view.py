@@ -333,3 +333,42 @@ def test_the_count_of_submissions_reads_as_a_sentence_for_one_team_and_many():
     assert view.submitted_words(0, 2) == "0 of 2 teams have submitted"
     assert view.submitted_words(0, 1) == "0 of 1 team has submitted"
     assert view.submitted_words(1, 1) == "1 of 1 team has submitted"
+
+
+def board(*scores: float) -> list:
+    """A round's leaderboard of teams named East, North, South, ... with these scores."""
+    names = ["East", "North", "South", "West", "Centre"]
+    return leaderboard([(i, names[i], result(score)) for i, score in enumerate(scores)])
+
+
+def test_the_lead_is_shared_in_words_when_the_best_scores_are_equal():
+    """A room whose teams all submit the round's plan unchanged ties for first place:
+    the dashboard must not name one of them the leader (the first by name)."""
+    assert view.leader_words(board(3.0, 2.0, 1.0)) == "East leads"
+    assert view.leader_words(board(3.0, 3.0, 1.0)) == "East and North share the lead"
+    assert view.leader_words(board(3, 3, 3, 1)) == "East, North and South share the lead"
+    assert view.leader_words(board(3, 3, 3, 3, 3)) == "5 teams share the lead"
+    assert view.leader_words([]) == "Nobody leads"
+
+
+def test_a_teams_rank_says_whom_it_ties_with():
+    ranked = board(3.0, 3.0, 1.0, 1.0, 1.0)
+    by_team = {s.team: s for s in ranked}
+    assert view.rank_words(by_team["East"], ranked) == "Rank 1 of 5, tied with North"
+    assert view.rank_words(by_team["South"], ranked) == "Rank 3 of 5, tied with 2 other teams"
+    alone = board(3.0, 2.0)
+    assert [view.rank_words(s, alone) for s in alone] == ["Rank 1 of 2", "Rank 2 of 2"]
+    assert view.standing_sentence(by_team["North"], ranked).startswith(
+        "Rank 1 of 5, tied with East. Score "
+    )
+
+
+def test_a_round_is_named_by_its_scenario_and_picked_by_where_it_comes_from():
+    """The picker says 'Preset: ...' beside the workshop steps; the round's heading, a
+    team's page and the debrief say the preset's own title, without the prefix."""
+    sources = round_sources()
+    balanced = next(s for s in sources if s.preset == "balanced")
+    title = load_preset("balanced").meta.title
+    assert (balanced.label, balanced.title) == (f"Preset: {title}", title)
+    step = next(s for s in sources if s.workshop)
+    assert step.title == step.label and ", step 1: " in step.label

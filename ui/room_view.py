@@ -371,9 +371,33 @@ def result_sentence(result: TeamResult) -> str:
     )
 
 
-def standing_sentence(standing: Standing, *, teams: int) -> str:
+def leader_words(board: Sequence[Standing]) -> str:
+    """Who leads, in words (plain text): 'East leads', and when equal scores share first
+    place (a room whose teams all submit the round's plan unchanged) 'East and North share
+    the lead', 'East, North and South share the lead', '5 teams share the lead'."""
+    first = [s.team for s in board if s.rank == 1]
+    if len(first) <= 1:
+        return f"{first[0] if first else 'Nobody'} leads"
+    if len(first) > 3:
+        return f"{len(first)} teams share the lead"
+    return f"{', '.join(first[:-1])} and {first[-1]} share the lead"
+
+
+def rank_words(standing: Standing, board: Sequence[Standing]) -> str:
+    """A team's place in words (plain text): 'Rank 2 of 5', and where others have the
+    same score 'Rank 1 of 5, tied with North' or '..., tied with 3 other teams'."""
+    others = [s.team for s in board if s.rank == standing.rank and s.team_id != standing.team_id]
+    words = f"Rank {standing.rank} of {len(board)}"
+    if len(others) == 1:
+        return f"{words}, tied with {others[0]}"
+    if others:
+        return f"{words}, tied with {len(others)} other teams"
+    return words
+
+
+def standing_sentence(standing: Standing, board: Sequence[Standing]) -> str:
     """A team's place and result in words (plain text)."""
-    return f"Rank {standing.rank} of {teams}. {result_sentence(standing.result)}"
+    return f"{rank_words(standing, board)}. {result_sentence(standing.result)}"
 
 
 def own_change_sentence(team_id: int, before: RevealedRound, now: RevealedRound) -> str | None:
@@ -422,7 +446,7 @@ def debrief_markdown(
             for s in rnd.standings:
                 lines.append(
                     f"{s.rank}. **{markdown_text(s.team)}**: "
-                    f"{markdown_text(standing_sentence(s, teams=len(rnd.standings)))} "
+                    f"{markdown_text(standing_sentence(s, rnd.standings))} "
                     f"{markdown_text(s.result.sentence)}"
                 )
                 chosen = (choices or {}).get(rnd.number, {}).get(s.team_id)

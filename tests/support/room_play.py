@@ -425,7 +425,7 @@ def run_room(
                 "Close and reveal",
                 number=n,
                 step=_reveal_step(n),
-                answered="leads",
+                answered=f"Round {n} revealed",
             )
             _facilitator_waits(facilitator, room, teams)  # every team has seen its rank
     except threading.BrokenBarrierError:
