@@ -221,6 +221,7 @@ def facilitator(access: RoomAccess) -> None:
         say(f"The room is no longer available ({exc}).")
         st.rerun()
     presenter.room_style()  # the dashboard is projected: less white space above it
+    presenter.top_on_new_phase(status.code, round_key(status))
     with st.container(key=TITLE_BLOCK):
         st.title(markdown_text(status.title or "Whiplash room"))
     messages()
@@ -561,6 +562,7 @@ def team(access: TeamAccess) -> None:
         )
         st.rerun()
     presenter.room_style()  # a laptop's screen: less white space above the round
+    presenter.top_on_new_phase(status.code, round_key(status))
     with st.container(key=TITLE_BLOCK):
         st.title(markdown_text(access.name))
         st.caption(

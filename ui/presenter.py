@@ -12,6 +12,7 @@ downloads); everything else stays below the fold for the debrief.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
@@ -96,3 +97,50 @@ def room_style() -> None:
         ".st-key-room_header h1{font-size:2.25rem;padding:0.25rem 0 0 0}"
         "</style>"
     )
+
+
+PHASE_BLOCK = "room_phase"
+"""The prefix of the key of the block that holds :func:`top_on_new_phase`'s script, at
+the foot of the sidebar (in the page, even an empty block takes a gap above the round)."""
+
+
+def top_on_new_phase(code: str, round_key: str) -> None:
+    """Bring the room page to its top when the room's phase (its round and the round's
+    state, ``round_key``) changes.
+
+    The facilitator opens a round with a button at the foot of a form taller than a
+    projector's 720 px; the page then shrinks and the browser keeps the scroll where
+    the button was, which left the new round's heading half under Streamlit's header and,
+    at the reveal, the teams' chart cut at the foot of the screen. A team's page changes
+    on its own (its poll) while the team may be scrolled down its plan, and its rank is
+    at the top. The first run in a browser tab only notes the phase: a page opens at its
+    top, and a team scrolled down its plan stays where it is until the phase changes.
+
+    The script is text of the source's own (tests/test_security.py); the phase reaches it
+    as the block's key, which Streamlit writes as a CSS class (``st-key-room_phase_...``).
+    """
+    phase = re.sub(r"[^A-Za-z0-9]", "_", f"{code}_{round_key}")
+    with st.sidebar, st.container(key=f"{PHASE_BLOCK}_{phase}"):
+        st.html(
+            """<script>
+(() => {
+  if (window.whiplashRoomTop) return;
+  window.whiplashRoomTop = true;
+  let seen;
+  const check = () => {
+    const block = document.querySelector("[class*='st-key-room_phase_']");
+    if (!block) return;
+    const phase = [...block.classList].find((name) => name.startsWith("st-key-room_phase_"));
+    if (phase === seen) return;
+    const first = seen === undefined;
+    seen = phase;
+    if (first) return;
+    const main = document.querySelector("[data-testid='stMain']");
+    if (main) main.scrollTo({top: 0, behavior: "smooth"});
+  };
+  new MutationObserver(check).observe(document.body, {childList: true, subtree: true});
+  check();
+})();
+</script>""",
+            unsafe_allow_javascript=True,
+        )

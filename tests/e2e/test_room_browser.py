@@ -142,6 +142,10 @@ VEGA_LOADED = """() => document.querySelector(".vega-embed") === null
 """The page has fetched Streamlit's Vega module though it draws no chart (yet)."""
 
 
+AT_THE_TOP = """() => document.querySelector('[data-testid="stMain"]').scrollTop === 0"""
+"""The page is scrolled to its top (Streamlit scrolls its main block, not the window)."""
+
+
 def on_the_projector(host) -> None:
     """At 1280x720, from the top of the page, the debrief shows the teams' chart whole,
     its every legend entry, the leader and the standings' first rows, without scrolling."""
@@ -172,6 +176,10 @@ def test_a_team_pushes_and_changes_mid_year_and_the_debrief_shows_it(browser, se
     expect(host.get_by_text("1 team in the room")).to_be_visible()
     host.get_by_role("button", name="Open round 1").click()  # the first preset: balanced
     expect(host.get_by_text("0 of 1 team has submitted")).to_be_visible()
+    # The button sits at the foot of a form taller than 720 px: the page, shorter now,
+    # comes back to its top rather than leave the round's heading under the header.
+    host.wait_for_function(AT_THE_TOP)
+    expect(host.get_by_role("heading", name=re.compile(r"^Round 1: Balanced"))).to_be_visible()
 
     expect(team.get_by_text("Shape your plan")).to_be_visible()
     idle(team)
@@ -195,6 +203,8 @@ def test_a_team_pushes_and_changes_mid_year_and_the_debrief_shows_it(browser, se
         shoot(team, "room_team")
     team.get_by_role("button", name="Submit our plan").click()
     expect(team.get_by_text("Plan submitted.")).to_be_visible()
+    idle(team)
+    team.get_by_test_id("stMain").evaluate("main => main.scrollTo(0, main.scrollHeight)")
 
     expect(host.get_by_text("1 of 1 team has submitted")).to_be_visible()
     # The dashboard has drawn no chart yet, but has loaded Vega for the reveal's first
@@ -210,6 +220,9 @@ def test_a_team_pushes_and_changes_mid_year_and_the_debrief_shows_it(browser, se
         shoot(host, "room_debrief")
 
     expect(team.get_by_text("Rank 1 of 1")).to_be_visible()
+    # The team was down its plan when the reveal came: its page shows the rank at the top.
+    team.wait_for_function(AT_THE_TOP)
+    expect(team.get_by_text("Rank 1 of 1")).to_be_in_viewport()
     expect(team.get_by_test_id("stException")).to_have_count(0)
     expect(host.get_by_test_id("stException")).to_have_count(0)
     host.context.close()
