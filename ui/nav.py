@@ -12,13 +12,15 @@ from streamlit.errors import StreamlitPageNotFoundError
 from ui import gc_pause, tcp
 
 PAGES = (
+    # A sales leader's own company first, then a trainer's two ways of running a
+    # session, then the model's documentation.
     ("app.py", "Simulator", ":material/monitoring:"),
     ("pages/3_Your_company.py", "Your company", ":material/business:"),
+    ("pages/3_Your_history.py", "Your history", ":material/upload_file:"),
     ("pages/3_Import_from_CRM.py", "Import from CRM", ":material/input:"),
     ("pages/1_Workshop.py", "Workshop", ":material/school:"),
-    ("pages/2_About_the_model.py", "About the model", ":material/menu_book:"),
     ("pages/3_Room.py", "Room", ":material/groups:"),
-    ("pages/3_Your_history.py", "Your history", ":material/upload_file:"),
+    ("pages/2_About_the_model.py", "About the model", ":material/menu_book:"),
 )
 
 
