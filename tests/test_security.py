@@ -98,8 +98,9 @@ def test_raw_html_is_only_ever_a_literal_from_the_source() -> None:
     assert not offenders, f"raw HTML built from data at {offenders}"
     # The presenter view's and the room page's CSS, the workshop's CSS and its script,
     # the CSS of a file box with a limit of its own (ui/uploads.py) and the room page's
-    # return to its top when a round opens, closes or is revealed (ui/presenter.py).
-    assert seen <= 6, "raw HTML is rare here; review new uses and update this bound"
+    # return to its top when a round opens, closes or is revealed (ui/presenter.py), and
+    # the page menu's rule that hides keyboard hints on a touch screen (ui/nav.py).
+    assert seen <= 7, "raw HTML is rare here; review new uses and update this bound"
 
 
 def test_the_checker_catches_html_built_from_data(tmp_path: Path) -> None:

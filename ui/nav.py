@@ -30,10 +30,16 @@ def page_menu() -> None:
     A page run on its own (a test, or ``streamlit run pages/1_Workshop.py``) has no
     other pages to link to, and shows no menu. Since every page calls it, it is also
     where the server's sockets get TCP_NODELAY and the long-lived objects are frozen
-    out of the cycle collector's passes (once per process: ui/tcp.py, ui/gc_pause.py).
+    out of the cycle collector's passes (once per process: ui/tcp.py, ui/gc_pause.py),
+    and where a touch screen loses the buttons' keyboard hints: a phone has no S key to
+    press, and "Submit our plan  S" reads as a stray letter.
     """
     tcp.no_delay_in_this_process()
     gc_pause.freeze_long_lived_objects()
+    st.html(
+        "<style>@media (hover:none) and (pointer:coarse)"
+        "{[data-testid^='stBaseButton'] kbd{display:none}}</style>"
+    )
     with st.sidebar:
         try:
             for path, label, icon in PAGES:

@@ -407,3 +407,34 @@ def test_a_timed_round_counts_down_on_a_teams_phone(browser, served):
         expect(team.get_by_text(re.compile("submit it before the round closes at"))).to_be_visible()
     finally:
         context.close()
+
+
+def test_a_phone_shows_no_keyboard_hint_on_the_submit_button(browser, served):
+    """On a touch screen "Submit our plan" carries no "S" (there is no key to press); a
+    laptop's keeps it."""
+    from rooms.store import RoomStore
+    from simulator import load_preset
+
+    server, url = served
+    store = RoomStore(url)
+    room = store.create_room(creator="test", title="Hints")
+    joined = store.join(room.code, "Thumbs", client="test-hints")
+    store.open_round(room.code, secret=room.key, scenario=load_preset("balanced"), label="R1")
+    store.dispose()
+    link = f"{server.url}/Room?room={room.code}&team={joined.token}"
+    for touch in (True, False):
+        context = browser.new_context(
+            viewport={"width": 390, "height": 844}, is_mobile=touch, has_touch=touch
+        )
+        team = context.new_page()
+        team.set_default_timeout(BROWSER_TIMEOUT_MS)
+        try:
+            team.goto(link)
+            hint = team.get_by_role("button", name="Submit our plan").locator("kbd")
+            expect(hint).to_have_text("S")
+            if touch:
+                expect(hint).to_be_hidden()
+            else:
+                expect(hint).to_be_visible()
+        finally:
+            context.close()
