@@ -136,7 +136,19 @@ def top_on_new_phase(code: str, round_key: str) -> None:
     seen = phase;
     if (first) return;
     const main = document.querySelector("[data-testid='stMain']");
-    if (main) main.scrollTo({top: 0, behavior: "smooth"});
+    if (!main) return;
+    /* The rest of the new phase's page arrives after this block, and the old page's
+       elements leave at the end of the run: stay at the top while the page settles
+       (a smooth scroll was cut short by those changes), until the reader scrolls. */
+    const top = () => { main.scrollTop = 0; };
+    const settle = new ResizeObserver(top);
+    const stop = () => settle.disconnect();
+    settle.observe(main.firstElementChild || main);
+    setTimeout(stop, 3000);
+    for (const kind of ["wheel", "touchmove", "keydown", "mousedown"]) {
+      main.addEventListener(kind, stop, {once: true, passive: true});
+    }
+    top();
   };
   new MutationObserver(check).observe(document.body, {childList: true, subtree: true});
   check();
