@@ -417,7 +417,7 @@ def test_a_phone_shows_no_keyboard_hint_on_the_submit_button(browser, served):
 
     server, url = served
     store = RoomStore(url)
-    room = store.create_room(creator="test", title="Hints")
+    room = store.create_room(creator="test-hints", title="Hints")  # 5 rooms a creator
     joined = store.join(room.code, "Thumbs", client="test-hints")
     store.open_round(room.code, secret=room.key, scenario=load_preset("balanced"), label="R1")
     store.dispose()
