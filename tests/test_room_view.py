@@ -118,6 +118,24 @@ def test_rounds_compare_team_by_team():
     assert view.own_change_sentence(1, *rounds) == "Round 1 → 2: score $5 → $12, rank 2 → 1."
     frame = view.leaderboard_frame(after, previous=before)
     assert list(frame["vs last round"]) == ["score +$7, +1 place", "new this round"]
+    # The change beside the score, where a 1280 px table shows it; the verdict last.
+    assert list(frame.columns)[2:4] == ["Score", "vs last round"]
+    assert list(frame.columns)[-1] == "Verdict"
+
+
+def test_equal_rises_share_most_improved_and_an_unchanged_score_says_so():
+    """Two teams that make the same change rise by the same amount: both are named. A
+    team that submits the same plan again reads 'score unchanged', not 'score +$0'."""
+    before = leaderboard([(1, "A", result(5)), (2, "B", result(5)), (3, "C", result(9))])
+    after = leaderboard([(1, "A", result(12)), (2, "B", result(12)), (3, "C", result(9))])
+    rounds = (RevealedRound(1, "R1", tuple(before)), RevealedRound(2, "R2", tuple(after)))
+    assert view.most_improved(*rounds) == "Most improved since round 1: A and B (+$7)."
+    frame = view.leaderboard_frame(after, previous=before)
+    assert list(frame["vs last round"]) == [
+        "score +$7, +1 place",
+        "score +$7, +1 place",
+        "score unchanged, -2 places",
+    ]
 
 
 # --- The chart, the table, the downloads.

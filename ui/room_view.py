@@ -318,23 +318,26 @@ def teams_chart(
 def leaderboard_frame(
     standings: Sequence[Standing], *, previous: Sequence[Standing] | None = None
 ) -> pd.DataFrame:
-    """The leaderboard as a table (text cells, shown literally by ``st.dataframe``)."""
+    """The leaderboard as a table (text cells, shown literally by ``st.dataframe``).
+
+    From round 2 on, the change since the last round follows the score it is a change
+    of: at 1280 px the table is wider than the page, and what runs off its right edge
+    (until the facilitator scrolls it) is the end of the verdict in words, not the
+    column the second round's debrief is about."""
     before = {s.team_id: s for s in previous or ()}
     rows = []
     for s in standings:
         r = s.result
-        row = {
-            "Rank": s.rank,
-            "Team": s.team,
-            "Score": money(r.score),
+        row = {"Rank": s.rank, "Team": s.team, "Score": money(r.score)}
+        if previous is not None:
+            old = before.get(s.team_id)
+            row["vs last round"] = _change_text(RoundChange(s.team_id, s.team, s, old))
+        row |= {
             "Median revenue": money(r.median_revenue),
             "Whiplash": percent(r.probability),
             "Fall from best quarter": percent(r.max_drawdown),
             "Verdict": r.sentence,
         }
-        if previous is not None:
-            old = before.get(s.team_id)
-            row["vs last round"] = _change_text(RoundChange(s.team_id, s.team, s, old))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -358,8 +361,17 @@ def _change_text(change: RoundChange) -> str:
     places = change.rank_change or 0
     moved = "same rank" if places == 0 else f"{places:+d} place{'s' if abs(places) > 1 else ''}"
     delta = change.score_change or 0.0
+    if money(abs(delta)) == money(0.0):  # the same plan again: not "score +$0"
+        return f"score unchanged, {moved}"
     sign = "+" if delta >= 0 else "-"
     return f"score {sign}{money(abs(delta))}, {moved}"
+
+
+def _names(teams: Sequence[str]) -> str:
+    """'East', 'East and North', 'East, North and South', or '5 teams' beyond three."""
+    if len(teams) > 3:
+        return f"{len(teams)} teams"
+    return teams[0] if len(teams) == 1 else f"{', '.join(teams[:-1])} and {teams[-1]}"
 
 
 def result_sentence(result: TeamResult) -> str:
@@ -378,9 +390,7 @@ def leader_words(board: Sequence[Standing]) -> str:
     first = [s.team for s in board if s.rank == 1]
     if len(first) <= 1:
         return f"{first[0] if first else 'Nobody'} leads"
-    if len(first) > 3:
-        return f"{len(first)} teams share the lead"
-    return f"{', '.join(first[:-1])} and {first[-1]} share the lead"
+    return f"{_names(first)} share the lead"
 
 
 def rank_words(standing: Standing, board: Sequence[Standing]) -> str:
@@ -423,7 +433,9 @@ def most_improved(before: RevealedRound, now: RevealedRound) -> str | None:
     best = max(changes, key=lambda c: c.score_change or 0.0)
     if (best.score_change or 0.0) <= 0:
         return f"No team raised its score since round {before.number}."
-    return f"Most improved since round {before.number}: {best.team} (+{money(best.score_change)})."
+    rise = money(best.score_change)
+    tied = [c.team for c in changes if money(c.score_change or 0.0) == rise]  # equal rises
+    return f"Most improved since round {before.number}: {_names(tied)} (+{rise})."
 
 
 def debrief_markdown(
