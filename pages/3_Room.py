@@ -638,7 +638,9 @@ def watch_round(code: str, token: str, seen: str) -> None:
     if round_key(status) != seen:
         st.rerun()
     now = status.current
-    if now is not None and now.state == "open":
+    if now is None:  # while the room fills: a team sees it is in the right room
+        st.caption(view.waiting_words(len(status.teams)))
+    elif now.state == "open":
         at = time.time()  # one reading: the words and their element agree on the minute
         left = deadline(now, at)
         last_minute = now.closes_at is not None and view.hurry(now.closes_at, at)

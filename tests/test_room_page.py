@@ -416,3 +416,14 @@ def test_teams_that_submit_the_same_plan_share_the_lead(url):
     second.run()
     assert "Rank 1 of 2, tied with Beta" in page_text(first)
     assert "Rank 1 of 2, tied with Alpha" in page_text(second)
+
+
+def test_a_waiting_team_sees_the_room_fill(url):
+    """Before the first round a team's page counts the teams in the room, live."""
+    host = session()
+    code = open_room(host)
+    first = join(code, "Early birds")
+    assert "Your team is the first in the room." in page_text(first)
+    join(code, "Latecomers")
+    first.run()
+    assert "2 teams in the room, yours included." in page_text(first)

@@ -353,6 +353,11 @@ def test_the_count_of_submissions_reads_as_a_sentence_for_one_team_and_many():
     assert view.submitted_words(1, 1) == "1 of 1 team has submitted"
 
 
+def test_a_waiting_team_reads_how_full_the_room_is():
+    assert view.waiting_words(1) == "Your team is the first in the room."
+    assert view.waiting_words(12) == "12 teams in the room, yours included."
+
+
 def board(*scores: float) -> list:
     """A round's leaderboard of teams named East, North, South, ... with these scores."""
     names = ["East", "North", "South", "West", "Centre"]

@@ -196,6 +196,14 @@ def submitted_words(submitted: int, teams: int) -> str:
     return f"{submitted} of {teams} team{'s have' if teams != 1 else ' has'} submitted"
 
 
+def waiting_words(teams: int) -> str:
+    """What a team's page says of the room while it waits for the first round (live):
+    a team sees it joined the room the others are joining."""
+    if teams <= 1:
+        return "Your team is the first in the room."
+    return f"{teams} teams in the room, yours included."
+
+
 def deadline_words(closes_at: int, now: float) -> str:
     """'closes in 4:05' (Markdown), orange and bold in the last minute. Shown as a
     caption, Streamlit would fade it to 60% (under 3:1 against white): a page shows the
