@@ -16,6 +16,7 @@ from .scoring import (
     compare_rounds,
     leaderboard,
     results_csv,
+    same_score,
     stable_revenue,
     team_result,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "migrate",
     "results_csv",
     "round_sources",
+    "same_score",
     "shown_code",
     "source_scenario",
     "stable_revenue",

@@ -35,10 +35,14 @@ class RoundSource:
     preset: str = ""
     workshop: str = ""
     step: int = 0
-    label: str = ""
     title: str = ""
-    """The round's name in headings and the debrief ('Balanced: ...'); ``label`` says
-    where it comes from, for the picker ('Preset: Balanced: ...')."""
+    """The round's name in headings and the debrief ('Balanced: ...')."""
+
+    @property
+    def label(self) -> str:
+        """The name and where it comes from, for the picker ('Preset: Balanced: ...'); a
+        workshop step's title already says its workshop."""
+        return f"Preset: {self.title}" if self.preset else self.title
 
     @property
     def key(self) -> str:
@@ -50,8 +54,7 @@ def round_sources() -> tuple[RoundSource, ...]:
     """Every preset, then every step of every workshop file, with a label to pick it by."""
     out = []
     for name in list_presets():
-        title = load_preset(name).meta.title
-        out.append(RoundSource(preset=name, label=f"Preset: {title}", title=title))
+        out.append(RoundSource(preset=name, title=load_preset(name).meta.title))
     for name in list_workshops():
         try:
             workshop = load_workshop(name)
@@ -59,8 +62,8 @@ def round_sources() -> tuple[RoundSource, ...]:
             continue
         for i in range(len(workshop.steps)):
             title = resolve(workshop, i).title
-            label = f"{workshop.title}, step {i + 1}: {title}"
-            out.append(RoundSource(workshop=name, step=i, label=label, title=label))
+            named = f"{workshop.title}, step {i + 1}: {title}"
+            out.append(RoundSource(workshop=name, step=i, title=named))
     return tuple(out)
 
 

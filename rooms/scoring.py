@@ -125,13 +125,18 @@ class Standing:
     result: TeamResult
 
 
+def same_score(a: float, b: float) -> bool:
+    """Equal to the cent: the rule by which teams share a rank (and credit)."""
+    return round(a, 2) == round(b, 2)
+
+
 def leaderboard(entries: Sequence[tuple[int, str, TeamResult]]) -> list[Standing]:
     """(team id, name, result) ranked by score, best first; ties share a rank and are
     listed by name."""
     ordered = sorted(entries, key=lambda e: (-round(e[2].score, 2), e[1].casefold(), e[0]))
     out: list[Standing] = []
     for i, (team_id, name, result) in enumerate(ordered):
-        tied = out and round(out[-1].result.score, 2) == round(result.score, 2)
+        tied = out and same_score(out[-1].result.score, result.score)
         out.append(Standing(out[-1].rank if tied else i + 1, team_id, name, result))
     return out
 

@@ -130,6 +130,11 @@ def test_equal_rises_share_most_improved_and_an_unchanged_score_says_so():
     after = leaderboard([(1, "A", result(12)), (2, "B", result(12)), (3, "C", result(9))])
     rounds = (RevealedRound(1, "R1", tuple(before)), RevealedRound(2, "R2", tuple(after)))
     assert view.most_improved(*rounds) == "Most improved since round 1: A and B (+$7)."
+    # Equal to the cent, as ranks are shared: rises that only print alike are not.
+    near = leaderboard([(1, "A", result(7_014_000.0)), (2, "B", result(7_012_000.0))])
+    start = leaderboard([(1, "A", result(0.0)), (2, "B", result(0.0))])
+    close = (RevealedRound(1, "R1", tuple(start)), RevealedRound(2, "R2", tuple(near)))
+    assert view.most_improved(*close) == "Most improved since round 1: A (+$7.01M)."
     frame = view.leaderboard_frame(after, previous=before)
     assert list(frame["vs last round"]) == [
         "score +$7, +1 place",

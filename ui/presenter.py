@@ -142,11 +142,12 @@ def top_on_new_phase(code: str, round_key: str) -> None:
        (a smooth scroll was cut short by those changes), until the reader scrolls. */
     const top = () => { main.scrollTop = 0; };
     const settle = new ResizeObserver(top);
-    const stop = () => settle.disconnect();
+    const reader = new AbortController();  // takes the listeners off again
+    const stop = () => { settle.disconnect(); reader.abort(); };
     settle.observe(main.firstElementChild || main);
     setTimeout(stop, 3000);
     for (const kind of ["wheel", "touchmove", "keydown", "mousedown"]) {
-      main.addEventListener(kind, stop, {once: true, passive: true});
+      main.addEventListener(kind, stop, {signal: reader.signal, passive: true});
     }
     top();
   };

@@ -16,7 +16,15 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import pandas as pd
 import segno
 
-from rooms import TEAM_LEVERS, RevealedRound, RoundChange, Standing, TeamResult, compare_rounds
+from rooms import (
+    TEAM_LEVERS,
+    RevealedRound,
+    RoundChange,
+    Standing,
+    TeamResult,
+    compare_rounds,
+    same_score,
+)
 from simulator import Scenario, levers
 from simulator.models import Currency
 from simulator.money import using_currency
@@ -441,9 +449,9 @@ def most_improved(before: RevealedRound, now: RevealedRound) -> str | None:
     best = max(changes, key=lambda c: c.score_change or 0.0)
     if (best.score_change or 0.0) <= 0:
         return f"No team raised its score since round {before.number}."
-    rise = money(best.score_change)
-    tied = [c.team for c in changes if money(c.score_change or 0.0) == rise]  # equal rises
-    return f"Most improved since round {before.number}: {_names(tied)} (+{rise})."
+    rise = best.score_change or 0.0
+    tied = [c.team for c in changes if same_score(c.score_change or 0.0, rise)]
+    return f"Most improved since round {before.number}: {_names(tied)} (+{money(rise)})."
 
 
 def debrief_markdown(
