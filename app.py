@@ -540,14 +540,6 @@ def settings_controls() -> None:
 
 def sidebar(scenario: Scenario, *, first_screen: bool = False) -> None:
     """The page menu, then the plan's controls (left out of a first screen)."""
-    plan_controls(scenario, first_screen=first_screen)
-    if not first_screen:
-        controls_after_the_result(scenario)
-
-
-def plan_controls(scenario: Scenario, *, first_screen: bool = False) -> None:
-    """The page menu and the controls that do not read the result, so they can be drawn
-    while it is simulated (ui/early_start.py)."""
     nav.page_menu()
     if first_screen:
         return
@@ -560,12 +552,6 @@ def plan_controls(scenario: Scenario, *, first_screen: bool = False) -> None:
         relationship_controls()
         team_controls()
         timeline_controls(scenario)
-
-
-def controls_after_the_result(scenario: Scenario) -> None:
-    """The rest of the sidebar, from the push, whose caption quotes the quota this
-    plan's result suggests (``session.SUGGESTED_QUOTA``, set by :func:`page`)."""
-    with st.sidebar:
         pressure_controls(scenario)
         season_controls(scenario)
         settings_controls()
@@ -969,31 +955,14 @@ def draw() -> None:
     scenario: Scenario = ss[session.SCENARIO]
     first_screen = first_paint.first_screen_only(ss, st.context.headers)
     # The main column first, so the verdict and charts reach the browser sooner; the
-    # callbacks have already applied the move, so nothing here reads the sidebar. When
-    # a worker process simulates, the simulation starts first and the sidebar's plan
-    # controls are drawn while it runs (ui/early_start.py). Every amount on the page
-    # is in the scenario's currency.
+    # callbacks have already applied the move, so nothing here reads the sidebar.
+    # Every amount on the page is in the scenario's currency.
     with using_currency(scenario.currency):
-        started = (
-            []
-            if first_screen
-            else page_cache.start_early(
-                [scenario, ss.get(session.BASELINE)], should_stop=session_gone()
-            )
-        )
         first_screen_drawn = False
         try:
-            if started:
-                plan_controls(scenario)
             first_screen_drawn = page(scenario, first_screen=first_screen)
         finally:
-            try:
-                if started:
-                    controls_after_the_result(scenario)
-                else:
-                    sidebar(scenario, first_screen=first_screen_drawn)
-            finally:
-                page_cache.drop_early(started)
+            sidebar(scenario, first_screen=first_screen_drawn)
     try:
         params = links.scenario_to_params(scenario, preset=ss.get(session.PRESET))
     except ScenarioError:  # too big for a link: the file is the way to share it

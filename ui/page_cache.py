@@ -16,12 +16,10 @@ import streamlit as st
 
 import ui.presenter as presenter
 from simulator import ResultSummary, Scenario
-from simulator.budget import SimulationCancelled
 from simulator.models import Effort
 
 from . import charts, vega, verdict_charts
-from .early_start import EarlyStarts, StopCheck
-from .runtime import simulate_summary, simulates_elsewhere
+from .runtime import simulate_summary
 
 RESULT_ENTRIES = 64
 """Results kept by :func:`simulate_cached` (``ResultSummary``, shared by every session):
@@ -47,42 +45,7 @@ def simulate_cached(
     # The spinner is started here, on a miss alone: on a hit it cost a timer thread and
     # two messages for a spinner that never shows (it appears after half a second).
     with st.spinner(f"Simulating {sim.runs:,} futures over {sim.months} months…"):
-        result = _simulated(scenario_json, scenario, should_stop=_should_stop)
-    EARLY.computed(scenario_json)
-    return result
-
-
-EARLY = EarlyStarts(simulate_summary, remember=RESULT_ENTRIES, enabled=simulates_elsewhere)
-"""Simulations the page started before asking :func:`simulate_cached` for them."""
-
-
-def _simulated(key: str, scenario: Scenario, *, should_stop: StopCheck) -> ResultSummary:
-    """The early start's result for ``key`` if there is one, else a simulation now."""
-    started = EARLY.take(key)
-    if started is not None:
-        try:
-            return started.result()
-        except SimulationCancelled:  # the session that started it has gone; this one
-            pass  # has not (or it would not be here), so it simulates for itself
-    return simulate_summary(scenario, should_stop=should_stop)
-
-
-def start_early(scenarios: list[Scenario | None], *, should_stop: StopCheck = None) -> list[str]:
-    """Start simulating each scenario not computed lately (None: no scenario); the
-    keys started, for :func:`drop_early` when the script run ends."""
-    started = []
-    for scenario in scenarios:
-        if scenario is not None:
-            key = scenario.model_dump_json()
-            if EARLY.start(key, scenario, should_stop=should_stop):
-                started.append(key)
-    return started
-
-
-def drop_early(keys: list[str]) -> None:
-    """Cancel the starts of this script run that its page did not take."""
-    for key in keys:
-        EARLY.drop(key)
+        return simulate_summary(scenario, should_stop=_should_stop)
 
 
 def _result_of(scenario_json: str, given: ResultSummary | None) -> ResultSummary:

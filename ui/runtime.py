@@ -53,11 +53,6 @@ def use_workers(processes: int) -> None:
         _WORKERS_DECIDED = True
 
 
-def simulates_elsewhere() -> bool:
-    """Whether :func:`simulate_summary` runs in worker processes (see ``use_workers``)."""
-    return _WORKERS is not None
-
-
 def simulate_summary(scenario: Scenario, *, should_stop: StopCheck = None) -> ResultSummary:
     """Simulate ``scenario`` once memory allows and keep only what a page shows.
 
