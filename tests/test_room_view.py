@@ -123,6 +123,32 @@ def test_rounds_compare_team_by_team():
     assert list(frame.columns)[-1] == "Verdict"
 
 
+def test_a_teams_own_comparison_says_what_stayed_the_same():
+    """Not "score $13.7M → $13.7M, rank 1 → 1": the same plan again reads as unchanged,
+    and a rise the amounts round away says its size."""
+    million = 1_000_000
+
+    def sentence(was: float, now: float, *, others_before: float, others_now: float) -> str:
+        before = leaderboard([(1, "A", result(was)), (2, "B", result(others_before))])
+        after = leaderboard([(1, "A", result(now)), (2, "B", result(others_now))])
+        rounds = (RevealedRound(1, "R1", tuple(before)), RevealedRound(2, "R2", tuple(after)))
+        return view.own_change_sentence(1, *rounds)
+
+    same = 13.7 * million
+    assert sentence(same, same, others_before=1, others_now=1) == (
+        "Round 1 → 2: score unchanged at $13.7M, still rank 1."
+    )
+    assert sentence(same, same + 12_000, others_before=1, others_now=1) == (
+        "Round 1 → 2: score up $12k to $13.7M, still rank 1."
+    )
+    assert sentence(same, same, others_before=1, others_now=20 * million) == (
+        "Round 1 → 2: score unchanged at $13.7M, rank 1 → 2."
+    )
+    assert sentence(5, 4, others_before=9, others_now=9) == (
+        "Round 1 → 2: score $5 → $4, still rank 2."
+    )
+
+
 def test_equal_rises_share_most_improved_and_an_unchanged_score_says_so():
     """Two teams that make the same change rise by the same amount: both are named. A
     team that submits the same plan again reads 'score unchanged', not 'score +$0'."""

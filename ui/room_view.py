@@ -433,10 +433,21 @@ def own_change_sentence(team_id: int, before: RevealedRound, now: RevealedRound)
     )
     if change is None or change.now is None or change.before is None:
         return None
-    return (
-        f"Round {before.number} → {now.number}: score {money(change.before.result.score)} → "
-        f"{money(change.now.result.score)}, rank {change.before.rank} → {change.now.rank}."
+    was, score = change.before.result.score, change.now.result.score
+    delta = score - was
+    if money(abs(delta)) == money(0.0):  # the same plan again, as the leaderboard says
+        scored = f"score unchanged at {money(score)}"
+    elif money(was) == money(score):  # a change the amounts round away: say its size
+        scored = f"score {'up' if delta > 0 else 'down'} {money(abs(delta))} to {money(score)}"
+    else:
+        scored = f"score {money(was)} → {money(score)}"
+    rank = change.now.rank
+    ranked = (
+        f"still rank {rank}"
+        if rank == change.before.rank
+        else f"rank {change.before.rank} → {rank}"
     )
+    return f"Round {before.number} → {now.number}: {scored}, {ranked}."
 
 
 def most_improved(before: RevealedRound, now: RevealedRound) -> str | None:
