@@ -1047,10 +1047,7 @@ def team_result_section(access: TeamAccess) -> None:
         st.markdown(markdown_text(mine.result.sentence))
         chosen = own_choices(access, last.number)
         if chosen is not None:
-            st.caption(
-                "Your plan: "
-                + "; ".join(f"{k.lower()} {markdown_text(v)}" for k, v in list(chosen.items())[:2])
-            )
+            st.caption(markdown_text(view.own_plan_words(chosen)))
         if len(revealed) > 1:
             change = view.own_change_sentence(access.team_id, revealed[-2], last)
             if change:

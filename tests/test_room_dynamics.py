@@ -144,7 +144,7 @@ def test_a_team_pushes_and_changes_its_plan_mid_year_and_the_reveal_says_so(url:
     pushers.run()  # the team's own page: its rank and what it chose
     assert "Rank " in page_text(pushers)
     assert "Your plan: quarter-end push 50% of prospecting to closing" in page_text(pushers)
-    assert f"plan timeline From {MID_YEAR}: effort attract 42%" in page_text(pushers)
+    assert f"plan timeline: From {MID_YEAR}: effort attract 42%" in page_text(pushers)
     # The stored plans are what the teams set (the store re-validated them).
     store = RoomStore(url)
     key = host.session_state["room_facilitator"].key
@@ -327,6 +327,14 @@ def test_the_debrief_words_and_markdown_name_each_teams_choice():
     )
     assert chosen["Plan timeline"] == f"From {MID_YEAR}: 10 reps (changed)"
     assert view.plan_choices(PRESET, round_scenario=PRESET)["Plan timeline"] == "none"
+    # The line under a team's own result: not "plan timeline none".
+    assert view.own_plan_words(view.plan_choices(PRESET, round_scenario=PRESET)) == (
+        "Your plan: quarter-end push off; no plan timeline"
+    )
+    assert view.own_plan_words(chosen) == (
+        "Your plan: quarter-end push 50% of prospecting to closing when below 90% of a $900k "
+        f"quota (seen after 1 month) (changed); plan timeline: From {MID_YEAR}: 10 reps (changed)"
+    )
     result = TeamResult(
         score=1.0,
         median_revenue=2.0,

@@ -158,6 +158,15 @@ def plan_choices(plan: Scenario, *, round_scenario: Scenario) -> dict[str, str]:
     }
 
 
+def own_plan_words(chosen: Mapping[str, str]) -> str:
+    """A team's own push and plan timeline, the dynamics the debrief asks about, for the
+    line under its result (plain text): "Your plan: quarter-end push off; no plan
+    timeline", or "...; plan timeline: From Jul 2026: 10 reps (changed)"."""
+    timeline = chosen["Plan timeline"]
+    planned = "no plan timeline" if timeline == "none" else f"plan timeline: {timeline}"
+    return f"Your plan: quarter-end push {chosen['Quarter-end push']}; {planned}"
+
+
 def _same(plan: Scenario, other: Scenario, lever: str) -> bool:
     return levers.lever(lever).read(plan) == levers.lever(lever).read(other)
 
