@@ -33,7 +33,7 @@ from rooms import (
 from rooms.codes import MAX_NAME, shown_code
 from rooms.plans import check_changes, headcount_ceiling
 from simulator import Scenario, ScenarioError
-from simulator.models import Change, Contract, Effort, Relationships
+from simulator.models import Change, Contract, Currency, Effort, Relationships
 from simulator.money import using_currency
 from ui import (
     admission,
@@ -336,6 +336,7 @@ def rounds_section(access: RoomAccess, status: RoomStatus) -> None:
             act(lambda: reveal(access, current.number))
         live_teams(access.code, access.key, dashboard_key(status))
         remove_team_form(access, status)
+        revealed_before(access)
     elif current is None:  # joining: the room watches its names arrive, under the code
         live_teams(access.code, access.key, dashboard_key(status))
         remove_team_form(access, status)
@@ -471,7 +472,13 @@ def debrief(access: RoomAccess, status: RoomStatus) -> None:
         on_click="ignore",
         width="stretch",
     )
-    for earlier in reversed(revealed[:-1]):
+    earlier_rounds(revealed[:-1], currencies)
+
+
+def earlier_rounds(revealed: list[RevealedRound], currencies: dict[int, Currency]) -> None:
+    """Each round revealed before, newest first, shut until the facilitator opens it:
+    its leaderboard, for the debrief and while the next round is played."""
+    for earlier in reversed(revealed):
         with (
             steady_expander(
                 f"Round {earlier.number}: {markdown_text(earlier.label)}",
@@ -482,6 +489,16 @@ def debrief(access: RoomAccess, status: RoomStatus) -> None:
             st.dataframe(
                 view.leaderboard_frame(earlier.standings), hide_index=True, width="stretch"
             )
+
+
+def revealed_before(access: RoomAccess) -> None:
+    """While a round is played, the rounds revealed before it (the facilitator may talk
+    from round 1's leaderboard while the teams play round 2)."""
+    revealed = rm.store().revealed_rounds(access.code, secret=access.key)
+    currencies = {
+        r.number: round_scenario(access.code, access.key, r.number).currency for r in revealed
+    }
+    earlier_rounds(revealed, currencies)
 
 
 def revealed_round(access: RoomAccess, last: RevealedRound, previous: RevealedRound | None) -> None:

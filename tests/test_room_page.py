@@ -117,6 +117,10 @@ def test_a_facilitator_and_two_teams_play_two_rounds(url: str):
     # Round 2: the second team learns from the first; the change is shown against round 1.
     host.selectbox(key="room_w_source").set_value("preset:team_a_team_b")
     button(host, "Open round 2").click().run()
+    # While round 2 is played, round 1's leaderboard stays at hand, shut.
+    [earlier] = [e for e in host.expander if e.label.startswith("Round 1: ")]
+    [kept] = earlier.dataframe
+    assert list(kept.value["Team"]) == ["Steady Co", HOSTILE]
     second.run()
     second.slider(key=view.PREFIX + "w_new_business").set_value(50.0).run()
     second.slider(key=view.PREFIX + "w_closing").set_value(50.0).run()
