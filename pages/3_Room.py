@@ -71,6 +71,7 @@ PLAN_ROUND = "room_plan_round"
 ROUND_SCENARIO = "room_round_scenario"
 CHOICES = "room_choices"
 OWN_CHOICES = "room_own_choices"
+OWN_BEFORE = "room_own_before"
 ROUND_SCENARIOS = "room_round_scenarios"
 ERROR = "room_error"
 W_CODE = "room_w_code"
@@ -1009,6 +1010,7 @@ def plan_section(access: TeamAccess, status: RoomStatus, *, first_screen: bool =
         # so that Submit finds its result done and keeps it for the reveal.
         with contextlib.suppress(Exception):  # the reveal says so if a plan cannot run
             rm.plan_result(plan.model_dump_json())
+        own_round_before(access, current.number)
         return
     # What the plan does beside the controls that shape it (stacked on a phone, the
     # result first), so a team sees the effect of a move without scrolling, and the
@@ -1019,8 +1021,42 @@ def plan_section(access: TeamAccess, status: RoomStatus, *, first_screen: bool =
     with shaping:
         if first_screen and drawn:
             first_paint.ask_for_the_rest()
-        else:
-            plan_controls(plan)
+            return
+        plan_controls(plan)
+    own_round_before(access, current.number)
+
+
+def own_round_before(access: TeamAccess, number: int) -> None:
+    """Under the plan of a later round, the team's own last revealed round, shut: its
+    rank, result and what it chose, to start from. Kept in this session: a revealed
+    round no longer changes, and the page reruns with every move of a slider."""
+    kept = ss.setdefault(OWN_BEFORE, {})
+    key = (access.code, access.team_id, number)
+    if key not in kept:
+        revealed = rm.store().revealed_rounds(access.code, secret=access.token)
+        earlier = [r for r in revealed if r.number < number]
+        kept[key] = earlier[-1] if earlier else None
+    before: RevealedRound | None = kept[key]
+    if before is None:
+        return
+    board = list(before.standings)
+    mine = next((s for s in board if s.team_id == access.team_id), None)
+    place = view.rank_words(mine, board) if mine is not None else "no plan submitted"
+    currency = round_scenario(access.code, access.token, before.number).currency
+    with (
+        steady_expander(
+            markdown_text(f"Your round {before.number}: {place}"),
+            key=f"room_w_own_round_{before.number}_open",
+        ),
+        using_currency(currency),
+    ):
+        if mine is None:
+            st.caption("Your team did not submit a plan in that round.")
+            return
+        st.markdown(markdown_text(view.result_sentence(mine.result)))
+        chosen = own_choices(access, before.number)
+        if chosen is not None:
+            st.caption(markdown_text(view.own_plan_words(chosen)))
 
 
 def plan_preview(plan: Scenario) -> bool:

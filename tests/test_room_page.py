@@ -122,6 +122,10 @@ def test_a_facilitator_and_two_teams_play_two_rounds(url: str):
     [kept] = earlier.dataframe
     assert list(kept.value["Team"]) == ["Steady Co", HOSTILE]
     second.run()
+    # Under its round 2 plan, the team's own round 1, shut, to start from.
+    [own] = [e for e in second.expander if e.label.startswith("Your round 1")]
+    assert shown_text(own.label) == "Your round 1: Rank 2 of 2"
+    assert "Score " in shown_text(own.markdown[0].value)
     second.slider(key=view.PREFIX + "w_new_business").set_value(50.0).run()
     second.slider(key=view.PREFIX + "w_closing").set_value(50.0).run()
     button(second, "Submit our plan").click().run()
