@@ -1018,16 +1018,16 @@ def plan_section(access: TeamAccess, status: RoomStatus, *, first_screen: bool =
     result, shaping = st.columns(2, gap="large")
     with result:
         drawn = plan_preview(plan)
-    with shaping:
+        own_round_before(access, current.number)  # under the chart: on a phone, above
+    with shaping:  # the controls, not under the last of them
         if first_screen and drawn:
             first_paint.ask_for_the_rest()
-            return
-        plan_controls(plan)
-    own_round_before(access, current.number)
+        else:
+            plan_controls(plan)
 
 
 def own_round_before(access: TeamAccess, number: int) -> None:
-    """Under the plan of a later round, the team's own last revealed round, shut: its
+    """Beside the plan of a later round, the team's own last revealed round, shut: its
     rank, result and what it chose, to start from. Kept in this session: a revealed
     round no longer changes, and the page reruns with every move of a slider."""
     kept = ss.setdefault(OWN_BEFORE, {})
