@@ -445,9 +445,7 @@ def debrief(access: RoomAccess, status: RoomStatus) -> None:
     last = revealed[-1]
     previous = revealed[-2] if len(revealed) > 1 else None
     st.header(f"Round {last.number} revealed: {markdown_text(last.label)}", anchor=False)
-    currencies = {
-        r.number: round_scenario(access.code, access.key, r.number).currency for r in revealed
-    }
+    currencies = round_currencies(access, revealed)
     with using_currency(currencies[last.number]):
         revealed_round(access, last, previous)
     left, right, _ = st.columns([1, 1, 2])
@@ -496,10 +494,12 @@ def revealed_before(access: RoomAccess) -> None:
     """While a round is played, the rounds revealed before it (the facilitator may talk
     from round 1's leaderboard while the teams play round 2)."""
     revealed = rm.store().revealed_rounds(access.code, secret=access.key)
-    currencies = {
-        r.number: round_scenario(access.code, access.key, r.number).currency for r in revealed
-    }
-    earlier_rounds(revealed, currencies)
+    earlier_rounds(revealed, round_currencies(access, revealed))
+
+
+def round_currencies(access: RoomAccess, revealed: list[RevealedRound]) -> dict[int, Currency]:
+    """Each revealed round's currency, by number: a trainer's own preset may be in kroner."""
+    return {r.number: round_scenario(access.code, access.key, r.number).currency for r in revealed}
 
 
 def revealed_round(access: RoomAccess, last: RevealedRound, previous: RevealedRound | None) -> None:
@@ -1054,9 +1054,7 @@ def own_round_before(access: TeamAccess, number: int) -> None:
             st.caption("Your team did not submit a plan in that round.")
             return
         st.markdown(markdown_text(view.result_sentence(mine.result)))
-        chosen = own_choices(access, before.number)
-        if chosen is not None:
-            st.caption(markdown_text(view.own_plan_words(chosen)))
+        own_plan_caption(access, before.number)
 
 
 def plan_preview(plan: Scenario) -> bool:
@@ -1069,6 +1067,13 @@ def plan_preview(plan: Scenario) -> bool:
         st.error(f"The simulation could not run: {markdown_text(str(exc))}")
         return False
     return True
+
+
+def own_plan_caption(access: TeamAccess, number: int) -> None:
+    """The team's own push and plan timeline in a revealed round, under its result."""
+    chosen = own_choices(access, number)
+    if chosen is not None:
+        st.caption(markdown_text(view.own_plan_words(chosen)))
 
 
 def own_choices(access: TeamAccess, number: int) -> dict[str, str] | None:
@@ -1098,9 +1103,7 @@ def team_result_section(access: TeamAccess) -> None:
         st.subheader(f":{colour}[{markdown_text(view.rank_words(mine, board))}]", anchor=False)
         st.markdown(f"**{markdown_text(view.result_sentence(mine.result))}**")
         st.markdown(markdown_text(mine.result.sentence))
-        chosen = own_choices(access, last.number)
-        if chosen is not None:
-            st.caption(markdown_text(view.own_plan_words(chosen)))
+        own_plan_caption(access, last.number)
         if len(revealed) > 1:
             change = view.own_change_sentence(access.team_id, revealed[-2], last)
             if change:

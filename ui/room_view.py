@@ -386,10 +386,16 @@ def _change_text(change: RoundChange) -> str:
     places = change.rank_change or 0
     moved = "same rank" if places == 0 else f"{places:+d} place{'s' if abs(places) > 1 else ''}"
     delta = change.score_change or 0.0
-    if money(abs(delta)) == money(0.0):  # the same plan again: not "score +$0"
+    if _prints_as_nothing(delta):  # the same plan again: not "score +$0"
         return f"score unchanged, {moved}"
     sign = "+" if delta >= 0 else "-"
     return f"score {sign}{money(abs(delta))}, {moved}"
+
+
+def _prints_as_nothing(delta: float) -> bool:
+    """A change of score that prints as $0: the leaderboard and a team's own comparison
+    both call it unchanged."""
+    return money(abs(delta)) == money(0.0)
 
 
 def _names(teams: Sequence[str]) -> str:
@@ -444,7 +450,7 @@ def own_change_sentence(team_id: int, before: RevealedRound, now: RevealedRound)
         return None
     was, score = change.before.result.score, change.now.result.score
     delta = score - was
-    if money(abs(delta)) == money(0.0):  # the same plan again, as the leaderboard says
+    if _prints_as_nothing(delta):  # the same plan again, as the leaderboard says
         scored = f"score unchanged at {money(score)}"
     elif money(was) == money(score):  # a change the amounts round away: say its size
         scored = f"score {'up' if delta > 0 else 'down'} {money(abs(delta))} to {money(score)}"
